@@ -1,0 +1,3 @@
+using FedMesh.Node.Cli;
+
+return await CliRoot.Build().Parse(args).InvokeAsync().ConfigureAwait(false);
