@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace FedMesh.Protocol.Identity;
+
+/// <summary>
+/// A peer's short, typeable name, derived from its Ed25519 public key (SPEC.md §Peer id):
+/// the first 16 bytes of SHA-256("fedmesh-peer-id-v1" ‖ public key), in lowercase RFC 4648 base32 without
+/// padding (26 characters). 128 bits make a second key with the same id infeasible to find, so allowlists may
+/// name peers by id; the wire always carries the full 32-byte public key.
+/// </summary>
+public readonly record struct PeerId
+{
+    /// <summary>Bytes of the hash kept: 128 bits of second-preimage resistance.</summary>
+    public const int ByteLength = 16;
+
+    /// <summary>Characters of the text form: ceil(128 / 5).</summary>
+    public const int TextLength = 26;
+
+    public const int PublicKeyLength = 32;
+
+    private static readonly byte[] Domain = Encoding.ASCII.GetBytes("fedmesh-peer-id-v1");
+
+    private readonly string? _text;
+
+    private PeerId(string text) => _text = text;
+
+    public string Value => _text ?? string.Empty;
+
+    public static PeerId FromPublicKey(ReadOnlySpan<byte> publicKey)
+    {
+        if (publicKey.Length != PublicKeyLength)
+        {
+            throw new ArgumentException($"an Ed25519 public key is {PublicKeyLength} bytes, got {publicKey.Length}", nameof(publicKey));
+        }
+
+        Span<byte> input = stackalloc byte[Domain.Length + PublicKeyLength];
+        Domain.CopyTo(input);
+        publicKey.CopyTo(input[Domain.Length..]);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(input, hash);
+        return new PeerId(Base32.Encode(hash[..ByteLength]));
+    }
+
+    /// <summary>Parses the text form; accepts upper case, rejects anything else with a message saying why.</summary>
+    public static bool TryParse(string? text, out PeerId id, out string error)
+    {
+        id = default;
+        if (string.IsNullOrEmpty(text))
+        {
+            error = "peer id is empty";
+            return false;
+        }
+
+        string lower = text.Trim().ToLowerInvariant();
+        if (lower.Length != TextLength)
+        {
+            error = $"peer id must be {TextLength} base32 characters, got {lower.Length}";
+            return false;
+        }
+
+        if (!Base32.TryDecode(lower, out byte[] bytes) || bytes.Length != ByteLength || Base32.Encode(bytes) != lower)
+        {
+            error = "peer id is not valid base32 (letters a-z and digits 2-7)";
+            return false;
+        }
+
+        id = new PeerId(lower);
+        error = string.Empty;
+        return true;
+    }
+
+    public static PeerId Parse(string text) =>
+        TryParse(text, out PeerId id, out string error) ? id : throw new FormatException(error);
+
+    public override string ToString() => Value;
+}
