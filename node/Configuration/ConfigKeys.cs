@@ -1,0 +1,144 @@
+using FedMesh.Node.Configuration.Internal;
+using static FedMesh.Node.Configuration.Internal.KeyChecks;
+
+namespace FedMesh.Node.Configuration;
+
+/// <summary>
+/// The one list of configuration keys: TOML section and name, type, range, and a one-line doc. Defaults come from
+/// the section records (<see cref="NodeOptions.Default"/>). Order here is the order of <c>fedmesh init</c>'s file.
+/// </summary>
+public static class ConfigKeys
+{
+    /// <summary>Sections in file order.</summary>
+    public static readonly IReadOnlyList<string> Sections =
+        ["node", "network", "gossip", "learning", "data", "merge", "privacy", "trust", "metrics", "admin", "checkpoints"];
+
+    /// <summary>Every key, in file order.</summary>
+    public static readonly IReadOnlyList<ConfigKey> All =
+    [
+        Str("node", "name", "Name shown in logs and metrics.", Name,
+            o => o.Node.Name, (o, v) => o with { Node = o.Node with { Name = v } }),
+        Str("node", "state_dir", "State directory (identity key, checkpoints, ledgers, audit log); created with mode 0700.", AbsolutePath,
+            o => o.Node.StateDir, (o, v) => o with { Node = o.Node with { StateDir = v } }),
+        Long("node", "seed", "Random seed; 0 = seed from OS entropy (production). Set only for reproducible tests.", long.MinValue, long.MaxValue,
+            o => o.Node.Seed, (o, v) => o with { Node = o.Node with { Seed = v } }),
+
+        Str("network", "listen_address", "IP address to listen on (\"::\" = all addresses).", IpAddress,
+            o => o.Network.ListenAddress, (o, v) => o with { Network = o.Network with { ListenAddress = v } }),
+        Int("network", "listen_port", "TCP port to listen on.", 1, 65535,
+            o => o.Network.ListenPort, (o, v) => o with { Network = o.Network with { ListenPort = v } }),
+        Str("network", "mesh_id", "Mesh name; only nodes with the same mesh id talk to each other.", Identifier,
+            o => o.Network.MeshId, (o, v) => o with { Network = o.Network with { MeshId = v } }),
+        Bool("network", "closed", "Closed mesh: accept only the peers listed in allowlist.",
+            o => o.Network.Closed, (o, v) => o with { Network = o.Network with { Closed = v } }),
+        List("network", "allowlist", "Peer ids admitted to a closed mesh.", v => Each(v, PeerIdText),
+            o => o.Network.Allowlist, (o, v) => o with { Network = o.Network with { Allowlist = v } }),
+        List("network", "seeds", "Bootstrap peers, \"host:port\" or \"peerid@host:port\".", v => Each(v, Seed),
+            o => o.Network.Seeds, (o, v) => o with { Network = o.Network with { Seeds = v } }),
+        Int("network", "max_peers", "Most peers kept in the gossip view.", 1, 1024,
+            o => o.Network.MaxPeers, (o, v) => o with { Network = o.Network with { MaxPeers = v } }),
+        Int("network", "max_connections", "Most open connections (peers plus handshakes in progress); at least max_peers.", 1, 4096,
+            o => o.Network.MaxConnections, (o, v) => o with { Network = o.Network with { MaxConnections = v } }),
+        Bool("network", "mdns", "Discover peers on the local network with mDNS (multicast UDP 5353).",
+            o => o.Network.Mdns, (o, v) => o with { Network = o.Network with { Mdns = v } }),
+
+        Float("gossip", "period_seconds", "Seconds per gossip round.", 0.1, 86400, minExclusive: false,
+            o => o.Gossip.PeriodSeconds, (o, v) => o with { Gossip = o.Gossip with { PeriodSeconds = v } }),
+        Int("gossip", "fanout", "Peers a delta is pushed to per round.", 1, 64,
+            o => o.Gossip.Fanout, (o, v) => o with { Gossip = o.Gossip with { Fanout = v } }),
+        Int("gossip", "local_steps", "Local optimiser steps per round.", 1, 100_000,
+            o => o.Gossip.LocalSteps, (o, v) => o with { Gossip = o.Gossip with { LocalSteps = v } }),
+
+        Str("learning", "model_size", "Base model size name (as the learner defines them).", Identifier,
+            o => o.Learning.ModelSize, (o, v) => o with { Learning = o.Learning with { ModelSize = v } }),
+        Int("learning", "lora_rank", "LoRA rank r.", 1, 256,
+            o => o.Learning.LoraRank, (o, v) => o with { Learning = o.Learning with { LoraRank = v } }),
+        Float("learning", "lora_alpha", "LoRA scaling alpha (update scaled by alpha / r).", 0, 4096, minExclusive: true,
+            o => o.Learning.LoraAlpha, (o, v) => o with { Learning = o.Learning with { LoraAlpha = v } }),
+        List("learning", "lora_targets", "Projections that get adapters (e.g. \"q\", \"k\", \"v\", \"o\").", v => Each(v, Identifier, allowEmpty: false),
+            o => o.Learning.LoraTargets, (o, v) => o with { Learning = o.Learning with { LoraTargets = v } }),
+        Float("learning", "lr", "Learning rate.", 0, 1, minExclusive: true,
+            o => o.Learning.LearningRate, (o, v) => o with { Learning = o.Learning with { LearningRate = v } }),
+        Int("learning", "batch_size", "Sequences per optimiser step.", 1, 4096,
+            o => o.Learning.BatchSize, (o, v) => o with { Learning = o.Learning with { BatchSize = v } }),
+        Int("learning", "threads", "CPU threads for training; 0 = one per core.", 0, 1024,
+            o => o.Learning.Threads, (o, v) => o with { Learning = o.Learning with { Threads = v } }),
+
+        Str("data", "folder", "Folder with the private training data.", AbsolutePath,
+            o => o.Data.Folder, (o, v) => o with { Data = o.Data with { Folder = v } }),
+        Float("data", "holdout_fraction", "Fraction of the data held out to validate received deltas.", 0, 0.5, minExclusive: false,
+            o => o.Data.HoldoutFraction, (o, v) => o with { Data = o.Data with { HoldoutFraction = v } }),
+        Bool("data", "redaction_rules", "Apply the built-in redaction rules (e-mail addresses, phone numbers, ...).",
+            o => o.Data.RedactionRules, (o, v) => o with { Data = o.Data with { RedactionRules = v } }),
+        List("data", "redaction_patterns", "Extra .NET regular expressions whose matches are redacted.", v => Each(v, RegexPattern),
+            o => o.Data.RedactionPatterns, (o, v) => o with { Data = o.Data with { RedactionPatterns = v } }),
+        List("data", "drop_json_fields", "JSON fields removed from each record before training.", v => Each(v, NonEmpty),
+            o => o.Data.DropJsonFields, (o, v) => o with { Data = o.Data with { DropJsonFields = v } }),
+
+        Str("merge", "rule", $"Merge rule: {string.Join(", ", MergeSection.KnownRules)}.", v => OneOf(v, MergeSection.KnownRules),
+            o => o.Merge.Rule, (o, v) => o with { Merge = o.Merge with { Rule = v } }),
+        Float("merge", "trim_fraction", "trimmed_mean: fraction trimmed from each end per coordinate.", 0, 0.49, minExclusive: false,
+            o => o.Merge.TrimFraction, (o, v) => o with { Merge = o.Merge with { TrimFraction = v } }),
+        Int("merge", "byzantine_f", "krum: assumed number of Byzantine peers f.", 0, 64,
+            o => o.Merge.ByzantineF, (o, v) => o with { Merge = o.Merge with { ByzantineF = v } }),
+        Float("merge", "norm_bound", "Deltas with a larger L2 norm are rejected.", 0, 1e6, minExclusive: true,
+            o => o.Merge.NormBound, (o, v) => o with { Merge = o.Merge with { NormBound = v } }),
+        Int("merge", "max_staleness_rounds", "Deltas older than this many rounds are dropped.", 0, 1000,
+            o => o.Merge.MaxStalenessRounds, (o, v) => o with { Merge = o.Merge with { MaxStalenessRounds = v } }),
+
+        Float("privacy", "clip_norm", "DP-SGD per-example clip norm C.", 0, 1e6, minExclusive: true,
+            o => o.Privacy.ClipNorm, (o, v) => o with { Privacy = o.Privacy with { ClipNorm = v } }),
+        Float("privacy", "noise_multiplier", "DP-SGD noise multiplier sigma (noise std = sigma * C); 0 disables DP noise.", 0, 100, minExclusive: false,
+            o => o.Privacy.NoiseMultiplier, (o, v) => o with { Privacy = o.Privacy with { NoiseMultiplier = v } }),
+        Float("privacy", "epsilon_budget", "Total privacy budget epsilon; training stops when it is spent.", 0, 1000, minExclusive: true,
+            o => o.Privacy.EpsilonBudget, (o, v) => o with { Privacy = o.Privacy with { EpsilonBudget = v } }),
+        Float("privacy", "delta", "DP delta; keep it well below 1 / (number of records).", 0, 0.01, minExclusive: true,
+            o => o.Privacy.Delta, (o, v) => o with { Privacy = o.Privacy with { Delta = v } }),
+
+        Float("trust", "validation_margin", "Reject a delta that raises the holdout loss by more than this fraction.", 0, 10, minExclusive: false,
+            o => o.Trust.ValidationMargin, (o, v) => o with { Trust = o.Trust with { ValidationMargin = v } }),
+
+        Bool("metrics", "enabled", "Serve Prometheus metrics.",
+            o => o.Metrics.Enabled, (o, v) => o with { Metrics = o.Metrics with { Enabled = v } }),
+        Str("metrics", "listen", "host:port of the metrics endpoint (keep it on loopback or a private network).", HostPort,
+            o => o.Metrics.Listen, (o, v) => o with { Metrics = o.Metrics with { Listen = v } }),
+        Bool("admin", "enabled", "Serve the local admin API.",
+            o => o.Admin.Enabled, (o, v) => o with { Admin = o.Admin with { Enabled = v } }),
+        Str("admin", "listen", "host:port of the admin API (loopback only unless you add authentication in front).", HostPort,
+            o => o.Admin.Listen, (o, v) => o with { Admin = o.Admin with { Listen = v } }),
+
+        Int("checkpoints", "keep", "Adapter checkpoints kept in the state directory.", 1, 1000,
+            o => o.Checkpoints.Keep, (o, v) => o with { Checkpoints = o.Checkpoints with { Keep = v } }),
+        Int("checkpoints", "max_size_mib", "Largest checkpoint read back, in MiB.", 1, 65536,
+            o => o.Checkpoints.MaxSizeMiB, (o, v) => o with { Checkpoints = o.Checkpoints with { MaxSizeMiB = v } }),
+    ];
+
+    private static readonly Dictionary<string, ConfigKey> ByPath = All.ToDictionary(k => k.Path, StringComparer.Ordinal);
+
+    /// <summary>Finds a key by "section.name".</summary>
+    public static ConfigKey? Find(string path) => ByPath.GetValueOrDefault(path);
+
+    private static ConfigKey Int(string section, string name, string doc, int min, int max,
+        Func<NodeOptions, int> get, Func<NodeOptions, int, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.Integer, doc, o => (long)get(o), (o, v) => set(o, checked((int)(long)v)), v => Range((long)v, min, max));
+
+    private static ConfigKey Long(string section, string name, string doc, long min, long max,
+        Func<NodeOptions, long> get, Func<NodeOptions, long, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.Integer, doc, o => get(o), (o, v) => set(o, (long)v), v => Range((long)v, min, max));
+
+    private static ConfigKey Float(string section, string name, string doc, double min, double max, bool minExclusive,
+        Func<NodeOptions, double> get, Func<NodeOptions, double, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.Float, doc, o => get(o), (o, v) => set(o, (double)v), v => Range((double)v, min, max, minExclusive));
+
+    private static ConfigKey Bool(string section, string name, string doc,
+        Func<NodeOptions, bool> get, Func<NodeOptions, bool, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.Boolean, doc, o => get(o), (o, v) => set(o, (bool)v), _ => null);
+
+    private static ConfigKey Str(string section, string name, string doc, Func<string, string?> check,
+        Func<NodeOptions, string> get, Func<NodeOptions, string, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.String, doc, get, (o, v) => set(o, (string)v), v => check((string)v));
+
+    private static ConfigKey List(string section, string name, string doc, Func<IReadOnlyList<string>, string?> check,
+        Func<NodeOptions, IReadOnlyList<string>> get, Func<NodeOptions, IReadOnlyList<string>, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.StringList, doc, get, (o, v) => set(o, (IReadOnlyList<string>)v), v => check((IReadOnlyList<string>)v));
+}

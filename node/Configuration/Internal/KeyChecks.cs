@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Configuration.Internal;
+
+/// <summary>Value checks shared by the key table; each returns the problem as text, or null when the value is fine.</summary>
+internal static partial class KeyChecks
+{
+    /// <summary>Longest accepted string value; configuration strings are names, paths and patterns, never data.</summary>
+    internal const int MaxStringLength = 4096;
+
+    /// <summary>Most entries in one list (allowlist, seeds, patterns); bounds work done on a hostile file.</summary>
+    internal const int MaxListLength = 1024;
+
+    /// <summary>Per-pattern regex timeout, so a catastrophic-backtracking pattern cannot stall data loading.</summary>
+    internal static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
+
+    internal static string? Range(long value, long min, long max) =>
+        value < min || value > max
+            ? $"must be between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}, got {value.ToString(CultureInfo.InvariantCulture)}"
+            : null;
+
+    /// <summary>Checks min ≤ value ≤ max, or min &lt; value when <paramref name="minExclusive"/>.</summary>
+    internal static string? Range(double value, double min, double max, bool minExclusive = false)
+    {
+        string got = value.ToString("R", CultureInfo.InvariantCulture);
+        if (!double.IsFinite(value))
+        {
+            return $"must be a finite number, got {got}";
+        }
+
+        bool low = minExclusive ? value <= min : value < min;
+        if (low || value > max)
+        {
+            string lower = minExclusive ? "greater than " : "between ";
+            string upper = minExclusive ? " and at most " : " and ";
+            return $"must be {lower}{min.ToString("R", CultureInfo.InvariantCulture)}{upper}{max.ToString("R", CultureInfo.InvariantCulture)}, got {got}";
+        }
+
+        return null;
+    }
+
+    /// <summary>A short identifier: 1..64 of [a-z0-9_-], starting with a letter or digit.</summary>
+    internal static string? Identifier(string value) =>
+        IdentifierPattern().IsMatch(value) ? null : $"must be 1-64 characters of a-z, 0-9, '_' or '-', got \"{Shorten(value)}\"";
+
+    /// <summary>A display name: 1..64 printable characters of [A-Za-z0-9._-].</summary>
+    internal static string? Name(string value) =>
+        NamePattern().IsMatch(value) ? null : $"must be 1-64 characters of A-Z, a-z, 0-9, '.', '_' or '-', got \"{Shorten(value)}\"";
+
+    internal static string? AbsolutePath(string value) =>
+        value.Length == 0 || value.Length > MaxStringLength || !System.IO.Path.IsPathRooted(value) || value.Contains('\0', StringComparison.Ordinal)
+            ? $"must be an absolute path, got \"{Shorten(value)}\""
+            : null;
+
+    internal static string? IpAddress(string value) =>
+        IPAddress.TryParse(value, out _) ? null : $"must be an IP address such as \"::\" or \"0.0.0.0\", got \"{Shorten(value)}\"";
+
+    internal static string? OneOf(string value, IReadOnlyList<string> allowed) =>
+        allowed.Contains(value, StringComparer.Ordinal)
+            ? null
+            : $"must be one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))}, got \"{Shorten(value)}\"";
+
+    /// <summary><c>host:port</c> with a port in 1..65535; IPv6 hosts in brackets (<c>[::1]:7461</c>).</summary>
+    internal static string? HostPort(string value)
+    {
+        if (!TrySplitHostPort(value, out string host, out int port) || host.Length == 0 || port is < 1 or > 65535)
+        {
+            return $"must be host:port with a port from 1 to 65535, got \"{Shorten(value)}\"";
+        }
+
+        return null;
+    }
+
+    /// <summary>A seed: <c>host:port</c> or <c>peerid@host:port</c>.</summary>
+    internal static string? Seed(string value)
+    {
+        int at = value.IndexOf('@', StringComparison.Ordinal);
+        if (at >= 0 && !PeerId.TryParse(value[..at], out _, out string error))
+        {
+            return $"has a bad peer id in \"{Shorten(value)}\": {error}";
+        }
+
+        string? problem = HostPort(at >= 0 ? value[(at + 1)..] : value);
+        return problem is null ? null : $"entries must be host:port or peerid@host:port, got \"{Shorten(value)}\"";
+    }
+
+    internal static string? PeerIdText(string value) =>
+        PeerId.TryParse(value, out _, out string error) ? null : $"has a bad peer id \"{Shorten(value)}\": {error}";
+
+    internal static string? RegexPattern(string value)
+    {
+        try
+        {
+            _ = new Regex(value, RegexOptions.CultureInvariant, RegexTimeout);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            return $"has an invalid regular expression \"{Shorten(value)}\": {ex.Message}";
+        }
+    }
+
+    /// <summary>Applies <paramref name="each"/> to every entry and bounds the list length.</summary>
+    internal static string? Each(IReadOnlyList<string> values, Func<string, string?> each, bool allowEmpty = true)
+    {
+        if (values.Count > MaxListLength)
+        {
+            return $"must have at most {MaxListLength} entries, got {values.Count}";
+        }
+
+        if (!allowEmpty && values.Count == 0)
+        {
+            return "must not be empty";
+        }
+
+        foreach (string value in values)
+        {
+            if (each(value) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    internal static string? NonEmpty(string value) =>
+        value.Length is 0 or > MaxStringLength ? $"must be 1-{MaxStringLength} characters long, got {value.Length}" : null;
+
+    private static bool TrySplitHostPort(string value, out string host, out int port)
+    {
+        host = string.Empty;
+        port = 0;
+        int colon = value.LastIndexOf(':');
+        if (colon <= 0)
+        {
+            return false;
+        }
+
+        host = value[..colon];
+        if (host.StartsWith('['))
+        {
+            if (!host.EndsWith(']') || !IPAddress.TryParse(host[1..^1], out _))
+            {
+                return false;
+            }
+        }
+        else if (host.Contains(':', StringComparison.Ordinal))
+        {
+            // An unbracketed IPv6 address is ambiguous with the port separator.
+            return false;
+        }
+
+        return int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port);
+    }
+
+    private static string Shorten(string value) => value.Length <= 80 ? value : value[..77] + "...";
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdentifierPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex NamePattern();
+}

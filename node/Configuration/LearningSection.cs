@@ -1,0 +1,28 @@
+namespace FedMesh.Node.Configuration;
+
+/// <summary>The <c>[learning]</c> section: the base model and the LoRA adapter trained on it.</summary>
+public sealed record LearningSection
+{
+    public static readonly LearningSection Default = new();
+
+    /// <summary>Base model size name as the learner defines it; "tiny" because CPU-only nodes are the norm.</summary>
+    public string ModelSize { get; init; } = "tiny";
+
+    /// <summary>Rank 8: the LoRA paper finds ranks 4-8 already match full fine-tuning on many tasks (Hu et al., 2021, §7.2).</summary>
+    public int LoraRank { get; init; } = 8;
+
+    /// <summary>α = 2·rank (16) is the common choice; the update is scaled by α/r (Hu et al., 2021, §4.1).</summary>
+    public double LoraAlpha { get; init; } = 16;
+
+    /// <summary>Adapt the attention query and value projections, the paper's recommended pair (Hu et al., 2021, §7.1).</summary>
+    public IReadOnlyList<string> LoraTargets { get; init; } = ["q", "v"];
+
+    /// <summary>Learning rate 1e-3: a typical AdamW rate for LoRA adapters of small models.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Batch of 8 sequences: fits small-memory edge devices; DP-SGD clips per example, so bigger batches cost more.</summary>
+    public int BatchSize { get; init; } = 8;
+
+    /// <summary>0 = one thread per core (TorchSharp's default); set it to leave cores free on shared machines.</summary>
+    public int Threads { get; init; }
+}

@@ -1,0 +1,28 @@
+namespace FedMesh.Node.Configuration;
+
+/// <summary>The <c>[merge]</c> section: how received deltas are combined with the local adapter.</summary>
+public sealed record MergeSection
+{
+    public static readonly MergeSection Default = new();
+
+    /// <summary>The merge rule names this configuration accepts (the merge area implements them).</summary>
+    public static readonly IReadOnlyList<string> KnownRules = ["mean", "trimmed_mean", "median", "krum"];
+
+    /// <summary>Coordinate-wise trimmed mean: robust to a minority of Byzantine inputs at near-mean cost (Yin et al., ICML 2018).</summary>
+    public string Rule { get; init; } = "trimmed_mean";
+
+    /// <summary>Trim 20 % from each end per coordinate: tolerates up to 20 % Byzantine deltas (Yin et al., 2018, Thm. 4).</summary>
+    public double TrimFraction { get; init; } = 0.2;
+
+    /// <summary>Krum's assumed number of Byzantine peers f; 1 suits the default view of 16 (Krum needs n &gt; 2f + 2).</summary>
+    public int ByzantineF { get; init; } = 1;
+
+    /// <summary>
+    /// Deltas with an L2 norm above 10 are rejected before merging. With DP clipping at C = 1 an honest delta's
+    /// norm is about C plus noise σ·C·√d / batch; 10 leaves room for that and still bounds a scaling attack.
+    /// </summary>
+    public double NormBound { get; init; } = 10;
+
+    /// <summary>Deltas older than 5 rounds are dropped: a stale delta pulls the model back towards an old state.</summary>
+    public int MaxStalenessRounds { get; init; } = 5;
+}

@@ -1,0 +1,284 @@
+using FedMesh.Node.Configuration;
+
+namespace FedMesh.Node.Tests.Configuration;
+
+public sealed class ConfigLoaderTests
+{
+    private static readonly Dictionary<string, string> NoEnvironment = new();
+
+    private const string FullExample = """
+        # a full example
+        [node]
+        name = "alpha-1"
+        state_dir = "/srv/fedmesh"
+        seed = 42
+
+        [network]
+        listen_address = "0.0.0.0"
+        listen_port = 9000
+        mesh_id = "lab-mesh"
+        closed = true
+        allowlist = ["xzdkszhwsbl2kpxj6se3sqsble"]
+        seeds = ["10.0.0.2:9000", "xzdkszhwsbl2kpxj6se3sqsble@[fd00::2]:9000", "peer.example.org:7461"]
+        max_peers = 8
+        max_connections = 20
+        mdns = false
+
+        [gossip]
+        period_seconds = 2.5
+        fanout = 4
+        local_steps = 10
+
+        [learning]
+        model_size = "small"
+        lora_rank = 4
+        lora_alpha = 8
+        lora_targets = ["q", "k", "v", "o"]
+        lr = 0.0005
+        batch_size = 16
+        threads = 2
+
+        [data]
+        folder = "/srv/data"
+        holdout_fraction = 0.2
+        redaction_rules = false
+        redaction_patterns = ['\d{3}-\d{4}']
+        drop_json_fields = ["email", "user_id"]
+
+        [merge]
+        rule = "krum"
+        trim_fraction = 0.1
+        byzantine_f = 2
+        norm_bound = 5.0
+        max_staleness_rounds = 3
+
+        [privacy]
+        clip_norm = 0.5
+        noise_multiplier = 1.1
+        epsilon_budget = 3.0
+        delta = 1e-6
+
+        [trust]
+        validation_margin = 0.1
+
+        [metrics]
+        enabled = false
+        listen = "0.0.0.0:9100"
+
+        [admin]
+        enabled = true
+        listen = "[::1]:9101"
+
+        [checkpoints]
+        keep = 7
+        max_size_mib = 64
+        """;
+
+    [Fact]
+    public void A_full_example_sets_every_section()
+    {
+        NodeOptions o = ConfigLoader.Parse(FullExample, "fedmesh.toml", NoEnvironment);
+
+        Assert.Equal("alpha-1", o.Node.Name);
+        Assert.Equal("/srv/fedmesh", o.Node.StateDir);
+        Assert.Equal(42, o.Node.Seed);
+        Assert.Equal("0.0.0.0", o.Network.ListenAddress);
+        Assert.Equal(9000, o.Network.ListenPort);
+        Assert.Equal("lab-mesh", o.Network.MeshId);
+        Assert.True(o.Network.Closed);
+        Assert.Equal(["xzdkszhwsbl2kpxj6se3sqsble"], o.Network.Allowlist);
+        Assert.Equal(3, o.Network.Seeds.Count);
+        Assert.Equal(8, o.Network.MaxPeers);
+        Assert.Equal(20, o.Network.MaxConnections);
+        Assert.False(o.Network.Mdns);
+        Assert.Equal(2.5, o.Gossip.PeriodSeconds);
+        Assert.Equal(4, o.Gossip.Fanout);
+        Assert.Equal(10, o.Gossip.LocalSteps);
+        Assert.Equal("small", o.Learning.ModelSize);
+        Assert.Equal(4, o.Learning.LoraRank);
+        Assert.Equal(8.0, o.Learning.LoraAlpha);
+        Assert.Equal(["q", "k", "v", "o"], o.Learning.LoraTargets);
+        Assert.Equal(0.0005, o.Learning.LearningRate);
+        Assert.Equal(16, o.Learning.BatchSize);
+        Assert.Equal(2, o.Learning.Threads);
+        Assert.Equal("/srv/data", o.Data.Folder);
+        Assert.Equal(0.2, o.Data.HoldoutFraction);
+        Assert.False(o.Data.RedactionRules);
+        Assert.Equal([@"\d{3}-\d{4}"], o.Data.RedactionPatterns);
+        Assert.Equal(["email", "user_id"], o.Data.DropJsonFields);
+        Assert.Equal("krum", o.Merge.Rule);
+        Assert.Equal(0.1, o.Merge.TrimFraction);
+        Assert.Equal(2, o.Merge.ByzantineF);
+        Assert.Equal(5.0, o.Merge.NormBound);
+        Assert.Equal(3, o.Merge.MaxStalenessRounds);
+        Assert.Equal(0.5, o.Privacy.ClipNorm);
+        Assert.Equal(1.1, o.Privacy.NoiseMultiplier);
+        Assert.Equal(3.0, o.Privacy.EpsilonBudget);
+        Assert.Equal(1e-6, o.Privacy.Delta);
+        Assert.Equal(0.1, o.Trust.ValidationMargin);
+        Assert.False(o.Metrics.Enabled);
+        Assert.Equal("0.0.0.0:9100", o.Metrics.Listen);
+        Assert.True(o.Admin.Enabled);
+        Assert.Equal("[::1]:9101", o.Admin.Listen);
+        Assert.Equal(7, o.Checkpoints.Keep);
+        Assert.Equal(64, o.Checkpoints.MaxSizeMiB);
+    }
+
+    [Fact]
+    public void An_empty_file_gives_the_defaults()
+    {
+        Assert.Equal(NodeOptions.Default, ConfigLoader.Parse(string.Empty, "fedmesh.toml", NoEnvironment), OptionsComparer.Instance);
+    }
+
+    [Theory]
+    [InlineData("[gossip]\nfanout = 0\n", "fedmesh.toml:2: gossip.fanout must be between 1 and 64, got 0")]
+    [InlineData("[gossip]\n\n\nfanout = 65\n", "fedmesh.toml:4: gossip.fanout must be between 1 and 64, got 65")]
+    [InlineData("[gossip]\nfanout = \"three\"\n", "fedmesh.toml:2: gossip.fanout must be an integer, got a string")]
+    [InlineData("[gossip]\nfanout = 2.5\n", "fedmesh.toml:2: gossip.fanout must be an integer, got a float")]
+    [InlineData("[privacy]\ndelta = 0.5\n", "fedmesh.toml:2: privacy.delta must be greater than 0 and at most 0.01, got 0.5")]
+    [InlineData("[privacy]\nclip_norm = 0\n", "fedmesh.toml:2: privacy.clip_norm must be greater than 0 and at most 1000000, got 0")]
+    [InlineData("[network]\nlisten_port = 70000\n", "fedmesh.toml:2: network.listen_port must be between 1 and 65535, got 70000")]
+    [InlineData("[network]\nlisten_address = \"localhost\"\n", "fedmesh.toml:2: network.listen_address must be an IP address")]
+    [InlineData("[network]\nseeds = [\"10.0.0.1\"]\n", "fedmesh.toml:2: network.seeds entries must be host:port or peerid@host:port, got \"10.0.0.1\"")]
+    [InlineData("[network]\nseeds = [\"nobody@10.0.0.1:1\"]\n", "fedmesh.toml:2: network.seeds has a bad peer id in \"nobody@10.0.0.1:1\"")]
+    [InlineData("[network]\nallowlist = [1, 2]\n", "fedmesh.toml:2: network.allowlist must be an array of strings, got an array containing an integer")]
+    [InlineData("[network]\nclosed = true\n", "fedmesh.toml:2: network.closed is true but network.allowlist is empty")]
+    [InlineData("[network]\nmax_peers = 10\nmax_connections = 5\n", "fedmesh.toml:3: network.max_connections must be at least network.max_peers (10), got 5")]
+    [InlineData("[merge]\nrule = \"average\"\n", "fedmesh.toml:2: merge.rule must be one of \"mean\", \"trimmed_mean\", \"median\", \"krum\", got \"average\"")]
+    [InlineData("[merge]\nrule = \"krum\"\nbyzantine_f = 7\n", "fedmesh.toml:3: merge.byzantine_f is 7 but krum needs network.max_peers > 2f + 2 = 16")]
+    [InlineData("[data]\nredaction_patterns = [\"(unclosed\"]\n", "fedmesh.toml:2: data.redaction_patterns has an invalid regular expression \"(unclosed\"")]
+    [InlineData("[data]\nfolder = \"relative/dir\"\n", "fedmesh.toml:2: data.folder must be an absolute path, got \"relative/dir\"")]
+    [InlineData("[node]\nname = \"has space\"\n", "fedmesh.toml:2: node.name must be 1-64 characters")]
+    [InlineData("[learning]\nlora_targets = []\n", "fedmesh.toml:2: learning.lora_targets must not be empty")]
+    [InlineData("[metrics]\nlisten = \"9464\"\n", "fedmesh.toml:2: metrics.listen must be host:port")]
+    [InlineData("[checkpoints]\nkeep = 0\n", "fedmesh.toml:2: checkpoints.keep must be between 1 and 1000, got 0")]
+    public void A_bad_value_is_reported_with_file_line_and_key(string toml, string expected)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "fedmesh.toml", NoEnvironment));
+        Assert.Single(ex.Errors);
+        Assert.StartsWith(expected, ex.Errors[0].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_rejected_with_its_line_and_the_known_keys()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout = 3\nfan_out = 3\n", "fedmesh.toml", NoEnvironment));
+        ConfigError error = Assert.Single(ex.Errors);
+        Assert.Equal(3, error.Line);
+        Assert.Equal("gossip.fan_out", error.Key);
+        Assert.Contains("fanout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("[gossips]\nfanout = 3\n", 1, "[gossips]")]
+    [InlineData("[[gossip]]\nfanout = 3\n", 1, "[[gossip]]")]
+    [InlineData("top = 1\n", 1, "top")]
+    [InlineData("[network]\nlisten.port = 1\n", 2, "network.listen.port")]
+    public void Unknown_sections_and_misplaced_keys_are_rejected(string toml, int line, string key)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "fedmesh.toml", NoEnvironment));
+        ConfigError error = Assert.Single(ex.Errors);
+        Assert.Equal(line, error.Line);
+        Assert.Equal(key, error.Key);
+    }
+
+    [Fact]
+    public void A_dotted_key_at_the_root_reaches_its_section()
+    {
+        NodeOptions o = ConfigLoader.Parse("gossip.fanout = 5\n", "fedmesh.toml", NoEnvironment);
+        Assert.Equal(5, o.Gossip.Fanout);
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_not_only_the_first()
+    {
+        var ex = Assert.Throws<ConfigException>(() =>
+            ConfigLoader.Parse("[gossip]\nfanout = 0\nlocal_steps = 0\n[privacy]\nbogus = 1\n", "cfg.toml", NoEnvironment));
+        Assert.Equal([2, 3, 5], ex.Errors.Select(e => e.Line ?? 0));
+        Assert.Contains("cfg.toml:5: privacy.bogus", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_syntax_error_names_the_file_and_line()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout = = 3\n", "fedmesh.toml", NoEnvironment));
+        Assert.All(ex.Errors, e => Assert.Equal("fedmesh.toml", e.Source));
+        Assert.Equal(2, ex.Errors[0].Line);
+    }
+
+    [Fact]
+    public void A_duplicate_key_is_a_syntax_error()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout = 3\nfanout = 4\n", "fedmesh.toml", NoEnvironment));
+        Assert.Equal(3, ex.Errors[0].Line);
+    }
+
+    [Fact]
+    public void Environment_overrides_win_over_the_file()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["FEDMESH_GOSSIP__FANOUT"] = "7",
+            ["FEDMESH_NETWORK__MDNS"] = "false",
+            ["FEDMESH_NETWORK__SEEDS"] = "10.0.0.1:1, 10.0.0.2:2",
+            ["FEDMESH_PRIVACY__NOISE_MULTIPLIER"] = "0.75",
+            ["FEDMESH_NODE__NAME"] = "from-env",
+            ["FEDMESH_UNRELATED"] = "ignored: no double underscore",
+        };
+
+        NodeOptions o = ConfigLoader.Parse("[gossip]\nfanout = 3\n", "fedmesh.toml", env);
+
+        Assert.Equal(7, o.Gossip.Fanout);
+        Assert.False(o.Network.Mdns);
+        Assert.Equal(["10.0.0.1:1", "10.0.0.2:2"], o.Network.Seeds);
+        Assert.Equal(0.75, o.Privacy.NoiseMultiplier);
+        Assert.Equal("from-env", o.Node.Name);
+    }
+
+    [Theory]
+    [InlineData("FEDMESH_GOSSIP__FANOUT", "0", "environment FEDMESH_GOSSIP__FANOUT: gossip.fanout must be between 1 and 64, got 0")]
+    [InlineData("FEDMESH_GOSSIP__FANOUT", "lots", "environment FEDMESH_GOSSIP__FANOUT: gossip.fanout must be an integer, got \"lots\"")]
+    [InlineData("FEDMESH_GOSSIP__FANOUTT", "3", "environment FEDMESH_GOSSIP__FANOUTT: FEDMESH_GOSSIP__FANOUTT is not a known FEDMESH_SECTION__KEY override")]
+    public void A_bad_environment_override_names_the_variable(string name, string value, string expected)
+    {
+        var ex = Assert.Throws<ConfigException>(() =>
+            ConfigLoader.Parse(string.Empty, "fedmesh.toml", new Dictionary<string, string> { [name] = value }));
+        Assert.Equal(expected, Assert.Single(ex.Errors).ToString());
+    }
+
+    [Fact]
+    public void Load_reads_a_file_and_reports_a_missing_one_by_path()
+    {
+        string dir = Directory.CreateTempSubdirectory("fedmesh-cfg-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "fedmesh.toml");
+            File.WriteAllText(path, "[gossip]\nfanout = 9\n");
+            Assert.Equal(9, ConfigLoader.Load(path, NoEnvironment).Gossip.Fanout);
+
+            var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Path.Combine(dir, "missing.toml"), NoEnvironment));
+            Assert.StartsWith(Path.Combine(dir, "missing.toml") + ": cannot be read", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_refuses_an_oversized_file_before_parsing_it()
+    {
+        string dir = Directory.CreateTempSubdirectory("fedmesh-cfg-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "fedmesh.toml");
+            File.WriteAllText(path, "# " + new string('x', ConfigLoader.MaxFileBytes) + "\n");
+            var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load(path, NoEnvironment));
+            Assert.Contains("at most", ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
