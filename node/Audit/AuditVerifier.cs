@@ -1,0 +1,137 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FedMesh.Node.Audit.Internal;
+
+namespace FedMesh.Node.Audit;
+
+/// <summary>
+/// Checks an audit log's hash chain line by line and reports the first broken link. It detects any edit,
+/// insertion, deletion or reordering of lines, unless the editor also rewrote every later hash; anchoring the
+/// latest hash elsewhere (e.g. in metrics or a peer's log) closes that gap.
+/// </summary>
+public static class AuditVerifier
+{
+    private static readonly string[] RequiredFields = ["time", "kind", "origin", "content_id", "seq", "decision"];
+
+    private static readonly string[] Kinds = ["sent", "received", "merged", "rejected"];
+
+    /// <summary>Verifies the file at <paramref name="path"/>; IO errors propagate (the CLI maps them to exit code 2).</summary>
+    public static AuditVerifyResult VerifyFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return Verify(stream);
+    }
+
+    /// <summary>Verifies a log read from <paramref name="stream"/> to its end, with every line bounded before parsing.</summary>
+    public static AuditVerifyResult Verify(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        string prev = AuditLine.Genesis;
+        long entries = 0;
+        long intactBytes = 0;
+        var reader = new LineReader(stream, AuditLine.MaxLineBytes);
+        while (true)
+        {
+            LineReader.Status status = reader.Next(out ReadOnlySpan<byte> line);
+            long number = entries + 1;
+            switch (status)
+            {
+                case LineReader.Status.End:
+                    return new AuditVerifyResult(entries, prev, intactBytes, null);
+                case LineReader.Status.TooLong:
+                    return Broken(number, $"line longer than {AuditLine.MaxLineBytes} bytes");
+                case LineReader.Status.Torn:
+                    return new AuditVerifyResult(entries, prev, intactBytes, new AuditBreak(number,
+                        $"torn last line: {line.Length} bytes without a final newline (an append was interrupted)", IsTornTail: true));
+            }
+
+            if (CheckLine(line, prev, out string hash) is { } problem)
+            {
+                return Broken(number, problem);
+            }
+
+            prev = hash;
+            entries++;
+            intactBytes += line.Length + 1;
+        }
+
+        AuditVerifyResult Broken(long number, string problem) =>
+            new(entries, prev, intactBytes, new AuditBreak(number, problem, IsTornTail: false));
+    }
+
+    /// <summary>Checks one complete line (without its newline) against the previous hash; returns the problem or null.</summary>
+    private static string? CheckLine(ReadOnlySpan<byte> line, string expectedPrev, out string hash)
+    {
+        hash = string.Empty;
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = 2 });
+        }
+        catch (JsonException ex)
+        {
+            return $"not valid JSON: {ex.Message}";
+        }
+
+        using (document)
+        {
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return "not a JSON object";
+            }
+
+            if (!TryGetHex(root, "hash", out string stored) || !TryGetHex(root, "prev", out string prev))
+            {
+                return "missing a valid \"hash\" or \"prev\" field (64 lowercase hex digits each)";
+            }
+
+            string? missing = RequiredFields.FirstOrDefault(f => !root.TryGetProperty(f, out _));
+            if (missing is not null)
+            {
+                return $"missing the \"{missing}\" field";
+            }
+
+            string? kind = root.GetProperty("kind").ValueKind == JsonValueKind.String ? root.GetProperty("kind").GetString() : null;
+            if (kind is null || !Kinds.Contains(kind, StringComparer.Ordinal))
+            {
+                return $"unknown kind {root.GetProperty("kind").GetRawText()}";
+            }
+
+            // The hash covers the line's bytes up to the hash member, closed with '}' (see AuditLine).
+            byte[] suffix = [.. AuditLine.HashMember, .. Encoding.ASCII.GetBytes(stored), (byte)'"', (byte)'}'];
+            if (!line.EndsWith(suffix))
+            {
+                return "not in canonical form: the \"hash\" member is not last";
+            }
+
+            byte[] body = [.. line[..^suffix.Length], (byte)'}'];
+            string computed = Convert.ToHexStringLower(SHA256.HashData(body));
+            if (computed != stored)
+            {
+                return $"hash mismatch: stored {stored}, computed {computed} (the line was modified)";
+            }
+
+            if (prev != expectedPrev)
+            {
+                return $"prev mismatch: prev is {prev} but the previous line's hash is {expectedPrev} (a line was removed, inserted or reordered)";
+            }
+
+            hash = stored;
+            return null;
+        }
+    }
+
+    private static bool TryGetHex(JsonElement root, string name, out string value)
+    {
+        value = string.Empty;
+        if (!root.TryGetProperty(name, out JsonElement element) || element.ValueKind != JsonValueKind.String)
+        {
+            return false;
+        }
+
+        value = element.GetString() ?? string.Empty;
+        return value.Length == 64 && value.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
+    }
+}
