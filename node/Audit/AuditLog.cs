@@ -7,9 +7,10 @@ namespace FedMesh.Node.Audit;
 
 /// <summary>
 /// Append-only, hash-chained JSON-lines log of every delta sent, received, merged or rejected (format in
-/// <see cref="AuditLine"/>). Each append is fsynced before it returns: the log is evidence, and a delta is
-/// processed at most every few seconds, so one fsync per event costs nothing measurable (batching would lose the
-/// last events of a crash). Opening an existing log verifies its whole chain and continues it; a torn last line
+/// <see cref="AuditLine"/>). Each append is fsynced before it returns, because the log is evidence and batching
+/// would lose the last events of a crash. Cost: about 4 ms per append on the development VM
+/// (<c>fedmesh bench audit</c>: ~260 appends/s), while a node logs a few events per gossip round (fanout sends plus
+/// the deltas it receives), i.e. well under one per second at the default 30 s period. Opening an existing log verifies its whole chain and continues it; a torn last line
 /// (crash mid-append, never acknowledged) is saved aside and cut off, any other break refuses to open.
 /// Thread-safe.
 /// </summary>

@@ -10,6 +10,7 @@ public static class CliRoot
         var root = new RootCommand("FedMesh: a peer-to-peer federated LoRA learning node.");
 
         var bench = new Command("bench", "Benchmarks that print figures (add --json for machines).");
+        bench.Subcommands.Add(BenchAuditCommand.Create());
         root.Subcommands.Add(bench);
         root.Subcommands.Add(AuditCommand.Create());
 
