@@ -1,5 +1,6 @@
 using System.Collections;
 using FedMesh.Node.Configuration.Internal;
+using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
 
@@ -54,7 +55,17 @@ public static class ConfigLoader
             throw Single(sourceName, $"is {toml.Length} characters; a configuration file may be at most {MaxFileBytes}");
         }
 
-        DocumentSyntax document = SyntaxParser.Parse(toml, sourceName, validate: true);
+        DocumentSyntax document;
+        try
+        {
+            document = SyntaxParser.Parse(toml, sourceName, validate: true);
+        }
+        catch (TomlException ex)
+        {
+            // Raised for limits such as nesting deeper than Tomlyn's MaxDepth (64), which bounds recursion.
+            throw new ConfigException([new ConfigError(sourceName, ex.Line, string.Empty, ex.Message)]);
+        }
+
         if (document.HasErrors)
         {
             throw new ConfigException(document.Diagnostics

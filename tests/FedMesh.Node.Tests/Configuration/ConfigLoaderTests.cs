@@ -207,6 +207,14 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Deep_nesting_is_refused_as_a_config_error_instead_of_recursing()
+    {
+        string toml = "[gossip]\nfanout = " + new string('[', 100_000) + new string(']', 100_000) + "\n";
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "fedmesh.toml", NoEnvironment));
+        Assert.Contains("depth", Assert.Single(ex.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_duplicate_key_is_a_syntax_error()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout = 3\nfanout = 4\n", "fedmesh.toml", NoEnvironment));
