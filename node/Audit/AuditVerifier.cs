@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using FedMesh.Node.Audit.Internal;
 
 namespace FedMesh.Node.Audit;
@@ -64,6 +65,12 @@ public static class AuditVerifier
     private static string? CheckLine(ReadOnlySpan<byte> line, string expectedPrev, out string hash)
     {
         hash = string.Empty;
+        // JsonDocument defers UTF-8 validation of string contents to GetString, which would then throw.
+        if (!Utf8.IsValid(line))
+        {
+            return "not valid UTF-8";
+        }
+
         JsonDocument document;
         try
         {

@@ -194,6 +194,22 @@ public sealed class AuditLogTests
     }
 
     [Fact]
+    public void A_line_with_invalid_utf8_inside_a_string_is_reported_not_thrown()
+    {
+        using var temp = new TempDir();
+        string path = WriteLog(temp, 2);
+        byte[] bytes = File.ReadAllBytes(path);
+        int at = Encoding.ASCII.GetString(bytes).IndexOf("xzdk", StringComparison.Ordinal);
+        bytes[at] = 0xE1;
+        File.WriteAllBytes(path, bytes);
+
+        AuditVerifyResult result = AuditVerifier.VerifyFile(path);
+
+        Assert.Equal(1, result.Break!.Line);
+        Assert.Equal("not valid UTF-8", result.Break.Problem);
+    }
+
+    [Fact]
     public void An_overlong_line_is_rejected_without_being_parsed()
     {
         using var temp = new TempDir();
