@@ -24,7 +24,8 @@ public sealed partial class Redactor
     private static partial Regex IbanPattern();
 
     // 13–19 digits: 4-4-4-1..4(-1..3) or 4-6-4..5 (Amex/Diners), one consistent separator (space, dash or none).
-    [GeneratedRegex(@"(?<![\d-])(?:[0-9]{4}(?<s>[ -]?)[0-9]{4}\k<s>[0-9]{4}\k<s>[0-9]{1,4}(?:\k<s>[0-9]{1,3})?|[0-9]{4}(?<t>[ -]?)[0-9]{6}\k<t>[0-9]{4,5})(?![0-9])",
+    // Not a continuation of a longer digit group list, nor the body of an IBAN whose check failed ("DE89 3704 …").
+    [GeneratedRegex(@"(?<![\d-])(?<![0-9][ -])(?<![A-Za-z]{2}[0-9]{2} )(?:[0-9]{4}(?<s>[ -]?)[0-9]{4}\k<s>[0-9]{4}\k<s>[0-9]{1,4}(?:\k<s>[0-9]{1,3})?|[0-9]{4}(?<t>[ -]?)[0-9]{6}\k<t>[0-9]{4,5})(?![0-9])",
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex CardPattern();
 
