@@ -12,14 +12,16 @@ public sealed partial class Redactor
 {
     private const int BuiltInTimeoutMs = 2000;
 
-    // Local part: RFC 5322 dot-atom characters in common use (max 64, RFC 5321 §4.5.3.1.1); domain: 1–8 DNS labels
-    // of at most 63 characters and an alphabetic TLD.
-    [GeneratedRegex(@"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![\w-])",
+    // Local part: RFC 5322 dot-atom characters in common use; domain: 1–8 DNS labels of at most 63 characters and an
+    // alphabetic TLD. No look-behind before the local part: with a leading set loop followed by "@" the generated
+    // matcher searches for the "@" and walks back, 3× faster on prose than trying every letter (bench redact).
+    [GeneratedRegex(@"[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,63}(?![\w-])",
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex EmailPattern();
 
     // Country code, check digits, then 2–7 groups of four and a short tail; with or without single spaces.
-    [GeneratedRegex(@"(?<![\w])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?!\w)",
+    // "\b" rather than a look-behind lets the matcher search for the rare digit pair at offset 2 first (20× faster).
+    [GeneratedRegex(@"\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?!\w)",
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex IbanPattern();
 
@@ -29,8 +31,9 @@ public sealed partial class Redactor
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex CardPattern();
 
-    // Candidate only (2–7 colons, hex groups, optional dotted-quad tail); IPAddress.TryParse decides.
-    [GeneratedRegex(@"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])",
+    // Candidate only (2–7 colons, hex groups, optional dotted-quad tail); IPAddress.TryParse decides. The first two
+    // groups are spelled out so the matcher can look for the second ':' at a bounded distance.
+    [GeneratedRegex(@"(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:(?:[0-9A-Fa-f]{0,4}:){0,5}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])",
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex IPv6Pattern();
 
