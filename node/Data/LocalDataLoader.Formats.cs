@@ -9,20 +9,28 @@ public sealed partial class LocalDataLoader
 {
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
 
-    private (DataSkipReason, string)? ReadTextDocument(Stream stream, string relative, LoadRun run)
+    /// <summary>First buffer for a .txt document of unknown (compressed) size: 64 KiB, a few pages of text.</summary>
+    private const int InitialTextBufferBytes = 64 * 1024;
+
+    private (DataSkipReason, string)? ReadTextDocument(Stream stream, long sizeHint, string relative, LoadRun run)
     {
-        // One extra byte tells "exactly at the bound" from "over it" without knowing the decompressed length.
-        byte[] buffer = new byte[Math.Min(_options.MaxTextFileBytes + 1L, Array.MaxLength)];
+        // One byte over the bound tells "exactly at the bound" from "over it" without knowing the decompressed size.
+        int limit = (int)Math.Min(_options.MaxTextFileBytes + 1L, Array.MaxLength);
+        byte[] buffer = new byte[(int)Math.Min(limit, Math.Max(sizeHint + 1, InitialTextBufferBytes))];
         int length = 0;
         int n;
-        while (length < buffer.Length && (n = stream.Read(buffer, length, buffer.Length - length)) > 0)
+        while ((n = stream.Read(buffer, length, buffer.Length - length)) > 0)
         {
             length += n;
-        }
+            if (length == buffer.Length)
+            {
+                if (length == limit)
+                {
+                    return (DataSkipReason.FileTooLarge, $"document over {_options.MaxTextFileBytes} bytes");
+                }
 
-        if (length > _options.MaxTextFileBytes)
-        {
-            return (DataSkipReason.FileTooLarge, $"document over {_options.MaxTextFileBytes} bytes");
+                Array.Resize(ref buffer, (int)Math.Min(limit, 2L * buffer.Length));
+            }
         }
 
         var bytes = buffer.AsSpan(0, length);

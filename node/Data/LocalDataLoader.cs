@@ -127,7 +127,8 @@ public sealed partial class LocalDataLoader
             }
 
             using var stream = OpenContent(path, format.Value.Compressed);
-            return format.Value.Lines ? ReadJsonLines(stream, relative, run) : ReadTextDocument(stream, relative, run);
+            return format.Value.Lines ? ReadJsonLines(stream, relative, run)
+                : ReadTextDocument(stream, format.Value.Compressed ? 0 : size, relative, run);
         }
         catch (ReadLimitExceededException ex)
         {

@@ -102,6 +102,35 @@ public sealed class LocalDataLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Lines_spanning_read_chunks_are_reassembled_and_an_overlong_one_is_skipped_alone()
+    {
+        // The reader works in 64 KiB chunks; documents of 1..20 000 characters put many lines across chunk edges,
+        // and one line of 150 000 characters spans three chunks and exceeds the line bound.
+        var random = new Random(21);
+        var expected = new List<string>();
+        var content = new StringBuilder();
+        for (int i = 0; i < 40; i++)
+        {
+            string text = new string((char)('a' + (i % 26)), random.Next(1, 20_000));
+            expected.Add(text);
+            content.Append("{\"text\":\"").Append(text).Append(i % 2 == 0 ? "\"}\n" : "\"}\r\n");
+            if (i == 20)
+            {
+                content.Append("{\"text\":\"").Append('z', 150_000).Append("\"}\n");
+            }
+        }
+
+        _folder.Write("chunks.jsonl", content.ToString());
+        _folder.WriteGzip("chunks.jsonl.gz", content.ToString());
+
+        var data = Loader(DataLoadOptions.Default with { MaxLineBytes = 100_000 }).Load(_folder.Path);
+
+        Assert.Equal(expected.Concat(expected), data.Texts);
+        Assert.Equal(2, data.Report.DocumentsSkippedFor(DataSkipReason.LineTooLong));
+        Assert.Equal("chunks.jsonl:23", data.Documents[21].Source);
+    }
+
+    [Fact]
     public void Size_bounds_skip_large_files_decompression_bombs_and_large_text_documents()
     {
         _folder.Write("big.jsonl", "{\"text\":\"" + new string('a', 2000) + "\"}\n");
