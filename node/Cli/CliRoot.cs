@@ -12,6 +12,8 @@ public static class CliRoot
         var bench = new Command("bench", "Benchmarks that print figures (add --json for machines).");
         root.Subcommands.Add(bench);
         bench.Subcommands.Add(FedMesh.Node.Data.Cli.RedactBenchCommand.Create());
+        bench.Subcommands.Add(FedMesh.Node.Data.Cli.LoadBenchCommand.Create());
+        root.Subcommands.Add(FedMesh.Node.Data.Cli.DataCommand.Create());
 
         return root;
     }
