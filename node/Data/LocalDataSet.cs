@@ -3,7 +3,7 @@ namespace FedMesh.Node.Data;
 /// <summary>The redacted documents of a node's data folder and the report of how they were loaded.</summary>
 public sealed record LocalDataSet(IReadOnlyList<LocalDocument> Documents, DataLoadReport Report)
 {
-    /// <summary>The document texts, as the trainer takes them.</summary>
+    /// <summary>The document texts, as the trainer takes them (a new array on each call).</summary>
     public IReadOnlyList<string> Texts => Documents.Select(d => d.Text).ToArray();
 
     /// <summary>

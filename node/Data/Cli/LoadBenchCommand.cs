@@ -16,19 +16,13 @@ public static class LoadBenchCommand
     public static Command Create(TimeProvider? time = null)
     {
         var clock = time ?? TimeProvider.System;
-        var repeat = new Option<int>("--repeat")
-        {
-            Description = "Runs; the best is reported (the first includes JIT warm-up and a cold page cache).",
-            DefaultValueFactory = _ => 3,
-        };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var repeat = BenchRuns.RepeatOption();
+        var json = BenchRuns.JsonOption();
         var command = new Command("load", "Data-folder loader throughput on the SOTU corpus (jsonl and jsonl.gz).") { repeat, json };
         command.SetAction(parse =>
         {
-            int runs = parse.GetValue(repeat);
-            if (runs < 1)
+            if (!BenchRuns.TryGetRuns(parse, repeat, out int runs))
             {
-                Console.Error.WriteLine($"--repeat must be at least 1, got {runs}");
                 return 2;
             }
 
@@ -80,14 +74,8 @@ public static class LoadBenchCommand
         AtomicFile.Write(Path.Combine(folder, "sotu." + extension), buffer.ToArray());
 
         var loader = new LocalDataLoader(DataLoadOptions.Default, new Redactor(RedactionOptions.Default));
-        double best = double.MaxValue;
         LocalDataSet? data = null;
-        for (int run = 0; run < runs; run++)
-        {
-            long start = clock.GetTimestamp();
-            data = loader.Load(folder);
-            best = Math.Min(best, clock.GetElapsedTime(start).TotalSeconds);
-        }
+        double best = BenchRuns.Best(runs, clock, () => data = loader.Load(folder));
 
         return new Result(extension, data!.Report.DocumentsLoaded, data.Report.CharactersLoaded, best, data.Report.CharactersLoaded / best / 1e6);
     }

@@ -15,19 +15,13 @@ public static class RedactBenchCommand
     public static Command Create(TimeProvider? time = null)
     {
         var clock = time ?? TimeProvider.System;
-        var repeat = new Option<int>("--repeat")
-        {
-            Description = "Runs per configuration; the best is reported (first runs include JIT warm-up).",
-            DefaultValueFactory = _ => 3,
-        };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var repeat = BenchRuns.RepeatOption();
+        var json = BenchRuns.JsonOption();
         var command = new Command("redact", "Redaction throughput over the shipped SOTU corpus.") { repeat, json };
         command.SetAction(parse =>
         {
-            int runs = parse.GetValue(repeat);
-            if (runs < 1)
+            if (!BenchRuns.TryGetRuns(parse, repeat, out int runs))
             {
-                Console.Error.WriteLine($"--repeat must be at least 1, got {runs}");
                 return 2;
             }
 
@@ -68,20 +62,16 @@ public static class RedactBenchCommand
     private static Row Measure(string name, RedactionOptions options, string[] texts, long chars, int runs, TimeProvider clock)
     {
         var redactor = new Redactor(options);
-        double best = double.MaxValue;
-        long redactions = 0;
-        for (int run = 0; run < runs; run++)
+        var tally = new RedactionTally();
+        double best = BenchRuns.Best(runs, clock, () =>
         {
-            var tally = new RedactionTally();
-            long start = clock.GetTimestamp();
+            tally = new RedactionTally();
             foreach (string text in texts)
             {
                 redactor.TryRedact(text, tally, out _);
             }
-
-            best = Math.Min(best, clock.GetElapsedTime(start).TotalSeconds);
-            redactions = tally.ToReport().Total;
-        }
+        });
+        long redactions = tally.ToReport().Total;
 
         return new Row(name, best, chars / best / 1e6, redactions);
     }

@@ -67,4 +67,15 @@ public static class ContiguousPartition
 
         return starts;
     }
+
+    /// <summary>The parts of <paramref name="items"/> that begin at <paramref name="starts"/> (as from <see cref="Starts"/>).</summary>
+    public static IEnumerable<T[]> Split<T>(T[] items, int[] starts)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(starts);
+        for (int p = 0; p < starts.Length; p++)
+        {
+            yield return items[starts[p]..(p + 1 < starts.Length ? starts[p + 1] : items.Length)];
+        }
+    }
 }

@@ -85,13 +85,9 @@ public sealed record SotuPartition(IReadOnlyList<SotuShard> Shards, IReadOnlyLis
         }
 
         var weights = years.Select(y => y.Sum(a => (long)a.Text.Length)).ToArray();
-        int[] starts = ContiguousPartition.Starts(weights, nodeCount);
-        return Enumerable.Range(0, nodeCount).Select(node =>
-        {
-            int end = node + 1 < nodeCount ? starts[node + 1] : years.Length;
-            var addresses = years[starts[node]..end].SelectMany(y => y).ToArray();
-            return new SotuShard(node, nodeCount, SotuSplitMode.Era, addresses);
-        }).ToArray();
+        return ContiguousPartition.Split(years, ContiguousPartition.Starts(weights, nodeCount))
+            .Select((run, node) => new SotuShard(node, nodeCount, SotuSplitMode.Era, run.SelectMany(y => y).ToArray()))
+            .ToArray();
     }
 
     /// <summary>
@@ -104,14 +100,10 @@ public sealed record SotuPartition(IReadOnlyList<SotuShard> Shards, IReadOnlyLis
         var shuffled = addresses.ToArray();
         new Random(FoldSeed(seed)).Shuffle(shuffled);
         var weights = shuffled.Select(a => (long)a.Text.Length).ToArray();
-        int[] starts = ContiguousPartition.Starts(weights, nodeCount);
-        return Enumerable.Range(0, nodeCount).Select(node =>
-        {
-            int end = node + 1 < nodeCount ? starts[node + 1] : shuffled.Length;
-            var run = shuffled[starts[node]..end]
-                .OrderBy(a => a.Year).ThenBy(a => a.President, StringComparer.Ordinal).ToArray();
-            return new SotuShard(node, nodeCount, SotuSplitMode.Iid, run);
-        }).ToArray();
+        return ContiguousPartition.Split(shuffled, ContiguousPartition.Starts(weights, nodeCount))
+            .Select((run, node) => new SotuShard(node, nodeCount, SotuSplitMode.Iid,
+                run.OrderBy(a => a.Year).ThenBy(a => a.President, StringComparer.Ordinal).ToArray()))
+            .ToArray();
     }
 
     /// <summary>System.Random takes a 32-bit seed; folding keeps every bit of the 64-bit seed relevant.</summary>

@@ -5,7 +5,8 @@ namespace FedMesh.Node.Data.Internal;
 /// <summary>
 /// Reads '\n'-terminated lines of raw bytes from a stream without ever holding more than one line (bounded by
 /// <c>maxLineBytes</c>) plus one read buffer in memory. A longer line is not buffered: its bytes are discarded up to
-/// the next '\n' and it is reported as too long, so a single hostile line cannot exhaust memory.
+/// the next '\n' and it is reported as too long, so a single hostile line cannot exhaust memory. Pooled buffers are
+/// cleared when returned: they held unredacted bytes.
 /// </summary>
 internal sealed class Utf8LineReader : IDisposable
 {
@@ -102,8 +103,8 @@ internal sealed class Utf8LineReader : IDisposable
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_chunk);
-        ArrayPool<byte>.Shared.Return(_line);
+        ArrayPool<byte>.Shared.Return(_chunk, clearArray: true);
+        ArrayPool<byte>.Shared.Return(_line, clearArray: true);
     }
 
     private bool Fill()
@@ -130,7 +131,7 @@ internal sealed class Utf8LineReader : IDisposable
         // Doubling keeps copies amortised O(1) per byte; the cap is the line bound itself.
         var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(_maxLineBytes, Math.Max(needed, _line.Length * 2)));
         _line.AsSpan().CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(_line);
+        ArrayPool<byte>.Shared.Return(_line, clearArray: true);
         _line = bigger;
     }
 }

@@ -68,37 +68,37 @@ public sealed partial class Redactor
         // Every address has an "@": a vectorised search skips the regex on the vast majority of documents.
         if (_options.Emails && text.Contains('@', StringComparison.Ordinal))
         {
-            text = ReplaceAll(EmailPattern(), text, RedactionRules.EmailToken, static _ => true, ref counts[0]);
+            text = ReplaceAll(EmailPattern(), text, RedactionRules.EmailToken, Whole, ref counts[0]);
         }
 
         if (_options.Ibans)
         {
-            text = ReplaceIbans(text, ref counts[1]);
+            text = ReplaceAll(IbanPattern(), text, RedactionRules.IbanToken, LongestValidIbanPrefix, ref counts[1]);
         }
 
         if (_options.CreditCards)
         {
-            text = ReplaceAll(CardPattern(), text, RedactionRules.CardToken, static m => Luhn.IsValid(m), ref counts[2]);
+            text = ReplaceAll(CardPattern(), text, RedactionRules.CardToken, static m => WholeIf(Luhn.IsValid(m), m), ref counts[2]);
         }
 
         if (_options.IPv6)
         {
-            text = ReplaceAll(IPv6Pattern(), text, RedactionRules.IPv6Token, IsIPv6, ref counts[3]);
+            text = ReplaceAll(IPv6Pattern(), text, RedactionRules.IPv6Token, static m => WholeIf(IsIPv6(m), m), ref counts[3]);
         }
 
         if (_options.IPv4)
         {
-            text = ReplaceAll(IPv4Pattern(), text, RedactionRules.IPv4Token, static _ => true, ref counts[4]);
+            text = ReplaceAll(IPv4Pattern(), text, RedactionRules.IPv4Token, Whole, ref counts[4]);
         }
 
         if (_options.Phones)
         {
-            text = ReplaceAll(PhonePattern(), text, RedactionRules.PhoneToken, IsPhone, ref counts[5]);
+            text = ReplaceAll(PhonePattern(), text, RedactionRules.PhoneToken, static m => WholeIf(IsPhone(m), m), ref counts[5]);
         }
 
         for (int i = 0; i < _custom.Length; i++)
         {
-            text = ReplaceAll(_custom[i].Regex, text, _custom[i].Token, static _ => true, ref custom![i]);
+            text = ReplaceAll(_custom[i].Regex, text, _custom[i].Token, Whole, ref custom![i]);
         }
 
         tally.Add(RedactionRules.Email, counts[0]);
@@ -116,55 +116,25 @@ public sealed partial class Redactor
     }
 
     /// <summary>
-    /// Replaces every match accepted by <paramref name="accept"/>. Scans with <see cref="Regex.EnumerateMatches(ReadOnlySpan{char})"/>
-    /// and builds the output only when something matched, so clean text (the common case) costs one scan and
-    /// no allocation.
+    /// Replaces matches by <paramref name="token"/>: <paramref name="accept"/> returns how many characters of the
+    /// match to replace (its whole length, a shorter valid prefix, or 0 to keep it). Scans with
+    /// <see cref="Regex.EnumerateMatches(ReadOnlySpan{char})"/> and builds the output only when something matched,
+    /// so clean text (the common case) costs one scan and no allocation.
     /// </summary>
-    private static string ReplaceAll(Regex regex, string text, string token, Func<ReadOnlySpan<char>, bool> accept, ref long count)
+    private static string ReplaceAll(Regex regex, string text, string token, Func<ReadOnlySpan<char>, int> accept, ref long count)
     {
         System.Text.StringBuilder? output = null;
         int copied = 0;
         foreach (var match in regex.EnumerateMatches(text))
         {
-            var value = text.AsSpan(match.Index, match.Length);
-            if (!accept(value))
-            {
-                continue;
-            }
-
-            output ??= new System.Text.StringBuilder(text.Length);
-            output.Append(text, copied, match.Index - copied).Append(token);
-            copied = match.Index + match.Length;
-            count++;
-        }
-
-        if (output is null)
-        {
-            return text;
-        }
-
-        return output.Append(text, copied, text.Length - copied).ToString();
-    }
-
-    /// <summary>
-    /// IBAN candidates may swallow a following short word ("… 0130 00 DUE"); when the whole candidate fails the
-    /// mod-97 check, shorter prefixes ending at a space are tried before giving up.
-    /// </summary>
-    private static string ReplaceIbans(string text, ref long count)
-    {
-        System.Text.StringBuilder? output = null;
-        int copied = 0;
-        foreach (var match in IbanPattern().EnumerateMatches(text))
-        {
-            var value = text.AsSpan(match.Index, match.Length);
-            int length = LongestValidIbanPrefix(value);
+            int length = accept(text.AsSpan(match.Index, match.Length));
             if (length == 0)
             {
                 continue;
             }
 
             output ??= new System.Text.StringBuilder(text.Length);
-            output.Append(text, copied, match.Index - copied).Append(RedactionRules.IbanToken);
+            output.Append(text, copied, match.Index - copied).Append(token);
             copied = match.Index + length;
             count++;
         }
@@ -172,6 +142,14 @@ public sealed partial class Redactor
         return output is null ? text : output.Append(text, copied, text.Length - copied).ToString();
     }
 
+    private static int Whole(ReadOnlySpan<char> match) => match.Length;
+
+    private static int WholeIf(bool valid, ReadOnlySpan<char> match) => valid ? match.Length : 0;
+
+    /// <summary>
+    /// IBAN candidates may swallow a following short word ("… 0130 00 DUE"); when the whole candidate fails the
+    /// mod-97 check, shorter prefixes ending at a space are tried before giving up.
+    /// </summary>
     private static int LongestValidIbanPrefix(ReadOnlySpan<char> candidate)
     {
         int length = candidate.Length;

@@ -37,7 +37,7 @@ public sealed class ContiguousPartitionTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ContiguousPartition.Starts(new long[] { 1, 2 }, 3));
 
     private static long LargestPart(long[] weights, int[] starts) =>
-        starts.Select((s, p) => weights[s..(p + 1 < starts.Length ? starts[p + 1] : weights.Length)].Sum()).Max();
+        ContiguousPartition.Split(weights, starts).Max(part => part.Sum());
 
     private static long BruteForceBest(long[] weights, int parts)
     {
