@@ -121,6 +121,7 @@ public sealed partial class LocalDataLoader
                 return (DataSkipReason.FileTooLarge, $"{size} bytes > {_options.MaxFileBytes}");
             }
 
+            // Checked before opening: FIFOs and devices report 0 bytes, and opening one could block the load forever.
             if (size == 0)
             {
                 return (DataSkipReason.Empty, "0 bytes");

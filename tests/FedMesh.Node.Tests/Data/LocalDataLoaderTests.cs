@@ -202,6 +202,35 @@ public sealed class LocalDataLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Random_bytes_under_every_supported_name_never_make_loading_fail()
+    {
+        var random = new Random(2024);
+        string[] extensions = [".txt", ".jsonl", ".jsonl.gz", ".txt.gz"];
+        byte[] jsonish = "{}[]\":,\\ \ntextpromptcompletion0123456789"u8.ToArray();
+        for (int i = 0; i < 40; i++)
+        {
+            var bytes = new byte[random.Next(1, 3000)];
+            random.NextBytes(bytes);
+            if (i % 2 == 0)
+            {
+                // Half the files are made of JSON punctuation and field names, to reach the parser's corners.
+                for (int b = 0; b < bytes.Length; b++)
+                {
+                    bytes[b] = jsonish[bytes[b] % jsonish.Length];
+                }
+            }
+
+            string extension = extensions[i % extensions.Length];
+            _folder.WriteBytes($"f{i:00}{extension}", extension.EndsWith(".gz", StringComparison.Ordinal) && i % 3 != 0 ? TempFolder.Gzip(bytes) : bytes);
+        }
+
+        var data = Loader(DataLoadOptions.Default with { MaxJsonDepth = 4, MaxLineBytes = 500 }).Load(_folder.Path);
+
+        Assert.Equal(40, data.Report.FilesRead + data.Report.FilesSkipped.Values.Sum());
+        Assert.All(data.Texts, t => Assert.False(string.IsNullOrWhiteSpace(t)));
+    }
+
+    [Fact]
     public void A_missing_folder_is_an_error_naming_the_folder()
     {
         string missing = Path.Combine(_folder.Path, "nope");
