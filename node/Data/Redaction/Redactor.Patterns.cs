@@ -32,8 +32,9 @@ public sealed partial class Redactor
     private static partial Regex CardPattern();
 
     // Candidate only (2–7 colons, hex groups, optional dotted-quad tail); IPAddress.TryParse decides. The first two
-    // groups are spelled out so the matcher can look for the second ':' at a bounded distance.
-    [GeneratedRegex(@"(?<![\w:.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:(?:[0-9A-Fa-f]{0,4}:){0,5}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])",
+    // groups are spelled out so the matcher can look for the second ':' at a bounded distance. A ':' may precede the
+    // address ("ip:2001:db8::1"); a word character or '.' may not.
+    [GeneratedRegex(@"(?<![\w.])[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:(?:[0-9A-Fa-f]{0,4}:){0,5}(?:(?:[0-9]{1,3}\.){3}[0-9]{1,3}|[0-9A-Fa-f]{0,4})(?![\w:])",
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex IPv6Pattern();
 

@@ -98,6 +98,15 @@ public sealed class RedactorTests
         Assert.Equal($"before {token} after.", Redact($"before {value} after."));
     }
 
+    [Theory]
+    [InlineData("ip:2001:db8::1 up", "ip:[IPV6] up")]
+    [InlineData("peer 10.0.0.1:8080.", "peer [IPV4]:8080.")]
+    [InlineData("tel:+14155552671, fax +1-202-555-0143", "tel:[PHONE], fax [PHONE]")]
+    [InlineData("<ops@example.org>", "<[EMAIL]>")]
+    [InlineData("cards 4111111111111111,5555555555554444", "cards [CARD],[CARD]")]
+    public void Personal_data_next_to_punctuation_is_still_found(string text, string expected) =>
+        Assert.Equal(expected, Redact(text));
+
     [Fact]
     public void A_valid_iban_followed_by_a_short_word_is_redacted_without_the_word()
     {
