@@ -13,6 +13,9 @@ public static class CliRoot
         bench.Subcommands.Add(BenchAuditCommand.Create());
         root.Subcommands.Add(bench);
         root.Subcommands.Add(AuditCommand.Create());
+        bench.Subcommands.Add(FedMesh.Node.Data.Cli.RedactBenchCommand.Create());
+        bench.Subcommands.Add(FedMesh.Node.Data.Cli.LoadBenchCommand.Create());
+        root.Subcommands.Add(FedMesh.Node.Data.Cli.DataCommand.Create());
 
         return root;
     }

@@ -1,0 +1,95 @@
+using FedMesh.Node.Data.Redaction;
+
+namespace FedMesh.Node.Data.Internal;
+
+/// <summary>
+/// Mutable state of one <see cref="LocalDataLoader.Load"/> call. Documents of the file being read are added
+/// provisionally; <see cref="CommitFile"/> keeps them, <see cref="RollBackFile"/> removes them (and their
+/// redaction counts) when the file turns out to be bad as a whole, e.g. a NUL byte or a decompression bomb late
+/// in a .jsonl.gz.
+/// </summary>
+internal sealed class LoadRun(DataLoadOptions options)
+{
+    private readonly Dictionary<DataSkipReason, int> _filesSkipped = [];
+    private readonly Dictionary<DataSkipReason, int> _documentsSkipped = [];
+    private readonly RedactionTally _tally = new();
+    private RedactionTally _fileTally = new();
+    private int _fileStart;
+    private long _fileStartChars;
+    private int _filesRead;
+
+    public List<LocalDocument> Documents { get; } = [];
+
+    public long Characters { get; private set; }
+
+    /// <summary>True once the document or character budget is used up; loading stops.</summary>
+    public bool Full { get; private set; }
+
+    public RedactionTally FileTally => _fileTally;
+
+    public void BeginFile()
+    {
+        _fileStart = Documents.Count;
+        _fileStartChars = Characters;
+        _fileTally = new RedactionTally();
+    }
+
+    public void CommitFile()
+    {
+        _filesRead++;
+        Merge(_fileTally, _tally);
+    }
+
+    public void RollBackFile(DataSkipReason reason)
+    {
+        Documents.RemoveRange(_fileStart, Documents.Count - _fileStart);
+        Characters = _fileStartChars;
+
+        // Time-outs are kept: they say a document was dropped, whichever file it came from.
+        _tally.AddTimeout(_fileTally.DocumentsTimedOut);
+
+        SkipFile(reason);
+    }
+
+    public void SkipFile(DataSkipReason reason) => _filesSkipped[reason] = _filesSkipped.GetValueOrDefault(reason) + 1;
+
+    public void SkipDocument(DataSkipReason reason) =>
+        _documentsSkipped[reason] = _documentsSkipped.GetValueOrDefault(reason) + 1;
+
+    /// <summary>Adds a redacted document if the budgets allow; otherwise marks the run full and returns false.</summary>
+    public bool TryAdd(LocalDocument document)
+    {
+        if (Documents.Count >= options.MaxDocuments || Characters + document.Text.Length > options.MaxTotalChars)
+        {
+            Full = true;
+            SkipDocument(DataSkipReason.DocumentLimitReached);
+            return false;
+        }
+
+        Documents.Add(document);
+        Characters += document.Text.Length;
+        return true;
+    }
+
+    public LocalDataSet ToDataSet() => new(
+        Documents.ToArray(),
+        new DataLoadReport
+        {
+            FilesRead = _filesRead,
+            DocumentsLoaded = Documents.Count,
+            CharactersLoaded = Characters,
+            FilesSkipped = DataLoadReport.Freeze(_filesSkipped),
+            DocumentsSkipped = DataLoadReport.Freeze(_documentsSkipped),
+            Redaction = _tally.ToReport(),
+        });
+
+    private static void Merge(RedactionTally from, RedactionTally into)
+    {
+        foreach (var (rule, count) in from.ToReport().Counts)
+        {
+            into.Add(rule, count);
+        }
+
+        into.AddTimeout(from.DocumentsTimedOut);
+    }
+}
