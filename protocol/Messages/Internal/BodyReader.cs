@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Text;
+using MessagePack;
+
+namespace FedMesh.Protocol.Messages.Internal;
+
+/// <summary>
+/// A checking front over <see cref="MessagePackReader"/>: every read names the field it is reading, every
+/// count and length is compared with its cap before anything is allocated, and any failure is a
+/// <see cref="ProtocolException"/> with <see cref="ProtocolErrorCode.MalformedMessage"/>. Callers run inside
+/// <see cref="Guard"/>, which turns MessagePack's own exceptions into the same.
+/// </summary>
+internal ref struct BodyReader
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private MessagePackReader _reader;
+    private readonly string _message;
+
+    public BodyReader(ReadOnlyMemory<byte> body, string message)
+    {
+        _reader = new MessagePackReader(body);
+        _message = message;
+    }
+
+    public readonly bool End => _reader.End;
+
+    public readonly long Consumed => _reader.Consumed;
+
+    public static ProtocolException Malformed(string message, string reason) =>
+        new(ProtocolErrorCode.MalformedMessage, $"{message}: {reason}");
+
+    /// <summary>Runs a decoder, converting MessagePack's exceptions (truncation, wrong type, overflow,
+    /// invalid UTF-8) into <see cref="ProtocolException"/> so callers catch exactly one type.</summary>
+    public static T Guard<T>(string message, Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (MessagePackSerializationException e)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"{message}: {e.Message}", e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"{message}: truncated", e);
+        }
+        catch (OverflowException e)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"{message}: integer out of range", e);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"{message}: invalid UTF-8", e);
+        }
+    }
+
+    public readonly ProtocolException Error(string reason) => Malformed(_message, reason);
+
+    /// <summary>Reads the message's top-level array header: at least <paramref name="known"/> elements,
+    /// at most <paramref name="known"/> + <see cref="MessageLimits.MaxTrailingElements"/>.</summary>
+    public int ReadEnvelope(int known)
+    {
+        int count = ReadArrayHeader("message", known, known + MessageLimits.MaxTrailingElements);
+        return count - known;
+    }
+
+    /// <summary>Skips unknown trailing elements (SPEC §4.1) and requires the body to end right after them.</summary>
+    public void Finish(int trailing)
+    {
+        for (int i = 0; i < trailing; i++)
+        {
+            SkipValue(depth: 1);
+        }
+
+        if (!_reader.End)
+        {
+            throw Error($"{(_reader.Sequence.Length - _reader.Consumed)} bytes after the message array");
+        }
+    }
+
+    public int ReadArrayHeader(string field, int min, int max)
+    {
+        RequireType(field, MessagePackType.Array, "array");
+        int count = _reader.ReadArrayHeader();
+        if (count < min || count > max)
+        {
+            throw Error(min == max
+                ? $"{field} has {count} elements, expected {min}"
+                : $"{field} has {count} elements, expected {min}..{max}");
+        }
+
+        return count;
+    }
+
+    public ulong ReadUInt64(string field)
+    {
+        RequireType(field, MessagePackType.Integer, "unsigned integer");
+        return _reader.ReadUInt64();
+    }
+
+    public uint ReadUInt32(string field)
+    {
+        RequireType(field, MessagePackType.Integer, "unsigned integer");
+        return _reader.ReadUInt32();
+    }
+
+    public ushort ReadUInt16(string field)
+    {
+        RequireType(field, MessagePackType.Integer, "unsigned integer");
+        return _reader.ReadUInt16();
+    }
+
+    public byte ReadUInt8(string field)
+    {
+        RequireType(field, MessagePackType.Integer, "unsigned integer");
+        return _reader.ReadByte();
+    }
+
+    public bool ReadBoolean(string field)
+    {
+        RequireType(field, MessagePackType.Boolean, "boolean");
+        return _reader.ReadBoolean();
+    }
+
+    public float ReadSingle(string field)
+    {
+        RequireType(field, MessagePackType.Float, "float");
+        return _reader.ReadSingle();
+    }
+
+    public double ReadDouble(string field)
+    {
+        RequireType(field, MessagePackType.Float, "float");
+        return _reader.ReadDouble();
+    }
+
+    public bool TryReadNil() => _reader.TryReadNil();
+
+    /// <summary>Reads a bin of exactly <paramref name="length"/> bytes (hashes, keys, signatures).</summary>
+    public byte[] ReadFixedBin(string field, int length) => ReadBin(field, length, length).ToArray();
+
+    /// <summary>Reads a bin of <paramref name="min"/>..<paramref name="max"/> bytes without copying.</summary>
+    public ReadOnlySequence<byte> ReadBin(string field, int min, int max)
+    {
+        RequireType(field, MessagePackType.Binary, "bin");
+        ReadOnlySequence<byte> bytes = _reader.ReadBytes() ?? throw Error($"{field} is nil");
+        if (bytes.Length < min || bytes.Length > max)
+        {
+            throw Error(min == max
+                ? $"{field} is {bytes.Length} bytes, expected {min}"
+                : $"{field} is {bytes.Length} bytes, expected {min}..{max}");
+        }
+
+        return bytes;
+    }
+
+    /// <summary>Reads a UTF-8 str of <paramref name="min"/>..<paramref name="maxBytes"/> bytes; invalid UTF-8 is rejected.</summary>
+    public string ReadString(string field, int min, int maxBytes)
+    {
+        RequireType(field, MessagePackType.String, "str");
+        ReadOnlySequence<byte> bytes = _reader.ReadStringSequence() ?? throw Error($"{field} is nil");
+        if (bytes.Length < min || bytes.Length > maxBytes)
+        {
+            throw Error($"{field} is {bytes.Length} UTF-8 bytes, expected {min}..{maxBytes}");
+        }
+
+        return StrictUtf8.GetString(bytes);
+    }
+
+    private readonly void RequireType(string field, MessagePackType expected, string name)
+    {
+        if (_reader.End)
+        {
+            throw Error($"truncated before {field}");
+        }
+
+        MessagePackType actual = _reader.NextMessagePackType;
+        if (actual != expected)
+        {
+            throw Error($"{field} must be {name}, got {actual}");
+        }
+    }
+
+    /// <summary>
+    /// Skips one value of any type without recursion into unbounded depth: nesting beyond
+    /// <see cref="MessageLimits.MaxDepth"/> is rejected, and a container's claimed count is checked against the
+    /// bytes left (each element takes at least one byte) so a lying header cannot make the loop run long.
+    /// </summary>
+    private void SkipValue(int depth)
+    {
+        if (depth > MessageLimits.MaxDepth)
+        {
+            throw Error($"nesting deeper than {MessageLimits.MaxDepth}");
+        }
+
+        if (_reader.End)
+        {
+            throw Error("truncated in a trailing element");
+        }
+
+        switch (_reader.NextMessagePackType)
+        {
+            case MessagePackType.Array:
+                {
+                    int count = _reader.ReadArrayHeader();
+                    RequireRoom(count);
+                    for (int i = 0; i < count; i++)
+                    {
+                        SkipValue(depth + 1);
+                    }
+
+                    break;
+                }
+
+            case MessagePackType.Map:
+                {
+                    int count = _reader.ReadMapHeader();
+                    RequireRoom(2L * count);
+                    for (int i = 0; i < 2 * count; i++)
+                    {
+                        SkipValue(depth + 1);
+                    }
+
+                    break;
+                }
+
+            default:
+                // Scalars, str, bin and ext: MessagePack's own skip reads one header and advances by its
+                // length, failing with EndOfStream (converted by Guard) if the length exceeds the body.
+                _reader.Skip();
+                break;
+        }
+    }
+
+    private readonly void RequireRoom(long elements)
+    {
+        if (elements > (_reader.Sequence.Length - _reader.Consumed))
+        {
+            throw Error($"container claims {elements} elements but only {(_reader.Sequence.Length - _reader.Consumed)} bytes remain");
+        }
+    }
+}
