@@ -24,6 +24,13 @@ public sealed partial record DeltaManifest
             throw new ArgumentException($"invalid manifest: {problem}");
         }
 
+        return EncodeUnchecked();
+    }
+
+    /// <summary>Writes the layout without the consistency check (for <see cref="Encode"/>, and for tests that
+    /// must produce invalid manifests to prove the decoder refuses them).</summary>
+    internal byte[] EncodeUnchecked()
+    {
         var buffer = new ArrayBufferWriter<byte>(512 + ChunkHashes.Length + (Tensors.Count * 64));
         var w = new MessagePackWriter(buffer);
         w.WriteArrayHeader(ElementCount);
@@ -148,7 +155,7 @@ public sealed partial record DeltaManifest
             throw BodyReader.Malformed(what, problem);
         }
 
-        if (!bytes.Span.SequenceEqual(manifest.Encode()))
+        if (!bytes.Span.SequenceEqual(manifest.EncodeUnchecked()))
         {
             throw BodyReader.Malformed(what, "not in canonical encoding (shortest integers, float32 scales, float64 DP parameters)");
         }

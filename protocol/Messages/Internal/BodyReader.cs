@@ -145,6 +145,7 @@ internal ref struct BodyReader
     public ReadOnlySequence<byte> ReadBin(string field, int min, int max)
     {
         RequireType(field, MessagePackType.Binary, "bin");
+        RequireDeclaredLength(field, min, max);
         ReadOnlySequence<byte> bytes = _reader.ReadBytes() ?? throw Error($"{field} is nil");
         if (bytes.Length < min || bytes.Length > max)
         {
@@ -160,6 +161,7 @@ internal ref struct BodyReader
     public string ReadString(string field, int min, int maxBytes)
     {
         RequireType(field, MessagePackType.String, "str");
+        RequireDeclaredLength(field, min, maxBytes);
         ReadOnlySequence<byte> bytes = _reader.ReadStringSequence() ?? throw Error($"{field} is nil");
         if (bytes.Length < min || bytes.Length > maxBytes)
         {
@@ -167,6 +169,48 @@ internal ref struct BodyReader
         }
 
         return StrictUtf8.GetString(bytes);
+    }
+
+    /// <summary>
+    /// Reads the length in a str/bin header (without consuming it) and checks it against the cap and the bytes
+    /// left, before MessagePack's reader sees it: its own reader treats a 32-bit length ≥ 2³¹ as a negative
+    /// int and fails with an exception type outside our contract.
+    /// </summary>
+    private readonly void RequireDeclaredLength(string field, int min, int max)
+    {
+        ReadOnlySequence<byte> rest = _reader.Sequence.Slice(_reader.Position);
+        Span<byte> header = stackalloc byte[5];
+        int have = (int)Math.Min(rest.Length, header.Length);
+        rest.Slice(0, have).CopyTo(header);
+        int lengthBytes = header[0] switch
+        {
+            >= 0xa0 and <= 0xbf => 0,
+            0xc4 or 0xd9 => 1,
+            0xc5 or 0xda => 2,
+            _ => 4, // 0xc6 bin32, 0xdb str32
+        };
+        if (have < 1 + lengthBytes)
+        {
+            throw Error($"truncated in the header of {field}");
+        }
+
+        ulong length = lengthBytes == 0 ? (ulong)(header[0] & 0x1f) : 0;
+        for (int i = 1; i <= lengthBytes; i++)
+        {
+            length = (length << 8) | header[i];
+        }
+
+        if (length < (ulong)min || length > (ulong)max)
+        {
+            throw Error(min == max
+                ? $"{field} is {length} bytes, expected {min}"
+                : $"{field} is {length} bytes, expected {min}..{max}");
+        }
+
+        if (length > (ulong)(rest.Length - 1 - lengthBytes))
+        {
+            throw Error($"{field} declares {length} bytes but only {rest.Length - 1 - lengthBytes} remain");
+        }
     }
 
     private readonly void RequireType(string field, MessagePackType expected, string name)
