@@ -146,15 +146,7 @@ internal ref struct BodyReader
     {
         RequireType(field, MessagePackType.Binary, "bin");
         RequireDeclaredLength(field, min, max);
-        ReadOnlySequence<byte> bytes = _reader.ReadBytes() ?? throw Error($"{field} is nil");
-        if (bytes.Length < min || bytes.Length > max)
-        {
-            throw Error(min == max
-                ? $"{field} is {bytes.Length} bytes, expected {min}"
-                : $"{field} is {bytes.Length} bytes, expected {min}..{max}");
-        }
-
-        return bytes;
+        return _reader.ReadBytes() ?? throw Error($"{field} is nil");
     }
 
     /// <summary>Reads a UTF-8 str of <paramref name="min"/>..<paramref name="maxBytes"/> bytes; invalid UTF-8 is rejected.</summary>
@@ -163,38 +155,44 @@ internal ref struct BodyReader
         RequireType(field, MessagePackType.String, "str");
         RequireDeclaredLength(field, min, maxBytes);
         ReadOnlySequence<byte> bytes = _reader.ReadStringSequence() ?? throw Error($"{field} is nil");
-        if (bytes.Length < min || bytes.Length > maxBytes)
-        {
-            throw Error($"{field} is {bytes.Length} UTF-8 bytes, expected {min}..{maxBytes}");
-        }
-
         return StrictUtf8.GetString(bytes);
     }
 
     /// <summary>
-    /// Reads the length in a str/bin header (without consuming it) and checks it against the cap and the bytes
-    /// left, before MessagePack's reader sees it: its own reader treats a 32-bit length ≥ 2³¹ as a negative
+    /// Reads the length in a str/bin/ext header (without consuming it) and checks it against the cap and the
+    /// bytes left, before MessagePack's reader sees it: its reader treats a 32-bit length ≥ 2³¹ as a negative
     /// int and fails with an exception type outside our contract.
     /// </summary>
     private readonly void RequireDeclaredLength(string field, int min, int max)
     {
         ReadOnlySequence<byte> rest = _reader.Sequence.Slice(_reader.Position);
-        Span<byte> header = stackalloc byte[5];
+        Span<byte> header = stackalloc byte[6];
         int have = (int)Math.Min(rest.Length, header.Length);
         rest.Slice(0, have).CopyTo(header);
-        int lengthBytes = header[0] switch
+
+        // (bytes of the length field, fixed payload length, bytes between header and payload: ext's type byte)
+        (int lengthBytes, int fixedLength, int extra) = header[0] switch
         {
-            >= 0xa0 and <= 0xbf => 0,
-            0xc4 or 0xd9 => 1,
-            0xc5 or 0xda => 2,
-            _ => 4, // 0xc6 bin32, 0xdb str32
+            >= 0xa0 and <= 0xbf => (0, header[0] & 0x1f, 0), // fixstr
+            0xc4 or 0xd9 => (1, 0, 0), // bin8, str8
+            0xc5 or 0xda => (2, 0, 0), // bin16, str16
+            0xc6 or 0xdb => (4, 0, 0), // bin32, str32
+            0xc7 => (1, 0, 1), // ext8
+            0xc8 => (2, 0, 1), // ext16
+            0xc9 => (4, 0, 1), // ext32
+            0xd4 => (0, 1, 1), // fixext1
+            0xd5 => (0, 2, 1), // fixext2
+            0xd6 => (0, 4, 1), // fixext4
+            0xd7 => (0, 8, 1), // fixext8
+            0xd8 => (0, 16, 1), // fixext16
+            _ => throw Error($"{field} is not a str, bin or ext"),
         };
         if (have < 1 + lengthBytes)
         {
             throw Error($"truncated in the header of {field}");
         }
 
-        ulong length = lengthBytes == 0 ? (ulong)(header[0] & 0x1f) : 0;
+        ulong length = (ulong)fixedLength;
         for (int i = 1; i <= lengthBytes; i++)
         {
             length = (length << 8) | header[i];
@@ -207,9 +205,10 @@ internal ref struct BodyReader
                 : $"{field} is {length} bytes, expected {min}..{max}");
         }
 
-        if (length > (ulong)(rest.Length - 1 - lengthBytes))
+        long available = rest.Length - 1 - lengthBytes - extra;
+        if ((long)length > available)
         {
-            throw Error($"{field} declares {length} bytes but only {rest.Length - 1 - lengthBytes} remain");
+            throw Error($"{field} declares {length} bytes but only {Math.Max(0, available)} remain");
         }
     }
 
@@ -270,9 +269,16 @@ internal ref struct BodyReader
                     break;
                 }
 
+            case MessagePackType.String:
+            case MessagePackType.Binary:
+            case MessagePackType.Extension:
+                RequireDeclaredLength("trailing element", 0, int.MaxValue);
+                _reader.Skip();
+                break;
+
             default:
-                // Scalars, str, bin and ext: MessagePack's own skip reads one header and advances by its
-                // length, failing with EndOfStream (converted by Guard) if the length exceeds the body.
+                // Fixed-size scalars: MessagePack's skip reads the header and its few bytes, failing with
+                // EndOfStream (converted by Guard) when they are missing.
                 _reader.Skip();
                 break;
         }
