@@ -1,3 +1,4 @@
+using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Messages;
 using FedMesh.Protocol.Wire;
 
@@ -72,5 +73,47 @@ public class MessageRoundTripTests
         Assert.Throws<ArgumentException>(() => MessageCodec.Encode(SampleMessages.Hello() with { PublicKey = new byte[31] }));
         Assert.Throws<ArgumentException>(() => MessageCodec.Encode(new WantMessage(new byte[32], false, [])));
         Assert.Throws<ArgumentException>(() => MessageCodec.Encode(new ByeMessage(ProtocolErrorCode.Shutdown, new string('x', MessageLimits.MaxReasonTextBytes + 1))));
+    }
+
+    [Fact]
+    public void Maximal_messages_encode_to_the_documented_longest_body()
+    {
+        static string Text(int bytes, char c) => new(c, bytes);
+        byte[] key = SampleMessages.Bytes(0xee);
+        string[] addresses = Enumerable.Repeat(Text(MessageLimits.MaxAddressBytes, 'a'), MessageLimits.MaxAddresses).ToArray();
+        WireMessage[] maximal =
+        [
+            new HelloMessage
+            {
+                ProtocolVersion = ushort.MaxValue,
+                PublicKey = key,
+                Capabilities = Enumerable.Repeat(Text(MessageLimits.MaxCapabilityBytes, 'c'), MessageLimits.MaxCapabilities).ToArray(),
+                MeshId = key,
+                BaseModelHash = key,
+                AdapterSchemaHash = key,
+                ListenAddresses = addresses,
+                SoftwareVersion = Text(MessageLimits.MaxSoftwareVersionBytes, 'v'),
+            },
+            new PeerListMessage(Enumerable.Repeat(new PeerEntry(key, addresses), MessageLimits.MaxPeersPerList).ToArray()),
+            new HaveMessage(key, key, ulong.MaxValue, DeltaLimits.MaxTotalSize, DeltaLimits.MaxChunkCount),
+            new WantMessage(key, true, Enumerable.Range(0, MessageLimits.MaxWantRanges).Select(i => new ChunkRange((uint)(1000 + (i * 3)), 2)).ToArray()),
+            new DeltaManifestMessage(new byte[DeltaLimits.MaxManifestBytes], new byte[64]),
+            new DeltaChunkMessage(key, DeltaLimits.MaxChunkCount - 1, new byte[DeltaLimits.MaxChunkSize]),
+            new PingMessage(ulong.MaxValue),
+            new ByeMessage((ProtocolErrorCode)ushort.MaxValue, Text(MessageLimits.MaxReasonTextBytes, 't')),
+        ];
+
+        foreach (WireMessage m in maximal)
+        {
+            int length = MessageCodec.Encode(m).Length;
+            if (m.Type == FrameType.Want)
+            {
+                Assert.InRange(length, MessageLimits.MaxV1BodyLength(m.Type) - (2 * MessageLimits.MaxWantRanges), MessageLimits.MaxV1BodyLength(m.Type));
+            }
+            else
+            {
+                Assert.Equal(MessageLimits.MaxV1BodyLength(m.Type), length);
+            }
+        }
     }
 }
