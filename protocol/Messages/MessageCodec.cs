@@ -81,8 +81,7 @@ public static class MessageCodec
         FrameType.Want => WantMessage.Fields,
         FrameType.DeltaManifest => DeltaManifestMessage.Fields,
         FrameType.DeltaChunk => DeltaChunkMessage.Fields,
-        FrameType.Ping => PingMessage.Fields,
-        FrameType.Pong => PongMessage.Fields,
+        FrameType.Ping or FrameType.Pong => NonceMessage.Fields,
         _ => ReasonMessage.Fields,
     };
 }

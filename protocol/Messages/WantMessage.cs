@@ -32,7 +32,8 @@ public sealed record WantMessage(ReadOnlyMemory<byte> ContentId, bool WantManife
         CheckHash(ContentId, nameof(ContentId));
         Check(Ranges is not null && Ranges.Count <= MessageLimits.MaxWantRanges, $"at most {MessageLimits.MaxWantRanges} ranges", nameof(Ranges));
         Check(WantManifest || Ranges!.Count > 0, "a Want must ask for the manifest or at least one chunk", nameof(Ranges));
-        Check(RangeError(Ranges!) is null, RangeError(Ranges!) ?? string.Empty, nameof(Ranges));
+        string? rangeError = RangeError(Ranges!);
+        Check(rangeError is null, rangeError ?? string.Empty, nameof(Ranges));
     }
 
     internal override void WriteFields(ref MessagePackWriter writer)
