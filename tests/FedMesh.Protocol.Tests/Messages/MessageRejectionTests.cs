@@ -105,4 +105,39 @@ public class MessageRejectionTests
         e = Assert.Throws<ProtocolException>(() => MessageCodec.Decode<PongMessage>(FrameType.Ping, new byte[] { 0x91, 0x01 }));
         Assert.Equal(ProtocolErrorCode.UnexpectedFrameType, e.Code);
     }
+
+    [Theory]
+    [MemberData(nameof(Indices))]
+    public void Every_field_replaced_by_a_value_of_another_type_is_rejected(int index)
+    {
+        WireMessage message = SampleMessages.All()[index];
+        byte[] body = MessageCodec.Encode(message);
+        var reader = new MessagePack.MessagePackReader(body);
+        int fields = reader.ReadArrayHeader();
+        var spans = new List<(int Start, int End, MessagePack.MessagePackType Type)>();
+        for (int f = 0; f < fields; f++)
+        {
+            int start = (int)reader.Consumed;
+            MessagePack.MessagePackType type = reader.NextMessagePackType;
+            reader.Skip();
+            spans.Add((start, (int)reader.Consumed, type));
+        }
+
+        (byte[] Bytes, MessagePack.MessagePackType Type)[] replacements =
+        [
+            ([0xc0], MessagePack.MessagePackType.Nil),
+            ([0xc3], MessagePack.MessagePackType.Boolean),
+            ([0xa1, 0x78], MessagePack.MessagePackType.String),
+            ([0x90], MessagePack.MessagePackType.Array),
+            ([0xcb, 0, 0, 0, 0, 0, 0, 0, 0], MessagePack.MessagePackType.Float),
+        ];
+        foreach ((int start, int end, MessagePack.MessagePackType type) in spans)
+        {
+            foreach ((byte[] bytes, MessagePack.MessagePackType replacementType) in replacements.Where(r => r.Type != type))
+            {
+                byte[] mutated = [.. body[..start], .. bytes, .. body[end..]];
+                Rejects(message.Type, mutated);
+            }
+        }
+    }
 }
