@@ -1,0 +1,128 @@
+using System.Numerics.Tensors;
+using FedMesh.Protocol.Deltas.Internal;
+
+namespace FedMesh.Protocol.Deltas;
+
+/// <summary>
+/// Turns float tensors into a delta payload (SPEC.md §5.4): the schema's tensors in order, each as raw
+/// little-endian elements of its encoding. Input errors (missing tensor, wrong length, non-finite values, fp16
+/// overflow) are local bugs and throw <see cref="ArgumentException"/> naming the tensor.
+/// </summary>
+public static class DeltaEncoder
+{
+    /// <summary>Encodes named tensors, all with <paramref name="encoding"/>.</summary>
+    public static EncodedDelta Encode(AdapterSchema schema, IReadOnlyDictionary<string, float[]> tensors, TensorEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Count != schema.Tensors.Count)
+        {
+            throw new ArgumentException($"schema has {schema.Tensors.Count} tensors, got {tensors.Count}", nameof(tensors));
+        }
+
+        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            string name = schema.Tensors[i].Name;
+            ordered[i] = tensors.TryGetValue(name, out float[]? values)
+                ? values
+                : throw new ArgumentException($"tensor '{name}' of the schema is missing", nameof(tensors));
+        }
+
+        return Encode(schema, ordered, Uniform(schema, encoding));
+    }
+
+    /// <summary>Encodes a flat delta (tensors concatenated in schema order, SPEC §1.2), all with <paramref name="encoding"/>.</summary>
+    public static EncodedDelta EncodeFlat(AdapterSchema schema, ReadOnlyMemory<float> flat, TensorEncoding encoding)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        if (flat.Length != schema.TotalElements)
+        {
+            throw new ArgumentException($"flat delta has {flat.Length} elements, schema needs {schema.TotalElements}", nameof(flat));
+        }
+
+        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
+        int offset = 0;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            int n = (int)schema.Tensors[i].ElementCount;
+            ordered[i] = flat.Slice(offset, n);
+            offset += n;
+        }
+
+        return Encode(schema, ordered, Uniform(schema, encoding));
+    }
+
+    /// <summary>Encodes tensors given in schema order, each with its own encoding.</summary>
+    public static EncodedDelta Encode(AdapterSchema schema, IReadOnlyList<ReadOnlyMemory<float>> tensorsInOrder, IReadOnlyList<TensorEncoding> encodings)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(tensorsInOrder);
+        ArgumentNullException.ThrowIfNull(encodings);
+        if (tensorsInOrder.Count != schema.Tensors.Count || encodings.Count != schema.Tensors.Count)
+        {
+            throw new ArgumentException($"schema has {schema.Tensors.Count} tensors; got {tensorsInOrder.Count} tensors and {encodings.Count} encodings");
+        }
+
+        var manifest = new ManifestTensor[schema.Tensors.Count];
+        long total = 0;
+        for (int i = 0; i < manifest.Length; i++)
+        {
+            TensorInfo info = schema.Tensors[i];
+            ReadOnlySpan<float> values = tensorsInOrder[i].Span;
+            if (values.Length != info.ElementCount)
+            {
+                throw new ArgumentException($"tensor '{info.Name}' has {values.Length} elements, schema says {info.ElementCount}", nameof(tensorsInOrder));
+            }
+
+            RequireEncodable(info.Name, values, encodings[i]);
+            float scale = encodings[i] == TensorEncoding.Int8 ? TensorCodec.Int8Scale(values) : 0f;
+            manifest[i] = new ManifestTensor(info, encodings[i], scale);
+            total += manifest[i].ByteLength;
+        }
+
+        if (total > (long)DeltaLimits.MaxTotalSize)
+        {
+            throw new ArgumentException($"encoded delta is {total} bytes, above the {DeltaLimits.MaxTotalSize}-byte cap");
+        }
+
+        byte[] payload = new byte[total];
+        long offset = 0;
+        for (int i = 0; i < manifest.Length; i++)
+        {
+            int length = (int)manifest[i].ByteLength;
+            TensorCodec.Encode(tensorsInOrder[i].Span, manifest[i].Encoding, manifest[i].Scale, payload.AsSpan((int)offset, length));
+            offset += length;
+        }
+
+        return new EncodedDelta(payload, manifest);
+    }
+
+    private static TensorEncoding[] Uniform(AdapterSchema schema, TensorEncoding encoding)
+    {
+        if (!TensorEncodings.IsDefined(encoding))
+        {
+            throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding");
+        }
+
+        return Enumerable.Repeat(encoding, schema.Tensors.Count).ToArray();
+    }
+
+    private static void RequireEncodable(string name, ReadOnlySpan<float> values, TensorEncoding encoding)
+    {
+        if (!TensorEncodings.IsDefined(encoding))
+        {
+            throw new ArgumentException($"tensor '{name}': unknown encoding {(byte)encoding}");
+        }
+
+        if (!TensorPrimitives.IsFiniteAll(values))
+        {
+            throw new ArgumentException($"tensor '{name}' contains NaN or infinity");
+        }
+
+        if (encoding == TensorEncoding.Float16 && values.Length > 0 && MathF.Abs(TensorPrimitives.MaxMagnitude(values)) > TensorCodec.MaxFloat16)
+        {
+            throw new ArgumentException($"tensor '{name}' has a value beyond ±{TensorCodec.MaxFloat16}, which fp16 cannot hold");
+        }
+    }
+}

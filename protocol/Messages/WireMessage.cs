@@ -1,0 +1,70 @@
+using FedMesh.Protocol.Messages.Internal;
+using FedMesh.Protocol.Wire;
+using MessagePack;
+
+namespace FedMesh.Protocol.Messages;
+
+/// <summary>
+/// A message carried as the plaintext payload of one frame (SPEC.md §4). Each message is one MessagePack
+/// array with a fixed field order; <see cref="MessageCodec"/> maps frame types to message types.
+/// </summary>
+public abstract record WireMessage
+{
+    /// <summary>The frame type whose payload this message is.</summary>
+    public abstract FrameType Type { get; }
+
+    /// <summary>Number of fields in the v1 layout (the array may carry more, §4.1).</summary>
+    internal abstract int FieldCount { get; }
+
+    /// <summary>Writes the fields after the array header, in SPEC order.</summary>
+    internal abstract void WriteFields(ref MessagePackWriter writer);
+
+    /// <summary>Checks the record's own invariants before it is encoded, so we never send what we would reject.</summary>
+    internal abstract void Validate();
+
+    /// <summary>Throws <see cref="ArgumentException"/> when an outgoing field breaks its cap.</summary>
+    private protected static void Check(bool ok, string message, string field)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(message, field);
+        }
+    }
+
+    private protected static void CheckHash(ReadOnlyMemory<byte> value, string field) =>
+        Check(value.Length == MessageLimits.HashLength, $"{field} must be {MessageLimits.HashLength} bytes", field);
+
+    private protected static void CheckText(string value, int maxBytes, string field) =>
+        Check(value is not null && System.Text.Encoding.UTF8.GetByteCount(value) <= maxBytes, $"{field} must be at most {maxBytes} UTF-8 bytes", field);
+
+    private protected static void CheckAddresses(IReadOnlyList<string> addresses, string field)
+    {
+        Check(addresses is not null && addresses.Count <= MessageLimits.MaxAddresses, $"{field}: at most {MessageLimits.MaxAddresses} addresses", field);
+        foreach (string a in addresses!)
+        {
+            Check(!string.IsNullOrEmpty(a), $"{field}: empty address", field);
+            CheckText(a, MessageLimits.MaxAddressBytes, field);
+        }
+    }
+
+    private protected static void WriteAddresses(ref MessagePackWriter writer, IReadOnlyList<string> addresses)
+    {
+        writer.WriteArrayHeader(addresses.Count);
+        foreach (string a in addresses)
+        {
+            writer.Write(a);
+        }
+    }
+
+    private protected static string[] ReadAddresses(ref BodyReader reader, string field)
+    {
+        int count = reader.ReadArrayHeader(field, 0, MessageLimits.MaxAddresses);
+        var result = new string[count];
+        for (int i = 0; i < count; i++)
+        {
+            result[i] = reader.ReadString(field, 1, MessageLimits.MaxAddressBytes);
+        }
+
+        return result;
+    }
+}
