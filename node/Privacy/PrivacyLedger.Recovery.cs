@@ -113,11 +113,6 @@ public sealed partial class PrivacyLedger
             string error = "last record has no line terminator (write interrupted)";
             if (terminated && LedgerCodec.TryDecode(line, out record, out error))
             {
-                if (record!.Sequence != _lastSequence + 1)
-                {
-                    throw new LedgerCorruptException(_path, position, $"record sequence {record.Sequence} follows {_lastSequence} (a record is missing or repeated)");
-                }
-
                 if (damageStart >= 0)
                 {
                     // Damage followed by a valid record is only acceptable if that record is its torn marker.
@@ -134,6 +129,11 @@ public sealed partial class PrivacyLedger
                 else if (record.Kind == LedgerRecord.TornKind)
                 {
                     throw new LedgerCorruptException(_path, position, "torn marker without a damaged range before it");
+                }
+
+                if (record.Sequence != _lastSequence + 1)
+                {
+                    throw new LedgerCorruptException(_path, position, $"record sequence {record.Sequence} follows {_lastSequence} (a record is missing or repeated)");
                 }
 
                 Apply(record);

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -31,7 +32,7 @@ internal static class LedgerCodec
     }
 
     /// <summary>Decodes one line (without its LF); on failure says what was wrong.</summary>
-    public static bool TryDecode(ReadOnlySpan<byte> line, out LedgerRecord? record, out string error)
+    public static bool TryDecode(ReadOnlySpan<byte> line, [NotNullWhen(true)] out LedgerRecord? record, out string error)
     {
         record = null;
         if (line.Length > MaxLineBytes)
