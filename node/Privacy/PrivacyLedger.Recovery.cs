@@ -24,6 +24,12 @@ public sealed partial class PrivacyLedger
 {
     /// <summary>The bytes every record line's JSON starts with; counted inside a damaged region so two records
     /// whose separator was destroyed are still charged twice.</summary>
+    /// <summary>
+    /// Damaged lines a torn tail may span: the interrupted record plus up to two interrupted repair markers
+    /// (a crash while repairing after a crash). More damage at the end is not a torn write but corruption.
+    /// </summary>
+    private const int MaxTornLines = 3;
+
     private static readonly byte[] RecordStart = Encoding.ASCII.GetBytes("{\"v\":");
 
     private static PrivacyLedger OpenCore(string path, PrivacyOptions options, TimeProvider? time, ILogger? logger, bool readOnly)
@@ -101,6 +107,7 @@ public sealed partial class PrivacyLedger
     {
         long damageStart = -1;
         int damagedRecords = 0;
+        int damagedLines = 0;
         string damageReason = string.Empty;
         int position = 0;
         while (position < content.Length)
@@ -125,6 +132,7 @@ public sealed partial class PrivacyLedger
 
                     damageStart = -1;
                     damagedRecords = 0;
+                    damagedLines = 0;
                 }
                 else if (record.Kind == LedgerRecord.TornKind)
                 {
@@ -147,6 +155,10 @@ public sealed partial class PrivacyLedger
                 }
 
                 damagedRecords += Math.Max(1, CountOccurrences(line, RecordStart));
+                if (++damagedLines > MaxTornLines)
+                {
+                    throw new LedgerCorruptException(_path, damageStart, $"{damagedLines} or more damaged lines from here on, more than a torn write can leave ({damageReason})");
+                }
             }
 
             position = end + 1;

@@ -113,6 +113,38 @@ public sealed class PrivacyLedgerTests : IDisposable
     }
 
     [Fact]
+    public void Crash_while_repairing_a_torn_tail_still_opens_and_never_under_counts()
+    {
+        Append(3);
+        long intact = new FileInfo(LedgerPath).Length;
+        File.AppendAllText(LedgerPath, "0123456789abcdef {\"v\":1,\"seq\":4");
+        // The repair itself is interrupted: its terminator made it, half of its marker did not.
+        File.AppendAllText(LedgerPath, "\nfedcba9876543210 {\"v\":1,\"seq\":4,\"kind\":\"to");
+
+        using (PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options()))
+        {
+            Assert.Equal(3, ledger.GetStatus().Releases);
+            Assert.True(ledger.GetStatus().SpentEpsilon >= ExpectedEpsilon(4));
+            Assert.Contains($"byte offset {intact}", ledger.TornTailMessage, StringComparison.Ordinal);
+        }
+
+        using PrivacyLedger again = PrivacyLedger.Open(LedgerPath, Options());
+        Assert.Null(again.TornTailMessage);
+        Assert.True(again.GetStatus().SpentEpsilon >= ExpectedEpsilon(4));
+    }
+
+    [Fact]
+    public void Many_damaged_lines_at_the_end_are_corruption_not_a_torn_write()
+    {
+        Append(2);
+        long intact = new FileInfo(LedgerPath).Length;
+        File.AppendAllText(LedgerPath, "bad\nbad\nbad\nbad\n");
+
+        var ex = Assert.Throws<LedgerCorruptException>(() => PrivacyLedger.Open(LedgerPath, Options()));
+        Assert.Equal(intact, ex.ByteOffset);
+    }
+
+    [Fact]
     public void Checksum_failure_on_the_last_line_is_treated_as_torn()
     {
         Append(3);
