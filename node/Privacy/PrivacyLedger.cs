@@ -29,6 +29,10 @@ public sealed partial class PrivacyLedger : IDisposable
     private readonly FileStream? _writer;
     private readonly double[] _rdp = new double[RdpAccountant.DefaultOrders.Count];
     private readonly List<LedgerEntry> _entries = [];
+
+    /// <summary>One-step RDP curves by (σ, q): a node uses one or two settings, and each curve costs ~33 000
+    /// exp() calls, so opening a long ledger or checking every release would otherwise recompute them.</summary>
+    private readonly Dictionary<(double Sigma, double Q), double[]> _stepRdp = [];
     private long _lastSequence;
     private long _releases;
     private long _tornCharges;
@@ -202,7 +206,7 @@ public sealed partial class PrivacyLedger : IDisposable
 
     private void Apply(LedgerRecord record)
     {
-        RdpAccountant.Accumulate(_rdp, RdpAccountant.DefaultOrders, record.SamplingRate, record.NoiseMultiplier, record.Steps);
+        AddRelease(_rdp, record.Release);
         _lastSequence = record.Sequence;
         bool torn = record.Kind == LedgerRecord.TornKind;
         if (torn)
@@ -227,11 +231,32 @@ public sealed partial class PrivacyLedger : IDisposable
         writer.Flush(flushToDisk: true);
     }
 
-    private static double[] WithRelease(double[] rdp, GaussianRelease release)
+    private double[] WithRelease(double[] rdp, GaussianRelease release)
     {
         double[] copy = (double[])rdp.Clone();
-        RdpAccountant.Accumulate(copy, RdpAccountant.DefaultOrders, release.SamplingRate, release.NoiseMultiplier, release.Steps);
+        AddRelease(copy, release);
         return copy;
+    }
+
+    private void AddRelease(double[] rdp, GaussianRelease release)
+    {
+        // Bound: at most 64 distinct settings are cached (each 2 KiB); beyond that the cache restarts.
+        const int MaxCachedCurves = 64;
+        if (!_stepRdp.TryGetValue((release.NoiseMultiplier, release.SamplingRate), out double[]? step))
+        {
+            if (_stepRdp.Count >= MaxCachedCurves)
+            {
+                _stepRdp.Clear();
+            }
+
+            step = RdpAccountant.ComposedRdp(RdpAccountant.DefaultOrders, release.SamplingRate, release.NoiseMultiplier, 1);
+            _stepRdp[(release.NoiseMultiplier, release.SamplingRate)] = step;
+        }
+
+        for (int i = 0; i < rdp.Length; i++)
+        {
+            rdp[i] += release.Steps * step[i];
+        }
     }
 
     private static bool IsValidContentId(string id) =>
