@@ -177,39 +177,24 @@ public sealed partial class PrivacyLedger
             ? GaussianRelease.Dominating(last, _options.DefaultRelease)
             : _options.DefaultRelease;
         GaussianRelease charge = one with { Steps = one.Steps * damagedRecords };
-        var marker = new LedgerRecord
-        {
-            Sequence = _lastSequence + 1,
-            Kind = LedgerRecord.TornKind,
-            Time = _time.GetUtcNow(),
-            ClipNorm = charge.ClipNorm,
-            NoiseMultiplier = charge.NoiseMultiplier,
-            SamplingRate = charge.SamplingRate,
-            Steps = charge.Steps,
-            Delta = _options.BudgetDelta,
-            TornOffset = offset,
-            TornLength = length,
-        };
+        LedgerRecord marker = NextRecord(LedgerRecord.TornKind, charge) with { TornOffset = offset, TornLength = length };
         string action = _writer is null
             ? "read-only: counted in this report, the file is repaired when the node next opens it"
             : "a torn marker was appended and the file repaired";
         Log.TornTail(_logger, _path, offset, length, damagedRecords, reason, charge.NoiseMultiplier, charge.SamplingRate, charge.Steps, action);
         if (_writer is not null)
         {
-            byte[] line = LedgerCodec.Encode(marker with { EpsilonAfter = EpsilonWith(charge) });
+            byte[] line = LedgerCodec.Encode(marker);
             bool needsTerminator = content.Length > 0 && content[^1] != (byte)'\n';
             AppendDurably(needsTerminator ? [(byte)'\n', .. line] : line);
         }
 
-        Apply(marker with { EpsilonAfter = EpsilonWith(charge) });
+        Apply(marker);
         TornTailMessage = $"torn last record at byte offset {offset} ({length} bytes): {reason}; charged as {damagedRecords} release(s) at σ = {charge.NoiseMultiplier}, q = {charge.SamplingRate}; {action}";
     }
 
     /// <summary>Set when this open found a torn tail: what was found and how it was charged.</summary>
     public string? TornTailMessage { get; private set; }
-
-    private double EpsilonWith(GaussianRelease release) =>
-        RdpAccountant.EpsilonImproved(WithRelease(_rdp, release), RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon;
 
     private static int CountOccurrences(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle)
     {

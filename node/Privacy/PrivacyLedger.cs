@@ -108,26 +108,11 @@ public sealed partial class PrivacyLedger : IDisposable
                 return Refuse($"the privacy ledger '{_path}' failed to append earlier; reopen it before releasing");
             }
 
-            double[] prospective = WithRelease(_rdp, release);
-            double epsilon = RdpAccountant.EpsilonImproved(prospective, RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon;
-            if (epsilon > _options.BudgetEpsilon)
+            LedgerRecord record = NextRecord(LedgerRecord.ReleaseKind, release) with { ContentId = contentId };
+            if (record.EpsilonAfter > _options.BudgetEpsilon)
             {
-                return Refuse($"privacy budget exhausted: this release would bring ε to {epsilon:F4}, over the budget {_options.BudgetEpsilon} at δ = {_options.BudgetDelta}");
+                return Refuse($"privacy budget exhausted: this release would bring ε to {record.EpsilonAfter:F4}, over the budget {_options.BudgetEpsilon} at δ = {_options.BudgetDelta}");
             }
-
-            var record = new LedgerRecord
-            {
-                Sequence = _lastSequence + 1,
-                Kind = LedgerRecord.ReleaseKind,
-                Time = _time.GetUtcNow(),
-                ClipNorm = release.ClipNorm,
-                NoiseMultiplier = release.NoiseMultiplier,
-                SamplingRate = release.SamplingRate,
-                Steps = release.Steps,
-                ContentId = contentId,
-                EpsilonAfter = epsilon,
-                Delta = _options.BudgetDelta,
-            };
 
             try
             {
@@ -142,7 +127,7 @@ public sealed partial class PrivacyLedger : IDisposable
             }
 
             Apply(record);
-            Log.ReleaseReserved(_logger, record.Sequence, release.NoiseMultiplier, release.SamplingRate, release.Steps, epsilon);
+            Log.ReleaseReserved(_logger, record.Sequence, release.NoiseMultiplier, release.SamplingRate, release.Steps, record.EpsilonAfter);
             PrivacyBudgetStatus status = StatusLocked();
             RaiseWarningIfDue(status);
             return new ReleaseDecision(true, string.Empty, record.Sequence, status);
@@ -230,6 +215,20 @@ public sealed partial class PrivacyLedger : IDisposable
         writer.Write(bytes);
         writer.Flush(flushToDisk: true);
     }
+
+    /// <summary>The record that would follow the current last one, with the running ε it would bring.</summary>
+    private LedgerRecord NextRecord(string kind, GaussianRelease release) => new()
+    {
+        Sequence = _lastSequence + 1,
+        Kind = kind,
+        Time = _time.GetUtcNow(),
+        ClipNorm = release.ClipNorm,
+        NoiseMultiplier = release.NoiseMultiplier,
+        SamplingRate = release.SamplingRate,
+        Steps = release.Steps,
+        EpsilonAfter = RdpAccountant.EpsilonImproved(WithRelease(_rdp, release), RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon,
+        Delta = _options.BudgetDelta,
+    };
 
     private double[] WithRelease(double[] rdp, GaussianRelease release)
     {
