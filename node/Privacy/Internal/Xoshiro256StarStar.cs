@@ -20,6 +20,12 @@ internal sealed class Xoshiro256StarStar : IRandomWords
         _s3 = SplitMix64(ref seed);
     }
 
+    /// <summary>Raw state, for checking against the reference implementation's published outputs.</summary>
+    internal Xoshiro256StarStar(ulong s0, ulong s1, ulong s2, ulong s3)
+    {
+        (_s0, _s1, _s2, _s3) = (s0, s1, s2, s3);
+    }
+
     public void Fill(Span<ulong> destination)
     {
         for (int i = 0; i < destination.Length; i++)

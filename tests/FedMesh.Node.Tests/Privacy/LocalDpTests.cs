@@ -1,4 +1,5 @@
 using FedMesh.Node.Privacy;
+using FedMesh.Node.Privacy.Internal;
 
 namespace FedMesh.Node.Tests.Privacy;
 
@@ -98,6 +99,17 @@ public sealed class LocalDpTests
         GaussianNoiseSource.CreateSecure().AddNoise(d, 1.0);
         Assert.NotEqual(c, d);
         Assert.All(c, x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
+    public void Xoshiro256_star_star_matches_the_reference_sequence()
+    {
+        // Outputs of Blackman and Vigna's xoshiro256starstar.c from state {1, 2, 3, 4}.
+        var rng = new Xoshiro256StarStar(1, 2, 3, 4);
+        Assert.Equal(11520UL, rng.Next());
+        Assert.Equal(0UL, rng.Next());
+        Assert.Equal(1509978240UL, rng.Next());
+        Assert.Equal(1215971899390074240UL, rng.Next());
     }
 
     [Fact]
