@@ -42,6 +42,7 @@ public sealed partial class PrivacyLedger
         logger ??= NullLogger.Instance;
 
         FileStream? writer = null;
+        FileStream? lockFile = null;
         byte[] content;
         if (readOnly)
         {
@@ -52,17 +53,30 @@ public sealed partial class PrivacyLedger
             string dir = System.IO.Path.GetDirectoryName(full)!;
             Directory.CreateDirectory(dir);
             bool created = !File.Exists(full);
-            writer = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-            if (created)
+            // One writer per ledger: the lock file is held exclusively (flock LOCK_EX on Unix) for the ledger's
+            // lifetime, so a second node on the same state directory fails here instead of interleaving appends.
+            // The ledger itself stays shared-readable so `fedmesh privacy` works while the node runs.
+            lockFile = AcquireWriterLock(full + ".lock");
+            try
             {
-                // The new directory entry must be durable too, or a crash could lose the whole file.
-                AtomicFile.FsyncDirectory(dir);
-            }
+                writer = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+                if (created)
+                {
+                    // The new directory entry must be durable too, or a crash could lose the whole file.
+                    AtomicFile.FsyncDirectory(dir);
+                }
 
-            content = ReadBounded(full, writer);
+                content = ReadBounded(full, writer);
+            }
+            catch
+            {
+                writer?.Dispose();
+                lockFile.Dispose();
+                throw;
+            }
         }
 
-        var ledger = new PrivacyLedger(full, options, time, logger, writer);
+        var ledger = new PrivacyLedger(full, options, time, logger, writer, lockFile);
         try
         {
             ledger.Load(content);
@@ -77,6 +91,18 @@ public sealed partial class PrivacyLedger
         Log.LedgerOpened(logger, full, status.Releases, status.SpentEpsilon, status.BudgetEpsilon, status.Delta);
         ledger.RaiseWarningIfDue(status);
         return ledger;
+    }
+
+    private static FileStream AcquireWriterLock(string lockPath)
+    {
+        try
+        {
+            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"privacy ledger is already open for writing by another process (lock '{lockPath}' is held)", ex);
+        }
     }
 
     private static byte[] ReadBounded(string path, FileStream? open)

@@ -8,7 +8,7 @@ namespace FedMesh.Node.Privacy;
 /// fsync'd before <see cref="ReserveRelease"/> returns, so the spent budget is never under-counted — a release
 /// is on disk before it can leave the node. ε is recomputed from the recorded parameters on every open with
 /// <see cref="RdpAccountant"/> (improved conversion for enforcement, classic reported alongside).
-/// Thread-safe. The writer holds the file open with read sharing only, so two nodes cannot share a ledger.
+/// Thread-safe. One writer per ledger file (an exclusive lock file beside it); readers may open it any time.
 /// </summary>
 public sealed partial class PrivacyLedger : IDisposable
 {
@@ -27,6 +27,7 @@ public sealed partial class PrivacyLedger : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly FileStream? _writer;
+    private readonly FileStream? _lockFile;
     private readonly double[] _rdp = new double[RdpAccountant.DefaultOrders.Count];
     private readonly List<LedgerEntry> _entries = [];
 
@@ -40,8 +41,9 @@ public sealed partial class PrivacyLedger : IDisposable
     private bool _warned;
     private bool _faulted;
 
-    private PrivacyLedger(string path, PrivacyOptions options, TimeProvider time, ILogger logger, FileStream? writer)
+    private PrivacyLedger(string path, PrivacyOptions options, TimeProvider time, ILogger logger, FileStream? writer, FileStream? lockFile)
     {
+        _lockFile = lockFile;
         _path = path;
         _options = options;
         _time = time;
@@ -143,7 +145,11 @@ public sealed partial class PrivacyLedger : IDisposable
         }
     }
 
-    public void Dispose() => _writer?.Dispose();
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _lockFile?.Dispose();
+    }
 
     private ReleaseDecision Refuse(string reason)
     {

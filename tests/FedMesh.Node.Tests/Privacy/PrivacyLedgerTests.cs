@@ -256,6 +256,18 @@ public sealed class PrivacyLedgerTests : IDisposable
     }
 
     [Fact]
+    public void A_second_writer_is_refused_while_readers_are_allowed()
+    {
+        using PrivacyLedger writer = PrivacyLedger.Open(LedgerPath, Options());
+        Assert.True(writer.ReserveRelease(Release).Granted);
+
+        var ex = Assert.Throws<IOException>(() => PrivacyLedger.Open(LedgerPath, Options()));
+        Assert.Contains("already open for writing", ex.Message, StringComparison.Ordinal);
+        using PrivacyLedger reader = PrivacyLedger.OpenReadOnly(LedgerPath, Options());
+        Assert.Equal(1, reader.GetStatus().Releases);
+    }
+
+    [Fact]
     public void Empty_ledger_reports_nothing_spent()
     {
         using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
