@@ -46,6 +46,20 @@ public sealed partial class ReputationTracker
     public void RecordDistance(PeerId peer, double distance, double medianDistance) =>
         Observe(peer, TrustMath.DistanceScore(distance, medianDistance, _options.DistanceTolerance), static e => e.Observations++);
 
+    /// <summary>
+    /// Records one merge round: each contributor's distance to the robust aggregate, scored against the median
+    /// of this round's distances (so the score does not depend on the scale of the deltas).
+    /// </summary>
+    public void RecordRound(IReadOnlyList<KeyValuePair<PeerId, double>> distances)
+    {
+        ArgumentNullException.ThrowIfNull(distances);
+        double median = TrustMath.Median(distances.Select(d => d.Value).Where(double.IsFinite).ToArray());
+        foreach ((PeerId peer, double distance) in distances)
+        {
+            RecordDistance(peer, distance, median);
+        }
+    }
+
     /// <summary>Records that the aggregation rule rejected the peer's delta.</summary>
     public void RecordRejected(PeerId peer) =>
         Observe(peer, _options.RejectedScore, static e => e.Rejections++);

@@ -43,4 +43,19 @@ public static class TrustMath
 
         return trust >= fullWeightAbove ? 1 : (trust - ignoreBelow) / (fullWeightAbove - ignoreBelow);
     }
+
+    /// <summary>Median of the values (mean of the middle two for an even count); NaN for none.</summary>
+    public static double Median(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        double[] sorted = [.. values];
+        Array.Sort(sorted);
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
 }

@@ -73,6 +73,21 @@ public sealed class ReputationTests : IDisposable
     }
 
     [Fact]
+    public void Round_scores_distances_against_the_round_median()
+    {
+        var tracker = new ReputationTracker(ReputationOptions.Default);
+        // Distances 1, 1.2, 0.8, 9: median 1.1; the outlier is ~8× the median, the others within tolerance.
+        tracker.RecordRound([new(Peer(1), 1.0), new(Peer(2), 1.2), new(Peer(3), 0.8), new(Peer(4), 9.0)]);
+
+        double initial = ReputationOptions.Default.InitialTrust;
+        Assert.True(tracker.GetTrust(Peer(1)) > initial);
+        Assert.True(tracker.GetTrust(Peer(3)) > initial);
+        Assert.True(tracker.GetTrust(Peer(4)) < initial);
+        Assert.Equal(1.1, TrustMath.Median([1.0, 1.2, 0.8, 9.0]), 12);
+        Assert.Equal(2, TrustMath.Median([3.0, 1.0, 2.0]));
+    }
+
+    [Fact]
     public void A_wrongly_penalised_good_peer_recovers_full_weight()
     {
         var tracker = new ReputationTracker(ReputationOptions.Default);
