@@ -16,6 +16,7 @@ public static class CliRoot
         bench.Subcommands.Add(FedMesh.Node.Data.Cli.RedactBenchCommand.Create());
         bench.Subcommands.Add(FedMesh.Node.Data.Cli.LoadBenchCommand.Create());
         root.Subcommands.Add(FedMesh.Node.Data.Cli.DataCommand.Create());
+        root.Subcommands.Add(FedMesh.Node.Privacy.PrivacyCommand.Create());
 
         return root;
     }

@@ -1,0 +1,63 @@
+using System.Text.Json.Serialization;
+
+namespace FedMesh.Node.Privacy.Internal;
+
+/// <summary>
+/// One line of the privacy ledger. <c>kind</c> is "release" (a reserved release) or "torn" (the conservative
+/// charge for a torn last record found on open; <c>tornOffset</c>/<c>tornLength</c> name the damaged bytes).
+/// </summary>
+internal sealed record LedgerRecord
+{
+    public const string ReleaseKind = "release";
+    public const string TornKind = "torn";
+
+    [JsonPropertyName("v")]
+    public int Version { get; init; } = 1;
+
+    [JsonPropertyName("seq")]
+    public long Sequence { get; init; }
+
+    [JsonPropertyName("kind")]
+    public string Kind { get; init; } = ReleaseKind;
+
+    [JsonPropertyName("time")]
+    public DateTimeOffset Time { get; init; }
+
+    [JsonPropertyName("c")]
+    public double ClipNorm { get; init; }
+
+    [JsonPropertyName("sigma")]
+    public double NoiseMultiplier { get; init; }
+
+    [JsonPropertyName("q")]
+    public double SamplingRate { get; init; }
+
+    [JsonPropertyName("steps")]
+    public long Steps { get; init; }
+
+    [JsonPropertyName("content")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ContentId { get; init; }
+
+    /// <summary>Running ε (improved conversion) after this record at <see cref="Delta"/>; informational, the
+    /// ledger recomputes it from the parameters on open.</summary>
+    [JsonPropertyName("eps")]
+    public double EpsilonAfter { get; init; }
+
+    [JsonPropertyName("delta")]
+    public double Delta { get; init; }
+
+    [JsonPropertyName("tornOffset")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? TornOffset { get; init; }
+
+    [JsonPropertyName("tornLength")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? TornLength { get; init; }
+
+    public GaussianRelease Release => new(ClipNorm, NoiseMultiplier, SamplingRate, Steps);
+}
+
+[JsonSourceGenerationOptions(WriteIndented = false, NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(LedgerRecord))]
+internal sealed partial class LedgerJsonContext : JsonSerializerContext;

@@ -1,0 +1,40 @@
+namespace FedMesh.Node.Privacy;
+
+/// <summary>Where the node stands against its privacy budget.</summary>
+public enum PrivacyBudgetState
+{
+    /// <summary>Below the warning fraction, and the next release fits.</summary>
+    Ok,
+
+    /// <summary>At or above the warning fraction (default 80%); releases still fit.</summary>
+    Warning,
+
+    /// <summary>The next release at the configured parameters would exceed the budget: releases are refused,
+    /// learning and receiving continue.</summary>
+    Exhausted,
+}
+
+/// <summary>
+/// Snapshot for status and metrics. ε values are at <see cref="Delta"/>; <see cref="SpentEpsilon"/> uses the
+/// improved conversion (Balle et al. 2020) that enforcement uses, <see cref="SpentEpsilonClassic"/> the classic one.
+/// </summary>
+public sealed record PrivacyBudgetStatus(
+    long Releases,
+    double SpentEpsilon,
+    double SpentEpsilonClassic,
+    int BestOrder,
+    double BudgetEpsilon,
+    double Delta,
+    double RemainingEpsilon,
+    double FractionSpent,
+    double NextReleaseEpsilon,
+    PrivacyBudgetState State,
+    long TornRecordsCharged,
+    string Message);
+
+/// <summary>Outcome of <see cref="PrivacyLedger.ReserveRelease"/>.</summary>
+/// <param name="Granted">True when the record is durable and the caller may send.</param>
+/// <param name="Reason">Why a release was refused (empty when granted).</param>
+/// <param name="Sequence">Ledger sequence number of the durable record (0 when refused).</param>
+/// <param name="Status">Budget status after the decision.</param>
+public sealed record ReleaseDecision(bool Granted, string Reason, long Sequence, PrivacyBudgetStatus Status);

@@ -1,0 +1,202 @@
+using FedMesh.Protocol.Identity;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FedMesh.Node.Reputation;
+
+/// <summary>
+/// Per-peer trust from history (see <see cref="TrustMath"/>): each observation — a delta's distance to the
+/// robust aggregate, a rejection by the aggregation rule, a validation-gate rejection — moves trust by EWMA;
+/// signature failures cut it multiplicatively. Merge code asks <see cref="GetWeight"/> for each contributor.
+/// Ignored peers should still be observed (their distances computed) so an honest peer that was wrongly
+/// penalised can recover. Bounded to <see cref="ReputationOptions.MaxPeers"/>, evicting the least recently
+/// seen. Thread-safe.
+/// </summary>
+public sealed partial class ReputationTracker
+{
+    private readonly object _gate = new();
+    private readonly Dictionary<PeerId, Entry> _peers = [];
+    private readonly ReputationOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private long _tick;
+
+    public ReputationTracker(ReputationOptions options, TimeProvider? time = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.EnsureValid();
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public ReputationOptions Options => _options;
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _peers.Count;
+            }
+        }
+    }
+
+    /// <summary>Records the distance of the peer's delta to the robust aggregate, relative to the median distance of this round.</summary>
+    public void RecordDistance(PeerId peer, double distance, double medianDistance) =>
+        Observe(peer, TrustMath.DistanceScore(distance, medianDistance, _options.DistanceTolerance), static e => e.Observations++);
+
+    /// <summary>
+    /// Records one merge round: each contributor's distance to the robust aggregate, scored against the median
+    /// of this round's distances (so the score does not depend on the scale of the deltas).
+    /// </summary>
+    public void RecordRound(IReadOnlyList<KeyValuePair<PeerId, double>> distances)
+    {
+        ArgumentNullException.ThrowIfNull(distances);
+        double median = TrustMath.Median(distances.Select(d => d.Value).Where(double.IsFinite).ToArray());
+        foreach ((PeerId peer, double distance) in distances)
+        {
+            RecordDistance(peer, distance, median);
+        }
+    }
+
+    /// <summary>Records that the aggregation rule rejected the peer's delta.</summary>
+    public void RecordRejected(PeerId peer) =>
+        Observe(peer, _options.RejectedScore, static e => e.Rejections++);
+
+    /// <summary>Records that a merged candidate this peer contributed to failed the validation gate.</summary>
+    public void RecordGateRejection(PeerId peer) =>
+        Observe(peer, _options.GateRejectionScore, static e => e.GateRejections++);
+
+    /// <summary>Records a signature failure on a delta or frame from this peer.</summary>
+    public void RecordSignatureFailure(PeerId peer)
+    {
+        lock (_gate)
+        {
+            Entry entry = Touch(peer);
+            double before = entry.Trust;
+            entry.Trust = Math.Clamp(entry.Trust * _options.SignatureFailureFactor, 0, 1);
+            entry.SignatureFailures++;
+            Log.SignatureFailure(_logger, peer.Value, entry.Trust);
+            ReportThresholdCrossing(peer, before, entry.Trust);
+        }
+    }
+
+    /// <summary>Trust in [0, 1]; <see cref="ReputationOptions.InitialTrust"/> for an unknown peer.</summary>
+    public double GetTrust(PeerId peer)
+    {
+        lock (_gate)
+        {
+            return _peers.TryGetValue(peer, out Entry? entry) ? entry.Trust : _options.InitialTrust;
+        }
+    }
+
+    /// <summary>Merge weight in [0, 1]: 0 = ignore this peer's delta.</summary>
+    public double GetWeight(PeerId peer) =>
+        TrustMath.Weight(GetTrust(peer), _options.IgnoreBelow, _options.FullWeightAbove);
+
+    public bool IsIgnored(PeerId peer) => GetWeight(peer) == 0;
+
+    /// <summary>All tracked peers, most trusted first, for status.</summary>
+    public IReadOnlyList<PeerTrust> Snapshot()
+    {
+        lock (_gate)
+        {
+            return _peers.Select(p => ToSnapshot(p.Key, p.Value))
+                .OrderByDescending(p => p.Trust)
+                .ThenBy(p => p.Peer.Value, StringComparer.Ordinal)
+                .ToArray();
+        }
+    }
+
+    private PeerTrust ToSnapshot(PeerId peer, Entry e)
+    {
+        double weight = TrustMath.Weight(e.Trust, _options.IgnoreBelow, _options.FullWeightAbove);
+        return new PeerTrust(peer, e.Trust, weight, weight == 0, e.Observations, e.Rejections, e.SignatureFailures, e.GateRejections, e.LastSeen);
+    }
+
+    private void Observe(PeerId peer, double score, Action<Entry> count)
+    {
+        if (string.IsNullOrEmpty(peer.Value))
+        {
+            throw new ArgumentException("peer id is empty", nameof(peer));
+        }
+
+        lock (_gate)
+        {
+            Entry entry = Touch(peer);
+            double before = entry.Trust;
+            entry.Trust = TrustMath.Update(entry.Trust, score, _options.Decay);
+            count(entry);
+            ReportThresholdCrossing(peer, before, entry.Trust);
+        }
+    }
+
+    private void ReportThresholdCrossing(PeerId peer, double before, double after)
+    {
+        double threshold = _options.IgnoreBelow;
+        if (before >= threshold && after < threshold)
+        {
+            Log.PeerIgnored(_logger, peer.Value, after, threshold);
+        }
+        else if (before < threshold && after >= threshold)
+        {
+            Log.PeerRecovered(_logger, peer.Value, after, threshold);
+        }
+    }
+
+    /// <summary>Finds or creates the peer's entry (evicting if full) and stamps it as seen now.</summary>
+    private Entry Touch(PeerId peer)
+    {
+        if (!_peers.TryGetValue(peer, out Entry? entry))
+        {
+            if (_peers.Count >= _options.MaxPeers)
+            {
+                EvictLeastRecentlySeen();
+            }
+
+            entry = new Entry { Trust = _options.InitialTrust };
+            _peers[peer] = entry;
+        }
+
+        entry.LastSeen = _time.GetUtcNow();
+        entry.Tick = ++_tick;
+        return entry;
+    }
+
+    private void EvictLeastRecentlySeen()
+    {
+        // O(n) scan: eviction happens only when a new peer arrives at a full table, and n ≤ MaxPeers.
+        PeerId oldest = default;
+        long oldestTick = long.MaxValue;
+        foreach ((PeerId id, Entry e) in _peers)
+        {
+            if (e.Tick < oldestTick)
+            {
+                oldestTick = e.Tick;
+                oldest = id;
+            }
+        }
+
+        _peers.Remove(oldest);
+        Log.PeerEvicted(_logger, _options.MaxPeers, oldest.Value);
+    }
+
+    /// <summary>Mutable per-peer state, guarded by the tracker's lock. Tick orders recency within equal times.</summary>
+    private sealed class Entry
+    {
+        public double Trust { get; set; }
+
+        public long Observations { get; set; }
+
+        public long Rejections { get; set; }
+
+        public long SignatureFailures { get; set; }
+
+        public long GateRejections { get; set; }
+
+        public DateTimeOffset LastSeen { get; set; }
+
+        public long Tick { get; set; }
+    }
+}
