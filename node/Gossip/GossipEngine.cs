@@ -1,0 +1,456 @@
+using FedMesh.Protocol;
+using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
+
+namespace FedMesh.Node.Gossip;
+
+/// <summary>
+/// Content-addressed delta dissemination (SPEC.md §8), written without I/O so the daemon and netsim run the same
+/// code: Hello checks, Have announcements to a random fanout, receiver-driven windowed pulls (Want) of the manifest
+/// and chunks from one announcer at a time, verification of the signature and every chunk, resumption from another
+/// announcer after a stall, and re-announcement of what was verified. Every delta is downloaded at most once per node.
+/// Not thread-safe: one caller (an actor loop or the simulator) drives it.
+/// </summary>
+public sealed partial class GossipEngine
+{
+    private readonly LocalMesh _mesh;
+    private readonly HelloMessage _hello;
+    private readonly GossipOptions _options;
+    private readonly SequenceTracker _sequences;
+    private readonly TimeProvider _time;
+    private readonly Random _random;
+    private readonly IGossipHost _host;
+    private readonly PullScheduler _scheduler;
+    private readonly DeltaStore _store;
+    private readonly Dictionary<PeerId, PeerState> _peers = [];
+    private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HaveMessage> _announced = new(StringComparer.Ordinal);
+
+    public GossipEngine(
+        LocalMesh mesh,
+        HelloMessage hello,
+        GossipOptions options,
+        SequenceTracker sequences,
+        TimeProvider time,
+        Random random,
+        IGossipHost host)
+    {
+        ArgumentNullException.ThrowIfNull(mesh);
+        ArgumentNullException.ThrowIfNull(hello);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        _mesh = mesh;
+        _hello = hello;
+        _options = options;
+        _sequences = sequences ?? throw new ArgumentNullException(nameof(sequences));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _random = random ?? throw new ArgumentNullException(nameof(random));
+        _host = host ?? throw new ArgumentNullException(nameof(host));
+        _scheduler = new PullScheduler(options.Pull);
+        _store = new DeltaStore(options.MaxStoredDeltas, options.MaxStoredBytes);
+    }
+
+    /// <summary>Peers whose Hello was accepted.</summary>
+    public IEnumerable<PeerId> ReadyPeers => _peers.Where(p => p.Value.Ready).Select(p => p.Key);
+
+    /// <summary>Verified deltas held for serving.</summary>
+    public DeltaStore Store => _store;
+
+    /// <summary>Deltas being pulled now.</summary>
+    public int TransfersInFlight => _transfers.Count;
+
+    /// <summary>A secure connection to <paramref name="peer"/>, authenticated as <paramref name="publicKey"/>, is up.</summary>
+    public void Connected(PeerId peer, ReadOnlyMemory<byte> publicKey)
+    {
+        _peers[peer] = new PeerState(publicKey.ToArray());
+        _host.Send(peer, _hello);
+    }
+
+    /// <summary>The connection to <paramref name="peer"/> is gone; its pulls move to other announcers.</summary>
+    public void Disconnected(PeerId peer)
+    {
+        if (_peers.Remove(peer))
+        {
+            StartPulls(_scheduler.OnPeerGone(peer, _time.GetUtcNow()));
+        }
+    }
+
+    /// <summary>Periodic upkeep (call about once a second): stalled pulls resume from another announcer.</summary>
+    public void Tick() => StartPulls(_scheduler.OnTick(_time.GetUtcNow()));
+
+    /// <summary>Stores this node's own new delta and announces it.</summary>
+    public StoredDelta Publish(SignedDelta delta, ReadOnlyMemory<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        if (payload.Length != delta.Manifest.TotalSize)
+        {
+            throw new ArgumentException($"payload is {payload.Length} bytes, manifest says {delta.Manifest.TotalSize}", nameof(payload));
+        }
+
+        _sequences.Commit(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
+        var stored = new StoredDelta(delta, payload, _time.GetUtcNow());
+        _store.Add(stored);
+        _scheduler.OnFinished(stored.ContentIdHex, _time.GetUtcNow());
+        Announce(stored, except: null);
+        return stored;
+    }
+
+    /// <summary>Handles one message from <paramref name="peer"/>. Protocol violations close that peer's connection.</summary>
+    public void Receive(PeerId peer, WireMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (!_peers.TryGetValue(peer, out PeerState? state))
+        {
+            return;
+        }
+
+        try
+        {
+            if (!state.Ready)
+            {
+                if (message is HelloMessage hello)
+                {
+                    OnHello(peer, state, hello);
+                }
+                else if (message is ByeMessage or ErrorMessage)
+                {
+                    Disconnected(peer);
+                }
+                else
+                {
+                    throw new ProtocolException(ProtocolErrorCode.UnexpectedFrameType, $"{message.Type} before Hello");
+                }
+
+                return;
+            }
+
+            switch (message)
+            {
+                case HaveMessage have:
+                    OnHave(peer, have);
+                    break;
+                case WantMessage want:
+                    OnWant(peer, want);
+                    break;
+                case DeltaManifestMessage manifest:
+                    OnManifest(peer, manifest);
+                    break;
+                case DeltaChunkMessage chunk:
+                    OnChunk(peer, chunk);
+                    break;
+                case PingMessage ping:
+                    _host.Send(peer, new PongMessage(ping.Nonce));
+                    break;
+                case HelloMessage:
+                    throw new ProtocolException(ProtocolErrorCode.UnexpectedFrameType, "second Hello");
+                case ByeMessage or ErrorMessage:
+                    Disconnected(peer);
+                    break;
+                default:
+                    _host.ControlMessage(peer, message);
+                    break;
+            }
+        }
+        catch (ProtocolException ex)
+        {
+            _host.Close(peer, ex.Code, ex.Message);
+            Disconnected(peer);
+        }
+    }
+
+    private void OnHello(PeerId peer, PeerState state, HelloMessage hello)
+    {
+        if (hello.ProtocolVersion != HelloMessage.CurrentProtocolVersion)
+        {
+            throw new ProtocolException(ProtocolErrorCode.UnsupportedVersion, $"peer speaks message version {hello.ProtocolVersion}, this node {HelloMessage.CurrentProtocolVersion}");
+        }
+
+        if (!hello.PublicKey.Span.SequenceEqual(state.PublicKey))
+        {
+            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, "Hello names another key than the one the handshake authenticated");
+        }
+
+        if (!hello.MeshId.Span.SequenceEqual(_mesh.MeshId.Span))
+        {
+            throw new ProtocolException(ProtocolErrorCode.IncompatiblePeer, "peer belongs to another mesh");
+        }
+
+        if (!hello.BaseModelHash.Span.SequenceEqual(_mesh.BaseModelHash.Span))
+        {
+            throw new ProtocolException(ProtocolErrorCode.IncompatiblePeer, "peer uses another base model");
+        }
+
+        if (!hello.AdapterSchemaHash.Span.SequenceEqual(_mesh.Schema.Hash))
+        {
+            throw new ProtocolException(ProtocolErrorCode.IncompatiblePeer, "peer uses another adapter schema");
+        }
+
+        state.Ready = true;
+        _host.PeerReady(peer, hello);
+
+        // A newcomer learns at once what this node holds (newest per origin), so a late joiner catches up.
+        foreach (StoredDelta stored in _store.LatestPerOrigin)
+        {
+            _host.Send(peer, stored.Delta.Have());
+        }
+    }
+
+    private void OnHave(PeerId peer, HaveMessage have)
+    {
+        string id = Convert.ToHexStringLower(have.ContentId.Span);
+        if (_scheduler.IsDone(id) || _store.TryGet(id, out _))
+        {
+            return;
+        }
+
+        // The announcement's origin/sequence are hints; skipping a stale one early saves a round trip. The signed
+        // manifest is re-checked on arrival.
+        if (_sequences.LastAccepted(have.Origin.Span) is { } last && have.Sequence <= last)
+        {
+            return;
+        }
+
+        _announced.TryAdd(id, have);
+        StartPulls(_scheduler.OnAnnounced(id, peer, _time.GetUtcNow()));
+    }
+
+    private void OnWant(PeerId peer, WantMessage want)
+    {
+        string id = Convert.ToHexStringLower(want.ContentId.Span);
+        if (!_store.TryGet(id, out StoredDelta? stored))
+        {
+            // Evicted since it was announced; the requester's stall timer moves it to another announcer.
+            return;
+        }
+
+        if (want.WantManifest)
+        {
+            _host.Send(peer, stored.Delta.Message);
+        }
+
+        int served = 0;
+        int count = stored.Delta.Manifest.ChunkCount;
+        foreach (ChunkRange range in want.Ranges)
+        {
+            for (ulong i = range.Start; i < range.End && i < (ulong)count && served < _options.MaxChunksPerWant; i++, served++)
+            {
+                _host.Send(peer, stored.Delta.Chunk(stored.Payload, (int)i));
+            }
+        }
+    }
+
+    private void OnManifest(PeerId peer, DeltaManifestMessage message)
+    {
+        string id = Convert.ToHexStringLower(ContentHash.Compute(MessageCodec.Encode(message)));
+        if (!_transfers.TryGetValue(id, out Transfer? transfer) || transfer.Source != peer)
+        {
+            // Unsolicited (or from a source we already left): ignored, never trusted.
+            return;
+        }
+
+        if (transfer.Delta is not null)
+        {
+            return;
+        }
+
+        SignedDelta delta;
+        try
+        {
+            delta = SignedDelta.Verify(message, _mesh);
+            _sequences.EnsureFresh(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
+        }
+        catch (ProtocolException ex)
+        {
+            // The content id is the hash of these exact bytes, so the delta itself is bad, whoever relays it.
+            Reject(peer, id, ex);
+            return;
+        }
+
+        transfer.Delta = delta;
+        transfer.Assembler = new DeltaAssembler(delta);
+        transfer.Requested = new bool[delta.Manifest.ChunkCount];
+        RequestMore(transfer, wantManifest: false);
+    }
+
+    private void OnChunk(PeerId peer, DeltaChunkMessage chunk)
+    {
+        string id = Convert.ToHexStringLower(chunk.ContentId.Span);
+        if (!_transfers.TryGetValue(id, out Transfer? transfer) || transfer.Assembler is null)
+        {
+            return;
+        }
+
+        ChunkOutcome outcome;
+        try
+        {
+            outcome = transfer.Assembler.Accept(chunk);
+        }
+        catch (ProtocolException ex)
+        {
+            // A bad chunk is the sender's fault (the manifest fixed every hash): drop that source, keep what verified.
+            _host.DeltaRejected(peer, id, ex.Code, ex.Message);
+            StartPulls(_scheduler.OnSourceFailed(id, peer, _time.GetUtcNow()));
+            return;
+        }
+
+        if (outcome == ChunkOutcome.Duplicate)
+        {
+            return;
+        }
+
+        transfer.Outstanding = Math.Max(0, transfer.Outstanding - 1);
+        _scheduler.OnProgress(id, _time.GetUtcNow());
+        if (transfer.Assembler.IsComplete)
+        {
+            Complete(peer, transfer);
+        }
+        else if (transfer.Source == peer && transfer.Outstanding <= _options.MaxChunksPerWant / 2)
+        {
+            RequestMore(transfer, wantManifest: false);
+        }
+    }
+
+    private void Complete(PeerId from, Transfer transfer)
+    {
+        SignedDelta delta = transfer.Delta!;
+        _transfers.Remove(transfer.Id);
+        _announced.Remove(transfer.Id);
+        try
+        {
+            _sequences.Commit(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
+        }
+        catch (ProtocolException ex)
+        {
+            Reject(from, transfer.Id, ex);
+            return;
+        }
+
+        var stored = new StoredDelta(delta, transfer.Assembler!.Payload, _time.GetUtcNow());
+        _store.Add(stored);
+        StartPulls(_scheduler.OnFinished(transfer.Id, _time.GetUtcNow()));
+        _host.DeltaVerified(stored, from);
+        Announce(stored, except: from);
+    }
+
+    private void Reject(PeerId from, string id, ProtocolException ex)
+    {
+        _transfers.Remove(id);
+        _announced.Remove(id);
+        _host.DeltaRejected(from, id, ex.Code, ex.Message);
+        StartPulls(_scheduler.OnFinished(id, _time.GetUtcNow()));
+    }
+
+    private void StartPulls(IReadOnlyList<PullRequest> requests)
+    {
+        foreach (PullRequest request in requests)
+        {
+            if (!_transfers.TryGetValue(request.ContentId, out Transfer? transfer))
+            {
+                transfer = new Transfer(request.ContentId);
+                _transfers.Add(request.ContentId, transfer);
+            }
+
+            transfer.Source = request.Peer;
+            transfer.Outstanding = 0;
+            if (transfer.Requested is not null)
+            {
+                // Resuming elsewhere: chunks asked of the old source but not received are asked again.
+                Array.Clear(transfer.Requested);
+            }
+
+            RequestMore(transfer, wantManifest: transfer.Delta is null);
+        }
+    }
+
+    /// <summary>
+    /// Receiver-driven flow control: at most <see cref="GossipOptions.MaxChunksPerWant"/> chunks are outstanding per
+    /// transfer, and the next window is asked for when half has arrived, so a slow source is never flooded and a fast
+    /// one is never idle for a round trip.
+    /// </summary>
+    private void RequestMore(Transfer transfer, bool wantManifest)
+    {
+        var ranges = new List<ChunkRange>();
+        int budget = _options.MaxChunksPerWant - transfer.Outstanding;
+        if (transfer.Assembler is { } assembler && transfer.Requested is { } requested)
+        {
+            for (int i = 0; i < requested.Length && budget > 0; i++)
+            {
+                if (requested[i] || assembler.Has(i))
+                {
+                    continue;
+                }
+
+                int start = i;
+                while (i < requested.Length && budget > 0 && !requested[i] && !assembler.Has(i))
+                {
+                    requested[i] = true;
+                    budget--;
+                    i++;
+                }
+
+                ranges.Add(new ChunkRange((uint)start, (uint)(i - start)));
+                if (ranges.Count >= MessageLimits.MaxWantRanges)
+                {
+                    break;
+                }
+            }
+        }
+        else if (wantManifest && _announced.TryGetValue(transfer.Id, out HaveMessage? have))
+        {
+            // First request: the manifest plus the first window, sized from the announcement's hint (the manifest
+            // is the authority; chunks beyond it are simply refused by the assembler).
+            uint count = (uint)Math.Min(have.ChunkCount, (uint)budget);
+            ranges.Add(new ChunkRange(0, count));
+            transfer.PrefetchedFirstWindow = (int)count;
+        }
+
+        if (!wantManifest && ranges.Count == 0)
+        {
+            return;
+        }
+
+        int asked = ranges.Sum(r => (int)r.Count);
+        transfer.Outstanding += asked;
+        _host.Send(transfer.Source!.Value, new WantMessage(Convert.FromHexString(transfer.Id), wantManifest, ranges));
+    }
+
+    private void Announce(StoredDelta stored, PeerId? except)
+    {
+        PeerId[] ready = ReadyPeers.Where(p => p != except).ToArray();
+        _random.Shuffle(ready);
+        HaveMessage have = stored.Delta.Have();
+        foreach (PeerId peer in ready.Take(_options.Fanout))
+        {
+            _host.Send(peer, have);
+        }
+    }
+
+    private sealed class PeerState(byte[] publicKey)
+    {
+        public byte[] PublicKey { get; } = publicKey;
+
+        public bool Ready { get; set; }
+    }
+
+    private sealed class Transfer(string id)
+    {
+        public string Id { get; } = id;
+
+        public PeerId? Source { get; set; }
+
+        public SignedDelta? Delta { get; set; }
+
+        public DeltaAssembler? Assembler { get; set; }
+
+        public bool[]? Requested { get; set; }
+
+        public int Outstanding { get; set; }
+
+        public int PrefetchedFirstWindow { get; set; }
+    }
+}
