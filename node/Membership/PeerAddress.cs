@@ -124,8 +124,16 @@ public readonly record struct PeerAddress
             return true;
         }
 
+        // A name whose last label is all digits is a mistyped IPv4 address (no top-level domain is numeric, RFC 3696 §2).
+        string[] labels = host.TrimEnd('.').Split('.');
+        if (labels[^1].Length > 0 && labels[^1].All(char.IsAsciiDigit))
+        {
+            error = $"host '{Shorten(host)}' looks like an IPv4 address but is not a valid one";
+            return false;
+        }
+
         // RFC 1123 §2.1 host names: labels of letters, digits and hyphens, 1–63 characters, no leading/trailing hyphen.
-        foreach (string label in host.TrimEnd('.').Split('.'))
+        foreach (string label in labels)
         {
             bool ok = label.Length is >= 1 and <= 63
                 && label[0] != '-' && label[^1] != '-'

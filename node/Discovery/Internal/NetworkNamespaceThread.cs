@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace FedMesh.Node.Discovery.Internal;
+
+/// <summary>
+/// A dedicated thread that has entered a network namespace with setns(2) (namespaces are per thread on Linux), on
+/// which work that depends on the namespace runs: creating sockets (a socket stays in the namespace it was created
+/// in) and enumerating interfaces. Nothing else ever runs on it, so the rest of the process is unaffected.
+/// </summary>
+internal sealed partial class NetworkNamespaceThread : IDisposable
+{
+    /// <summary>CLONE_NEWNET from linux/sched.h: setns accepts only a network namespace fd.</summary>
+    private const int CloneNewNet = 0x40000000;
+
+    private readonly BlockingCollection<Action> _work = [];
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public NetworkNamespaceThread(string namespacePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(namespacePath);
+        _thread = new Thread(() => Run(namespacePath)) { IsBackground = true, Name = "netns " + Path.GetFileName(namespacePath) };
+        _thread.Start();
+    }
+
+    /// <summary>Completes once the thread is in the namespace; faults with the reason if it could not enter it.</summary>
+    public Task Entered => _entered.Task;
+
+    public async Task<T> RunAsync<T>(Func<T> work)
+    {
+        await Entered.ConfigureAwait(false);
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            _work.Add(() =>
+            {
+                try
+                {
+                    result.SetResult(work());
+                }
+                catch (Exception e)
+                {
+                    result.SetException(e);
+                }
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ObjectDisposedException(nameof(NetworkNamespaceThread));
+        }
+
+        return await result.Task.ConfigureAwait(false);
+    }
+
+    public void Dispose() => _work.CompleteAdding();
+
+    private void Run(string path)
+    {
+        try
+        {
+            using FileStream ns = new(path, FileMode.Open, FileAccess.Read);
+            if (setns((int)ns.SafeFileHandle.DangerousGetHandle(), CloneNewNet) != 0)
+            {
+                throw new IOException($"setns({path}) failed with errno {Marshal.GetLastPInvokeError()} (root or CAP_SYS_ADMIN needed)");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _entered.SetException(e);
+            return;
+        }
+
+        _entered.SetResult();
+        foreach (Action action in _work.GetConsumingEnumerable())
+        {
+            action();
+        }
+
+        _work.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
+    private static partial int setns(int fd, int nstype);
+}
