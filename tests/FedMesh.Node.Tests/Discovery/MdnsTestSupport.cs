@@ -12,7 +12,7 @@ internal static class MdnsTestSupport
     public static MulticastPacket Packet(byte[] data, int iface = 1) => new(data, new IPEndPoint(IPAddress.Parse("192.0.2.99"), 5353), iface);
 
     /// <summary>Advances fake time in small steps, letting the background loops run, until the condition holds.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, FakeTimeProvider? time, string what, int maxSteps = 300)
+    public static async Task EventuallyAsync(Func<bool> condition, FakeTimeProvider? time, string what, int maxSteps = 300, int stepMs = 100)
     {
         for (int i = 0; i < maxSteps; i++)
         {
@@ -21,7 +21,7 @@ internal static class MdnsTestSupport
                 return;
             }
 
-            time?.Advance(TimeSpan.FromMilliseconds(100));
+            time?.Advance(TimeSpan.FromMilliseconds(stepMs));
             // A real pause only to let thread-pool continuations run; the protocol's time is the fake clock.
             await Task.Delay(10);
         }
