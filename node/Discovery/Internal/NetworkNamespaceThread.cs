@@ -57,17 +57,20 @@ internal sealed partial class NetworkNamespaceThread : IDisposable
 
     private void Run(string path)
     {
-        try
+        // open(2)/setns(2) directly: FileStream refuses nsfs files (they are neither regular files nor devices).
+        int fd = open(path, OpenReadOnlyCloseOnExec);
+        if (fd < 0)
         {
-            using FileStream ns = new(path, FileMode.Open, FileAccess.Read);
-            if (setns((int)ns.SafeFileHandle.DangerousGetHandle(), CloneNewNet) != 0)
-            {
-                throw new IOException($"setns({path}) failed with errno {Marshal.GetLastPInvokeError()} (root or CAP_SYS_ADMIN needed)");
-            }
+            _entered.SetException(new IOException($"cannot open network namespace {path}: errno {Marshal.GetLastPInvokeError()}"));
+            return;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+
+        int rc = setns(fd, CloneNewNet);
+        int errno = Marshal.GetLastPInvokeError();
+        _ = close(fd);
+        if (rc != 0)
         {
-            _entered.SetException(e);
+            _entered.SetException(new IOException($"setns({path}) failed with errno {errno} (root or CAP_SYS_ADMIN needed)"));
             return;
         }
 
@@ -79,6 +82,15 @@ internal sealed partial class NetworkNamespaceThread : IDisposable
 
         _work.Dispose();
     }
+
+    /// <summary>O_RDONLY | O_CLOEXEC (asm-generic/fcntl.h): the fd must not leak into child processes.</summary>
+    private const int OpenReadOnlyCloseOnExec = 0x80000;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int close(int fd);
 
     [LibraryImport("libc", EntryPoint = "setns", SetLastError = true)]
     private static partial int setns(int fd, int nstype);
