@@ -127,7 +127,11 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
     {
         await StopAsync().ConfigureAwait(false);
         _stopping?.Dispose();
-        _wait?.Dispose();
+        lock (_lock)
+        {
+            _wait?.Dispose();
+            _wait = null;
+        }
     }
 
     private void OnInterfaceAdded(MulticastInterface iface)
@@ -141,7 +145,10 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
                 Interlocked.Exchange(ref _queryIndex, 0);
                 lock (_lock)
                 {
-                    _wait?.Cancel();
+                    if (Volatile.Read(ref _stopped) == 0)
+                    {
+                        _wait?.Cancel();
+                    }
                 }
             },
             token);

@@ -67,7 +67,7 @@ public sealed partial class UdpMulticastTransport : IMulticastTransport
             .ConfigureAwait(false);
         if (_v4 is null && _v6 is null)
         {
-            throw new SocketException((int)SocketError.AddressNotAvailable);
+            throw new InvalidOperationException($"mDNS: could not open an IPv4 or IPv6 UDP socket on port {_options.Port} (the log says why)");
         }
 
         await RescanAsync().ConfigureAwait(false);
