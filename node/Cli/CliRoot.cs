@@ -12,6 +12,7 @@ public static class CliRoot
         var bench = new Command("bench", "Benchmarks that print figures (add --json for machines).");
         root.Subcommands.Add(bench);
         bench.Subcommands.Add(FedMesh.Node.Discovery.DiscoveryBenchCommand.Create());
+        root.Subcommands.Add(FedMesh.Node.Discovery.DiscoverCommand.Create());
 
         return root;
     }

@@ -67,7 +67,7 @@ public sealed partial class MdnsDiscovery
 
     private async Task AnswerAsync(MdnsPacketInfo query, MulticastPacket packet, CancellationToken cancellationToken)
     {
-        if (!query.MustAnswer)
+        if (!_options.Announce || !query.MustAnswer)
         {
             return;
         }

@@ -156,6 +156,11 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
 
     private async Task AnnounceAsync(MulticastInterface iface, bool goodbye, CancellationToken cancellationToken)
     {
+        if (!_options.Announce)
+        {
+            return;
+        }
+
         byte[] packet = MdnsMessages.BuildAnnouncement(_self, iface.Addresses, _options, goodbye).ToByteArray();
         lock (_lock)
         {

@@ -14,6 +14,12 @@ public sealed record MdnsOptions
     /// <summary>The TXT protocol version this code speaks (<c>v=1</c>); other versions are ignored.</summary>
     public const string TxtVersion = "1";
 
+    /// <summary>
+    /// Announce and answer for this node. Off gives a listen-only browser (e.g. <c>fedmesh discover</c>) that
+    /// queries and reports peers without being visible itself.
+    /// </summary>
+    public bool Announce { get; init; } = true;
+
     /// <summary>TTL of records naming a host (SRV, A, AAAA): 120 s, as RFC 6762 §10 recommends.</summary>
     public TimeSpan HostRecordTtl { get; init; } = TimeSpan.FromSeconds(120);
 

@@ -91,6 +91,33 @@ public sealed class MdnsDiscoveryHubTests
     }
 
     [Fact]
+    public async Task Listen_only_instance_finds_announcers_without_being_seen()
+    {
+        var (a, ta) = Node(1);
+        IMulticastTransport tb = _hub.CreateTransport();
+        var browser = new MdnsDiscovery(Service(2), tb, _time, new Random(2), MdnsOptions.Default with { Announce = false });
+        _hub.Attach(ta, "lan", AddressA);
+        _hub.Attach(tb, "lan", AddressB);
+        await browser.StartAsync(CancellationToken.None);
+        await a.StartAsync(CancellationToken.None);
+        await EventuallyAsync(() => Sees(browser, 1) && browser.Counters.QueriesSent >= 3, _time, "browser sees a after a few queries");
+        Assert.Empty(a.Known);
+        Assert.Equal(0, browser.Counters.AnnouncementsSent);
+        Assert.Equal(0, browser.Counters.QueriesAnswered);
+        await a.DisposeAsync();
+        await browser.DisposeAsync();
+    }
+
+    [Fact]
+    public void Discover_command_arguments_are_checked_with_clear_errors()
+    {
+        Assert.Null(DiscoverCommand.Validate("lab", 5, 5353));
+        Assert.Contains("--mesh", DiscoverCommand.Validate("", 5, 5353), StringComparison.Ordinal);
+        Assert.Contains("--seconds", DiscoverCommand.Validate("lab", 0, 5353), StringComparison.Ordinal);
+        Assert.Contains("--port", DiscoverCommand.Validate("lab", 5, 70000), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Peers_of_another_mesh_are_ignored()
     {
         var (a, ta) = Node(1, "lab");
