@@ -6,7 +6,7 @@ using static FedMesh.Node.Tests.Discovery.MdnsTestSupport;
 namespace FedMesh.Node.Tests.Discovery;
 
 /// <summary>Two or more discovery instances over the in-memory multicast hub, on a fake clock.</summary>
-public sealed class MdnsDiscoveryHubTests
+public sealed class MdnsDiscoveryHubTests : IAsyncLifetime
 {
     private readonly InMemoryMulticastHub _hub = new();
     private readonly FakeTimeProvider _time = new();
@@ -14,10 +14,36 @@ public sealed class MdnsDiscoveryHubTests
     private static readonly IPAddress AddressA = IPAddress.Parse("192.0.2.1");
     private static readonly IPAddress AddressB = IPAddress.Parse("192.0.2.2");
 
-    private (MdnsDiscovery Discovery, IMulticastTransport Transport) Node(int i, string mesh = "lab", int seed = 0)
+    private readonly List<MdnsDiscovery> _nodes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (MdnsDiscovery node in _nodes)
+        {
+            await node.DisposeAsync();
+        }
+    }
+
+    private (MdnsDiscovery Discovery, IMulticastTransport Transport) Node(int i, string mesh = "lab", MdnsOptions? options = null)
     {
         IMulticastTransport transport = _hub.CreateTransport();
-        return (new MdnsDiscovery(Service(i, mesh, 7340 + i), transport, _time, new Random(seed + i)), transport);
+        var discovery = new MdnsDiscovery(Service(i, mesh, 7340 + i), transport, _time, new Random(i), options);
+        _nodes.Add(discovery);
+        return (discovery, transport);
+    }
+
+    /// <summary>Nodes 1 and 2 on link "lan" (192.0.2.1 and .2), started in that order.</summary>
+    private async Task<(MdnsDiscovery A, MdnsDiscovery B)> StartPairAsync(string meshB = "lab", MdnsOptions? optionsB = null)
+    {
+        var (a, ta) = Node(1);
+        var (b, tb) = Node(2, meshB, optionsB);
+        _hub.Attach(ta, "lan", AddressA);
+        _hub.Attach(tb, "lan", AddressB);
+        await a.StartAsync(CancellationToken.None);
+        await b.StartAsync(CancellationToken.None);
+        return (a, b);
     }
 
     private static bool Sees(MdnsDiscovery d, int i) => d.Known.Any(p => p.PeerId == Service(i).PeerId);
@@ -25,31 +51,18 @@ public sealed class MdnsDiscoveryHubTests
     [Fact]
     public async Task Two_instances_on_one_link_find_each_other_with_their_endpoints()
     {
-        var (a, ta) = Node(1);
-        var (b, tb) = Node(2);
-        _hub.Attach(ta, "lan", AddressA);
-        _hub.Attach(tb, "lan", AddressB);
-        await a.StartAsync(CancellationToken.None);
-        await b.StartAsync(CancellationToken.None);
+        var (a, b) = await StartPairAsync();
 
         await EventuallyAsync(() => Sees(a, 2) && Sees(b, 1), _time, "a and b see each other");
         Assert.Equal([new IPEndPoint(AddressB, 7342)], a.Known.Single().EndPoints);
         Assert.Equal([new IPEndPoint(AddressA, 7341)], b.Known.Single().EndPoints);
         Assert.Equal("lab", b.Known.Single().MeshId);
-
-        await a.DisposeAsync();
-        await b.DisposeAsync();
     }
 
     [Fact]
     public async Task Changes_stream_reports_found_then_lost_on_goodbye()
     {
-        var (a, ta) = Node(1);
-        var (b, tb) = Node(2);
-        _hub.Attach(ta, "lan", AddressA);
-        _hub.Attach(tb, "lan", AddressB);
-        await a.StartAsync(CancellationToken.None);
-        await b.StartAsync(CancellationToken.None);
+        var (a, b) = await StartPairAsync();
         await EventuallyAsync(() => Sees(a, 2), _time, "a sees b");
 
         await b.StopAsync();
@@ -68,8 +81,6 @@ public sealed class MdnsDiscoveryHubTests
 
         Assert.Equal([DiscoveryChange.Found, DiscoveryChange.Lost], changes.Select(c => c.Change));
         Assert.All(changes, c => Assert.Equal(Service(2).PeerId, c.PeerId));
-        await a.DisposeAsync();
-        await b.DisposeAsync();
     }
 
     [Fact]
@@ -86,26 +97,16 @@ public sealed class MdnsDiscoveryHubTests
         _hub.Attach(ta, "lan", AddressA);
         _hub.Attach(tb, "lan", AddressB);
         await EventuallyAsync(() => Sees(a, 2) && Sees(b, 1), _time, "a and b see each other after the link appears", maxSteps: 50);
-        await a.DisposeAsync();
-        await b.DisposeAsync();
     }
 
     [Fact]
     public async Task Listen_only_instance_finds_announcers_without_being_seen()
     {
-        var (a, ta) = Node(1);
-        IMulticastTransport tb = _hub.CreateTransport();
-        var browser = new MdnsDiscovery(Service(2), tb, _time, new Random(2), MdnsOptions.Default with { Announce = false });
-        _hub.Attach(ta, "lan", AddressA);
-        _hub.Attach(tb, "lan", AddressB);
-        await browser.StartAsync(CancellationToken.None);
-        await a.StartAsync(CancellationToken.None);
+        var (a, browser) = await StartPairAsync(optionsB: MdnsOptions.Default with { Announce = false });
         await EventuallyAsync(() => Sees(browser, 1) && browser.Counters.QueriesSent >= 3, _time, "browser sees a after a few queries");
         Assert.Empty(a.Known);
         Assert.Equal(0, browser.Counters.AnnouncementsSent);
         Assert.Equal(0, browser.Counters.QueriesAnswered);
-        await a.DisposeAsync();
-        await browser.DisposeAsync();
     }
 
     [Fact]
@@ -120,35 +121,24 @@ public sealed class MdnsDiscoveryHubTests
     [Fact]
     public async Task Peers_of_another_mesh_are_ignored()
     {
-        var (a, ta) = Node(1, "lab");
-        var (b, tb) = Node(2, "other");
-        _hub.Attach(ta, "lan", AddressA);
-        _hub.Attach(tb, "lan", AddressB);
-        await a.StartAsync(CancellationToken.None);
-        await b.StartAsync(CancellationToken.None);
+        var (a, b) = await StartPairAsync(meshB: "other");
         await EventuallyAsync(() => a.Counters.OtherMeshIgnored > 0 && b.Counters.OtherMeshIgnored > 0, _time, "both ignore the other mesh");
         Assert.Empty(a.Known);
         Assert.Empty(b.Known);
-        await a.DisposeAsync();
-        await b.DisposeAsync();
     }
 
     [Fact]
     public async Task Answering_peer_stays_known_past_its_ttl_and_a_silent_one_expires()
     {
-        var (a, ta) = Node(1);
-        var (b, tb) = Node(2);
+        var (a, b) = await StartPairAsync();
         var (c, tc) = Node(3);
-        _hub.Attach(ta, "lan", AddressA);
-        _hub.Attach(tb, "lan", AddressB);
         _hub.Attach(tc, "lan", IPAddress.Parse("192.0.2.3"));
-        await a.StartAsync(CancellationToken.None);
-        await b.StartAsync(CancellationToken.None);
         await c.StartAsync(CancellationToken.None);
         await EventuallyAsync(() => Sees(a, 2) && Sees(a, 3), _time, "a sees b and c");
 
         // c vanishes without a goodbye (crash, cable pulled): its transport leaves the link.
-        await c.DisposeAsyncWithoutGoodbye(tc);
+        await tc.DisposeAsync();
+        await c.DisposeAsync();
         // Host records live 120 s: b answers a's cache-refresh queries at 80 % of that, c cannot.
         await EventuallyAsync(() => !Sees(a, 3), _time, "c expires", stepMs: 2000);
         // Three more minutes: b's first records (120 s) are long expired, so it must have been refreshed twice.
@@ -156,17 +146,5 @@ public sealed class MdnsDiscoveryHubTests
         await EventuallyAsync(() => _time.GetUtcNow() >= until || !Sees(a, 2), _time, "three more minutes", stepMs: 2000);
         Assert.True(Sees(a, 2), "b, which answers refresh queries, was dropped");
         Assert.True(a.Counters.QueriesSent > 3);
-        await a.DisposeAsync();
-        await b.DisposeAsync();
-    }
-}
-
-internal static class MdnsDiscoveryTestExtensions
-{
-    /// <summary>Simulates a crash: the transport disappears first, so the goodbye goes nowhere.</summary>
-    public static async Task DisposeAsyncWithoutGoodbye(this MdnsDiscovery discovery, IMulticastTransport transport)
-    {
-        await transport.DisposeAsync();
-        await discovery.DisposeAsync();
     }
 }
