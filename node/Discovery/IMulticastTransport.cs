@@ -15,7 +15,10 @@ public sealed record MulticastPacket(byte[] Data, IPEndPoint Source, int Interfa
 /// </summary>
 public interface IMulticastTransport : IAsyncDisposable
 {
-    /// <summary>Raised (on any thread) when an interface becomes usable after start, so announcements can go out on it.</summary>
+    /// <summary>
+    /// Raised (on any thread) when an interface becomes usable after <see cref="StartAsync"/> (or its addresses
+    /// change), so announcements can go out on it. Interfaces present at start are in <see cref="Interfaces"/> only.
+    /// </summary>
     event Action<MulticastInterface>? InterfaceAdded;
 
     /// <summary>Interfaces currently joined.</summary>

@@ -11,6 +11,8 @@ public sealed partial class MdnsDiscovery
 
     private static readonly TimeSpan FirstQueryDelaySpread = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan SecondAnnouncementDelay = TimeSpan.FromSeconds(1);
+
     /// <summary>Expiry is checked at least this often (the query interval grows to an hour, TTLs are 2 minutes).</summary>
     private static readonly TimeSpan MaxSleep = TimeSpan.FromSeconds(1);
 
@@ -24,6 +26,8 @@ public sealed partial class MdnsDiscovery
     private async Task QueryLoopAsync(CancellationToken cancellationToken)
     {
         DateTimeOffset nextQueryAt = _time.GetUtcNow() + FirstQueryMinDelay + (FirstQueryDelaySpread * _random.NextDouble());
+        // RFC 6762 §8.3: at least two unsolicited announcements, one second apart (the first went out in StartAsync).
+        DateTimeOffset? announceAgainAt = _time.GetUtcNow() + SecondAnnouncementDelay;
         int lastIndex = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -33,6 +37,15 @@ public sealed partial class MdnsDiscovery
             {
                 // An interface appeared: query now, then restart the doubling.
                 nextQueryAt = now;
+            }
+
+            if (announceAgainAt is { } again && now >= again)
+            {
+                announceAgainAt = null;
+                foreach (MulticastInterface iface in _transport.Interfaces)
+                {
+                    await AnnounceAsync(iface, goodbye: false, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             List<string> refresh = ExpireAndCollectRefresh(now);
@@ -47,7 +60,7 @@ public sealed partial class MdnsDiscovery
             }
 
             lastIndex = Volatile.Read(ref _queryIndex);
-            TimeSpan sleep = nextQueryAt - now;
+            TimeSpan sleep = (announceAgainAt is { } pending && pending < nextQueryAt ? pending : nextQueryAt) - now;
             sleep = sleep < TimeSpan.Zero ? TimeSpan.Zero : sleep > MaxSleep ? MaxSleep : sleep;
             CancellationTokenSource wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             lock (_lock)

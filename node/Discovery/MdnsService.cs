@@ -25,4 +25,8 @@ public enum DiscoveryChange
 }
 
 /// <summary>A change in the set of peers seen on the local link.</summary>
-public sealed record DiscoveredPeer(PeerId PeerId, string MeshId, IReadOnlyList<System.Net.IPEndPoint> EndPoints, DiscoveryChange Change);
+public sealed record DiscoveredPeer(PeerId PeerId, string MeshId, IReadOnlyList<System.Net.IPEndPoint> EndPoints, DiscoveryChange Change)
+{
+    /// <summary>The endpoints as peer-book addresses (for <see cref="Membership.PeerBook.Observe"/> with <see cref="Membership.PeerSources.Mdns"/>).</summary>
+    public IReadOnlyList<Membership.PeerAddress> Addresses => [.. EndPoints.Select(Membership.PeerAddress.FromEndPoint)];
+}

@@ -30,7 +30,15 @@ public sealed partial class UdpMulticastTransport
                 return;
             }
 
-            await RescanAsync().ConfigureAwait(false);
+            try
+            {
+                await RescanAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Disposed while scanning: the loop ends with the transport.
+                return;
+            }
         }
     }
 
@@ -92,6 +100,12 @@ public sealed partial class UdpMulticastTransport
             }
 
             Volatile.Write(ref _interfaces, [.. _joined.Select(j => new MulticastInterface(j.Key, j.Value.Name, j.Value.Addresses))]);
+        }
+
+        // The first scan happens inside StartAsync: its interfaces are the starting set, not "added after start".
+        if (Interlocked.Exchange(ref _scannedOnce, 1) == 0)
+        {
+            return;
         }
 
         foreach (MulticastInterface iface in announce)

@@ -38,6 +38,7 @@ public sealed partial class UdpMulticastTransport : IMulticastTransport
     private CancellationTokenSource? _kick;
     private readonly List<Task> _loops = [];
     private long _dropped;
+    private int _scannedOnce;
 
     public UdpMulticastTransport(TimeProvider time, UdpMulticastOptions? options = null, ILogger<UdpMulticastTransport>? logger = null)
     {
@@ -52,6 +53,7 @@ public sealed partial class UdpMulticastTransport : IMulticastTransport
         }
     }
 
+    /// <summary>Raised after start for interfaces that appear or whose addresses change (they need a fresh announcement).</summary>
     public event Action<MulticastInterface>? InterfaceAdded;
 
     public IReadOnlyList<MulticastInterface> Interfaces => Volatile.Read(ref _interfaces);

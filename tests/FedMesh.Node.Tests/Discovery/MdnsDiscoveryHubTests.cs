@@ -57,6 +57,9 @@ public sealed class MdnsDiscoveryHubTests : IAsyncLifetime
         Assert.Equal([new IPEndPoint(AddressB, 7342)], a.Known.Single().EndPoints);
         Assert.Equal([new IPEndPoint(AddressA, 7341)], b.Known.Single().EndPoints);
         Assert.Equal("lab", b.Known.Single().MeshId);
+        Assert.Equal(["192.0.2.2:7342"], a.Known.Single().Addresses.Select(x => x.ToString()));
+        // RFC 6762 §8.3: a second unsolicited announcement one second after the first.
+        await EventuallyAsync(() => a.Counters.AnnouncementsSent >= 2, _time, "second announcement");
     }
 
     [Fact]
