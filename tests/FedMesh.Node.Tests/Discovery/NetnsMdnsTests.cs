@@ -17,6 +17,7 @@ public sealed class NetnsMdnsTests : IAsyncLifetime
     private readonly string _tag = $"{Environment.ProcessId % 10000}{Random.Shared.Next(1000):D3}";
     private readonly List<IAsyncDisposable> _disposables = [];
     private readonly List<string> _namespaces = [];
+    private readonly List<UdpMulticastTransport> _transports = [];
 
     private string NsA => $"fmA{_tag}";
 
@@ -91,6 +92,25 @@ public sealed class NetnsMdnsTests : IAsyncLifetime
             Assert.True(stopwatch.Elapsed < Deadline, "goodbye not received");
             await Task.Delay(50);
         }
+
+        // The link disappears (deleting one end of a veth pair deletes both): the transports drop it.
+        UdpMulticastTransport transportA = _transports[0];
+        Assert.Single(transportA.Interfaces);
+        Ip($"-n {NsA} link del {VethA}");
+        stopwatch.Restart();
+        while (transportA.Interfaces.Count != 0)
+        {
+            Assert.True(stopwatch.Elapsed < Deadline, "vanished interface still listed");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task Missing_network_namespace_fails_start_with_a_clear_error()
+    {
+        await using var transport = new UdpMulticastTransport(TimeProvider.System, new UdpMulticastOptions { NetworkNamespacePath = "/run/netns/fedmesh-no-such-namespace" });
+        var e = await Assert.ThrowsAsync<IOException>(() => transport.StartAsync(CancellationToken.None));
+        Assert.Contains("fedmesh-no-such-namespace", e.Message, StringComparison.Ordinal);
     }
 
     private async Task<MdnsDiscovery> StartNodeAsync(int i, string ns, bool ipv4, bool ipv6)
@@ -104,6 +124,7 @@ public sealed class NetnsMdnsTests : IAsyncLifetime
             RescanInterval = TimeSpan.FromMilliseconds(200),
         });
         _disposables.Add(transport);
+        _transports.Add(transport);
         var discovery = new MdnsDiscovery(Service(i, "lab", 7340 + i), transport, TimeProvider.System, new Random(i));
         _disposables.Add(discovery);
         await discovery.StartAsync(CancellationToken.None);
