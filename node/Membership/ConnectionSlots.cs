@@ -129,11 +129,18 @@ public sealed class ConnectionSlots
         }
     }
 
-    private bool Bind(PeerId peer)
+    /// <summary>Binds under the lock that <see cref="Release"/> takes, so a lease disposed concurrently never leaves its peer id claimed.</summary>
+    private bool Bind(Lease lease, PeerId peer)
     {
         lock (_lock)
         {
-            return _peers.Add(peer);
+            if (lease.IsDisposed || !_peers.Add(peer))
+            {
+                return false;
+            }
+
+            lease.Peer = peer;
+            return true;
         }
     }
 
@@ -154,7 +161,9 @@ public sealed class ConnectionSlots
 
         public IPAddress Remote { get; }
 
-        public PeerId? Peer { get; private set; }
+        public PeerId? Peer { get; internal set; }
+
+        internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
         /// <summary>
         /// Claims the peer id once the handshake revealed it; false if this node already has a connection to that
@@ -162,18 +171,12 @@ public sealed class ConnectionSlots
         /// </summary>
         public bool TryBindPeer(PeerId peer)
         {
-            if (Peer is not null || Volatile.Read(ref _disposed) != 0)
+            if (Peer is not null)
             {
                 return Peer == peer;
             }
 
-            if (!_owner.Bind(peer))
-            {
-                return false;
-            }
-
-            Peer = peer;
-            return true;
+            return _owner.Bind(this, peer);
         }
 
         public void Dispose()

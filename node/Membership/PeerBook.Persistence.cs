@@ -132,6 +132,7 @@ public sealed partial class PeerBook
             addresses.Add(address);
         }
 
+        // 0xF covers the four defined PeerSources flags; anything else is not a value this code wrote.
         if (e.Sources == PeerSources.None || ((int)e.Sources & ~0xF) != 0 || e.Failures < 0)
         {
             error = $"entry {id}: sources or failures out of range";

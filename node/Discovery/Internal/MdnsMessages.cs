@@ -46,6 +46,12 @@ internal static class MdnsMessages
     /// <summary>Mesh ids are short operator-chosen names; 64 characters bounds what a TXT may claim.</summary>
     public const int MaxMeshIdLength = 64;
 
+    /// <summary>
+    /// FedMesh instances read from one packet at most. A responder announces one instance; a packet listing dozens
+    /// is a flood, and the per-instance record lookups are linear, so the cap also bounds the work per packet.
+    /// </summary>
+    public const int MaxInstancesPerPacket = 16;
+
     public static readonly DomainName ServiceName = new(MdnsOptions.ServiceType);
 
     /// <summary>
@@ -128,7 +134,7 @@ internal static class MdnsMessages
         var records = message.Answers.Concat(message.AdditionalRecords).ToList();
         var instances = new List<ServiceInstanceInfo>();
         int invalid = 0;
-        foreach (PTRRecord ptr in records.OfType<PTRRecord>().Where(p => p.Name == ServiceName).DistinctBy(p => p.DomainName))
+        foreach (PTRRecord ptr in records.OfType<PTRRecord>().Where(p => p.Name == ServiceName).DistinctBy(p => p.DomainName).Take(MaxInstancesPerPacket))
         {
             if (TryReadInstance(ptr, records, out ServiceInstanceInfo? info))
             {

@@ -111,6 +111,19 @@ public sealed class MdnsMessageTests
         Assert.Equal(1, RoundTrip(m, Service(3)).InvalidInstances);
     }
 
+    [Fact]
+    public void Instances_per_packet_are_capped()
+    {
+        Message flood = MdnsMessages.BuildAnnouncement(Service(1), Addresses, Options);
+        for (int i = 2; i < 50; i++)
+        {
+            Message other = MdnsMessages.BuildAnnouncement(Service(i), Addresses, Options);
+            flood.Answers.AddRange(other.Answers);
+        }
+
+        Assert.Equal(MdnsMessages.MaxInstancesPerPacket, RoundTrip(flood, Service(99)).Instances.Count);
+    }
+
     public static TheoryData<string, byte[]> MalformedPackets => new()
     {
         { "empty", [] },

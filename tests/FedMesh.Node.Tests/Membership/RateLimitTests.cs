@@ -110,4 +110,19 @@ public sealed class RateLimitTests
         Assert.True(in3.TryBindPeer(TestIds.Id(1)));
         Assert.NotNull(slots.TryAcquire(ConnectionDirection.Inbound, a, out _));
     }
+
+    [Fact]
+    public void A_disposed_lease_cannot_claim_a_peer_and_frees_its_claim()
+    {
+        var slots = new ConnectionSlots();
+        var address = System.Net.IPAddress.Parse("192.0.2.1");
+        var first = slots.TryAcquire(ConnectionDirection.Outbound, address, out _)!;
+        first.Dispose();
+        Assert.False(first.TryBindPeer(TestIds.Id(1)));
+        using var second = slots.TryAcquire(ConnectionDirection.Outbound, address, out _)!;
+        Assert.True(second.TryBindPeer(TestIds.Id(1)));
+        Assert.True(second.TryBindPeer(TestIds.Id(1))); // same peer again: still ours
+        Assert.False(second.TryBindPeer(TestIds.Id(2)));
+        Assert.Equal(1, slots.Outbound);
+    }
 }
