@@ -28,15 +28,15 @@ public sealed partial class MdnsDiscovery
         DateTimeOffset nextQueryAt = _time.GetUtcNow() + FirstQueryMinDelay + (FirstQueryDelaySpread * _random.NextDouble());
         // RFC 6762 §8.3: at least two unsolicited announcements, one second apart (the first went out in StartAsync).
         DateTimeOffset? announceAgainAt = _time.GetUtcNow() + SecondAnnouncementDelay;
-        int lastIndex = 0;
+        int index = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             DateTimeOffset now = _time.GetUtcNow();
-            int index = Volatile.Read(ref _queryIndex);
-            if (index == 0 && lastIndex != 0)
+            if (Interlocked.Exchange(ref _requery, 0) == 1)
             {
                 // An interface appeared: query now, then restart the doubling.
                 nextQueryAt = now;
+                index = 0;
             }
 
             if (announceAgainAt is { } again && now >= again)
@@ -54,12 +54,11 @@ public sealed partial class MdnsDiscovery
                 await SendQueryAsync(refresh, cancellationToken).ConfigureAwait(false);
                 if (now >= nextQueryAt)
                 {
-                    index = Interlocked.Increment(ref _queryIndex);
-                    nextQueryAt = now + QueryInterval(index - 1, _options);
+                    nextQueryAt = now + QueryInterval(index, _options);
+                    index++;
                 }
             }
 
-            lastIndex = Volatile.Read(ref _queryIndex);
             TimeSpan sleep = (announceAgainAt is { } pending && pending < nextQueryAt ? pending : nextQueryAt) - now;
             sleep = sleep < TimeSpan.Zero ? TimeSpan.Zero : sleep > MaxSleep ? MaxSleep : sleep;
             CancellationTokenSource wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

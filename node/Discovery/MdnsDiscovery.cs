@@ -38,7 +38,8 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
     private CancellationTokenSource? _wait;
     private Task _receiveLoop = Task.CompletedTask;
     private Task _queryLoop = Task.CompletedTask;
-    private int _queryIndex;
+    /// <summary>1 when a new interface asks the query loop to query now and restart its schedule.</summary>
+    private int _requery;
     private int _stopped;
 
     public MdnsDiscovery(MdnsService self, IMulticastTransport transport, TimeProvider time, Random random, MdnsOptions? options = null, ILogger<MdnsDiscovery>? logger = null)
@@ -142,7 +143,7 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
             async () =>
             {
                 await AnnounceAsync(iface, goodbye: false, token).ConfigureAwait(false);
-                Interlocked.Exchange(ref _queryIndex, 0);
+                Interlocked.Exchange(ref _requery, 1);
                 lock (_lock)
                 {
                     if (Volatile.Read(ref _stopped) == 0)
