@@ -11,6 +11,13 @@ public sealed partial class MdnsDiscovery
 
     private static readonly TimeSpan FirstQueryDelaySpread = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Known answers listed per query: a compressed PTR known answer takes about 45 bytes, so 128 of them (≈ 6 KB)
+    /// keep the query under the 9000-byte mDNS packet limit (RFC 6762 §17) that receivers enforce. Peers beyond
+    /// that simply answer again, which is harmless.
+    /// </summary>
+    private const int MaxKnownAnswers = 128;
+
     private static readonly TimeSpan SecondAnnouncementDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>Expiry is checked at least this often (the query interval grows to an hour, TTLs are 2 minutes).</summary>
@@ -123,6 +130,7 @@ public sealed partial class MdnsDiscovery
             known = [.. _peers.Values
                 .Select(p => (Name: InstanceName(p.Peer.PeerId), Left: p.PtrTtl - (now - p.ReceivedAt), p.PtrTtl))
                 .Where(p => p.Left > p.PtrTtl / 2)
+                .Take(MaxKnownAnswers)
                 .Select(p => (p.Name, p.Left))];
         }
 
