@@ -17,6 +17,8 @@ public static class CliRoot
         bench.Subcommands.Add(FedMesh.Node.Data.Cli.LoadBenchCommand.Create());
         root.Subcommands.Add(FedMesh.Node.Data.Cli.DataCommand.Create());
         root.Subcommands.Add(FedMesh.Node.Privacy.PrivacyCommand.Create());
+        bench.Subcommands.Add(FedMesh.Node.Discovery.DiscoveryBenchCommand.Create());
+        root.Subcommands.Add(FedMesh.Node.Discovery.DiscoverCommand.Create());
 
         return root;
     }

@@ -6,7 +6,7 @@ using FedMesh.Protocol.Messages;
 namespace FedMesh.Node.Gossip;
 
 /// <summary>
-/// Content-addressed delta dissemination (SPEC.md §8), written without I/O so the daemon and netsim run the same
+/// Content-addressed delta dissemination (SPEC.md §9), written without I/O so the daemon and netsim run the same
 /// code: Hello checks, Have announcements to a random fanout, receiver-driven windowed pulls (Want) of the manifest
 /// and chunks from one announcer at a time, verification of the signature and every chunk, resumption from another
 /// announcer after a stall, and re-announcement of what was verified. Every delta is downloaded at most once per node.

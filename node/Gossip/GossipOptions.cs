@@ -1,6 +1,6 @@
 namespace FedMesh.Node.Gossip;
 
-/// <summary>Gossip dissemination settings (SPEC.md §8 describes the exchange these drive).</summary>
+/// <summary>Gossip dissemination settings (SPEC.md §9 describes the exchange these drive).</summary>
 public sealed record GossipOptions
 {
     public static readonly GossipOptions Default = new();

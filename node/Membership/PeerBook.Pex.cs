@@ -1,0 +1,103 @@
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Membership;
+
+public sealed partial class PeerBook
+{
+    /// <summary>
+    /// Merges a remote peer's PeerList into the book. Untrusted input: at most
+    /// <see cref="PeerBookOptions.MaxPexRecordsPerMessage"/> entries are looked at; entries about ourselves, with a
+    /// key that does not hash to the id or contradicts the one we know, or without an acceptable address
+    /// (<see cref="PexSanity.IsAcceptableRemoteAddress"/>) are rejected; new entries are limited per message and by
+    /// the PEX share of the book. Hearsay never sets "last seen" and never removes first-hand addresses.
+    /// </summary>
+    public PexMergeResult MergePex(PeerId reporter, IReadOnlyList<PexEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        int considered = Math.Min(entries.Count, Options.MaxPexRecordsPerMessage);
+        int added = 0, updated = 0, badIdentity = 0, badAddresses = 0, capacity = 0;
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            int pexOnly = CountOnly(PeerSources.Pex);
+            for (int i = 0; i < considered; i++)
+            {
+                PexEntry entry = entries[i];
+                if (entry is null || entry.Id == Self || entry.Id.Value.Length == 0 || !PexSanity.KeyMatchesId(entry.Id, entry.PublicKey))
+                {
+                    badIdentity++;
+                    continue;
+                }
+
+                PeerAddress[] addresses = (entry.Addresses ?? [])
+                    .Take(Options.MaxAddressesPerPeer)
+                    .Where(a => a.Host is not null && PexSanity.IsAcceptableRemoteAddress(a, Options.AllowLoopbackFromPex))
+                    .ToArray();
+                if (addresses.Length == 0)
+                {
+                    badAddresses++;
+                    continue;
+                }
+
+                if (_peers.TryGetValue(entry.Id, out PeerRecord? existing))
+                {
+                    if (existing.PublicKey is { } known && entry.PublicKey is { } claimed && !known.AsSpan().SequenceEqual(claimed))
+                    {
+                        badIdentity++;
+                        continue;
+                    }
+
+                    // Second-hand addresses go after the ones we already have.
+                    _peers[entry.Id] = existing with
+                    {
+                        Addresses = MergeAddresses(existing.Addresses, addresses),
+                        Sources = existing.Sources | PeerSources.Pex,
+                        PublicKey = existing.PublicKey ?? entry.PublicKey,
+                    };
+                    updated++;
+                    continue;
+                }
+
+                if (added >= Options.MaxNewPexEntriesPerMessage || pexOnly >= Options.MaxPexEntries)
+                {
+                    capacity++;
+                    continue;
+                }
+
+                var record = new PeerRecord
+                {
+                    Id = entry.Id,
+                    PublicKey = entry.PublicKey,
+                    Addresses = addresses,
+                    Sources = PeerSources.Pex,
+                    AddedAt = now,
+                };
+                if (TryInsert(record, now))
+                {
+                    added++;
+                    pexOnly++;
+                }
+                else
+                {
+                    capacity++;
+                }
+            }
+        }
+
+        var result = new PexMergeResult
+        {
+            Added = added,
+            Updated = updated,
+            IgnoredOverMessageCap = entries.Count - considered,
+            RejectedIdentity = badIdentity,
+            RejectedAddresses = badAddresses,
+            RejectedCapacity = capacity,
+        };
+        if (result.IgnoredOverMessageCap + badIdentity + badAddresses + capacity > 0)
+        {
+            Log.PexRejected(_logger, reporter.Value, result.IgnoredOverMessageCap, badIdentity, badAddresses, capacity);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,166 @@
+using FedMesh.Protocol.Identity;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FedMesh.Node.Membership;
+
+/// <summary>
+/// The bounded set of peers this node knows, persisted as peers.json. First-hand sources (seeds, mDNS, successful
+/// connections) add and refresh entries; second-hand PEX entries go through <see cref="MergePex"/> with caps and
+/// sanity checks. When full, the least useful entry is evicted (<see cref="Usefulness"/>). Thread-safe.
+/// </summary>
+public sealed partial class PeerBook
+{
+    private readonly Dictionary<PeerId, PeerRecord> _peers = [];
+    private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    public PeerBook(PeerId self, TimeProvider time, PeerBookOptions? options = null, ILogger<PeerBook>? logger = null)
+    {
+        Self = self;
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        Options = options ?? PeerBookOptions.Default;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        if (Options.Capacity < 1 || Options.MaxAddressesPerPeer < 1 || Options.MaxPexEntries < 0 || Options.MaxMdnsEntries < 0)
+        {
+            throw new ArgumentException("peer book options need Capacity ≥ 1, MaxAddressesPerPeer ≥ 1 and non-negative caps", nameof(options));
+        }
+    }
+
+    /// <summary>This node's own id: never stored.</summary>
+    public PeerId Self { get; }
+
+    public PeerBookOptions Options { get; }
+
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _peers.Count;
+            }
+        }
+    }
+
+    public bool TryGet(PeerId id, out PeerRecord record)
+    {
+        lock (_lock)
+        {
+            return _peers.TryGetValue(id, out record!);
+        }
+    }
+
+    /// <summary>A consistent copy of all entries, most useful first.</summary>
+    public IReadOnlyList<PeerRecord> Snapshot()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (_lock)
+        {
+            return [.. _peers.Values.OrderByDescending(r => Usefulness(r, now, Options.FailurePenalty))];
+        }
+    }
+
+    /// <summary>
+    /// Records first-hand knowledge of a peer (seed configuration, an mDNS announcement, a handshake): adds or
+    /// refreshes the entry, puts <paramref name="addresses"/> first, and marks it seen unless it is only a seed.
+    /// Returns false if the peer is ourselves or the book is full of more useful entries.
+    /// </summary>
+    public bool Observe(PeerId id, IReadOnlyList<PeerAddress> addresses, PeerSources source, string? meshId = null, byte[]? publicKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        if (id == Self || id.Value.Length == 0 || source == PeerSources.None)
+        {
+            return false;
+        }
+
+        if (!PexSanity.KeyMatchesId(id, publicKey))
+        {
+            throw new ArgumentException($"public key does not match peer id {id}", nameof(publicKey));
+        }
+
+        DateTimeOffset now = _time.GetUtcNow();
+        // A seed entry is configuration, not a sign of life; everything else is.
+        DateTimeOffset? seen = source == PeerSources.Seed ? null : now;
+        lock (_lock)
+        {
+            if (_peers.TryGetValue(id, out PeerRecord? existing))
+            {
+                _peers[id] = existing with
+                {
+                    Addresses = MergeAddresses(addresses, existing.Addresses),
+                    Sources = existing.Sources | source,
+                    MeshId = meshId ?? existing.MeshId,
+                    PublicKey = existing.PublicKey ?? publicKey,
+                    LastSeen = seen ?? existing.LastSeen,
+                };
+                return true;
+            }
+
+            var record = new PeerRecord
+            {
+                Id = id,
+                PublicKey = publicKey,
+                Addresses = MergeAddresses(addresses, []),
+                Sources = source,
+                MeshId = meshId,
+                AddedAt = now,
+                LastSeen = seen,
+            };
+            if (source == PeerSources.Mdns && CountOnly(PeerSources.Mdns) >= Options.MaxMdnsEntries)
+            {
+                return false;
+            }
+
+            return TryInsert(record, now);
+        }
+    }
+
+    /// <summary>A connection to the peer succeeded: it is alive, its failure count resets.</summary>
+    public void RecordSuccess(PeerId id, PeerAddress? via = null)
+    {
+        lock (_lock)
+        {
+            if (_peers.TryGetValue(id, out PeerRecord? r))
+            {
+                _peers[id] = r with
+                {
+                    Failures = 0,
+                    LastSeen = _time.GetUtcNow(),
+                    Sources = r.Sources | PeerSources.Direct,
+                    Addresses = via is { } a ? MergeAddresses([a], r.Addresses) : r.Addresses,
+                };
+            }
+        }
+    }
+
+    /// <summary>A connection attempt failed; returns the new consecutive failure count (0 if unknown).</summary>
+    public int RecordFailure(PeerId id)
+    {
+        lock (_lock)
+        {
+            if (!_peers.TryGetValue(id, out PeerRecord? r))
+            {
+                return 0;
+            }
+
+            int failures = r.Failures == int.MaxValue ? r.Failures : r.Failures + 1;
+            _peers[id] = r with { Failures = failures };
+            return failures;
+        }
+    }
+
+    public bool Remove(PeerId id)
+    {
+        lock (_lock)
+        {
+            return _peers.Remove(id);
+        }
+    }
+
+    private IReadOnlyList<PeerAddress> MergeAddresses(IReadOnlyList<PeerAddress> first, IReadOnlyList<PeerAddress> then) =>
+        [.. first.Concat(then).Distinct().Take(Options.MaxAddressesPerPeer)];
+
+    private int CountOnly(PeerSources source) => _peers.Values.Count(r => r.Sources == source);
+}

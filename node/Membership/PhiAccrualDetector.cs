@@ -1,0 +1,94 @@
+namespace FedMesh.Node.Membership;
+
+/// <summary>
+/// φ accrual failure detector for one peer: feed it <see cref="Heartbeat"/> whenever a ping/pong or message
+/// arrives, ask <see cref="Phi"/> or <see cref="IsSuspected"/> at any time. Thread-safe; time from the injected
+/// <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class PhiAccrualDetector
+{
+    private readonly PhiAccrualOptions _options;
+    private readonly TimeProvider _time;
+    private readonly double[] _intervals;
+    private readonly Lock _lock = new();
+    private int _count;
+    private int _next;
+    private long? _lastTimestamp;
+
+    public PhiAccrualDetector(TimeProvider time, PhiAccrualOptions? options = null)
+    {
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _options = options ?? PhiAccrualOptions.Default;
+        if (_options.WindowSize < 1 || !(_options.Threshold > 0) || _options.MinStdDev <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("phi accrual options need WindowSize ≥ 1, Threshold > 0 and MinStdDev > 0", nameof(options));
+        }
+
+        _intervals = new double[_options.WindowSize];
+    }
+
+    /// <summary>Number of inter-arrival samples currently in the window.</summary>
+    public int SampleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>Records a heartbeat at the current time.</summary>
+    public void Heartbeat()
+    {
+        long now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_lastTimestamp is { } last)
+            {
+                double interval = _time.GetElapsedTime(last, now).TotalMilliseconds;
+                _intervals[_next] = interval;
+                _next = (_next + 1) % _intervals.Length;
+                _count = Math.Min(_count + 1, _intervals.Length);
+            }
+            else
+            {
+                // Seed the window with the expected interval (mean = estimate, σ = estimate/4 through two samples
+                // at estimate ± σ) so that φ is meaningful before the second heartbeat, as Akka does.
+                double estimate = _options.FirstHeartbeatEstimate.TotalMilliseconds;
+                double sigma = estimate / 4;
+                _intervals[0] = estimate - sigma;
+                _count = 1;
+                _next = 1 % _intervals.Length;
+                if (_intervals.Length > 1)
+                {
+                    _intervals[1] = estimate + sigma;
+                    _count = 2;
+                    _next = 2 % _intervals.Length;
+                }
+            }
+
+            _lastTimestamp = now;
+        }
+    }
+
+    /// <summary>φ now; 0 before the first heartbeat (nothing is known, nothing is suspected).</summary>
+    public double Phi()
+    {
+        long now = _time.GetTimestamp();
+        lock (_lock)
+        {
+            if (_lastTimestamp is not { } last)
+            {
+                return 0;
+            }
+
+            var (mean, stdDev) = PhiAccrual.MeanAndStdDev(_intervals.AsSpan(0, _count), _options.MinStdDev.TotalMilliseconds);
+            double elapsed = _time.GetElapsedTime(last, now).TotalMilliseconds;
+            return PhiAccrual.Phi(elapsed, mean + _options.AcceptablePause.TotalMilliseconds, stdDev);
+        }
+    }
+
+    public bool IsSuspected() => Phi() >= _options.Threshold;
+}
