@@ -1,0 +1,86 @@
+using FedMesh.Node.Attacks;
+using FedMesh.Node.Merge;
+
+namespace FedMesh.Node.Tests.Merge;
+
+/// <summary>
+/// With f &lt; k/2 attackers, robust rules stay within a bound of the honest mean while the plain mean breaks.
+/// Setup: k = 16, f = 3 (Krum's k ≥ 2f + 3 holds), honest deltas = common direction ± 0.3 uniform noise, d = 512.
+/// The honest spread: each honest delta is ≈ 0.3·sqrt(d/3) ≈ 3.9 from the honest mean, vs ‖mean‖ ≈ 13.
+/// </summary>
+public sealed class ByzantineBreakdownTests
+{
+    private const int K = 16;
+    private const int F = 3;
+    private const int D = 512;
+
+    /// <summary>
+    /// Relative error every robust rule must stay under for the listed attacks. Derivation: the honest spread
+    /// (≈ 0.3 relative) times the attacker share f/(k−f) ≈ 0.23 plus the trimming bias gives ≲ 0.15; 0.35
+    /// leaves room for the weakest rule (median, √(π/2) ≈ 1.25 × the mean's variance) without masking a breakdown
+    /// (the broken mean is ≥ 0.9 below).
+    /// </summary>
+    private const double RobustBound = 0.35;
+
+    public static TheoryData<AggregationRule, AttackKind> RobustCases()
+    {
+        var data = new TheoryData<AggregationRule, AttackKind>();
+        foreach (AggregationRule rule in AggregationRuleNames.All.Where(r => r != AggregationRule.Mean))
+        {
+            foreach (AttackKind attack in new[] { AttackKind.Scaling, AttackKind.SignFlip, AttackKind.GaussianNoise, AttackKind.FreeRider, AttackKind.Replay })
+            {
+                data.Add(rule, attack);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RobustCases))]
+    public void Robust_rules_stay_within_the_bound_of_the_honest_mean(AggregationRule rule, AttackKind attack)
+    {
+        double error = RelativeError(rule, attack, AttackOptions.Default with { ScalingFactor = 100f, SignFlipScale = 10f });
+        Assert.True(error < RobustBound, $"{rule.ToName()} under {attack.ToName()}: relative error {error:F3} ≥ {RobustBound}");
+    }
+
+    [Theory]
+    [InlineData(AttackKind.Scaling)]
+    [InlineData(AttackKind.SignFlip)]
+    [InlineData(AttackKind.GaussianNoise)]
+    public void Plain_mean_breaks_under_the_same_attacks(AttackKind attack)
+    {
+        double error = RelativeError(AggregationRule.Mean, attack, AttackOptions.Default with { ScalingFactor = 100f, SignFlipScale = 10f });
+        Assert.True(error > 0.9, $"mean under {attack.ToName()}: relative error {error:F3} should exceed 0.9");
+    }
+
+    [Fact]
+    public void Alie_with_the_papers_z_moves_coordinate_rules_less_than_one_honest_spread()
+    {
+        // ALIE is designed to pass robust rules; what they must still guarantee is staying within the honest spread.
+        foreach (AggregationRule rule in new[] { AggregationRule.Median, AggregationRule.TrimmedMean, AggregationRule.MultiKrum })
+        {
+            double error = RelativeError(rule, AttackKind.Alie, AttackOptions.Default);
+            Assert.True(error < RobustBound, $"{rule.ToName()} under ALIE: {error:F3}");
+        }
+    }
+
+    internal static double RelativeError(AggregationRule rule, AttackKind attack, AttackOptions attackOptions)
+    {
+        float[][] honest = TestDeltas.Honest(K - F, D, seed: 42);
+        float[][] previous = TestDeltas.Honest(K - F, D, seed: 43);
+        IReadOnlyList<float[]> bad = Attacks.Attacks.Craft(attack, TestDeltas.Mem(honest), previous, F, K, attackOptions, seed: 7);
+        var inputs = honest.Concat(bad).Select(x => new DeltaInput(x)).ToArray();
+        var options = AggregatorOptions.Default with
+        {
+            Rule = rule,
+            KrumByzantine = F,
+            TrimFraction = (double)F / K,
+            MaxDegreeOfParallelism = 1,
+        };
+        var dst = new float[D];
+        new RobustAggregator(options).Aggregate(inputs, dst);
+        double[] honestMean = TestDeltas.NaiveMean(honest, Enumerable.Repeat(1f, honest.Length).ToArray());
+        return TestDeltas.Distance(dst, honestMean) / TestDeltas.Norm(honestMean);
+    }
+}
