@@ -69,7 +69,7 @@ public sealed class ByzantineBreakdownTests
     {
         float[][] honest = TestDeltas.Honest(K - F, D, seed: 42);
         float[][] previous = TestDeltas.Honest(K - F, D, seed: 43);
-        IReadOnlyList<float[]> bad = Attacks.Attacks.Craft(attack, TestDeltas.Mem(honest), previous, F, K, attackOptions, seed: 7);
+        IReadOnlyList<float[]> bad = AttackLibrary.Craft(attack, TestDeltas.Mem(honest), previous, F, K, attackOptions, seed: 7);
         var inputs = honest.Concat(bad).Select(x => new DeltaInput(x)).ToArray();
         var options = AggregatorOptions.Default with
         {

@@ -7,7 +7,7 @@ namespace FedMesh.Node.Attacks;
 /// Malicious deltas computed from honest ones, as pure functions (randomness only from the passed seeded
 /// <see cref="Random"/>). Used by tests, <c>fedmesh bench robustness</c> and netsim's Byzantine nodes.
 /// </summary>
-public static class Attacks
+public static class AttackLibrary
 {
     /// <summary>−s·x.</summary>
     public static float[] SignFlip(ReadOnlySpan<float> honest, float scale = 1f)
