@@ -11,6 +11,8 @@ public static class CliRoot
 
         var bench = new Command("bench", "Benchmarks that print figures (add --json for machines).");
         root.Subcommands.Add(bench);
+        bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Merge());
+        bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Robustness());
 
         return root;
     }

@@ -10,12 +10,14 @@ public sealed record AggregatorOptions
     public static readonly AggregatorOptions Default = new();
 
     /// <summary>
-    /// Default: centered clipping around the node's own model. It is the rule ClippedGossip (He, Karimireddy, Jaggi
-    /// 2022) proves robust on sparse, non-complete gossip topologies, where each node sees only a few neighbours and
-    /// cannot assume the global honest majority that Krum or the median need; it costs a few passes (not a sort)
-    /// per coordinate and degrades gracefully under non-IID data. See node/Merge/README.md.
+    /// Default: the geometric median (RFA). It needs no assumed attacker count f (unlike Krum and the trimmed mean),
+    /// no reference point (unlike centered clipping, whose center here is only the node's own model until a
+    /// momentum is passed in), has the maximal breakdown point 1/2, and in <c>fedmesh bench robustness</c> it has the
+    /// lowest worst-case error of all rules (≤ 0.07 relative at k = 16, f = 3, every attack). Its cost is a few fused
+    /// passes over the inputs (see <c>fedmesh bench merge</c>). Centered clipping is the better choice once the
+    /// gossip loop passes a momentum center (ClippedGossip, He, Karimireddy, Jaggi 2022). See node/Merge/README.md.
     /// </summary>
-    public AggregationRule Rule { get; init; } = AggregationRule.CenteredClipping;
+    public AggregationRule Rule { get; init; } = AggregationRule.GeometricMedian;
 
     /// <summary>
     /// Trimmed mean: fraction of the total weight removed from each side. 0.2 tolerates up to 20 % Byzantine weight

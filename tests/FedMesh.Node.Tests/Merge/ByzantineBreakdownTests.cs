@@ -1,5 +1,6 @@
 using FedMesh.Node.Attacks;
 using FedMesh.Node.Merge;
+using FedMesh.Node.Merge.Bench;
 
 namespace FedMesh.Node.Tests.Merge;
 
@@ -65,22 +66,6 @@ public sealed class ByzantineBreakdownTests
         }
     }
 
-    internal static double RelativeError(AggregationRule rule, AttackKind attack, AttackOptions attackOptions)
-    {
-        float[][] honest = TestDeltas.Honest(K - F, D, seed: 42);
-        float[][] previous = TestDeltas.Honest(K - F, D, seed: 43);
-        IReadOnlyList<float[]> bad = AttackLibrary.Craft(attack, TestDeltas.Mem(honest), previous, F, K, attackOptions, seed: 7);
-        var inputs = honest.Concat(bad).Select(x => new DeltaInput(x)).ToArray();
-        var options = AggregatorOptions.Default with
-        {
-            Rule = rule,
-            KrumByzantine = F,
-            TrimFraction = (double)F / K,
-            MaxDegreeOfParallelism = 1,
-        };
-        var dst = new float[D];
-        new RobustAggregator(options).Aggregate(inputs, dst);
-        double[] honestMean = TestDeltas.NaiveMean(honest, Enumerable.Repeat(1f, honest.Length).ToArray());
-        return TestDeltas.Distance(dst, honestMean) / TestDeltas.Norm(honestMean);
-    }
+    private static double RelativeError(AggregationRule rule, AttackKind attack, AttackOptions attackOptions) =>
+        (RobustnessScenario.Default with { Inputs = K, Byzantine = F, Length = D, Attack = attackOptions }).RelativeError(rule, attack);
 }

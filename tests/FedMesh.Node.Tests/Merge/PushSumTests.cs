@@ -114,7 +114,7 @@ public sealed class PushSumTests
         nan[3] = float.NaN;
         shares.Add(new PushSumShare(nan, 1.0, "nan", "me", 0));
 
-        AggregationResult result = me.AbsorbRobust(shares, Enumerable.Repeat(1.0, shares.Count).ToArray(), new RobustAggregator(AggregatorOptions.Default));
+        AggregationResult result = me.AbsorbRobust(shares, Enumerable.Repeat(1.0, shares.Count).ToArray(), new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.CenteredClipping }));
         Assert.Equal(RejectionReason.NonFinite, result.Outcomes[5].Rejection);
         Assert.True(result.Outcomes[4].ClipFactor < 0.01);
         var z = new float[D];

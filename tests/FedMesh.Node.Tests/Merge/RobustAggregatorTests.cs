@@ -94,7 +94,7 @@ public sealed class RobustAggregatorTests
     [Fact]
     public void Outcomes_report_clip_factors_for_centered_clipping()
     {
-        var agg = new RobustAggregator(AggregatorOptions.Default with { ClipRadius = 1, ClipIterations = 1 });
+        var agg = new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.CenteredClipping, ClipRadius = 1, ClipIterations = 1 });
         var dst = new float[2];
         AggregationResult result = agg.Aggregate([new DeltaInput(new float[] { 3f, 4f }), new DeltaInput(new float[] { 0.5f, 0f })], dst);
         Assert.Equal(AggregationRule.CenteredClipping, result.Rule);
@@ -128,8 +128,8 @@ public sealed class RobustAggregatorTests
     }
 
     [Fact]
-    public void Default_rule_is_robust_centered_clipping()
+    public void Default_rule_is_the_robust_geometric_median()
     {
-        Assert.Equal(AggregationRule.CenteredClipping, AggregatorOptions.Default.Rule);
+        Assert.Equal(AggregationRule.GeometricMedian, AggregatorOptions.Default.Rule);
     }
 }

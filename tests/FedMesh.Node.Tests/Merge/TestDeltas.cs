@@ -1,3 +1,5 @@
+using FedMesh.Node.Merge.Bench;
+
 namespace FedMesh.Node.Tests.Merge;
 
 /// <summary>Seeded test inputs and naive reference implementations (one sort per coordinate, double sums).</summary>
@@ -19,28 +21,8 @@ internal static class TestDeltas
         return rows;
     }
 
-    /// <summary>Honest deltas: a common direction plus per-node noise (the non-IID spread of real deltas).</summary>
-    public static float[][] Honest(int k, int d, int seed, float noise = 0.3f)
-    {
-        var random = new Random(seed);
-        var mean = new float[d];
-        for (int c = 0; c < d; c++)
-        {
-            mean[c] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        var rows = new float[k][];
-        for (int i = 0; i < k; i++)
-        {
-            rows[i] = new float[d];
-            for (int c = 0; c < d; c++)
-            {
-                rows[i][c] = mean[c] + (noise * (float)((random.NextDouble() * 2) - 1));
-            }
-        }
-
-        return rows;
-    }
+    /// <summary>Honest deltas: a common direction plus per-node noise (the scenario generator of the robustness bench).</summary>
+    public static float[][] Honest(int k, int d, int seed, float noise = 0.3f) => RobustnessScenario.HonestDeltas(k, d, noise, seed);
 
     public static float[] Weights(int k, int seed)
     {
