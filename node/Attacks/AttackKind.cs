@@ -1,3 +1,5 @@
+using FedMesh.Node.Merge.Internal;
+
 namespace FedMesh.Node.Attacks;
 
 /// <summary>Model-poisoning attacks on deltas (text poisoning of the real learner lives with the data code).</summary>
@@ -28,36 +30,19 @@ public enum AttackKind
 /// <summary>Stable snake_case names for CLI, JSON and netsim scenario files.</summary>
 public static class AttackKindNames
 {
-    private static readonly (AttackKind Kind, string Name)[] Names =
-    [
+    private static readonly NameTable<AttackKind> Names = new(
+        "attack",
         (AttackKind.SignFlip, "sign_flip"),
         (AttackKind.Scaling, "scaling"),
         (AttackKind.GaussianNoise, "gaussian_noise"),
         (AttackKind.Alie, "alie"),
         (AttackKind.InnerProduct, "ipm"),
         (AttackKind.Replay, "replay"),
-        (AttackKind.FreeRider, "free_rider"),
-    ];
+        (AttackKind.FreeRider, "free_rider"));
 
-    public static IReadOnlyList<AttackKind> All { get; } = Names.Select(n => n.Kind).ToArray();
+    public static IReadOnlyList<AttackKind> All => Names.All;
 
-    public static string ToName(this AttackKind kind) =>
-        Names.First(n => n.Kind == kind).Name;
+    public static string ToName(this AttackKind kind) => Names.ToName(kind);
 
-    public static bool TryParse(string? name, out AttackKind kind, out string error)
-    {
-        foreach ((AttackKind k, string n) in Names)
-        {
-            if (string.Equals(n, name?.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                kind = k;
-                error = string.Empty;
-                return true;
-            }
-        }
-
-        kind = default;
-        error = $"unknown attack '{name}'; expected one of: {string.Join(", ", Names.Select(n => n.Name))}";
-        return false;
-    }
+    public static bool TryParse(string? name, out AttackKind kind, out string error) => Names.TryParse(name, out kind, out error);
 }

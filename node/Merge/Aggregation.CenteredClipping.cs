@@ -28,8 +28,9 @@ public static partial class Aggregation
         Span<float> destination,
         int maxDegreeOfParallelism = 1)
     {
-        int d = Length(deltas);
-        float[] w = Normalized(CheckedWeights(deltas.Count, weights, d, destination.Length));
+        using PinnedRows rows = Prepare(deltas, weights, destination.Length, out float[] checkedWeights);
+        float[] w = Normalized(checkedWeights);
+        int d = destination.Length;
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
         if (!(radius >= 0) || double.IsInfinity(radius))
         {
@@ -49,7 +50,6 @@ public static partial class Aggregation
             center.CopyTo(destination);
         }
 
-        using var rows = new PinnedRows(deltas, d);
         fixed (float* vp = destination)
         {
             var v = (nint)vp;

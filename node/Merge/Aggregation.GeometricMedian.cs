@@ -21,11 +21,9 @@ public static partial class Aggregation
         double smoothing = 1e-6,
         int maxDegreeOfParallelism = 1)
     {
-        int d = Length(deltas);
-        float[] w = CheckedWeights(deltas.Count, weights, d, destination.Length);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxIterations, 1);
-        int k = deltas.Count;
-        using var rows = new PinnedRows(deltas, d);
+        using PinnedRows rows = Prepare(deltas, weights, destination.Length, out float[] w);
+        int d = destination.Length;
         fixed (float* zp = destination)
         {
             var z = (nint)zp;

@@ -21,12 +21,11 @@ public static partial class Aggregation
     public static unsafe RuleReport MultiKrum(
         IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, int f, int m, Span<float> destination, int maxDegreeOfParallelism = 1)
     {
-        int d = Length(deltas);
-        float[] w = CheckedWeights(deltas.Count, weights, d, destination.Length);
-        int k = deltas.Count;
         ArgumentOutOfRangeException.ThrowIfNegative(f);
         ArgumentOutOfRangeException.ThrowIfNegative(m);
-        using var rows = new PinnedRows(deltas, d);
+        using PinnedRows rows = Prepare(deltas, weights, destination.Length, out float[] w);
+        int d = destination.Length;
+        int k = deltas.Count;
         double[] pairwise = PairwiseSquaredDistances(rows, d, maxDegreeOfParallelism);
         double[] scores = KrumScores(pairwise, k, f);
         int select = Math.Clamp(m == 0 ? k - f : m, 1, k);

@@ -8,12 +8,10 @@ public static partial class Aggregation
     public static unsafe void WeightedMean(
         IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, Span<float> destination, int maxDegreeOfParallelism = 1)
     {
-        int d = Length(deltas);
-        float[] w = Normalized(CheckedWeights(deltas.Count, weights, d, destination.Length));
-        using var rows = new PinnedRows(deltas, d);
+        using PinnedRows rows = Prepare(deltas, weights, destination.Length, out float[] w);
         fixed (float* z = destination)
         {
-            FusedKernel.Run(rows, d, w, 0f, (nint)z, measure: false, maxDegreeOfParallelism);
+            FusedKernel.Run(rows, destination.Length, Normalized(w), 0f, (nint)z, measure: false, maxDegreeOfParallelism);
         }
     }
 }

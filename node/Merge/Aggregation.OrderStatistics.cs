@@ -9,16 +9,10 @@ public static partial class Aggregation
     /// statistical rates"): per coordinate, the value where the cumulative weight of the sorted inputs crosses half
     /// the total; with equal weights and even k, the average of the two middle values.
     /// </summary>
-    public static unsafe void CoordinateMedian(
+    public static void CoordinateMedian(
         IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, Span<float> destination, int maxDegreeOfParallelism = 1)
     {
-        int d = Length(deltas);
-        float[] w = CheckedWeights(deltas.Count, weights, d, destination.Length);
-        using var rows = new PinnedRows(deltas, d);
-        fixed (float* z = destination)
-        {
-            OrderStatisticsKernel.Run(rows, d, w, new QuantileWeights(Median: true, Beta: 0f), (nint)z, maxDegreeOfParallelism);
-        }
+        Run(deltas, weights, new QuantileWeights(Median: true, Beta: 0f), destination, maxDegreeOfParallelism);
     }
 
     /// <summary>
@@ -27,7 +21,7 @@ public static partial class Aggregation
     /// weights and βk an integer t, exactly "drop the t smallest and t largest"; otherwise the boundary values count
     /// fractionally (see QuantileWeights).
     /// </summary>
-    public static unsafe void TrimmedMean(
+    public static void TrimmedMean(
         IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, double beta, Span<float> destination, int maxDegreeOfParallelism = 1)
     {
         if (!(beta >= 0 && beta < 0.5))
@@ -35,12 +29,16 @@ public static partial class Aggregation
             throw new ArgumentOutOfRangeException(nameof(beta), beta, "trim fraction must be in [0, 0.5)");
         }
 
-        int d = Length(deltas);
-        float[] w = CheckedWeights(deltas.Count, weights, d, destination.Length);
-        using var rows = new PinnedRows(deltas, d);
+        Run(deltas, weights, new QuantileWeights(Median: false, Beta: (float)beta), destination, maxDegreeOfParallelism);
+    }
+
+    private static unsafe void Run(
+        IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, QuantileWeights rule, Span<float> destination, int maxDegreeOfParallelism)
+    {
+        using PinnedRows rows = Prepare(deltas, weights, destination.Length, out float[] w);
         fixed (float* z = destination)
         {
-            OrderStatisticsKernel.Run(rows, d, w, new QuantileWeights(Median: false, Beta: (float)beta), (nint)z, maxDegreeOfParallelism);
+            OrderStatisticsKernel.Run(rows, destination.Length, w, rule, (nint)z, maxDegreeOfParallelism);
         }
     }
 }

@@ -39,6 +39,14 @@ public static partial class Aggregation
         return w;
     }
 
+    /// <summary>Checks shapes and weights and pins the inputs: the common prologue of every rule.</summary>
+    private static PinnedRows Prepare(IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, int destinationLength, out float[] checkedWeights)
+    {
+        int d = Length(deltas);
+        checkedWeights = CheckedWeights(deltas.Count, weights, d, destinationLength);
+        return new PinnedRows(deltas, d);
+    }
+
     private static float[] Normalized(float[] weights)
     {
         double total = 0;

@@ -1,3 +1,5 @@
+using FedMesh.Node.Merge.Internal;
+
 namespace FedMesh.Node.Merge;
 
 /// <summary>The aggregation rules a node can be configured with (see node/Merge/README.md).</summary>
@@ -25,49 +27,22 @@ public enum AggregationRule
 /// <summary>Config / CLI / JSON names of <see cref="AggregationRule"/> (snake_case, stable).</summary>
 public static class AggregationRuleNames
 {
-    private static readonly (AggregationRule Rule, string Name)[] Names =
-    [
+    private static readonly NameTable<AggregationRule> Names = new(
+        "aggregation rule",
         (AggregationRule.Mean, "mean"),
         (AggregationRule.Median, "median"),
         (AggregationRule.TrimmedMean, "trimmed_mean"),
         (AggregationRule.MultiKrum, "multi_krum"),
         (AggregationRule.GeometricMedian, "geometric_median"),
-        (AggregationRule.CenteredClipping, "centered_clipping"),
-    ];
+        (AggregationRule.CenteredClipping, "centered_clipping"));
 
     /// <summary>Every rule, in declaration order.</summary>
-    public static IReadOnlyList<AggregationRule> All { get; } = Names.Select(n => n.Rule).ToArray();
+    public static IReadOnlyList<AggregationRule> All => Names.All;
 
-    public static string ToName(this AggregationRule rule)
-    {
-        foreach ((AggregationRule r, string name) in Names)
-        {
-            if (r == rule)
-            {
-                return name;
-            }
-        }
-
-        throw new ArgumentOutOfRangeException(nameof(rule), rule, "unknown aggregation rule");
-    }
+    public static string ToName(this AggregationRule rule) => Names.ToName(rule);
 
     /// <summary>Parses a configured rule name; the error names the bad value and lists the valid ones.</summary>
-    public static bool TryParse(string? name, out AggregationRule rule, out string error)
-    {
-        foreach ((AggregationRule r, string n) in Names)
-        {
-            if (string.Equals(n, name?.Trim(), StringComparison.OrdinalIgnoreCase))
-            {
-                rule = r;
-                error = string.Empty;
-                return true;
-            }
-        }
-
-        rule = default;
-        error = $"unknown aggregation rule '{name}'; expected one of: {string.Join(", ", Names.Select(n => n.Name))}";
-        return false;
-    }
+    public static bool TryParse(string? name, out AggregationRule rule, out string error) => Names.TryParse(name, out rule, out error);
 
     public static AggregationRule Parse(string name) =>
         TryParse(name, out AggregationRule rule, out string error) ? rule : throw new ArgumentException(error, nameof(name));
