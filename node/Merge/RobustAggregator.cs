@@ -74,10 +74,22 @@ public sealed class RobustAggregator : IAggregator
             throw new ArgumentException($"center has {center.Length} floats, the aggregate {d}", nameof(center));
         }
 
-        RuleReport report = Run(rows, weights.ToArray(), destination, center);
-        double[] distances = Options.ReportDistances
-            ? Aggregation.SquaredDistances(rows, destination, Options.MaxDegreeOfParallelism).Select(Math.Sqrt).ToArray()
-            : [];
+        double[] distances = [];
+        RuleReport report;
+        if (Options.Rule == AggregationRule.Mean && Options.ReportDistances)
+        {
+            // The mean measures distances in its own pass.
+            distances = Aggregation.WeightedMeanWithDistances(rows, weights.ToArray(), destination, Options.MaxDegreeOfParallelism).Select(Math.Sqrt).ToArray();
+            report = RuleReport.None;
+        }
+        else
+        {
+            report = Run(rows, weights.ToArray(), destination, center);
+            distances = Options.ReportDistances
+                ? Aggregation.SquaredDistances(rows, destination, Options.MaxDegreeOfParallelism).Select(Math.Sqrt).ToArray()
+                : [];
+        }
+
         for (int a = 0; a < accepted.Count; a++)
         {
             int i = accepted[a];

@@ -25,6 +25,8 @@ public sealed class RobustAggregatorTests
 
         Assert.Equal([2f, 2f, 2f, 2f], dst);
         Assert.Equal(2, result.AcceptedCount);
+        Assert.Equal(2.0, result.Outcomes[0].DistanceToAggregate, 6);
+        Assert.Equal(2.0, result.Outcomes[3].DistanceToAggregate, 6);
         Assert.Equal(RejectionReason.NonFinite, result.Outcomes[1].Rejection);
         Assert.Contains("index 2", result.Outcomes[1].Detail, StringComparison.Ordinal);
         Assert.Equal(RejectionReason.WrongLength, result.Outcomes[2].Rejection);
