@@ -81,8 +81,16 @@ public sealed class PushSumState
     /// (Σwⱼ)(z + Σwⱼδⱼ/Σwⱼ) = Σwⱼzⱼ = Σxⱼ, i.e. exactly plain push-sum; a robust rule trades that exactness for
     /// bounded influence of any single share.
     /// </summary>
+    /// <param name="shares">Admitted shares of this round (see <see cref="ContributionTracker"/>).</param>
+    /// <param name="extraWeights">Per-share factor on the aggregation weight (staleness × reputation).</param>
+    /// <param name="aggregator">The configured rule.</param>
+    /// <param name="maxWeightRatio">
+    /// A share's push-sum weight is capped at this multiple of our own weight before use: a Byzantine peer could
+    /// otherwise claim a huge wⱼ and dilute every honest node's mass. Honest shares are w/(n+1) of a weight of the
+    /// same order as ours, so 4 only binds on inflated claims.
+    /// </param>
     /// <returns>The aggregation result (rejections, selections, distances) for reputation.</returns>
-    public AggregationResult AbsorbRobust(IReadOnlyList<PushSumShare> shares, IReadOnlyList<double> extraWeights, IAggregator aggregator)
+    public AggregationResult AbsorbRobust(IReadOnlyList<PushSumShare> shares, IReadOnlyList<double> extraWeights, IAggregator aggregator, double maxWeightRatio = 4.0)
     {
         ArgumentNullException.ThrowIfNull(shares);
         ArgumentNullException.ThrowIfNull(extraWeights);
@@ -91,9 +99,11 @@ public sealed class PushSumState
         var z = new float[d];
         Estimate(z);
         var inputs = new DeltaInput[shares.Count];
+        var capped = new double[shares.Count];
         for (int j = 0; j < shares.Count; j++)
         {
             PushSumShare s = shares[j];
+            capped[j] = Math.Min(s.Weight, maxWeightRatio * Weight);
             float[] delta = new float[s.Numerator.Length];
             if (s.Numerator.Length == d && s.Weight > 0 && double.IsFinite(s.Weight))
             {
@@ -101,7 +111,7 @@ public sealed class PushSumState
                 TensorPrimitives.Subtract(delta, z, delta);
             }
 
-            inputs[j] = new DeltaInput(delta, s.Weight * extraWeights[j], s.Origin);
+            inputs[j] = new DeltaInput(delta, capped[j] * extraWeights[j], s.Origin);
         }
 
         var aggregate = new float[d];
@@ -111,7 +121,7 @@ public sealed class PushSumState
             return result;
         }
 
-        double received = result.Outcomes.Where(o => o.Accepted).Sum(o => shares[o.Index].Weight);
+        double received = result.Outcomes.Where(o => o.Accepted).Sum(o => capped[o.Index]);
         TensorPrimitives.Add(aggregate, z, aggregate);
         TensorPrimitives.MultiplyAdd(aggregate, (float)received, _numerator, _numerator);
         Weight += received;

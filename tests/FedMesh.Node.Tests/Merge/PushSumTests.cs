@@ -126,6 +126,17 @@ public sealed class PushSumTests
     }
 
     [Fact]
+    public void Robust_absorb_caps_an_inflated_push_sum_weight()
+    {
+        var me = new PushSumState("me", new float[] { 1f, 1f }, 1.0);
+        var honest = new PushSumShare([0.5f, 0.5f], 0.5, "h", "me", 0);
+        var inflated = new PushSumShare([2e6f, 2e6f], 1e6, "x", "me", 0);
+        me.AbsorbRobust([honest, inflated], [1.0, 1.0], new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean }));
+        // 1 (own) + 0.5 (honest) + 4 (cap = 4 × own weight 1) instead of 1e6.
+        Assert.Equal(5.5, me.Weight, 9);
+    }
+
+    [Fact]
     public void Own_contribution_coming_back_via_a_relay_is_not_counted_again()
     {
         var tracker = new ContributionTracker("me");
