@@ -56,9 +56,7 @@ public static class MergeBenchmark
             }
 
             double bytes = (double)k * d * sizeof(float);
-            double copySeconds = Median(options, time, () => Memcpy(all, copies, k, d, dop));
-            memcpy.Add(new MergeBenchResult("memcpy", k, d, bytes / copySeconds / 1e9, 1.0, copySeconds));
-            progress?.Invoke($"k={k} memcpy {bytes / copySeconds / 1e9:F2} GB/s");
+            var runs = new List<(string Name, Action Run)> { ("memcpy", () => Memcpy(all, copies, k, d, dop)) };
             foreach (AggregationRule rule in AggregationRuleNames.All)
             {
                 Action run = rule switch
@@ -71,33 +69,60 @@ public static class MergeBenchmark
                         rows, weights, destination, aggregatorOptions.GeometricMaxIterations, aggregatorOptions.GeometricTolerance, aggregatorOptions.GeometricSmoothing, dop),
                     _ => () => Aggregation.CenteredClipping(rows, weights, default, aggregatorOptions.ClipRadius, aggregatorOptions.ClipIterations, destination, dop),
                 };
-                double seconds = Median(options, time, run);
-                double gbs = bytes / seconds / 1e9;
-                rules.Add(new MergeBenchResult(rule.ToName(), k, d, gbs, seconds == 0 ? 0 : copySeconds / seconds, seconds));
-                progress?.Invoke($"k={k} {rule.ToName()} {gbs:F2} GB/s");
+                runs.Add((rule.ToName(), run));
+            }
+
+            double[] seconds = Medians(options, time, runs.Select(r => r.Run).ToArray());
+            double copySeconds = seconds[0];
+            memcpy.Add(new MergeBenchResult("memcpy", k, d, bytes / copySeconds / 1e9, 1.0, copySeconds));
+            for (int i = 1; i < runs.Count; i++)
+            {
+                double gbs = bytes / seconds[i] / 1e9;
+                rules.Add(new MergeBenchResult(runs[i].Name, k, d, gbs, copySeconds / seconds[i], seconds[i]));
+                progress?.Invoke($"k={k} {runs[i].Name} {gbs:F2} GB/s ({copySeconds / seconds[i]:F2} × memcpy)");
             }
         }
 
         return (rules, memcpy);
     }
 
-    private static double Median(MergeBenchOptions options, TimeProvider time, Action action)
+    /// <summary>
+    /// Warms every action up, then times them round-robin (memcpy, rule 1, …, rule n, memcpy, …) and returns each
+    /// one's median. Interleaving matters on a shared machine: a burst of load from other processes hits all
+    /// measurements of a round alike instead of skewing one rule's figure against the memcpy baseline.
+    /// </summary>
+    private static double[] Medians(MergeBenchOptions options, TimeProvider time, Action[] actions)
     {
-        for (int i = 0; i < options.Warmups; i++)
+        for (int w = 0; w < options.Warmups; w++)
         {
-            action();
+            foreach (Action a in actions)
+            {
+                a();
+            }
         }
 
-        var seconds = new double[Math.Max(1, options.Repeats)];
-        for (int i = 0; i < seconds.Length; i++)
+        int repeats = Math.Max(1, options.Repeats);
+        var seconds = new double[actions.Length][];
+        for (int i = 0; i < actions.Length; i++)
         {
-            long start = time.GetTimestamp();
-            action();
-            seconds[i] = time.GetElapsedTime(start).TotalSeconds;
+            seconds[i] = new double[repeats];
         }
 
-        Array.Sort(seconds);
-        return seconds[seconds.Length / 2];
+        for (int r = 0; r < repeats; r++)
+        {
+            for (int i = 0; i < actions.Length; i++)
+            {
+                long start = time.GetTimestamp();
+                actions[i]();
+                seconds[i][r] = time.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        return seconds.Select(s =>
+        {
+            Array.Sort(s);
+            return s[s.Length / 2];
+        }).ToArray();
     }
 
     /// <summary>Copies the k rows with the same core count as the rules, each row split in chunks across cores.</summary>
