@@ -44,7 +44,7 @@ public static partial class Aggregation
                 }
             }
 
-            return new RuleReport { Iterations = iterations, Scores = dist2.Select(Math.Sqrt).ToArray() };
+            return new RuleReport { Iterations = iterations };
         }
     }
 

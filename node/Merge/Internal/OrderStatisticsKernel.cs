@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace FedMesh.Node.Merge.Internal;
@@ -9,6 +10,7 @@ namespace FedMesh.Node.Merge.Internal;
 /// <see cref="QuantileWeights"/> coefficients. Unequal weights travel with their values through the network
 /// (compare mask + blend). Tails (d mod 16) and k above <see cref="MaxNetworkRows"/> use a scalar sort.
 /// </summary>
+[SkipLocalsInit] // the row buffers are fully written before being read; zeroing them per group cost as much as the sort
 internal static unsafe class OrderStatisticsKernel
 {
     /// <summary>Largest k sorted by the network: 64 rows × 64 B = 4 KiB of stack per buffer, L1-resident.</summary>
@@ -45,16 +47,13 @@ internal static unsafe class OrderStatisticsKernel
         {
             float* dst = (float*)destination;
             int vectorEnd = k <= MaxNetworkRows && Vector512.IsHardwareAccelerated ? start + (len & ~(Lanes - 1)) : start;
-            for (int c = start; c < vectorEnd; c += Lanes)
+            if (uniform)
             {
-                if (uniform)
-                {
-                    UniformGroup(x, network, rowCoefficients, usedRows, c, dst);
-                }
-                else
-                {
-                    WeightedGroup(x, weights, total, network, rule, c, dst);
-                }
+                UniformGroups(x, network, rowCoefficients, usedRows, start, vectorEnd, dst);
+            }
+            else
+            {
+                WeightedGroups(x, weights, total, network, rule, start, vectorEnd, dst);
             }
 
             if (vectorEnd < start + len)
@@ -64,10 +63,20 @@ internal static unsafe class OrderStatisticsKernel
         });
     }
 
-    private static void UniformGroup(nint[] x, int[] network, float[] rowCoefficients, int[] usedRows, int c, float* dst)
+    private static void UniformGroups(nint[] x, int[] network, float[] rowCoefficients, int[] usedRows, int from, int to, float* dst)
     {
         int k = x.Length;
         Vector512<float>* v = stackalloc Vector512<float>[k];
+        for (int c = from; c < to; c += Lanes)
+        {
+            UniformGroup(x, network, rowCoefficients, usedRows, c, v, dst);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UniformGroup(nint[] x, int[] network, float[] rowCoefficients, int[] usedRows, int c, Vector512<float>* v, float* dst)
+    {
+        int k = x.Length;
         for (int i = 0; i < k; i++)
         {
             v[i] = Vector512.Load((float*)x[i] + c);
@@ -93,11 +102,21 @@ internal static unsafe class OrderStatisticsKernel
         acc.Store(dst + c);
     }
 
-    private static void WeightedGroup(nint[] x, float[] weights, float total, int[] network, QuantileWeights rule, int c, float* dst)
+    private static void WeightedGroups(nint[] x, float[] weights, float total, int[] network, QuantileWeights rule, int from, int to, float* dst)
     {
         int k = x.Length;
         Vector512<float>* v = stackalloc Vector512<float>[k];
         Vector512<float>* w = stackalloc Vector512<float>[k];
+        for (int c = from; c < to; c += Lanes)
+        {
+            WeightedGroup(x, weights, total, network, rule, c, v, w, dst);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedGroup(nint[] x, float[] weights, float total, int[] network, QuantileWeights rule, int c, Vector512<float>* v, Vector512<float>* w, float* dst)
+    {
+        int k = x.Length;
         for (int i = 0; i < k; i++)
         {
             v[i] = Vector512.Load((float*)x[i] + c);
