@@ -63,7 +63,7 @@ public static partial class Aggregation
                 dist2 = FusedKernel.Run(rows, d, coefficients, bias, v, measure: true, maxDegreeOfParallelism);
             }
 
-            return new RuleReport { ClipFactors = factors, ClipRadius = tau, Iterations = iterations };
+            return new RuleReport { ClipFactors = factors, ClipRadius = tau, Iterations = iterations, Distances = dist2.Select(Math.Sqrt).ToArray() };
         }
     }
 

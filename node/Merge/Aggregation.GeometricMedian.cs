@@ -44,7 +44,7 @@ public static partial class Aggregation
                 }
             }
 
-            return new RuleReport { Iterations = iterations };
+            return new RuleReport { Iterations = iterations, Distances = dist2.Select(Math.Sqrt).ToArray() };
         }
     }
 

@@ -85,9 +85,13 @@ public sealed class RobustAggregator : IAggregator
         else
         {
             report = Run(rows, weights.ToArray(), destination, center);
-            distances = Options.ReportDistances
-                ? Aggregation.SquaredDistances(rows, destination, Options.MaxDegreeOfParallelism).Select(Math.Sqrt).ToArray()
-                : [];
+            if (Options.ReportDistances)
+            {
+                // Iterative rules measured them in their last pass; the others need one more read.
+                distances = report.Distances.Count == rows.Count
+                    ? report.Distances.ToArray()
+                    : Aggregation.SquaredDistances(rows, destination, Options.MaxDegreeOfParallelism).Select(Math.Sqrt).ToArray();
+            }
         }
 
         for (int a = 0; a < accepted.Count; a++)

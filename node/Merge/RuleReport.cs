@@ -20,6 +20,12 @@ public sealed record RuleReport
     /// <summary>Centered clipping: the radius τ used (configured or adaptive).</summary>
     public double ClipRadius { get; init; }
 
+    /// <summary>
+    /// Geometric median / centered clipping: each input's L2 distance to the returned aggregate, measured by the
+    /// rule's last pass for free (so the aggregator need not read the inputs again).
+    /// </summary>
+    public IReadOnlyList<double> Distances { get; init; } = [];
+
     /// <summary>Geometric median / centered clipping: iterations run.</summary>
     public int Iterations { get; init; }
 }

@@ -105,6 +105,23 @@ public sealed class RobustAggregatorTests
     }
 
     [Theory]
+    [InlineData(AggregationRule.GeometricMedian)]
+    [InlineData(AggregationRule.CenteredClipping)]
+    [InlineData(AggregationRule.Median)]
+    public void Reported_distances_are_the_distances_to_the_returned_aggregate(AggregationRule rule)
+    {
+        float[][] rows = TestDeltas.Random(9, 300, seed: 17);
+        var dst = new float[300];
+        AggregationResult result = new RobustAggregator(AggregatorOptions.Default with { Rule = rule })
+            .Aggregate(rows.Select(r => new DeltaInput(r)).ToArray(), dst);
+        double[] aggregate = dst.Select(v => (double)v).ToArray();
+        for (int i = 0; i < rows.Length; i++)
+        {
+            Assert.Equal(TestDeltas.Distance(rows[i], aggregate), result.Outcomes[i].DistanceToAggregate, 4);
+        }
+    }
+
+    [Theory]
     [InlineData("mean", AggregationRule.Mean)]
     [InlineData("Trimmed_Mean", AggregationRule.TrimmedMean)]
     [InlineData(" multi_krum ", AggregationRule.MultiKrum)]
