@@ -19,6 +19,8 @@ public static class CliRoot
         root.Subcommands.Add(FedMesh.Node.Privacy.PrivacyCommand.Create());
         bench.Subcommands.Add(FedMesh.Node.Discovery.DiscoveryBenchCommand.Create());
         root.Subcommands.Add(FedMesh.Node.Discovery.DiscoverCommand.Create());
+        bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Merge());
+        bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Robustness());
 
         return root;
     }
