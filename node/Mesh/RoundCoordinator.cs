@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using FedMesh.Node.Gossip;
+using FedMesh.Node.Learning;
+using FedMesh.Node.Merge;
+using FedMesh.Node.Privacy;
+using FedMesh.Node.Reputation;
+using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+using NSec.Cryptography;
+
+namespace FedMesh.Node.Mesh;
+
+/// <summary>
+/// One node's learning rounds (SPEC.md §9.6). What travels is each node's adapter *state* (an adapter is itself a
+/// delta to the shared base model). Each round:
+/// <list type="number">
+/// <item>train <see cref="MeshOptions.LocalSteps"/> steps from the current state x (update u);</item>
+/// <item>privatize u (clip to C, add N(0, σ²C²)), record the release in the ledger (durably, before anything
+/// leaves), and release x + ũ, signed; the node's own state becomes x + ũ, so everything it ever sends is a
+/// function of earlier releases and noise-protected updates (post-processing);</item>
+/// <item>merge its own state with the newest state of each other origin heard from (one entry per origin: a
+/// node's own contribution and every peer's count once however many paths delivered them, so the average stays
+/// unbiased under asymmetric gossip), weighted by trust × γ^age, with the configured robust rule centered on its
+/// own state;</item>
+/// <item>adopt the merged candidate only if the held-out loss does not get worse by more than the gate's margin.</item>
+/// </list>
+/// Not thread-safe: the daemon's round loop (or the simulator) calls it; <see cref="Offer"/> may be called between
+/// rounds from the same loop.
+/// </summary>
+public sealed class RoundCoordinator
+{
+    private readonly ILearner _learner;
+    private readonly IAggregator _aggregator;
+    private readonly ReputationTracker _reputation;
+    private readonly ValidationGate? _gate;
+    private readonly LocalDpMechanism? _dp;
+    private readonly PrivacyLedger? _ledger;
+    private readonly Key _signingKey;
+    private readonly LocalMesh _mesh;
+    private readonly TimeProvider _time;
+    private readonly MeshOptions _options;
+    private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
+    private ulong _lastSequence;
+
+    public RoundCoordinator(
+        ILearner learner,
+        IAggregator aggregator,
+        ReputationTracker reputation,
+        ValidationGate? gate,
+        LocalDpMechanism? dp,
+        PrivacyLedger? ledger,
+        Key signingKey,
+        LocalMesh mesh,
+        TimeProvider time,
+        MeshOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        if (options.PrivacyEnabled && (dp is null || ledger is null))
+        {
+            throw new ArgumentException("privacy is enabled but no mechanism or ledger was given", nameof(options));
+        }
+
+        _learner = learner ?? throw new ArgumentNullException(nameof(learner));
+        _aggregator = aggregator ?? throw new ArgumentNullException(nameof(aggregator));
+        _reputation = reputation ?? throw new ArgumentNullException(nameof(reputation));
+        _gate = gate;
+        _dp = dp;
+        _ledger = ledger;
+        _signingKey = signingKey ?? throw new ArgumentNullException(nameof(signingKey));
+        _mesh = mesh ?? throw new ArgumentNullException(nameof(mesh));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _options = options;
+        Self = PeerId.FromPublicKey(signingKey.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+    }
+
+    public PeerId Self { get; }
+
+    /// <summary>Rounds completed.</summary>
+    public long Round { get; private set; }
+
+    /// <summary>Origins whose newest state is waiting to be merged.</summary>
+    public int InboxCount => _inbox.Count;
+
+    /// <summary>
+    /// The first sequence of this process: sequences must grow across restarts (peers drop anything not newer than
+    /// what they saw), so they start at the larger of the persisted last one + 1 and the current Unix time in ms.
+    /// </summary>
+    public void ResumeSequence(ulong lastPersisted) => _lastSequence = Math.Max(_lastSequence, lastPersisted);
+
+    /// <summary>The last sequence used for a release (persist it to resume after a restart).</summary>
+    public ulong LastSequence => _lastSequence;
+
+    /// <summary>A verified peer state arrived (decoded from a delta the gossip engine verified).</summary>
+    public void Offer(StoredDelta delta, float[] state)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        ArgumentNullException.ThrowIfNull(state);
+        DeltaManifest m = delta.Delta.Manifest;
+        PeerId origin = PeerId.FromPublicKey(m.Origin.Span);
+        if (origin == Self)
+        {
+            return;
+        }
+
+        if (_inbox.TryGetValue(origin, out InboxEntry? existing) && existing.Sequence >= m.Sequence)
+        {
+            return;
+        }
+
+        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, DateTimeOffset.FromUnixTimeMilliseconds((long)m.TimestampMs));
+    }
+
+    /// <summary>Runs one round: train, privatize and release, merge, gate, adopt.</summary>
+    public RoundReport RunRound(CancellationToken cancellationToken)
+    {
+        long round = ++Round;
+        float[] before = _learner.GetAdapter();
+        LocalRound local = _learner.Train(_options.LocalSteps, cancellationToken);
+        double updateNorm = TensorPrimitives.Norm(local.Delta);
+
+        float[] own = (float[])before.Clone();
+        SignedDelta? released = null;
+        ReadOnlyMemory<byte> payload = default;
+        string? notReleased = null;
+        if (_options.PrivacyEnabled)
+        {
+            PrivatizedDelta privatized = _dp!.Privatize(local.Delta);
+            TensorPrimitives.Add(own, privatized.Values, own);
+            (released, payload) = Sign(own, new DpParameters(privatized.ClipNorm, privatized.NoiseMultiplier, privatized.SamplingRate));
+            ReleaseDecision decision = _ledger!.ReserveRelease(privatized.Release, Convert.ToHexStringLower(released.ContentId));
+            if (!decision.Granted)
+            {
+                // Nothing leaves; the node keeps learning from its raw update and keeps merging what it receives.
+                (released, payload, notReleased) = (null, default, decision.Reason);
+                Array.Copy(before, own, own.Length);
+                TensorPrimitives.Add(own, local.Delta, own);
+            }
+        }
+        else
+        {
+            TensorPrimitives.Add(own, local.Delta, own);
+            (released, payload) = Sign(own, new DpParameters(0, 0, null));
+        }
+
+        var (adopted, report) = Merge(round, own);
+        _learner.SetAdapter(adopted);
+        return report with
+        {
+            TrainLoss = local.MeanLoss,
+            Released = released,
+            ReleasedPayload = payload,
+            NotReleasedReason = notReleased,
+            UpdateNorm = updateNorm,
+        };
+    }
+
+    private (float[] Adopted, RoundReport Report) Merge(long round, float[] own)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        var decisions = new List<MergeDecision>();
+        var inputs = new List<DeltaInput> { new(own, 1.0, Self.Value) };
+        var contributors = new List<InboxEntry>();
+        foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
+        {
+            long age = Math.Max(0, (long)((now - entry.Timestamp) / _options.RoundPeriod));
+            double weight = _reputation.GetWeight(entry.Origin) * StalenessDiscount.Factor(round - age, round, _options.Staleness);
+            if (age > _options.Staleness.MaxAgeRounds)
+            {
+                _inbox.Remove(entry.Origin);
+                decisions.Add(Decision(entry, merged: false, $"stale: {age} rounds old"));
+                continue;
+            }
+
+            if (weight <= 0)
+            {
+                decisions.Add(Decision(entry, merged: false, "origin ignored: trust below threshold"));
+                continue;
+            }
+
+            if (contributors.Count + 1 >= _options.MaxMergeInputs)
+            {
+                decisions.Add(Decision(entry, merged: false, "over the per-round merge cap (older than the newest states)"));
+                continue;
+            }
+
+            inputs.Add(new DeltaInput(entry.State, weight, entry.Origin.Value));
+            contributors.Add(entry);
+        }
+
+        if (contributors.Count == 0)
+        {
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Decisions = decisions, Adopted = false });
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        float[] candidate = new float[own.Length];
+        AggregationResult result = _aggregator.Aggregate(inputs, candidate, own);
+        stopwatch.Stop();
+
+        var distances = new List<KeyValuePair<PeerId, double>>();
+        int merged = 0, rejected = 0;
+        for (int i = 1; i < inputs.Count; i++)
+        {
+            InboxEntry entry = contributors[i - 1];
+            DeltaOutcome outcome = result.Outcomes[i];
+            if (outcome.Accepted)
+            {
+                merged++;
+                if (!double.IsNaN(outcome.DistanceToAggregate))
+                {
+                    distances.Add(new(entry.Origin, outcome.DistanceToAggregate));
+                }
+            }
+            else
+            {
+                rejected++;
+                _reputation.RecordRejected(entry.Origin);
+            }
+
+            decisions.Add(Decision(entry, outcome.Accepted, outcome.Accepted ? "merged" : $"{outcome.Rejection}: {outcome.Detail}"));
+        }
+
+        if (distances.Count > 0)
+        {
+            _reputation.RecordRound(distances);
+        }
+
+        if (!result.HasAggregate)
+        {
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Decisions = decisions, MergeTime = stopwatch.Elapsed });
+        }
+
+        bool adopt = true;
+        string? gateReason = null;
+        if (_gate is not null)
+        {
+            GateDecision gate = _gate.Evaluate(own, candidate, contributors.Select(c => c.Origin).ToArray());
+            adopt = gate.Accepted;
+            gateReason = gate.Accepted ? null : gate.Reason;
+        }
+
+        return (adopt ? candidate : own, new RoundReport
+        {
+            Round = round,
+            TrainLoss = 0,
+            Merged = merged,
+            Rejected = rejected,
+            Adopted = adopt,
+            GateReason = gateReason,
+            MergeTime = stopwatch.Elapsed,
+            Decisions = decisions,
+        });
+    }
+
+    private (SignedDelta Delta, ReadOnlyMemory<byte> Payload) Sign(float[] state, DpParameters privacy)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        _lastSequence = Math.Max(_lastSequence + 1, (ulong)now.ToUnixTimeMilliseconds());
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, state, _options.Encoding);
+        var header = new DeltaHeader
+        {
+            MeshId = _mesh.MeshId,
+            BaseModelHash = _mesh.BaseModelHash,
+            Schema = _mesh.Schema,
+            Sequence = _lastSequence,
+            Timestamp = now,
+            Privacy = privacy,
+        };
+        return (SignedDelta.Create(_signingKey, header, encoded), encoded.Payload);
+    }
+
+    private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
+        new(entry.Origin.Value, entry.ContentIdHex, entry.Sequence, TensorPrimitives.Norm(entry.State), merged, reason);
+
+    private sealed record InboxEntry(PeerId Origin, string ContentIdHex, ulong Sequence, float[] State, DateTimeOffset Timestamp);
+}

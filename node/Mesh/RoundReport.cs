@@ -1,0 +1,45 @@
+using FedMesh.Node.Gossip;
+using FedMesh.Protocol.Deltas;
+
+namespace FedMesh.Node.Mesh;
+
+/// <summary>What one round did; the daemon logs it, shows it in status and metrics, and audits the release.</summary>
+public sealed record RoundReport
+{
+    public required long Round { get; init; }
+
+    /// <summary>Mean training loss over the round's local steps (nats per byte).</summary>
+    public required double TrainLoss { get; init; }
+
+    /// <summary>The state this node released this round, ready to publish; null when nothing was released.</summary>
+    public SignedDelta? Released { get; init; }
+
+    /// <summary>Payload of <see cref="Released"/>.</summary>
+    public ReadOnlyMemory<byte> ReleasedPayload { get; init; }
+
+    /// <summary>Why nothing was released (budget exhausted, …); null when released.</summary>
+    public string? NotReleasedReason { get; init; }
+
+    /// <summary>L2 norm of the local update before privatization.</summary>
+    public double UpdateNorm { get; init; }
+
+    /// <summary>Peers' states that went into the merge (accepted by the rule).</summary>
+    public int Merged { get; init; }
+
+    /// <summary>Peers' states offered to the merge that the rule rejected (NaN, wrong length, …) or ignored by trust.</summary>
+    public int Rejected { get; init; }
+
+    /// <summary>True when a merged candidate was adopted (passed the validation gate).</summary>
+    public bool Adopted { get; init; }
+
+    /// <summary>The validation gate's reason when the candidate was refused.</summary>
+    public string? GateReason { get; init; }
+
+    public TimeSpan MergeTime { get; init; }
+
+    /// <summary>Per-origin outcome of the merge, for the audit log: (origin, content id, decision, reason).</summary>
+    public IReadOnlyList<MergeDecision> Decisions { get; init; } = [];
+}
+
+/// <summary>One peer state's fate in a round's merge.</summary>
+public sealed record MergeDecision(string Origin, string ContentIdHex, ulong Sequence, double Norm, bool Merged, string Reason);
