@@ -1,0 +1,298 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using FedMesh.Node.Audit;
+using FedMesh.Node.Discovery;
+using FedMesh.Node.Gossip;
+using FedMesh.Node.Membership;
+using FedMesh.Node.Mesh;
+using FedMesh.Node.Metrics;
+using FedMesh.Protocol;
+using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
+using FedMesh.Protocol.Security;
+using FedMesh.Protocol.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Node.Hosting;
+
+/// <summary>Everything a running node is made of, assembled by <see cref="NodeFactory"/> (or a test/benchmark).</summary>
+public sealed record NodeParts
+{
+    public required NodeIdentity Identity { get; init; }
+
+    public required LocalMesh Mesh { get; init; }
+
+    /// <summary>The mesh name (handshake binding and mDNS TXT); <see cref="LocalMesh.MeshId"/> is its hash.</summary>
+    public required string MeshName { get; init; }
+
+    public required IPEndPoint Listen { get; init; }
+
+    public IReadOnlyList<Seed> Seeds { get; init; } = [];
+
+    public IReadOnlySet<PeerId>? Allowlist { get; init; }
+
+    public bool Mdns { get; init; }
+
+    public int MaxConnections { get; init; } = 64;
+
+    public GossipOptions Gossip { get; init; } = GossipOptions.Default;
+
+    /// <summary>The learning side; null for a relay-only node (benchmarks).</summary>
+    public RoundCoordinator? Rounds { get; init; }
+
+    public Learning.ILearner? Learner { get; init; }
+
+    /// <summary>Documents the node reports held-out bpc on (its local holdout).</summary>
+    public IReadOnlyList<string> HeldOut { get; init; } = [];
+
+    public TimeSpan RoundPeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Stop after this many rounds (0 = run until stopped).</summary>
+    public long MaxRounds { get; init; }
+
+    public AuditLog? Audit { get; init; }
+
+    public Privacy.PrivacyLedger? Ledger { get; init; }
+
+    public Reputation.ReputationTracker? Reputation { get; init; }
+
+    public Storage.CheckpointStore? Checkpoints { get; init; }
+
+    public PeerBook? PeerBook { get; init; }
+
+    public string? PeerBookPath { get; init; }
+
+    public string? SequencePath { get; init; }
+
+    public string? ExportPath { get; init; }
+
+    public string? AdminPrefix { get; init; }
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    public int Seed { get; init; }
+}
+
+/// <summary>
+/// A running FedMesh node: accepts and dials secure connections, drives the <see cref="GossipEngine"/> from one
+/// actor loop (every engine call happens there), runs learning rounds on their own task, and exposes status and
+/// metrics. Shutdown is graceful: the round in progress finishes or is abandoned at a step boundary, peers get Bye.
+/// </summary>
+public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
+{
+    /// <summary>Engine actions queued at most; readers of the network wait when the engine falls behind.</summary>
+    private const int ActorCapacity = 4096;
+
+    private readonly NodeParts _parts;
+    private readonly ILogger _logger;
+    private readonly Channel<Action> _actor = Channel.CreateBounded<Action>(new BoundedChannelOptions(ActorCapacity) { SingleReader = true });
+    private readonly ConcurrentDictionary<PeerId, PeerSession> _sessions = new();
+    private readonly ConcurrentQueue<(StoredDelta Delta, float[] State)> _offers = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly GossipEngine _engine;
+    private readonly List<Task> _tasks = [];
+    private readonly DateTimeOffset _started;
+    private TcpPipeListener? _listener;
+    private AdminServer? _admin;
+    private MdnsDiscovery? _mdns;
+    private UdpMulticastTransport? _mdnsTransport;
+
+    public NodeRuntime(NodeParts parts, ILoggerFactory loggers)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(loggers);
+        _parts = parts;
+        _logger = loggers.CreateLogger("FedMesh.Node");
+        Loggers = loggers;
+        var hello = new HelloMessage
+        {
+            PublicKey = parts.Identity.PublicKey.ToArray(),
+            MeshId = parts.Mesh.MeshId,
+            BaseModelHash = parts.Mesh.BaseModelHash,
+            AdapterSchemaHash = parts.Mesh.Schema.Hash,
+            ListenAddresses = [new PeerAddress(parts.Listen.Address.ToString(), Math.Max(1, parts.Listen.Port)).ToString()],
+            SoftwareVersion = SoftwareVersion,
+        };
+        var sequences = new SequenceTracker();
+        _engine = new GossipEngine(parts.Mesh, hello, parts.Gossip, sequences, parts.Time, new Random(parts.Seed), this);
+        _started = parts.Time.GetUtcNow();
+        Metrics = new NodeMetrics();
+    }
+
+    /// <summary>Reported in Hello and `fedmesh --version`.</summary>
+    public static string SoftwareVersion => "fedmesh/" + (typeof(NodeRuntime).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+
+    public ILoggerFactory Loggers { get; }
+
+    public NodeMetrics Metrics { get; }
+
+    public PeerId Self => _parts.Identity.PeerId;
+
+    /// <summary>The TCP endpoint actually bound (port 0 in the options picks a free one).</summary>
+    public IPEndPoint? ListenEndPoint => _listener?.LocalEndPoint;
+
+    /// <summary>Raised (on the actor loop) for each verified delta; benchmarks and tests watch it.</summary>
+    public event Action<StoredDelta, PeerId>? DeltaArrived;
+
+    /// <summary>Raised after each round with its report.</summary>
+    public event Action<RoundReport>? RoundCompleted;
+
+    /// <summary>Completes when the node stops by itself (MaxRounds reached) or is stopped.</summary>
+    public Task Completion => _completion.Task;
+
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Hash of a mesh name: what Hello and manifests carry as the 32-byte mesh id (SPEC.md §9.1).</summary>
+    public static byte[] MeshIdFor(string meshName) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes("fedmesh-mesh-id-v1\n" + meshName));
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _listener = TcpPipeListener.Start(_parts.Listen);
+        Log.Listening(_logger, Self.Value, _listener.LocalEndPoint.ToString());
+        _tasks.Add(Task.Run(ActorLoopAsync));
+        _tasks.Add(Task.Run(() => AcceptLoopAsync(_stop.Token)));
+        _tasks.Add(Task.Run(() => DialLoopAsync(_stop.Token)));
+        _tasks.Add(Task.Run(() => TickLoopAsync(_stop.Token)));
+        if (_parts.Rounds is not null)
+        {
+            _tasks.Add(Task.Run(() => RoundLoopAsync(_stop.Token)));
+        }
+
+        if (_parts.Mdns)
+        {
+            await StartMdnsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (_parts.AdminPrefix is { } prefix)
+        {
+            _admin = new AdminServer(prefix, Metrics, GetStatus, _logger);
+            _admin.Start();
+            Log.AdminListening(_logger, prefix);
+        }
+    }
+
+    /// <summary>Stops everything: no new rounds, peers told Bye, state saved.</summary>
+    public async Task StopAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener?.Dispose();
+        foreach (PeerSession session in _sessions.Values)
+        {
+            await session.CloseAsync(ProtocolErrorCode.Shutdown, "node shutting down").ConfigureAwait(false);
+        }
+
+        _actor.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+        {
+            Log.ShutdownSlow(_logger, ex.Message);
+        }
+
+        if (_mdns is not null)
+        {
+            await _mdns.StopAsync().ConfigureAwait(false);
+            await _mdns.DisposeAsync().ConfigureAwait(false);
+            _mdnsTransport?.Dispose();
+        }
+
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (PeerSession session in _sessions.Values)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        SavePeerBook();
+        _completion.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    /// <summary>Publishes a delta made outside the round loop (benchmarks). Completes when it is stored and announced.</summary>
+    public Task PublishAsync(SignedDelta delta, ReadOnlyMemory<byte> payload)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            _engine.Publish(delta, payload);
+            done.TrySetResult();
+        });
+        return done.Task;
+    }
+
+    /// <summary>Runs an action on the engine's actor loop.</summary>
+    private void Post(Action action)
+    {
+        if (!_actor.Writer.TryWrite(action))
+        {
+            // Full: wait (backpressure to whoever produced the work), unless shutting down.
+            _ = _actor.Writer.WriteAsync(action, _stop.Token).AsTask().ContinueWith(
+                t => Log.ActorDropped(_logger, t.Exception?.GetBaseException().Message ?? "cancelled"),
+                CancellationToken.None,
+                TaskContinuationOptions.NotOnRanToCompletion,
+                TaskScheduler.Default);
+        }
+    }
+
+    private async Task ActorLoopAsync()
+    {
+        await foreach (Action action in _actor.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // A bug in one message's handling must not take the node down; it is logged loudly.
+                Log.ActorFailed(_logger, ex);
+            }
+        }
+    }
+
+    private async Task TickLoopAsync(CancellationToken stop)
+    {
+        // Once a second: stalled pulls move on (the stall timeout itself is 10 s), peers get a ping.
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _parts.Time);
+        ulong nonce = 0;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                Post(() =>
+                {
+                    _engine.Tick();
+                    nonce++;
+                    foreach (PeerId peer in _engine.ReadyPeers)
+                    {
+                        Send(peer, new PingMessage(nonce));
+                    }
+                });
+                Metrics.Peers.Set(_sessions.Count);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

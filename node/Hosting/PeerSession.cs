@@ -1,0 +1,89 @@
+using System.Threading.Channels;
+using FedMesh.Protocol;
+using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
+using FedMesh.Protocol.Transport;
+
+namespace FedMesh.Node.Hosting;
+
+/// <summary>
+/// One authenticated connection seen from the node: a bounded outgoing message queue drained by one writer task
+/// (messages are encoded only when written, so queued chunks reference the delta store without copies), and
+/// byte counters. Reading is done by the runtime's pump.
+/// </summary>
+internal sealed class PeerSession : IAsyncDisposable
+{
+    /// <summary>
+    /// Outgoing messages queued per peer. A full window of chunks (64) per transfer times a few concurrent transfers
+    /// plus Haves fits easily; a peer that lets 8,192 messages pile up is not reading and is dropped as overloaded.
+    /// </summary>
+    public const int OutgoingCapacity = 8192;
+
+    private readonly Channel<WireMessage> _outgoing = Channel.CreateBounded<WireMessage>(
+        new BoundedChannelOptions(OutgoingCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly Task _writer;
+    private long _bytesOut;
+    private long _bytesIn;
+
+    public PeerSession(SecureConnection connection, bool initiator, string address)
+    {
+        Connection = connection;
+        Initiator = initiator;
+        Address = address;
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    public SecureConnection Connection { get; }
+
+    public PeerId Peer => Connection.RemotePeerId;
+
+    public bool Initiator { get; }
+
+    public string Address { get; }
+
+    public long BytesOut => Interlocked.Read(ref _bytesOut);
+
+    public long BytesIn => Interlocked.Read(ref _bytesIn);
+
+    public void CountIn(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
+
+    /// <summary>Queues a message; false when the queue is full (the caller drops the peer).</summary>
+    public bool TrySend(WireMessage message) => _outgoing.Writer.TryWrite(message);
+
+    public async Task CloseAsync(ProtocolErrorCode code, string reason)
+    {
+        _outgoing.Writer.TryComplete();
+        await Connection.CloseAsync(code, reason).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _outgoing.Writer.TryComplete();
+        await Connection.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _writer.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ProtocolException or OperationCanceledException or ChannelClosedException or IOException)
+        {
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        try
+        {
+            await foreach (WireMessage message in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
+            {
+                byte[] body = MessageCodec.Encode(message);
+                await Connection.SendAsync(message.Type, body).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesOut, body.Length + 24);
+            }
+        }
+        catch (Exception ex) when (ex is ProtocolException or OperationCanceledException or ChannelClosedException or IOException or ObjectDisposedException)
+        {
+            // The connection is closing; the runtime learns it from the connection's completion.
+        }
+    }
+}
