@@ -11,6 +11,7 @@ public static class CliRoot
 
         var bench = new Command("bench", "Benchmarks that print figures (add --json for machines).");
         root.Subcommands.Add(bench);
+        IdentityCommands.AddTo(root);
 
         return root;
     }
