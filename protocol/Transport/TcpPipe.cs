@@ -19,13 +19,17 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Resume at half the pause threshold (Kestrel's default ratio) to avoid pausing on every write.</summary>
     public const long ResumeThreshold = PauseThreshold / 2;
 
-    /// <summary>Bytes asked of the pipe per receive: 64 KiB is a full TCP window segment batch on loopback.</summary>
-    private const int ReceiveChunk = 64 * 1024;
+    /// <summary>
+    /// Bytes asked of the pipe per receive: 1 MiB, the chunk frame size, so most DeltaChunk payloads land in one
+    /// segment and are decrypted straight from it, and a bulk transfer costs few syscalls and wake-ups.
+    /// </summary>
+    private const int ReceiveChunk = 1024 * 1024;
 
     private static readonly PipeOptions Options = new(
         pauseWriterThreshold: PauseThreshold,
         resumeWriterThreshold: ResumeThreshold,
-        minimumSegmentSize: ReceiveChunk,
+        // Segments for small writes (handshake, control frames); large GetMemory hints get larger segments.
+        minimumSegmentSize: 64 * 1024,
         useSynchronizationContext: false);
 
     private readonly Socket _socket;

@@ -41,12 +41,15 @@ internal sealed class FrameProtector : IDisposable
         return FrameHeader.Size + payload;
     }
 
+    /// <summary>Decrypts in place; the body is the first payload.Length − 16 bytes afterwards.</summary>
+    public int OpenInPlace(FrameHeader header, Span<byte> payload) => Open(header, payload, payload);
+
     /// <summary>
-    /// Authenticates and decrypts a frame's payload (ciphertext ‖ tag) in place; the body is the first
-    /// payload.Length − 16 bytes afterwards.
+    /// Authenticates and decrypts a frame's payload (ciphertext ‖ tag) into <paramref name="destination"/>
+    /// (at least payload.Length − 16 bytes; may be the payload itself). Returns the body length.
     /// </summary>
     /// <exception cref="ProtocolException">DecryptFailed: tampered, replayed, reordered or too short.</exception>
-    public int OpenInPlace(FrameHeader header, Span<byte> payload)
+    public int Open(FrameHeader header, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
         if (payload.Length < Aead.TagSize)
         {
@@ -59,8 +62,7 @@ internal sealed class FrameProtector : IDisposable
         ulong frameNumber = _counter;
         NextNonce(nonce);
         int bodyLength = payload.Length - Aead.TagSize;
-        Span<byte> ciphertext = payload[..bodyLength];
-        if (!_aead.Open(nonce, ciphertext, payload[bodyLength..], ciphertext, ad))
+        if (!_aead.Open(nonce, payload[..bodyLength], payload[bodyLength..], destination[..bodyLength], ad))
         {
             throw new ProtocolException(ProtocolErrorCode.DecryptFailed,
                 $"{header.Type} frame #{frameNumber} does not authenticate (tampered, replayed or reordered)");
