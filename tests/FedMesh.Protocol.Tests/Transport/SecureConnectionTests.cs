@@ -272,4 +272,14 @@ public sealed class SecureConnectionTests : IDisposable
             (await NextAsync(b, Guard)).Dispose();
         }
     }
+
+    [Fact]
+    public async Task Transfer_probe_delivers_the_requested_bytes_over_loopback()
+    {
+        const long bytes = 3L * TransferProbe.ChunkBytes + 12345;
+        TransferMeasurement secure = await TransferProbe.SecureAsync(bytes, cancellationToken: Guard);
+        Assert.Equal(bytes, secure.Bytes);
+        Assert.NotEqual(CipherSuite.None, secure.Suite);
+        Assert.Equal(bytes, (await TransferProbe.PlainAsync(bytes, cancellationToken: Guard)).Bytes);
+    }
 }
