@@ -5,6 +5,7 @@ using FedMesh.Protocol.Security;
 using FedMesh.Protocol.Security.Internal;
 using FedMesh.Protocol.Wire;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FedMesh.Protocol.Transport;
 
@@ -19,12 +20,7 @@ public sealed partial class SecureConnection
     public static async Task<SecureConnection> ConnectAsync(IDuplexPipe pipe, NodeIdentity identity, ConnectionOptions? options = null,
         ReadOnlyMemory<byte>? pinnedResponderKey = null, TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pipe);
-        ArgumentNullException.ThrowIfNull(identity);
-        options ??= ConnectionOptions.Default;
-        options.Validate();
-        time ??= TimeProvider.System;
-        ILogger log = OrNull(logger);
+        (options, time, ILogger log) = Prepare(pipe, identity, options, time, logger);
         using var handshake = new HandshakeInitiator(identity, options.Handshake, pinnedResponderKey);
         HandshakeResult result = await RunHandshakeAsync(pipe, options, time, log, "initiator", async token =>
         {
@@ -41,12 +37,7 @@ public sealed partial class SecureConnection
     public static async Task<SecureConnection> AcceptAsync(IDuplexPipe pipe, NodeIdentity identity, ConnectionOptions? options = null,
         TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(pipe);
-        ArgumentNullException.ThrowIfNull(identity);
-        options ??= ConnectionOptions.Default;
-        options.Validate();
-        time ??= TimeProvider.System;
-        ILogger log = OrNull(logger);
+        (options, time, ILogger log) = Prepare(pipe, identity, options, time, logger);
         using var handshake = new HandshakeResponder(identity, options.Handshake);
         HandshakeResult result = await RunHandshakeAsync(pipe, options, time, log, "responder", async token =>
         {
@@ -56,6 +47,15 @@ public sealed partial class SecureConnection
             return handshake.ProcessFinish(header, payload);
         }, cancellationToken).ConfigureAwait(false);
         return Started(pipe, result, options, time, log);
+    }
+
+    private static (ConnectionOptions, TimeProvider, ILogger) Prepare(IDuplexPipe pipe, NodeIdentity identity, ConnectionOptions? options, TimeProvider? time, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(pipe);
+        ArgumentNullException.ThrowIfNull(identity);
+        options ??= ConnectionOptions.Default;
+        options.Validate();
+        return (options, time ?? TimeProvider.System, logger ?? NullLogger.Instance);
     }
 
     private static SecureConnection Started(IDuplexPipe pipe, HandshakeResult result, ConnectionOptions options, TimeProvider time, ILogger logger)

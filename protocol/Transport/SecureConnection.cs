@@ -5,7 +5,6 @@ using FedMesh.Protocol.Security;
 using FedMesh.Protocol.Security.Internal;
 using FedMesh.Protocol.Wire;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FedMesh.Protocol.Transport;
 
@@ -191,6 +190,4 @@ public sealed partial class SecureConnection : IAsyncDisposable
         _readLoop = Task.Run(ReadLoopAsync);
         _writeLoop = Task.Run(WriteLoopAsync);
     }
-
-    private static ILogger OrNull(ILogger? logger) => logger ?? NullLogger.Instance;
 }

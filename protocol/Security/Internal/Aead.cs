@@ -23,24 +23,55 @@ internal abstract class Aead : IDisposable
 
     public static Aead Create(CipherSuite suite, ReadOnlySpan<byte> key) => suite switch
     {
-        CipherSuite.Aes256Gcm => new AesGcmAead(key),
-        CipherSuite.ChaCha20Poly1305 when ChaCha20Poly1305.IsSupported => new ChaChaAead(key),
+        CipherSuite.Aes256Gcm => new OpenSslAead(suite, key),
+        CipherSuite.ChaCha20Poly1305 when ChaCha20Poly1305.IsSupported => new OpenSslAead(suite, key),
         CipherSuite.ChaCha20Poly1305 => new NSecChaChaAead(key),
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "not a single cipher suite"),
     };
 
-    private sealed class AesGcmAead(ReadOnlySpan<byte> key) : Aead
+    /// <summary>OpenSSL's AES-256-GCM or ChaCha20-Poly1305: the same call shapes, no common interface.</summary>
+    private sealed class OpenSslAead : Aead
     {
-        private readonly AesGcm _aes = new(key, TagSize);
+        private readonly AesGcm? _aes;
+        private readonly ChaCha20Poly1305? _chacha;
 
-        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData) =>
-            _aes.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+        public OpenSslAead(CipherSuite suite, ReadOnlySpan<byte> key)
+        {
+            if (suite == CipherSuite.Aes256Gcm)
+            {
+                _aes = new AesGcm(key, TagSize);
+            }
+            else
+            {
+                _chacha = new ChaCha20Poly1305(key);
+            }
+        }
+
+        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
+        {
+            if (_aes is not null)
+            {
+                _aes.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+            }
+            else
+            {
+                _chacha!.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+            }
+        }
 
         public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
         {
             try
             {
-                _aes.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
+                if (_aes is not null)
+                {
+                    _aes.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
+                }
+                else
+                {
+                    _chacha!.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
+                }
+
                 return true;
             }
             catch (AuthenticationTagMismatchException)
@@ -49,34 +80,15 @@ internal abstract class Aead : IDisposable
             }
         }
 
-        public override void Dispose() => _aes.Dispose();
-    }
-
-    private sealed class ChaChaAead(ReadOnlySpan<byte> key) : Aead
-    {
-        private readonly ChaCha20Poly1305 _chacha = new(key);
-
-        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData) =>
-            _chacha.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
-
-        public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+        public override void Dispose()
         {
-            try
-            {
-                _chacha.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
-                return true;
-            }
-            catch (AuthenticationTagMismatchException)
-            {
-                return false;
-            }
+            _aes?.Dispose();
+            _chacha?.Dispose();
         }
-
-        public override void Dispose() => _chacha.Dispose();
     }
 
     /// <summary>libsodium's ChaCha20-Poly1305 (IETF); NSec wants ciphertext ‖ tag contiguous.</summary>
-    private sealed class NSecChaChaAead : Aead
+    internal sealed class NSecChaChaAead : Aead
     {
         private static readonly NSec.Cryptography.AeadAlgorithm Algorithm = NSec.Cryptography.AeadAlgorithm.ChaCha20Poly1305;
         private readonly NSec.Cryptography.Key _key;

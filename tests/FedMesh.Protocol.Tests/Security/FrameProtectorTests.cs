@@ -94,4 +94,25 @@ public class FrameProtectorTests
         FrameProtector.WriteNonce(0x0102030405060708, nonce);
         Assert.Equal("000000000102030405060708", Convert.ToHexStringLower(nonce));
     }
+
+    [Fact]
+    public void The_libsodium_ChaCha_fallback_matches_the_OpenSSL_one_byte_for_byte()
+    {
+        byte[] nonce = new byte[12];
+        nonce[11] = 5;
+        byte[] ad = [1, 2, 3];
+        byte[] plain = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+        using Aead openSsl = Aead.Create(CipherSuite.ChaCha20Poly1305, Key);
+        using var sodium = new Aead.NSecChaChaAead(Key);
+        byte[] c1 = new byte[plain.Length], t1 = new byte[16], c2 = new byte[plain.Length], t2 = new byte[16];
+        openSsl.Seal(nonce, plain, c1, t1, ad);
+        sodium.Seal(nonce, plain, c2, t2, ad);
+        Assert.Equal(c1, c2);
+        Assert.Equal(t1, t2);
+        byte[] back = new byte[plain.Length];
+        Assert.True(sodium.Open(nonce, c1, t1, back, ad));
+        Assert.Equal(plain, back);
+        t1[0] ^= 1;
+        Assert.False(sodium.Open(nonce, c1, t1, back, ad));
+    }
 }
