@@ -14,8 +14,8 @@ public enum CipherSuite : byte
     ChaCha20Poly1305 = 0x01,
 
     /// <summary>
-    /// NIST SP 800-38D. Preferred when both sides have AES hardware: with AES-NI/VAES it is the fastest AEAD
-    /// with a 16-byte tag we measured (docs/SPEC §3.4; AEGIS-256 was faster still but its tag is 32 bytes).
+    /// NIST SP 800-38D. Preferred when both sides have AES hardware: with AES-NI/VAES it sealed 1 MiB at
+    /// 4.6 GB/s vs 3.8 GB/s for ChaCha20-Poly1305 (OpenSSL 3.0, SPEC.md §3.4); AEGIS-256's 32-byte tag does not fit §2.
     /// </summary>
     Aes256Gcm = 0x02,
 }
