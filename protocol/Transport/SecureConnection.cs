@@ -32,6 +32,7 @@ public sealed partial class SecureConnection : IAsyncDisposable
     private readonly TaskCompletionSource<ProtocolException> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ITimer _idleTimer;
     private long _lastReceiveTimestamp;
+    private int _disposed;
     private ProtocolException? _closeReason;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
@@ -135,6 +136,11 @@ public sealed partial class SecureConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await CloseAsync(ProtocolErrorCode.Shutdown, "disposed").ConfigureAwait(false);
         await _idleTimer.DisposeAsync().ConfigureAwait(false);
         _abort.Dispose();

@@ -69,6 +69,11 @@ public sealed class SecureConnectionTests : IDisposable
             Assert.Equal(_b.PeerId, a.RemotePeerId);
             Assert.Equal(_a.PeerId, b.RemotePeerId);
             await ExchangeAsync(a, b, Guard);
+            await a.CloseAsync(ProtocolErrorCode.Overloaded, "first reason wins");
+            await a.CloseAsync(ProtocolErrorCode.Shutdown, "ignored");
+            await a.DisposeAsync();
+            Assert.Equal(ProtocolErrorCode.Overloaded, (await a.Completion).Code);
+            Assert.Equal(ProtocolErrorCode.Shutdown, (await b.Completion.WaitAsync(Guard)).Code);
         }
     }
 
