@@ -19,17 +19,23 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
     /// <summary>Resume at half the pause threshold (Kestrel's default ratio) to avoid pausing on every write.</summary>
     public const long ResumeThreshold = PauseThreshold / 2;
 
+    /// <summary>Least free space to receive into while little data is waiting: fills 64 KiB segments densely.</summary>
+    private const int ReceiveChunk = 64 * 1024;
+
     /// <summary>
-    /// Bytes asked of the pipe per receive: 1 MiB, the chunk frame size, so most DeltaChunk payloads land in one
-    /// segment and are decrypted straight from it, and a bulk transfer costs few syscalls and wake-ups.
+    /// Free space asked for when at least <see cref="BulkWaitingBytes"/> are already waiting in the kernel: 2 MiB
+    /// holds a whole 1 MiB DeltaChunk frame, so most chunk payloads arrive contiguous and are decrypted straight
+    /// from the pipe (measured over loopback: ~95 → ~70 ms of CPU per 64 MiB). Asking for it only when a receive
+    /// will fill at least half of it keeps rented memory under twice the unconsumed bytes on slow links too.
     /// </summary>
-    private const int ReceiveChunk = 1024 * 1024;
+    private const int BulkReceiveChunk = 2 * 1024 * 1024;
+
+    private const int BulkWaitingBytes = BulkReceiveChunk / 2;
 
     private static readonly PipeOptions Options = new(
         pauseWriterThreshold: PauseThreshold,
         resumeWriterThreshold: ResumeThreshold,
-        // Segments for small writes (handshake, control frames); large GetMemory hints get larger segments.
-        minimumSegmentSize: 64 * 1024,
+        minimumSegmentSize: ReceiveChunk,
         useSynchronizationContext: false);
 
     private readonly Socket _socket;
@@ -84,7 +90,7 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
         {
             while (true)
             {
-                Memory<byte> memory = writer.GetMemory(ReceiveChunk);
+                Memory<byte> memory = writer.GetMemory(_socket.Available >= BulkWaitingBytes ? BulkReceiveChunk : ReceiveChunk);
                 int read = await _socket.ReceiveAsync(memory, SocketFlags.None).ConfigureAwait(false);
                 if (read == 0)
                 {
