@@ -38,6 +38,12 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
         minimumSegmentSize: ReceiveChunk,
         useSynchronizationContext: false);
 
+    /// <summary>
+    /// How long disposal lets queued bytes drain before the socket is closed anyway: bounded, because a peer
+    /// that stopped reading must not hold disposal forever; 5 s covers a few RTTs on a slow link.
+    /// </summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
     private readonly Socket _socket;
     private readonly Pipe _receive = new(Options);
     private readonly Pipe _send = new(Options);
@@ -171,8 +177,7 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
         await _send.Writer.CompleteAsync().ConfigureAwait(false);
         try
         {
-            // Bounded: a peer that stopped reading must not hold disposal forever.
-            await _sendLoop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await _sendLoop.WaitAsync(DrainTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
