@@ -21,6 +21,7 @@ public static class CliRoot
         root.Subcommands.Add(FedMesh.Node.Discovery.DiscoverCommand.Create());
         bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Merge());
         bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Robustness());
+        IdentityCommands.AddTo(root);
 
         return root;
     }

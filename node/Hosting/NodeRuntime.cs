@@ -205,7 +205,10 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         {
             await _mdns.StopAsync().ConfigureAwait(false);
             await _mdns.DisposeAsync().ConfigureAwait(false);
-            _mdnsTransport?.Dispose();
+            if (_mdnsTransport is not null)
+            {
+                await _mdnsTransport.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         if (_admin is not null)

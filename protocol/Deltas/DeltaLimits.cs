@@ -11,9 +11,9 @@ public static class DeltaLimits
     /// rank-16 LoRA of a ~100 M-parameter model, while still fitting an edge device's memory.</summary>
     public const ulong MaxTotalSize = 64UL * 1024 * 1024;
 
-    /// <summary>Largest chunk: 4 MiB keeps a DeltaChunk frame inside the transport's frame cap (§7) and a
-    /// lost chunk cheap to re-fetch.</summary>
-    public const int MaxChunkSize = 4 * 1024 * 1024;
+    /// <summary>Largest chunk: 1 MiB keeps a DeltaChunk frame inside the transport's frame cap (§7: 1 MiB + 256)
+    /// and a lost chunk cheap to re-fetch.</summary>
+    public const int MaxChunkSize = 1024 * 1024;
 
     /// <summary>Default chunk size: 1 MiB amortises per-frame overhead (≈ 50 bytes) to &lt; 0.01 % while a
     /// resumed transfer re-fetches at most 1 MiB per interrupted chunk.</summary>

@@ -1,0 +1,70 @@
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Node.Hosting;
+
+/// <summary>Daemon log messages; event ids 6000–6099 (Hosting).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 6000, Level = LogLevel.Information, Message = "Node {PeerId} listening on {EndPoint}")]
+    public static partial void Listening(ILogger logger, string peerId, string endPoint);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Admin endpoint on {Prefix}")]
+    public static partial void AdminListening(ILogger logger, string prefix);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Accept failed: {Reason}")]
+    public static partial void AcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Dial {Address} failed: {Reason}")]
+    public static partial void DialFailed(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Handshake with {Address} rejected: {Reason}")]
+    public static partial void HandshakeRejected(ILogger logger, string address, string reason);
+
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Peer {PeerId} connected ({Address}, {Direction})")]
+    public static partial void PeerConnected(ILogger logger, string peerId, string address, string direction);
+
+    [LoggerMessage(EventId = 6006, Level = LogLevel.Information, Message = "Peer {PeerId} disconnected: {Reason}")]
+    public static partial void PeerDisconnected(ILogger logger, string peerId, string reason);
+
+    [LoggerMessage(EventId = 6007, Level = LogLevel.Warning, Message = "Peer {PeerId} sent a malformed message: {Reason}")]
+    public static partial void BadMessage(ILogger logger, string peerId, string reason);
+
+    [LoggerMessage(EventId = 6008, Level = LogLevel.Warning, Message = "Peer {PeerId} is not reading; dropping it")]
+    public static partial void PeerOverloaded(ILogger logger, string peerId);
+
+    [LoggerMessage(EventId = 6009, Level = LogLevel.Warning, Message = "Closing peer {PeerId}: {Code} {Reason}")]
+    public static partial void PeerClosed(ILogger logger, string peerId, string code, string reason);
+
+    [LoggerMessage(EventId = 6010, Level = LogLevel.Information, Message = "Peer {PeerId} ready ({Software})")]
+    public static partial void PeerReady(ILogger logger, string peerId, string software);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Warning, Message = "Delta {ContentId} from {PeerId} rejected: {Code} {Reason}")]
+    public static partial void DeltaRejected(ILogger logger, string peerId, string contentId, string code, string reason);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Information, Message = "Round {Round}: train loss {Loss:F4}, held-out bpc {Bpc:F4}, merged {Merged}, adopted {Adopted}")]
+    public static partial void RoundDone(ILogger logger, long round, double loss, double bpc, int merged, bool adopted);
+
+    [LoggerMessage(EventId = 6013, Level = LogLevel.Warning, Message = "Round {Round}: nothing released: {Reason}")]
+    public static partial void NotReleased(ILogger logger, long round, string reason);
+
+    [LoggerMessage(EventId = 6014, Level = LogLevel.Error, Message = "Gossip action failed")]
+    public static partial void ActorFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Warning, Message = "Gossip action dropped: {Reason}")]
+    public static partial void ActorDropped(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 6016, Level = LogLevel.Warning, Message = "Shutdown slower than expected: {Reason}")]
+    public static partial void ShutdownSlow(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 6017, Level = LogLevel.Warning, Message = "mDNS unavailable, using seeds and peer exchange only: {Reason}")]
+    public static partial void MdnsUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 6018, Level = LogLevel.Warning, Message = "Dialled {Address} expecting {Expected} but reached {Actual}")]
+    public static partial void UnexpectedPeer(ILogger logger, string address, string expected, string actual);
+
+    [LoggerMessage(EventId = 6019, Level = LogLevel.Warning, Message = "Checkpoint {Path} skipped: {Reason}")]
+    public static partial void CheckpointSkipped(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Could not save the peer book to {Path}: {Reason}")]
+    public static partial void PeerBookSaveFailed(ILogger logger, string path, string reason);
+}

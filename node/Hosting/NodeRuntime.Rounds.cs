@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using FedMesh.Node.Audit;
+using FedMesh.Node.Gossip;
+using FedMesh.Node.Learning;
+using FedMesh.Node.Mesh;
+using FedMesh.Protocol.Deltas;
+
+namespace FedMesh.Node.Hosting;
+
+/// <summary>The learning loop: one round per period, on its own task (training is CPU-bound and must not hold up
+/// the gossip actor); releases are published and audited through the actor.</summary>
+public sealed partial class NodeRuntime
+{
+    private long _round;
+    private long _deltasSent;
+    private long _deltasMerged;
+    private double? _lastTrainLoss;
+    private double? _lastBpc;
+    private double? _baseBpc;
+
+    private async Task RoundLoopAsync(CancellationToken stop)
+    {
+        RoundCoordinator rounds = _parts.Rounds!;
+        ILearner? learner = _parts.Learner;
+        if (learner is not null && _parts.HeldOut.Count > 0)
+        {
+            _baseBpc = learner.Evaluate(_parts.HeldOut, new float[learner.Schema.TotalElements]).BitsPerByte;
+            _lastBpc = learner.Evaluate(_parts.HeldOut).BitsPerByte;
+        }
+
+        try
+        {
+            while (!stop.IsCancellationRequested && (_parts.MaxRounds == 0 || _round < _parts.MaxRounds))
+            {
+                long started = _parts.Time.GetTimestamp();
+                while (_offers.TryDequeue(out var offer))
+                {
+                    rounds.Offer(offer.Delta, offer.State);
+                }
+
+                RoundReport report = rounds.RunRound(stop);
+                Publish(report);
+                AfterRound(report, learner);
+
+                TimeSpan wait = _parts.RoundPeriod - _parts.Time.GetElapsedTime(started);
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _parts.Time, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_parts.MaxRounds > 0 && _round >= _parts.MaxRounds)
+        {
+            // Finished the configured rounds: keep serving deltas to peers for one more period, then stop.
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(_parts.RoundPeriod, _parts.Time, CancellationToken.None).ConfigureAwait(false);
+                await StopAsync().ConfigureAwait(false);
+            }, CancellationToken.None);
+        }
+    }
+
+    private void Publish(RoundReport report)
+    {
+        if (report.Released is not { } released)
+        {
+            if (report.NotReleasedReason is { } why)
+            {
+                Log.NotReleased(_logger, report.Round, why);
+            }
+
+            return;
+        }
+
+        ReadOnlyMemory<byte> payload = report.ReleasedPayload;
+        Post(() =>
+        {
+            StoredDelta stored = _engine.Publish(released, payload);
+            Interlocked.Increment(ref _deltasSent);
+            Metrics.DeltasOut.Inc();
+            Audit(AuditEventKind.Sent, Self, stored, report.UpdateNorm, "sent", null);
+        });
+        if (_parts.SequencePath is { } path)
+        {
+            Protocol.IO.AtomicFile.Write(path, System.Text.Encoding.ASCII.GetBytes(released.Manifest.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+    }
+
+    private void AfterRound(RoundReport report, ILearner? learner)
+    {
+        Interlocked.Exchange(ref _round, report.Round);
+        Interlocked.Add(ref _deltasMerged, report.Merged);
+        _lastTrainLoss = report.TrainLoss;
+        Metrics.Rounds.Inc();
+        Metrics.TrainLoss.Set(report.TrainLoss);
+        Metrics.MergeSeconds.Observe(report.MergeTime.TotalSeconds);
+        foreach (MergeDecision d in report.Decisions)
+        {
+            _parts.Audit?.Append(new AuditRecord(
+                d.Merged ? AuditEventKind.Merged : AuditEventKind.Rejected,
+                d.Origin,
+                d.ContentIdHex,
+                (long)d.Sequence,
+                d.Norm,
+                double.NaN,
+                double.NaN,
+                d.Merged ? (report.Adopted ? "merged" : "gate-rejected") : "rejected",
+                d.Merged ? report.GateReason : d.Reason));
+        }
+
+        if (learner is not null)
+        {
+            if (_parts.HeldOut.Count > 0)
+            {
+                _lastBpc = learner.Evaluate(_parts.HeldOut).BitsPerByte;
+                Metrics.HeldOutBpc.Set(_lastBpc.Value);
+            }
+
+            SaveCheckpoint(report.Round, learner);
+        }
+
+        if (_parts.Ledger is { } ledger)
+        {
+            Privacy.PrivacyBudgetStatus status = ledger.GetStatus();
+            Metrics.EpsilonSpent.Set(status.SpentEpsilon);
+            Metrics.EpsilonBudget.Set(status.BudgetEpsilon);
+        }
+
+        if (_parts.Reputation is { } reputation)
+        {
+            foreach (Reputation.PeerTrust t in reputation.Snapshot())
+            {
+                Metrics.Trust.WithLabels(t.Peer.Value).Set(t.Trust);
+            }
+        }
+
+        Log.RoundDone(_logger, report.Round, report.TrainLoss, _lastBpc ?? double.NaN, report.Merged, report.Adopted);
+        RoundCompleted?.Invoke(report);
+    }
+
+    private void SaveCheckpoint(long round, ILearner learner)
+    {
+        float[] adapter = learner.GetAdapter();
+        byte[] bytes = new byte[adapter.Length * sizeof(float)];
+        Buffer.BlockCopy(adapter, 0, bytes, 0, bytes.Length);
+        _parts.Checkpoints?.Save(round, bytes, new Dictionary<string, string>
+        {
+            ["schema"] = learner.Schema.HashHex,
+            ["base"] = Convert.ToHexStringLower(learner.BaseModelHash.Span),
+        });
+        if (_parts.ExportPath is { } export)
+        {
+            Protocol.IO.AtomicFile.Write(export, bytes);
+        }
+    }
+
+    /// <summary>Restores the adapter from the newest valid checkpoint (a corrupt latest falls back to the previous).</summary>
+    public long RestoreCheckpoint()
+    {
+        if (_parts.Checkpoints is not { } store || _parts.Learner is not { } learner)
+        {
+            return 0;
+        }
+
+        Storage.CheckpointLoadResult result = store.LoadLatest();
+        foreach (Storage.SkippedCheckpoint skipped in result.Skipped)
+        {
+            Log.CheckpointSkipped(_logger, skipped.Path, skipped.Reason);
+        }
+
+        if (result.Loaded is not { } checkpoint || checkpoint.Payload.Length != learner.Schema.TotalElements * sizeof(float))
+        {
+            return 0;
+        }
+
+        float[] adapter = new float[learner.Schema.TotalElements];
+        Buffer.BlockCopy(checkpoint.Payload, 0, adapter, 0, checkpoint.Payload.Length);
+        learner.SetAdapter(adapter);
+        _round = checkpoint.Round;
+        Debug.Assert(_round >= 0);
+        return checkpoint.Round;
+    }
+}

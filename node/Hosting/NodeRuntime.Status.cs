@@ -1,0 +1,57 @@
+namespace FedMesh.Node.Hosting;
+
+public sealed partial class NodeRuntime
+{
+    /// <summary>A snapshot for `fedmesh status`, the admin endpoint and the demo table.</summary>
+    public NodeStatus GetStatus()
+    {
+        Privacy.PrivacyBudgetStatus? privacy = _parts.Ledger?.GetStatus();
+        var trust = (_parts.Reputation?.Snapshot() ?? []).ToDictionary(t => t.Peer, t => t.Trust);
+        var peers = _sessions.Values
+            .Select(s => new PeerStatus(
+                s.Peer.Value,
+                s.Address,
+                Connected: true,
+                trust.TryGetValue(s.Peer, out double t) ? t : 0.5,
+                s.Initiator ? "outbound" : "inbound",
+                SecondsSinceSeen: null))
+            .OrderBy(p => p.PeerId, StringComparer.Ordinal)
+            .ToArray();
+        return new NodeStatus
+        {
+            PeerId = Self.Value,
+            MeshId = _parts.MeshName,
+            Listen = ListenEndPoint?.ToString() ?? string.Empty,
+            Round = Interlocked.Read(ref _round),
+            UptimeSeconds = (_parts.Time.GetUtcNow() - _started).TotalSeconds,
+            LastTrainLoss = _lastTrainLoss,
+            LastHeldOutBpc = _lastBpc,
+            BaseHeldOutBpc = _baseBpc,
+            Privacy = privacy is null
+                ? new PrivacyStatus(0, 0, 0, "off")
+                : new PrivacyStatus(privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant()),
+            DeltasSent = Interlocked.Read(ref _deltasSent),
+            DeltasReceived = Interlocked.Read(ref _deltasReceived),
+            DeltasMerged = Interlocked.Read(ref _deltasMerged),
+            DeltasRejected = Interlocked.Read(ref _deltasRejected),
+            BytesIn = _sessions.Values.Sum(s => s.BytesIn),
+            BytesOut = _sessions.Values.Sum(s => s.BytesOut),
+            Peers = peers,
+        };
+    }
+
+    private void SavePeerBook()
+    {
+        if (_parts.PeerBook is { } book && _parts.PeerBookPath is { } path)
+        {
+            try
+            {
+                book.Save(path);
+            }
+            catch (IOException ex)
+            {
+                Log.PeerBookSaveFailed(_logger, path, ex.Message);
+            }
+        }
+    }
+}

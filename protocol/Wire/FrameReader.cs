@@ -1,0 +1,35 @@
+using System.Buffers;
+
+namespace FedMesh.Protocol.Wire;
+
+/// <summary>
+/// Pure frame parser over a (possibly multi-segment) buffer, in the System.IO.Pipelines style: on success the
+/// buffer is sliced past the frame; on "need more" it is left untouched. The header is validated, including the
+/// per-type cap, as soon as its 8 bytes are present, so an oversized frame is refused before its payload is read.
+/// </summary>
+public static class FrameReader
+{
+    /// <returns>True and the frame when a whole frame is buffered; false when more bytes are needed.</returns>
+    /// <exception cref="ProtocolException">Bad version, nonzero flags, unknown type or over-cap length.</exception>
+    public static bool TryRead(ref ReadOnlySequence<byte> buffer, out Frame frame)
+    {
+        frame = default;
+        if (buffer.Length < FrameHeader.Size)
+        {
+            return false;
+        }
+
+        Span<byte> raw = stackalloc byte[FrameHeader.Size];
+        buffer.Slice(0, FrameHeader.Size).CopyTo(raw);
+        FrameHeader header = FrameHeader.Parse(raw);
+        long total = FrameHeader.Size + (long)header.PayloadLength;
+        if (buffer.Length < total)
+        {
+            return false;
+        }
+
+        frame = new Frame(header, buffer.Slice(FrameHeader.Size, header.PayloadLength));
+        buffer = buffer.Slice(total);
+        return true;
+    }
+}

@@ -1,0 +1,118 @@
+using FedMesh.Protocol.Security;
+using FedMesh.Protocol.Security.Internal;
+using FedMesh.Protocol.Wire;
+
+namespace FedMesh.Protocol.Tests.Security;
+
+public class FrameProtectorTests
+{
+    public static TheoryData<CipherSuite> Suites()
+    {
+        var data = new TheoryData<CipherSuite> { CipherSuite.ChaCha20Poly1305 };
+        if ((CipherSuites.Supported & CipherSuite.Aes256Gcm) != 0)
+        {
+            data.Add(CipherSuite.Aes256Gcm);
+        }
+
+        return data;
+    }
+
+    private static readonly byte[] Key = Enumerable.Range(0, 32).Select(i => (byte)(i * 3)).ToArray();
+
+    private static byte[] Seal(FrameProtector sender, FrameType type, byte[] body)
+    {
+        byte[] frame = new byte[FrameHeader.Size + body.Length + FrameLimits.AeadTagSize];
+        Assert.Equal(frame.Length, sender.Seal(type, body, frame));
+        return frame;
+    }
+
+    private static byte[] Open(FrameProtector receiver, byte[] frame)
+    {
+        FrameHeader header = FrameHeader.Parse(frame);
+        byte[] payload = frame[FrameHeader.Size..];
+        int length = receiver.OpenInPlace(header, payload);
+        return payload[..length];
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Frames_open_in_order_in_place(CipherSuite suite)
+    {
+        using var sender = new FrameProtector(suite, Key);
+        using var receiver = new FrameProtector(suite, Key);
+        for (int i = 0; i < 5; i++)
+        {
+            byte[] body = Enumerable.Range(0, 100 * i).Select(x => (byte)(x + i)).ToArray();
+            Assert.Equal(body, Open(receiver, Seal(sender, FrameType.Have, body)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Replayed_reordered_and_tampered_frames_fail_with_DecryptFailed(CipherSuite suite)
+    {
+        using var sender = new FrameProtector(suite, Key);
+        byte[] first = Seal(sender, FrameType.Have, [1, 2, 3]);
+        byte[] second = Seal(sender, FrameType.Have, [4, 5, 6]);
+
+        using (var replay = new FrameProtector(suite, Key))
+        {
+            Open(replay, first);
+            Assert.Equal(ProtocolErrorCode.DecryptFailed, Assert.Throws<ProtocolException>(() => Open(replay, first)).Code);
+        }
+
+        using (var reorder = new FrameProtector(suite, Key))
+        {
+            Assert.Equal(ProtocolErrorCode.DecryptFailed, Assert.Throws<ProtocolException>(() => Open(reorder, second)).Code);
+        }
+
+        for (int i = 0; i < first.Length; i++)
+        {
+            byte[] bad = (byte[])first.Clone();
+            bad[i] ^= 1;
+            using var tamper = new FrameProtector(suite, Key);
+            var e = Record.Exception(() => Open(tamper, bad));
+            Assert.NotNull(e);
+            Assert.IsType<ProtocolException>(e);
+        }
+    }
+
+    [Fact]
+    public void Changing_the_type_in_the_header_is_caught_by_the_tag()
+    {
+        using var sender = new FrameProtector(CipherSuite.ChaCha20Poly1305, Key);
+        using var receiver = new FrameProtector(CipherSuite.ChaCha20Poly1305, Key);
+        byte[] frame = Seal(sender, FrameType.Have, [1, 2, 3]);
+        frame[1] = (byte)FrameType.Want;
+        Assert.Equal(ProtocolErrorCode.DecryptFailed, Assert.Throws<ProtocolException>(() => Open(receiver, frame)).Code);
+    }
+
+    [Fact]
+    public void Nonce_is_four_zero_bytes_then_the_big_endian_counter()
+    {
+        byte[] nonce = new byte[12];
+        FrameProtector.WriteNonce(0x0102030405060708, nonce);
+        Assert.Equal("000000000102030405060708", Convert.ToHexStringLower(nonce));
+    }
+
+    [Fact]
+    public void The_libsodium_ChaCha_fallback_matches_the_OpenSSL_one_byte_for_byte()
+    {
+        byte[] nonce = new byte[12];
+        nonce[11] = 5;
+        byte[] ad = [1, 2, 3];
+        byte[] plain = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+        using Aead openSsl = Aead.Create(CipherSuite.ChaCha20Poly1305, Key);
+        using var sodium = new Aead.NSecChaChaAead(Key);
+        byte[] c1 = new byte[plain.Length], t1 = new byte[16], c2 = new byte[plain.Length], t2 = new byte[16];
+        openSsl.Seal(nonce, plain, c1, t1, ad);
+        sodium.Seal(nonce, plain, c2, t2, ad);
+        Assert.Equal(c1, c2);
+        Assert.Equal(t1, t2);
+        byte[] back = new byte[plain.Length];
+        Assert.True(sodium.Open(nonce, c1, t1, back, ad));
+        Assert.Equal(plain, back);
+        t1[0] ^= 1;
+        Assert.False(sodium.Open(nonce, c1, t1, back, ad));
+    }
+}

@@ -1,0 +1,73 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using FedMesh.Protocol.Wire;
+
+namespace FedMesh.Protocol.Tests.Transport;
+
+/// <summary>In-memory connection ends, optionally through a frame-aware man in the middle.</summary>
+internal static class PipePair
+{
+    private sealed class Duplex(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    public static (IDuplexPipe A, IDuplexPipe B) Create()
+    {
+        var aToB = new Pipe();
+        var bToA = new Pipe();
+        return (new Duplex(bToA.Reader, aToB.Writer), new Duplex(aToB.Reader, bToA.Writer));
+    }
+
+    /// <summary>
+    /// A→B traffic passes a relay that sees whole frames; <paramref name="rewrite"/> maps the list of frames
+    /// (header ‖ payload) of each read to what B receives. B→A is passed through.
+    /// </summary>
+    public static (IDuplexPipe A, IDuplexPipe B, Task Relay) CreateWithRelay(Func<int, byte[], IEnumerable<byte[]>> rewrite)
+    {
+        var aOut = new Pipe();
+        var bIn = new Pipe();
+        var bToA = new Pipe();
+        Task relay = Task.Run(async () =>
+        {
+            int index = 0;
+            try
+            {
+                while (true)
+                {
+                    ReadResult result = await aOut.Reader.ReadAsync();
+                    ReadOnlySequence<byte> buffer = result.Buffer;
+                    while (true)
+                    {
+                        ReadOnlySequence<byte> before = buffer;
+                        if (!FrameReader.TryRead(ref buffer, out _))
+                        {
+                            break;
+                        }
+
+                        byte[] frame = before.Slice(0, before.Length - buffer.Length).ToArray();
+                        foreach (byte[] outFrame in rewrite(index++, frame))
+                        {
+                            await bIn.Writer.WriteAsync(outFrame);
+                        }
+                    }
+
+                    aOut.Reader.AdvanceTo(buffer.Start, buffer.End);
+                    if (result.IsCompleted)
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (Exception e) when (e is ProtocolException or InvalidOperationException or IOException)
+            {
+            }
+
+            await bIn.Writer.CompleteAsync();
+            await aOut.Reader.CompleteAsync();
+        });
+        return (new Duplex(bToA.Reader, aOut.Writer), new Duplex(bIn.Reader, bToA.Writer), relay);
+    }
+}

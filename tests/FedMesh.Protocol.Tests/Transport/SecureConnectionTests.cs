@@ -1,0 +1,290 @@
+using System.IO.Pipelines;
+using System.Net;
+using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Security;
+using FedMesh.Protocol.Transport;
+using FedMesh.Protocol.Wire;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FedMesh.Protocol.Tests.Transport;
+
+public sealed class SecureConnectionTests : IDisposable
+{
+    /// <summary>Generous wall-clock guard so a bug shows as a failure, never as a hung test run.</summary>
+    private readonly CancellationTokenSource _guard = new(TimeSpan.FromSeconds(30));
+    private readonly NodeIdentity _a = NodeIdentity.FromSeed(Enumerable.Repeat((byte)1, 32).ToArray());
+    private readonly NodeIdentity _b = NodeIdentity.FromSeed(Enumerable.Repeat((byte)2, 32).ToArray());
+
+    public void Dispose()
+    {
+        _guard.Dispose();
+        _a.Dispose();
+        _b.Dispose();
+    }
+
+    private CancellationToken Guard => _guard.Token;
+
+    private static async Task<ReceivedFrame> NextAsync(SecureConnection connection, CancellationToken cancellationToken) =>
+        await connection.Incoming.ReadAsync(cancellationToken);
+
+    private async Task<(SecureConnection A, SecureConnection B)> ConnectAsync(IDuplexPipe a, IDuplexPipe b,
+        ConnectionOptions? aOptions = null, ConnectionOptions? bOptions = null, TimeProvider? time = null)
+    {
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(b, _b, bOptions, time, cancellationToken: Guard);
+        SecureConnection initiator = await SecureConnection.ConnectAsync(a, _a, aOptions, time: time, cancellationToken: Guard);
+        return (initiator, await accept);
+    }
+
+    private static async Task ExchangeAsync(SecureConnection a, SecureConnection b, CancellationToken cancellationToken)
+    {
+        byte[] big = Enumerable.Range(0, FrameLimits.MaxBody(FrameType.DeltaChunk)).Select(i => (byte)(i * 7)).ToArray();
+        await a.SendAsync(FrameType.Hello, "hello"u8.ToArray(), cancellationToken);
+        await a.SendAsync(FrameType.DeltaChunk, big, cancellationToken);
+        await b.SendAsync(FrameType.Pong, new byte[] { 42 }, cancellationToken);
+
+        using (ReceivedFrame hello = await NextAsync(b, cancellationToken))
+        {
+            Assert.Equal(FrameType.Hello, hello.Type);
+            Assert.Equal("hello"u8.ToArray(), hello.Body.ToArray());
+        }
+
+        using (ReceivedFrame chunk = await NextAsync(b, cancellationToken))
+        {
+            Assert.Equal(FrameType.DeltaChunk, chunk.Type);
+            Assert.True(chunk.Body.Span.SequenceEqual(big));
+        }
+
+        using ReceivedFrame pong = await NextAsync(a, cancellationToken);
+        Assert.Equal(new byte[] { 42 }, pong.Body.ToArray());
+    }
+
+    [Fact]
+    public async Task Handshake_over_in_memory_pipes_authenticates_both_sides_and_carries_frames()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (a)
+        await using (b)
+        {
+            Assert.Equal(_b.PeerId, a.RemotePeerId);
+            Assert.Equal(_a.PeerId, b.RemotePeerId);
+            await ExchangeAsync(a, b, Guard);
+            await a.CloseAsync(ProtocolErrorCode.Overloaded, "first reason wins");
+            await a.CloseAsync(ProtocolErrorCode.Shutdown, "ignored");
+            await a.DisposeAsync();
+            Assert.Equal(ProtocolErrorCode.Overloaded, (await a.Completion).Code);
+            Assert.Equal(ProtocolErrorCode.Shutdown, (await b.Completion.WaitAsync(Guard)).Code);
+        }
+    }
+
+    [Fact]
+    public async Task Handshake_over_loopback_tcp_authenticates_both_sides_and_carries_frames()
+    {
+        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
+        await using TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
+        await using TcpPipe server = await accepted;
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
+        await using SecureConnection a = await SecureConnection.ConnectAsync(client, _a, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
+        await using SecureConnection b = await accept;
+        await ExchangeAsync(a, b, Guard);
+
+        await a.CloseAsync();
+        ProtocolException reason = await b.Completion.WaitAsync(Guard);
+        Assert.Equal(ProtocolErrorCode.Shutdown, reason.Code);
+        Assert.Contains("peer closed", reason.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connecting_to_a_closed_port_is_classified_as_refused()
+    {
+        int port;
+        using (var probe = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0)))
+        {
+            port = probe.LocalEndPoint.Port;
+        }
+
+        var e = await Assert.ThrowsAsync<TransportException>(() => TcpPipe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), Guard));
+        Assert.Equal(TransportErrorKind.Refused, e.Kind);
+    }
+
+    [Fact]
+    public async Task A_wrong_pinned_key_fails_the_handshake_on_the_initiator()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(pb, _b, cancellationToken: Guard);
+        var e = await Assert.ThrowsAsync<ProtocolException>(() =>
+            SecureConnection.ConnectAsync(pa, _a, pinnedResponderKey: _a.PublicKey.ToArray(), cancellationToken: Guard));
+        Assert.Equal(ProtocolErrorCode.HandshakeFailed, e.Code);
+        var responderError = await Assert.ThrowsAsync<ProtocolException>(() => accept);
+        Assert.Equal(ProtocolErrorCode.HandshakeFailed, responderError.Code);
+    }
+
+    [Fact]
+    public async Task A_non_allowlisted_initiator_is_refused_before_any_application_frame_is_delivered()
+    {
+        // The initiator sends an application frame right after Finish; the responder must refuse the peer first.
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        var closed = new ConnectionOptions { Handshake = new HandshakeOptions { Allowlist = new HashSet<PeerId> { _b.PeerId } } };
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(pb, _b, closed, cancellationToken: Guard);
+        await using SecureConnection a = await SecureConnection.ConnectAsync(pa, _a, cancellationToken: Guard);
+        try
+        {
+            await a.SendAsync(FrameType.Hello, new byte[] { 1 }, Guard);
+        }
+        catch (ProtocolException)
+        {
+        }
+
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => accept);
+        Assert.Equal(ProtocolErrorCode.NotAllowed, e.Code);
+        Assert.Contains(_a.PeerId.Value, e.Message, StringComparison.Ordinal);
+        ProtocolException initiatorSees = await a.Completion.WaitAsync(Guard);
+        Assert.NotEqual(ProtocolErrorCode.None, initiatorSees.Code);
+    }
+
+    [Fact]
+    public async Task A_non_allowlisted_responder_is_refused_by_the_initiator()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        var closed = new ConnectionOptions { Handshake = new HandshakeOptions { Allowlist = new HashSet<PeerId> { _a.PeerId } } };
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(pb, _b, cancellationToken: Guard);
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => SecureConnection.ConnectAsync(pa, _a, closed, cancellationToken: Guard));
+        Assert.Equal(ProtocolErrorCode.NotAllowed, e.Code);
+        await Assert.ThrowsAsync<ProtocolException>(() => accept);
+    }
+
+    public static TheoryData<string> Attacks() => new() { "tamper", "replay", "reorder", "drop" };
+
+    [Theory]
+    [MemberData(nameof(Attacks))]
+    public async Task Tampered_replayed_reordered_or_dropped_frames_close_the_connection_with_DecryptFailed(string attack)
+    {
+        // Frames 0 and 1 from A are Init and Finish; application frames start at index 2.
+        byte[]? held = null;
+        (IDuplexPipe pa, IDuplexPipe pb, Task relay) = PipePair.CreateWithRelay((index, frame) =>
+        {
+            if (index < 2)
+            {
+                return [frame];
+            }
+
+            switch (attack)
+            {
+                case "tamper" when index == 3:
+                    frame[^1] ^= 1;
+                    return [frame];
+                case "replay" when index == 2:
+                    return [frame, frame];
+                case "reorder" when index == 2:
+                    held = frame;
+                    return [];
+                case "reorder" when index == 3:
+                    return [frame, held!];
+                case "drop" when index == 2:
+                    return [];
+                default:
+                    return [frame];
+            }
+        });
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (a)
+        await using (b)
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                await a.SendAsync(FrameType.Have, new byte[] { (byte)i }, Guard);
+            }
+
+            ProtocolException reason = await b.Completion.WaitAsync(Guard);
+            Assert.Equal(ProtocolErrorCode.DecryptFailed, reason.Code);
+            int delivered = 0;
+            while (b.Incoming.TryRead(out ReceivedFrame frame))
+            {
+                Assert.Equal(delivered, frame.Body.Span[0]);
+                frame.Dispose();
+                delivered++;
+            }
+
+            Assert.True(delivered <= 1, $"{delivered} frames were delivered before the bad one");
+            await Assert.ThrowsAsync<ProtocolException>(async () => await b.SendAsync(FrameType.Have, new byte[] { 1 }, Guard));
+        }
+
+        await relay.WaitAsync(Guard);
+    }
+
+    [Fact]
+    public async Task A_silent_peer_times_out_the_handshake()
+    {
+        var time = new FakeTimeProvider();
+        (_, IDuplexPipe pb) = PipePair.Create();
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(pb, _b, time: time, cancellationToken: Guard);
+        Assert.False(accept.IsCompleted);
+        time.Advance(HandshakeOptions.Default.Timeout);
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => accept.WaitAsync(Guard));
+        Assert.Equal(ProtocolErrorCode.Timeout, e.Code);
+    }
+
+    [Fact]
+    public async Task An_idle_connection_is_closed_with_Timeout_and_traffic_resets_the_clock()
+    {
+        var time = new FakeTimeProvider();
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb, time: time);
+        await using (a)
+        await using (b)
+        {
+            TimeSpan idle = ConnectionOptions.Default.IdleTimeout;
+            time.Advance(idle / 2);
+            await a.SendAsync(FrameType.Ping, new byte[] { 1 }, Guard);
+            (await NextAsync(b, Guard)).Dispose();
+            time.Advance(idle * 3 / 4);
+            Assert.False(b.IsClosed);
+            time.Advance(idle / 2);
+            ProtocolException reason = await b.Completion.WaitAsync(Guard);
+            Assert.Equal(ProtocolErrorCode.Timeout, reason.Code);
+        }
+    }
+
+    [Fact]
+    public async Task Garbage_after_the_handshake_closes_with_a_protocol_reason()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb, Task relay) = PipePair.CreateWithRelay((index, frame) =>
+            index < 2 ? [frame] : [Convert.FromHexString("0177000000000000")]);
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (a)
+        await using (b)
+        {
+            await a.SendAsync(FrameType.Ping, new byte[] { 1 }, Guard);
+            ProtocolException reason = await b.Completion.WaitAsync(Guard);
+            Assert.Equal(ProtocolErrorCode.UnexpectedFrameType, reason.Code);
+        }
+
+        await relay.WaitAsync(Guard);
+    }
+
+    [Fact]
+    public async Task Sending_a_handshake_type_or_an_oversized_body_is_refused_locally()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (a)
+        await using (b)
+        {
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await a.SendAsync(FrameType.HandshakeInit, new byte[1], Guard));
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await a.SendAsync(FrameType.Ping, new byte[FrameLimits.MaxBody(FrameType.Ping) + 1], Guard));
+            await a.SendAsync(FrameType.Ping, new byte[FrameLimits.MaxBody(FrameType.Ping)], Guard);
+            (await NextAsync(b, Guard)).Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Transfer_probe_delivers_the_requested_bytes_over_loopback()
+    {
+        const long bytes = 3L * TransferProbe.ChunkBytes + 12345;
+        TransferMeasurement secure = await TransferProbe.SecureAsync(bytes, cancellationToken: Guard);
+        Assert.Equal(bytes, secure.Bytes);
+        Assert.NotEqual(CipherSuite.None, secure.Suite);
+        Assert.Equal(bytes, (await TransferProbe.PlainAsync(bytes, cancellationToken: Guard)).Bytes);
+    }
+}
