@@ -48,6 +48,8 @@ public static class ConfigKeys
             o => o.Gossip.Fanout, (o, v) => o with { Gossip = o.Gossip with { Fanout = v } }),
         Int("gossip", "local_steps", "Local optimiser steps per round.", 1, 100_000,
             o => o.Gossip.LocalSteps, (o, v) => o with { Gossip = o.Gossip with { LocalSteps = v } }),
+        Long("gossip", "max_rounds", "Stop after this many rounds; 0 = run until stopped.", 0, 1_000_000_000,
+            o => o.Gossip.MaxRounds, (o, v) => o with { Gossip = o.Gossip with { MaxRounds = v } }),
 
         Str("learning", "model_size", "Base model size name (as the learner defines them).", Identifier,
             o => o.Learning.ModelSize, (o, v) => o with { Learning = o.Learning with { ModelSize = v } }),
@@ -63,6 +65,8 @@ public static class ConfigKeys
             o => o.Learning.BatchSize, (o, v) => o with { Learning = o.Learning with { BatchSize = v } }),
         Int("learning", "threads", "CPU threads for training; 0 = one per core.", 0, 1024,
             o => o.Learning.Threads, (o, v) => o with { Learning = o.Learning with { Threads = v } }),
+        Int("learning", "pretrain_steps", "Steps to pretrain the base model if it is not cached (same on every node).", 1, 10_000_000,
+            o => o.Learning.PretrainSteps, (o, v) => o with { Learning = o.Learning with { PretrainSteps = v } }),
 
         Str("data", "folder", "Folder with the private training data.", AbsolutePath,
             o => o.Data.Folder, (o, v) => o with { Data = o.Data with { Folder = v } }),
@@ -79,7 +83,7 @@ public static class ConfigKeys
             o => o.Merge.Rule, (o, v) => o with { Merge = o.Merge with { Rule = v } }),
         Float("merge", "trim_fraction", "trimmed_mean: fraction trimmed from each end per coordinate.", 0, 0.49, minExclusive: false,
             o => o.Merge.TrimFraction, (o, v) => o with { Merge = o.Merge with { TrimFraction = v } }),
-        Int("merge", "byzantine_f", "krum: assumed number of Byzantine peers f.", 0, 64,
+        Int("merge", "byzantine_f", "multi_krum: assumed number of Byzantine peers f.", 0, 64,
             o => o.Merge.ByzantineF, (o, v) => o with { Merge = o.Merge with { ByzantineF = v } }),
         Float("merge", "norm_bound", "Deltas with a larger L2 norm are rejected.", 0, 1e6, minExclusive: true,
             o => o.Merge.NormBound, (o, v) => o with { Merge = o.Merge with { NormBound = v } }),

@@ -16,4 +16,7 @@ public sealed record GossipSection
 
     /// <summary>20 local optimiser steps per round, as in local SGD / FedAvg's E·B/… steps (McMahan et al., 2017).</summary>
     public int LocalSteps { get; init; } = 20;
+
+    /// <summary>Stop after this many rounds; 0 (default) runs until stopped. Tests and demos use a finite number.</summary>
+    public long MaxRounds { get; init; }
 }

@@ -25,4 +25,9 @@ public sealed record LearningSection
 
     /// <summary>0 = one thread per core (TorchSharp's default); set it to leave cores free on shared machines.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Steps to pretrain the base model when it is not cached yet. 3000 steps of batch 16 × 64 bytes give the
+    /// default tiny model ≈ 2.3 bits per byte on held-out Moby-Dick; every node of a mesh must use the same value
+    /// (it is part of the base model's identity).</summary>
+    public int PretrainSteps { get; init; } = 3000;
 }

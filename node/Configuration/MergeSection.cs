@@ -6,7 +6,7 @@ public sealed record MergeSection
     public static readonly MergeSection Default = new();
 
     /// <summary>The merge rule names this configuration accepts (the merge area implements them).</summary>
-    public static readonly IReadOnlyList<string> KnownRules = ["mean", "trimmed_mean", "median", "krum"];
+    public static readonly IReadOnlyList<string> KnownRules = ["mean", "median", "trimmed_mean", "multi_krum", "geometric_median", "centered_clipping"];
 
     /// <summary>Coordinate-wise trimmed mean: robust to a minority of Byzantine inputs at near-mean cost (Yin et al., ICML 2018).</summary>
     public string Rule { get; init; } = "trimmed_mean";

@@ -17,7 +17,7 @@ internal static class CrossChecks
 
         // Krum selects a delta whose n - f - 2 nearest neighbours are closest; it needs n > 2f + 2 inputs
         // (Blanchard et al., "Machine Learning with Adversaries", NeurIPS 2017, §4).
-        if (o.Merge.Rule == "krum" && o.Network.MaxPeers <= (2 * o.Merge.ByzantineF) + 2)
+        if (o.Merge.Rule == "multi_krum" && o.Network.MaxPeers <= (2 * o.Merge.ByzantineF) + 2)
         {
             yield return ("merge.byzantine_f", $"is {o.Merge.ByzantineF} but krum needs network.max_peers > 2f + 2 = {(2 * o.Merge.ByzantineF) + 2}");
         }

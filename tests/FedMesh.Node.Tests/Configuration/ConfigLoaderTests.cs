@@ -46,7 +46,7 @@ public sealed class ConfigLoaderTests
         drop_json_fields = ["email", "user_id"]
 
         [merge]
-        rule = "krum"
+        rule = "multi_krum"
         trim_fraction = 0.1
         byzantine_f = 2
         norm_bound = 5.0
@@ -106,7 +106,7 @@ public sealed class ConfigLoaderTests
         Assert.False(o.Data.RedactionRules);
         Assert.Equal([@"\d{3}-\d{4}"], o.Data.RedactionPatterns);
         Assert.Equal(["email", "user_id"], o.Data.DropJsonFields);
-        Assert.Equal("krum", o.Merge.Rule);
+        Assert.Equal("multi_krum", o.Merge.Rule);
         Assert.Equal(0.1, o.Merge.TrimFraction);
         Assert.Equal(2, o.Merge.ByzantineF);
         Assert.Equal(5.0, o.Merge.NormBound);
@@ -144,8 +144,8 @@ public sealed class ConfigLoaderTests
     [InlineData("[network]\nallowlist = [1, 2]\n", "fedmesh.toml:2: network.allowlist must be an array of strings, got an array containing an integer")]
     [InlineData("[network]\nclosed = true\n", "fedmesh.toml:2: network.closed is true but network.allowlist is empty")]
     [InlineData("[network]\nmax_peers = 10\nmax_connections = 5\n", "fedmesh.toml:3: network.max_connections must be at least network.max_peers (10), got 5")]
-    [InlineData("[merge]\nrule = \"average\"\n", "fedmesh.toml:2: merge.rule must be one of \"mean\", \"trimmed_mean\", \"median\", \"krum\", got \"average\"")]
-    [InlineData("[merge]\nrule = \"krum\"\nbyzantine_f = 7\n", "fedmesh.toml:3: merge.byzantine_f is 7 but krum needs network.max_peers > 2f + 2 = 16")]
+    [InlineData("[merge]\nrule = \"average\"\n", "fedmesh.toml:2: merge.rule must be one of \"mean\", \"median\", \"trimmed_mean\", \"multi_krum\", \"geometric_median\", \"centered_clipping\", got \"average\"")]
+    [InlineData("[merge]\nrule = \"multi_krum\"\nbyzantine_f = 7\n", "fedmesh.toml:3: merge.byzantine_f is 7 but krum needs network.max_peers > 2f + 2 = 16")]
     [InlineData("[data]\nredaction_patterns = [\"(unclosed\"]\n", "fedmesh.toml:2: data.redaction_patterns has an invalid regular expression \"(unclosed\"")]
     [InlineData("[data]\nfolder = \"relative/dir\"\n", "fedmesh.toml:2: data.folder must be an absolute path, got \"relative/dir\"")]
     [InlineData("[node]\nname = \"has space\"\n", "fedmesh.toml:2: node.name must be 1-64 characters")]
