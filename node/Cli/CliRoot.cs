@@ -23,6 +23,8 @@ public static class CliRoot
         bench.Subcommands.Add(Merge.Bench.MergeBenchCommands.Robustness());
         IdentityCommands.AddTo(root);
 
+        bench.Subcommands.Add(Gossip.Bench.TransferBenchCommand.Create());
+
         return root;
     }
 }
