@@ -84,6 +84,9 @@ public sealed partial class TorchLearner : ILearner
         return new LocalRound(delta, mean, done);
     }
 
+    /// <summary>The base weights as they are now (frozen: equal to the constructor's base, bit for bit).</summary>
+    internal BaseModel SnapshotBase() => _model.ToBase();
+
     /// <summary>Runs one training step (for benchmarks); returns its loss.</summary>
     public float Step()
     {
