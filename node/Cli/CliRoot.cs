@@ -11,6 +11,8 @@ public static class CliRoot
 
         var bench = new Command("bench", "Benchmarks that print figures (add --json for machines).");
         root.Subcommands.Add(bench);
+        root.Subcommands.Add(FedMesh.Node.Learning.Cli.PretrainCommand.Create());
+        bench.Subcommands.Add(FedMesh.Node.Learning.Cli.TrainBenchCommand.Create());
 
         return root;
     }

@@ -17,7 +17,7 @@ public sealed record PretrainOptions
     public TrainerOptions Trainer { get; init; } = TrainerOptions.Default with { WeightDecay = 0.01f };
 
     /// <summary>The shipped corpus next to the executable (copied there by the build).</summary>
-    public static string DefaultCorpusPath => Path.Combine(AppContext.BaseDirectory, "datasets", "moby-dick.jsonl.gz");
+    public static string DefaultCorpusPath => CorpusFiles.MobyDick;
 
     public string ResolvedCorpusPath => CorpusPath ?? DefaultCorpusPath;
 
