@@ -59,7 +59,8 @@ public sealed record ModelOptions
     {
         if (!condition)
         {
-            throw new ArgumentException($"{field} {message}", field);
+            // No paramName: it would append "(Parameter '…')" to a message that already names the field.
+            throw new ArgumentException($"{field} {message}");
         }
     }
 }

@@ -21,16 +21,13 @@ internal sealed class LearningCliOptions
 
     public Option<int> Seed { get; } = new("--seed") { Description = "Seed of initialisation and batch sampling", DefaultValueFactory = _ => TrainerOptions.Default.Seed };
 
-    public void AddTo(Command command)
+    /// <summary>Adds the shared options and then <paramref name="extra"/> to <paramref name="command"/>.</summary>
+    public void AddTo(Command command, params Option[] extra)
     {
-        command.Options.Add(Layers);
-        command.Options.Add(Width);
-        command.Options.Add(Heads);
-        command.Options.Add(Context);
-        command.Options.Add(Positions);
-        command.Options.Add(Batch);
-        command.Options.Add(Threads);
-        command.Options.Add(Seed);
+        foreach (Option option in new Option[] { Layers, Width, Heads, Context, Positions, Batch, Threads, Seed }.Concat(extra))
+        {
+            command.Options.Add(option);
+        }
     }
 
     public ModelOptions Model(ParseResult r) => new()

@@ -15,12 +15,7 @@ public static class PretrainCommand
         var output = new Option<string?>("--out") { Description = "Checkpoint path (default: the base-model cache, reused if present)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = $"Cache directory (default: ${BaseModelCache.DirectoryVariable}, $XDG_CACHE_HOME/fedmesh or ~/.cache/fedmesh)" };
         var command = new Command("pretrain", "Pretrain the byte-level base model and write safetensors + SHA-256.");
-        shared.AddTo(command);
-        command.Options.Add(corpus);
-        command.Options.Add(steps);
-        command.Options.Add(lr);
-        command.Options.Add(output);
-        command.Options.Add(cacheDir);
+        shared.AddTo(command, corpus, steps, lr, output, cacheDir);
         command.SetAction((ParseResult r, CancellationToken ct) => Task.FromResult(LearningCliOptions.Guard(() =>
         {
             var options = new PretrainOptions

@@ -16,12 +16,7 @@ public static class TrainBenchCommand
         var rank = new Option<int>("--rank") { Description = "LoRA rank", DefaultValueFactory = _ => LoraOptions.Default.Rank };
         var corpus = new Option<string?>("--corpus") { Description = "Training corpus (default: shipped Moby-Dick)" };
         var command = new Command("train", "LoRA training throughput (steps/s, tokens/s) of the default model.");
-        shared.AddTo(command);
-        command.Options.Add(json);
-        command.Options.Add(steps);
-        command.Options.Add(warmup);
-        command.Options.Add(rank);
-        command.Options.Add(corpus);
+        shared.AddTo(command, json, steps, warmup, rank, corpus);
         command.SetAction((ParseResult r) => LearningCliOptions.Guard(() =>
         {
             var options = new TrainBenchmarkOptions
