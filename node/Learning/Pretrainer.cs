@@ -31,21 +31,19 @@ public static class Pretrainer
         using ByteTransformer model = ByteTransformer.CreateRandom(options.Model, t.Seed);
         model.SetBaseTrainable(true);
         Parameter[] all = model.BaseParameters.Select(p => p.Parameter).ToArray();
-        using (var runner = new StepRunner(model, all, sampler, t))
+        var runner = new StepRunner(model, all, sampler, t);
+        double window = 0;
+        int inWindow = 0;
+        for (int step = 1; step <= options.Steps; step++)
         {
-            double window = 0;
-            int inWindow = 0;
-            for (int step = 1; step <= options.Steps; step++)
+            cancellationToken.ThrowIfCancellationRequested();
+            window += runner.Step();
+            inWindow++;
+            if (step % ReportEvery == 0 || step == options.Steps)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                window += runner.Step();
-                inWindow++;
-                if (step % ReportEvery == 0 || step == options.Steps)
-                {
-                    progress?.Report(new PretrainProgress(step, options.Steps, window / inWindow));
-                    window = 0;
-                    inWindow = 0;
-                }
+                progress?.Report(new PretrainProgress(step, options.Steps, window / inWindow));
+                window = 0;
+                inWindow = 0;
             }
         }
 

@@ -102,7 +102,6 @@ public sealed partial class TorchLearner : ILearner
         }
 
         _disposed = true;
-        _runner.Dispose();
         _model.Dispose();
     }
 
