@@ -29,8 +29,7 @@ fi
 
 blas_dir=$(mktemp -d)
 trap 'rm -rf "$blas_dir"' EXIT
-chmod 755 "$blas_dir" # apt-get download drops privileges to _apt, which must be able to write here
-(cd "$blas_dir" && apt-get download -qq libopenblas0-pthread >/dev/null && dpkg -x libopenblas0-pthread_*.deb root)
+(cd "$blas_dir" && apt-get download -qq -o APT::Sandbox::User=root libopenblas0-pthread >/dev/null && dpkg -x libopenblas0-pthread_*.deb root)
 openblas=$(dirname "$(find "$blas_dir/root" -name 'libblas.so.3' | head -n 1)")
 [ -n "$openblas" ] && [ -e "$openblas/libblas.so.3" ] || { echo "error: OpenBLAS libblas.so.3 not found in the package" >&2; exit 1; }
 

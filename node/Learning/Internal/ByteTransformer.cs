@@ -167,9 +167,12 @@ internal sealed partial class ByteTransformer : IDisposable
         {
             string p = $"layers.{i}.";
             Tensor h = F.layer_norm(x, new long[] { d }, W(p + "ln1.weight"), W(p + "ln1.bias"), LayerNormEpsilon);
-            Tensor q = Linear(h, p + "attn.q", training).view(batch, time, heads, headDim).transpose(1, 2);
-            Tensor k = Linear(h, p + "attn.k", training).view(batch, time, heads, headDim).transpose(1, 2);
-            Tensor v = Linear(h, p + "attn.v", training).view(batch, time, heads, headDim).transpose(1, 2);
+            // One GEMM for q, k and v (weights concatenated on the fly; identical maths, fewer and larger calls).
+            Tensor[] qkv = F.linear(h, cat(new[] { W(p + "attn.q.weight"), W(p + "attn.k.weight"), W(p + "attn.v.weight") }, 0),
+                cat(new[] { W(p + "attn.q.bias"), W(p + "attn.k.bias"), W(p + "attn.v.bias") }, 0)).chunk(3, -1);
+            Tensor q = AddLora(qkv[0], h, p + "attn.q", training).view(batch, time, heads, headDim).transpose(1, 2);
+            Tensor k = AddLora(qkv[1], h, p + "attn.k", training).view(batch, time, heads, headDim).transpose(1, 2);
+            Tensor v = AddLora(qkv[2], h, p + "attn.v", training).view(batch, time, heads, headDim).transpose(1, 2);
             Tensor attended = F.scaled_dot_product_attention(q, k, v, null, 0.0, true)
                 .transpose(1, 2).reshape(batch, time, d);
             x = x + Linear(attended, p + "attn.o", training);
@@ -212,13 +215,16 @@ internal sealed partial class ByteTransformer : IDisposable
 
     private Tensor W(string name) => _byName[name];
 
-    private Tensor Linear(Tensor x, string site, bool training)
+    private Tensor Linear(Tensor x, string site, bool training) =>
+        AddLora(F.linear(x, W(site + ".weight"), W(site + ".bias")), x, site, training);
+
+    /// <summary>y + (α/r)·B(A(dropout(x))) when <paramref name="site"/> carries an adapter, else y.</summary>
+    private Tensor AddLora(Tensor y, Tensor x, string site, bool training)
     {
-        Tensor y = F.linear(x, W(site + ".weight"), W(site + ".bias"));
         if (_loraOptions is { } lora && _lora.TryGetValue(site, out (Parameter A, Parameter B) ab))
         {
             Tensor input = lora.Dropout > 0 && training ? F.dropout(x, lora.Dropout, true) : x;
-            y = y + F.linear(F.linear(input, ab.A), ab.B).mul(lora.Scale);
+            return y.add(F.linear(F.linear(input, ab.A), ab.B), lora.Scale); // add with alpha: one op, not mul + add
         }
 
         return y;
