@@ -27,6 +27,13 @@ public static class CliRoot
         root.Subcommands.Add(FedMesh.Node.Learning.Cli.PretrainCommand.Create());
         bench.Subcommands.Add(FedMesh.Node.Learning.Cli.TrainBenchCommand.Create());
 
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(NodeCommands.Init());
+        root.Subcommands.Add(NodeCommands.Status());
+        root.Subcommands.Add(NodeCommands.Peers());
+        root.Subcommands.Add(NodeCommands.Export());
+        root.Subcommands.Add(NodeCommands.Trust());
+
         return root;
     }
 }

@@ -152,10 +152,7 @@ public sealed partial class NodeRuntime
             ["schema"] = learner.Schema.HashHex,
             ["base"] = Convert.ToHexStringLower(learner.BaseModelHash.Span),
         });
-        if (_parts.ExportPath is { } export)
-        {
-            Protocol.IO.AtomicFile.Write(export, bytes);
-        }
+        _parts.Export?.Invoke(learner);
     }
 
     /// <summary>Restores the adapter from the newest valid checkpoint (a corrupt latest falls back to the previous).</summary>

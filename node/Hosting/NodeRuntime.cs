@@ -68,7 +68,8 @@ public sealed record NodeParts
 
     public string? SequencePath { get; init; }
 
-    public string? ExportPath { get; init; }
+    /// <summary>Writes the current adapter in the export format (safetensors + JSON) after each round.</summary>
+    public Action<Learning.ILearner>? Export { get; init; }
 
     public string? AdminPrefix { get; init; }
 

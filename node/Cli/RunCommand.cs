@@ -1,0 +1,84 @@
+using System.CommandLine;
+using FedMesh.Node.Configuration;
+using FedMesh.Node.Hosting;
+using FedMesh.Node.Storage;
+using FedMesh.Protocol.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Node.Cli;
+
+/// <summary><c>fedmesh run --config FILE</c>: the daemon, on the .NET Generic Host (systemd notify + watchdog).</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "Configuration file (TOML).", DefaultValueFactory = _ => "/etc/fedmesh/fedmesh.toml" };
+        var command = new Command("run", "Run the node until stopped (SIGTERM/Ctrl-C).") { config };
+        command.SetAction(async (parse, cancel) =>
+        {
+            NodeOptions options;
+            try
+            {
+                options = ConfigLoader.Load(parse.GetValue(config)!, ConfigLoader.ProcessEnvironment());
+            }
+            catch (ConfigException ex)
+            {
+                Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+                return 2;
+            }
+
+            HostApplicationBuilder builder = Host.CreateApplicationBuilder([]);
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Services.AddSystemd();
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton(options);
+            builder.Services.AddHostedService<NodeService>();
+            builder.Services.AddHostedService<SystemdWatchdog>();
+            using IHost host = builder.Build();
+            try
+            {
+                await host.RunAsync(cancel).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException)
+            {
+                Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+                return 1;
+            }
+
+            return NodeService.ExitCode;
+        });
+        return command;
+    }
+}
+
+/// <summary>Hosts the assembled node; stops the application when the node stops by itself (max_rounds).</summary>
+internal sealed class NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : IHostedService
+{
+    private AssembledNode? _node;
+
+    public static int ExitCode { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        _node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
+        await _node.Runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        _ = _node.Runtime.Completion.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_node is not null)
+        {
+            await _node.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
