@@ -28,6 +28,7 @@ public static class CliRoot
         bench.Subcommands.Add(FedMesh.Node.Learning.Cli.TrainBenchCommand.Create());
 
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(Demo.DemoCommand.Create());
         root.Subcommands.Add(NodeCommands.Init());
         root.Subcommands.Add(NodeCommands.Status());
         root.Subcommands.Add(NodeCommands.Peers());

@@ -94,7 +94,7 @@ public static class ConfigKeys
             o => o.Privacy.ClipNorm, (o, v) => o with { Privacy = o.Privacy with { ClipNorm = v } }),
         Float("privacy", "noise_multiplier", "DP-SGD noise multiplier sigma (noise std = sigma * C); 0 disables DP noise.", 0, 100, minExclusive: false,
             o => o.Privacy.NoiseMultiplier, (o, v) => o with { Privacy = o.Privacy with { NoiseMultiplier = v } }),
-        Float("privacy", "epsilon_budget", "Total privacy budget epsilon; training stops when it is spent.", 0, 1000, minExclusive: true,
+        Float("privacy", "epsilon_budget", "Total privacy budget epsilon; releases stop when it is spent (above ~10 the guarantee is weak).", 0, 1e9, minExclusive: true,
             o => o.Privacy.EpsilonBudget, (o, v) => o with { Privacy = o.Privacy with { EpsilonBudget = v } }),
         Float("privacy", "delta", "DP delta; keep it well below 1 / (number of records).", 0, 0.01, minExclusive: true,
             o => o.Privacy.Delta, (o, v) => o with { Privacy = o.Privacy with { Delta = v } }),

@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using FedMesh.Node.Data.Corpora;
+
+namespace FedMesh.Node.Demo;
+
+/// <summary>One demo node: its files, its process and the last status read from its admin endpoint.</summary>
+internal sealed class DemoNode(int index, SotuShard shard, string config, string stateDir, string logPath, string admin)
+{
+    public int Index { get; } = index;
+
+    public SotuShard Shard { get; } = shard;
+
+    public string Config { get; } = config;
+
+    public string StateDir { get; } = stateDir;
+
+    public string LogPath { get; } = logPath;
+
+    public Process? Process { get; set; }
+
+    public int LastRound { get; private set; }
+
+    public int PlottedRound { get; set; }
+
+    public double? LastBpc { get; private set; }
+
+    public double? TrainLoss { get; private set; }
+
+    public double LastEpsilon { get; private set; }
+
+    public int Peers { get; private set; }
+
+    public long DeltasIn { get; private set; }
+
+    public long DeltasOut { get; private set; }
+
+    public string State { get; private set; } = "starting";
+
+    public async Task RefreshAsync(HttpClient http, CancellationToken cancel)
+    {
+        try
+        {
+            JsonElement s = await http.GetFromJsonAsync<JsonElement>(admin + "/status", cancel).ConfigureAwait(false);
+            LastRound = (int)s.GetProperty("round").GetInt64();
+            LastBpc = Number(s, "last_held_out_bpc");
+            TrainLoss = Number(s, "last_train_loss");
+            LastEpsilon = s.GetProperty("privacy").GetProperty("epsilon_spent").GetDouble();
+            Peers = s.GetProperty("peers").GetArrayLength();
+            DeltasIn = s.GetProperty("deltas_received").GetInt64();
+            DeltasOut = s.GetProperty("deltas_sent").GetInt64();
+            State = "running";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or KeyNotFoundException)
+        {
+            State = Process is { HasExited: true } ? "done" : "starting";
+        }
+    }
+
+    public string[] Cells() =>
+    [
+        $"{Index + 1}",
+        $"{Shard.FirstYear}–{Shard.LastYear}",
+        $"{LastRound}",
+        $"{Peers}",
+        Format(TrainLoss),
+        Format(LastBpc),
+        LastEpsilon.ToString("G3", CultureInfo.InvariantCulture),
+        $"{DeltasIn}/{DeltasOut}",
+    ];
+
+    public string Line() => string.Create(CultureInfo.InvariantCulture,
+        $"node {Index + 1} ({Shard.FirstYear}–{Shard.LastYear}) round {LastRound}: peers {Peers}, train loss {Format(TrainLoss)}, held-out bpc {Format(LastBpc)}, ε {LastEpsilon:G3}, deltas in/out {DeltasIn}/{DeltasOut}");
+
+    private static string Format(double? x) => x is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+
+    private static double? Number(JsonElement s, string name) =>
+        s.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+}
