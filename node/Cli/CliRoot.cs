@@ -24,6 +24,8 @@ public static class CliRoot
         IdentityCommands.AddTo(root);
 
         bench.Subcommands.Add(Gossip.Bench.TransferBenchCommand.Create());
+        bench.Subcommands.Add(Gossip.Bench.GossipBenchCommand.Create());
+        bench.Subcommands.Add(Gossip.Bench.GossipBenchCommand.Node());
         root.Subcommands.Add(FedMesh.Node.Learning.Cli.PretrainCommand.Create());
         bench.Subcommands.Add(FedMesh.Node.Learning.Cli.TrainBenchCommand.Create());
 
