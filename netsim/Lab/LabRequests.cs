@@ -1,0 +1,24 @@
+namespace FedMesh.NetSim.Lab;
+
+/// <summary>What <c>netsim lab up</c> asks for.</summary>
+public sealed record LabUpRequest
+{
+    /// <summary>"default": the name used when --lab is not given.</summary>
+    public const string DefaultName = "default";
+
+    public string Name { get; init; } = DefaultName;
+
+    public required int Nodes { get; init; }
+
+    /// <summary>Command template; null runs the <c>fedmesh</c> binary next to netsim (<c>fedmesh run --config {config}</c>).</summary>
+    public string? Command { get; init; }
+
+    /// <summary>Port of node 0 (node i gets BasePort + i); null takes <see cref="LabOptions.BasePort"/>.</summary>
+    public int? BasePort { get; init; }
+}
+
+/// <summary>A node as <c>status</c> sees it: its recorded state and the processes running in its namespace now.</summary>
+public sealed record LabNodeStatus(LabNode Node, IReadOnlyList<int> RunningPids);
+
+/// <summary>Answer of <c>netsim lab status</c>.</summary>
+public sealed record LabStatus(LabState State, IReadOnlyList<LabNodeStatus> Nodes);
