@@ -48,10 +48,16 @@ internal static class NftRuleset
             .Append("    type filter hook ").Append(hook).Append(" priority filter; policy accept;\n");
         if (loss > 0)
         {
-            // numgen random mod 100 draws 0-99 uniformly per packet, so "< P" drops P percent; only the lab link
-            // is matched, loopback inside the namespace stays lossless.
-            text.Append("    ").Append(interfaceMatch).Append(" \"").Append(LabNames.NodeInterface).Append("\" numgen random mod 100 < ")
-                .Append(loss.ToString(CultureInfo.InvariantCulture)).Append(" drop\n");
+            // numgen random mod 100 draws 0-99 uniformly per packet, so "< P" drops P percent; nft rejects
+            // "< 100" (out of the value's range), so 100% is a plain drop. Only the lab link is matched, loopback
+            // inside the namespace stays lossless.
+            text.Append("    ").Append(interfaceMatch).Append(" \"").Append(LabNames.NodeInterface).Append('"');
+            if (loss < 100)
+            {
+                text.Append(" numgen random mod 100 < ").Append(loss.ToString(CultureInfo.InvariantCulture));
+            }
+
+            text.Append(" drop\n");
         }
 
         if (blocked.Count > 0)
