@@ -8,19 +8,24 @@ namespace FedMesh.NetSim.Tests.Lab;
 [AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
 public sealed class LabFactAttribute : FactAttribute
 {
-    public LabFactAttribute()
-    {
-        if (LabPrerequisites.Missing is { } missing)
-        {
-            Skip = $"namespace lab test skipped: {missing} (tests/run.sh installs iproute2 and nftables as root)";
-        }
-    }
+    public LabFactAttribute() => Skip = LabPrerequisites.SkipReason;
+}
+
+/// <summary>The theory form of <see cref="LabFactAttribute"/>.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class LabTheoryAttribute : TheoryAttribute
+{
+    public LabTheoryAttribute() => Skip = LabPrerequisites.SkipReason;
 }
 
 internal static class LabPrerequisites
 {
     /// <summary>What is missing to run lab tests, or null when everything is there.</summary>
     public static readonly string? Missing = Find();
+
+    /// <summary>The skip reason shown by the test runner, or null to run.</summary>
+    public static string? SkipReason =>
+        Missing is null ? null : $"namespace lab test skipped: {Missing} (tests/run.sh installs iproute2 and nftables as root)";
 
     private static string? Find()
     {
