@@ -83,7 +83,4 @@ public sealed record LabNodeFaults
 
     /// <summary>The node's process was stopped by <c>fault kill</c>; <c>heal</c> starts it again.</summary>
     public bool Killed { get; init; }
-
-    /// <summary>True when any network fault (not counting <see cref="Killed"/>) is set.</summary>
-    public bool HasNetworkFault => PartitionGroup is not null || LossPercent > 0 || RateBitsPerSecond > 0 || DelayMs > 0;
 }

@@ -11,17 +11,13 @@ public sealed partial class NamespaceLab
     /// </summary>
     public const int MaxDelayMs = 60_000;
 
-    /// <summary>Splits the nodes into groups (<see cref="PartitionGroups"/> syntax); traffic between groups is dropped.</summary>
+    /// <summary>Splits the nodes into groups (<see cref="PartitionGroups"/> syntax); the hub's bridge drops every frame between groups.</summary>
     public Task<LabState> PartitionAsync(string lab, string groups, CancellationToken cancellationToken = default) =>
         UpdateAsync(lab, async (state, token) =>
         {
             IReadOnlyList<int> groupOf = PartitionGroups.Parse(groups, state.Nodes.Count);
             state = state with { Nodes = state.Nodes.Select(n => n with { Faults = n.Faults with { PartitionGroup = groupOf[n.Index] } }).ToList() };
-            foreach (LabNode node in state.Nodes)
-            {
-                await ApplyAsync(state, node.Index, token).ConfigureAwait(false);
-            }
-
+            await _faults.ApplyPartitionAsync(state, token).ConfigureAwait(false);
             return state;
         }, cancellationToken);
 
@@ -89,6 +85,7 @@ public sealed partial class NamespaceLab
         UpdateAsync(lab, async (state, token) =>
         {
             LabState healed = state with { Nodes = state.Nodes.Select(n => n with { Faults = LabNodeFaults.None }).ToList() };
+            await _faults.ApplyPartitionAsync(healed, token).ConfigureAwait(false);
             foreach (LabNode node in healed.Nodes)
             {
                 await ApplyAsync(healed, node.Index, token).ConfigureAwait(false);

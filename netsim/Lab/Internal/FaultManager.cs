@@ -3,9 +3,9 @@ using Microsoft.Extensions.Logging;
 namespace FedMesh.NetSim.Lab.Internal;
 
 /// <summary>
-/// Makes a node's namespace match the faults recorded in the lab state: the nft table in the node namespace
-/// (partition, loss) and the root qdisc on both ends of the node's veth (rate, delay), so each fault acts in both
-/// directions. Applying is declarative and idempotent.
+/// Makes the namespaces match the faults recorded in the lab state: the nft table in the node namespace (loss),
+/// the root qdisc on both ends of the node's veth (rate, delay), so each acts in both directions, and the nft
+/// bridge table in the hub (partition). Applying is declarative and idempotent.
 /// </summary>
 internal sealed class FaultManager(CommandRunner runner, ILogger logger)
 {
@@ -26,9 +26,16 @@ internal sealed class FaultManager(CommandRunner runner, ILogger logger)
         }
 
         await ShapeAsync(state.HubNamespace, LabNames.HubInterface(index), node.Faults, cancellationToken).ConfigureAwait(false);
-        await runner.CheckedAsync("ip", ["netns", "exec", node.Namespace, "nft", "-f", "-"], NftRuleset.Render(state, index), cancellationToken).ConfigureAwait(false);
+        await NftAsync(node.Namespace, NftRuleset.RenderNode(state, index), cancellationToken).ConfigureAwait(false);
         Log.FaultsApplied(logger, index, Describe(node.Faults));
         return null;
+    }
+
+    /// <summary>Applies the lab's partition (or its absence) on the hub's bridge.</summary>
+    public Task ApplyPartitionAsync(LabState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return NftAsync(state.HubNamespace, NftRuleset.RenderHub(state), cancellationToken);
     }
 
     /// <summary>The root qdisc of one device, as tc prints it (e.g. "qdisc tbf 8001: root refcnt 2 rate 1Mbit …").</summary>
@@ -67,6 +74,9 @@ internal sealed class FaultManager(CommandRunner runner, ILogger logger)
 
         return parts.Count == 0 ? "none" : string.Join(", ", parts);
     }
+
+    private Task NftAsync(string @namespace, string script, CancellationToken cancellationToken) =>
+        runner.CheckedAsync("ip", ["netns", "exec", @namespace, "nft", "-f", "-"], script, cancellationToken);
 
     private async Task<string?> ShapeAsync(string @namespace, string device, LabNodeFaults faults, CancellationToken cancellationToken)
     {

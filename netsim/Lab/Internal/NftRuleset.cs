@@ -4,65 +4,82 @@ using System.Text;
 namespace FedMesh.NetSim.Lab.Internal;
 
 /// <summary>
-/// The nftables ruleset of one node namespace, rendered from the lab state. The whole table is replaced in one
-/// <c>nft -f</c> transaction ("table X; delete table X; table X {…}" is atomic and works whether or not the
-/// table exists), so applying the same state twice gives the same rules, and <c>heal</c> is just an empty state.
+/// The nftables rulesets of a lab, rendered from its state. Each table is replaced in one <c>nft -f</c>
+/// transaction ("table X; delete table X; table X {…}" is atomic and works whether or not the table exists), so
+/// applying the same state twice gives the same rules, and <c>heal</c> is just the empty state.
 /// </summary>
 internal static class NftRuleset
 {
-    /// <summary>The table the lab owns inside each node namespace; the root namespace's firewall is never touched.</summary>
-    public const string Table = "inet fedmesh_lab";
+    /// <summary>The table inside each node namespace (loss). The root namespace's firewall is never touched.</summary>
+    public const string NodeTable = "inet fedmesh_lab";
 
-    /// <summary>The <c>nft -f</c> script for node <paramref name="index"/> of <paramref name="state"/>.</summary>
-    public static string Render(LabState state, int index)
+    /// <summary>The table on the hub's bridge (partitions).</summary>
+    public const string HubTable = "bridge fedmesh_lab";
+
+    /// <summary>
+    /// The hub's ruleset: a partition drops every frame the bridge would forward from a node's port to a port of
+    /// another group. Cutting at layer 2 blocks everything (IPv4, IPv6 link-local, ARP, mDNS multicast), as a
+    /// real network split would, not just the lab's IPv4 addresses.
+    /// </summary>
+    public static string RenderHub(LabState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        LabNode node = state.Node(index);
-        var text = new StringBuilder();
-        text.Append("table ").Append(Table).Append('\n')
-            .Append("delete table ").Append(Table).Append('\n');
+        var text = Reset(HubTable);
+        var rules = new List<string>();
+        foreach (LabNode node in state.Nodes)
+        {
+            string[] others = state.Nodes
+                .Where(n => n.Faults.PartitionGroup is { } g && node.Faults.PartitionGroup is { } mine && g != mine)
+                .Select(n => $"\"{LabNames.HubInterface(n.Index)}\"")
+                .ToArray();
+            if (others.Length > 0)
+            {
+                rules.Add($"iifname \"{LabNames.HubInterface(node.Index)}\" oifname {{ {string.Join(", ", others)} }} drop");
+            }
+        }
 
-        IReadOnlyList<string> blocked = Blocked(state, node);
-        int loss = node.Faults.LossPercent;
-        if (blocked.Count == 0 && loss == 0)
+        if (rules.Count > 0)
+        {
+            text.Append("table ").Append(HubTable).Append(" {\n");
+            Chain(text, "forward", rules);
+            text.Append("}\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Node <paramref name="index"/>'s ruleset: random loss on its lab interface, each direction.</summary>
+    public static string RenderNode(LabState state, int index)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        int loss = state.Node(index).Faults.LossPercent;
+        var text = Reset(NodeTable);
+        if (loss == 0)
         {
             return text.ToString();
         }
 
-        text.Append("table ").Append(Table).Append(" {\n");
-        Chain(text, "input", "iifname", "saddr", blocked, loss);
-        Chain(text, "output", "oifname", "daddr", blocked, loss);
+        // numgen random mod 100 draws 0-99 uniformly per packet, so "< P" drops P percent; nft rejects "< 100"
+        // (out of the value's range), so 100% is a plain drop. Only the lab link is matched: loopback inside the
+        // namespace stays lossless.
+        string match = loss < 100 ? $" numgen random mod 100 < {loss.ToString(CultureInfo.InvariantCulture)}" : string.Empty;
+        text.Append("table ").Append(NodeTable).Append(" {\n");
+        Chain(text, "input", [$"iifname \"{LabNames.NodeInterface}\"{match} drop"]);
+        Chain(text, "output", [$"oifname \"{LabNames.NodeInterface}\"{match} drop"]);
         text.Append("}\n");
         return text.ToString();
     }
 
-    /// <summary>Addresses of nodes in another partition group than <paramref name="node"/>.</summary>
-    internal static IReadOnlyList<string> Blocked(LabState state, LabNode node) =>
-        node.Faults.PartitionGroup is not { } group
-            ? []
-            : state.Nodes.Where(n => n.Faults.PartitionGroup is { } other && other != group).Select(n => n.Address).ToList();
+    private static StringBuilder Reset(string table) =>
+        new StringBuilder().Append("table ").Append(table).Append('\n').Append("delete table ").Append(table).Append('\n');
 
-    private static void Chain(StringBuilder text, string hook, string interfaceMatch, string addressMatch, IReadOnlyList<string> blocked, int loss)
+    private static void Chain(StringBuilder text, string hook, IEnumerable<string> rules)
     {
         text.Append("  chain ").Append(hook).Append(" {\n")
             .Append("    type filter hook ").Append(hook).Append(" priority filter; policy accept;\n");
-        if (loss > 0)
+        foreach (string rule in rules)
         {
-            // numgen random mod 100 draws 0-99 uniformly per packet, so "< P" drops P percent; nft rejects
-            // "< 100" (out of the value's range), so 100% is a plain drop. Only the lab link is matched, loopback
-            // inside the namespace stays lossless.
-            text.Append("    ").Append(interfaceMatch).Append(" \"").Append(LabNames.NodeInterface).Append('"');
-            if (loss < 100)
-            {
-                text.Append(" numgen random mod 100 < ").Append(loss.ToString(CultureInfo.InvariantCulture));
-            }
-
-            text.Append(" drop\n");
-        }
-
-        if (blocked.Count > 0)
-        {
-            text.Append("    ip ").Append(addressMatch).Append(" { ").Append(string.Join(", ", blocked)).Append(" } drop\n");
+            text.Append("    ").Append(rule).Append('\n');
         }
 
         text.Append("  }\n");
