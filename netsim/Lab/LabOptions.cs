@@ -1,3 +1,5 @@
+using FedMesh.Node.Configuration;
+
 namespace FedMesh.NetSim.Lab;
 
 /// <summary>Settings of the namespace lab that do not change per command.</summary>
@@ -39,5 +41,5 @@ public sealed record LabOptions
     public TimeSpan ExitPollInterval { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Port of node 0; node i listens on BasePort + i. The node's own default port, so a 1-node lab matches a plain node.</summary>
-    public int BasePort { get; init; } = 7461;
+    public int BasePort { get; init; } = NetworkSection.Default.ListenPort;
 }

@@ -17,6 +17,11 @@ public sealed partial class NamespaceLab
     {
         ArgumentNullException.ThrowIfNull(request);
         LabNames.Validate(request.Name);
+        if (!Environment.IsPrivilegedProcess)
+        {
+            throw new LabException("netsim lab up needs root: it creates network namespaces, veth pairs and nft rules");
+        }
+
         IReadOnlyList<string> command = ResolveCommand(request.Command);
         int basePort = request.BasePort ?? _options.BasePort;
         if (request.Nodes < 1 || request.Nodes > _options.MaxNodes)

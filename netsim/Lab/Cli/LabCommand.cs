@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,6 +12,12 @@ public static class LabCommand
 {
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
+
+    /// <summary>
+    /// How long process exit waits for a running lab operation: a 64-node teardown is 64 × (stop timeout 5 s at
+    /// worst + a few ip calls); one minute covers the usual case where nodes stop at SIGTERM.
+    /// </summary>
+    private static readonly TimeSpan ExitWaitLimit = TimeSpan.FromMinutes(1);
 
     public static Command Create()
     {
@@ -67,39 +72,22 @@ public static class LabCommand
     }
 
     /// <summary>
-    /// Foreground mode: waits for SIGINT or SIGTERM, then takes the lab down. The handlers cancel the default
-    /// termination, so the teardown is not cut short; a ProcessExit hook waits for it should the process be ending
-    /// anyway (e.g. System.CommandLine's own termination timeout).
+    /// Foreground mode: waits until SIGINT or SIGTERM cancels <paramref name="token"/> (see
+    /// <see cref="Context.RunAsync"/>), then takes the lab down; the teardown itself is not cancellable.
     /// </summary>
     private static async Task WaitThenDownAsync(NamespaceLab lab, string name, TextWriter output, CancellationToken token)
     {
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void OnSignal(PosixSignalContext signal)
-        {
-            signal.Cancel = true;
-            stop.TrySetResult();
-        }
-
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         await output.WriteLineAsync("running in the foreground; Ctrl-C takes the lab down").ConfigureAwait(false);
-        using (token.Register(() => stop.TrySetResult()))
-        {
-            await stop.Task.ConfigureAwait(false);
-        }
-
-        Task down = lab.DownAsync(name, CancellationToken.None);
-        void WaitForDown(object? sender, EventArgs e) => down.Wait(TimeSpan.FromMinutes(1));
-        AppDomain.CurrentDomain.ProcessExit += WaitForDown;
+        await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            await down.ConfigureAwait(false);
+            await Task.Delay(Timeout.InfiniteTimeSpan, token).ConfigureAwait(false);
         }
-        finally
+        catch (OperationCanceledException)
         {
-            AppDomain.CurrentDomain.ProcessExit -= WaitForDown;
         }
 
+        await lab.DownAsync(name, CancellationToken.None).ConfigureAwait(false);
         await output.WriteLineAsync($"lab '{name}' is down").ConfigureAwait(false);
     }
 
@@ -125,7 +113,23 @@ public static class LabCommand
             {
                 LabNames.Validate(name);
                 var options = LabOptions.Default with { StateRoot = parse.GetValue(stateDir) ?? LabOptions.Default.StateRoot };
-                await run(new NamespaceLab(options, TimeProvider.System, loggers.CreateLogger("FedMesh.NetSim.Lab")), name, output, token).ConfigureAwait(false);
+                using var signals = new SignalCancellation(token);
+                Task work = run(new NamespaceLab(options, TimeProvider.System, loggers.CreateLogger("FedMesh.NetSim.Lab")), name, output, signals.Token);
+
+                // Should the process end anyway (System.CommandLine returns from Main after its own termination
+                // timeout when it handles a signal), process exit waits for the rollback or teardown (bounded, in
+                // case it hangs) instead of leaving namespaces behind.
+                void WaitForWork(object? sender, EventArgs e) => ((IAsyncResult)work).AsyncWaitHandle.WaitOne(ExitWaitLimit);
+                AppDomain.CurrentDomain.ProcessExit += WaitForWork;
+                try
+                {
+                    await work.ConfigureAwait(false);
+                }
+                finally
+                {
+                    AppDomain.CurrentDomain.ProcessExit -= WaitForWork;
+                }
+
                 return ExitOk;
             }
             catch (LabException ex)
