@@ -33,7 +33,8 @@ public static class LabCommand
         command.Subcommands.Add(Up(context));
         command.Subcommands.Add(Simple(context, "down", "Stop the nodes and delete the lab's namespaces and directory (idempotent).", async (l, name, output, token) =>
         {
-            bool existed = await l.DownAsync(name, token).ConfigureAwait(false);
+            // Not cancellable: a signal must not leave a half-removed lab (a second signal still forces the exit).
+            bool existed = await l.DownAsync(name, CancellationToken.None).ConfigureAwait(false);
             await output.WriteLineAsync(existed ? $"lab '{name}' is down" : $"lab '{name}' was not up; nothing to do").ConfigureAwait(false);
         }));
         command.Subcommands.Add(Simple(context, "status", "List the lab's nodes, their processes and faults.", async (l, name, output, token) =>
@@ -61,34 +62,38 @@ public static class LabCommand
         {
             var request = new LabUpRequest { Name = name, Nodes = parse.GetValue(nodes), Command = parse.GetValue(template), BasePort = parse.GetValue(basePort) };
             LabState state = await l.UpAsync(request, ct).ConfigureAwait(false);
-            await output.WriteLineAsync($"lab '{name}' is up: {state.Nodes.Count} nodes, state in {l.Store.StatePath(name)}").ConfigureAwait(false);
-            await LabStatusPrinter.PrintAsync(await l.StatusAsync(name, ct).ConfigureAwait(false), output).ConfigureAwait(false);
-            if (parse.GetValue(wait))
+            if (!parse.GetValue(wait))
             {
-                await WaitThenDownAsync(l, name, output, ct).ConfigureAwait(false);
+                await PrintUpAsync(l, state, output).ConfigureAwait(false);
+                return;
             }
+
+            try
+            {
+                await PrintUpAsync(l, state, output).ConfigureAwait(false);
+                await output.WriteLineAsync("running in the foreground; Ctrl-C takes the lab down").ConfigureAwait(false);
+                await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // SIGINT or SIGTERM (see Context.RunAsync): the expected way out of the foreground mode.
+            }
+            finally
+            {
+                // Whatever ends the foreground mode, the lab goes down with it, and the teardown is not cancellable.
+                await l.DownAsync(name, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await output.WriteLineAsync($"lab '{name}' is down").ConfigureAwait(false);
         }, token));
         return up;
     }
 
-    /// <summary>
-    /// Foreground mode: waits until SIGINT or SIGTERM cancels <paramref name="token"/> (see
-    /// <see cref="Context.RunAsync"/>), then takes the lab down; the teardown itself is not cancellable.
-    /// </summary>
-    private static async Task WaitThenDownAsync(NamespaceLab lab, string name, TextWriter output, CancellationToken token)
+    private static async Task PrintUpAsync(NamespaceLab lab, LabState state, TextWriter output)
     {
-        await output.WriteLineAsync("running in the foreground; Ctrl-C takes the lab down").ConfigureAwait(false);
-        await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        try
-        {
-            await Task.Delay(Timeout.InfiniteTimeSpan, token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        await lab.DownAsync(name, CancellationToken.None).ConfigureAwait(false);
-        await output.WriteLineAsync($"lab '{name}' is down").ConfigureAwait(false);
+        await output.WriteLineAsync($"lab '{state.Name}' is up: {state.Nodes.Count} nodes, state in {lab.Store.StatePath(state.Name)}").ConfigureAwait(false);
+        await LabStatusPrinter.PrintAsync(await lab.StatusAsync(state.Name, CancellationToken.None).ConfigureAwait(false), output).ConfigureAwait(false);
     }
 
     internal static Command Simple(Context context, string name, string description, Func<NamespaceLab, string, TextWriter, CancellationToken, Task> run)
@@ -135,6 +140,11 @@ public static class LabCommand
             catch (LabException ex)
             {
                 await error.WriteLineAsync($"netsim lab: {ex.Message}").ConfigureAwait(false);
+                return ExitFailed;
+            }
+            catch (OperationCanceledException)
+            {
+                await error.WriteLineAsync($"netsim lab: cancelled by a signal; lab '{name}' may be partly changed, see `netsim lab status --lab {name}`").ConfigureAwait(false);
                 return ExitFailed;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
