@@ -3,7 +3,7 @@ using FedMesh.NetSim.Lab.Cli;
 
 namespace FedMesh.NetSim.Tests.Lab;
 
-public class LabCommandTests
+public sealed class LabCommandTests : TempDirectoryTest
 {
     [Fact]
     public async Task An_invalid_lab_name_fails_with_exit_code_1_and_says_what_is_wrong()
@@ -16,20 +16,9 @@ public class LabCommandTests
     [Fact]
     public async Task Status_of_a_lab_that_is_not_up_fails_with_a_hint_to_start_it()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"fedmesh-lab-cli-{Guid.NewGuid():N}");
-        try
-        {
-            (int code, _, string error) = await RunAsync("lab", "status", "--lab", "nolab", "--state-dir", root);
-            Assert.Equal(LabCommand.ExitFailed, code);
-            Assert.Contains("lab 'nolab' is not up", error, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (Directory.Exists(root))
-            {
-                Directory.Delete(root, recursive: true);
-            }
-        }
+        (int code, _, string error) = await RunAsync("lab", "status", "--lab", "nolab", "--state-dir", Root);
+        Assert.Equal(LabCommand.ExitFailed, code);
+        Assert.Contains("lab 'nolab' is not up", error, StringComparison.Ordinal);
     }
 
     [LabFact]

@@ -3,22 +3,12 @@ using FedMesh.NetSim.Lab;
 
 namespace FedMesh.NetSim.Tests.Lab;
 
-public sealed class LabStateStoreTests : IDisposable
+public sealed class LabStateStoreTests : TempDirectoryTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"fedmesh-lab-store-{Guid.NewGuid():N}");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
-
     [Fact]
     public void A_saved_state_loads_back_equal_including_faults()
     {
-        var store = new LabStateStore(_root);
+        var store = new LabStateStore(Root);
         LabState state = LabStates.Of("x", 3, store.LabDirectory("x"))
             .WithFaults(1, new LabNodeFaults { PartitionGroup = 1, LossPercent = 20, RateBitsPerSecond = 1_000_000, Killed = true });
         state = state.With(state.Nodes[2] with { Pid = 1234, Argv = ["a", "b c"], NamespaceCreated = true }) with { HubCreated = true };
@@ -37,7 +27,7 @@ public sealed class LabStateStoreTests : IDisposable
     [Fact]
     public void A_missing_lab_says_it_is_not_up()
     {
-        var store = new LabStateStore(_root);
+        var store = new LabStateStore(Root);
         Assert.Null(store.TryLoad("nolab"));
         LabException error = Assert.Throws<LabException>(() => store.Load("nolab"));
         Assert.Contains("lab 'nolab' is not up", error.Message, StringComparison.Ordinal);
@@ -51,7 +41,7 @@ public sealed class LabStateStoreTests : IDisposable
     [InlineData("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]")]
     public void Damaged_or_foreign_state_files_give_a_clear_error_naming_the_file(string json)
     {
-        var store = new LabStateStore(_root);
+        var store = new LabStateStore(Root);
         Directory.CreateDirectory(store.LabDirectory("x"));
         File.WriteAllText(store.StatePath("x"), json);
         LabException error = Assert.Throws<LabException>(() => store.Load("x"));
@@ -61,7 +51,7 @@ public sealed class LabStateStoreTests : IDisposable
     [Fact]
     public void An_oversized_state_file_is_refused_before_it_is_read()
     {
-        var store = new LabStateStore(_root);
+        var store = new LabStateStore(Root);
         Directory.CreateDirectory(store.LabDirectory("x"));
         File.WriteAllBytes(store.StatePath("x"), Encoding.ASCII.GetBytes(new string(' ', LabStateStore.MaxStateBytes + 1)));
         LabException error = Assert.Throws<LabException>(() => store.Load("x"));

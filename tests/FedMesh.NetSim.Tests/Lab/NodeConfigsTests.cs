@@ -3,22 +3,12 @@ using FedMesh.Node.Configuration;
 
 namespace FedMesh.NetSim.Tests.Lab;
 
-public sealed class NodeConfigsTests : IDisposable
+public sealed class NodeConfigsTests : TempDirectoryTest
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), $"fedmesh-lab-configs-{Guid.NewGuid():N}");
-
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
-
     [Fact]
     public void Each_node_config_listens_on_its_lab_address_seeds_the_others_and_keeps_state_in_the_lab()
     {
-        LabState state = LabStates.Of("cfg", 3, Path.Combine(_root, "cfg"));
+        LabState state = LabStates.Of("cfg", 3, Path.Combine(Root, "cfg"));
 
         NodeConfigs.WriteAll(state);
 
@@ -30,7 +20,7 @@ public sealed class NodeConfigsTests : IDisposable
             Assert.Equal(node.Port, options.Network.ListenPort);
             Assert.Equal(state.Nodes.Where(n => n.Index != i).Select(n => $"{n.Address}:{n.Port}"), options.Network.Seeds);
             Assert.True(options.Network.Mdns);
-            Assert.Equal(Path.Combine(_root, "cfg", $"node{i}", "state"), options.Node.StateDir);
+            Assert.Equal(Path.Combine(Root, "cfg", $"node{i}", "state"), options.Node.StateDir);
             Assert.Equal($"cfg-{i}", options.Node.Name);
         }
     }
