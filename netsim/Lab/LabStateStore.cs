@@ -1,5 +1,5 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using FedMesh.NetSim.Lab.Internal;
 using FedMesh.Protocol.IO;
 
 namespace FedMesh.NetSim.Lab;
@@ -119,7 +119,3 @@ public sealed class LabStateStore
     /// <summary>The state nests 4 levels (state → nodes → node → faults); 16 leaves room and bounds recursion.</summary>
     private const int MaxJsonDepth = 16;
 }
-
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
-[JsonSerializable(typeof(LabState))]
-internal sealed partial class LabJsonContext : JsonSerializerContext;

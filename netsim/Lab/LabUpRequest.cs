@@ -16,9 +16,3 @@ public sealed record LabUpRequest
     /// <summary>Port of node 0 (node i gets BasePort + i); null takes <see cref="LabOptions.BasePort"/>.</summary>
     public int? BasePort { get; init; }
 }
-
-/// <summary>A node as <c>status</c> sees it: its recorded state and the processes running in its namespace now.</summary>
-public sealed record LabNodeStatus(LabNode Node, IReadOnlyList<int> RunningPids);
-
-/// <summary>Answer of <c>netsim lab status</c>.</summary>
-public sealed record LabStatus(LabState State, IReadOnlyList<LabNodeStatus> Nodes);
