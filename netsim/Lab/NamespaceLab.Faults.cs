@@ -91,9 +91,12 @@ public sealed partial class NamespaceLab
                 await ApplyAsync(healed, node.Index, token).ConfigureAwait(false);
             }
 
+            // Recorded before the restarts, so a node that fails to restart leaves a state that matches the network.
+            Store.Save(healed);
             foreach (LabNode killed in state.Nodes.Where(n => n.Faults.Killed))
             {
                 healed = await RestartNodeAsync(healed, healed.Node(killed.Index), token).ConfigureAwait(false);
+                Store.Save(healed);
             }
 
             return healed;

@@ -93,7 +93,7 @@ public class NamespaceLabTests
     }
 
     [LabFact]
-    public async Task Kill_stops_the_node_process_and_restart_brings_it_back()
+    public async Task Kill_stops_the_node_process_and_restart_or_heal_brings_it_back()
     {
         await using TestLab lab = await TestLab.UpAsync(2);
         Assert.True(lab.EventuallyReaches(0, 1));
@@ -109,6 +109,12 @@ public class NamespaceLabTests
         Assert.False(restarted.Nodes[1].Faults.Killed);
         Assert.True(lab.EventuallyReaches(0, 1));
         Assert.Contains(restarted.Nodes[1].Pid!.Value, (await lab.Lab.StatusAsync(lab.Name)).Nodes[1].RunningPids);
+
+        await lab.Lab.KillAsync(lab.Name, 0);
+        Assert.False(lab.Reaches(1, 0));
+        LabState healed = await lab.Lab.HealAsync(lab.Name);
+        Assert.False(healed.Nodes[0].Faults.Killed);
+        Assert.True(lab.EventuallyReaches(1, 0));
     }
 
     [LabFact]
