@@ -77,11 +77,16 @@ public sealed partial class GossipEngine
         if (_peers.Remove(peer))
         {
             StartPulls(_scheduler.OnPeerGone(peer, _time.GetUtcNow()));
+            DropAbandoned();
         }
     }
 
     /// <summary>Periodic upkeep (call about once a second): stalled pulls resume from another announcer.</summary>
-    public void Tick() => StartPulls(_scheduler.OnTick(_time.GetUtcNow()));
+    public void Tick()
+    {
+        StartPulls(_scheduler.OnTick(_time.GetUtcNow()));
+        DropAbandoned();
+    }
 
     /// <summary>Stores this node's own new delta and announces it.</summary>
     public StoredDelta Publish(SignedDelta delta, ReadOnlyMemory<byte> payload)
@@ -148,7 +153,7 @@ public sealed partial class GossipEngine
                     break;
                 case HelloMessage:
                     throw new ProtocolException(ProtocolErrorCode.UnexpectedFrameType, "second Hello");
-                case ByeMessage or ErrorMessage:
+                case ByeMessage:
                     Disconnected(peer);
                     break;
                 default:
@@ -217,6 +222,11 @@ public sealed partial class GossipEngine
 
         _announced.TryAdd(id, have);
         StartPulls(_scheduler.OnAnnounced(id, peer, _time.GetUtcNow()));
+        if (!_scheduler.IsKnown(id))
+        {
+            // Refused by the scheduler (pending table full): remember nothing, or a Have flood would grow memory.
+            _announced.Remove(id);
+        }
     }
 
     private void OnWant(PeerId peer, WantMessage want)
@@ -274,6 +284,13 @@ public sealed partial class GossipEngine
         transfer.Delta = delta;
         transfer.Assembler = new DeltaAssembler(delta);
         transfer.Requested = new bool[delta.Manifest.ChunkCount];
+
+        // The first window went out with the manifest request, sized from the Have hint. Those chunks are on their
+        // way from this source: mark them requested so they are not asked for twice, and count as outstanding only
+        // those that exist (a hint larger than the manifest's chunk count asked for chunks that will never come).
+        int prefetched = Math.Min(transfer.PrefetchedFirstWindow, transfer.Requested.Length);
+        transfer.Requested.AsSpan(0, prefetched).Fill(true);
+        transfer.Outstanding = prefetched;
         RequestMore(transfer, wantManifest: false);
     }
 
@@ -295,23 +312,48 @@ public sealed partial class GossipEngine
             // A bad chunk is the sender's fault (the manifest fixed every hash): drop that source, keep what verified.
             _host.DeltaRejected(peer, id, ex.Code, ex.Message);
             StartPulls(_scheduler.OnSourceFailed(id, peer, _time.GetUtcNow()));
+            DropAbandoned();
             return;
         }
 
-        if (outcome == ChunkOutcome.Duplicate)
+        if (outcome == ChunkOutcome.Accepted)
+        {
+            _scheduler.OnProgress(id, _time.GetUtcNow());
+            if (transfer.Assembler.IsComplete)
+            {
+                Complete(peer, transfer);
+                return;
+            }
+        }
+
+        // Only the current source's chunks (new or duplicate) answer what was asked of it; a late chunk from a
+        // source left behind is kept if new but must not open the window of the current one.
+        if (transfer.Source != peer)
         {
             return;
         }
 
         transfer.Outstanding = Math.Max(0, transfer.Outstanding - 1);
-        _scheduler.OnProgress(id, _time.GetUtcNow());
-        if (transfer.Assembler.IsComplete)
-        {
-            Complete(peer, transfer);
-        }
-        else if (transfer.Source == peer && transfer.Outstanding <= _options.MaxChunksPerWant / 2)
+        if (transfer.Outstanding <= _options.MaxChunksPerWant / 2)
         {
             RequestMore(transfer, wantManifest: false);
+        }
+    }
+
+    /// <summary>
+    /// Forgets transfers and announcements the scheduler gave up (no announcer left, attempts exhausted): their
+    /// partial buffers (up to 64 MiB each) must not outlive them. A later Have starts the delta afresh.
+    /// </summary>
+    private void DropAbandoned()
+    {
+        foreach (string id in _transfers.Keys.Where(id => !_scheduler.IsPulling(id)).ToArray())
+        {
+            _transfers.Remove(id);
+        }
+
+        foreach (string id in _announced.Keys.Where(id => !_scheduler.IsKnown(id)).ToArray())
+        {
+            _announced.Remove(id);
         }
     }
 
