@@ -100,7 +100,11 @@ public sealed partial class GossipEngine
         _sequences.Commit(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
         var stored = new StoredDelta(delta, payload, _time.GetUtcNow());
         _store.Add(stored);
-        _scheduler.OnFinished(stored.ContentIdHex, _time.GetUtcNow());
+        _transfers.Remove(stored.ContentIdHex);
+        _announced.Remove(stored.ContentIdHex);
+
+        // If the same content was being pulled, its slot frees up: start whatever waited for it.
+        StartPulls(_scheduler.OnFinished(stored.ContentIdHex, _time.GetUtcNow()));
         Announce(stored, except: null);
         return stored;
     }

@@ -1,9 +1,10 @@
+using Xunit.Abstractions;
 using FedMesh.Node.Gossip;
 using FedMesh.Protocol.Messages;
 
 namespace FedMesh.Node.Tests.Gossip;
 
-public class GossipDisseminationTests
+public class GossipDisseminationTests(ITestOutputHelper output)
 {
     /// <summary>36864 / 6703 = 5.5 chunks (5 full and a last one of 3349 bytes).</summary>
     private const int HalfChunkSize = 6703;
@@ -53,6 +54,7 @@ public class GossipDisseminationTests
         long size = net.Fixture.PayloadBytes;
         Assert.Equal((n - 1) * size, net.ChunkBytes);
         double amplification = (double)net.WireBytes / ((n - 1) * size);
+        output.WriteLine($"{topology} n={n}: wire {net.WireBytes} B for {(n - 1) * size} B of payload needed = {amplification:F4}×, {net.Delivered} messages");
         Assert.True(amplification <= 1.1, $"wire bytes {net.WireBytes} are {amplification:F3}× the payload bytes needed");
     }
 
