@@ -123,4 +123,16 @@ public class GossipHandshakeTests
         Assert.Empty(net[0].Engine.ReadyPeers);
         Assert.Empty(net[0].Closes);
     }
+
+    [Fact]
+    public void Error_from_a_ready_peer_keeps_the_connection_and_reaches_the_host()
+    {
+        var net = new GossipNetwork(2);
+        net.Connect(0, 1);
+        net.Run();
+        var error = new ErrorMessage(ProtocolErrorCode.Overloaded, "busy");
+        net[0].Engine.Receive(net[1].Peer, error);
+        Assert.Equal([net[1].Peer], net[0].Engine.ReadyPeers);
+        Assert.Equal([error], net[0].Control);
+    }
 }
