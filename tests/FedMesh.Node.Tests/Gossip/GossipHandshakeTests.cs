@@ -7,9 +7,9 @@ namespace FedMesh.Node.Tests.Gossip;
 
 public class GossipHandshakeTests
 {
-    private static readonly Key StrangerKey = GossipFixture.KeyFromSeed(200);
-    private static readonly byte[] StrangerPublic = StrangerKey.PublicKey.Export(KeyBlobFormat.RawPublicKey);
-    private static readonly PeerId Stranger = PeerId.FromPublicKey(StrangerPublic);
+    private static readonly FakePeer Fake = new(200);
+    private static readonly byte[] StrangerPublic = Fake.PublicKey;
+    private static readonly PeerId Stranger = Fake.Peer;
 
     [Fact]
     public void Two_compatible_nodes_accept_each_others_Hello()
@@ -82,8 +82,7 @@ public class GossipHandshakeTests
     {
         var net = new GossipNetwork(1);
         GossipTestNode node = net[0];
-        node.Engine.Connected(Stranger, StrangerPublic);
-        node.Engine.Receive(Stranger, net.Fixture.Hello(StrangerPublic));
+        Fake.Join(node, net.Fixture);
         Assert.Empty(node.Closes);
         node.Engine.Receive(Stranger, net.Fixture.Hello(StrangerPublic));
         Assert.Equal(ProtocolErrorCode.UnexpectedFrameType, Assert.Single(node.Closes).Code);

@@ -361,6 +361,34 @@ internal sealed class GossipFixture
     }
 }
 
+/// <summary>A peer outside the network (an attacker or a hand-driven relay) whose messages a test writes itself.
+/// What a node sends it is recorded in the node's <see cref="GossipTestNode.Sent"/> and goes nowhere.</summary>
+internal sealed class FakePeer
+{
+    public FakePeer(byte seed)
+    {
+        Key = GossipFixture.KeyFromSeed(seed);
+        PublicKey = Key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        Peer = PeerId.FromPublicKey(PublicKey);
+    }
+
+    public Key Key { get; }
+
+    public byte[] PublicKey { get; }
+
+    public PeerId Peer { get; }
+
+    /// <summary>Connects to <paramref name="node"/> and completes the Hello exchange.</summary>
+    public void Join(GossipTestNode node, GossipFixture fixture)
+    {
+        node.Engine.Connected(Peer, PublicKey);
+        node.Engine.Receive(Peer, fixture.Hello(PublicKey));
+    }
+
+    /// <summary>Wants the node sent this peer so far.</summary>
+    public int WantsFrom(GossipTestNode node) => node.Sent.Count(s => s.To == Peer && s.Message is WantMessage);
+}
+
 /// <summary>Edge lists of the topologies the dissemination tests run on.</summary>
 internal static class Topology
 {

@@ -10,9 +10,10 @@ namespace FedMesh.Node.Tests.Gossip;
 /// <summary>Bad relays and bad deltas, and freshness (SPEC.md §5.5–5.6, §9).</summary>
 public class GossipTamperingTests
 {
-    private static readonly Key FakeKey = GossipFixture.KeyFromSeed(210);
-    private static readonly byte[] FakePublic = FakeKey.PublicKey.Export(KeyBlobFormat.RawPublicKey);
-    private static readonly PeerId Fake = PeerId.FromPublicKey(FakePublic);
+    private static readonly FakePeer Relay = new(210);
+    private static readonly Key FakeKey = Relay.Key;
+    private static readonly byte[] FakePublic = Relay.PublicKey;
+    private static readonly PeerId Fake = Relay.Peer;
 
     /// <summary>Origin 0 publishes; relay 1 fetches it; receiver 2 is made to pull from relay 1 first, then
     /// origin 0 announces too. Returns the delta.</summary>
@@ -30,17 +31,33 @@ public class GossipTamperingTests
         return d;
     }
 
+    /// <summary>Relay 1 flips a bit of every manifest signature it sends to node 2.</summary>
+    private static WireMessage? AlterManifestFrom1To2(int from, int to, WireMessage m) =>
+        from == 1 && to == 2 && m is DeltaManifestMessage mm
+            ? mm with { Signature = mm.Signature.ToArray().Select((b, i) => i == 0 ? (byte)(b ^ 1) : b).ToArray() }
+            : m;
+
     /// <summary>A node with a fake, ready peer whose messages the test writes by hand.</summary>
     private static GossipTestNode WithFakePeer(GossipNetwork net)
     {
         GossipTestNode node = net[0];
-        node.Engine.Connected(Fake, FakePublic);
-        node.Engine.Receive(Fake, net.Fixture.Hello(FakePublic));
+        Relay.Join(node, net.Fixture);
         Assert.Single(node.Ready);
         return node;
     }
 
-    private static int WantsTo(GossipTestNode node, PeerId peer) => node.Sent.Count(s => s.To == peer && s.Message is WantMessage);
+    /// <summary>Origin 0 publishes sequences 1 and 2 before node 1 connects; node 1 gets only 2 (the newest) and then
+    /// meets the fake relay. Returns both.</summary>
+    private static (StoredDelta Old, StoredDelta Newer) NewerFirst(GossipNetwork net)
+    {
+        StoredDelta old = net[0].Publish(chunkSize: 512, seed: 1);
+        StoredDelta newer = net[0].Publish(chunkSize: 512, seed: 2);
+        net.Connect(0, 1);
+        net.Run();
+        Assert.Equal(newer.ContentIdHex, Assert.Single(net[1].Verified).ContentIdHex);
+        Relay.Join(net[1], net.Fixture);
+        return (old, newer);
+    }
 
     [Fact]
     public void A_relay_that_corrupts_a_chunk_is_reported_and_the_delta_completes_from_an_honest_announcer()
@@ -63,9 +80,7 @@ public class GossipTamperingTests
     public void A_relay_that_alters_the_manifest_is_never_believed_and_the_delta_comes_from_an_honest_announcer_after_the_stall()
     {
         var net = new GossipNetwork(3);
-        net.Interceptor = (from, to, m) => from == 1 && to == 2 && m is DeltaManifestMessage mm
-            ? mm with { Signature = mm.Signature.ToArray().Select((b, i) => i == 0 ? (byte)(b ^ 1) : b).ToArray() }
-            : m;
+        net.Interceptor = AlterManifestFrom1To2;
         StoredDelta d = RelayFirst(net);
         net.Run();
         Assert.Empty(net[2].Verified);
@@ -82,9 +97,7 @@ public class GossipTamperingTests
     public void A_relay_that_alters_the_manifest_with_no_honest_announcer_never_gets_the_delta_accepted()
     {
         var net = new GossipNetwork(3);
-        net.Interceptor = (from, to, m) => from == 1 && to == 2 && m is DeltaManifestMessage mm
-            ? mm with { Signature = mm.Signature.ToArray().Select((b, i) => i == 0 ? (byte)(b ^ 1) : b).ToArray() }
-            : m;
+        net.Interceptor = AlterManifestFrom1To2;
         net.Connect(0, 1);
         net.Run();
         net[0].Publish(chunkSize: 512);
@@ -118,7 +131,7 @@ public class GossipTamperingTests
         var have = new HaveMessage(id, FakePublic, 1, (ulong)real.Manifest.TotalSize, (uint)real.Manifest.ChunkCount);
 
         node.Engine.Receive(Fake, have);
-        Assert.Equal(1, WantsTo(node, Fake));
+        Assert.Equal(1, Relay.WantsFrom(node));
         node.Engine.Receive(Fake, manifest);
 
         (PeerId from, string? rejectedId, ProtocolErrorCode code) = Assert.Single(node.Rejected);
@@ -126,7 +139,7 @@ public class GossipTamperingTests
         Assert.Equal(0, node.Engine.TransfersInFlight);
 
         node.Engine.Receive(Fake, have);
-        Assert.Equal(1, WantsTo(node, Fake));
+        Assert.Equal(1, Relay.WantsFrom(node));
         Assert.Empty(node.Verified);
     }
 
@@ -134,33 +147,20 @@ public class GossipTamperingTests
     public void An_older_sequence_announced_after_a_newer_one_is_not_downloaded()
     {
         var net = new GossipNetwork(2);
-        StoredDelta old = net[0].Publish(chunkSize: 512, seed: 1);
-        StoredDelta newer = net[0].Publish(chunkSize: 512, seed: 2);
-        net.Connect(0, 1);
-        net.Run();
-        Assert.Equal(newer.ContentIdHex, Assert.Single(net[1].Verified).ContentIdHex);
+        (StoredDelta old, _) = NewerFirst(net);
 
         // A relay announces the old one truthfully: skipped on the hint, nothing asked.
-        net[1].Engine.Connected(Fake, FakePublic);
-        net[1].Engine.Receive(Fake, net.Fixture.Hello(FakePublic));
         net[1].Engine.Receive(Fake, old.Delta.Have());
-        Assert.Equal(0, WantsTo(net[1], Fake));
+        Assert.Equal(0, Relay.WantsFrom(net[1]));
     }
 
     [Fact]
     public void An_older_sequence_whose_Have_lies_about_its_sequence_is_rejected_as_stale_on_the_manifest()
     {
         var net = new GossipNetwork(2);
-        StoredDelta old = net[0].Publish(chunkSize: 512, seed: 1);
-        StoredDelta newer = net[0].Publish(chunkSize: 512, seed: 2);
-        net.Connect(0, 1);
-        net.Run();
-        Assert.Single(net[1].Verified);
-
-        net[1].Engine.Connected(Fake, FakePublic);
-        net[1].Engine.Receive(Fake, net.Fixture.Hello(FakePublic));
+        (StoredDelta old, StoredDelta newer) = NewerFirst(net);
         net[1].Engine.Receive(Fake, old.Delta.Have() with { Sequence = 99 });
-        Assert.Equal(1, WantsTo(net[1], Fake));
+        Assert.Equal(1, Relay.WantsFrom(net[1]));
         net[1].Engine.Receive(Fake, old.Delta.Message);
         Assert.Equal(ProtocolErrorCode.StaleSequence, Assert.Single(net[1].Rejected).Code);
         net[1].Engine.Receive(Fake, old.Delta.Chunk(old.Payload, 0));
@@ -181,13 +181,12 @@ public class GossipTamperingTests
         net.Disconnect(0, 1);
         net.Connect(0, 1);
         net.Run();
-        net[1].Engine.Connected(Fake, FakePublic);
-        net[1].Engine.Receive(Fake, net.Fixture.Hello(FakePublic));
+        Relay.Join(net[1], net.Fixture);
         net[1].Engine.Receive(Fake, d.Delta.Have());
 
         Assert.Single(net[1].Verified);
         Assert.Equal(chunks, net[1].ChunksReceived);
-        Assert.Equal(0, WantsTo(net[1], Fake));
+        Assert.Equal(0, Relay.WantsFrom(net[1]));
     }
 
     [Fact]
@@ -222,6 +221,6 @@ public class GossipTamperingTests
         }
 
         Assert.Equal(2, node.Engine.TransfersInFlight);
-        Assert.Equal(2, WantsTo(node, Fake));
+        Assert.Equal(2, Relay.WantsFrom(node));
     }
 }
