@@ -55,6 +55,32 @@ internal sealed class GossipNetwork
     /// <summary>Nodes whose outgoing messages vanish (a source that stops answering).</summary>
     public HashSet<int> Silenced { get; } = [];
 
+    /// <summary>Nodes whose outgoing messages are held back until <see cref="Release"/> (a source that is slow, not
+    /// gone: its answers arrive late).</summary>
+    public HashSet<int> Held { get; } = [];
+
+    private readonly List<(int From, int To, WireMessage Message)> _held = [];
+
+    private readonly Dictionary<(int From, int To), long> _chunksOnLink = [];
+
+    /// <summary>DeltaChunk messages delivered from one node to another.</summary>
+    public long ChunksOn(int from, int to) => _chunksOnLink.GetValueOrDefault((from, to));
+
+    /// <summary>Stops holding <paramref name="node"/>'s messages and queues what was held on links still open.</summary>
+    public void Release(int node)
+    {
+        Held.Remove(node);
+        foreach ((int from, int to, WireMessage message) in _held.Where(h => h.From == node).ToArray())
+        {
+            if (_links.TryGetValue((from, to), out Queue<WireMessage>? queue))
+            {
+                queue.Enqueue(message);
+            }
+        }
+
+        _held.RemoveAll(h => h.From == node);
+    }
+
     public GossipTestNode this[int i] => Nodes[i];
 
     public bool IsConnected(int a, int b) => _links.ContainsKey((a, b));
@@ -167,7 +193,14 @@ internal sealed class GossipNetwork
             return;
         }
 
-        queue.Enqueue(Encode ? RoundTrip(sent) : sent);
+        WireMessage wire = Encode ? RoundTrip(sent) : sent;
+        if (Held.Contains(from))
+        {
+            _held.Add((from, target, wire));
+            return;
+        }
+
+        queue.Enqueue(wire);
     }
 
     /// <summary>Called by a node's host when its engine closes a connection: the other side sees it drop.</summary>
@@ -198,6 +231,7 @@ internal sealed class GossipNetwork
         {
             ChunkBytes += chunk.Data.Length;
             Nodes[to].ChunksReceived++;
+            _chunksOnLink[(from, to)] = ChunksOn(from, to) + 1;
         }
 
         Nodes[to].Engine.Receive(Nodes[from].Peer, message);

@@ -138,6 +138,35 @@ public class GossipTransferTests
     }
 
     [Fact]
+    public void Late_chunks_from_a_slow_source_left_behind_do_not_widen_the_window_of_the_new_source()
+    {
+        var net = new GossipNetwork(3, options: Windowed);
+        net.Connect(0, 1);
+        net.Run();
+        StoredDelta d = net[0].Publish(TinyChunk);
+        net.Run();
+        int count = d.Delta.Manifest.ChunkCount;
+        net.Connect(2, 0);
+        net.Connect(2, 1);
+        Assert.True(net.RunUntil(() => net[2].ChunksReceived == 20));
+        int slow = net.IndexOf(FirstSource(net[2]));
+        int fast = 1 - slow;
+        net.Held.Add(slow);
+        net.Run();
+        net.Advance(PullOptions.Default.StallTimeout + TimeSpan.FromSeconds(1));
+        Assert.Contains(net[2].Sent, s => s.To == net[fast].Peer && s.Message is WantMessage);
+        net.Release(slow);
+
+        int maxOutstanding = 0;
+        net.AfterDelivery = () => maxOutstanding = Math.Max(maxOutstanding, Asked(net[2], net[fast].Peer, count).Count - (int)net.ChunksOn(fast, 2));
+        net.Run();
+
+        Assert.True(net.ChunksOn(slow, 2) > 20, "the slow source's held chunks arrived late");
+        Assert.Equal(d.ContentIdHex, Assert.Single(net[2].Verified).ContentIdHex);
+        Assert.InRange(maxOutstanding, 1, Window);
+    }
+
+    [Fact]
     public void A_source_lost_with_no_other_announcer_leaves_no_transfer_behind_and_a_later_Have_restarts_it()
     {
         var net = new GossipNetwork(3, options: Windowed);
