@@ -4,7 +4,7 @@ using FedMesh.Node.Gossip;
 namespace FedMesh.Node.Tests.Gossip;
 
 /// <summary>
-/// Seeded random schedules of publishes, connects, disconnects and stalls, checked against invariants. The number of
+/// Seeded random schedules of publishes, connects, disconnects, stalls and slow (held, then released) sources, checked against invariants. The number of
 /// seeds is 4 unless GOSSIP_SEEDS says otherwise (a longer soak: GOSSIP_SEEDS=300 dotnet test … --filter GossipRandomized).
 /// </summary>
 public class GossipRandomizedTests(ITestOutputHelper output)
@@ -39,13 +39,18 @@ public class GossipRandomizedTests(ITestOutputHelper output)
             {
                 net.Disconnect(a, b);
             }
-            else if (roll < 56)
+            else if (roll < 53)
             {
                 net.Silenced.Add(a);
+            }
+            else if (roll < 56)
+            {
+                net.Held.Add(a);
             }
             else if (roll < 66)
             {
                 net.Silenced.Remove(a);
+                net.Release(a);
             }
             else if (roll < 80)
             {
@@ -61,6 +66,11 @@ public class GossipRandomizedTests(ITestOutputHelper output)
         // Quiesce: stalls resolve (every pull either completes or is given up), then every link re-handshakes so
         // each node re-announces its newest per origin (the engine's only anti-entropy, SPEC §9.8).
         net.Silenced.Clear();
+        for (int n = 0; n < Nodes; n++)
+        {
+            net.Release(n);
+        }
+
         for (int i = 0; i <= PullOptions.Default.MaxAttempts; i++)
         {
             net.Run();
