@@ -23,6 +23,7 @@ public sealed partial class GossipEngine
     private readonly IGossipHost _host;
     private readonly PullScheduler _scheduler;
     private readonly DeltaStore _store;
+    private DateTimeOffset _nextAntiEntropy;
     private readonly Dictionary<PeerId, PeerState> _peers = [];
     private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HaveMessage> _announced = new(StringComparer.Ordinal);
@@ -53,6 +54,7 @@ public sealed partial class GossipEngine
         _host = host ?? throw new ArgumentNullException(nameof(host));
         _scheduler = new PullScheduler(options.Pull);
         _store = new DeltaStore(options.MaxStoredDeltas, options.MaxStoredBytes);
+        _nextAntiEntropy = time.GetUtcNow() + options.AntiEntropyInterval;
     }
 
     /// <summary>Peers whose Hello was accepted.</summary>
@@ -67,7 +69,7 @@ public sealed partial class GossipEngine
     /// <summary>A secure connection to <paramref name="peer"/>, authenticated as <paramref name="publicKey"/>, is up.</summary>
     public void Connected(PeerId peer, ReadOnlyMemory<byte> publicKey)
     {
-        _peers[peer] = new PeerState(publicKey.ToArray());
+        _peers[peer] = new PeerState(publicKey.ToArray(), _time.GetUtcNow());
         _host.Send(peer, _hello);
     }
 
@@ -81,11 +83,24 @@ public sealed partial class GossipEngine
         }
     }
 
-    /// <summary>Periodic upkeep (call about once a second): stalled pulls resume from another announcer.</summary>
+    /// <summary>Periodic upkeep (call about once a second): peers silent since connecting are closed, stalled pulls
+    /// resume from another announcer, and every
+    /// <see cref="GossipOptions.AntiEntropyInterval"/> one random ready peer is sent the newest-per-origin Haves.</summary>
     public void Tick()
     {
-        StartPulls(_scheduler.OnTick(_time.GetUtcNow()));
+        DateTimeOffset now = _time.GetUtcNow();
+        CloseSilentNewcomers(now);
+        StartPulls(_scheduler.OnTick(now));
         DropAbandoned();
+        if (now >= _nextAntiEntropy)
+        {
+            _nextAntiEntropy = now + _options.AntiEntropyInterval;
+            PeerId[] ready = ReadyPeers.ToArray();
+            if (ready.Length > 0)
+            {
+                SendLatest(ready[_random.Next(ready.Length)]);
+            }
+        }
     }
 
     /// <summary>Stores this node's own new delta and announces it.</summary>
@@ -203,6 +218,12 @@ public sealed partial class GossipEngine
         _host.PeerReady(peer, hello);
 
         // A newcomer learns at once what this node holds (newest per origin), so a late joiner catches up.
+        SendLatest(peer);
+    }
+
+    /// <summary>Announces the newest stored delta of each origin to one peer (catch-up on Hello, and anti-entropy).</summary>
+    private void SendLatest(PeerId peer)
+    {
         foreach (StoredDelta stored in _store.LatestPerOrigin)
         {
             _host.Send(peer, stored.Delta.Have());
@@ -344,6 +365,17 @@ public sealed partial class GossipEngine
         }
     }
 
+    /// <summary>A connection whose peer sent no Hello within <see cref="GossipOptions.HelloTimeout"/> is closed: it
+    /// would otherwise hold a slot forever and, being never ready, receive no announcements.</summary>
+    private void CloseSilentNewcomers(DateTimeOffset now)
+    {
+        foreach ((PeerId peer, PeerState state) in _peers.Where(p => !p.Value.Ready && now - p.Value.ConnectedAt >= _options.HelloTimeout).ToArray())
+        {
+            _host.Close(peer, ProtocolErrorCode.Timeout, $"no Hello within {_options.HelloTimeout.TotalSeconds:0.#} s");
+            Disconnected(peer);
+        }
+    }
+
     /// <summary>
     /// Forgets transfers and announcements the scheduler gave up (no announcer left, attempts exhausted): their
     /// partial buffers (up to 64 MiB each) must not outlive them. A later Have starts the delta afresh.
@@ -476,9 +508,11 @@ public sealed partial class GossipEngine
         }
     }
 
-    private sealed class PeerState(byte[] publicKey)
+    private sealed class PeerState(byte[] publicKey, DateTimeOffset connectedAt)
     {
         public byte[] PublicKey { get; } = publicKey;
+
+        public DateTimeOffset ConnectedAt { get; } = connectedAt;
 
         public bool Ready { get; set; }
     }

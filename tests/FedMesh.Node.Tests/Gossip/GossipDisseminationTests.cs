@@ -90,4 +90,27 @@ public class GossipDisseminationTests(ITestOutputHelper output)
         Assert.DoesNotContain(net[1].Sent, s => s.To == net[0].Peer && s.Message is HaveMessage);
         Assert.Contains(net[1].Sent, s => s.To == net[2].Peer && s.Message is HaveMessage h && Convert.ToHexStringLower(h.ContentId.Span) == d.ContentIdHex);
     }
+
+    [Fact]
+    public void With_a_fanout_below_the_degree_push_misses_some_nodes_and_anti_entropy_reaches_them()
+    {
+        var net = new GossipNetwork(16, seed: 5, options: GossipOptions.Default with { Fanout = 1 });
+        net.ConnectAll(Topology.Full(16));
+        net.Run();
+        StoredDelta d = net[0].Publish(chunkSize: 1024);
+        net.Run();
+        int missedByPush = net.Nodes.Count(n => !n.Holds(d));
+        Assert.True(missedByPush > 0, "fanout 1 in a 16-node full mesh is expected to miss nodes; the test needs that case");
+
+        for (int round = 0; round < 20; round++)
+        {
+            net.Advance(GossipOptions.Default.AntiEntropyInterval);
+            net.Run();
+        }
+
+        Assert.All(net.Nodes, n => Assert.True(n.Holds(d)));
+        Assert.All(net.Nodes.Skip(1), n => Assert.Single(n.Verified));
+        Assert.Equal(15L * net.Fixture.PayloadBytes, net.ChunkBytes);
+        output.WriteLine($"fanout 1: push alone reached {16 - missedByPush}/16 nodes; anti-entropy the rest");
+    }
 }

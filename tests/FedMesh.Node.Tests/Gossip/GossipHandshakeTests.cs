@@ -1,3 +1,4 @@
+using FedMesh.Node.Gossip;
 using FedMesh.Protocol;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Messages;
@@ -133,5 +134,24 @@ public class GossipHandshakeTests
         net[0].Engine.Receive(net[1].Peer, error);
         Assert.Equal([net[1].Peer], net[0].Engine.ReadyPeers);
         Assert.Equal([error], net[0].Control);
+    }
+
+    [Fact]
+    public void A_peer_that_sends_no_Hello_is_closed_with_Timeout_once_the_Hello_timeout_has_passed()
+    {
+        var net = new GossipNetwork(1);
+        GossipTestNode node = net[0];
+        node.Engine.Connected(Stranger, StrangerPublic);
+        net.Advance(GossipOptions.Default.HelloTimeout - TimeSpan.FromSeconds(1));
+        Assert.Empty(node.Closes);
+        net.Advance(TimeSpan.FromSeconds(1));
+        (PeerId peer, ProtocolErrorCode code, _) = Assert.Single(node.Closes);
+        Assert.Equal((Stranger, ProtocolErrorCode.Timeout), (peer, code));
+
+        // A ready peer is never timed out.
+        Fake.Join(node, net.Fixture);
+        net.Advance(GossipOptions.Default.HelloTimeout * 3);
+        Assert.Single(node.Closes);
+        Assert.Equal([Stranger], node.Engine.ReadyPeers);
     }
 }
