@@ -23,10 +23,10 @@ public sealed partial class GossipEngine
     private readonly IGossipHost _host;
     private readonly PullScheduler _scheduler;
     private readonly DeltaStore _store;
-    private DateTimeOffset _nextAntiEntropy;
     private readonly Dictionary<PeerId, PeerState> _peers = [];
     private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HaveMessage> _announced = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextAntiEntropy;
 
     public GossipEngine(
         LocalMesh mesh,
@@ -369,7 +369,7 @@ public sealed partial class GossipEngine
     /// would otherwise hold a slot forever and, being never ready, receive no announcements.</summary>
     private void CloseSilentNewcomers(DateTimeOffset now)
     {
-        foreach ((PeerId peer, PeerState state) in _peers.Where(p => !p.Value.Ready && now - p.Value.ConnectedAt >= _options.HelloTimeout).ToArray())
+        foreach (PeerId peer in _peers.Where(p => !p.Value.Ready && now - p.Value.ConnectedAt >= _options.HelloTimeout).Select(p => p.Key).ToArray())
         {
             _host.Close(peer, ProtocolErrorCode.Timeout, $"no Hello within {_options.HelloTimeout.TotalSeconds:0.#} s");
             Disconnected(peer);

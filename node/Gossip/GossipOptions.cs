@@ -23,11 +23,11 @@ public sealed record GossipOptions
 
     /// <summary>
     /// Anti-entropy period: each interval one random ready peer is sent the Haves of the newest stored delta of each
-    /// origin. Push with a fanout below a node's degree misses a few nodes (in a 16-node full mesh with fanout 2, about
-    /// 9 % of node-deltas, measured by GossipDisseminationTests), and a pull abandoned for lack of announcers is otherwise only retried on a new Have;
-    /// periodic exchange makes delivery eventual (Demers et al. 1987, anti-entropy). 30 s costs at most
-    /// 256 × 86 bytes ≈ 22 KB per interval per node, negligible beside one delta; a Have of content already held
-    /// or being pulled costs the receiver nothing but a lookup.
+    /// origin. Push with a fanout below a node's degree misses some nodes (fanout 2 in a 16-node full mesh missed 67 of
+    /// 750 node-deltas over 50 seeded runs of the in-memory test network), and a pull abandoned for lack of announcers
+    /// is otherwise only retried on a new Have; periodic exchange makes delivery eventual (Demers et al. 1987,
+    /// anti-entropy). 30 s costs at most 256 × 86 bytes ≈ 22 KB per interval per node, negligible beside one delta; a
+    /// Have of content already held or being pulled costs the receiver a lookup (and at most an announcer entry).
     /// </summary>
     public TimeSpan AntiEntropyInterval { get; init; } = TimeSpan.FromSeconds(30);
 
