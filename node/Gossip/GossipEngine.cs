@@ -26,6 +26,7 @@ public sealed partial class GossipEngine
     private readonly Dictionary<PeerId, PeerState> _peers = [];
     private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HaveMessage> _announced = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextAntiEntropy;
 
     public GossipEngine(
         LocalMesh mesh,
@@ -53,6 +54,7 @@ public sealed partial class GossipEngine
         _host = host ?? throw new ArgumentNullException(nameof(host));
         _scheduler = new PullScheduler(options.Pull);
         _store = new DeltaStore(options.MaxStoredDeltas, options.MaxStoredBytes);
+        _nextAntiEntropy = time.GetUtcNow() + options.AntiEntropyInterval;
     }
 
     /// <summary>Peers whose Hello was accepted.</summary>
@@ -67,7 +69,7 @@ public sealed partial class GossipEngine
     /// <summary>A secure connection to <paramref name="peer"/>, authenticated as <paramref name="publicKey"/>, is up.</summary>
     public void Connected(PeerId peer, ReadOnlyMemory<byte> publicKey)
     {
-        _peers[peer] = new PeerState(publicKey.ToArray());
+        _peers[peer] = new PeerState(publicKey.ToArray(), _time.GetUtcNow());
         _host.Send(peer, _hello);
     }
 
@@ -77,11 +79,29 @@ public sealed partial class GossipEngine
         if (_peers.Remove(peer))
         {
             StartPulls(_scheduler.OnPeerGone(peer, _time.GetUtcNow()));
+            DropAbandoned();
         }
     }
 
-    /// <summary>Periodic upkeep (call about once a second): stalled pulls resume from another announcer.</summary>
-    public void Tick() => StartPulls(_scheduler.OnTick(_time.GetUtcNow()));
+    /// <summary>Periodic upkeep (call about once a second): peers silent since connecting are closed, stalled pulls
+    /// resume from another announcer, and every
+    /// <see cref="GossipOptions.AntiEntropyInterval"/> one random ready peer is sent the newest-per-origin Haves.</summary>
+    public void Tick()
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        CloseSilentNewcomers(now);
+        StartPulls(_scheduler.OnTick(now));
+        DropAbandoned();
+        if (now >= _nextAntiEntropy)
+        {
+            _nextAntiEntropy = now + _options.AntiEntropyInterval;
+            PeerId[] ready = ReadyPeers.ToArray();
+            if (ready.Length > 0)
+            {
+                SendLatest(ready[_random.Next(ready.Length)]);
+            }
+        }
+    }
 
     /// <summary>Stores this node's own new delta and announces it.</summary>
     public StoredDelta Publish(SignedDelta delta, ReadOnlyMemory<byte> payload)
@@ -95,7 +115,11 @@ public sealed partial class GossipEngine
         _sequences.Commit(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
         var stored = new StoredDelta(delta, payload, _time.GetUtcNow());
         _store.Add(stored);
-        _scheduler.OnFinished(stored.ContentIdHex, _time.GetUtcNow());
+        _transfers.Remove(stored.ContentIdHex);
+        _announced.Remove(stored.ContentIdHex);
+
+        // If the same content was being pulled, its slot frees up: start whatever waited for it.
+        StartPulls(_scheduler.OnFinished(stored.ContentIdHex, _time.GetUtcNow()));
         Announce(stored, except: null);
         return stored;
     }
@@ -148,7 +172,7 @@ public sealed partial class GossipEngine
                     break;
                 case HelloMessage:
                     throw new ProtocolException(ProtocolErrorCode.UnexpectedFrameType, "second Hello");
-                case ByeMessage or ErrorMessage:
+                case ByeMessage:
                     Disconnected(peer);
                     break;
                 default:
@@ -194,6 +218,12 @@ public sealed partial class GossipEngine
         _host.PeerReady(peer, hello);
 
         // A newcomer learns at once what this node holds (newest per origin), so a late joiner catches up.
+        SendLatest(peer);
+    }
+
+    /// <summary>Announces the newest stored delta of each origin to one peer (catch-up on Hello, and anti-entropy).</summary>
+    private void SendLatest(PeerId peer)
+    {
         foreach (StoredDelta stored in _store.LatestPerOrigin)
         {
             _host.Send(peer, stored.Delta.Have());
@@ -217,6 +247,11 @@ public sealed partial class GossipEngine
 
         _announced.TryAdd(id, have);
         StartPulls(_scheduler.OnAnnounced(id, peer, _time.GetUtcNow()));
+        if (!_scheduler.IsKnown(id))
+        {
+            // Refused by the scheduler (pending table full): remember nothing, or a Have flood would grow memory.
+            _announced.Remove(id);
+        }
     }
 
     private void OnWant(PeerId peer, WantMessage want)
@@ -274,6 +309,13 @@ public sealed partial class GossipEngine
         transfer.Delta = delta;
         transfer.Assembler = new DeltaAssembler(delta);
         transfer.Requested = new bool[delta.Manifest.ChunkCount];
+
+        // The first window went out with the manifest request, sized from the Have hint. Those chunks are on their
+        // way from this source: mark them requested so they are not asked for twice, and count as outstanding only
+        // those that exist (a hint larger than the manifest's chunk count asked for chunks that will never come).
+        int prefetched = Math.Min(transfer.PrefetchedFirstWindow, transfer.Requested.Length);
+        transfer.Requested.AsSpan(0, prefetched).Fill(true);
+        transfer.Outstanding = prefetched;
         RequestMore(transfer, wantManifest: false);
     }
 
@@ -295,23 +337,59 @@ public sealed partial class GossipEngine
             // A bad chunk is the sender's fault (the manifest fixed every hash): drop that source, keep what verified.
             _host.DeltaRejected(peer, id, ex.Code, ex.Message);
             StartPulls(_scheduler.OnSourceFailed(id, peer, _time.GetUtcNow()));
+            DropAbandoned();
             return;
         }
 
-        if (outcome == ChunkOutcome.Duplicate)
+        if (outcome == ChunkOutcome.Accepted)
+        {
+            _scheduler.OnProgress(id, _time.GetUtcNow());
+            if (transfer.Assembler.IsComplete)
+            {
+                Complete(peer, transfer);
+                return;
+            }
+        }
+
+        // Only the current source's chunks (new or duplicate) answer what was asked of it; a late chunk from a
+        // source left behind is kept if new but must not open the window of the current one.
+        if (transfer.Source != peer)
         {
             return;
         }
 
         transfer.Outstanding = Math.Max(0, transfer.Outstanding - 1);
-        _scheduler.OnProgress(id, _time.GetUtcNow());
-        if (transfer.Assembler.IsComplete)
-        {
-            Complete(peer, transfer);
-        }
-        else if (transfer.Source == peer && transfer.Outstanding <= _options.MaxChunksPerWant / 2)
+        if (transfer.Outstanding <= _options.MaxChunksPerWant / 2)
         {
             RequestMore(transfer, wantManifest: false);
+        }
+    }
+
+    /// <summary>A connection whose peer sent no Hello within <see cref="GossipOptions.HelloTimeout"/> is closed: it
+    /// would otherwise hold a slot forever and, being never ready, receive no announcements.</summary>
+    private void CloseSilentNewcomers(DateTimeOffset now)
+    {
+        foreach (PeerId peer in _peers.Where(p => !p.Value.Ready && now - p.Value.ConnectedAt >= _options.HelloTimeout).Select(p => p.Key).ToArray())
+        {
+            _host.Close(peer, ProtocolErrorCode.Timeout, $"no Hello within {_options.HelloTimeout.TotalSeconds:0.#} s");
+            Disconnected(peer);
+        }
+    }
+
+    /// <summary>
+    /// Forgets transfers and announcements the scheduler gave up (no announcer left, attempts exhausted): their
+    /// partial buffers (up to 64 MiB each) must not outlive them. A later Have starts the delta afresh.
+    /// </summary>
+    private void DropAbandoned()
+    {
+        foreach (string id in _transfers.Keys.Where(id => !_scheduler.IsPulling(id)).ToArray())
+        {
+            _transfers.Remove(id);
+        }
+
+        foreach (string id in _announced.Keys.Where(id => !_scheduler.IsKnown(id)).ToArray())
+        {
+            _announced.Remove(id);
         }
     }
 
@@ -430,9 +508,11 @@ public sealed partial class GossipEngine
         }
     }
 
-    private sealed class PeerState(byte[] publicKey)
+    private sealed class PeerState(byte[] publicKey, DateTimeOffset connectedAt)
     {
         public byte[] PublicKey { get; } = publicKey;
+
+        public DateTimeOffset ConnectedAt { get; } = connectedAt;
 
         public bool Ready { get; set; }
     }

@@ -21,6 +21,23 @@ public sealed record GossipOptions
     /// <summary>Chunks served for a single Want; a larger request is clipped (the requester asks again for the rest).</summary>
     public int MaxChunksPerWant { get; init; } = 64;
 
+    /// <summary>
+    /// Anti-entropy period: each interval one random ready peer is sent the Haves of the newest stored delta of each
+    /// origin. Push with a fanout below a node's degree misses some nodes (fanout 2 in a 16-node full mesh missed 67 of
+    /// 750 node-deltas over 50 seeded runs of the in-memory test network), and a pull abandoned for lack of announcers
+    /// is otherwise only retried on a new Have; periodic exchange makes delivery eventual (Demers et al. 1987,
+    /// anti-entropy). 30 s costs at most 256 × 86 bytes ≈ 22 KB per interval per node, negligible beside one delta; a
+    /// Have of content already held or being pulled costs the receiver a lookup (and at most an announcer entry).
+    /// </summary>
+    public TimeSpan AntiEntropyInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Time a connected peer has to send its Hello (its first message, right after the transport handshake) before
+    /// the connection is closed with Timeout. 10 s is two orders of magnitude above a WAN round trip, so only a stuck
+    /// or hostile peer trips it; without it such a peer holds a connection slot forever.
+    /// </summary>
+    public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Pull scheduling: concurrency, stall timeout, fallbacks.</summary>
     public PullOptions Pull { get; init; } = PullOptions.Default;
 
@@ -34,6 +51,11 @@ public sealed record GossipOptions
         if (MaxStoredDeltas < 1 || MaxStoredBytes < 1)
         {
             return "the delta store needs room for at least one delta";
+        }
+
+        if (AntiEntropyInterval <= TimeSpan.Zero || HelloTimeout <= TimeSpan.Zero)
+        {
+            return "the anti-entropy interval and the Hello timeout must be positive";
         }
 
         return MaxChunksPerWant < 1 ? "MaxChunksPerWant must be at least 1" : null;

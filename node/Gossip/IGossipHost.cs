@@ -25,6 +25,7 @@ public interface IGossipHost
     /// <summary>A delta (or a peer's part in one) was refused; <paramref name="contentIdHex"/> is null when unknown.</summary>
     void DeltaRejected(PeerId from, string? contentIdHex, ProtocolErrorCode code, string reason);
 
-    /// <summary>Messages the engine does not handle itself (PeerList, Pong), for membership and failure detection.</summary>
+    /// <summary>Messages the engine does not handle itself (PeerList, Pong, and Error, which reports a failed request and
+    /// keeps the connection, SPEC.md §4.9), for membership, failure detection and logging.</summary>
     void ControlMessage(PeerId peer, WireMessage message);
 }

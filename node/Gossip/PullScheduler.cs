@@ -53,6 +53,12 @@ public sealed class PullScheduler
     /// <summary>Deltas known (announced, in flight or waiting).</summary>
     public int Pending => _entries.Count;
 
+    /// <summary>True while the delta is announced and not finished or given up (waiting or being pulled).</summary>
+    public bool IsKnown(string contentId) => _entries.ContainsKey(contentId);
+
+    /// <summary>True while a source is assigned to the delta (a pull is in flight).</summary>
+    public bool IsPulling(string contentId) => _entries.TryGetValue(contentId, out Entry? entry) && entry.Source is not null;
+
     /// <summary>True if the delta was already completed (or rejected) here; announcements of it are ignored.</summary>
     public bool IsDone(string contentId) => _done.Contains(contentId);
 
