@@ -144,8 +144,10 @@ public sealed partial class NodeRuntime
                 Log.UnexpectedPeer(_logger, target.Address.ToString(), expected.Value, p.Value);
             }
         }
-        catch (Exception ex) when (ex is SocketException or TransportException or IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
+            // Whatever went wrong with this address (refused, unreachable, bad key pin, DNS), the next attempt waits
+            // for the backoff; the dial loop itself never dies.
             if (!stop.IsCancellationRequested)
             {
                 Log.DialFailed(_logger, target.Address.ToString(), ex.Message);
@@ -172,7 +174,7 @@ public sealed partial class NodeRuntime
         try
         {
             connection = initiator
-                ? await SecureConnection.ConnectAsync(pipe, _parts.Identity, ConnectionOptions, pinned, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false)
+                ? await SecureConnection.ConnectAsync(pipe, _parts.Identity, ConnectionOptions, pinned is null ? (ReadOnlyMemory<byte>?)null : pinned, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false)
                 : await SecureConnection.AcceptAsync(pipe, _parts.Identity, ConnectionOptions, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ProtocolException or IOException or OperationCanceledException or SocketException)
