@@ -1,4 +1,7 @@
 using System.CommandLine;
+using FedMesh.NetSim.Cli;
 
 var root = new RootCommand("netsim: deterministic FedMesh mesh simulator and namespace lab.");
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(BenchCommands.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

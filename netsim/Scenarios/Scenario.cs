@@ -2,6 +2,7 @@ using FedMesh.Node.Attacks;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
+using FedMesh.Node.Reputation;
 
 namespace FedMesh.NetSim.Scenarios;
 
@@ -51,6 +52,9 @@ public sealed record Scenario
 
     /// <summary>Run each node's validation gate on merged candidates.</summary>
     public bool ValidationGate { get; init; } = true;
+
+    /// <summary>Validation-gate margins, in the learner's loss units.</summary>
+    public ValidationGateOptions Gate { get; init; } = ValidationGateOptions.Default;
 
     /// <summary>Null: privacy off (nothing clipped or noised, no ledger).</summary>
     public PrivacyOptions? Privacy { get; init; }

@@ -4,6 +4,7 @@ using FedMesh.Node.Attacks;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
+using FedMesh.Node.Reputation;
 using Tomlyn;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
@@ -152,6 +153,11 @@ public static partial class ScenarioLoader
             Learner = ReadLearner(s["learner"], s["data"]),
             Rule = ReadRule(s["merge"]),
             ValidationGate = s["merge"].Bool("validation_gate", true),
+            Gate = new ValidationGateOptions
+            {
+                AbsoluteMargin = s["merge"].Double("gate_absolute_margin", ValidationGateOptions.Default.AbsoluteMargin, 0, 1e6),
+                RelativeMargin = s["merge"].Double("gate_relative_margin", ValidationGateOptions.Default.RelativeMargin, 0, 1),
+            },
             Privacy = ReadPrivacy(s["privacy"]),
             Byzantine = ReadByzantine(s["byzantine"], nodes),
             Churn = ReadChurn(s["churn"], rounds),
