@@ -22,9 +22,10 @@ public static class RunCommand
         var noEvents = new Option<bool>("--no-events") { Description = "Ignore the timed events (the baseline to compare a partition or crash run with)." };
         var noByzantine = new Option<bool>("--no-byzantine") { Description = "Run without attackers (the clean baseline)." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
+        var noTrust = new Option<bool>("--no-reputation") { Description = "Trust-neutral weights (merge.reputation = false): measure the aggregation rule alone." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, noPlots,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, noPlots, noTrust,
         };
         command.SetAction(parse =>
         {
@@ -55,6 +56,7 @@ public static class RunCommand
                 Seed = parse.GetValue(seed) ?? s.Seed,
                 Events = parse.GetValue(noEvents) ? [] : s.Events,
                 Byzantine = parse.GetValue(noByzantine) ? new ByzantineSpec() : s.Byzantine,
+                Reputation = parse.GetValue(noTrust) ? Scenario.NeutralTrust : s.Reputation,
             };
             string directory = parse.GetValue(outDir) ?? Path.Combine("netsim-out", s.Name);
             return Run(s, directory, parse.GetValue(json), !parse.GetValue(noPlots));

@@ -53,6 +53,16 @@ public sealed record Scenario
     /// <summary>Run each node's validation gate on merged candidates.</summary>
     public bool ValidationGate { get; init; } = true;
 
+    /// <summary>
+    /// Trust settings of every node's reputation tracker. <see cref="NeutralTrust"/> (scenario key
+    /// <c>merge.reputation = false</c>) keeps every weight at 1 so an aggregation rule can be measured alone.
+    /// </summary>
+    public ReputationOptions Reputation { get; init; } = ReputationOptions.Default;
+
+    /// <summary>Trust still observed but never used: nothing is ignored (threshold 0) and any positive trust gets
+    /// full weight (the smallest positive double is the full-weight point).</summary>
+    public static readonly ReputationOptions NeutralTrust = ReputationOptions.Default with { IgnoreBelow = 0, FullWeightAbove = double.Epsilon };
+
     /// <summary>Validation-gate margins, in the learner's loss units.</summary>
     public ValidationGateOptions Gate { get; init; } = ValidationGateOptions.Default;
 

@@ -153,6 +153,7 @@ public static partial class ScenarioLoader
             Learner = ReadLearner(s["learner"], s["data"]),
             Rule = ReadRule(s["merge"]),
             ValidationGate = s["merge"].Bool("validation_gate", true),
+            Reputation = s["merge"].Bool("reputation", true) ? ReputationOptions.Default : Scenario.NeutralTrust,
             Gate = new ValidationGateOptions
             {
                 AbsoluteMargin = s["merge"].Double("gate_absolute_margin", ValidationGateOptions.Default.AbsoluteMargin, 0, 1e6),

@@ -55,7 +55,7 @@ public sealed partial class Simulator
     internal void Rejected(SimNode node, PeerId from, string? contentIdHex, ProtocolErrorCode code, string reason)
     {
         _rejected++;
-        Log($"node {node.Index}: rejected delta {contentIdHex?[..Math.Min(12, contentIdHex.Length)] ?? "?"} from node {IndexOf(from)}: {code}: {reason}");
+        Log($"node {node.Index}: rejected delta {contentIdHex?[..Math.Min(12, contentIdHex.Length)] ?? "?"} from node {IndexOf(from)}: {reason}");
     }
 
     /// <summary>Signs <paramref name="state"/> as node <paramref name="node"/>'s next release and publishes it through

@@ -61,7 +61,7 @@ public sealed partial class Simulator : IDisposable
             var key = Key.Import(SignatureAlgorithm.Ed25519, SimSeeds.Bytes(seed, "identity", i), KeyBlobFormat.RawPrivateKey);
             string dir = Path.Combine(_stateDirectory, $"node-{i:D4}");
             Directory.CreateDirectory(dir);
-            _nodes[i] = new SimNode(i, key, Problem.CreateLearner(i), byzantine[i], new ReputationTracker(ReputationOptions.Default, Clock), dir);
+            _nodes[i] = new SimNode(i, key, Problem.CreateLearner(i), byzantine[i], new ReputationTracker(scenario.Reputation, Clock), dir);
             _byPeer.Add(_nodes[i].PeerId, i);
         }
 
