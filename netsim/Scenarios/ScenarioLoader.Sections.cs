@@ -178,7 +178,9 @@ public static partial class ScenarioLoader
             return null;
         }
 
+        int errorsBeforeNodes = e.Errors.Count;
         int[] members = e.Nodes("nodes", nodes) ?? [];
+        bool nodesInvalid = e.Errors.Count > errorsBeforeNodes;
         List<KeyValuePair<string, int[]>> groups = kind == ScenarioEventKind.Partition ? e.Groups("groups", nodes) ?? [] : [];
         LinkProfile? link = kind == ScenarioEventKind.Degrade ? ReadLinks(e, LinkProfile.Default) : null;
         switch (kind)
@@ -189,7 +191,7 @@ public static partial class ScenarioLoader
             case ScenarioEventKind.Partition when groups.SelectMany(g => g.Value).GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice:
                 e.Error("groups", $"node {twice.Key} is in more than one group");
                 break;
-            case ScenarioEventKind.Crash or ScenarioEventKind.Restart or ScenarioEventKind.Join or ScenarioEventKind.Leave when members.Length == 0:
+            case ScenarioEventKind.Crash or ScenarioEventKind.Restart or ScenarioEventKind.Join or ScenarioEventKind.Leave when members.Length == 0 && !nodesInvalid:
                 e.Error("nodes", $"a {kind.ToString()!.ToLowerInvariant()} event needs a non-empty nodes list");
                 break;
             default:
