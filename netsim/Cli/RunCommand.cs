@@ -67,9 +67,17 @@ public static class RunCommand
     private static int Run(Scenario scenario, string directory, bool json, bool plots)
     {
         Directory.CreateDirectory(directory);
+        string state = Path.Combine(directory, "state");
+        if (Directory.Exists(state))
+        {
+            // The nodes' ledgers of an earlier run in the same --out: a new run starts from empty state, or it would
+            // be charged the old releases and differ from a fresh run of the same scenario and seed.
+            Directory.Delete(state, recursive: true);
+        }
+
         var wall = Stopwatch.StartNew();
         SimulationResult result;
-        using (var simulator = new Simulator(scenario, Path.Combine(directory, "state")))
+        using (var simulator = new Simulator(scenario, state))
         {
             if (json)
             {
