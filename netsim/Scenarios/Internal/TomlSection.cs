@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using FedMesh.Node.Configuration.Internal;
 using Tomlyn.Syntax;
 
 namespace FedMesh.NetSim.Scenarios.Internal;
@@ -43,7 +44,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
 
         if (value is not IntegerValueSyntax integer)
         {
-            Error(name, $"must be an integer, got {Describe(value)}");
+            Error(name, $"must be an integer, got {TomlEntries.Describe(value)}");
             return fallback;
         }
 
@@ -74,7 +75,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
         };
         if (number is not { } x)
         {
-            Error(name, $"must be a number, got {Describe(value)}");
+            Error(name, $"must be a number, got {TomlEntries.Describe(value)}");
             return fallback;
         }
 
@@ -101,7 +102,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
             return b.Value;
         }
 
-        Error(name, $"must be true or false, got {Describe(value)}");
+        Error(name, $"must be true or false, got {TomlEntries.Describe(value)}");
         return fallback;
     }
 
@@ -117,7 +118,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
             return text;
         }
 
-        Error(name, $"must be a string, got {Describe(value)}");
+        Error(name, $"must be a string, got {TomlEntries.Describe(value)}");
         return null;
     }
 
@@ -155,7 +156,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
 
         if (value is not InlineTableSyntax table)
         {
-            Error(name, $"must be an inline table of named node lists, e.g. {{ east = [0, 1], west = [2, 3] }}, got {Describe(value)}");
+            Error(name, $"must be an inline table of named node lists, e.g. {{ east = [0, 1], west = [2, 3] }}, got {TomlEntries.Describe(value)}");
             return null;
         }
 
@@ -194,18 +195,6 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
         }
     }
 
-    internal static string Describe(ValueSyntax value) => value switch
-    {
-        IntegerValueSyntax => "an integer",
-        FloatValueSyntax => "a float",
-        BooleanValueSyntax => "a boolean",
-        StringValueSyntax => "a string",
-        ArraySyntax => "an array",
-        InlineTableSyntax => "an inline table",
-        DateTimeValueSyntax => "a date-time",
-        _ => "an unsupported value",
-    };
-
     private int[]? NodeArray(string name, string path, ValueSyntax? value, int count)
     {
         if (value is null)
@@ -216,7 +205,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
         int line = LineOf(name);
         if (value is not ArraySyntax array)
         {
-            errors.Add(new ScenarioError(source, line, path, $"must be an array of node indices, got {Describe(value)}"));
+            errors.Add(new ScenarioError(source, line, path, $"must be an array of node indices, got {TomlEntries.Describe(value)}"));
             return null;
         }
 
@@ -225,7 +214,7 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
         {
             if (item.Value is not IntegerValueSyntax { Value: var index })
             {
-                errors.Add(new ScenarioError(source, line, path, $"must hold node indices (integers), got {(item.Value is { } v ? Describe(v) : "nothing")}"));
+                errors.Add(new ScenarioError(source, line, path, $"must hold node indices (integers), got {(item.Value is { } v ? TomlEntries.Describe(v) : "nothing")}"));
                 return null;
             }
 
