@@ -12,8 +12,7 @@ internal sealed class SimHost(Simulator simulator, SimNode node) : IGossipHost
 {
     public void Send(PeerId peer, WireMessage message) => simulator.Transmit(node, peer, message);
 
-    public void Close(PeerId peer, ProtocolErrorCode code, string reason) =>
-        simulator.Log($"node {node.Index}: closed connection to {simulator.IndexOf(peer)}: {code}: {reason}");
+    public void Close(PeerId peer, ProtocolErrorCode code, string reason) => simulator.CloseConnection(node, peer, reason);
 
     public void PeerReady(PeerId peer, HelloMessage hello)
     {

@@ -4,6 +4,7 @@ using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Reputation;
 using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Messages;
 
 namespace FedMesh.NetSim.Simulation;
@@ -128,6 +129,25 @@ public sealed partial class Simulator
         b.Engine!.Connected(a.PeerId, a.PublicKey);
     }
 
+    /// <summary>An engine closed its connection to <paramref name="peer"/> (protocol violation): the other end sees the
+    /// connection drop and anything still in flight on it is lost; the next round start reconnects.</summary>
+    internal void CloseConnection(SimNode node, PeerId peer, string reason)
+    {
+        int other = IndexOf(peer);
+        Log($"node {node.Index}: closed connection to node {other}: {reason}");
+        if (other < 0)
+        {
+            return;
+        }
+
+        var pair = Pair(node.Index, other);
+        _connections[pair] = (_connections.GetValueOrDefault(pair).Generation + 1, -ReconnectGrace);
+        if (_nodes[other].Up)
+        {
+            _nodes[other].Engine!.Disconnected(node.PeerId);
+        }
+    }
+
     /// <summary>Connection generation of the link a–b (messages carry it; a newer connection drops older ones).</summary>
     internal int ConnectionGeneration(int a, int b) => _connections.GetValueOrDefault(Pair(a, b)).Generation;
 
@@ -150,8 +170,7 @@ public sealed partial class Simulator
             foreach (int peer in _graph[a.Index])
             {
                 SimNode b = _nodes[peer];
-                bool fresh = Clock.Elapsed - _connections.GetValueOrDefault(Pair(a.Index, peer)).Since < ReconnectGrace
-                    && _connections.ContainsKey(Pair(a.Index, peer));
+                bool fresh = _connections.TryGetValue(Pair(a.Index, peer), out var connection) && Clock.Elapsed - connection.Since < ReconnectGrace;
                 if (peer > a.Index && b.Up && !fresh && Network.CanReach(a.Index, peer)
                     && (!ready.Contains(b.PeerId) || !b.Engine!.ReadyPeers.Contains(a.PeerId)))
                 {
