@@ -92,6 +92,15 @@ public sealed class SimNetwork
             : TimeSpan.Zero;
         link.BusyUntil = start + transmit;
         TimeSpan arrival = link.BusyUntil + profile.SampleLatency(_random);
+
+        // A link is one TCP stream: jitter delays messages but never reorders them (a message cannot overtake the
+        // one sent before it on the same link).
+        if (arrival < link.LastArrival)
+        {
+            arrival = link.LastArrival;
+        }
+
+        link.LastArrival = arrival;
         _clock.Schedule(arrival - now, () =>
         {
             if (!CanReach(from, to))
@@ -127,5 +136,7 @@ public sealed class SimNetwork
         public LinkProfile? Profile { get; set; }
 
         public TimeSpan BusyUntil { get; set; }
+
+        public TimeSpan LastArrival { get; set; }
     }
 }

@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using FedMesh.NetSim.Scenarios;
+using FedMesh.NetSim.Simulation;
+
+namespace FedMesh.NetSim.Cli;
+
+/// <summary><c>netsim bench scale</c> (wall time vs N) and <c>netsim bench dissemination</c> (spread of one delta vs N).</summary>
+public static class BenchCommands
+{
+    /// <summary>Largest N accepted by the benches: memory grows ~50 KB a node with the default surrogate.</summary>
+    private const int MaxBenchNodes = 20_000;
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Simulator benchmarks that print figures (add --json for machines).");
+        bench.Subcommands.Add(Scale());
+        bench.Subcommands.Add(Dissemination());
+        return bench;
+    }
+
+    private static Command Scale()
+    {
+        var scenario = new Option<string>("--scenario") { Description = "Scenario whose N is varied.", DefaultValueFactory = _ => "netsim/scenarios/scale-1000.toml" };
+        var nodes = new Option<string>("--nodes") { Description = "Comma-separated node counts.", DefaultValueFactory = _ => "100,300,1000,3000" };
+        var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("scale", "Wall time of a whole run (all rounds) for each N, on this machine, single-threaded.") { scenario, nodes, rounds, json };
+        command.SetAction(parse =>
+        {
+            if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
+            {
+                return 2;
+            }
+
+            if (parse.GetValue(rounds) is { } r)
+            {
+                if (r is < 1 or > ScenarioLoader.MaxRounds)
+                {
+                    Console.Error.WriteLine($"netsim bench scale: --rounds must be 1..{ScenarioLoader.MaxRounds}");
+                    return 2;
+                }
+
+                s = s with { Rounds = r };
+            }
+
+            var rows = new List<object>();
+            bool asJson = parse.GetValue(json);
+            if (!asJson)
+            {
+                Console.WriteLine($"{"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"µs/node-round",13} {"clock events",13} {"deltas",10} {"mean ‖x−w*‖",12}");
+            }
+
+            foreach (int n in counts)
+            {
+                Scenario scaled = s with { Nodes = n, Events = [], Name = $"{s.Name}-n{n}" };
+                TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                SimulationResult result;
+                using (var simulator = new Simulator(scaled))
+                {
+                    result = simulator.Run();
+                }
+
+                wall.Stop();
+                // CPU time as well as wall time: on a shared machine the wall clock also counts other processes' turns.
+                double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                double perNodeRound = wall.Elapsed.TotalMicroseconds / ((double)n * scaled.Rounds);
+                double distance = result.Summaries[^1].MeanDistanceToOptimum;
+                rows.Add(new { nodes = n, rounds = scaled.Rounds, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, clock_events = result.EventsRun, deltas_verified = result.DeltasVerified, final_mean_distance_to_optimum = distance });
+                if (!asJson)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,13:F1} {result.EventsRun,13} {result.DeltasVerified,10} {distance,12:G4}"));
+                }
+            }
+
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { scenario = s.Name, results = rows }, Json));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Dissemination()
+    {
+        var nodes = new Option<string>("--nodes") { Description = "Comma-separated node counts.", DefaultValueFactory = _ => "16,64,256,1024" };
+        var size = new Option<int>("--floats") { Description = "Floats in the delta (fp32; 16384 = 64 KiB).", DefaultValueFactory = _ => DisseminationProbe.DefaultFloats };
+        var degree = new Option<int>("--degree") { Description = "Random-regular degree (the gossip fanout is 8).", DefaultValueFactory = _ => 8 };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("dissemination", "One delta from one node over a random regular graph: relay hops and time until 99% have it, wire bytes per receiver.") { nodes, size, degree, json };
+        command.SetAction(parse =>
+        {
+            if (!TryParseCounts(parse.GetValue(nodes), out int[] counts))
+            {
+                return 2;
+            }
+
+            int floats = parse.GetValue(size);
+            int k = parse.GetValue(degree);
+            if (floats is < 1 or > 1 << 22 || k < 2 || counts.Any(n => n <= k || n * k % 2 != 0))
+            {
+                Console.Error.WriteLine("netsim bench dissemination: --floats must be 1..4194304, --degree ≥ 2 with N > degree and N·degree even");
+                return 2;
+            }
+
+            bool asJson = parse.GetValue(json);
+            var rows = new List<DisseminationResult>();
+            if (!asJson)
+            {
+                Console.WriteLine($"{"nodes",6} {"hops99",6} {"2log2N",6} {"ms99",8} {"reached",8} {"bytes/recv ÷ payload",20} {"÷ manifest+payload",18}");
+            }
+
+            foreach (int n in counts)
+            {
+                DisseminationResult r = DisseminationProbe.Run(n, k, floats, seed: 1);
+                rows.Add(r);
+                if (!asJson)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,6} {r.Hops99,6} {2 * Math.Log2(n),6:F1} {r.Milliseconds99,8:F1} {r.Reached,8} {r.BytesPerReceiverOverPayload,20:F3} {r.BytesPerReceiverOverDelta,18:F3}"));
+                }
+            }
+
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(rows, Json));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static bool TryLoad(string path, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Scenario? scenario)
+    {
+        try
+        {
+            scenario = ScenarioLoader.Load(path);
+            return true;
+        }
+        catch (ScenarioException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            scenario = null;
+            return false;
+        }
+    }
+
+    private static bool TryParseCounts(string? text, out int[] counts)
+    {
+        counts = [];
+        var list = new List<int>();
+        foreach (string part in (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 2 || n > MaxBenchNodes)
+            {
+                Console.Error.WriteLine($"netsim bench: --nodes: \"{part}\" is not a node count in 2..{MaxBenchNodes}");
+                return false;
+            }
+
+            list.Add(n);
+        }
+
+        counts = [.. list];
+        return counts.Length > 0;
+    }
+}

@@ -1,0 +1,171 @@
+using FedMesh.Node.Attacks;
+using FedMesh.Node.Learning.Surrogate;
+using FedMesh.Node.Merge;
+using FedMesh.Node.Privacy;
+using FedMesh.Node.Reputation;
+
+namespace FedMesh.NetSim.Scenarios;
+
+/// <summary>Graph families of <see cref="Network.Topology"/>.</summary>
+public enum TopologyKind
+{
+    Full,
+    RandomRegular,
+    SmallWorld,
+    Clusters,
+}
+
+/// <summary>Which learner every simulated node runs.</summary>
+public enum LearnerKind
+{
+    /// <summary><see cref="SurrogateLearner"/>: linear regression with a known optimum.</summary>
+    Surrogate,
+
+    /// <summary>The real byte-level model (TorchLearner): not merged into this branch yet, so refused by the loader.</summary>
+    Torch,
+}
+
+/// <summary>A complete simulation, as read from a scenario file (see netsim/scenarios/README.md).</summary>
+public sealed record Scenario
+{
+    /// <summary>Name for outputs and logs (the file name without extension).</summary>
+    public string Name { get; init; } = "scenario";
+
+    public int Nodes { get; init; } = 8;
+
+    public int Rounds { get; init; } = 30;
+
+    /// <summary>Virtual time between a node's rounds. 10 s: the daemon's default gossip period.</summary>
+    public TimeSpan Period { get; init; } = TimeSpan.FromSeconds(10);
+
+    public ulong Seed { get; init; } = 1;
+
+    public TopologySpec Topology { get; init; } = new();
+
+    public Network.LinkProfile Links { get; init; } = Network.LinkProfile.Default;
+
+    public GossipSpec Gossip { get; init; } = new();
+
+    public LearnerSpec Learner { get; init; } = new();
+
+    public AggregationRule Rule { get; init; } = AggregatorOptions.Default.Rule;
+
+    /// <summary>Run each node's validation gate on merged candidates.</summary>
+    public bool ValidationGate { get; init; } = true;
+
+    /// <summary>
+    /// Trust settings of every node's reputation tracker. <see cref="NeutralTrust"/> (scenario key
+    /// <c>merge.reputation = false</c>) keeps every weight at 1 so an aggregation rule can be measured alone.
+    /// </summary>
+    public ReputationOptions Reputation { get; init; } = ReputationOptions.Default;
+
+    /// <summary>Trust still observed but never used: nothing is ignored (threshold 0) and any positive trust gets
+    /// full weight (the smallest positive double is the full-weight point).</summary>
+    public static readonly ReputationOptions NeutralTrust = ReputationOptions.Default with { IgnoreBelow = 0, FullWeightAbove = double.Epsilon };
+
+    /// <summary>Validation-gate margins, in the learner's loss units.</summary>
+    public ValidationGateOptions Gate { get; init; } = ValidationGateOptions.Default;
+
+    /// <summary>Null: privacy off (nothing clipped or noised, no ledger).</summary>
+    public PrivacyOptions? Privacy { get; init; }
+
+    public ByzantineSpec Byzantine { get; init; } = new();
+
+    public ChurnSpec Churn { get; init; } = new();
+
+    /// <summary>Timed events in file order.</summary>
+    public IReadOnlyList<ScenarioEvent> Events { get; init; } = [];
+}
+
+public sealed record TopologySpec
+{
+    public TopologyKind Kind { get; init; } = TopologyKind.Full;
+
+    /// <summary>random_regular / small_world: neighbours per node. 8 = the gossip fanout, so every neighbour hears each announcement.</summary>
+    public int Degree { get; init; } = 8;
+
+    /// <summary>small_world: rewiring probability. 0.1: Watts and Strogatz's small-world regime (short paths, high clustering).</summary>
+    public double Rewire { get; init; } = 0.1;
+
+    /// <summary>clusters: number of clusters.</summary>
+    public int Clusters { get; init; } = 2;
+
+    /// <summary>clusters: random edges between adjacent clusters. 2: a thin but not single-point bridge.</summary>
+    public int Bridges { get; init; } = 2;
+}
+
+public sealed record GossipSpec
+{
+    /// <summary>Announcement fanout (the node's gossip.fanout).</summary>
+    public int Fanout { get; init; } = 8;
+
+    /// <summary>
+    /// Relay what was verified from others (the daemon always does). false limits every node to its neighbours'
+    /// own states — decentralised SGD on the graph — which is what makes 1,000+ node runs tractable: with relay
+    /// every state reaches every node, N² verifications a round.
+    /// </summary>
+    public bool Relay { get; init; } = true;
+
+    /// <summary>Most origins merged per round (the node's MaxMergeInputs).</summary>
+    public int MaxMergeInputs { get; init; } = 32;
+}
+
+public sealed record LearnerSpec
+{
+    public LearnerKind Kind { get; init; } = LearnerKind.Surrogate;
+
+    /// <summary>Local SGD steps per round. 10: a round's update is well above the SGD noise on the surrogate.</summary>
+    public int LocalSteps { get; init; } = 10;
+
+    /// <summary>The surrogate task (dimension, samples, data split).</summary>
+    public SurrogateOptions Surrogate { get; init; } = SurrogateOptions.Default;
+}
+
+public sealed record ByzantineSpec
+{
+    /// <summary>Fraction of nodes (rounded down) that are attackers; they are chosen by the seed.</summary>
+    public double Fraction { get; init; }
+
+    public AttackKind Attack { get; init; } = AttackKind.SignFlip;
+}
+
+public sealed record ChurnSpec
+{
+    /// <summary>Probability per node and round that an up node crashes. 0: no churn.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>Rounds a crashed node stays down before it restarts from its checkpoint.</summary>
+    public int DowntimeRounds { get; init; } = 2;
+}
+
+/// <summary>What a timed event does.</summary>
+public enum ScenarioEventKind
+{
+    Partition,
+    Heal,
+    Crash,
+    Restart,
+    Join,
+    Leave,
+    Degrade,
+}
+
+/// <summary>One timed event, applied at the start of <see cref="Round"/> (virtual time (Round − 1) · period).</summary>
+public sealed record ScenarioEvent
+{
+    public required ScenarioEventKind Kind { get; init; }
+
+    public required int Round { get; init; }
+
+    /// <summary>crash / restart / join / leave / degrade: the nodes concerned (degrade: empty = every link).</summary>
+    public IReadOnlyList<int> Nodes { get; init; } = [];
+
+    /// <summary>partition: named groups; nodes in no group form their own unnamed group.</summary>
+    public IReadOnlyList<KeyValuePair<string, int[]>> Groups { get; init; } = [];
+
+    /// <summary>degrade: the new profile of the affected nodes' links.</summary>
+    public Network.LinkProfile? Link { get; init; }
+
+    /// <summary>Line in the scenario file, for the event log.</summary>
+    public int Line { get; init; }
+}

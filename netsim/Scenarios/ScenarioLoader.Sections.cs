@@ -1,0 +1,211 @@
+using FedMesh.NetSim.Network;
+using FedMesh.NetSim.Scenarios.Internal;
+using FedMesh.Node.Attacks;
+using FedMesh.Node.Learning.Surrogate;
+using FedMesh.Node.Merge;
+using FedMesh.Node.Privacy;
+
+namespace FedMesh.NetSim.Scenarios;
+
+/// <summary>Per-table readers of <see cref="ScenarioLoader"/>.</summary>
+public static partial class ScenarioLoader
+{
+    private static TopologySpec ReadTopology(TomlSection t, int nodes)
+    {
+        var spec = new TopologySpec
+        {
+            Kind = t.Choice("kind", TopologyKind.Full,
+                ("full", TopologyKind.Full), ("random_regular", TopologyKind.RandomRegular),
+                ("small_world", TopologyKind.SmallWorld), ("clusters", TopologyKind.Clusters)),
+            Degree = t.Int("degree", Math.Min(new TopologySpec().Degree, nodes - 1), 1, MaxNodes),
+            Rewire = t.Double("rewire", new TopologySpec().Rewire, 0, 1),
+            Clusters = t.Int("clusters", 2, 1, MaxNodes),
+            Bridges = t.Int("bridges", 2, 1, 1000),
+        };
+        switch (spec.Kind)
+        {
+            case TopologyKind.RandomRegular when spec.Degree >= nodes || (long)spec.Degree * nodes % 2 != 0:
+                t.Error("degree", $"a {spec.Degree}-regular graph on {nodes} nodes needs degree < nodes and degree × nodes even");
+                break;
+            case TopologyKind.SmallWorld when spec.Degree < 2 || spec.Degree >= nodes || spec.Degree % 2 != 0:
+                t.Error("degree", $"small_world needs an even degree with 2 ≤ degree < nodes ({nodes}), got {spec.Degree}");
+                break;
+            case TopologyKind.Clusters when spec.Clusters > nodes:
+                t.Error("clusters", $"cannot split {nodes} nodes into {spec.Clusters} clusters");
+                break;
+            default:
+                break;
+        }
+
+        return spec;
+    }
+
+    /// <summary>A link profile from milliseconds / Mbit/s keys, starting from <paramref name="basis"/>.</summary>
+    private static LinkProfile ReadLinks(TomlSection l, LinkProfile basis) => basis with
+    {
+        BaseLatency = TimeSpan.FromMilliseconds(l.Double("latency_ms", basis.BaseLatency.TotalMilliseconds, 0, 600_000)),
+        JitterMedian = TimeSpan.FromMilliseconds(l.Double("jitter_ms", basis.JitterMedian.TotalMilliseconds, 0, 600_000)),
+        JitterSigma = l.Double("jitter_sigma", basis.JitterSigma, 0, 5),
+        BandwidthBytesPerSecond = l.Double("bandwidth_mbps", basis.BandwidthBytesPerSecond * 8 / 1e6, 0.001, 1e6, exclusiveMin: true) * 1e6 / 8,
+        Loss = l.Double("loss", basis.Loss, 0, 1),
+    };
+
+    private static GossipSpec ReadGossip(TomlSection g) => new()
+    {
+        Fanout = g.Int("fanout", new GossipSpec().Fanout, 1, 64),
+        Relay = g.Bool("relay", true),
+        MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
+    };
+
+    private static LearnerSpec ReadLearner(TomlSection l, TomlSection data)
+    {
+        LearnerKind kind = l.Choice("kind", LearnerKind.Surrogate, ("surrogate", LearnerKind.Surrogate), ("torch", LearnerKind.Torch));
+        if (kind == LearnerKind.Torch)
+        {
+            l.Error("kind", "\"torch\" needs the TorchLearner, which is not part of this build yet; use \"surrogate\"");
+        }
+
+        SurrogateOptions d = SurrogateOptions.Default;
+        string split = data.Choice("split", "iid", ("iid", "iid"), ("dirichlet", "dirichlet"), ("sotu_era", "sotu_era"));
+        if (split == "sotu_era" && kind != LearnerKind.Torch)
+        {
+            data.Error("split", "\"sotu_era\" splits text corpora and needs learner.kind = \"torch\"; the surrogate takes \"iid\" or \"dirichlet\"");
+        }
+
+        var surrogate = d with
+        {
+            Dimension = l.Int("dimension", d.Dimension, 1, 1 << 20),
+            TrainSamples = l.Int("train_samples", d.TrainSamples, 1, 1 << 20),
+            TestSamples = l.Int("test_samples", d.TestSamples, 1, 1 << 20),
+            BatchSize = l.Int("batch_size", d.BatchSize, 1, 1 << 20),
+            LearningRate = l.Double("learning_rate", d.LearningRate, 0, 1, exclusiveMin: true),
+            NoiseStd = l.Double("noise", d.NoiseStd, 0, 1e6),
+            Split = split == "dirichlet" ? SurrogateSplit.Dirichlet : SurrogateSplit.Iid,
+            DirichletAlpha = data.Double("alpha", d.DirichletAlpha, 0, 1e6, exclusiveMin: true),
+            Components = data.Int("components", d.Components, 1, 1024),
+            Heterogeneity = data.Double("heterogeneity", d.Heterogeneity, 0, 1e6),
+        };
+        if (surrogate.Problem() is { } problem)
+        {
+            l.Error("dimension", problem);
+        }
+
+        return new LearnerSpec
+        {
+            Kind = kind,
+            LocalSteps = l.Int("local_steps", new LearnerSpec().LocalSteps, 1, 100_000),
+            Surrogate = surrogate,
+        };
+    }
+
+    private static AggregationRule ReadRule(TomlSection m)
+    {
+        string? name = m.String("rule");
+        if (name is null)
+        {
+            return AggregatorOptions.Default.Rule;
+        }
+
+        if (AggregationRuleNames.TryParse(name, out AggregationRule rule, out string error))
+        {
+            return rule;
+        }
+
+        m.Error("rule", error);
+        return AggregatorOptions.Default.Rule;
+    }
+
+    private static PrivacyOptions? ReadPrivacy(TomlSection p)
+    {
+        bool enabled = p.Bool("enabled", false);
+        PrivacyOptions d = PrivacyOptions.Default;
+        var options = d with
+        {
+            ClipNorm = p.Double("clip_norm", d.ClipNorm, 0, 1e6, exclusiveMin: true),
+            NoiseMultiplier = p.Double("noise_multiplier", d.NoiseMultiplier, 0.3, 1e6),
+            BudgetEpsilon = p.Double("budget_epsilon", d.BudgetEpsilon, 0, 1e6, exclusiveMin: true),
+            BudgetDelta = p.Double("budget_delta", d.BudgetDelta, 0, 0.5, exclusiveMin: true),
+        };
+        return enabled ? options : null;
+    }
+
+    private static ByzantineSpec ReadByzantine(TomlSection b, int nodes)
+    {
+        double fraction = b.Double("fraction", 0, 0, 0.99);
+        AttackKind attack = AttackKind.SignFlip;
+        if (b.String("attack") is { } name)
+        {
+            if (!AttackKindNames.TryParse(name, out attack, out string error))
+            {
+                b.Error("attack", error);
+            }
+        }
+
+        if (fraction > 0 && (int)(fraction * nodes) == 0)
+        {
+            b.Error("fraction", $"{fraction} of {nodes} nodes rounds down to no attacker");
+        }
+
+        return new ByzantineSpec { Fraction = fraction, Attack = attack };
+    }
+
+    private static ChurnSpec ReadChurn(TomlSection c, int rounds) => new()
+    {
+        Rate = c.Double("rate", 0, 0, 1),
+        DowntimeRounds = c.Int("downtime_rounds", new ChurnSpec().DowntimeRounds, 1, rounds),
+    };
+
+    private static ScenarioEvent? ReadEvent(TomlSection e, int nodes, int rounds)
+    {
+        int errorsBefore = e.Errors.Count;
+        int round = e.Int("round", 0, 1, rounds);
+        if (!e.Has("round"))
+        {
+            e.Error("round", $"is required (the round, 1..{rounds}, at whose start the event happens)");
+        }
+
+        ScenarioEventKind? kind = e.Choice<ScenarioEventKind?>("kind", null,
+            ("partition", ScenarioEventKind.Partition), ("heal", ScenarioEventKind.Heal), ("crash", ScenarioEventKind.Crash),
+            ("restart", ScenarioEventKind.Restart), ("join", ScenarioEventKind.Join), ("leave", ScenarioEventKind.Leave),
+            ("degrade", ScenarioEventKind.Degrade));
+        if (kind is null)
+        {
+            if (!e.Has("kind"))
+            {
+                e.Error("kind", "is required: partition, heal, crash, restart, join, leave or degrade");
+            }
+
+            return null;
+        }
+
+        int errorsBeforeNodes = e.Errors.Count;
+        int[] members = e.Nodes("nodes", nodes) ?? [];
+        bool nodesInvalid = e.Errors.Count > errorsBeforeNodes;
+        List<KeyValuePair<string, int[]>> groups = kind == ScenarioEventKind.Partition ? e.Groups("groups", nodes) ?? [] : [];
+        LinkProfile? link = kind == ScenarioEventKind.Degrade ? ReadLinks(e, LinkProfile.Default) : null;
+        switch (kind)
+        {
+            case ScenarioEventKind.Partition when groups.Count < 1:
+                e.Error("groups", "a partition needs at least one named group, e.g. groups = { east = [0, 1], west = [2, 3] }");
+                break;
+            case ScenarioEventKind.Partition when groups.SelectMany(g => g.Value).GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice:
+                e.Error("groups", $"node {twice.Key} is in more than one group");
+                break;
+            case ScenarioEventKind.Crash or ScenarioEventKind.Restart or ScenarioEventKind.Join or ScenarioEventKind.Leave when members.Length == 0 && !nodesInvalid:
+                e.Error("nodes", $"a {kind.ToString()!.ToLowerInvariant()} event needs a non-empty nodes list");
+                break;
+            default:
+                break;
+        }
+
+        return e.Errors.Count > errorsBefore ? null : new ScenarioEvent
+        {
+            Kind = kind.Value,
+            Round = round,
+            Nodes = members,
+            Groups = groups,
+            Link = link,
+            Line = e.Line,
+        };
+    }
+}

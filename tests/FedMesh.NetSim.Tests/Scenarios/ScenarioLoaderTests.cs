@@ -1,0 +1,118 @@
+using FedMesh.NetSim.Scenarios;
+using FedMesh.Node.Attacks;
+using FedMesh.Node.Merge;
+
+namespace FedMesh.NetSim.Tests.Scenarios;
+
+public class ScenarioLoaderTests
+{
+    private static readonly string Shipped = Path.Combine(AppContext.BaseDirectory, "scenarios");
+
+    [Theory]
+    [InlineData("partition-heal")]
+    [InlineData("churn")]
+    [InlineData("byzantine-30")]
+    [InlineData("dp-eps8")]
+    [InlineData("scale-1000")]
+    public void Shipped_scenarios_load(string name)
+    {
+        Scenario s = ScenarioLoader.Load(Path.Combine(Shipped, name + ".toml"));
+
+        Assert.Equal(name, s.Name);
+        Assert.True(s.Nodes >= 8);
+    }
+
+    [Fact]
+    public void Shipped_scenarios_say_what_they_contain()
+    {
+        Scenario ph = ScenarioLoader.Load(Path.Combine(Shipped, "partition-heal.toml"));
+        Scenario byz = ScenarioLoader.Load(Path.Combine(Shipped, "byzantine-30.toml"));
+        Scenario dp = ScenarioLoader.Load(Path.Combine(Shipped, "dp-eps8.toml"));
+
+        Assert.Equal([ScenarioEventKind.Partition, ScenarioEventKind.Heal], ph.Events.Select(e => e.Kind));
+        Assert.Equal(["east", "west"], ph.Events[0].Groups.Select(g => g.Key));
+        Assert.Equal([4, 5, 6, 7], ph.Events[0].Groups[1].Value);
+        Assert.Equal(0.3, byz.Byzantine.Fraction);
+        Assert.Equal(AttackKind.SignFlip, byz.Byzantine.Attack);
+        Assert.Equal(AggregationRule.GeometricMedian, byz.Rule);
+        Assert.Equal(8.0, dp.Privacy!.BudgetEpsilon);
+    }
+
+    [Fact]
+    public void The_torch_scenario_is_refused_until_the_torch_learner_is_available()
+    {
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Path.Combine(Shipped, "sotu-16.toml")));
+
+        Assert.Contains(ex.Errors, e => e.Key == "learner.kind" && e.Message.Contains("TorchLearner", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_group_naming_a_missing_node_is_reported_with_file_line_and_key()
+    {
+        string toml = """
+            nodes = 8
+            [[events]]
+            round = 1
+            kind = "heal"
+            [[events]]
+            round = 2
+            kind = "heal"
+            [[events]]
+            round = 3
+            kind = "partition"
+            groups = { east = [0, 1, 2], west = [3, 9] }
+            """;
+
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(toml, "partition-heal.toml"));
+
+        Assert.Equal("partition-heal.toml:11: events[2].groups.west: node 9 does not exist (8 nodes, indices 0..7)", Assert.Single(ex.Errors).ToString());
+    }
+
+    [Theory]
+    [InlineData("nodes = 8\nfanout = 3\n", 2, "fanout", "is not a known key")]
+    [InlineData("nodes = 8\n[gossip]\nfanot = 3\n", 3, "gossip.fanot", "is not a known key")]
+    [InlineData("nodes = 8\n[topologies]\nkind = \"full\"\n", 2, "[topologies]", "is not a known table")]
+    [InlineData("nodes = \"eight\"\n", 1, "nodes", "must be an integer, got a string")]
+    [InlineData("nodes = 8\n\n[links]\nloss = 1.5\n", 4, "links.loss", "must be in [0, 1], got 1.5")]
+    [InlineData("nodes = 8\n[merge]\nrule = \"average\"\n", 3, "merge.rule", "average")]
+    [InlineData("nodes = 8\n[byzantine]\nattack = \"bribe\"\n", 3, "byzantine.attack", "bribe")]
+    [InlineData("nodes = 7\n[topology]\nkind = \"random_regular\"\ndegree = 3\nclusters = 2\n", 4, "topology.degree", "degree × nodes even")]
+    [InlineData("nodes = 8\n[[events]]\nround = 2\nkind = \"crash\"\nnodes = [8]\n", 5, "events[0].nodes", "node 8 does not exist")]
+    [InlineData("nodes = 8\nrounds = 5\n[[events]]\nround = 6\nkind = \"heal\"\n", 4, "events[0].round", "between 1 and 5")]
+    [InlineData("nodes = 8\n[[events]]\nround = 2\nkind = \"explode\"\n", 4, "events[0].kind", "\"explode\" is not one of")]
+    [InlineData("nodes = 8\n[data]\nsplit = \"sotu_era\"\n", 3, "data.split", "needs learner.kind = \"torch\"")]
+    public void Invalid_values_name_line_and_key(string toml, int line, string key, string message)
+    {
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(toml, "bad.toml"));
+
+        ScenarioError error = Assert.Single(ex.Errors);
+        Assert.Equal(line, error.Line);
+        Assert.Equal(key, error.Key);
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"bad.toml:{line}: {key}", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Syntax_errors_name_the_line()
+    {
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("nodes = 8\nrounds = = 3\n", "broken.toml"));
+
+        Assert.Contains(ex.Errors, e => e.Line == 2 && e.Source == "broken.toml");
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_not_only_the_first()
+    {
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("nodes = 1\nrounds = 0\ncolour = 3\n", "many.toml"));
+
+        Assert.Equal(["nodes", "rounds", "colour"], ex.Errors.Select(e => e.Key));
+    }
+
+    [Fact]
+    public void A_missing_file_is_a_clear_error()
+    {
+        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Path.Combine(Shipped, "no-such.toml")));
+
+        Assert.StartsWith("no-such.toml: cannot be read", ex.Message, StringComparison.Ordinal);
+    }
+}

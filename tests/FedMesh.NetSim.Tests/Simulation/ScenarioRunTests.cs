@@ -1,0 +1,80 @@
+using FedMesh.NetSim.Scenarios;
+using FedMesh.NetSim.Simulation;
+using FedMesh.Node.Merge;
+
+namespace FedMesh.NetSim.Tests.Simulation;
+
+public sealed class ScenarioRunTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("netsim-run-").FullName;
+
+    [Fact]
+    public void Sign_flip_attackers_break_the_plain_mean_but_not_the_geometric_median()
+    {
+        Scenario attacked = ScenarioLoader.Parse(
+            """
+            nodes = 10
+            rounds = 12
+            seed = 21
+            [learner]
+            dimension = 8
+            [merge]
+            validation_gate = false
+            reputation = false
+            [byzantine]
+            fraction = 0.3
+            attack = "sign_flip"
+            """,
+            "byz.toml");
+
+        double clean = FinalDistance(attacked with { Byzantine = new ByzantineSpec() }, "clean");
+        double median = FinalDistance(attacked with { Rule = AggregationRule.GeometricMedian }, "gm");
+        double mean = FinalDistance(attacked with { Rule = AggregationRule.Mean }, "mean");
+
+        Assert.True(median < 4 * clean, $"geometric median {median} vs clean {clean}");
+        Assert.True(mean > 10 * median, $"mean {mean} vs geometric median {median}");
+    }
+
+    [Fact]
+    public void A_late_joiner_is_absent_until_its_join_round_and_then_catches_up()
+    {
+        Scenario scenario = ScenarioLoader.Parse(
+            """
+            nodes = 5
+            rounds = 8
+            [learner]
+            dimension = 8
+            [[events]]
+            round = 4
+            kind = "join"
+            nodes = [4]
+            """,
+            "join.toml");
+        using var sim = new Simulator(scenario, Path.Combine(_root, "join"));
+        SimulationResult result = sim.Run();
+
+        NodeRoundRecord[] late = result.Records.Where(r => r.Node == 4).OrderBy(r => r.Round).ToArray();
+        Assert.All(late.Where(r => r.Round < 4), r => Assert.False(r.Up));
+        Assert.All(late.Where(r => r.Round >= 4), r => Assert.True(r.Up));
+        Assert.Equal(4, late[^1].Peers);
+        Assert.True(late[^1].DistanceToOptimum < 0.2 * late[2].DistanceToOptimum, $"{late[2].DistanceToOptimum} -> {late[^1].DistanceToOptimum}");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort.
+        }
+    }
+
+    private double FinalDistance(Scenario scenario, string name)
+    {
+        using var sim = new Simulator(scenario, Path.Combine(_root, name));
+        return sim.Run().Summaries[^1].MeanDistanceToOptimum;
+    }
+}
