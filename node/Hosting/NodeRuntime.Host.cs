@@ -54,7 +54,7 @@ public sealed partial class NodeRuntime
 
         _listenAddresses[peer] = (hello.PublicKey.ToArray(), Advertised(hello, session));
 
-        // Peer exchange: tell the newcomer where the peers we know listen (SPEC.md §9.2), at most the message cap.
+        // Peer exchange: tell the newcomer where the peers we know listen (SPEC.md §9.8), at most the message cap.
         PeerEntry[] known = _listenAddresses
             .Where(p => p.Key != peer && _sessions.ContainsKey(p.Key) && p.Value.Addresses.Count > 0)
             .Take(MessageLimits.MaxPeersPerList)

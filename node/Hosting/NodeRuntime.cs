@@ -147,9 +147,8 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
 
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Hash of a mesh name: what Hello and manifests carry as the 32-byte mesh id (SPEC.md §9.1).</summary>
-    public static byte[] MeshIdFor(string meshName) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes("fedmesh-mesh-id-v1\n" + meshName));
+    /// <summary>Hash of a mesh name: what Hello and manifests carry as the 32-byte mesh id (SPEC.md §9.8).</summary>
+    public static byte[] MeshIdFor(string meshName) => MeshId.FromName(meshName);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

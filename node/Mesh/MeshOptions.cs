@@ -3,7 +3,7 @@ using FedMesh.Protocol.Deltas;
 
 namespace FedMesh.Node.Mesh;
 
-/// <summary>How a node turns local training and received states into its next adapter (SPEC.md §9.6).</summary>
+/// <summary>How a node turns local training and received states into its next adapter (SPEC.md §10).</summary>
 public sealed record MeshOptions
 {
     public static readonly MeshOptions Default = new();

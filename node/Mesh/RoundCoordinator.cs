@@ -12,7 +12,7 @@ using NSec.Cryptography;
 namespace FedMesh.Node.Mesh;
 
 /// <summary>
-/// One node's learning rounds (SPEC.md §9.6). What travels is each node's adapter *state* (an adapter is itself a
+/// One node's learning rounds (SPEC.md §10). What travels is each node's adapter *state* (an adapter is itself a
 /// delta to the shared base model). Each round:
 /// <list type="number">
 /// <item>train <see cref="MeshOptions.LocalSteps"/> steps from the current state x (update u);</item>

@@ -62,3 +62,12 @@ public class IdentityBasicsTests
         Assert.Throws<ArgumentException>(() => new TensorInfo("a", [1, 1, 1, 1, 1]));
     }
 }
+
+public class MeshIdTests
+{
+    [Fact]
+    public void Mesh_id_matches_the_spec_vector() =>
+        Assert.Equal(
+            SpecVectors.Text("mesh-id", "mesh_id"),
+            Convert.ToHexStringLower(MeshId.FromName(SpecVectors.Text("mesh-id", "name_text"))));
+}
