@@ -11,8 +11,6 @@ namespace FedMesh.Protocol.Tests.Messages;
 /// plain codec does.</summary>
 public sealed class ZeroCopyCodecTests
 {
-    public static TheoryData<int> Indices() => new(Enumerable.Range(0, SampleMessages.All().Count));
-
     /// <summary>Data lengths at the bin8/bin16/bin32 header boundaries and the chunk cap.</summary>
     public static TheoryData<int> ChunkLengths() => new(1, 255, 256, 65535, 65536, DeltaLimits.MaxChunkSize);
 
@@ -20,7 +18,7 @@ public sealed class ZeroCopyCodecTests
         new(SampleMessages.Bytes(0xc1), 7, Enumerable.Range(0, length).Select(i => (byte)(i * 31)).ToArray());
 
     [Theory]
-    [MemberData(nameof(Indices))]
+    [MemberData(nameof(MessageRoundTripTests.Indices), MemberType = typeof(MessageRoundTripTests))]
     public void Every_message_decoded_borrowed_re_encodes_to_the_same_bytes(int index)
     {
         WireMessage message = SampleMessages.All()[index];
