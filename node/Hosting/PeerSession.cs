@@ -76,9 +76,9 @@ internal sealed class PeerSession : IAsyncDisposable
         {
             await foreach (WireMessage message in _outgoing.Reader.ReadAllAsync().ConfigureAwait(false))
             {
-                byte[] body = MessageCodec.Encode(message);
-                await Connection.SendAsync(message.Type, body).ConfigureAwait(false);
-                Interlocked.Add(ref _bytesOut, body.Length + 24);
+                // Encoded straight into the connection's pooled send buffer (no per-message body array).
+                int length = await Connection.SendAsync(message).ConfigureAwait(false);
+                Interlocked.Add(ref _bytesOut, length + 24);
             }
         }
         catch (Exception ex) when (ex is ProtocolException or OperationCanceledException or ChannelClosedException or IOException or ObjectDisposedException)

@@ -16,6 +16,12 @@ public abstract record WireMessage
     /// <summary>Number of fields in the v1 layout (the array may carry more, §4.1).</summary>
     internal abstract int FieldCount { get; }
 
+    /// <summary>
+    /// Bytes to reserve before encoding. 256 holds every fixed-size message (Hello, Ping, Have of a few ids)
+    /// without regrowing; messages with a large payload (DeltaChunk) override it with their exact bound.
+    /// </summary>
+    internal virtual int SizeHint => 256;
+
     /// <summary>Writes the fields after the array header, in SPEC order.</summary>
     internal abstract void WriteFields(ref MessagePackWriter writer);
 

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Threading.Channels;
 using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
 using FedMesh.Protocol.Security;
 using FedMesh.Protocol.Security.Internal;
 using FedMesh.Protocol.Wire;
@@ -92,7 +93,34 @@ public sealed partial class SecureConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(body), body.Length, $"{type} bodies are at most {FrameLimits.MaxBody(type)} bytes");
         }
 
-        var frame = OutgoingFrame.Copy(type, body.Span);
+        await EnqueueAsync(OutgoingFrame.Copy(type, body.Span), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="message"/> (<see cref="MessageCodec"/>) straight into a pooled send buffer and
+    /// queues it: no intermediate body array and no copy before encryption, which for 1 MiB DeltaChunks is
+    /// the difference between one and three passes over the bytes on the sending side. Returns the body length.
+    /// </summary>
+    /// <exception cref="ArgumentException">A field breaks its cap (as <see cref="MessageCodec.Encode(WireMessage)"/>).</exception>
+    /// <exception cref="ProtocolException">The connection is closed (carries the close reason).</exception>
+    public async ValueTask<int> SendAsync(WireMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        byte[] buffer = MessageCodec.EncodePooled(message, out int length);
+        var frame = new OutgoingFrame(message.Type, buffer, length);
+        if (length > FrameLimits.MaxBody(message.Type))
+        {
+            frame.Return();
+            throw new ArgumentOutOfRangeException(nameof(message), length, $"{message.Type} bodies are at most {FrameLimits.MaxBody(message.Type)} bytes");
+        }
+
+        await EnqueueAsync(frame, cancellationToken).ConfigureAwait(false);
+        return length;
+    }
+
+    /// <summary>Queues a frame whose pooled buffer this connection now owns (returned on every path).</summary>
+    private async ValueTask EnqueueAsync(OutgoingFrame frame, CancellationToken cancellationToken)
+    {
         try
         {
             await _outgoing.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);

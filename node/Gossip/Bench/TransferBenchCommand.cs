@@ -39,12 +39,14 @@ public static class TransferBenchCommand
                     ratio = Math.Round(r.Ratio, 3),
                     cipher = r.Cipher,
                     repeats = runs,
+                    secure_cpu_ms = Math.Round(r.SecureCpuSeconds * 1e3, 1),
+                    raw_cpu_ms = Math.Round(r.RawCpuSeconds * 1e3, 1),
                 }));
             }
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.SizeBytes / 1048576.0:F1} MiB signed delta, median of {runs}: secure {r.SecureMBps:F0} MB/s ({r.Cipher}), plain socket {r.RawMBps:F0} MB/s, ratio {r.Ratio:F3}"));
+                    $"{r.SizeBytes / 1048576.0:F1} MiB signed delta, median of {runs}: secure {r.SecureMBps:F0} MB/s ({r.Cipher}), plain socket {r.RawMBps:F0} MB/s, ratio {r.Ratio:F3}; CPU {r.SecureCpuSeconds * 1e3:F0} ms vs {r.RawCpuSeconds * 1e3:F0} ms"));
             }
 
             return 0;

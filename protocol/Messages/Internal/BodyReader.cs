@@ -32,11 +32,14 @@ internal ref struct BodyReader
 
     /// <summary>Runs a decoder, converting MessagePack's exceptions (truncation, wrong type, overflow,
     /// invalid UTF-8) into <see cref="ProtocolException"/> so callers catch exactly one type.</summary>
-    public static T Guard<T>(string message, Func<T> decode)
+    public static T Guard<T>(string message, Func<T> decode) => Guard(message, decode, static (_, d) => d());
+
+    /// <summary>As <see cref="Guard{T}(string, Func{T})"/>, with explicit state so hot callers allocate no closure.</summary>
+    public static T Guard<TState, T>(string message, TState state, Func<string, TState, T> decode)
     {
         try
         {
-            return decode();
+            return decode(message, state);
         }
         catch (MessagePackSerializationException e)
         {

@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net;
+using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
 using FedMesh.Protocol.Security;
 using FedMesh.Protocol.Transport;
 using FedMesh.Protocol.Wire;
@@ -56,6 +58,42 @@ public sealed class SecureConnectionTests : IDisposable
 
         using ReceivedFrame pong = await NextAsync(a, cancellationToken);
         Assert.Equal(new byte[] { 42 }, pong.Body.ToArray());
+    }
+
+    [Fact]
+    public async Task A_message_sent_as_a_message_arrives_as_its_MessageCodec_encoding()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (a)
+        await using (b)
+        {
+            var chunk = new DeltaChunkMessage(new byte[32], 3,
+                Enumerable.Range(0, DeltaLimits.MaxChunkSize).Select(i => (byte)(i * 13)).ToArray());
+            byte[] expected = MessageCodec.Encode(chunk);
+
+            int length = await a.SendAsync(chunk, Guard);
+
+            Assert.Equal(expected.Length, length);
+            using ReceivedFrame frame = await NextAsync(b, Guard);
+            Assert.Equal(FrameType.DeltaChunk, frame.Type);
+            Assert.True(frame.Body.Span.SequenceEqual(expected));
+        }
+    }
+
+    [Fact]
+    public async Task Sending_a_message_on_a_closed_connection_throws_the_close_reason()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (b)
+        {
+            await a.CloseAsync(ProtocolErrorCode.Overloaded, "busy");
+            await a.DisposeAsync();
+
+            ProtocolException e = await Assert.ThrowsAsync<ProtocolException>(async () => await a.SendAsync(new PingMessage(1), Guard));
+            Assert.Equal(ProtocolErrorCode.Overloaded, e.Code);
+        }
     }
 
     [Fact]
