@@ -75,6 +75,29 @@ public sealed class SimulatorTests : IDisposable
     }
 
     [Fact]
+    public void A_partition_severs_the_connections_across_it_and_heal_brings_each_side_the_other_sides_newest_states_at_once()
+    {
+        var scenario = new Scenario { Nodes = 4, Rounds = 1, Learner = new LearnerSpec { Surrogate = Node.Learning.Surrogate.SurrogateOptions.Default with { Dimension = 8 } } };
+        using var sim = new Simulator(scenario, Path.Combine(_root, "ph"));
+        var got = new List<(int Node, string Id)>();
+        sim.DeltaReached = (node, delta, _) => got.Add((node, delta.ContentIdHex));
+        sim.Start();
+        sim.Clock.RunUntil(TimeSpan.FromSeconds(1));
+
+        sim.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Partition, Round = 1, Groups = [new("a", [0, 1]), new("b", [2, 3])] });
+        Assert.Equal([sim.Nodes[1].PeerId], sim.Nodes[0].Engine!.ReadyPeers);
+        string during = sim.PublishState(0, new float[8]).ContentIdHex;
+        // Away from the anti-entropy ticks (every 30 s), so only the heal itself can carry the state across.
+        sim.Clock.RunUntil(TimeSpan.FromSeconds(35));
+        Assert.Equal([1], got.Where(g => g.Id == during).Select(g => g.Node).Order());
+
+        sim.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Heal, Round = 1 });
+        sim.Clock.RunUntil(TimeSpan.FromSeconds(36));
+        Assert.Equal([1, 2, 3], got.Where(g => g.Id == during).Select(g => g.Node).Order());
+        Assert.All(sim.Nodes, n => Assert.Equal(3, n.Engine!.ReadyPeers.Count()));
+    }
+
+    [Fact]
     public void A_crashed_node_restarts_with_its_own_adapter_sequence_and_ledger()
     {
         Scenario scenario = Small(5) with { Churn = new ChurnSpec(), Events = [], Rounds = 4 };
