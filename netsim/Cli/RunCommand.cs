@@ -21,11 +21,12 @@ public static class RunCommand
         var rule = new Option<string?>("--rule") { Description = "Override merge.rule (mean, median, trimmed_mean, multi_krum, geometric_median, centered_clipping)." };
         var noEvents = new Option<bool>("--no-events") { Description = "Ignore the timed events (the baseline to compare a partition or crash run with)." };
         var noByzantine = new Option<bool>("--no-byzantine") { Description = "Run without attackers (the clean baseline)." };
+        var absent = new Option<bool>("--attackers-absent") { Description = "The attackers never start: the honest nodes alone (the clean baseline for a robust rule)." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
         var noTrust = new Option<bool>("--no-reputation") { Description = "Trust-neutral weights (merge.reputation = false): measure the aggregation rule alone." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, noPlots, noTrust,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust,
         };
         command.SetAction(parse =>
         {
@@ -55,7 +56,7 @@ public static class RunCommand
             {
                 Seed = parse.GetValue(seed) ?? s.Seed,
                 Events = parse.GetValue(noEvents) ? [] : s.Events,
-                Byzantine = parse.GetValue(noByzantine) ? new ByzantineSpec() : s.Byzantine,
+                Byzantine = parse.GetValue(noByzantine) ? new ByzantineSpec() : s.Byzantine with { Absent = parse.GetValue(absent) },
                 Reputation = parse.GetValue(noTrust) ? Scenario.NeutralTrust : s.Reputation,
             };
             string directory = parse.GetValue(outDir) ?? Path.Combine("netsim-out", s.Name);

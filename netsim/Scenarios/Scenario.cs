@@ -127,6 +127,14 @@ public sealed record ByzantineSpec
     public double Fraction { get; init; }
 
     public AttackKind Attack { get; init; } = AttackKind.SignFlip;
+
+    /// <summary>
+    /// The attackers are chosen as usual but never start: the honest nodes run alone, with their own data and seeds.
+    /// This is the clean baseline for "the robust rule is within x% of the clean run": a rule that shuts the attackers
+    /// out can at best match the honest nodes without them, and with fewer nodes averaging their SGD noise the honest
+    /// consensus sits further from the optimum (≈ √(N / honest) times) than a run where the attackers behave honestly.
+    /// </summary>
+    public bool Absent { get; init; }
 }
 
 public sealed record ChurnSpec

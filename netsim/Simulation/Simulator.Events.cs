@@ -17,10 +17,15 @@ public sealed partial class Simulator
             case ScenarioEventKind.Partition:
                 Network.Partition(e.Groups.Select(g => (IReadOnlyCollection<int>)g.Value).ToArray());
                 Log($"round {e.Round}: partition {string.Join(" ", e.Groups.Select(g => $"{g.Key}=[{string.Join(',', g.Value)}]"))} (line {e.Line})");
+                DropSeveredConnections();
                 break;
             case ScenarioEventKind.Heal:
                 Network.Heal();
                 Log($"round {e.Round}: heal (line {e.Line})");
+                // The daemon's dial loop redials lost neighbours at once; the Hello catch-up then exchanges the newest
+                // state per origin, so what each side published during the split crosses now, not at the next
+                // anti-entropy tick.
+                Reconnect();
                 break;
             case ScenarioEventKind.Crash:
                 foreach (int n in e.Nodes)

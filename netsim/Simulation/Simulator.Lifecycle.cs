@@ -148,6 +148,32 @@ public sealed partial class Simulator
         }
     }
 
+    /// <summary>
+    /// A partition severs the connections that cross it: both ends see them drop, as a daemon's transport does once
+    /// its keep-alive times out (a partition lasting rounds is far longer than that). Left open, the engines would
+    /// keep treating the severed peers as ready, and after the heal nothing would make them exchange what each side
+    /// published meanwhile until the next anti-entropy tick (30 s, three 10 s rounds). Dropped, they are reconnected
+    /// at the first round start after the heal, and the Hello catch-up (newest state per origin) brings each side
+    /// the other's latest states before any node's round runs.
+    /// </summary>
+    private void DropSeveredConnections()
+    {
+        foreach (SimNode a in _nodes)
+        {
+            foreach (int peer in _graph[a.Index])
+            {
+                SimNode b = _nodes[peer];
+                if (peer > a.Index && a.Up && b.Up && !Network.CanReach(a.Index, peer))
+                {
+                    var pair = Pair(a.Index, peer);
+                    _connections[pair] = (_connections.GetValueOrDefault(pair).Generation + 1, -ReconnectGrace);
+                    a.Engine!.Disconnected(b.PeerId);
+                    b.Engine!.Disconnected(a.PeerId);
+                }
+            }
+        }
+    }
+
     /// <summary>Connection generation of the link a–b (messages carry it; a newer connection drops older ones).</summary>
     internal int ConnectionGeneration(int a, int b) => _connections.GetValueOrDefault(Pair(a, b)).Generation;
 

@@ -73,6 +73,12 @@ public sealed partial class Simulator : IDisposable
         Random phases = SimSeeds.Random(seed, "phase");
         _phase = _nodes.Select(_ => TimeSpan.FromTicks((long)(phases.NextDouble() * 0.5 * scenario.Period.Ticks))).ToArray();
         _roundOrder = Enumerable.Range(0, _nodes.Length).OrderBy(i => _phase[i]).ThenBy(i => i).ToArray();
+        foreach (int i in scenario.Byzantine.Absent ? Enumerable.Range(0, _nodes.Length).Where(i => byzantine[i]) : [])
+        {
+            // Never started and never joined: the honest nodes run alone (ByzantineSpec.Absent).
+            _nodes[i].JoinsLate = true;
+        }
+
         foreach (ScenarioEvent e in scenario.Events.Where(e => e.Kind == ScenarioEventKind.Join))
         {
             foreach (int n in e.Nodes)

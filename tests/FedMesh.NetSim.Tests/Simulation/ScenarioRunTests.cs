@@ -1,6 +1,7 @@
 using FedMesh.NetSim.Scenarios;
 using FedMesh.NetSim.Simulation;
 using FedMesh.Node.Merge;
+using FedMesh.Node.Reputation;
 
 namespace FedMesh.NetSim.Tests.Simulation;
 
@@ -11,21 +12,7 @@ public sealed class ScenarioRunTests : IDisposable
     [Fact]
     public void Sign_flip_attackers_break_the_plain_mean_but_not_the_geometric_median()
     {
-        Scenario attacked = ScenarioLoader.Parse(
-            """
-            nodes = 10
-            rounds = 12
-            seed = 21
-            [learner]
-            dimension = 8
-            [merge]
-            validation_gate = false
-            reputation = false
-            [byzantine]
-            fraction = 0.3
-            attack = "sign_flip"
-            """,
-            "byz.toml");
+        Scenario attacked = Attacked();
 
         double clean = FinalDistance(attacked with { Byzantine = new ByzantineSpec() }, "clean");
         double median = FinalDistance(attacked with { Rule = AggregationRule.GeometricMedian }, "gm");
@@ -33,6 +20,23 @@ public sealed class ScenarioRunTests : IDisposable
 
         Assert.True(median < 4 * clean, $"geometric median {median} vs clean {clean}");
         Assert.True(mean > 10 * median, $"mean {mean} vs geometric median {median}");
+    }
+
+    [Fact]
+    public void Absent_attackers_never_start_and_with_reputation_the_geometric_median_matches_the_honest_nodes_alone()
+    {
+        Scenario scenario = Attacked() with { Rule = AggregationRule.GeometricMedian, Reputation = ReputationOptions.Default };
+        double alone = FinalDistance(scenario with { Byzantine = scenario.Byzantine with { Absent = true } }, "alone", out SimulationResult result);
+        double trusted = FinalDistance(scenario, "gm-trust");
+        double neutral = FinalDistance(scenario with { Reputation = Scenario.NeutralTrust }, "gm-neutral");
+
+        Assert.Equal(3, result.Records.Where(r => r.Byzantine).Select(r => r.Node).Distinct().Count());
+        Assert.All(result.Records.Where(r => r.Byzantine), r => Assert.False(r.Up));
+        Assert.All(result.Summaries, s => Assert.Equal(7, s.HonestUp));
+        // Reputation shuts the sign-flippers out: the honest nodes end where they would without them. The rule alone
+        // (trust-neutral) still leans towards the 30% of flipped states.
+        Assert.True(Math.Abs(trusted - alone) <= 0.05 * alone, $"geometric median with reputation {trusted} vs honest nodes alone {alone}");
+        Assert.True(neutral > 1.5 * alone, $"geometric median without reputation {neutral} vs honest nodes alone {alone}");
     }
 
     [Fact]
@@ -72,9 +76,28 @@ public sealed class ScenarioRunTests : IDisposable
         }
     }
 
-    private double FinalDistance(Scenario scenario, string name)
+    private static Scenario Attacked() => ScenarioLoader.Parse(
+        """
+        nodes = 10
+        rounds = 12
+        seed = 21
+        [learner]
+        dimension = 8
+        [merge]
+        validation_gate = false
+        reputation = false
+        [byzantine]
+        fraction = 0.3
+        attack = "sign_flip"
+        """,
+        "byz.toml");
+
+    private double FinalDistance(Scenario scenario, string name) => FinalDistance(scenario, name, out _);
+
+    private double FinalDistance(Scenario scenario, string name, out SimulationResult result)
     {
         using var sim = new Simulator(scenario, Path.Combine(_root, name));
-        return sim.Run().Summaries[^1].MeanDistanceToOptimum;
+        result = sim.Run();
+        return result.Summaries[^1].MeanDistanceToOptimum;
     }
 }

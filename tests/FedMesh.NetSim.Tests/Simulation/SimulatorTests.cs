@@ -53,7 +53,7 @@ public sealed class SimulatorTests : IDisposable
     }
 
     [Fact]
-    public void A_partition_blocks_delivery_and_heal_restores_it()
+    public void A_partition_blocks_delivery_and_severs_its_connections_and_heal_brings_each_side_the_others_newest_states_at_once()
     {
         var scenario = new Scenario { Nodes = 4, Rounds = 1, Learner = new LearnerSpec { Surrogate = Node.Learning.Surrogate.SurrogateOptions.Default with { Dimension = 8 } } };
         using var sim = new Simulator(scenario, Path.Combine(_root, "p"));
@@ -64,11 +64,17 @@ public sealed class SimulatorTests : IDisposable
         Assert.All(sim.Nodes, n => Assert.Equal(3, n.Engine!.ReadyPeers.Count()));
 
         sim.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Partition, Round = 1, Groups = [new("a", [0, 1]), new("b", [2, 3])] });
+        Assert.Equal([sim.Nodes[1].PeerId], sim.Nodes[0].Engine!.ReadyPeers);
         string during = sim.PublishState(0, new float[8]).ContentIdHex;
-        sim.Clock.RunUntil(TimeSpan.FromSeconds(30));
+        // Away from the anti-entropy ticks (every 30 s), so only the heal itself can carry the state across.
+        sim.Clock.RunUntil(TimeSpan.FromSeconds(35));
         Assert.Equal([1], got.Where(g => g.Id == during).Select(g => g.Node).Order());
 
         sim.Apply(new ScenarioEvent { Kind = ScenarioEventKind.Heal, Round = 1 });
+        sim.Clock.RunUntil(TimeSpan.FromSeconds(36));
+        Assert.Equal([1, 2, 3], got.Where(g => g.Id == during).Select(g => g.Node).Order());
+        Assert.All(sim.Nodes, n => Assert.Equal(3, n.Engine!.ReadyPeers.Count()));
+
         string after = sim.PublishState(0, Enumerable.Repeat(1f, 8).ToArray()).ContentIdHex;
         sim.Clock.RunUntil(TimeSpan.FromSeconds(60));
         Assert.Equal([1, 2, 3], got.Where(g => g.Id == after).Select(g => g.Node).Order());
