@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace FedMesh.Node.Tests.Integration;
+
+/// <summary>
+/// End-to-end tests of real <c>fedmesh run</c> processes on loopback (issue 5). Each test starts its own daemons
+/// with tiny settings (<see cref="DaemonLab"/>); together they run in well under 3 minutes on 2 cores.
+/// </summary>
+[Collection(DaemonCollection.Name)]
+public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : IClassFixture<DaemonLab>
+{
+    /// <summary>Generous: starting a daemon loads TorchSharp; rounds are 2 s apart but 6 processes share 2 cores.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Three_daemons_converge_and_the_mesh_adapter_beats_the_base_on_shared_held_out_text()
+    {
+        const long rounds = 6;
+        int metricsPort = Daemon.FreePort();
+        using Daemon m0 = lab.Node("mesh", 0, rounds, new Dictionary<string, object>
+        {
+            ["metrics.enabled"] = true,
+            ["metrics.listen"] = $"127.0.0.1:{metricsPort}",
+        });
+        using Daemon m1 = lab.Node("mesh", 1, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { m0.Seed } });
+        using Daemon m2 = lab.Node("mesh", 2, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { m0.Seed, m1.Seed } });
+        // The same data and steps without peers: what the mesh is compared with.
+        using Daemon l0 = lab.Node("alone0", 0, rounds);
+        using Daemon l1 = lab.Node("alone1", 1, rounds);
+        using Daemon l2 = lab.Node("alone2", 2, rounds);
+        Daemon[] mesh = [m0, m1, m2];
+        Daemon[] alone = [l0, l1, l2];
+        foreach (Daemon d in mesh.Concat(alone))
+        {
+            d.Start();
+        }
+
+        string scrape = await ScrapeMetricsAsync(m0, metricsPort);
+        JsonElement[] statuses = await Task.WhenAll(mesh.Select(d => d.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, Patience, "its last rounds")));
+        foreach (Daemon d in mesh.Concat(alone))
+        {
+            Assert.True(await d.WaitForExitAsync(Patience), $"{d.Name} did not stop after max_rounds:\n{d.Output}");
+            Assert.True(d.ExitCode == 0, $"{d.Name} exited with {d.ExitCode}:\n{d.Output}");
+        }
+
+        for (int i = 0; i < mesh.Length; i++)
+        {
+            JsonElement s = statuses[i];
+            Assert.True(s.GetProperty("peers").GetArrayLength() >= 1, $"{mesh[i].Name} has no peers: {s}");
+            Assert.True(s.GetProperty("deltas_received").GetInt64() >= 2, $"{mesh[i].Name} received too little: {s}");
+            Assert.True(s.GetProperty("deltas_merged").GetInt64() >= 1, $"{mesh[i].Name} merged nothing: {s}");
+        }
+
+        double baseBpc = lab.BaseBpc(m0);
+        double[] meshBpc = mesh.Select(lab.HeldOutBpc).ToArray();
+        double[] aloneBpc = alone.Select(lab.HeldOutBpc).ToArray();
+        output.WriteLine($"shared held-out bpc: base {baseBpc:F4}, mesh [{string.Join(", ", meshBpc.Select(b => b.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}], " +
+            $"alone [{string.Join(", ", aloneBpc.Select(b => b.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}]");
+        Assert.All(meshBpc, b => Assert.True(b < baseBpc, $"a mesh adapter ({b:F4}) is not better than the base ({baseBpc:F4})"));
+        Assert.True(meshBpc.Average() <= aloneBpc.Average() + MeshMargin,
+            $"mesh mean {meshBpc.Average():F4} is worse than local-only mean {aloneBpc.Average():F4} by more than {MeshMargin}");
+
+        Assert.Contains("fedmesh_rounds_total", scrape, StringComparison.Ordinal);
+    }
+
+    /// <summary>Allowed excess of the mesh's mean bpc over local-only's (measured: see the test output).</summary>
+    private const double MeshMargin = 0.05;
+
+    /// <summary>The [metrics] endpoint serves Prometheus text once the node is up (and /status is not on it).</summary>
+    private static async Task<string> ScrapeMetricsAsync(Daemon node, int port)
+    {
+        await node.WaitForAsync(s => s.GetProperty("round").GetInt64() >= 1, Patience, "a first round");
+        string text = await node.GetAsync(port, "/metrics");
+        await Assert.ThrowsAsync<HttpRequestException>(() => node.GetAsync(port, "/status"));
+        return text;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DaemonCollection
+{
+    /// <summary>Daemon tests run one at a time: each already keeps the 2 cores busy.</summary>
+    public const string Name = "daemons";
+}
