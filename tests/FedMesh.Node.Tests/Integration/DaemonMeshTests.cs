@@ -64,8 +64,12 @@ public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : I
         Assert.Contains("fedmesh_rounds_total", scrape, StringComparison.Ordinal);
     }
 
-    /// <summary>Allowed excess of the mesh's mean bpc over local-only's (measured: see the test output).</summary>
-    private const double MeshMargin = 0.05;
+    /// <summary>
+    /// Allowed excess of the mesh's mean bpc over local-only's. Measured (6 rounds × 8 steps, 60-step base): base
+    /// 3.8037, mesh 3.7864 / 3.7840 / 3.7855, alone 3.7857 / 3.7840 / 3.7862 — after so few steps averaging neither
+    /// helps nor hurts measurably, so the test pins "not worse" with a margin 10× the observed spread.
+    /// </summary>
+    private const double MeshMargin = 0.01;
 
     /// <summary>The [metrics] endpoint serves Prometheus text once the node is up (and /status is not on it).</summary>
     private static async Task<string> ScrapeMetricsAsync(Daemon node, int port)
