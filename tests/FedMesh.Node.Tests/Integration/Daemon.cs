@@ -20,6 +20,7 @@ public sealed class Daemon : IDisposable
     private readonly HttpClient _http = new() { Timeout = RequestTimeout };
     private readonly List<string> _output = [];
     private readonly Dictionary<string, string> _environment;
+    private readonly Dictionary<string, object> _overrides;
     private Process? _process;
 
     public Daemon(string root, string name, IReadOnlyDictionary<string, object> overrides, Dictionary<string, string> environment)
@@ -50,7 +51,19 @@ public sealed class Daemon : IDisposable
             ["admin.listen"] = $"127.0.0.1:{AdminPort}",
         };
         all.TryAdd("metrics.enabled", false);
+        _overrides = all;
         Options = ConfigWriter.WriteDefault(ConfigPath, all);
+    }
+
+    /// <summary>Rewrites the configuration with <paramref name="extra"/> on top (identity, ports, data kept).</summary>
+    public void Configure(IReadOnlyDictionary<string, object> extra)
+    {
+        foreach ((string key, object value) in extra)
+        {
+            _overrides[key] = value;
+        }
+
+        Options = ConfigWriter.WriteDefault(ConfigPath, _overrides);
     }
 
     public string Name { get; }
@@ -65,7 +78,7 @@ public sealed class Daemon : IDisposable
 
     public int AdminPort { get; }
 
-    public NodeOptions Options { get; }
+    public NodeOptions Options { get; private set; }
 
     public StatePaths Paths => new(StateDir);
 
