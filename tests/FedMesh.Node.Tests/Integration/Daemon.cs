@@ -94,7 +94,7 @@ public sealed class Daemon : IDisposable
         {
             lock (_output)
             {
-                return string.Join('\n', _output.TakeLast(80));
+                return string.Join('\n', _output.TakeLast(200));
             }
         }
     }
