@@ -9,9 +9,6 @@ namespace FedMesh.Node.Tests.Integration;
 [Collection(DaemonCollection.Name)]
 public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : IClassFixture<DaemonLab>
 {
-    /// <summary>Generous: starting a daemon loads TorchSharp, and the machine's cores are shared.</summary>
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
-
     [Fact]
     public async Task A_daemon_killed_with_SIGKILL_restarts_from_its_state_with_nothing_lost()
     {
@@ -25,8 +22,8 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
         using Daemon b = lab.Node("crash", 1, maxRounds: 0, new Dictionary<string, object>(dp) { ["network.seeds"] = new[] { a.Seed } });
         a.Start();
         b.Start();
-        await a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= 3, Patience, "three rounds");
-        await b.WaitForAsync(s => s.GetProperty("deltas_received").GetInt64() >= 2, Patience, "deltas from a");
+        await a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= 3, DaemonLab.Patience, "three rounds");
+        await b.WaitForAsync(s => s.GetProperty("deltas_received").GetInt64() >= 2, DaemonLab.Patience, "deltas from a");
         JsonElement beforeKill = (await a.StatusAsync())!.Value;
         a.Kill();
         long killedAt = beforeKill.GetProperty("round").GetInt64();
@@ -35,13 +32,13 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
         Assert.True(afterKill.Intact || afterKill.Break!.IsTornTail, $"audit chain broken after SIGKILL: {afterKill.Break}");
 
         a.Start();
-        JsonElement resumed = await a.WaitForAsync(_ => true, Patience, "restart");
+        JsonElement resumed = await a.WaitForAsync(_ => true, DaemonLab.Patience, "restart");
         long resumedAt = resumed.GetProperty("round").GetInt64();
         // The checkpoint is written after each round: at worst the round in progress at the kill is redone.
         Assert.True(resumedAt >= killedAt - 1 && resumedAt > 0, $"restarted at round {resumedAt}, killed at {killedAt}");
-        await a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= resumedAt + 3, Patience, "rounds after the restart");
+        await a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= resumedAt + 3, DaemonLab.Patience, "rounds after the restart");
         long receivedBeforeEnd = (await b.StatusAsync())!.Value.GetProperty("deltas_received").GetInt64();
-        await b.WaitForAsync(s => s.GetProperty("deltas_received").GetInt64() > receivedBeforeEnd, Patience, "more deltas from a");
+        await b.WaitForAsync(s => s.GetProperty("deltas_received").GetInt64() > receivedBeforeEnd, DaemonLab.Patience, "more deltas from a");
         a.Kill();
         b.Kill();
 
@@ -79,8 +76,8 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
         b.Start();
         outsider.Start();
         JsonElement[] members = await Task.WhenAll(
-            a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, Patience, "its rounds"),
-            b.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, Patience, "its rounds"));
+            a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its rounds"),
+            b.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its rounds"));
         JsonElement outside = (await outsider.StatusAsync())!.Value;
 
         Assert.Equal([b.PeerId], PeerIds(members[0]));
@@ -108,7 +105,7 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
 
         // Late rounds while connected to the attacker (a status taken during a reconnect would not list it).
         JsonElement[] statuses = await Task.WhenAll(honest.Select(d => d.WaitForAsync(
-            s => s.GetProperty("round").GetInt64() >= rounds - 2 && PeerIds(s).Contains(x.PeerId), Patience, "late rounds connected to the attacker")));
+            s => s.GetProperty("round").GetInt64() >= rounds - 2 && PeerIds(s).Contains(x.PeerId), DaemonLab.Patience, "late rounds connected to the attacker")));
         for (int i = 0; i < honest.Length; i++)
         {
             Dictionary<string, double> trust = statuses[i].GetProperty("peers").EnumerateArray()

@@ -32,6 +32,9 @@ public sealed class DaemonLab : IDisposable
 
     private readonly SotuPartition _partition;
 
+    /// <summary>How long a test waits for a daemon: starting one loads TorchSharp, and 2 cores are shared.</summary>
+    public static TimeSpan Patience { get; } = TimeSpan.FromSeconds(90);
+
     public DaemonLab()
     {
         Root = Directory.CreateTempSubdirectory("fedmesh-integ-").FullName;
@@ -90,20 +93,10 @@ public sealed class DaemonLab : IDisposable
     }
 
     /// <summary>Bits per byte of an exported adapter (state/adapter) on the shared held-out set.</summary>
-    public double HeldOutBpc(Daemon node)
-    {
-        AdapterCheckpoint adapter = AdapterCheckpoint.Load(NodeFactory.ExportDirectory(node.Paths));
-        using var learner = new TorchLearner(Base, adapter.Lora, TrainerOptions.Default with { Threads = 1, Seed = 1 }, HeldOut);
-        return learner.Evaluate(HeldOut, adapter.Adapter).BitsPerByte;
-    }
+    public double HeldOutBpc(Daemon node) => Evaluate(node, zero: false);
 
     /// <summary>Bits per byte of the base model (zero adapter) on the shared held-out set.</summary>
-    public double BaseBpc(Daemon node)
-    {
-        AdapterCheckpoint adapter = AdapterCheckpoint.Load(NodeFactory.ExportDirectory(node.Paths));
-        using var learner = new TorchLearner(Base, adapter.Lora, TrainerOptions.Default with { Threads = 1, Seed = 1 }, HeldOut);
-        return learner.Evaluate(HeldOut, new float[adapter.Adapter.Length]).BitsPerByte;
-    }
+    public double BaseBpc(Daemon node) => Evaluate(node, zero: true);
 
     public void Dispose()
     {
@@ -115,5 +108,12 @@ public sealed class DaemonLab : IDisposable
         {
             // A daemon killed a moment ago may still release a file; the temp folder is cleaned by the OS later.
         }
+    }
+
+    private double Evaluate(Daemon node, bool zero)
+    {
+        AdapterCheckpoint adapter = AdapterCheckpoint.Load(NodeFactory.ExportDirectory(node.Paths));
+        using var learner = new TorchLearner(Base, adapter.Lora, TrainerOptions.Default with { Threads = 1, Seed = 1 }, HeldOut);
+        return learner.Evaluate(HeldOut, zero ? new float[adapter.Adapter.Length] : adapter.Adapter).BitsPerByte;
     }
 }
