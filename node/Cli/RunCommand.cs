@@ -4,6 +4,7 @@ using FedMesh.Node.Hosting;
 using FedMesh.Node.Storage;
 using FedMesh.Protocol.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,9 @@ public static class RunCommand
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.AddSystemd();
+            // AddSystemd registers the notifier only when running under systemd; the watchdog needs one everywhere
+            // (outside systemd it is disabled: no NOTIFY_SOCKET), else `fedmesh run` failed to start from a shell.
+            builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(options);
             builder.Services.AddHostedService<NodeService>();

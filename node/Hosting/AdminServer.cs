@@ -13,12 +13,13 @@ public sealed partial class AdminServer : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly NodeMetrics _metrics;
-    private readonly Func<NodeStatus> _status;
+    private readonly Func<NodeStatus>? _status;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
-    public AdminServer(string prefix, NodeMetrics metrics, Func<NodeStatus> status, ILogger logger)
+    /// <param name="status">The status snapshot; null serves /metrics only (the [metrics] endpoint).</param>
+    public AdminServer(string prefix, NodeMetrics metrics, Func<NodeStatus>? status, ILogger logger)
     {
         ArgumentException.ThrowIfNullOrEmpty(prefix);
         _listener.Prefixes.Add(prefix.EndsWith('/') ? prefix : prefix + "/");
@@ -101,10 +102,10 @@ public sealed partial class AdminServer : IAsyncDisposable
                 response.ContentType = "text/plain; version=0.0.4";
                 await _metrics.ExportAsync(response.OutputStream, cancel).ConfigureAwait(false);
                 break;
-            case "/status":
+            case "/status" when _status is not null:
                 await WriteJsonAsync(response, _status(), cancel).ConfigureAwait(false);
                 break;
-            case "/peers":
+            case "/peers" when _status is not null:
                 await WriteJsonAsync(response, _status().Peers, cancel).ConfigureAwait(false);
                 break;
             default:

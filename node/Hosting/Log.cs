@@ -67,4 +67,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6020, Level = LogLevel.Warning, Message = "Could not save the peer book to {Path}: {Reason}")]
     public static partial void PeerBookSaveFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 6021, Level = LogLevel.Information, Message = "Metrics endpoint on {Prefix}")]
+    public static partial void MetricsListening(ILogger logger, string prefix);
 }

@@ -139,6 +139,13 @@ public static class NodeFactory
                 loggers.CreateLogger<ValidationGate>());
             var aggregator = new RobustAggregator(Aggregator(options.Merge), loggers.CreateLogger<RobustAggregator>());
             var signer = identity.SigningKey;
+            string? attackName = Environment.GetEnvironmentVariable(Attacks.TestAttackSwitch.Variable);
+            Func<float[], float[]>? attack = Attacks.TestAttackSwitch.Parse(attackName);
+            if (attack is not null)
+            {
+                NodeFactoryLog.TestAttackActive(log, Attacks.TestAttackSwitch.Variable, attackName!);
+            }
+
             var rounds = new RoundCoordinator(
                 learner,
                 aggregator,
@@ -155,7 +162,10 @@ public static class NodeFactory
                     PrivacyEnabled = privacyOn,
                     RoundPeriod = TimeSpan.FromSeconds(options.Gossip.PeriodSeconds),
                     Staleness = StalenessOptions.Default with { MaxAgeRounds = options.Merge.MaxStalenessRounds },
-                });
+                })
+            {
+                ReleaseAttack = attack,
+            };
             string sequencePath = Path.Combine(paths.Root, "sequence");
             if (File.Exists(sequencePath) && ulong.TryParse(File.ReadAllText(sequencePath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong last))
             {
@@ -197,6 +207,7 @@ public static class NodeFactory
                 SequencePath = sequencePath,
                 Export = l => AdapterCheckpoint.Save(ExportDirectory(paths), l, lora),
                 AdminPrefix = options.Admin.Enabled ? $"http://{options.Admin.Listen}/" : null,
+                MetricsPrefix = options.Metrics.Enabled ? $"http://{options.Metrics.Listen}/" : null,
                 Time = time,
                 Seed = (int)(options.Node.Seed & int.MaxValue),
             };
@@ -270,4 +281,8 @@ internal static partial class NodeFactoryLog
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6050, Level = LogLevel.Information,
         Message = "Node {PeerId}: base {BaseHash}…, adapter {Parameters} parameters, {Train} training / {Holdout} held-out documents, resumed at round {Round}")]
     public static partial void Assembled(ILogger logger, string peerId, string baseHash, long parameters, int train, int holdout, long round);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6051, Level = LogLevel.Warning,
+        Message = "{Variable}={Attack}: this node publishes ATTACKED states (test-only fault injection)")]
+    public static partial void TestAttackActive(ILogger logger, string variable, string attack);
 }

@@ -178,6 +178,7 @@ public sealed partial class NodeRuntime
         Buffer.BlockCopy(checkpoint.Payload, 0, adapter, 0, checkpoint.Payload.Length);
         learner.SetAdapter(adapter);
         _round = checkpoint.Round;
+        _parts.Rounds?.ResumeRound(checkpoint.Round);
         Debug.Assert(_round >= 0);
         return checkpoint.Round;
     }

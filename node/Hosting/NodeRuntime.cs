@@ -60,6 +60,10 @@ public sealed record NodeParts
 
     public Reputation.ReputationTracker? Reputation { get; init; }
 
+    /// <summary>HttpListener prefix of the Prometheus endpoint ([metrics]); null = not served. When it equals
+    /// <see cref="AdminPrefix"/> the admin endpoint's /metrics serves it.</summary>
+    public string? MetricsPrefix { get; init; }
+
     public Storage.CheckpointStore? Checkpoints { get; init; }
 
     public PeerBook? PeerBook { get; init; }
@@ -99,6 +103,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     private readonly DateTimeOffset _started;
     private TcpPipeListener? _listener;
     private AdminServer? _admin;
+    private AdminServer? _metricsServer;
     private MdnsDiscovery? _mdns;
     private UdpMulticastTransport? _mdnsTransport;
 
@@ -174,6 +179,14 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
             _admin.Start();
             Log.AdminListening(_logger, prefix);
         }
+
+        if (_parts.MetricsPrefix is { } metricsPrefix && metricsPrefix != _parts.AdminPrefix)
+        {
+            // Metrics only: the scrape endpoint is often opened to a monitoring network, status and peers are not.
+            _metricsServer = new AdminServer(metricsPrefix, Metrics, status: null, _logger);
+            _metricsServer.Start();
+            Log.MetricsListening(_logger, metricsPrefix);
+        }
     }
 
     /// <summary>Stops everything: no new rounds, peers told Bye, state saved.</summary>
@@ -214,6 +227,11 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         if (_admin is not null)
         {
             await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_metricsServer is not null)
+        {
+            await _metricsServer.DisposeAsync().ConfigureAwait(false);
         }
 
         foreach (PeerSession session in _sessions.Values)

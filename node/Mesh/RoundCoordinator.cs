@@ -93,6 +93,20 @@ public sealed class RoundCoordinator
     /// </summary>
     public void ResumeSequence(ulong lastPersisted) => _lastSequence = Math.Max(_lastSequence, lastPersisted);
 
+    /// <summary>
+    /// Continues round numbering after a checkpoint restore: without it a restarted daemon counted from 1 again,
+    /// so its status went backwards, <c>gossip.max_rounds</c> ran that many rounds anew and staleness ages were
+    /// computed against the wrong round.
+    /// </summary>
+    public void ResumeRound(long completed) => Round = Math.Max(Round, completed);
+
+    /// <summary>
+    /// Test-only fault injection (<see cref="Attacks.TestAttackSwitch"/>): maps the state about to be released to the
+    /// state actually signed and sent. The node keeps its honest state; only what peers see is attacked. Null (the
+    /// normal case) releases the honest state.
+    /// </summary>
+    public Func<float[], float[]>? ReleaseAttack { get; init; }
+
     /// <summary>The last sequence used for a release (persist it to resume after a restart).</summary>
     public ulong LastSequence => _lastSequence;
 
@@ -132,7 +146,7 @@ public sealed class RoundCoordinator
         {
             PrivatizedDelta privatized = _dp!.Privatize(local.Delta);
             TensorPrimitives.Add(own, privatized.Values, own);
-            (released, payload) = Sign(own, new DpParameters(privatized.ClipNorm, privatized.NoiseMultiplier, privatized.SamplingRate));
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(privatized.ClipNorm, privatized.NoiseMultiplier, privatized.SamplingRate));
             ReleaseDecision decision = _ledger!.ReserveRelease(privatized.Release, Convert.ToHexStringLower(released.ContentId));
             if (!decision.Granted)
             {
@@ -145,7 +159,7 @@ public sealed class RoundCoordinator
         else
         {
             TensorPrimitives.Add(own, local.Delta, own);
-            (released, payload) = Sign(own, new DpParameters(0, 0, null));
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(0, 0, null));
         }
 
         var (adopted, report) = Merge(round, own);

@@ -158,9 +158,12 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
         {
             error = new TransportException(TransportErrorKind.Reset, $"send to {_remote}: socket closed");
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or ProtocolException)
         {
-            // The application completed its writer with an error (e.g. a failed handshake): abort the socket.
+            // The application completed its writer with an error (a failed handshake completes it with its
+            // ProtocolException): abort the socket. ProtocolException used to escape this filter, so the loop
+            // faulted without closing the socket, DisposeAsync rethrew before disposing it, and the peer (e.g. a
+            // node refused by a closed mesh) held a dead session until its Hello timeout.
             error = e;
         }
 

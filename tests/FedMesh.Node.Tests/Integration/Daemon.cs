@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using FedMesh.Node.Configuration;
+using FedMesh.Node.Storage;
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Tests.Integration;
+
+/// <summary>
+/// One real <c>fedmesh run</c> process on loopback with its own state directory, data folder and generated
+/// configuration; reads its admin /status; SIGKILL or waits for it. Output is kept for failure messages.
+/// </summary>
+public sealed class Daemon : IDisposable
+{
+    /// <summary>How long a status request may take before the node counts as unresponsive (it is local).</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly HttpClient _http = new() { Timeout = RequestTimeout };
+    private readonly List<string> _output = [];
+    private readonly Dictionary<string, string> _environment;
+    private readonly Dictionary<string, object> _overrides;
+    private Process? _process;
+
+    public Daemon(string root, string name, IReadOnlyDictionary<string, object> overrides, Dictionary<string, string> environment)
+    {
+        Name = name;
+        StateDir = Path.Combine(root, name, "state");
+        ConfigPath = Path.Combine(root, name, "fedmesh.toml");
+        _environment = environment;
+        Directory.CreateDirectory(Path.GetDirectoryName(ConfigPath)!);
+
+        // The identity is made before the first start so tests can put peer ids into each other's configuration.
+        using (StateDirectory state = StateDirectory.Open(StateDir))
+        {
+            using NodeIdentity identity = KeyFile.Create(state.Paths.IdentityKey);
+            PeerId = identity.PeerId.Value;
+        }
+
+        Port = FreePort();
+        AdminPort = FreePort();
+        var all = new Dictionary<string, object>(overrides)
+        {
+            ["node.name"] = name,
+            ["node.state_dir"] = StateDir,
+            ["network.listen_address"] = "127.0.0.1",
+            ["network.listen_port"] = Port,
+            ["network.mdns"] = false,
+            ["admin.enabled"] = true,
+            ["admin.listen"] = $"127.0.0.1:{AdminPort}",
+        };
+        all.TryAdd("metrics.enabled", false);
+        _overrides = all;
+        Options = ConfigWriter.WriteDefault(ConfigPath, all);
+    }
+
+    /// <summary>Rewrites the configuration with <paramref name="extra"/> on top (identity, ports, data kept).</summary>
+    public void Configure(IReadOnlyDictionary<string, object> extra)
+    {
+        foreach ((string key, object value) in extra)
+        {
+            _overrides[key] = value;
+        }
+
+        Options = ConfigWriter.WriteDefault(ConfigPath, _overrides);
+    }
+
+    public string Name { get; }
+
+    public string PeerId { get; }
+
+    public string StateDir { get; }
+
+    public string ConfigPath { get; }
+
+    public int Port { get; }
+
+    public int AdminPort { get; }
+
+    public NodeOptions Options { get; private set; }
+
+    public StatePaths Paths => new(StateDir);
+
+    public string Seed => $"{PeerId}@127.0.0.1:{Port}";
+
+    public bool HasExited => _process is { HasExited: true };
+
+    public int ExitCode => _process!.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output.TakeLast(200));
+            }
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public void Start()
+    {
+        var start = new ProcessStartInfo(DotnetHost(), ["exec", NodeDll(), "run", "--config", ConfigPath])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach ((string key, string value) in _environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start fedmesh");
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs (Process.Kill sends SIGKILL on Linux).</summary>
+    public void Kill()
+    {
+        _process?.Kill(entireProcessTree: true);
+        _process?.WaitForExit();
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process!.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The node's /status as JSON, or null while it is not serving (starting, pretraining, stopped).</summary>
+    public async Task<JsonElement?> StatusAsync()
+    {
+        try
+        {
+            string text = await _http.GetStringAsync(new Uri($"http://127.0.0.1:{AdminPort}/status"));
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<string> GetAsync(int port, string path) =>
+        await _http.GetStringAsync(new Uri($"http://127.0.0.1:{port}{path}"));
+
+    /// <summary>Polls /status until <paramref name="done"/> holds; fails with the node's output on timeout or exit.</summary>
+    public async Task<JsonElement> WaitForAsync(Func<JsonElement, bool> done, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (await StatusAsync() is { } status && done(status))
+            {
+                return status;
+            }
+
+            if (HasExited)
+            {
+                Assert.Fail($"{Name} exited ({ExitCode}) before {what}:\n{Output}");
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail($"{Name}: timed out after {timeout} waiting for {what}:\n{Output}");
+        throw new UnreachableException();
+    }
+
+    public void Dispose()
+    {
+        if (_process is { HasExited: false })
+        {
+            Kill();
+        }
+
+        _process?.Dispose();
+        _http.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
+    }
+
+    /// <summary>The dotnet host running the tests (the CLI sets DOTNET_HOST_PATH), else the one on PATH.</summary>
+    private static string DotnetHost() =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    /// <summary>fedmesh.dll is copied next to the test assembly by the project reference to node/.</summary>
+    private static string NodeDll()
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "fedmesh.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"the fedmesh daemon is not next to the tests ({dll}); build tests/FedMesh.Node.Tests");
+    }
+}
