@@ -201,7 +201,14 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _listener?.Dispose();
         foreach (PeerSession session in _sessions.Values)
         {
-            await session.CloseAsync(ProtocolErrorCode.Shutdown, "node shutting down").ConfigureAwait(false);
+            try
+            {
+                await session.CloseAsync(ProtocolErrorCode.Shutdown, "node shutting down").ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or ProtocolException or IOException)
+            {
+                // The connection ended on its own while we were stopping; nothing left to close.
+            }
         }
 
         _actor.Writer.TryComplete();

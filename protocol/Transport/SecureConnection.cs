@@ -34,6 +34,9 @@ public sealed partial class SecureConnection : IAsyncDisposable
     private readonly ITimer _idleTimer;
     private long _lastReceiveTimestamp;
     private int _disposed;
+
+    /// <summary>Set once DisposeAsync has released the cancellation source and crypto state.</summary>
+    private int _released;
     private ProtocolException? _closeReason;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
@@ -157,7 +160,21 @@ public sealed partial class SecureConnection : IAsyncDisposable
         {
         }
 
-        await _abort.CancelAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _released) != 0)
+        {
+            // Already disposed (a close racing with disposal): both loops have ended; nothing left to cancel.
+            return;
+        }
+
+        try
+        {
+            await _abort.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+
         await _writeLoop.ConfigureAwait(false);
         await _readLoop.ConfigureAwait(false);
     }
@@ -171,6 +188,7 @@ public sealed partial class SecureConnection : IAsyncDisposable
 
         await CloseAsync(ProtocolErrorCode.Shutdown, "disposed").ConfigureAwait(false);
         await _idleTimer.DisposeAsync().ConfigureAwait(false);
+        Volatile.Write(ref _released, 1);
         _abort.Dispose();
         _sender.Dispose();
         _receiver.Dispose();
