@@ -4,6 +4,7 @@ using FedMesh.Node.Hosting;
 using FedMesh.Node.Storage;
 using FedMesh.Protocol.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,9 @@ public static class RunCommand
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Services.AddSystemd();
+            // AddSystemd registers ISystemdNotifier only under systemd; SystemdWatchdog needs one everywhere (outside
+            // systemd it has no NOTIFY_SOCKET and does nothing). Without this, `fedmesh run` failed to start by hand.
+            builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(options);
             builder.Services.AddHostedService<NodeService>();
@@ -48,7 +52,8 @@ public static class RunCommand
             {
                 await host.RunAsync(cancel).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException)
+            // ArgumentException: option records validated at assembly (e.g. PrivacyOptions' σ ≥ 0.3) name the bad key.
+            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException or ArgumentException)
             {
                 Console.Error.WriteLine($"fedmesh run: {ex.Message}");
                 return 1;
