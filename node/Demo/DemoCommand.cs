@@ -17,10 +17,12 @@ public static class DemoCommand
         var sigma = new Option<double>("--dp-sigma") { Description = "Local DP noise multiplier (0 = off).", DefaultValueFactory = _ => DemoOptions.Default.NoiseMultiplier };
         var rule = new Option<string>("--rule") { Description = "Merge rule.", DefaultValueFactory = _ => DemoOptions.Default.MergeRule };
         var output = new Option<string?>("--out") { Description = "Folder for node folders, logs, plot and summary (default: a new temp folder)." };
+        var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Base-model pretraining steps (cached by value; the nodes use the same).", DefaultValueFactory = _ => DemoOptions.Default.PretrainSteps };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Base-model cache folder for the demo and its nodes (default: $FEDMESH_CACHE_DIR, $XDG_CACHE_HOME/fedmesh or ~/.cache/fedmesh)." };
         var json = new Option<bool>("--json") { Description = "Print only the summary, as JSON." };
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
-            nodes, rounds, period, sigma, rule, output, json,
+            nodes, rounds, period, sigma, rule, output, pretrainSteps, cacheDir, json,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -32,11 +34,14 @@ public static class DemoCommand
                 NoiseMultiplier = parse.GetValue(sigma),
                 MergeRule = parse.GetValue(rule)!,
                 OutputDirectory = parse.GetValue(output),
+                PretrainSteps = parse.GetValue(pretrainSteps),
+                CacheDirectory = parse.GetValue(cacheDir),
                 Json = parse.GetValue(json),
             };
-            if (options.Nodes is < 2 or > 8 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0)
+            if (options.Nodes is < 2 or > 8 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0
+                || options.PretrainSteps is < 1 or > 1_000_000)
             {
-                Console.Error.WriteLine("fedmesh demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma ≥ 0");
+                Console.Error.WriteLine("fedmesh demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma ≥ 0, --pretrain-steps 1..1000000");
                 return 2;
             }
 
