@@ -62,7 +62,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             Info($"  node {n.Index + 1}: {n.Shard.Describe()}");
         }
 
-        var history = new List<(double Seconds, int Node, double Bpc)>();
+        var history = new List<(int Round, int Node, double Bpc)>();
         try
         {
             foreach (DemoNode n in nodes)
@@ -287,7 +287,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             : "dotnet";
     }
 
-    private async Task FollowAsync(List<DemoNode> nodes, List<(double, int, double)> history, Stopwatch clock, CancellationToken cancel)
+    private async Task FollowAsync(List<DemoNode> nodes, List<(int, int, double)> history, Stopwatch clock, CancellationToken cancel)
     {
         // Nodes stop by themselves after their rounds; give up if the whole run takes far longer than planned.
         TimeSpan limit = TimeSpan.FromSeconds((options.Rounds * options.PeriodSeconds * 3) + 300);
@@ -301,7 +301,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
                 if (n.LastBpc is { } bpc && n.LastRound > n.PlottedRound)
                 {
                     n.PlottedRound = n.LastRound;
-                    history.Add((clock.Elapsed.TotalSeconds, n.Index, bpc));
+                    history.Add((n.LastRound, n.Index, bpc));
                     if (!live && !options.Json)
                     {
                         console.WriteLine(n.Line());
@@ -386,9 +386,14 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
     }
 
+    /// <summary>Progress text: grey on the console, or on stderr with --json so that stdout stays one JSON document.</summary>
     private void Info(string text)
     {
-        if (!options.Json)
+        if (options.Json)
+        {
+            Console.Error.WriteLine(text);
+        }
+        else
         {
             console.MarkupLineInterpolated($"[grey]{text}[/]");
         }
