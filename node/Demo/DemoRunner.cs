@@ -304,7 +304,8 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
                     history.Add((n.LastRound, n.Index, bpc));
                     if (!live && !options.Json)
                     {
-                        console.WriteLine(n.Line());
+                        // Raw to the output writer: Spectre wraps at 80 columns when the output is not a terminal.
+                        console.Profile.Out.Writer.WriteLine(n.Line());
                     }
                 }
             }
@@ -392,6 +393,10 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         if (options.Json)
         {
             Console.Error.WriteLine(text);
+        }
+        else if (!console.Profile.Capabilities.Interactive)
+        {
+            console.Profile.Out.Writer.WriteLine(text);
         }
         else
         {
