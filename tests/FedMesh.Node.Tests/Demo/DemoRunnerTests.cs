@@ -19,7 +19,8 @@ public sealed class DemoRunnerTests : IDisposable
     [Fact]
     public async Task A_tiny_demo_runs_two_node_processes_and_writes_summary_and_plot()
     {
-        // Tiny everything: a 5-step base in a private cache, 2 nodes × 2 rounds × 2 local steps, 8 KiB scored.
+        // Tiny everything: a 5-step base in a private cache, 2 nodes × 2 rounds × 2 local steps, 8 KiB scored;
+        // DP on at the ledger's floor σ so that the ε read from the nodes is the ledgers' real, non-zero figure.
         var options = DemoOptions.Default with
         {
             Nodes = 2,
@@ -27,6 +28,7 @@ public sealed class DemoRunnerTests : IDisposable
             LocalSteps = 2,
             PeriodSeconds = 2,
             PretrainSteps = 5,
+            NoiseMultiplier = 0.3,
             EvalBytes = 8 * 1024,
             CacheDirectory = Path.Combine(_root, "cache"),
             OutputDirectory = Path.Combine(_root, "out"),
