@@ -52,7 +52,8 @@ public static class RunCommand
             {
                 await host.RunAsync(cancel).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException)
+            // ArgumentException: option records validated at assembly (e.g. PrivacyOptions' σ ≥ 0.3) name the bad key.
+            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException or ArgumentException)
             {
                 Console.Error.WriteLine($"fedmesh run: {ex.Message}");
                 return 1;

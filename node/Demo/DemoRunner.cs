@@ -33,6 +33,10 @@ public sealed record DemoSummary(
 /// </summary>
 public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 {
+    /// <summary>Seconds beyond one round period that finished nodes get to exit by themselves (they serve their
+    /// last delta for one period first) before the demo stops them.</summary>
+    private const double ShutdownGraceSeconds = 5;
+
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
     public async Task<DemoSummary> RunAsync(CancellationToken cancel)
@@ -40,8 +44,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         var clock = Stopwatch.StartNew();
         string root = options.OutputDirectory ?? Path.Combine(Path.GetTempPath(), $"fedmesh-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(root);
-        int pretrainSteps = LearningSection.Default.PretrainSteps;
-        BaseModel baseModel = Pretrain(pretrainSteps, cancel);
+        BaseModel baseModel = Pretrain(options.PretrainSteps, cancel);
 
         IReadOnlyList<SotuAddress> corpus = SotuCorpus.ReadShipped();
         SotuPartition partition = SotuPartition.Create(corpus, options.Nodes, SotuSplitOptions.Default);
@@ -50,7 +53,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         int[] ports = FreePorts(2 * options.Nodes);
         for (int i = 0; i < options.Nodes; i++)
         {
-            nodes.Add(WriteNode(root, i, partition.Shards[i], ports, pretrainSteps));
+            nodes.Add(WriteNode(root, i, partition.Shards[i], ports));
         }
 
         Info($"{options.Nodes} nodes in {root}");
@@ -59,7 +62,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             Info($"  node {n.Index + 1}: {n.Shard.Describe()}");
         }
 
-        var history = new List<(double Seconds, int Node, double Bpc)>();
+        var history = new List<(int Round, int Node, double Bpc)>();
         try
         {
             foreach (DemoNode n in nodes)
@@ -118,19 +121,37 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 
     private BaseModel Pretrain(int steps, CancellationToken cancel)
     {
-        PretrainOptions pretrain = PretrainOptions.Default with { Steps = steps };
-        if (File.Exists(BaseModelCache.PathFor(pretrain, BaseModelCache.DefaultDirectory)))
+        PretrainOptions pretrain = PretrainOptions.Default with
         {
-            return BaseModelCache.GetOrCreate(pretrain, cancellationToken: cancel);
+            Steps = steps,
+            Trainer = PretrainOptions.Default.Trainer with { Threads = options.PretrainThreads },
+        };
+        string cache = CacheDirectory;
+        if (File.Exists(BaseModelCache.PathFor(pretrain, cache)))
+        {
+            return BaseModelCache.GetOrCreate(pretrain, cache, cancellationToken: cancel);
         }
 
-        Info($"pretraining the base model on Moby-Dick ({steps} steps, cached in {BaseModelCache.DefaultDirectory}) …");
-        BaseModel? model = null;
+        Info($"pretraining the base model on Moby-Dick ({steps} steps, cached in {cache}; later runs reuse it) …");
         if (options.Json || !console.Profile.Capabilities.Interactive)
         {
-            return BaseModelCache.GetOrCreate(pretrain, cancellationToken: cancel);
+            // Pipes and CI: a plain line every tenth of the run instead of a progress bar.
+            var clock = Stopwatch.StartNew();
+            int every = Math.Max(1, steps / 10);
+            int next = every;
+            var lines = new Progress<PretrainProgress>(p =>
+            {
+                if (p.Step >= next || p.Step == p.TotalSteps)
+                {
+                    next = p.Step + every;
+                    Info(string.Create(CultureInfo.InvariantCulture,
+                        $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {p.Step / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F1} steps/s"));
+                }
+            });
+            return BaseModelCache.GetOrCreate(pretrain, cache, lines, cancellationToken: cancel);
         }
 
+        BaseModel? model = null;
         console.Progress().Start(ctx =>
         {
             ProgressTask task = ctx.AddTask("pretrain", maxValue: steps);
@@ -139,13 +160,15 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
                 task.Value = p.Step;
                 task.Description = string.Create(CultureInfo.InvariantCulture, $"pretrain loss {p.Loss:F3}");
             });
-            model = BaseModelCache.GetOrCreate(pretrain, progress: progress, logger: NullLogger.Instance, cancellationToken: cancel);
+            model = BaseModelCache.GetOrCreate(pretrain, cache, progress, NullLogger.Instance, cancel);
             task.Value = steps;
         });
         return model!;
     }
 
-    private DemoNode WriteNode(string root, int index, SotuShard shard, int[] ports, int pretrainSteps)
+    private string CacheDirectory => options.CacheDirectory ?? BaseModelCache.DefaultDirectory;
+
+    private DemoNode WriteNode(string root, int index, SotuShard shard, int[] ports)
     {
         string dir = Path.Combine(root, $"node-{index + 1}");
         string data = Path.Combine(dir, "data");
@@ -171,7 +194,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["learning.threads"] = 1L,
             ["learning.batch_size"] = 16L,
             ["learning.lr"] = 3e-3,
-            ["learning.pretrain_steps"] = (long)pretrainSteps,
+            ["learning.pretrain_steps"] = (long)options.PretrainSteps,
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,
             ["merge.rule"] = options.MergeRule,
@@ -186,13 +209,12 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         return new DemoNode(index, shard, config, Path.Combine(dir, "state"), Path.Combine(dir, "node.log"), $"http://127.0.0.1:{admin}");
     }
 
-    private static Process Start(DemoNode node)
+    private Process Start(DemoNode node)
     {
-        string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the fedmesh executable");
-        var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        var start = new ProcessStartInfo(FedmeshHost(out string? assembly)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (assembly is not null)
         {
-            start.ArgumentList.Add(typeof(DemoRunner).Assembly.Location);
+            start.ArgumentList.Add(assembly);
         }
 
         foreach (string arg in new[] { "run", "--config", node.Config })
@@ -200,12 +222,30 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             start.ArgumentList.Add(arg);
         }
 
+        // The nodes must load the base model the demo just pretrained or loaded, from the same cache.
+        start.Environment[BaseModelCache.DirectoryVariable] = CacheDirectory;
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start a node process");
         var log = new StreamWriter(node.LogPath) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
-        process.Exited += (_, _) => { lock (log) { log.Dispose(); } };
-        process.EnableRaisingEvents = true;
+        // The log closes when both streams have ended (null line = end of stream), not at process exit, which can
+        // come before the last lines are delivered.
+        int open = 2;
+        void Write(DataReceivedEventArgs e)
+        {
+            lock (log)
+            {
+                if (e.Data is not null)
+                {
+                    log.WriteLine(e.Data);
+                }
+                else if (--open == 0)
+                {
+                    log.Dispose();
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Write(e);
+        process.ErrorDataReceived += (_, e) => Write(e);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -216,11 +256,38 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         if (node.Process is { HasExited: false } p)
         {
             p.Kill(entireProcessTree: true);
-            p.WaitForExit(10_000);
         }
+
+        // Without a timeout WaitForExit also waits until the redirected output has been read to its end.
+        node.Process?.WaitForExit();
     }
 
-    private async Task FollowAsync(List<DemoNode> nodes, List<(double, int, double)> history, Stopwatch clock, CancellationToken cancel)
+    /// <summary>The program that runs <c>fedmesh</c>: this process's own executable when it is the fedmesh apphost, else
+    /// the apphost next to fedmesh.dll (test hosts), else the dotnet host with fedmesh.dll as first argument.</summary>
+    private static string FedmeshHost(out string? assembly)
+    {
+        string? self = Environment.ProcessPath;
+        string dll = typeof(DemoRunner).Assembly.Location;
+        string apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
+        assembly = null;
+        if (self is not null && Path.GetFileNameWithoutExtension(self) == "fedmesh")
+        {
+            return self;
+        }
+
+        if (File.Exists(apphost))
+        {
+            return apphost;
+        }
+
+        assembly = dll;
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
+            : !string.IsNullOrEmpty(host) ? host
+            : "dotnet";
+    }
+
+    private async Task FollowAsync(List<DemoNode> nodes, List<(int, int, double)> history, Stopwatch clock, CancellationToken cancel)
     {
         // Nodes stop by themselves after their rounds; give up if the whole run takes far longer than planned.
         TimeSpan limit = TimeSpan.FromSeconds((options.Rounds * options.PeriodSeconds * 3) + 300);
@@ -234,16 +301,31 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
                 if (n.LastBpc is { } bpc && n.LastRound > n.PlottedRound)
                 {
                     n.PlottedRound = n.LastRound;
-                    history.Add((clock.Elapsed.TotalSeconds, n.Index, bpc));
+                    history.Add((n.LastRound, n.Index, bpc));
                     if (!live && !options.Json)
                     {
-                        console.WriteLine(n.Line());
+                        // Raw to the output writer: Spectre wraps at 80 columns when the output is not a terminal.
+                        console.Profile.Out.Writer.WriteLine(n.Line());
                     }
                 }
             }
         }
 
-        bool Done() => nodes.All(n => n.Process!.HasExited) || clock.Elapsed > limit;
+        // A node exports its adapter with every round's checkpoint, so once all report their last round the run is
+        // over; a node whose shutdown stalls is not waited for beyond one more period (then Stop kills it).
+        TimeSpan? finished = null;
+        bool Done()
+        {
+            if (finished is null && nodes.All(n => n.LastRound >= options.Rounds))
+            {
+                finished = clock.Elapsed;
+            }
+
+            return nodes.All(n => n.Process!.HasExited)
+                || clock.Elapsed > limit
+                || clock.Elapsed - finished > TimeSpan.FromSeconds(options.PeriodSeconds + ShutdownGraceSeconds);
+        }
+
         if (live)
         {
             await console.Live(table).StartAsync(async ctx =>
@@ -266,9 +348,29 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             }
         }
 
-        foreach (DemoNode n in nodes.Where(n => n.Process!.ExitCode != 0 && n.LastRound < options.Rounds))
+        foreach (DemoNode n in nodes.Where(n => n.Process!.HasExited))
         {
-            throw new InvalidOperationException($"node {n.Index + 1} stopped early (exit {n.Process!.ExitCode}); see {n.LogPath}");
+            n.Process!.WaitForExit();
+        }
+
+        foreach (DemoNode n in nodes.Where(n => n.Process!.HasExited && n.Process.ExitCode != 0 && n.LastRound < options.Rounds))
+        {
+            throw new InvalidOperationException(
+                $"node {n.Index + 1} stopped early (exit {n.Process!.ExitCode}); last lines of {n.LogPath}:{Environment.NewLine}{Tail(n.LogPath)}");
+        }
+    }
+
+    /// <summary>The last lines of a node's log, so a failure names its cause without opening files.</summary>
+    private static string Tail(string path)
+    {
+        const int Lines = 12;
+        try
+        {
+            return string.Join(Environment.NewLine, File.ReadLines(path).TakeLast(Lines));
+        }
+        catch (IOException e)
+        {
+            return $"(log unreadable: {e.Message})";
         }
     }
 
@@ -285,9 +387,18 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
     }
 
+    /// <summary>Progress text: grey on the console, or on stderr with --json so that stdout stays one JSON document.</summary>
     private void Info(string text)
     {
-        if (!options.Json)
+        if (options.Json)
+        {
+            Console.Error.WriteLine(text);
+        }
+        else if (!console.Profile.Capabilities.Interactive)
+        {
+            console.Profile.Out.Writer.WriteLine(text);
+        }
+        else
         {
             console.MarkupLineInterpolated($"[grey]{text}[/]");
         }

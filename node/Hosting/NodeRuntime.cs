@@ -190,13 +190,40 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     }
 
     /// <summary>Stops everything: no new rounds, peers told Bye, state saved.</summary>
-    public async Task StopAsync()
+    public Task StopAsync()
     {
-        if (_stop.IsCancellationRequested)
+        // Idempotent: every caller (the round loop after max_rounds, the host, DisposeAsync) awaits the same stop,
+        // so nothing is disposed while a stop is still in progress.
+        Task? stopping = Volatile.Read(ref _stopping);
+        if (stopping is not null)
         {
-            return;
+            return stopping;
         }
 
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _stopping, started.Task, null) is { } other)
+        {
+            return other;
+        }
+
+        _ = StopCoreAsync().ContinueWith(t =>
+        {
+            if (t.Exception is { } ex)
+            {
+                started.TrySetException(ex.InnerExceptions);
+            }
+            else
+            {
+                started.TrySetResult();
+            }
+        }, TaskScheduler.Default);
+        return started.Task;
+    }
+
+    private Task? _stopping;
+
+    private async Task StopCoreAsync()
+    {
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
         foreach (PeerSession session in _sessions.Values)
