@@ -202,6 +202,8 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["privacy.clip_norm"] = options.ClipNorm,
             ["privacy.epsilon_budget"] = options.EpsilonBudget,
             ["admin.enabled"] = true,
+            // The admin endpoint serves /metrics too; a separate metrics port per node would collide on the default.
+            ["metrics.enabled"] = false,
             ["admin.listen"] = $"127.0.0.1:{admin}",
         };
         string config = Path.Combine(dir, "fedmesh.toml");

@@ -4,6 +4,7 @@ using Spectre.Console;
 
 namespace FedMesh.Node.Tests.Demo;
 
+[Collection(FedMesh.Node.Tests.Integration.DaemonCollection.Name)]
 public sealed class DemoRunnerTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"fedmesh-demo-test-{Guid.NewGuid():N}");

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Tests.Hosting;
 
+[Collection(FedMesh.Node.Tests.Integration.DaemonCollection.Name)]
 public class NodeRuntimeTests
 {
     private static readonly Microsoft.Extensions.Logging.ILoggerFactory Loggers = Microsoft.Extensions.Logging.LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning));
