@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Storage;
 
-/// <summary>Storage log events, ids 5100-5199.</summary>
+/// <summary>Storage log events, ids 5500-5599.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 5500, Level = LogLevel.Warning, Message = "State directory {Path} had mode {Mode}; tightened to 0700")]
