@@ -50,7 +50,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         SotuPartition partition = SotuPartition.Create(corpus, options.Nodes, SotuSplitOptions.Default);
         IReadOnlyList<string> globalHoldout = partition.Holdout.Select(a => a.Text).ToArray();
         var nodes = new List<DemoNode>();
-        int[] ports = FreePorts(2 * options.Nodes);
+        int[] ports = LoopbackPorts.Free(2 * options.Nodes);
         for (int i = 0; i < options.Nodes; i++)
         {
             nodes.Add(WriteNode(root, i, partition.Shards[i], ports));
@@ -406,12 +406,4 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        int[] ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Threading.Channels;
 using FedMesh.Node.Audit;
 using FedMesh.Node.Discovery;

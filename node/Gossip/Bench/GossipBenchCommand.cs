@@ -69,7 +69,7 @@ public static class GossipBenchCommand
 
     private static async Task<(double Seconds, double Amplification)> RunAsync(int n, int degree, long bytes, CancellationToken cancel)
     {
-        int[] ports = FreePorts(n);
+        int[] ports = Hosting.LoopbackPorts.Free(n);
         var children = new List<Process>();
         try
         {
@@ -153,12 +153,4 @@ public static class GossipBenchCommand
         throw new IOException($"benchmark node exited before saying '{prefix}' (exit code {(child.HasExited ? child.ExitCode : -1)})");
     }
 
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        int[] ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
-    }
 }
