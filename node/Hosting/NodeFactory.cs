@@ -161,6 +161,7 @@ public static class NodeFactory
                     LocalSteps = options.Gossip.LocalSteps,
                     PrivacyEnabled = privacyOn,
                     RoundPeriod = TimeSpan.FromSeconds(options.Gossip.PeriodSeconds),
+                    PeerDistanceBound = options.Merge.NormBound,
                     Staleness = StalenessOptions.Default with { MaxAgeRounds = options.Merge.MaxStalenessRounds },
                 })
             {
