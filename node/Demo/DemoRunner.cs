@@ -37,6 +37,9 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
     /// last delta for one period first) before the demo stops them.</summary>
     private const double ShutdownGraceSeconds = 5;
 
+    /// <summary>Sequences per step of every node and of the local-only baseline (the trainer default).</summary>
+    private const int NodeBatchSize = 16;
+
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
     public async Task<DemoSummary> RunAsync(CancellationToken cancel)
@@ -81,8 +84,16 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
 
         Info("scoring base, local-only and mesh adapters on the global held-out addresses …");
-        var lora = LoraOptions.Default;
-        TrainerOptions trainer = TrainerOptions.Default with { Threads = Environment.ProcessorCount, MaxEvalBytes = options.EvalBytes, Seed = 1 };
+        // The nodes' adapter shape and optimiser settings (WriteNode), so the three models differ only in what they saw.
+        var lora = LoraOptions.Default with { Rank = options.LoraRank, Alpha = 2f * options.LoraRank, Targets = NodeFactory.Targets(options.LoraTargets) };
+        TrainerOptions trainer = TrainerOptions.Default with
+        {
+            Threads = Environment.ProcessorCount,
+            MaxEvalBytes = options.EvalBytes,
+            Seed = 1,
+            LearningRate = (float)options.LearningRate,
+            BatchSize = NodeBatchSize,
+        };
         double baseBpc, meshBpc, localBpc;
         using (var scorer = new TorchLearner(baseModel, lora, trainer, globalHoldout))
         {
@@ -192,8 +203,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["gossip.max_rounds"] = (long)options.Rounds,
             ["gossip.fanout"] = (long)Math.Max(1, options.Nodes - 1),
             ["learning.threads"] = 1L,
-            ["learning.batch_size"] = 16L,
-            ["learning.lr"] = 3e-3,
+            ["learning.batch_size"] = (long)NodeBatchSize,
+            ["learning.lr"] = options.LearningRate,
+            ["learning.lora_rank"] = (long)options.LoraRank,
+            ["learning.lora_alpha"] = 2.0 * options.LoraRank,
+            ["learning.lora_targets"] = options.LoraTargets.ToList(),
             ["learning.pretrain_steps"] = (long)options.PretrainSteps,
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,

@@ -241,7 +241,8 @@ public static class NodeFactory
         };
     }
 
-    private static LoraTargets Targets(IReadOnlyList<string> names)
+    /// <summary>learning.lora_targets names → flags (also used by the demo's in-process baselines).</summary>
+    internal static LoraTargets Targets(IReadOnlyList<string> names)
     {
         LoraTargets t = LoraTargets.None;
         foreach (string n in names)

@@ -14,9 +14,7 @@ namespace FedMesh.Node.Tests.Mesh;
 /// <summary>merge.norm_bound: a peer state far from this node's own is pulled in before it enters the merge.</summary>
 public sealed class PeerDistanceBoundTests
 {
-    private const int D = 64;
-    private static readonly AdapterSchema Schema = new([new TensorInfo("w", [D])]);
-    private static readonly LocalMesh Mesh = new(MeshId.FromName("bound-test"), new byte[32], Schema);
+    private const int D = CoordinatorKit.D;
 
     [Fact]
     public void BoundDistance_pulls_a_far_state_onto_the_sphere_around_the_center()
@@ -53,11 +51,11 @@ public sealed class PeerDistanceBoundTests
     public void A_scaled_peer_state_is_pulled_in_to_ten_times_the_own_change_and_the_decision_says_so()
     {
         // Own change per round: 0.1 in every coordinate → ‖u‖ = 0.8; automatic bound 10 × 0.8 = 8.
-        using var learner = new StepLearner(0.1f);
-        RoundCoordinator coordinator = NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false });
-        using Key peer = Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+        using var learner = new CoordinatorKit.StepLearner(0.1f);
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false });
+        using Key peer = CoordinatorKit.NewKey();
         float[] far = Enumerable.Repeat(50f, D).ToArray();
-        coordinator.Offer(Stored(peer, far), far);
+        coordinator.Offer(CoordinatorKit.Stored(peer, far), far);
 
         RoundReport report = coordinator.RunRound(CancellationToken.None);
 
@@ -72,77 +70,15 @@ public sealed class PeerDistanceBoundTests
     [Fact]
     public void An_absolute_bound_applies_as_given_and_a_near_peer_is_merged_untouched()
     {
-        using var learner = new StepLearner(0.1f);
-        RoundCoordinator coordinator = NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6 });
-        using Key peer = Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+        using var learner = new CoordinatorKit.StepLearner(0.1f);
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6 });
+        using Key peer = CoordinatorKit.NewKey();
         float[] far = Enumerable.Repeat(50f, D).ToArray();
-        coordinator.Offer(Stored(peer, far), far);
+        coordinator.Offer(CoordinatorKit.Stored(peer, far), far);
 
         RoundReport report = coordinator.RunRound(CancellationToken.None);
 
         Assert.Equal(0, report.Bounded);
         Assert.All(learner.GetAdapter(), v => Assert.Equal(25.05f, v, 1e-3f));
-    }
-
-    private static RoundCoordinator NewCoordinator(ILearner learner, MeshOptions options)
-    {
-        var key = Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
-        return new RoundCoordinator(
-            learner,
-            new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
-            new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }), // full weight 1 from the start
-            gate: null,
-            dp: null,
-            ledger: null,
-            key,
-            Mesh,
-            TimeProvider.System,
-            options);
-    }
-
-    private static StoredDelta Stored(Key origin, float[] state)
-    {
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, state, TensorEncoding.Float32);
-        var header = new DeltaHeader
-        {
-            MeshId = Mesh.MeshId,
-            BaseModelHash = Mesh.BaseModelHash,
-            Schema = Schema,
-            Sequence = 1,
-            Timestamp = TimeProvider.System.GetUtcNow(),
-            Privacy = new DpParameters(0, 0, null),
-        };
-        return new StoredDelta(SignedDelta.Create(origin, header, encoded), encoded.Payload, TimeProvider.System.GetUtcNow());
-    }
-
-    /// <summary>A learner whose every round adds the same value to each coordinate (its change is known exactly).</summary>
-    private sealed class StepLearner(float step) : ILearner
-    {
-        private float[] _adapter = new float[D];
-
-        public AdapterSchema Schema => PeerDistanceBoundTests.Schema;
-
-        public ReadOnlyMemory<byte> BaseModelHash => Mesh.BaseModelHash;
-
-        public float[] GetAdapter() => (float[])_adapter.Clone();
-
-        public void SetAdapter(ReadOnlySpan<float> adapter) => _adapter = adapter.ToArray();
-
-        public LocalRound Train(int steps, CancellationToken cancellationToken)
-        {
-            float[] delta = Enumerable.Repeat(step, D).ToArray();
-            TensorPrimitives.Add(_adapter, delta, _adapter);
-            return new LocalRound(delta, 1.0, steps);
-        }
-
-        public void ApplyDelta(ReadOnlySpan<float> delta) => TensorPrimitives.Add(_adapter, delta, _adapter);
-
-        public Evaluation Evaluate(IReadOnlyList<string> documents) => new(1, 1, 1);
-
-        public Evaluation Evaluate(IReadOnlyList<string> documents, ReadOnlySpan<float> adapter) => new(1, 1, 1);
-
-        public void Dispose()
-        {
-        }
     }
 }
