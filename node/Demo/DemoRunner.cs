@@ -88,7 +88,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         var lora = LoraOptions.Default with { Rank = options.LoraRank, Alpha = 2f * options.LoraRank, Targets = NodeFactory.Targets(options.LoraTargets) };
         TrainerOptions trainer = TrainerOptions.Default with
         {
-            Threads = Environment.ProcessorCount,
+            Threads = 1, // see the local-only baselines below
             MaxEvalBytes = options.EvalBytes,
             Seed = 1,
             LearningRate = (float)options.LearningRate,
@@ -112,16 +112,29 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             meshBpc = meshScores.Count > 0 ? meshScores.Average() : double.NaN;
         }
 
-        var localScores = new List<double>();
-        foreach (DemoNode n in nodes)
+        // Local-only: the same base, data and number of local steps, no exchange and no noise. One libtorch thread per
+        // learner and the learners side by side, one per core: two OpenMP threads on one learner collapse when the
+        // machine is busy (the baseline took > 15 min at load average 20, measured), independent learners do not.
+        Info($"training the local-only baselines ({options.Rounds * options.LocalSteps} steps per node, each node's data alone) …");
+        TorchLearner[] alone = nodes.Select(n => new TorchLearner(baseModel, lora, trainer, n.Shard.Texts)).ToArray();
+        try
         {
-            // Local-only: the same base, data and number of local steps, no exchange and no noise.
-            using var alone = new TorchLearner(baseModel, lora, trainer, n.Shard.Texts);
-            alone.Train(options.Rounds * options.LocalSteps, cancel);
-            localScores.Add(alone.Evaluate(globalHoldout).BitsPerByte);
+            var localScores = new double[alone.Length];
+            Parallel.For(0, alone.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
+            {
+                alone[i].Train(options.Rounds * options.LocalSteps, cancel);
+                localScores[i] = alone[i].Evaluate(globalHoldout).BitsPerByte;
+            });
+            localBpc = localScores.Average();
+        }
+        finally
+        {
+            foreach (TorchLearner learner in alone)
+            {
+                learner.Dispose();
+            }
         }
 
-        localBpc = localScores.Average();
         double epsilon = nodes.Max(n => n.LastEpsilon);
         string plot = Path.Combine(root, "demo-bpc.png");
         DemoPlot.Save(plot, history, options.Nodes, baseBpc, meshBpc, localBpc);
