@@ -37,6 +37,10 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
     /// last delta for one period first) before the demo stops them.</summary>
     private const double ShutdownGraceSeconds = 5;
 
+    /// <summary>Least time without any node finishing a round before the demo gives up on the mesh: 5 minutes covers
+    /// starting TorchSharp in every node and the slowest round seen on a loaded 2-core machine many times over.</summary>
+    private const double StallSeconds = 300;
+
     /// <summary>Sequences per step of every node and of the local-only baseline (the trainer default).</summary>
     private const int NodeBatchSize = 16;
 
@@ -318,8 +322,12 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 
     private async Task FollowAsync(List<DemoNode> nodes, List<(int, int, double)> history, Stopwatch clock, CancellationToken cancel)
     {
-        // Nodes stop by themselves after their rounds; give up if the whole run takes far longer than planned.
-        TimeSpan limit = TimeSpan.FromSeconds((options.Rounds * options.PeriodSeconds * 3) + 300);
+        // Nodes stop by themselves after their rounds. Give up only when no node has finished a round for a long time
+        // (a hung or crashed mesh), not after a fixed total: on a busy machine rounds overrun the period many times
+        // over (≈ 45 s against 6 s at load average 30, measured) and a fixed limit cut the run short at round 11 of 15.
+        TimeSpan stallLimit = TimeSpan.FromSeconds(Math.Max(StallSeconds, 10 * options.PeriodSeconds));
+        TimeSpan lastProgress = clock.Elapsed;
+        long progress = -1;
         bool live = !options.Json && console.Profile.Capabilities.Interactive;
         Table table = NewTable();
         async Task Poll()
@@ -350,8 +358,19 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
                 finished = clock.Elapsed;
             }
 
+            long rounds = nodes.Sum(n => (long)n.LastRound);
+            if (rounds != progress)
+            {
+                (progress, lastProgress) = (rounds, clock.Elapsed);
+            }
+
+            if (clock.Elapsed - lastProgress > stallLimit)
+            {
+                Info($"no node finished a round for {stallLimit.TotalSeconds:F0} s: stopping the mesh and scoring what it has");
+                return true;
+            }
+
             return nodes.All(n => n.Process!.HasExited)
-                || clock.Elapsed > limit
                 || clock.Elapsed - finished > TimeSpan.FromSeconds(options.PeriodSeconds + ShutdownGraceSeconds);
         }
 
