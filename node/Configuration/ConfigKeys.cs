@@ -85,7 +85,7 @@ public static class ConfigKeys
             o => o.Merge.TrimFraction, (o, v) => o with { Merge = o.Merge with { TrimFraction = v } }),
         Int("merge", "byzantine_f", "multi_krum: assumed number of Byzantine peers f.", 0, 64,
             o => o.Merge.ByzantineF, (o, v) => o with { Merge = o.Merge with { ByzantineF = v } }),
-        Float("merge", "norm_bound", "Deltas with a larger L2 norm are rejected.", 0, 1e6, minExclusive: true,
+        Float("merge", "norm_bound", "Peer states farther than this (L2) from the node's own are pulled in to it before merging; 0 = automatic (10 × the node's own change per round).", 0, 1e6, minExclusive: false,
             o => o.Merge.NormBound, (o, v) => o with { Merge = o.Merge with { NormBound = v } }),
         Int("merge", "max_staleness_rounds", "Deltas older than this many rounds are dropped.", 0, 1000,
             o => o.Merge.MaxStalenessRounds, (o, v) => o with { Merge = o.Merge with { MaxStalenessRounds = v } }),

@@ -18,10 +18,11 @@ public sealed record MergeSection
     public int ByzantineF { get; init; } = 1;
 
     /// <summary>
-    /// Deltas with an L2 norm above 10 are rejected before merging. With DP clipping at C = 1 an honest delta's
-    /// norm is about C plus noise σ·C·√d / batch; 10 leaves room for that and still bounds a scaling attack.
+    /// Largest distance (L2) of a peer's state from this node's own before merging; farther ones are pulled in to it.
+    /// 0 (default) = automatic, 10 × this node's own change in the round (<see cref="Mesh.MeshOptions.PeerDistanceBound"/>):
+    /// it follows the learner's and the privacy noise's scale, where any fixed number would be wrong for some setup.
     /// </summary>
-    public double NormBound { get; init; } = 10;
+    public double NormBound { get; init; }
 
     /// <summary>Deltas older than 5 rounds are dropped: a stale delta pulls the model back towards an old state.</summary>
     public int MaxStalenessRounds { get; init; } = 5;

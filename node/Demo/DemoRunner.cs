@@ -37,6 +37,13 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
     /// last delta for one period first) before the demo stops them.</summary>
     private const double ShutdownGraceSeconds = 5;
 
+    /// <summary>Least time without any node finishing a round before the demo gives up on the mesh: 5 minutes covers
+    /// starting TorchSharp in every node and the slowest round seen on a loaded 2-core machine many times over.</summary>
+    private const double StallSeconds = 300;
+
+    /// <summary>Sequences per step of every node and of the local-only baseline (the trainer default).</summary>
+    private const int NodeBatchSize = 16;
+
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
     public async Task<DemoSummary> RunAsync(CancellationToken cancel)
@@ -81,8 +88,16 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
 
         Info("scoring base, local-only and mesh adapters on the global held-out addresses …");
-        var lora = LoraOptions.Default;
-        TrainerOptions trainer = TrainerOptions.Default with { Threads = Environment.ProcessorCount, MaxEvalBytes = options.EvalBytes, Seed = 1 };
+        // The nodes' adapter shape and optimiser settings (WriteNode), so the three models differ only in what they saw.
+        var lora = LoraOptions.Default with { Rank = options.LoraRank, Alpha = 2f * options.LoraRank, Targets = NodeFactory.Targets(options.LoraTargets) };
+        TrainerOptions trainer = TrainerOptions.Default with
+        {
+            Threads = 1, // see the local-only baselines below
+            MaxEvalBytes = options.EvalBytes,
+            Seed = 1,
+            LearningRate = (float)options.LearningRate,
+            BatchSize = NodeBatchSize,
+        };
         double baseBpc, meshBpc, localBpc;
         using (var scorer = new TorchLearner(baseModel, lora, trainer, globalHoldout))
         {
@@ -101,16 +116,29 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             meshBpc = meshScores.Count > 0 ? meshScores.Average() : double.NaN;
         }
 
-        var localScores = new List<double>();
-        foreach (DemoNode n in nodes)
+        // Local-only: the same base, data and number of local steps, no exchange and no noise. One libtorch thread per
+        // learner and the learners side by side, one per core: two OpenMP threads on one learner collapse when the
+        // machine is busy (the baseline took > 15 min at load average 20, measured), independent learners do not.
+        Info($"training the local-only baselines ({options.Rounds * options.LocalSteps} steps per node, each node's data alone) …");
+        TorchLearner[] alone = nodes.Select(n => new TorchLearner(baseModel, lora, trainer, n.Shard.Texts)).ToArray();
+        try
         {
-            // Local-only: the same base, data and number of local steps, no exchange and no noise.
-            using var alone = new TorchLearner(baseModel, lora, trainer, n.Shard.Texts);
-            alone.Train(options.Rounds * options.LocalSteps, cancel);
-            localScores.Add(alone.Evaluate(globalHoldout).BitsPerByte);
+            var localScores = new double[alone.Length];
+            Parallel.For(0, alone.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
+            {
+                alone[i].Train(options.Rounds * options.LocalSteps, cancel);
+                localScores[i] = alone[i].Evaluate(globalHoldout).BitsPerByte;
+            });
+            localBpc = localScores.Average();
+        }
+        finally
+        {
+            foreach (TorchLearner learner in alone)
+            {
+                learner.Dispose();
+            }
         }
 
-        localBpc = localScores.Average();
         double epsilon = nodes.Max(n => n.LastEpsilon);
         string plot = Path.Combine(root, "demo-bpc.png");
         DemoPlot.Save(plot, history, options.Nodes, baseBpc, meshBpc, localBpc);
@@ -192,8 +220,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["gossip.max_rounds"] = (long)options.Rounds,
             ["gossip.fanout"] = (long)Math.Max(1, options.Nodes - 1),
             ["learning.threads"] = 1L,
-            ["learning.batch_size"] = 16L,
-            ["learning.lr"] = 3e-3,
+            ["learning.batch_size"] = (long)NodeBatchSize,
+            ["learning.lr"] = options.LearningRate,
+            ["learning.lora_rank"] = (long)options.LoraRank,
+            ["learning.lora_alpha"] = 2.0 * options.LoraRank,
+            ["learning.lora_targets"] = options.LoraTargets.ToList(),
             ["learning.pretrain_steps"] = (long)options.PretrainSteps,
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,
@@ -291,8 +322,12 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 
     private async Task FollowAsync(List<DemoNode> nodes, List<(int, int, double)> history, Stopwatch clock, CancellationToken cancel)
     {
-        // Nodes stop by themselves after their rounds; give up if the whole run takes far longer than planned.
-        TimeSpan limit = TimeSpan.FromSeconds((options.Rounds * options.PeriodSeconds * 3) + 300);
+        // Nodes stop by themselves after their rounds. Give up only when no node has finished a round for a long time
+        // (a hung or crashed mesh), not after a fixed total: on a busy machine rounds overrun the period many times
+        // over (≈ 45 s against 6 s at load average 30, measured) and a fixed limit cut the run short at round 11 of 15.
+        TimeSpan stallLimit = TimeSpan.FromSeconds(Math.Max(StallSeconds, 10 * options.PeriodSeconds));
+        TimeSpan lastProgress = clock.Elapsed;
+        long progress = -1;
         bool live = !options.Json && console.Profile.Capabilities.Interactive;
         Table table = NewTable();
         async Task Poll()
@@ -323,8 +358,19 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
                 finished = clock.Elapsed;
             }
 
+            long rounds = nodes.Sum(n => (long)n.LastRound);
+            if (rounds != progress)
+            {
+                (progress, lastProgress) = (rounds, clock.Elapsed);
+            }
+
+            if (clock.Elapsed - lastProgress > stallLimit)
+            {
+                Info($"no node finished a round for {stallLimit.TotalSeconds:F0} s: stopping the mesh and scoring what it has");
+                return true;
+            }
+
             return nodes.All(n => n.Process!.HasExited)
-                || clock.Elapsed > limit
                 || clock.Elapsed - finished > TimeSpan.FromSeconds(options.PeriodSeconds + ShutdownGraceSeconds);
         }
 

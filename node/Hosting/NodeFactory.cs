@@ -161,6 +161,7 @@ public static class NodeFactory
                     LocalSteps = options.Gossip.LocalSteps,
                     PrivacyEnabled = privacyOn,
                     RoundPeriod = TimeSpan.FromSeconds(options.Gossip.PeriodSeconds),
+                    PeerDistanceBound = options.Merge.NormBound,
                     Staleness = StalenessOptions.Default with { MaxAgeRounds = options.Merge.MaxStalenessRounds },
                 })
             {
@@ -240,7 +241,8 @@ public static class NodeFactory
         };
     }
 
-    private static LoraTargets Targets(IReadOnlyList<string> names)
+    /// <summary>learning.lora_targets names → flags (also used by the demo's in-process baselines).</summary>
+    internal static LoraTargets Targets(IReadOnlyList<string> names)
     {
         LoraTargets t = LoraTargets.None;
         foreach (string n in names)

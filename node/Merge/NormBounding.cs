@@ -31,4 +31,35 @@ public static class NormBounding
 
         return scale;
     }
+
+    /// <summary>
+    /// Pulls <paramref name="state"/> towards <paramref name="center"/> so that ‖state − center‖₂ ≤ bound (the
+    /// state-merging form of norm bounding: a peer's *state* may be far from the origin for honest reasons, but its
+    /// distance from this node's own state is what one input can pull an average by). Returns the factor applied to
+    /// the difference: 1 when it was within the bound or the bound is 0 (disabled).
+    /// </summary>
+    public static float BoundDistance(ReadOnlySpan<float> center, Span<float> state, double bound)
+    {
+        if (center.Length != state.Length)
+        {
+            throw new ArgumentException($"state has {state.Length} values, the center {center.Length}", nameof(state));
+        }
+
+        if (bound <= 0)
+        {
+            return 1f;
+        }
+
+        double distance = TensorPrimitives.Distance(center, state);
+        if (!(distance > bound))
+        {
+            return 1f;
+        }
+
+        // state ← center + s·(state − center), computed in place as s·state + (1 − s)·center.
+        float scale = (float)(bound / distance);
+        TensorPrimitives.Multiply(state, scale, state);
+        TensorPrimitives.MultiplyAdd(center, 1f - scale, state, state);
+        return scale;
+    }
 }

@@ -19,7 +19,8 @@ namespace FedMesh.Node.Mesh;
 /// <item>privatize u (clip to C, add N(0, σ²C²)), record the release in the ledger (durably, before anything
 /// leaves), and release x + ũ, signed; the node's own state becomes x + ũ, so everything it ever sends is a
 /// function of earlier releases and noise-protected updates (post-processing);</item>
-/// <item>merge its own state with the newest state of each other origin heard from (one entry per origin: a
+/// <item>pull any peer state farther from its own than the distance bound in to that distance
+/// (<see cref="MeshOptions.PeerDistanceBound"/>), then merge its own state with the newest state of each other origin heard from (one entry per origin: a
 /// node's own contribution and every peer's count once however many paths delivered them, so the average stays
 /// unbiased under asymmetric gossip), weighted by trust × γ^age, with the configured robust rule centered on its
 /// own state;</item>
@@ -42,6 +43,8 @@ public sealed class RoundCoordinator
     private readonly MeshOptions _options;
     private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
     private ulong _lastSequence;
+    private DateTimeOffset? _lastRoundAt;
+    private TimeSpan _roundInterval;
 
     public RoundCoordinator(
         ILearner learner,
@@ -134,6 +137,7 @@ public sealed class RoundCoordinator
     public RoundReport RunRound(CancellationToken cancellationToken)
     {
         long round = ++Round;
+        ObserveRoundInterval(_time.GetUtcNow());
         float[] before = _learner.GetAdapter();
         LocalRound local = _learner.Train(_options.LocalSteps, cancellationToken);
         double updateNorm = TensorPrimitives.Norm(local.Delta);
@@ -162,7 +166,9 @@ public sealed class RoundCoordinator
             (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(0, 0, null));
         }
 
-        var (adopted, report) = Merge(round, own);
+        double change = TensorPrimitives.Distance(before, own);
+        double bound = _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * change;
+        var (adopted, report) = Merge(round, own, bound);
         _learner.SetAdapter(adopted);
         return report with
         {
@@ -174,15 +180,16 @@ public sealed class RoundCoordinator
         };
     }
 
-    private (float[] Adopted, RoundReport Report) Merge(long round, float[] own)
+    private (float[] Adopted, RoundReport Report) Merge(long round, float[] own, double distanceBound)
     {
         DateTimeOffset now = _time.GetUtcNow();
         var decisions = new List<MergeDecision>();
         var inputs = new List<DeltaInput> { new(own, 1.0, Self.Value) };
         var contributors = new List<InboxEntry>();
+        var bounded = new HashSet<PeerId>();
         foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
         {
-            long age = Math.Max(0, (long)((now - entry.Timestamp) / _options.RoundPeriod));
+            long age = Math.Max(0, (long)((now - entry.Timestamp) / RoundUnit));
             double weight = _reputation.GetWeight(entry.Origin) * StalenessDiscount.Factor(round - age, round, _options.Staleness);
             if (age > _options.Staleness.MaxAgeRounds)
             {
@@ -203,7 +210,16 @@ public sealed class RoundCoordinator
                 continue;
             }
 
-            inputs.Add(new DeltaInput(entry.State, weight, entry.Origin.Value));
+            float[] state = entry.State;
+            if (distanceBound > 0 && TensorPrimitives.Distance(own, state) > distanceBound)
+            {
+                // Copy: the inbox keeps the state as received (a later round re-bounds it against a newer own state).
+                state = (float[])state.Clone();
+                NormBounding.BoundDistance(own, state, distanceBound);
+                bounded.Add(entry.Origin);
+            }
+
+            inputs.Add(new DeltaInput(state, weight, entry.Origin.Value));
             contributors.Add(entry);
         }
 
@@ -218,14 +234,14 @@ public sealed class RoundCoordinator
         stopwatch.Stop();
 
         var distances = new List<KeyValuePair<PeerId, double>>();
-        int merged = 0, rejected = 0;
+        int mergedCount = 0, rejected = 0;
         for (int i = 1; i < inputs.Count; i++)
         {
             InboxEntry entry = contributors[i - 1];
             DeltaOutcome outcome = result.Outcomes[i];
             if (outcome.Accepted)
             {
-                merged++;
+                mergedCount++;
                 if (!double.IsNaN(outcome.DistanceToAggregate))
                 {
                     distances.Add(new(entry.Origin, outcome.DistanceToAggregate));
@@ -237,7 +253,10 @@ public sealed class RoundCoordinator
                 _reputation.RecordRejected(entry.Origin);
             }
 
-            decisions.Add(Decision(entry, outcome.Accepted, outcome.Accepted ? "merged" : $"{outcome.Rejection}: {outcome.Detail}"));
+            string merged = bounded.Contains(entry.Origin)
+                ? $"merged (farther than {distanceBound:G4} from this node's state: pulled in to that distance)"
+                : "merged";
+            decisions.Add(Decision(entry, outcome.Accepted, outcome.Accepted ? merged : $"{outcome.Rejection}: {outcome.Detail}"));
         }
 
         if (distances.Count > 0)
@@ -247,7 +266,7 @@ public sealed class RoundCoordinator
 
         if (!result.HasAggregate)
         {
-            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Decisions = decisions, MergeTime = stopwatch.Elapsed });
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Bounded = bounded.Count, Decisions = decisions, MergeTime = stopwatch.Elapsed });
         }
 
         bool adopt = true;
@@ -263,13 +282,52 @@ public sealed class RoundCoordinator
         {
             Round = round,
             TrainLoss = 0,
-            Merged = merged,
+            Merged = mergedCount,
             Rejected = rejected,
+            Bounded = bounded.Count,
             Adopted = adopt,
             GateReason = gateReason,
             MergeTime = stopwatch.Elapsed,
             Decisions = decisions,
         });
+    }
+
+    /// <summary>
+    /// What "one round" of age is in time: the nominal period, or the node's measured round interval when rounds run
+    /// slower than that (a loaded machine, a slow learner). Measuring age in nominal periods alone made every peer
+    /// state look several rounds old when rounds overran the period, so γ^age all but dropped them: measured in
+    /// <c>fedmesh demo</c> at load average 27, rounds took ≈ 35 s against a 6 s period and nodes merged nothing in
+    /// half their rounds. Capped at <see cref="MaxRoundUnitPeriods"/> periods so one long stall (a suspended process)
+    /// does not make arbitrarily old states look fresh.
+    /// </summary>
+    public TimeSpan RoundUnit
+    {
+        get
+        {
+            TimeSpan unit = _roundInterval > _options.RoundPeriod ? _roundInterval : _options.RoundPeriod;
+            TimeSpan cap = _options.RoundPeriod * MaxRoundUnitPeriods;
+            return unit < cap ? unit : cap;
+        }
+    }
+
+    /// <summary>Largest round unit, in nominal periods (see <see cref="RoundUnit"/>).</summary>
+    public const int MaxRoundUnitPeriods = 10;
+
+    /// <summary>Weight of the newest interval in the moving average: 0.3 follows a change in load within ≈ 3 rounds
+    /// while one odd round moves the unit by under a third.</summary>
+    private const double RoundIntervalSmoothing = 0.3;
+
+    private void ObserveRoundInterval(DateTimeOffset now)
+    {
+        if (_lastRoundAt is { } last && now > last)
+        {
+            TimeSpan interval = now - last;
+            _roundInterval = _roundInterval == TimeSpan.Zero
+                ? interval
+                : (_roundInterval * (1 - RoundIntervalSmoothing)) + (interval * RoundIntervalSmoothing);
+        }
+
+        _lastRoundAt = now;
     }
 
     private (SignedDelta Delta, ReadOnlyMemory<byte> Payload) Sign(float[] state, DpParameters privacy)

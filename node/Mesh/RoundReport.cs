@@ -29,6 +29,9 @@ public sealed record RoundReport
     /// <summary>Peers' states offered to the merge that the rule rejected (NaN, wrong length, …) or ignored by trust.</summary>
     public int Rejected { get; init; }
 
+    /// <summary>Peers' states pulled in to <see cref="MeshOptions.PeerDistanceBound"/> of this node's own before merging.</summary>
+    public int Bounded { get; init; }
+
     /// <summary>True when a merged candidate was adopted (passed the validation gate).</summary>
     public bool Adopted { get; init; }
 

@@ -11,21 +11,21 @@ namespace FedMesh.Node.Tests.Integration;
 public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : IClassFixture<DaemonLab>
 {
     [Fact]
-    public async Task Three_daemons_converge_and_the_mesh_adapter_beats_the_base_on_shared_held_out_text()
+    public async Task Three_daemons_converge_and_the_mesh_adapters_beat_the_base_and_local_only_on_shared_held_out_text()
     {
         const long rounds = 6;
         int metricsPort = Daemon.FreePort();
-        using Daemon m0 = lab.Node("mesh", 0, rounds, new Dictionary<string, object>
+        using Daemon m0 = lab.Node("mesh", 0, rounds, With(Learning, new()
         {
             ["metrics.enabled"] = true,
             ["metrics.listen"] = $"127.0.0.1:{metricsPort}",
-        });
-        using Daemon m1 = lab.Node("mesh", 1, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { m0.Seed } });
-        using Daemon m2 = lab.Node("mesh", 2, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { m0.Seed, m1.Seed } });
-        // The same data and steps without peers: what the mesh is compared with.
-        using Daemon l0 = lab.Node("alone0", 0, rounds);
-        using Daemon l1 = lab.Node("alone1", 1, rounds);
-        using Daemon l2 = lab.Node("alone2", 2, rounds);
+        }));
+        using Daemon m1 = lab.Node("mesh", 1, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed } }));
+        using Daemon m2 = lab.Node("mesh", 2, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed, m1.Seed } }));
+        // The same data, settings and steps without peers: what the mesh is compared with.
+        using Daemon l0 = lab.Node("alone0", 0, rounds, Learning);
+        using Daemon l1 = lab.Node("alone1", 1, rounds, Learning);
+        using Daemon l2 = lab.Node("alone2", 2, rounds, Learning);
         Daemon[] mesh = [m0, m1, m2];
         Daemon[] alone = [l0, l1, l2];
         foreach (Daemon d in mesh.Concat(alone))
@@ -55,19 +55,28 @@ public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : I
         output.WriteLine($"shared held-out bpc: base {baseBpc:F4}, mesh [{string.Join(", ", meshBpc.Select(b => b.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}], " +
             $"alone [{string.Join(", ", aloneBpc.Select(b => b.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)))}]");
         Assert.All(meshBpc, b => Assert.True(b < baseBpc, $"a mesh adapter ({b:F4}) is not better than the base ({baseBpc:F4})"));
-        Assert.True(meshBpc.Average() <= aloneBpc.Average() + MeshMargin,
-            $"mesh mean {meshBpc.Average():F4} is worse than local-only mean {aloneBpc.Average():F4} by more than {MeshMargin}");
+        Assert.True(meshBpc.Average() < aloneBpc.Average(),
+            $"mesh mean {meshBpc.Average():F4} is not better than local-only mean {aloneBpc.Average():F4}");
 
         Assert.Contains("fedmesh_rounds_total", scrape, StringComparison.Ordinal);
     }
 
     /// <summary>
-    /// Allowed excess of the mesh's mean bpc over local-only's. Measured (6 rounds × 8 steps, 60-step base), two
-    /// runs: base 3.8037; mesh 3.7864 / 3.7840 / 3.7855 and 3.7879 / 3.7882 / 3.7879; alone 3.7857 / 3.7840 / 3.7862
-    /// — after so few steps averaging neither helps nor hurts measurably (±0.003), so the test pins "better than base
-    /// and not worse than local-only by more than 0.01 bpc" (about 3× the largest observed gap).
+    /// Learning settings of the convergence test's six daemons: lr 1e-2 and LoRA on attention and MLP (the demo's),
+    /// where a node's 30 KB of one era is learned fast enough that what the eras teach differs within six rounds.
+    /// Measured (6 rounds × 8 steps, 60-step base, load average ≈ 25): base 3.8037; mesh 3.7088 / 3.7198 / 3.7138,
+    /// alone 3.7173 / 3.7318 / 3.7201 (mean margin 0.009; every mesh node beats its local-only twin). With the node
+    /// defaults (lr 1e-3, LoRA on q, v) the two were within ±0.003 and the test could only pin "not worse".
     /// </summary>
-    private const double MeshMargin = 0.01;
+    private static readonly Dictionary<string, object> Learning = new()
+    {
+        ["learning.lr"] = 1e-2,
+        ["learning.lora_targets"] = new[] { "q", "k", "v", "o", "mlp_up", "mlp_down" },
+    };
+
+    private static Dictionary<string, object> With(Dictionary<string, object> a, Dictionary<string, object> b) =>
+        a.Concat(b).ToDictionary(p => p.Key, p => p.Value);
+
 
     /// <summary>The [metrics] endpoint serves Prometheus text once the node is up (and /status is not on it).</summary>
     private static async Task<string> ScrapeMetricsAsync(Daemon node, int port)
