@@ -92,17 +92,18 @@ public static class RunCommand
         var wall = Stopwatch.StartNew();
         SimulationResult result;
         // Progress lines: stderr with --json (stdout stays one JSON document), else plain lines on stdout.
-        Action<string> info = json ? Console.Error.WriteLine : Console.Out.WriteLine;
+        TextWriter progress = json ? Console.Error : Console.Out;
+        void Info(string line) => progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{wall.Elapsed.TotalSeconds,6:F0} s] {line}"));
         bool torch = scenario.Learner.Kind == LearnerKind.Torch;
-        using (var simulator = new Simulator(scenario, state, info))
+        using (var simulator = new Simulator(scenario, state, Info))
         {
             if (json || torch)
             {
                 if (torch)
                 {
                     // Real learners take seconds per round: a line per round instead of a bar (baseline lines follow).
-                    simulator.RoundCompleted = round => info(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round}/{scenario.Rounds}: mean held-out bpc {simulator.LastSummary?.MeanLoss:F4}, {wall.Elapsed.TotalSeconds:F0} s"));
+                    simulator.RoundCompleted = round => Info(string.Create(CultureInfo.InvariantCulture,
+                        $"round {round}/{scenario.Rounds}: mean held-out bpc {simulator.LastSummary?.MeanLoss:F4}"));
                 }
 
                 result = simulator.Run();
