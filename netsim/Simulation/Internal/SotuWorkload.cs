@@ -11,43 +11,35 @@ namespace FedMesh.NetSim.Simulation.Internal;
 /// trainer settings, each node's era of the shipped SOTU corpus (<see cref="SotuPartition"/>: node i = era i, the
 /// global held-out addresses in no node's data) and the evaluation samples.
 /// </summary>
-internal sealed class SotuWorkload
+internal sealed class SotuWorkload(
+    TorchSpec spec,
+    BaseModel baseModel,
+    TrainerOptions trainer,
+    IReadOnlyList<IReadOnlyList<string>> train,
+    IReadOnlyList<IReadOnlyList<string>> localEval,
+    IReadOnlyList<string> globalEval)
 {
     /// <summary>A node's local held-out share, the daemon's <c>data.holdout_fraction</c> default.</summary>
     private const double LocalHoldoutFraction = 0.1;
 
-    private SotuWorkload(TorchSpec spec, BaseModel baseModel, TrainerOptions trainer, IReadOnlyList<SotuShard> shards,
-        IReadOnlyList<IReadOnlyList<string>> train, IReadOnlyList<IReadOnlyList<string>> localEval, IReadOnlyList<string> globalEval)
-    {
-        Spec = spec;
-        Base = baseModel;
-        Trainer = trainer;
-        Shards = shards;
-        Train = train;
-        LocalEval = localEval;
-        GlobalEval = globalEval;
-    }
+    public TorchSpec Spec => spec;
 
-    public TorchSpec Spec { get; }
+    public BaseModel Base => baseModel;
 
-    public BaseModel Base { get; }
-
-    public LoraOptions Lora => Spec.Lora;
+    public LoraOptions Lora => spec.Lora;
 
     /// <summary>Every node's trainer: the same seed everywhere, because the seed fixes LoRA A's initialisation and
     /// states are averaged factor by factor (as the daemon does; batches differ anyway since the data differ).</summary>
-    public TrainerOptions Trainer { get; }
-
-    public IReadOnlyList<SotuShard> Shards { get; }
+    public TrainerOptions Trainer => trainer;
 
     /// <summary>Node i's training texts (its era minus its local held-out addresses).</summary>
-    public IReadOnlyList<IReadOnlyList<string>> Train { get; }
+    public IReadOnlyList<IReadOnlyList<string>> Train => train;
 
     /// <summary>Node i's validation-gate sample (slices of its local held-out addresses).</summary>
-    public IReadOnlyList<IReadOnlyList<string>> LocalEval { get; }
+    public IReadOnlyList<IReadOnlyList<string>> LocalEval => localEval;
 
     /// <summary>The bpc sample: slices of every global held-out address.</summary>
-    public IReadOnlyList<string> GlobalEval { get; }
+    public IReadOnlyList<string> GlobalEval => globalEval;
 
     /// <summary>Loads (or pretrains and caches) the base and splits the corpus for <paramref name="nodes"/> nodes.</summary>
     public static SotuWorkload Create(TorchSpec spec, int nodes, ulong seed, Action<string> info, CancellationToken cancellationToken = default)
@@ -61,6 +53,7 @@ internal sealed class SotuWorkload
         for (int i = 0; i < nodes; i++)
         {
             var (own, held) = EvalSample.LocalSplit(partition.Shards[i].Addresses, SimSeeds.UInt64(seed, "local-holdout", i), LocalHoldoutFraction);
+            info($"  {partition.Shards[i].Describe()}; {held.Count} address(es) held out for the validation gate");
             train.Add(own.Select(a => a.Text).ToArray());
             local.Add(EvalSample.Slices(held.Select(a => a.Text).ToArray(), spec.EvalChars));
         }
@@ -75,7 +68,7 @@ internal sealed class SotuWorkload
             // Never cut a sample: the cap is the longest sample's byte stream.
             MaxEvalBytes = local.Append(global).Max(EvalSample.StreamBytes),
         };
-        return new SotuWorkload(spec, baseModel, trainer, partition.Shards, train, local, global);
+        return new SotuWorkload(spec, baseModel, trainer, train, local, global);
     }
 
     /// <summary>A learner on <paramref name="documents"/>; <paramref name="batchSize"/> overrides the batch (pooled baseline).</summary>
