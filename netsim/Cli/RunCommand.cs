@@ -24,9 +24,11 @@ public static class RunCommand
         var absent = new Option<bool>("--attackers-absent") { Description = "The attackers never start: the honest nodes alone (the clean baseline for a robust rule)." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
         var noTrust = new Option<bool>("--no-reputation") { Description = "Trust-neutral weights (merge.reputation = false): measure the aggregation rule alone." };
+        var baselines = new Option<bool>("--baselines") { Description = "Torch scenarios: also run local-only, centralized pooled and FedAvg-star training (learner.baselines = true)." };
+        var noBaselines = new Option<bool>("--no-baselines") { Description = "Torch scenarios: the mesh only, even if the file sets learner.baselines." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines,
         };
         command.SetAction(parse =>
         {
@@ -59,6 +61,17 @@ public static class RunCommand
                 Byzantine = parse.GetValue(noByzantine) ? new ByzantineSpec() : s.Byzantine with { Absent = parse.GetValue(absent) },
                 Reputation = parse.GetValue(noTrust) ? Scenario.NeutralTrust : s.Reputation,
             };
+            if (parse.GetValue(baselines) || parse.GetValue(noBaselines))
+            {
+                if (s.Learner.Kind != LearnerKind.Torch)
+                {
+                    Console.Error.WriteLine("netsim run: --baselines / --no-baselines: only for learner.kind = \"torch\" scenarios");
+                    return 2;
+                }
+
+                s = s with { Learner = s.Learner with { Torch = s.Learner.Torch with { Baselines = !parse.GetValue(noBaselines) } } };
+            }
+
             string directory = parse.GetValue(outDir) ?? Path.Combine("netsim-out", s.Name);
             return Run(s, directory, parse.GetValue(json), !parse.GetValue(noPlots));
         });
@@ -78,10 +91,21 @@ public static class RunCommand
 
         var wall = Stopwatch.StartNew();
         SimulationResult result;
-        using (var simulator = new Simulator(scenario, state))
+        // Progress lines: stderr with --json (stdout stays one JSON document), else plain lines on stdout.
+        TextWriter progress = json ? Console.Error : Console.Out;
+        void Info(string line) => progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{wall.Elapsed.TotalSeconds,6:F0} s] {line}"));
+        bool torch = scenario.Learner.Kind == LearnerKind.Torch;
+        using (var simulator = new Simulator(scenario, state, Info))
         {
-            if (json)
+            if (json || torch)
             {
+                if (torch)
+                {
+                    // Real learners take seconds per round: a line per round instead of a bar (baseline lines follow).
+                    simulator.RoundCompleted = round => Info(string.Create(CultureInfo.InvariantCulture,
+                        $"round {round}/{scenario.Rounds}: mean held-out bpc {simulator.LastSummary?.MeanLoss:F4}"));
+                }
+
                 result = simulator.Run();
             }
             else
@@ -106,6 +130,7 @@ public static class RunCommand
             return 0;
         }
 
+        Comparison.Print(result);
         SummaryTable.Print(result, directory, wall.Elapsed);
         return 0;
     }

@@ -8,9 +8,9 @@ namespace FedMesh.NetSim.Output;
 public static class Plots
 {
     /// <summary>800×500: readable in a report or a terminal image viewer, ~50 KB per file.</summary>
-    private const int Width = 800;
+    internal const int Width = 800;
 
-    private const int Height = 500;
+    internal const int Height = 500;
 
     /// <summary>Writes loss.png, distance.png and (with privacy) epsilon.png.</summary>
     public static void Write(SimulationResult result, string directory)
@@ -19,10 +19,16 @@ public static class Plots
         double[] rounds = result.Summaries.Select(s => (double)s.Round).ToArray();
         Save(Path.Combine(directory, "loss.png"), $"{result.Scenario}: held-out loss (honest mean)", "loss", log: true,
             (rounds, result.Summaries.Select(s => s.MeanLoss).ToArray(), "mean loss"));
-        Save(Path.Combine(directory, "distance.png"), $"{result.Scenario}: distance (honest nodes)", "L2 distance", log: true,
+        (double[], double[], string)[] distances =
+        [
             (rounds, result.Summaries.Select(s => s.MeanDistanceToOptimum).ToArray(), "mean to optimum"),
             (rounds, result.Summaries.Select(s => s.MaxDistanceToOptimum).ToArray(), "max to optimum"),
-            (rounds, result.Summaries.Select(s => s.MeanDistanceToConsensus).ToArray(), "mean to consensus"));
+            (rounds, result.Summaries.Select(s => s.MeanDistanceToConsensus).ToArray(), "mean to consensus"),
+        ];
+        // The real learner has no known optimum (NaN): only the distance to consensus is drawn then.
+        Save(Path.Combine(directory, "distance.png"), $"{result.Scenario}: distance (honest nodes)", "L2 distance", log: true,
+            distances.Where(d => d.Item2.Any(double.IsFinite)).ToArray());
+        Comparison.Plot(result, directory);
         if (result.Summaries.Any(s => s.MaxEpsilon > 0))
         {
             Save(Path.Combine(directory, "epsilon.png"), $"{result.Scenario}: privacy spent", "ε (max over nodes)", log: false,

@@ -65,8 +65,9 @@ public static class RunOutputs
             nodes = result.Nodes,
             rounds = result.Rounds,
             final_mean_loss = last?.MeanLoss,
-            final_mean_distance_to_optimum = last?.MeanDistanceToOptimum,
-            final_max_distance_to_optimum = last?.MaxDistanceToOptimum,
+            // NaN (no known optimum: the real learner) is not JSON; it is written as null.
+            final_mean_distance_to_optimum = Finite(last?.MeanDistanceToOptimum),
+            final_max_distance_to_optimum = Finite(last?.MaxDistanceToOptimum),
             final_mean_distance_to_consensus = last?.MeanDistanceToConsensus,
             final_max_epsilon = last?.MaxEpsilon,
             messages_sent = result.MessagesSent,
@@ -75,6 +76,7 @@ public static class RunOutputs
             deltas_verified = result.DeltasVerified,
             deltas_rejected = result.DeltasRejected,
             events_run = result.EventsRun,
+            comparison = Comparison.Json(result),
         }, Json);
     }
 
@@ -94,6 +96,8 @@ public static class RunOutputs
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     private static string F(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 

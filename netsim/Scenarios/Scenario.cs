@@ -21,7 +21,7 @@ public enum LearnerKind
     /// <summary><see cref="SurrogateLearner"/>: linear regression with a known optimum.</summary>
     Surrogate,
 
-    /// <summary>The real byte-level model (TorchLearner): not merged into this branch yet, so refused by the loader.</summary>
+    /// <summary>The real byte-level model (<see cref="Node.Learning.TorchLearner"/>) on the SOTU corpus: see <see cref="TorchSpec"/>.</summary>
     Torch,
 }
 
@@ -119,6 +119,9 @@ public sealed record LearnerSpec
 
     /// <summary>The surrogate task (dimension, samples, data split).</summary>
     public SurrogateOptions Surrogate { get; init; } = SurrogateOptions.Default;
+
+    /// <summary>The real learner's settings (used when <see cref="Kind"/> is <see cref="LearnerKind.Torch"/>).</summary>
+    public TorchSpec Torch { get; init; } = new();
 }
 
 public sealed record ByzantineSpec

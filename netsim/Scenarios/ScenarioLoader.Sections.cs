@@ -1,6 +1,7 @@
 using FedMesh.NetSim.Network;
 using FedMesh.NetSim.Scenarios.Internal;
 using FedMesh.Node.Attacks;
+using FedMesh.Node.Learning;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
@@ -57,21 +58,31 @@ public static partial class ScenarioLoader
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
     };
 
-    private static LearnerSpec ReadLearner(TomlSection l, TomlSection data)
+    private static LearnerSpec ReadLearner(TomlSection l, TomlSection data, int nodes)
     {
         LearnerKind kind = l.Choice("kind", LearnerKind.Surrogate, ("surrogate", LearnerKind.Surrogate), ("torch", LearnerKind.Torch));
+        string split = data.Choice("split", kind == LearnerKind.Torch ? "sotu_era" : "iid", ("iid", "iid"), ("dirichlet", "dirichlet"), ("sotu_era", "sotu_era"));
+        var spec = new LearnerSpec
+        {
+            Kind = kind,
+            LocalSteps = l.Int("local_steps", new LearnerSpec().LocalSteps, 1, 100_000),
+        };
         if (kind == LearnerKind.Torch)
         {
-            l.Error("kind", "\"torch\" needs the TorchLearner, which is not part of this build yet; use \"surrogate\"");
+            if (split != "sotu_era")
+            {
+                data.Error("split", $"learner.kind = \"torch\" trains on the SOTU corpus by era: only \"sotu_era\" is supported, got \"{split}\"");
+            }
+
+            return spec with { Torch = ReadTorch(l, nodes) };
         }
 
-        SurrogateOptions d = SurrogateOptions.Default;
-        string split = data.Choice("split", "iid", ("iid", "iid"), ("dirichlet", "dirichlet"), ("sotu_era", "sotu_era"));
-        if (split == "sotu_era" && kind != LearnerKind.Torch)
+        if (split == "sotu_era")
         {
             data.Error("split", "\"sotu_era\" splits text corpora and needs learner.kind = \"torch\"; the surrogate takes \"iid\" or \"dirichlet\"");
         }
 
+        SurrogateOptions d = SurrogateOptions.Default;
         var surrogate = d with
         {
             Dimension = l.Int("dimension", d.Dimension, 1, 1 << 20),
@@ -90,11 +101,48 @@ public static partial class ScenarioLoader
             l.Error("dimension", problem);
         }
 
-        return new LearnerSpec
+        return spec with { Surrogate = surrogate };
+    }
+
+    /// <summary>Most nodes of a SOTU era split: each needs its own span of years with enough text to train on and to
+    /// hold out an address for its validation gate; 64 eras of the ~210 training addresses keep 3 addresses each.</summary>
+    private const int MaxSotuNodes = 64;
+
+    /// <summary>The torch learner's keys; the ranges are what <see cref="TrainerOptions.Validate"/> and
+    /// <see cref="LoraOptions.Validate"/> accept (rank at most the default model's width).</summary>
+    private static TorchSpec ReadTorch(TomlSection l, int nodes)
+    {
+        var d = new TorchSpec();
+        if (nodes > MaxSotuNodes)
         {
-            Kind = kind,
-            LocalSteps = l.Int("local_steps", new LearnerSpec().LocalSteps, 1, 100_000),
-            Surrogate = surrogate,
+            l.Error("kind", $"the SOTU era split supports at most {MaxSotuNodes} nodes, the scenario has {nodes}");
+        }
+
+        LoraTargets targets = d.LoraTargets;
+        if (l.Strings("lora_targets") is { } names)
+        {
+            if (names.Length == 0)
+            {
+                l.Error("lora_targets", $"must name at least one of {LoraTargetNames.Known}");
+            }
+            else if (!LoraTargetNames.TryParse(names, out targets, out string? unknown))
+            {
+                l.Error("lora_targets", $"unknown target \"{unknown}\" (known: {LoraTargetNames.Known})");
+                targets = d.LoraTargets;
+            }
+        }
+
+        return d with
+        {
+            PretrainSteps = l.Int("pretrain_steps", d.PretrainSteps, 0, 10_000_000),
+            BatchSize = l.Int("batch_size", d.BatchSize, 1, 4096),
+            LearningRate = (float)l.Double("learning_rate", d.LearningRate, 0, 1, exclusiveMin: true),
+            LoraRank = l.Int("lora_rank", d.LoraRank, 1, Math.Min(ModelOptions.Default.Width, 256)),
+            LoraAlpha = (float)l.Double("lora_alpha", d.LoraAlpha, 0, 1e6, exclusiveMin: true),
+            LoraTargets = targets,
+            Threads = l.Int("threads", d.Threads, 1, 256),
+            EvalChars = l.Int("eval_chars", d.EvalChars, 64, 64 << 20),
+            Baselines = l.Bool("baselines", d.Baselines),
         };
     }
 

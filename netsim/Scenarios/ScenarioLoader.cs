@@ -150,7 +150,7 @@ public static partial class ScenarioLoader
             Topology = ReadTopology(s["topology"], nodes),
             Links = ReadLinks(s["links"], LinkProfile.Default),
             Gossip = ReadGossip(s["gossip"]),
-            Learner = ReadLearner(s["learner"], s["data"]),
+            Learner = ReadLearner(s["learner"], s["data"], nodes),
             Rule = ReadRule(s["merge"]),
             ValidationGate = s["merge"].Bool("validation_gate", true),
             Reputation = s["merge"].Bool("reputation", true) ? ReputationOptions.Default : Scenario.NeutralTrust,

@@ -1,5 +1,5 @@
 using FedMesh.Node.Gossip;
-using FedMesh.Node.Learning.Surrogate;
+using FedMesh.Node.Learning;
 using FedMesh.Node.Mesh;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Reputation;
@@ -14,7 +14,7 @@ namespace FedMesh.NetSim.Simulation;
 /// </summary>
 public sealed class SimNode : IDisposable
 {
-    internal SimNode(int index, Key key, SurrogateLearner learner, bool byzantine, ReputationTracker reputation, string stateDirectory)
+    internal SimNode(int index, Key key, ILearner learner, bool byzantine, ReputationTracker reputation, string stateDirectory)
     {
         Index = index;
         Key = key;
@@ -68,7 +68,7 @@ public sealed class SimNode : IDisposable
     /// <summary>The last round's report (null before the first round of an incarnation).</summary>
     public RoundReport? LastReport { get; internal set; }
 
-    public SurrogateLearner Learner { get; }
+    public ILearner Learner { get; }
 
     internal Key Key { get; }
 

@@ -50,4 +50,8 @@ public sealed record SimulationResult(
     long BytesDelivered,
     long DeltasVerified,
     long DeltasRejected,
-    long EventsRun);
+    long EventsRun)
+{
+    /// <summary>Local-only, pooled and FedAvg-star figures (torch scenarios with baselines), else null.</summary>
+    public BaselineResult? Baselines { get; init; }
+}

@@ -44,7 +44,7 @@ public sealed partial class Simulator
             MaxDegreeOfParallelism = 1,
         });
         ValidationGate? gate = _scenario.ValidationGate
-            ? new ValidationGate(_scenario.Gate, adapter => node.Learner.HeldOutLoss(adapter), node.Reputation)
+            ? new ValidationGate(_scenario.Gate, adapter => LearningTask.GateLoss(node.Index, node.Learner, adapter), node.Reputation)
             : null;
         LocalDpMechanism? dp = privacy is null
             ? null

@@ -94,7 +94,7 @@ public sealed partial class Simulator
 
     private void RecordRound(int round)
     {
-        var consensus = new float[Problem.Options.Dimension];
+        var consensus = new float[Mesh.Schema.TotalElements];
         int honestUp = 0;
         foreach (int i in HonestNodes)
         {
@@ -115,9 +115,9 @@ public sealed partial class Simulator
         foreach (SimNode node in _nodes)
         {
             float[] x = node.Learner.GetAdapter();
-            double loss = node.Learner.HeldOutLoss(x);
+            double loss = LearningTask.Score(node.Index, node.Learner);
             double toConsensus = TensorPrimitives.Distance(x, consensus);
-            double toOptimum = TensorPrimitives.Distance(x, Optimum);
+            double toOptimum = Optimum is null ? double.NaN : TensorPrimitives.Distance(x, Optimum);
             double epsilon = node.Ledger?.GetStatus().SpentEpsilon ?? 0;
             long rin = node.BytesIn - node.RecordedBytesIn;
             long rout = node.BytesOut - node.RecordedBytesOut;

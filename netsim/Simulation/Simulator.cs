@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using FedMesh.NetSim.Network;
 using FedMesh.NetSim.Scenarios;
+using FedMesh.NetSim.Simulation.Internal;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Reputation;
 using FedMesh.Protocol.Deltas;
@@ -37,10 +38,12 @@ public sealed partial class Simulator : IDisposable
     private readonly bool _ownsStateDirectory;
     private readonly TimeSpan[] _phase;
     private readonly int[] _roundOrder;
+    private readonly Action<string> _info;
     private long _verified;
     private long _rejected;
 
-    public Simulator(Scenario scenario, string? stateDirectory = null)
+    /// <param name="info">Progress lines (torch: loading or pretraining the base model); null = silent.</param>
+    public Simulator(Scenario scenario, string? stateDirectory = null, Action<string>? info = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         _scenario = scenario;
@@ -51,9 +54,12 @@ public sealed partial class Simulator : IDisposable
         _churn = SimSeeds.Random(seed, "churn");
         _ownsStateDirectory = stateDirectory is null;
         _stateDirectory = stateDirectory ?? Directory.CreateTempSubdirectory("netsim-").FullName;
+        _info = info ?? (_ => { });
 
-        Problem = new SurrogateProblem(scenario.Learner.Surrogate with { Seed = seed }, scenario.Nodes);
-        Mesh = new LocalMesh(SHA256.HashData(Encoding.UTF8.GetBytes($"fedmesh-netsim-mesh|{scenario.Name}")), Problem.BaseModelHash, Problem.Schema);
+        LearningTask = scenario.Learner.Kind == LearnerKind.Torch
+            ? new TorchTask(SotuWorkload.Create(scenario.Learner.Torch, scenario.Nodes, seed, _info), scenario.Nodes)
+            : new SurrogateTask(new SurrogateProblem(scenario.Learner.Surrogate with { Seed = seed }, scenario.Nodes));
+        Mesh = new LocalMesh(SHA256.HashData(Encoding.UTF8.GetBytes($"fedmesh-netsim-mesh|{scenario.Name}")), LearningTask.BaseModelHash, LearningTask.Schema);
         bool[] byzantine = PickByzantine(scenario);
         _nodes = new SimNode[scenario.Nodes];
         for (int i = 0; i < _nodes.Length; i++)
@@ -61,12 +67,12 @@ public sealed partial class Simulator : IDisposable
             var key = Key.Import(SignatureAlgorithm.Ed25519, SimSeeds.Bytes(seed, "identity", i), KeyBlobFormat.RawPrivateKey);
             string dir = Path.Combine(_stateDirectory, $"node-{i:D4}");
             Directory.CreateDirectory(dir);
-            _nodes[i] = new SimNode(i, key, Problem.CreateLearner(i), byzantine[i], new ReputationTracker(scenario.Reputation, Clock), dir);
+            _nodes[i] = new SimNode(i, key, LearningTask.CreateLearner(i), byzantine[i], new ReputationTracker(scenario.Reputation, Clock), dir);
             _byPeer.Add(_nodes[i].PeerId, i);
         }
 
         HonestNodes = Enumerable.Range(0, _nodes.Length).Where(i => !byzantine[i]).ToArray();
-        Optimum = Problem.OptimumOf(HonestNodes);
+        Optimum = HonestNodes.Count > 0 ? LearningTask.OptimumOf(HonestNodes) : null;
 
         // Nodes do not run in lock-step: each keeps its own phase within the period (first half, so every node's
         // round r is done, and its state mostly spread, when the round-r metrics are taken at 0.99 of the window).
@@ -92,7 +98,8 @@ public sealed partial class Simulator : IDisposable
 
     public SimNetwork Network { get; }
 
-    public SurrogateProblem Problem { get; }
+    /// <summary>What the nodes learn (surrogate task or real learners on SOTU).</summary>
+    internal ISimTask LearningTask { get; }
 
     public LocalMesh Mesh { get; }
 
@@ -103,10 +110,13 @@ public sealed partial class Simulator : IDisposable
 
     public IReadOnlyList<int> HonestNodes { get; }
 
-    /// <summary>Optimum of the honest nodes' data.</summary>
-    public float[] Optimum { get; }
+    /// <summary>Optimum of the honest nodes' data when it is known (surrogate); null for the real learner.</summary>
+    public float[]? Optimum { get; }
 
     public IReadOnlyList<string> EventLog => _eventLog;
+
+    /// <summary>The means of the last recorded round (null before the first).</summary>
+    public RoundSummary? LastSummary => _summaries.Count > 0 ? _summaries[^1] : null;
 
     /// <summary>Called after each round's metrics (round number) — the CLI's progress bar.</summary>
     public Action<int>? RoundCompleted { get; set; }
@@ -137,7 +147,10 @@ public sealed partial class Simulator : IDisposable
 
         return new SimulationResult(
             _scenario.Name, _scenario.Seed, _nodes.Length, _scenario.Rounds, _records, _summaries, _eventLog,
-            Network.MessagesSent, Network.MessagesDropped, Network.BytesDelivered, _verified, _rejected, Clock.EventsRun);
+            Network.MessagesSent, Network.MessagesDropped, Network.BytesDelivered, _verified, _rejected, Clock.EventsRun)
+        {
+            Baselines = RunBaselines(),
+        };
     }
 
     /// <summary>Brings every node that does not join late up and connects the graph (time 0).</summary>
@@ -172,6 +185,18 @@ public sealed partial class Simulator : IDisposable
                 // A temp directory left behind is harmless; the run's outputs are elsewhere.
             }
         }
+    }
+
+    /// <summary>The torch scenario's comparison arms at the mesh's rounds × local steps, when asked for.</summary>
+    private BaselineResult? RunBaselines()
+    {
+        if (LearningTask is not TorchTask { Workload: { Spec.Baselines: true } workload })
+        {
+            return null;
+        }
+
+        _info($"baselines: local-only, centralized pooled and FedAvg star, {_scenario.Rounds} rounds × {_scenario.Learner.LocalSteps} steps each …");
+        return new BaselineRunner(workload, _scenario.Rounds, _scenario.Learner.LocalSteps, _info).Run();
     }
 
     internal void Log(string message) =>

@@ -242,25 +242,10 @@ public static class NodeFactory
     }
 
     /// <summary>learning.lora_targets names → flags (also used by the demo's in-process baselines).</summary>
-    internal static LoraTargets Targets(IReadOnlyList<string> names)
-    {
-        LoraTargets t = LoraTargets.None;
-        foreach (string n in names)
-        {
-            t |= n switch
-            {
-                "q" => LoraTargets.Query,
-                "k" => LoraTargets.Key,
-                "v" => LoraTargets.Value,
-                "o" => LoraTargets.Output,
-                "mlp_up" => LoraTargets.MlpUp,
-                "mlp_down" => LoraTargets.MlpDown,
-                _ => throw new ConfigException([new ConfigError("config", null, "learning.lora_targets", $"unknown target \"{n}\" (q, k, v, o, mlp_up, mlp_down)")]),
-            };
-        }
-
-        return t;
-    }
+    internal static LoraTargets Targets(IReadOnlyList<string> names) =>
+        LoraTargetNames.TryParse(names, out LoraTargets targets, out string? unknown)
+            ? targets
+            : throw new ConfigException([new ConfigError("config", null, "learning.lora_targets", $"unknown target \"{unknown}\" ({LoraTargetNames.Known})")]);
 
     private static AggregatorOptions Aggregator(MergeSection merge)
     {

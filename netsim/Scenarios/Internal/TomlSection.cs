@@ -122,6 +122,35 @@ internal sealed class TomlSection(string source, string prefix, int line, List<S
         return null;
     }
 
+    /// <summary>An array of strings (null when absent or not an array of strings; the error is recorded).</summary>
+    public string[]? Strings(string name)
+    {
+        if (!TryGet(name, out ValueSyntax? value))
+        {
+            return null;
+        }
+
+        if (value is not ArraySyntax array)
+        {
+            Error(name, $"must be an array of strings, got {TomlEntries.Describe(value)}");
+            return null;
+        }
+
+        var items = new List<string>();
+        foreach (ArrayItemSyntax item in array.Items)
+        {
+            if (item.Value is not StringValueSyntax { Value: { } text })
+            {
+                Error(name, $"must hold strings, got {(item.Value is { } v ? TomlEntries.Describe(v) : "nothing")}");
+                return null;
+            }
+
+            items.Add(text);
+        }
+
+        return items.ToArray();
+    }
+
     /// <summary>A string naming one of <paramref name="choices"/>.</summary>
     public T Choice<T>(string name, T fallback, params (string Name, T Value)[] choices)
     {

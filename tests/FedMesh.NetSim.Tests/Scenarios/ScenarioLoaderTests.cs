@@ -1,5 +1,6 @@
 using FedMesh.NetSim.Scenarios;
 using FedMesh.Node.Attacks;
+using FedMesh.Node.Learning;
 using FedMesh.Node.Merge;
 
 namespace FedMesh.NetSim.Tests.Scenarios;
@@ -39,11 +40,17 @@ public class ScenarioLoaderTests
     }
 
     [Fact]
-    public void The_torch_scenario_is_refused_until_the_torch_learner_is_available()
+    public void The_sotu_scenario_loads_the_real_learner_settings()
     {
-        var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(Path.Combine(Shipped, "sotu-16.toml")));
+        Scenario s = ScenarioLoader.Load(Path.Combine(Shipped, "sotu-16.toml"));
 
-        Assert.Contains(ex.Errors, e => e.Key == "learner.kind" && e.Message.Contains("TorchLearner", StringComparison.Ordinal));
+        Assert.Equal(LearnerKind.Torch, s.Learner.Kind);
+        Assert.Equal(16, s.Nodes);
+        Assert.Equal(20, s.Learner.LocalSteps);
+        Assert.Equal(1e-2f, s.Learner.Torch.LearningRate);
+        Assert.Equal(LoraTargets.All, s.Learner.Torch.LoraTargets);
+        Assert.Equal(1, s.Learner.Torch.Threads);
+        Assert.True(s.Learner.Torch.Baselines);
     }
 
     [Fact]
@@ -81,6 +88,16 @@ public class ScenarioLoaderTests
     [InlineData("nodes = 8\nrounds = 5\n[[events]]\nround = 6\nkind = \"heal\"\n", 4, "events[0].round", "between 1 and 5")]
     [InlineData("nodes = 8\n[[events]]\nround = 2\nkind = \"explode\"\n", 4, "events[0].kind", "\"explode\" is not one of")]
     [InlineData("nodes = 8\n[data]\nsplit = \"sotu_era\"\n", 3, "data.split", "needs learner.kind = \"torch\"")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\nlora_targets = [\"q\", \"x\"]\n", 4, "learner.lora_targets", "unknown target \"x\"")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\nlora_targets = []\n", 4, "learner.lora_targets", "at least one of q, k, v")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\nlearning_rate = 0\n", 4, "learner.learning_rate", "must be in (0, 1]")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\nthreads = 0\n", 4, "learner.threads", "between 1 and 256")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\neval_chars = 10\n", 4, "learner.eval_chars", "between 64 and")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\nlora_rank = 0\n", 4, "learner.lora_rank", "between 1 and")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\ndimension = 8\n", 4, "learner.dimension", "is not a known key")]
+    [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\n[data]\nsplit = \"iid\"\n", 5, "data.split", "only \"sotu_era\"")]
+    [InlineData("nodes = 65\n[learner]\nkind = \"torch\"\n", 3, "learner.kind", "at most 64 nodes")]
+    [InlineData("nodes = 3\n[learner]\nbaselines = true\n", 3, "learner.baselines", "is not a known key")]
     public void Invalid_values_name_line_and_key(string toml, int line, string key, string message)
     {
         var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(toml, "bad.toml"));
