@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using FedMesh.Node.Merge;
 
 namespace FedMesh.Node.Reputation;
 
@@ -36,6 +37,33 @@ public static class CollusionMath
 
         TensorPrimitives.Multiply(ema, (float)(1 - beta), ema);
         TensorPrimitives.MultiplyAdd(deviation, (float)beta, ema, ema);
+    }
+
+    /// <summary>
+    /// The histories minus their coordinate-wise median: what every peer shares is removed before peers are
+    /// compared. Without it, an aggregate pulled away from the honest peers (by a scaling attacker before
+    /// reputation has caught it, or by ALIE itself) gives every honest deviation the same offset, and honest peers
+    /// would look like colluders to each other. The median, not the mean, so that attackers (a minority) cannot
+    /// move the common part onto the honest side.
+    /// </summary>
+    public static float[][] WithoutCommonPart(IReadOnlyList<ReadOnlyMemory<float>> histories)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        if (histories.Count == 0)
+        {
+            return [];
+        }
+
+        float[] common = new float[histories[0].Length];
+        float[] unit = new float[histories.Count];
+        Array.Fill(unit, 1f);
+        Aggregation.CoordinateMedian(histories, unit, common);
+        return histories.Select(h =>
+        {
+            float[] centered = new float[common.Length];
+            TensorPrimitives.Subtract(h.Span, common, centered);
+            return centered;
+        }).ToArray();
     }
 
     /// <summary>

@@ -41,13 +41,15 @@ internal sealed class DeviationHistory
 
     /// <summary>
     /// Collusion scores of the given peers against each other (each must have been observed), in their order:
-    /// <see cref="CollusionMath.Score"/> of the largest cosine of its history to another listed peer's.
+    /// <see cref="CollusionMath.Score"/> of the largest cosine of its history to another listed peer's, once what
+    /// they all share is removed (<see cref="CollusionMath.WithoutCommonPart"/>).
     /// </summary>
     public double[] Scores(IReadOnlyList<PeerId> peers, double low, double high)
     {
         ArgumentNullException.ThrowIfNull(peers);
         ReadOnlyMemory<float>[] histories = peers.Select(p => (ReadOnlyMemory<float>)_ema[p]).ToArray();
-        return CollusionMath.MaxCosineToOthers(histories).Select(c => CollusionMath.Score(c, low, high)).ToArray();
+        ReadOnlyMemory<float>[] centered = CollusionMath.WithoutCommonPart(histories).Select(h => (ReadOnlyMemory<float>)h).ToArray();
+        return CollusionMath.MaxCosineToOthers(centered).Select(c => CollusionMath.Score(c, low, high)).ToArray();
     }
 
     /// <summary>Forgets every peer not in <paramref name="keep"/>.</summary>
