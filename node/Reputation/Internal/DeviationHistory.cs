@@ -5,9 +5,9 @@ namespace FedMesh.Node.Reputation.Internal;
 
 /// <summary>
 /// Each peer's moving average of (its state − this node's aggregate), kept for <see cref="CollusionMath"/>. One
-/// vector of the adapter's size per origin currently in the merge inbox (the caller drops the rest with
-/// <see cref="Retain"/>), so memory is bounded by the merge cap × adapter size. Held in memory only: after a
-/// restart the history builds up again within ~1/β rounds. Not thread-safe (the round loop owns it).
+/// vector of the adapter's size per origin in the merge inbox (the caller drops the rest with <see cref="Retain"/>),
+/// so it at most doubles the inbox's memory. Held in memory only: after a restart the history builds up again
+/// within ~1/β rounds. Not thread-safe (the round loop owns it).
 /// </summary>
 internal sealed class DeviationHistory
 {
