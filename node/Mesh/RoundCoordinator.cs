@@ -5,6 +5,7 @@ using FedMesh.Node.Learning;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Reputation;
+using FedMesh.Node.Reputation.Internal;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
 using NSec.Cryptography;
@@ -23,7 +24,8 @@ namespace FedMesh.Node.Mesh;
 /// (<see cref="MeshOptions.PeerDistanceBound"/>), then merge its own state with the newest state of each other origin heard from (one entry per origin: a
 /// node's own contribution and every peer's count once however many paths delivered them, so the average stays
 /// unbiased under asymmetric gossip), weighted by trust × γ^age, with the configured robust rule centered on its
-/// own state;</item>
+/// own state; reputation then scores each contributor on its distance to the aggregate and on its deviation
+/// history (<see cref="CollusionMath"/>: colluders' histories point the same way);</item>
 /// <item>adopt the merged candidate only if the held-out loss does not get worse by more than the gate's margin.</item>
 /// </list>
 /// Not thread-safe: the daemon's round loop (or the simulator) calls it; <see cref="Offer"/> may be called between
@@ -45,6 +47,7 @@ public sealed class RoundCoordinator
     private ulong _lastSequence;
     private DateTimeOffset? _lastRoundAt;
     private TimeSpan _roundInterval;
+    private DeviationHistory? _history;
 
     public RoundCoordinator(
         ILearner learner,
@@ -261,7 +264,7 @@ public sealed class RoundCoordinator
 
         if (distances.Count > 0)
         {
-            _reputation.RecordRound(distances);
+            _reputation.RecordRound(distances, HistoryScores(distances, candidate));
         }
 
         if (!result.HasAggregate)
@@ -328,6 +331,31 @@ public sealed class RoundCoordinator
         }
 
         _lastRoundAt = now;
+    }
+
+    /// <summary>
+    /// Adds each measured contributor's deviation from the aggregate to its history and scores the histories against
+    /// each other (<see cref="CollusionMath"/>); null when the option is off. Origins no longer in the inbox are
+    /// forgotten, which bounds the history to the inbox.
+    /// </summary>
+    private double[]? HistoryScores(List<KeyValuePair<PeerId, double>> measured, float[] aggregate)
+    {
+        ReputationOptions o = _reputation.Options;
+        if (!o.ScoreCollusion)
+        {
+            return null;
+        }
+
+        _history ??= new DeviationHistory(o.HistoryDecay);
+        _history.Retain(_inbox.Keys.ToHashSet());
+        var peers = new PeerId[measured.Count];
+        for (int i = 0; i < measured.Count; i++)
+        {
+            peers[i] = measured[i].Key;
+            _history.Observe(peers[i], _inbox[peers[i]].State, aggregate);
+        }
+
+        return _history.Scores(peers, o.CollusionCosineLow, o.CollusionCosineHigh);
     }
 
     private (SignedDelta Delta, ReadOnlyMemory<byte> Payload) Sign(float[] state, DpParameters privacy)

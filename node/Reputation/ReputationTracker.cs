@@ -50,13 +50,27 @@ public sealed partial class ReputationTracker
     /// Records one merge round: each contributor's distance to the robust aggregate, scored against the median
     /// of this round's distances (so the score does not depend on the scale of the deltas).
     /// </summary>
-    public void RecordRound(IReadOnlyList<KeyValuePair<PeerId, double>> distances)
+    public void RecordRound(IReadOnlyList<KeyValuePair<PeerId, double>> distances) => RecordRound(distances, null);
+
+    /// <summary>
+    /// As <see cref="RecordRound(IReadOnlyList{KeyValuePair{PeerId, double}})"/>, with each contributor's
+    /// history score (<see cref="CollusionMath.Score"/>, same order) as a second test: the observation is the lower
+    /// of the two scores, so a peer must pass both to keep its trust.
+    /// </summary>
+    public void RecordRound(IReadOnlyList<KeyValuePair<PeerId, double>> distances, IReadOnlyList<double>? historyScores)
     {
         ArgumentNullException.ThrowIfNull(distances);
-        double median = TrustMath.Median(distances.Select(d => d.Value).Where(double.IsFinite).ToArray());
-        foreach ((PeerId peer, double distance) in distances)
+        if (historyScores is not null && historyScores.Count != distances.Count)
         {
-            RecordDistance(peer, distance, median);
+            throw new ArgumentException($"{historyScores.Count} history scores for {distances.Count} distances", nameof(historyScores));
+        }
+
+        double median = TrustMath.Median(distances.Select(d => d.Value).Where(double.IsFinite).ToArray());
+        for (int i = 0; i < distances.Count; i++)
+        {
+            (PeerId peer, double distance) = distances[i];
+            double score = TrustMath.DistanceScore(distance, median, _options.DistanceTolerance);
+            Observe(peer, Math.Min(score, historyScores?[i] ?? 1), static e => e.Observations++);
         }
     }
 

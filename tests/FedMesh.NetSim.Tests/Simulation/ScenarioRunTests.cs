@@ -40,6 +40,34 @@ public sealed class ScenarioRunTests : IDisposable
     }
 
     [Fact]
+    public void Colluding_alie_senders_are_caught_by_their_deviation_history()
+    {
+        // ALIE stays inside the honest spread (no distance test fires) and its copies drag the geometric median;
+        // the collusion score on the deviation histories shuts them out (node/Reputation/CollusionMath.cs).
+        Scenario scenario = ScenarioLoader.Parse(
+            """
+            nodes = 10
+            rounds = 25
+            seed = 21
+            [learner]
+            dimension = 32
+            [merge]
+            rule = "geometric_median"
+            validation_gate = false
+            [byzantine]
+            fraction = 0.3
+            attack = "alie"
+            """,
+            "alie.toml");
+        double alone = FinalDistance(scenario with { Byzantine = scenario.Byzantine with { Absent = true } }, "alie-alone");
+        double history = FinalDistance(scenario, "alie-history");
+        double distanceOnly = FinalDistance(scenario with { Reputation = ReputationOptions.Default with { ScoreCollusion = false } }, "alie-distance");
+
+        Assert.True(Math.Abs(history - alone) <= 0.05 * alone, $"with the history score {history} vs honest nodes alone {alone}");
+        Assert.True(distanceOnly > 1.2 * alone, $"distance-only reputation {distanceOnly} vs honest nodes alone {alone}");
+    }
+
+    [Fact]
     public void A_late_joiner_is_absent_until_its_join_round_and_then_catches_up()
     {
         Scenario scenario = ScenarioLoader.Parse(

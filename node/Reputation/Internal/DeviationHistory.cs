@@ -1,0 +1,63 @@
+using System.Numerics.Tensors;
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Reputation.Internal;
+
+/// <summary>
+/// Each peer's moving average of (its state − this node's aggregate), kept for <see cref="CollusionMath"/>. One
+/// vector of the adapter's size per origin in the merge inbox (the caller drops the rest with <see cref="Retain"/>),
+/// so it at most doubles the inbox's memory. Held in memory only: after a restart the history builds up again
+/// within ~1/β rounds. Not thread-safe (the round loop owns it).
+/// </summary>
+internal sealed class DeviationHistory
+{
+    private readonly Dictionary<PeerId, float[]> _ema = [];
+    private readonly double _beta;
+    private float[] _deviation = [];
+
+    public DeviationHistory(double beta) => _beta = beta;
+
+    public int Count => _ema.Count;
+
+    /// <summary>Adds this round's deviation of <paramref name="peer"/>'s state from the aggregate.</summary>
+    public void Observe(PeerId peer, ReadOnlySpan<float> state, ReadOnlySpan<float> aggregate)
+    {
+        if (!_ema.TryGetValue(peer, out float[]? ema) || ema.Length != aggregate.Length)
+        {
+            ema = new float[aggregate.Length];
+            TensorPrimitives.Subtract(state, aggregate, ema);
+            _ema[peer] = ema;
+            return;
+        }
+
+        if (_deviation.Length != aggregate.Length)
+        {
+            _deviation = new float[aggregate.Length];
+        }
+
+        TensorPrimitives.Subtract(state, aggregate, _deviation);
+        CollusionMath.Accumulate(ema, _deviation, _beta);
+    }
+
+    /// <summary>
+    /// Collusion scores of the given peers against each other (each must have been observed), in their order:
+    /// <see cref="CollusionMath.Score"/> of the largest cosine of its history to another listed peer's, once what
+    /// they all share is removed (<see cref="CollusionMath.WithoutCommonPart"/>).
+    /// </summary>
+    public double[] Scores(IReadOnlyList<PeerId> peers, double low, double high)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        ReadOnlyMemory<float>[] histories = peers.Select(p => (ReadOnlyMemory<float>)_ema[p]).ToArray();
+        ReadOnlyMemory<float>[] centered = CollusionMath.WithoutCommonPart(histories).Select(h => (ReadOnlyMemory<float>)h).ToArray();
+        return CollusionMath.MaxCosineToOthers(centered).Select(c => CollusionMath.Score(c, low, high)).ToArray();
+    }
+
+    /// <summary>Forgets every peer not in <paramref name="keep"/>.</summary>
+    public void Retain(IReadOnlySet<PeerId> keep)
+    {
+        foreach (PeerId peer in _ema.Keys.Where(p => !keep.Contains(p)).ToArray())
+        {
+            _ema.Remove(peer);
+        }
+    }
+}
