@@ -3,14 +3,22 @@ using FedMesh.Protocol.Wire;
 
 namespace FedMesh.Protocol.Transport;
 
-/// <summary>A queued body in a pooled buffer (a struct: queueing allocates nothing).</summary>
-internal readonly struct OutgoingFrame(FrameType type, byte[] buffer, int length)
+/// <summary>
+/// A queued body (a struct: queueing allocates nothing): the first <c>headLength</c> bytes of a pooled buffer,
+/// followed by <see cref="Tail"/>, bytes the sender keeps unchanged until the frame is written (a DeltaChunk's
+/// data, a slice of an immutable payload). The write loop copies the tail once, straight into the frame it
+/// encrypts; every other body is all head.
+/// </summary>
+internal readonly struct OutgoingFrame(FrameType type, byte[] head, int headLength, ReadOnlyMemory<byte> tail = default)
 {
     public FrameType Type { get; } = type;
 
-    public ReadOnlySpan<byte> Body => buffer.AsSpan(0, length);
+    public ReadOnlySpan<byte> Head => head.AsSpan(0, headLength);
 
-    public int Length => length;
+    public ReadOnlyMemory<byte> Tail { get; } = tail;
+
+    /// <summary>Body length: head plus tail.</summary>
+    public int Length => headLength + Tail.Length;
 
     public static OutgoingFrame Copy(FrameType type, ReadOnlySpan<byte> body)
     {
@@ -19,5 +27,5 @@ internal readonly struct OutgoingFrame(FrameType type, byte[] buffer, int length
         return new OutgoingFrame(type, buffer, body.Length);
     }
 
-    public void Return() => ArrayPool<byte>.Shared.Return(buffer);
+    public void Return() => ArrayPool<byte>.Shared.Return(head);
 }
