@@ -146,7 +146,7 @@ public sealed partial class SecureConnection
                 {
                     try
                     {
-                        int written = Seal(frame, output.GetSpan(FrameHeader.Size + frame.Length + FrameLimits.AeadTagSize));
+                        int written = frame.Seal(_sender, output.GetSpan(FrameHeader.Size + frame.Length + FrameLimits.AeadTagSize));
                         output.Advance(written);
                         unflushed += written;
                     }
@@ -192,24 +192,6 @@ public sealed partial class SecureConnection
 
             await output.CompleteAsync().ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Encrypts one queued body into <paramref name="destination"/>. A body with a tail is assembled in the
-    /// destination (head, then the tail's single copy) and sealed in place; a head-only body is sealed from its
-    /// pooled buffer.
-    /// </summary>
-    private int Seal(in OutgoingFrame frame, Span<byte> destination)
-    {
-        if (frame.Tail.IsEmpty)
-        {
-            return _sender.Seal(frame.Type, frame.Head, destination);
-        }
-
-        Span<byte> body = destination.Slice(FrameHeader.Size, frame.Length);
-        frame.Head.CopyTo(body);
-        frame.Tail.Span.CopyTo(body[frame.Head.Length..]);
-        return _sender.Seal(frame.Type, body, destination);
     }
 
     /// <returns>False when the other end stopped reading (the connection is then aborted).</returns>

@@ -104,7 +104,9 @@ public sealed partial class SecureConnection : IAsyncDisposable
     /// returns the body length. A <see cref="DeltaChunkMessage"/>'s data is not copied here: the write loop copies
     /// it once, straight into the frame it encrypts in place, so <see cref="DeltaChunkMessage.Data"/> must stay
     /// unchanged until the frame is written (chunks are slices of immutable payloads: the delta store's, or the
-    /// encoder's). For 1 MiB chunks that is one pass over the bytes before encryption instead of two.
+    /// encoder's). The bytes are still copied once before encryption, but a queued chunk holds a reference instead
+    /// of a 1 MiB pooled copy (up to <see cref="ConnectionOptions.SendQueueFrames"/> of them per connection), and
+    /// they are encrypted while the copy is still in cache.
     /// </summary>
     /// <exception cref="ArgumentException">A field breaks its cap (as <see cref="MessageCodec.Encode(WireMessage)"/>).</exception>
     /// <exception cref="ProtocolException">The connection is closed (carries the close reason).</exception>

@@ -25,8 +25,48 @@ public static class TransferProbe
     /// <summary>Body size per frame: the 1 MiB chunk size of the message layer (SPEC §5).</summary>
     public const int ChunkBytes = 1024 * 1024;
 
-    /// <summary>Sends <paramref name="totalBytes"/> through a plain connected socket pair in 1 MiB writes.</summary>
+    /// <summary>
+    /// Sends <paramref name="totalBytes"/> through a plain connected socket pair in 1 MiB writes of one 1 MiB
+    /// pattern, received into one 1 MiB sink: socket throughput with both buffers hot in cache.
+    /// </summary>
     public static async Task<TransferMeasurement> PlainAsync(long totalBytes, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        byte[] source = Pattern(ChunkBytes);
+        byte[] sink = new byte[ChunkBytes];
+        return await PlainAsync(totalBytes, sent => source.AsMemory(0, (int)Math.Min(ChunkBytes, totalBytes - sent)),
+            got => sink, time, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="payload"/> through a plain connected socket pair into a new array of its length, as
+    /// a receiver without the secure channel would keep it (1 MiB writes; each receive lands in place). The
+    /// baseline a delta transfer is compared with: the same bytes, read from and written to memory as the secure
+    /// path reads the payload and fills its assembly buffer, where <see cref="PlainAsync(long, TimeProvider?, CancellationToken)"/>
+    /// re-sends one cache-hot megabyte. Returns the copy, checked after the clock stopped.
+    /// </summary>
+    public static async Task<(TransferMeasurement Measurement, byte[] Copy)> PlainCopyAsync(ReadOnlyMemory<byte> payload, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        byte[]? copy = null;
+        TransferMeasurement measurement = await PlainAsync(payload.Length,
+            sent => payload.Slice((int)sent, (int)Math.Min(ChunkBytes, payload.Length - sent)),
+            got =>
+            {
+                // Allocated on the clock, like the assembler's buffer on the first chunk.
+                copy ??= GC.AllocateUninitializedArray<byte>(payload.Length);
+                return copy.AsMemory((int)got);
+            }, time, cancellationToken).ConfigureAwait(false);
+        if (copy is null || !copy.AsSpan().SequenceEqual(payload.Span))
+        {
+            throw new InvalidDataException("the plain copy differs from the payload");
+        }
+
+        return (measurement, copy);
+    }
+
+    /// <param name="next">The bytes to send once <c>sent</c> bytes have gone (at most 1 MiB).</param>
+    /// <param name="into">Where to receive once <c>got</c> bytes have arrived.</param>
+    private static async Task<TransferMeasurement> PlainAsync(long totalBytes, Func<long, ReadOnlyMemory<byte>> next, Func<long, Memory<byte>> into,
+        TimeProvider? time, CancellationToken cancellationToken)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -35,8 +75,9 @@ public static class TransferProbe
         Task<Socket> accept = listener.AcceptAsync(cancellationToken).AsTask();
         await client.ConnectAsync(listener.LocalEndPoint!, cancellationToken).ConfigureAwait(false);
         using Socket server = await accept.ConfigureAwait(false);
-        byte[] source = Pattern(ChunkBytes);
-        byte[] sink = new byte[ChunkBytes];
+
+        // The same socket options as TcpPipe sets on both ends of the secure channel.
+        server.NoDelay = true;
 
         time ??= TimeProvider.System;
         long start = time.GetTimestamp();
@@ -44,7 +85,8 @@ public static class TransferProbe
         {
             for (long got = 0; got < totalBytes;)
             {
-                int n = await server.ReceiveAsync(sink, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                Memory<byte> destination = into(got);
+                int n = await server.ReceiveAsync(destination[..(int)Math.Min(destination.Length, totalBytes - got)], SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 if (n == 0)
                 {
                     throw new IOException($"sender closed after {got} of {totalBytes} bytes");
@@ -55,8 +97,7 @@ public static class TransferProbe
         }, cancellationToken);
         for (long sent = 0; sent < totalBytes;)
         {
-            int n = (int)Math.Min(ChunkBytes, totalBytes - sent);
-            sent += await client.SendAsync(source.AsMemory(0, n), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            sent += await client.SendAsync(next(sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
 
         await receive.ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using FedMesh.Protocol.Security.Internal;
 using FedMesh.Protocol.Wire;
 
 namespace FedMesh.Protocol.Transport;
@@ -25,6 +26,24 @@ internal readonly struct OutgoingFrame(FrameType type, byte[] head, int headLeng
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max(body.Length, 1));
         body.CopyTo(buffer);
         return new OutgoingFrame(type, buffer, body.Length);
+    }
+
+    /// <summary>
+    /// Encrypts the body into <paramref name="destination"/> (header ‖ ciphertext ‖ tag). A body with a tail is
+    /// assembled in the destination (head, then the tail's single copy) and sealed in place; a head-only body
+    /// is sealed from its pooled buffer. Returns the bytes written.
+    /// </summary>
+    public int Seal(FrameProtector sender, Span<byte> destination)
+    {
+        if (Tail.IsEmpty)
+        {
+            return sender.Seal(Type, Head, destination);
+        }
+
+        Span<byte> body = destination.Slice(FrameHeader.Size, Length);
+        Head.CopyTo(body);
+        Tail.Span.CopyTo(body[headLength..]);
+        return sender.Seal(Type, body, destination);
     }
 
     public void Return() => ArrayPool<byte>.Shared.Return(head);

@@ -369,4 +369,18 @@ public sealed class SecureConnectionTests : IDisposable
         Assert.NotEqual(CipherSuite.None, secure.Suite);
         Assert.Equal(bytes, (await TransferProbe.PlainAsync(bytes, cancellationToken: Guard)).Bytes);
     }
+
+    [Fact]
+    public async Task Plain_copy_probe_delivers_an_exact_copy_of_the_payload()
+    {
+        byte[] payload = new byte[(2 * TransferProbe.ChunkBytes) + 777];
+        new Random(5).NextBytes(payload);
+
+        (TransferMeasurement measurement, byte[] copy) = await TransferProbe.PlainCopyAsync(payload, cancellationToken: Guard);
+
+        Assert.Equal(payload.Length, measurement.Bytes);
+        Assert.Equal(CipherSuite.None, measurement.Suite);
+        Assert.NotSame(payload, copy);
+        Assert.Equal(payload, copy);
+    }
 }
