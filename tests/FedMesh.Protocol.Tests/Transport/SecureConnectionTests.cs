@@ -37,6 +37,29 @@ public sealed class SecureConnectionTests : IDisposable
         return (initiator, await accept);
     }
 
+    /// <summary>A over loopback TCP to B (B's key pinned), with their socket pipes; disposed in reverse order.</summary>
+    private async Task<LoopbackPair> ConnectOverLoopbackAsync()
+    {
+        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
+        TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
+        TcpPipe server = await accepted;
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
+        SecureConnection a = await SecureConnection.ConnectAsync(client, _a, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
+        return new LoopbackPair(client, server, a, await accept);
+    }
+
+    private sealed record LoopbackPair(TcpPipe Client, TcpPipe Server, SecureConnection A, SecureConnection B) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+            await Server.DisposeAsync();
+            await Client.DisposeAsync();
+        }
+    }
+
     private static async Task ExchangeAsync(SecureConnection a, SecureConnection b, CancellationToken cancellationToken)
     {
         byte[] big = Enumerable.Range(0, FrameLimits.MaxBody(FrameType.DeltaChunk)).Select(i => (byte)(i * 7)).ToArray();
@@ -118,13 +141,8 @@ public sealed class SecureConnectionTests : IDisposable
     [Fact]
     public async Task Handshake_over_loopback_tcp_authenticates_both_sides_and_carries_frames()
     {
-        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
-        await using TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
-        await using TcpPipe server = await accepted;
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
-        await using SecureConnection a = await SecureConnection.ConnectAsync(client, _a, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
-        await using SecureConnection b = await accept;
+        await using LoopbackPair pair = await ConnectOverLoopbackAsync();
+        (SecureConnection a, SecureConnection b) = (pair.A, pair.B);
         await ExchangeAsync(a, b, Guard);
 
         await a.CloseAsync();
@@ -142,13 +160,8 @@ public sealed class SecureConnectionTests : IDisposable
     [Fact]
     public async Task Streamed_chunks_and_small_messages_over_loopback_tcp_arrive_in_order_with_their_exact_bodies()
     {
-        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
-        await using TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
-        await using TcpPipe server = await accepted;
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
-        await using SecureConnection a = await SecureConnection.ConnectAsync(client, _a, cancellationToken: Guard);
-        await using SecureConnection b = await accept;
+        await using LoopbackPair pair = await ConnectOverLoopbackAsync();
+        (SecureConnection a, SecureConnection b) = (pair.A, pair.B);
         byte[] payload = Enumerable.Range(0, 12 * DeltaLimits.MaxChunkSize).Select(i => (byte)((i * 13) ^ (i >> 20))).ToArray();
         var sent = new List<WireMessage>();
         for (int i = 0; i < 12; i++)
