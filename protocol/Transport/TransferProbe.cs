@@ -38,29 +38,30 @@ public static class TransferProbe
     }
 
     /// <summary>
-    /// Copies <paramref name="payload"/> through a plain connected socket pair into a new array of its length, as
-    /// a receiver without the secure channel would keep it (1 MiB writes; each receive lands in place). The
-    /// baseline a delta transfer is compared with: the same bytes, read from and written to memory as the secure
-    /// path reads the payload and fills its assembly buffer, where <see cref="PlainAsync(long, TimeProvider?, CancellationToken)"/>
-    /// re-sends one cache-hot megabyte. Returns the copy, checked after the clock stopped.
+    /// Copies <paramref name="payload"/> through a plain connected socket pair into <paramref name="destination"/>
+    /// (1 MiB writes; each receive lands in place), then checks the copy after the clock stopped. The baseline a
+    /// delta transfer is compared with: the same bytes, read from memory as the secure path reads the payload and
+    /// written into a payload-sized buffer as the assembler fills its own, where
+    /// <see cref="PlainAsync(long, TimeProvider?, CancellationToken)"/> re-sends one cache-hot megabyte into one
+    /// sink. The caller allocates the destination once, so the baseline pays no first-touch page faults.
     /// </summary>
-    public static async Task<(TransferMeasurement Measurement, byte[] Copy)> PlainCopyAsync(ReadOnlyMemory<byte> payload, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The destination is not exactly as long as the payload.</exception>
+    public static async Task<TransferMeasurement> PlainCopyAsync(ReadOnlyMemory<byte> payload, Memory<byte> destination, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        byte[]? copy = null;
+        if (destination.Length != payload.Length)
+        {
+            throw new ArgumentException($"destination is {destination.Length} bytes, the payload {payload.Length}", nameof(destination));
+        }
+
         TransferMeasurement measurement = await PlainAsync(payload.Length,
             sent => payload.Slice((int)sent, (int)Math.Min(ChunkBytes, payload.Length - sent)),
-            got =>
-            {
-                // Allocated on the clock, like the assembler's buffer on the first chunk.
-                copy ??= GC.AllocateUninitializedArray<byte>(payload.Length);
-                return copy.AsMemory((int)got);
-            }, time, cancellationToken).ConfigureAwait(false);
-        if (copy is null || !copy.AsSpan().SequenceEqual(payload.Span))
+            got => destination[(int)got..], time, cancellationToken).ConfigureAwait(false);
+        if (!destination.Span.SequenceEqual(payload.Span))
         {
             throw new InvalidDataException("the plain copy differs from the payload");
         }
 
-        return (measurement, copy);
+        return measurement;
     }
 
     /// <param name="next">The bytes to send once <c>sent</c> bytes have gone (at most 1 MiB).</param>

@@ -384,16 +384,17 @@ public sealed class SecureConnectionTests : IDisposable
     }
 
     [Fact]
-    public async Task Plain_copy_probe_delivers_an_exact_copy_of_the_payload()
+    public async Task Plain_copy_probe_delivers_an_exact_copy_of_the_payload_and_wants_a_matching_destination()
     {
         byte[] payload = new byte[(2 * TransferProbe.ChunkBytes) + 777];
         new Random(5).NextBytes(payload);
+        byte[] copy = new byte[payload.Length];
 
-        (TransferMeasurement measurement, byte[] copy) = await TransferProbe.PlainCopyAsync(payload, cancellationToken: Guard);
+        TransferMeasurement measurement = await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: Guard);
 
         Assert.Equal(payload.Length, measurement.Bytes);
         Assert.Equal(CipherSuite.None, measurement.Suite);
-        Assert.NotSame(payload, copy);
         Assert.Equal(payload, copy);
+        await Assert.ThrowsAsync<ArgumentException>(() => TransferProbe.PlainCopyAsync(payload, new byte[payload.Length - 1], cancellationToken: Guard));
     }
 }
