@@ -81,11 +81,8 @@ public sealed class DeltaAssembler
         // destination just written reads it from cache instead of the source a second time (measured: copy then
         // hash 21.6 ms vs hash then copy 28.8 ms per 64 MiB of 1 MiB chunks).
         // Uninitialised: a byte is exposed only once its chunk verified, and zeroing up to 64 MiB first would be
-        // one more pass over memory per delta. Pinned (the pinned-object heap) rather than the large-object heap:
-        // a payload is never moved either way, but with one 64 MiB payload per transfer on the large-object heap the
-        // process first-touched about 16,500 fresh 4 KiB pages per `fedmesh bench transfer` repeat, on the
-        // pinned-object heap about 7,400 (perf stat page-faults, 6 vs 1 repeats; ~2 µs of kernel time each).
-        _buffer ??= GC.AllocateUninitializedArray<byte>((int)_manifest.TotalSize, pinned: true);
+        // one more pass over memory per delta.
+        _buffer ??= GC.AllocateUninitializedArray<byte>((int)_manifest.TotalSize);
         Span<byte> slot = _buffer.AsSpan((int)_manifest.ChunkOffset(index), data.Length);
         data.CopyTo(slot);
         Span<byte> hash = stackalloc byte[DeltaLimits.HashLength];
