@@ -80,17 +80,35 @@ public static class TransferBenchmark
         for (int r = 0; r < repeats; r++)
         {
             // Alternate the paths so load changes on this machine hit all alike.
+            Settle();
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             raw.Add((await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false)).Elapsed.TotalSeconds);
             rawCpu.Add((Environment.CpuUsage.TotalTime - cpu).TotalSeconds);
+            Settle();
             (double seconds, double cpuSeconds, string suite) = await SecureOnceAsync(delta, payload, local, cancellationToken).ConfigureAwait(false);
             secure.Add(seconds);
             secureCpu.Add(cpuSeconds);
             cipher = suite;
+            Settle();
             rawHot.Add((await TransferProbe.PlainAsync(payload.Length, cancellationToken: cancellationToken).ConfigureAwait(false)).Elapsed.TotalSeconds);
         }
 
         return new TransferResult(payload.Length, Median(secure), Median(raw), cipher, Median(secureCpu), Median(rawCpu), Median(rawHot));
+    }
+
+    /// <summary>
+    /// A full, blocking collection before each timed transfer (as BenchmarkDotNet forces before each iteration), so
+    /// every transfer starts from the same heap instead of inheriting the previous one's 64 MiB garbage. Without it
+    /// the runtime sometimes reused the freed payload's pages for the next assembly buffer and sometimes took fresh
+    /// ones: `perf stat` counted 0.9k–16.5k first-touch page faults per repeat between otherwise identical runs
+    /// (~2 µs each), which swung the secure path's CPU per 64 MiB by ~50 ms; with it, ~1.8k. Fresh-page faults
+    /// are a real cost of a node that receives many large deltas; this keeps them from deciding the comparison.
+    /// </summary>
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 
     /// <summary>A signed delta of one float32 tensor of <paramref name="sizeBytes"/> bytes, and the mesh that accepts it.</summary>
