@@ -34,9 +34,21 @@ public sealed record DeltaChunkMessage(ReadOnlyMemory<byte> ContentId, uint Inde
 
     internal override void WriteFields(ref MessagePackWriter writer)
     {
+        WriteHead(ref writer);
+        writer.WriteRaw(Data.Span);
+    }
+
+    /// <summary>
+    /// The fields up to the data bytes (id, index, the data's bin header): the send path encodes this much when
+    /// the chunk is queued and appends <see cref="Data"/> straight into the frame buffer when it is written
+    /// (<see cref="MessageCodec.EncodePooledHead"/>), which gives exactly the bytes of
+    /// <see cref="MessageCodec.Encode(WireMessage)"/>.
+    /// </summary>
+    internal void WriteHead(ref MessagePackWriter writer)
+    {
         writer.Write(ContentId.Span);
         writer.Write(Index);
-        writer.Write(Data.Span);
+        writer.WriteBinHeader(Data.Length);
     }
 
     /// <param name="borrow">True: <see cref="Data"/> aliases the decoded body instead of a copy of it

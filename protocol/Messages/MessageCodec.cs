@@ -45,6 +45,34 @@ public static class MessageCodec
         }
     }
 
+    /// <summary>
+    /// Encodes a DeltaChunk's body without its data bytes into a rented array (the first
+    /// <paramref name="length"/> bytes; the caller returns it): the body is this head followed by
+    /// <see cref="DeltaChunkMessage.Data"/>, which the send path copies once, straight into the frame it encrypts.
+    /// </summary>
+    internal static byte[] EncodePooledHead(DeltaChunkMessage chunk, out int length)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        chunk.Validate();
+
+        // The size hint less the data is the head's exact bound (DeltaChunkMessage.SizeHint).
+        var buffer = new PooledBufferWriter(chunk.SizeHint - chunk.Data.Length);
+        try
+        {
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteArrayHeader(chunk.FieldCount);
+            chunk.WriteHead(ref writer);
+            writer.Flush();
+            length = buffer.WrittenCount;
+            return buffer.Detach();
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Encodes a message body into <paramref name="output"/> (e.g. straight into a frame buffer).</summary>
     public static void Encode(WireMessage message, IBufferWriter<byte> output)
     {

@@ -22,33 +22,48 @@ public sealed partial class SecureConnection
                 // stalled until the idle timeout in ~1 of 4 runs (measured with TransferProbe, .NET 10).
                 ReadResult result = await input.ReadAsync(_abort.Token).ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                bool opened = false;
+                ReceivedFrame received = default;
                 try
                 {
-                    while (FrameReader.TryRead(ref buffer, out Frame frame))
+                    // One frame per read: its bytes go back to the pipe as soon as it is decrypted, so the socket
+                    // loop refills while this loop decrypts the next frame or waits for the application. Holding
+                    // every frame of a read until the last was handed over (as this loop used to) let the pipe
+                    // fill to its pause threshold and stalled the socket, and so the sender, in turns.
+                    if (FrameReader.TryRead(ref buffer, out Frame frame))
                     {
                         Volatile.Write(ref _lastReceiveTimestamp, _time.GetTimestamp());
-                        ReceivedFrame received = Open(frame);
-                        if (!_incoming.Writer.TryWrite(received))
-                        {
-                            await DeliverAsync(received).ConfigureAwait(false);
-                        }
-                    }
-
-                    if (result.IsCompleted || result.IsCanceled)
-                    {
-                        if (!buffer.IsEmpty)
-                        {
-                            throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
-                                $"peer closed the connection inside a frame ({buffer.Length} bytes of it received)");
-                        }
-
-                        Abort(new ProtocolException(ProtocolErrorCode.Shutdown, "peer closed the connection"));
-                        return;
+                        received = Open(frame);
+                        opened = true;
                     }
                 }
                 finally
                 {
-                    input.AdvanceTo(buffer.Start, buffer.End);
+                    // After a frame, the rest is unexamined, so the next ReadAsync returns at once with it;
+                    // without one, wait for more bytes.
+                    input.AdvanceTo(buffer.Start, opened ? buffer.Start : buffer.End);
+                }
+
+                if (opened)
+                {
+                    if (!_incoming.Writer.TryWrite(received))
+                    {
+                        await DeliverAsync(received).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    if (!buffer.IsEmpty)
+                    {
+                        throw new ProtocolException(ProtocolErrorCode.MalformedFrame,
+                            $"peer closed the connection inside a frame ({buffer.Length} bytes of it received)");
+                    }
+
+                    Abort(new ProtocolException(ProtocolErrorCode.Shutdown, "peer closed the connection"));
+                    return;
                 }
             }
         }
@@ -131,8 +146,7 @@ public sealed partial class SecureConnection
                 {
                     try
                     {
-                        Span<byte> span = output.GetSpan(FrameHeader.Size + frame.Length + FrameLimits.AeadTagSize);
-                        int written = _sender.Seal(frame.Type, frame.Body, span);
+                        int written = frame.Seal(_sender, output.GetSpan(FrameHeader.Size + frame.Length + FrameLimits.AeadTagSize));
                         output.Advance(written);
                         unflushed += written;
                     }

@@ -100,25 +100,39 @@ public sealed partial class SecureConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Encodes <paramref name="message"/> (<see cref="MessageCodec"/>) straight into a pooled send buffer and
-    /// queues it: no intermediate body array and no copy before encryption, which for 1 MiB DeltaChunks is
-    /// the difference between one and three passes over the bytes on the sending side. Returns the body length.
+    /// Encodes <paramref name="message"/> (<see cref="MessageCodec"/>) into a pooled send buffer and queues it;
+    /// returns the body length. A <see cref="DeltaChunkMessage"/>'s data is not copied here: the write loop copies
+    /// it once, straight into the frame it encrypts in place, so <see cref="DeltaChunkMessage.Data"/> must stay
+    /// unchanged until the frame is written (chunks are slices of immutable payloads: the delta store's, or the
+    /// encoder's). The bytes are still copied once before encryption, but a queued chunk holds a reference instead
+    /// of a 1 MiB pooled copy (up to <see cref="ConnectionOptions.SendQueueFrames"/> of them per connection), and
+    /// they are encrypted while the copy is still in cache.
     /// </summary>
     /// <exception cref="ArgumentException">A field breaks its cap (as <see cref="MessageCodec.Encode(WireMessage)"/>).</exception>
     /// <exception cref="ProtocolException">The connection is closed (carries the close reason).</exception>
     public async ValueTask<int> SendAsync(WireMessage message, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        byte[] buffer = MessageCodec.EncodePooled(message, out int length);
-        var frame = new OutgoingFrame(message.Type, buffer, length);
-        if (length > FrameLimits.MaxBody(message.Type))
+        OutgoingFrame frame;
+        if (message is DeltaChunkMessage chunk)
+        {
+            byte[] head = MessageCodec.EncodePooledHead(chunk, out int headLength);
+            frame = new OutgoingFrame(message.Type, head, headLength, chunk.Data);
+        }
+        else
+        {
+            byte[] buffer = MessageCodec.EncodePooled(message, out int length);
+            frame = new OutgoingFrame(message.Type, buffer, length);
+        }
+
+        if (frame.Length > FrameLimits.MaxBody(message.Type))
         {
             frame.Return();
-            throw new ArgumentOutOfRangeException(nameof(message), length, $"{message.Type} bodies are at most {FrameLimits.MaxBody(message.Type)} bytes");
+            throw new ArgumentOutOfRangeException(nameof(message), frame.Length, $"{message.Type} bodies are at most {FrameLimits.MaxBody(message.Type)} bytes");
         }
 
         await EnqueueAsync(frame, cancellationToken).ConfigureAwait(false);
-        return length;
+        return frame.Length;
     }
 
     /// <summary>Queues a frame whose pooled buffer this connection now owns (returned on every path).</summary>

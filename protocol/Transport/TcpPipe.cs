@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -132,17 +133,22 @@ public sealed class TcpPipe : IDuplexPipe, IAsyncDisposable
             while (true)
             {
                 ReadResult result = await reader.ReadAsync().ConfigureAwait(false);
-                foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                ReadOnlySequence<byte> buffer = result.Buffer;
+
+                // One segment per read, handed back to the pipe as soon as the kernel has it: the writer then
+                // resumes once the pipe drains below its resume threshold, while later segments are still being
+                // sent. Sending everything the read returned before advancing (as this loop used to) kept up to the
+                // whole pause threshold (4 MiB, four 1 MiB frames) unconsumed, so the encrypting writer and this loop
+                // took turns instead of overlapping.
+                ReadOnlyMemory<byte> segment = buffer.IsEmpty ? ReadOnlyMemory<byte>.Empty : buffer.First;
+                for (ReadOnlyMemory<byte> rest = segment; !rest.IsEmpty;)
                 {
-                    for (ReadOnlyMemory<byte> rest = segment; !rest.IsEmpty;)
-                    {
-                        int sent = await _socket.SendAsync(rest, SocketFlags.None).ConfigureAwait(false);
-                        rest = rest[sent..];
-                    }
+                    int sent = await _socket.SendAsync(rest, SocketFlags.None).ConfigureAwait(false);
+                    rest = rest[sent..];
                 }
 
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted || result.IsCanceled)
+                reader.AdvanceTo(buffer.GetPosition(segment.Length));
+                if ((result.IsCompleted || result.IsCanceled) && segment.Length == buffer.Length)
                 {
                     break;
                 }

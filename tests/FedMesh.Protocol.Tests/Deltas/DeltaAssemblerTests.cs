@@ -58,6 +58,26 @@ public class DeltaAssemblerTests
         Assert.Throws<InvalidOperationException>(() => assembler.Payload);
     }
 
+    /// <summary>A bad chunk is copied into its slot before it is hashed (the hash reads the copy), so the slot
+    /// must stay missing and the good chunk from another peer must replace it; neighbours are untouched.</summary>
+    [Fact]
+    public void A_bad_chunk_leaves_its_slot_missing_and_the_good_one_replaces_it()
+    {
+        DeltaAssembler assembler = NewAssembler();
+        byte[] tampered = ChunkData(3);
+        tampered[^1] ^= 1;
+
+        Assert.Equal(ProtocolErrorCode.BadChunkHash, Assert.Throws<ProtocolException>(() => assembler.Accept(3, tampered)).Code);
+        Assert.False(assembler.Has(3));
+        Assert.Equal(0, assembler.ReceivedCount);
+        for (int i = 0; i < assembler.ChunkCount; i++)
+        {
+            Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(i, ChunkData(i)));
+        }
+
+        Assert.Equal(Sent.Payload, assembler.Payload.ToArray());
+    }
+
     [Fact]
     public void Missing_chunks_are_reported_as_sorted_ranges()
     {

@@ -50,6 +50,41 @@ public sealed class ZeroCopyCodecTests
         }
     }
 
+    /// <summary>The send path's head (everything but the data) followed by the data is the codec's body, for
+    /// indices at the positive-fixint/u8/u16 boundaries up to the last allowed one and data at the bin8/bin16/bin32 boundaries.</summary>
+    [Theory]
+    [InlineData(0u, 1)]
+    [InlineData(127u, 255)]
+    [InlineData(128u, 256)]
+    [InlineData(255u, 65535)]
+    [InlineData(256u, 65536)]
+    [InlineData(DeltaLimits.MaxChunkCount - 1, DeltaLimits.MaxChunkSize)]
+    public void Pooled_head_followed_by_the_data_equals_the_codec_encoding(uint index, int length)
+    {
+        DeltaChunkMessage chunk = Chunk(length) with { Index = index };
+
+        byte[] head = MessageCodec.EncodePooledHead(chunk, out int headLength);
+        try
+        {
+            byte[] body = [.. head.AsSpan(0, headLength), .. chunk.Data.Span];
+            Assert.Equal(MessageCodec.Encode(chunk), body);
+            Assert.InRange(headLength, 1, chunk.SizeHint - length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    [Fact]
+    public void Pooled_head_refuses_what_the_codec_refuses()
+    {
+        DeltaChunkMessage empty = Chunk(1) with { Data = ReadOnlyMemory<byte>.Empty };
+
+        Assert.Throws<ArgumentException>(() => MessageCodec.EncodePooledHead(empty, out _));
+        Assert.Throws<ArgumentException>(() => MessageCodec.Encode(empty));
+    }
+
     [Fact]
     public void Borrowed_chunk_data_is_a_slice_of_the_body_not_a_copy()
     {

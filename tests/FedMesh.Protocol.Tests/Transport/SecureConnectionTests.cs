@@ -37,6 +37,29 @@ public sealed class SecureConnectionTests : IDisposable
         return (initiator, await accept);
     }
 
+    /// <summary>A over loopback TCP to B (B's key pinned), with their socket pipes; disposed in reverse order.</summary>
+    private async Task<LoopbackPair> ConnectOverLoopbackAsync()
+    {
+        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
+        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
+        TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
+        TcpPipe server = await accepted;
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
+        SecureConnection a = await SecureConnection.ConnectAsync(client, _a, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
+        return new LoopbackPair(client, server, a, await accept);
+    }
+
+    private sealed record LoopbackPair(TcpPipe Client, TcpPipe Server, SecureConnection A, SecureConnection B) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await B.DisposeAsync();
+            await A.DisposeAsync();
+            await Server.DisposeAsync();
+            await Client.DisposeAsync();
+        }
+    }
+
     private static async Task ExchangeAsync(SecureConnection a, SecureConnection b, CancellationToken cancellationToken)
     {
         byte[] big = Enumerable.Range(0, FrameLimits.MaxBody(FrameType.DeltaChunk)).Select(i => (byte)(i * 7)).ToArray();
@@ -118,19 +141,53 @@ public sealed class SecureConnectionTests : IDisposable
     [Fact]
     public async Task Handshake_over_loopback_tcp_authenticates_both_sides_and_carries_frames()
     {
-        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
-        await using TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
-        await using TcpPipe server = await accepted;
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
-        await using SecureConnection a = await SecureConnection.ConnectAsync(client, _a, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
-        await using SecureConnection b = await accept;
+        await using LoopbackPair pair = await ConnectOverLoopbackAsync();
+        (SecureConnection a, SecureConnection b) = (pair.A, pair.B);
         await ExchangeAsync(a, b, Guard);
 
         await a.CloseAsync();
         ProtocolException reason = await b.Completion.WaitAsync(Guard);
         Assert.Equal(ProtocolErrorCode.Shutdown, reason.Code);
         Assert.Contains("peer closed", reason.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Chunks (whose data the write loop copies only when it writes them) interleaved with small messages stream
+    /// over loopback TCP faster than the receiver drains them (the pipe and queues fill, so reads return several
+    /// frames and sends several segments): every frame arrives once, in order, with its exact body, although the
+    /// sender reuses nothing until each send returned.
+    /// </summary>
+    [Fact]
+    public async Task Streamed_chunks_and_small_messages_over_loopback_tcp_arrive_in_order_with_their_exact_bodies()
+    {
+        await using LoopbackPair pair = await ConnectOverLoopbackAsync();
+        (SecureConnection a, SecureConnection b) = (pair.A, pair.B);
+        byte[] payload = Enumerable.Range(0, 12 * DeltaLimits.MaxChunkSize).Select(i => (byte)((i * 13) ^ (i >> 20))).ToArray();
+        var sent = new List<WireMessage>();
+        for (int i = 0; i < 12; i++)
+        {
+            sent.Add(new DeltaChunkMessage(new byte[32], (uint)i, payload.AsMemory(i * DeltaLimits.MaxChunkSize, DeltaLimits.MaxChunkSize - i)));
+            sent.Add(new PingMessage((ulong)i));
+        }
+
+        Task send = Task.Run(async () =>
+        {
+            foreach (WireMessage message in sent)
+            {
+                await a.SendAsync(message, Guard);
+            }
+        }, Guard);
+
+        // Let the sender run ahead so the receiver finds several frames per read.
+        await Task.Delay(50, Guard);
+        foreach (WireMessage message in sent)
+        {
+            using ReceivedFrame frame = await NextAsync(b, Guard);
+            Assert.Equal(message.Type, frame.Type);
+            Assert.True(frame.Body.Span.SequenceEqual(MessageCodec.Encode(message)), $"{message.Type} body differs");
+        }
+
+        await send;
     }
 
     [Fact]
@@ -324,5 +381,20 @@ public sealed class SecureConnectionTests : IDisposable
         Assert.Equal(bytes, secure.Bytes);
         Assert.NotEqual(CipherSuite.None, secure.Suite);
         Assert.Equal(bytes, (await TransferProbe.PlainAsync(bytes, cancellationToken: Guard)).Bytes);
+    }
+
+    [Fact]
+    public async Task Plain_copy_probe_delivers_an_exact_copy_of_the_payload_and_wants_a_matching_destination()
+    {
+        byte[] payload = new byte[(2 * TransferProbe.ChunkBytes) + 777];
+        new Random(5).NextBytes(payload);
+        byte[] copy = new byte[payload.Length];
+
+        TransferMeasurement measurement = await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: Guard);
+
+        Assert.Equal(payload.Length, measurement.Bytes);
+        Assert.Equal(CipherSuite.None, measurement.Suite);
+        Assert.Equal(payload, copy);
+        await Assert.ThrowsAsync<ArgumentException>(() => TransferProbe.PlainCopyAsync(payload, new byte[payload.Length - 1], cancellationToken: Guard));
     }
 }
