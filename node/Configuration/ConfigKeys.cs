@@ -65,6 +65,8 @@ public static class ConfigKeys
             o => o.Learning.BatchSize, (o, v) => o with { Learning = o.Learning with { BatchSize = v } }),
         Int("learning", "threads", "CPU threads for training; 0 = one per core.", 0, 1024,
             o => o.Learning.Threads, (o, v) => o with { Learning = o.Learning with { Threads = v } }),
+        Int("learning", "eval_bytes", "Held-out bytes scored per evaluation (status bpc, validation gate).", 1024, 16 * 1024 * 1024,
+            o => o.Learning.EvalBytes, (o, v) => o with { Learning = o.Learning with { EvalBytes = v } }),
         Int("learning", "pretrain_steps", "Steps to pretrain the base model if it is not cached (same on every node).", 1, 10_000_000,
             o => o.Learning.PretrainSteps, (o, v) => o with { Learning = o.Learning with { PretrainSteps = v } }),
 

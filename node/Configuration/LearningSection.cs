@@ -26,6 +26,11 @@ public sealed record LearningSection
     /// <summary>0 = one thread per core (TorchSharp's default); set it to leave cores free on shared machines.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Held-out bytes scored per evaluation (status bpc, validation gate); 64 KiB = 1,024 windows, a ±0.5 %
+    /// estimate. Each evaluation of that size costs about as much as a round of 20 training steps, so small devices
+    /// (and the demo) lower it.</summary>
+    public int EvalBytes { get; init; } = 64 * 1024;
+
     /// <summary>Steps to pretrain the base model when it is not cached yet. 3000 steps of batch 16 × 64 bytes give the
     /// default tiny model ≈ 2.3 bits per byte on held-out Moby-Dick; every node of a mesh must use the same value
     /// (it is part of the base model's identity).</summary>

@@ -226,6 +226,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["learning.lora_alpha"] = 2.0 * options.LoraRank,
             ["learning.lora_targets"] = options.LoraTargets.ToList(),
             ["learning.pretrain_steps"] = (long)options.PretrainSteps,
+            ["learning.eval_bytes"] = (long)options.NodeEvalBytes,
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,
             ["merge.rule"] = options.MergeRule,

@@ -87,6 +87,7 @@ public static class NodeFactory
                 BatchSize = options.Learning.BatchSize,
                 LearningRate = (float)options.Learning.LearningRate,
                 Threads = options.Learning.Threads == 0 ? Environment.ProcessorCount : options.Learning.Threads,
+                MaxEvalBytes = options.Learning.EvalBytes,
                 // The seed fixes the LoRA A initialisation, which must be the same on every node of a mesh (states
                 // are averaged factor by factor); batches differ anyway because every node's data differs.
                 Seed = 1,

@@ -116,7 +116,11 @@ public sealed partial class NodeRuntime
         {
             if (_parts.HeldOut.Count > 0)
             {
-                _lastBpc = learner.Evaluate(_parts.HeldOut).BitsPerByte;
+                // The gate scores the adapter the round ends with on this same held-out set: reuse it rather than
+                // pay a third evaluation per round (each costs about as much as the round's training).
+                _lastBpc = report.HeldOutLoss is { } loss
+                    ? LanguageModelMath.BitsPerByte(loss)
+                    : learner.Evaluate(_parts.HeldOut).BitsPerByte;
                 Metrics.HeldOutBpc.Set(_lastBpc.Value);
             }
 

@@ -274,11 +274,13 @@ public sealed class RoundCoordinator
 
         bool adopt = true;
         string? gateReason = null;
+        double? heldOutLoss = null;
         if (_gate is not null)
         {
             GateDecision gate = _gate.Evaluate(own, candidate, contributors.Select(c => c.Origin).ToArray());
             adopt = gate.Accepted;
             gateReason = gate.Accepted ? null : gate.Reason;
+            heldOutLoss = gate.Accepted ? gate.CandidateLoss : gate.CurrentLoss;
         }
 
         return (adopt ? candidate : own, new RoundReport
@@ -290,6 +292,7 @@ public sealed class RoundCoordinator
             Bounded = bounded.Count,
             Adopted = adopt,
             GateReason = gateReason,
+            HeldOutLoss = heldOutLoss,
             MergeTime = stopwatch.Elapsed,
             Decisions = decisions,
         });

@@ -35,6 +35,10 @@ public sealed record RoundReport
     /// <summary>True when a merged candidate was adopted (passed the validation gate).</summary>
     public bool Adopted { get; init; }
 
+    /// <summary>Held-out loss (nats per byte) of the adapter the node ends the round with, when the validation gate
+    /// measured it this round (it scores both the node's own and the merged candidate); null otherwise.</summary>
+    public double? HeldOutLoss { get; init; }
+
     /// <summary>The validation gate's reason when the candidate was refused.</summary>
     public string? GateReason { get; init; }
 
