@@ -1,11 +1,6 @@
 using System.Numerics.Tensors;
-using FedMesh.Node.Gossip;
-using FedMesh.Node.Learning;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Mesh;
-using FedMesh.Node.Reputation;
-using FedMesh.Protocol.Deltas;
-using FedMesh.Protocol.Identity;
 using NSec.Cryptography;
 using Xunit;
 
