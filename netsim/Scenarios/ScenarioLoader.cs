@@ -157,7 +157,10 @@ public static partial class ScenarioLoader
             Gate = new ValidationGateOptions
             {
                 AbsoluteMargin = s["merge"].Double("gate_absolute_margin", ValidationGateOptions.Default.AbsoluteMargin, 0, 1e6),
-                RelativeMargin = s["merge"].Double("gate_relative_margin", ValidationGateOptions.Default.RelativeMargin, 0, 1),
+                // The daemon's default (trust.validation_margin, 5 %), not the gate library's 0.5 %: a scenario without
+                // the key runs the gate a node would run. (sotu-16 ran with 0.5 % and two late-era nodes refused every
+                // merge from round 2 on.)
+                RelativeMargin = s["merge"].Double("gate_relative_margin", FedMesh.Node.Configuration.TrustSection.Default.ValidationMargin, 0, 1),
             },
             Privacy = ReadPrivacy(s["privacy"]),
             Byzantine = ReadByzantine(s["byzantine"], nodes),

@@ -51,6 +51,10 @@ public class ScenarioLoaderTests
         Assert.Equal(LoraTargets.All, s.Learner.Torch.LoraTargets);
         Assert.Equal(1, s.Learner.Torch.Threads);
         Assert.True(s.Learner.Torch.Baselines);
+        // No gate keys in the file: the gate a daemon runs by default (trust.validation_margin), not the library's 0.5 %.
+        Assert.True(s.ValidationGate);
+        Assert.Equal(FedMesh.Node.Configuration.TrustSection.Default.ValidationMargin, s.Gate.RelativeMargin);
+        Assert.Equal(0.05, s.Gate.RelativeMargin);
     }
 
     [Fact]
