@@ -33,12 +33,12 @@ public static class NormBounding
     }
 
     /// <summary>
-    /// Pulls <paramref name="state"/> towards <paramref name="center"/> so that ‖state − center‖₂ ≤ bound (the
-    /// state-merging form of norm bounding: a peer's *state* may be far from the origin for honest reasons, but its
-    /// distance from this node's own state is what one input can pull an average by). Returns the factor applied to
-    /// the difference: 1 when it was within the bound or the bound is 0 (disabled).
+    /// The factor min(1, B/‖state − center‖) that brings <paramref name="state"/> within distance B of
+    /// <paramref name="center"/> (1 when B = 0, i.e. disabled): the state-merging form of norm bounding. A peer's
+    /// *state* may be far from the origin for honest reasons, but its distance from this node's own state is what one
+    /// input can pull an average by.
     /// </summary>
-    public static float BoundDistance(ReadOnlySpan<float> center, Span<float> state, double bound)
+    public static float DistanceScaleFor(ReadOnlySpan<float> center, ReadOnlySpan<float> state, double bound)
     {
         if (center.Length != state.Length)
         {
@@ -51,15 +51,26 @@ public static class NormBounding
         }
 
         double distance = TensorPrimitives.Distance(center, state);
-        if (!(distance > bound))
-        {
-            return 1f;
-        }
+        return distance > bound ? (float)(bound / distance) : 1f;
+    }
 
-        // state ← center + s·(state − center), computed in place as s·state + (1 − s)·center.
-        float scale = (float)(bound / distance);
+    /// <summary>state ← center + scale·(state − center), in place (computed as scale·state + (1 − scale)·center).</summary>
+    public static void PullTowards(ReadOnlySpan<float> center, Span<float> state, float scale)
+    {
         TensorPrimitives.Multiply(state, scale, state);
         TensorPrimitives.MultiplyAdd(center, 1f - scale, state, state);
+    }
+
+    /// <summary>Pulls <paramref name="state"/> in place to distance ≤ bound of <paramref name="center"/>; returns the
+    /// factor applied to the difference (1 when it was within the bound or the bound is 0).</summary>
+    public static float BoundDistance(ReadOnlySpan<float> center, Span<float> state, double bound)
+    {
+        float scale = DistanceScaleFor(center, state, bound);
+        if (scale < 1f)
+        {
+            PullTowards(center, state, scale);
+        }
+
         return scale;
     }
 }

@@ -214,11 +214,12 @@ public sealed class RoundCoordinator
             }
 
             float[] state = entry.State;
-            if (distanceBound > 0 && TensorPrimitives.Distance(own, state) > distanceBound)
+            float scale = NormBounding.DistanceScaleFor(own, state, distanceBound);
+            if (scale < 1f)
             {
                 // Copy: the inbox keeps the state as received (a later round re-bounds it against a newer own state).
                 state = (float[])state.Clone();
-                NormBounding.BoundDistance(own, state, distanceBound);
+                NormBounding.PullTowards(own, state, scale);
                 bounded.Add(entry.Origin);
             }
 
