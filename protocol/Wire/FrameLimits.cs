@@ -2,14 +2,17 @@ namespace FedMesh.Protocol.Wire;
 
 /// <summary>
 /// Per-type payload caps (SPEC.md §7), checked from the header before the payload is buffered. A cap counts
-/// the whole payload: for encrypted types that is body + <see cref="AeadTagSize"/>. Every cap is a power-of-two
+/// the whole payload: for encrypted types that is body + the suite's tag (at most <see cref="AeadTagSize"/>). Every cap is a power-of-two
 /// budget comfortably above the largest well-formed body, so a peer cannot make us buffer more than
 /// <see cref="MaxAnyPayload"/> per connection.
 /// </summary>
 public static class FrameLimits
 {
-    /// <summary>Bytes the AEAD tag adds to every encrypted payload (SPEC.md §3.5).</summary>
-    public const int AeadTagSize = 16;
+    /// <summary>
+    /// The most bytes an AEAD tag adds to an encrypted payload: 32 (AEGIS-256; the other suites add 16, SPEC.md
+    /// §3.4). Body limits subtract this, so a body that fits under one suite fits under every suite.
+    /// </summary>
+    public const int AeadTagSize = Security.CipherSuites.MaxTagSize;
 
     /// <summary>Handshake messages are at most 145 bytes (§3); 1 KiB leaves room for later versions.</summary>
     public const int Handshake = 1024;
@@ -28,7 +31,8 @@ public static class FrameLimits
     /// 1,024 tensor entries — and a 64-byte signature, 524,360 bytes) plus the tag, rounded up to 528 KiB.</summary>
     public const int DeltaManifest = 528 * 1024;
 
-    /// <summary>DeltaChunk: 1 MiB of chunk data + 256 bytes for MessagePack framing, ids and the AEAD tag.</summary>
+    /// <summary>DeltaChunk: 1 MiB of chunk data + 256 bytes for MessagePack framing, ids and the AEAD tag (the
+    /// longest v1 body is 1 MiB + 43 bytes, so 181 bytes are left with a 32-byte tag).</summary>
     public const int DeltaChunk = (1024 * 1024) + 256;
 
     /// <summary>Ping/Pong: a nonce and a timestamp.</summary>

@@ -3,6 +3,7 @@ using FedMesh.Protocol;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Messages;
+using FedMesh.Protocol.Security;
 using FedMesh.Protocol.Transport;
 using FedMesh.Protocol.Wire;
 
@@ -48,13 +49,19 @@ public static class TransferBenchmark
 
     /// <param name="warmupTransfers">Untimed one-chunk transfers first (default <see cref="WarmupTransfers"/>; tests
     /// that only check the path pass fewer).</param>
-    public static async Task<TransferResult> RunAsync(long sizeBytes, int repeats, CancellationToken cancellationToken, int warmupTransfers = WarmupTransfers)
+    /// <param name="suites">Suites both ends offer (<see cref="CipherSuite.None"/>: the defaults, so the handshake picks
+    /// what two nodes on this machine would); ChaCha20-Poly1305 is always among them.</param>
+    public static async Task<TransferResult> RunAsync(long sizeBytes, int repeats, CancellationToken cancellationToken, int warmupTransfers = WarmupTransfers,
+        CipherSuite suites = CipherSuite.None)
     {
         if (sizeBytes < 4 || sizeBytes > (long)DeltaLimits.MaxTotalSize)
         {
             throw new ArgumentOutOfRangeException(nameof(sizeBytes), $"size must be 4 bytes .. {DeltaLimits.MaxTotalSize / (1 << 20)} MiB");
         }
 
+        ConnectionOptions options = suites == CipherSuite.None
+            ? ConnectionOptions.Default
+            : ConnectionOptions.Default with { Handshake = ConnectionOptions.Default.Handshake with { Suites = suites } };
         using NodeIdentity origin = NodeIdentity.Create();
         (SignedDelta delta, ReadOnlyMemory<byte> payload, LocalMesh local) = Signed(origin, sizeBytes);
         (SignedDelta small, ReadOnlyMemory<byte> smallPayload, LocalMesh smallLocal) = Signed(origin, WarmupBytes);
@@ -62,13 +69,13 @@ public static class TransferBenchmark
         for (int i = 0; i < warmupTransfers; i++)
         {
             await TransferProbe.PlainCopyAsync(smallPayload, copy.AsMemory(0, smallPayload.Length), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await SecureOnceAsync(small, smallPayload, smallLocal, cancellationToken).ConfigureAwait(false);
+            await SecureOnceAsync(small, smallPayload, smallLocal, options, cancellationToken).ConfigureAwait(false);
         }
 
         // One untimed full-size run of each: pooled buffers and socket memory are then as warm as in a running node.
         await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false);
         await TransferProbe.PlainAsync(payload.Length, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await SecureOnceAsync(delta, payload, local, cancellationToken).ConfigureAwait(false);
+        await SecureOnceAsync(delta, payload, local, options, cancellationToken).ConfigureAwait(false);
         await WaitForBackgroundCompilationAsync(cancellationToken).ConfigureAwait(false);
 
         var secure = new List<double>();
@@ -85,7 +92,7 @@ public static class TransferBenchmark
             raw.Add((await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false)).Elapsed.TotalSeconds);
             rawCpu.Add((Environment.CpuUsage.TotalTime - cpu).TotalSeconds);
             Settle();
-            (double seconds, double cpuSeconds, string suite) = await SecureOnceAsync(delta, payload, local, cancellationToken).ConfigureAwait(false);
+            (double seconds, double cpuSeconds, string suite) = await SecureOnceAsync(delta, payload, local, options, cancellationToken).ConfigureAwait(false);
             secure.Add(seconds);
             secureCpu.Add(cpuSeconds);
             cipher = suite;
@@ -163,7 +170,8 @@ public static class TransferBenchmark
 
     /// <returns>Wall-clock and process CPU seconds from the first send to the verified, reassembled payload
     /// (connection setup and handshake excluded, as in <see cref="TransferProbe"/>).</returns>
-    private static async Task<(double Seconds, double CpuSeconds, string Cipher)> SecureOnceAsync(SignedDelta delta, ReadOnlyMemory<byte> payload, LocalMesh local, CancellationToken cancel)
+    private static async Task<(double Seconds, double CpuSeconds, string Cipher)> SecureOnceAsync(SignedDelta delta, ReadOnlyMemory<byte> payload, LocalMesh local,
+        ConnectionOptions options, CancellationToken cancel)
     {
         using NodeIdentity sender = NodeIdentity.Create();
         using NodeIdentity receiver = NodeIdentity.Create();
@@ -171,8 +179,8 @@ public static class TransferBenchmark
         Task<TcpPipe> accepted = listener.AcceptAsync(cancel);
         await using TcpPipe clientPipe = await TcpPipe.ConnectAsync(listener.LocalEndPoint, cancel).ConfigureAwait(false);
         await using TcpPipe serverPipe = await accepted.ConfigureAwait(false);
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(serverPipe, receiver, cancellationToken: cancel);
-        await using SecureConnection client = await SecureConnection.ConnectAsync(clientPipe, sender, cancellationToken: cancel).ConfigureAwait(false);
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(serverPipe, receiver, options, cancellationToken: cancel);
+        await using SecureConnection client = await SecureConnection.ConnectAsync(clientPipe, sender, options, cancellationToken: cancel).ConfigureAwait(false);
         await using SecureConnection server = await accept.ConfigureAwait(false);
 
         TimeProvider time = TimeProvider.System;

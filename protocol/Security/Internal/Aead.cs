@@ -3,21 +3,35 @@ using System.Security.Cryptography;
 namespace FedMesh.Protocol.Security.Internal;
 
 /// <summary>
-/// One AEAD key of one suite. Both suites use 32-byte keys, 12-byte nonces and 16-byte tags (SPEC.md §3.4).
-/// Backed by the platform's OpenSSL (System.Security.Cryptography), which encrypts in place and uses
-/// AES-NI/VAES and AVX-512 ChaCha; NSec/libsodium serves ChaCha20-Poly1305 where OpenSSL lacks it.
+/// One AEAD key of one suite (SPEC.md §3.4): 32-byte key; nonce and tag lengths are the suite's. Sealed output is
+/// ciphertext ‖ tag, contiguous, as a frame carries it. OpenSSL (System.Security.Cryptography) runs AES-256-GCM
+/// and ChaCha20-Poly1305; libsodium (NSec) runs AEGIS-256, and ChaCha20-Poly1305 where OpenSSL lacks it.
 /// </summary>
 internal abstract class Aead : IDisposable
 {
     public const int KeySize = 32;
-    public const int NonceSize = 12;
-    public const int TagSize = 16;
 
-    /// <summary>Encrypts; <paramref name="ciphertext"/> may be the same memory as <paramref name="plaintext"/>.</summary>
-    public abstract void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData);
+    protected Aead(CipherSuite suite)
+    {
+        TagSize = CipherSuites.TagSize(suite);
+        NonceSize = CipherSuites.NonceSize(suite);
+    }
 
-    /// <summary>Decrypts and authenticates; false when the tag does not verify. May run in place.</summary>
-    public abstract bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData);
+    public int TagSize { get; }
+
+    public int NonceSize { get; }
+
+    /// <summary>
+    /// Encrypts <paramref name="plaintext"/> into <paramref name="sealedOutput"/> (ciphertext ‖ tag, exactly
+    /// plaintext.Length + <see cref="TagSize"/> bytes), which may start at the plaintext itself (in place).
+    /// </summary>
+    public abstract void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput, ReadOnlySpan<byte> associatedData);
+
+    /// <summary>
+    /// Authenticates and decrypts ciphertext ‖ tag into <paramref name="plaintext"/> (exactly
+    /// sealedInput.Length − <see cref="TagSize"/> bytes; may start at the input). False when the tag does not verify.
+    /// </summary>
+    public abstract bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData);
 
     public abstract void Dispose();
 
@@ -25,7 +39,8 @@ internal abstract class Aead : IDisposable
     {
         CipherSuite.Aes256Gcm => new OpenSslAead(suite, key),
         CipherSuite.ChaCha20Poly1305 when ChaCha20Poly1305.IsSupported => new OpenSslAead(suite, key),
-        CipherSuite.ChaCha20Poly1305 => new NSecChaChaAead(key),
+        CipherSuite.ChaCha20Poly1305 => new SodiumAead(suite, key),
+        CipherSuite.Aegis256 => new SodiumAead(suite, key),
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "not a single cipher suite"),
     };
 
@@ -36,6 +51,7 @@ internal abstract class Aead : IDisposable
         private readonly ChaCha20Poly1305? _chacha;
 
         public OpenSslAead(CipherSuite suite, ReadOnlySpan<byte> key)
+            : base(suite)
         {
             if (suite == CipherSuite.Aes256Gcm)
             {
@@ -47,8 +63,10 @@ internal abstract class Aead : IDisposable
             }
         }
 
-        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
+        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput, ReadOnlySpan<byte> associatedData)
         {
+            Span<byte> ciphertext = sealedOutput[..plaintext.Length];
+            Span<byte> tag = sealedOutput.Slice(plaintext.Length, TagSize);
             if (_aes is not null)
             {
                 _aes.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
@@ -59,17 +77,18 @@ internal abstract class Aead : IDisposable
             }
         }
 
-        public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+        public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
         {
+            int length = sealedInput.Length - TagSize;
             try
             {
                 if (_aes is not null)
                 {
-                    _aes.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
+                    _aes.Decrypt(nonce, sealedInput[..length], sealedInput[length..], plaintext[..length], associatedData);
                 }
                 else
                 {
-                    _chacha!.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
+                    _chacha!.Decrypt(nonce, sealedInput[..length], sealedInput[length..], plaintext[..length], associatedData);
                 }
 
                 return true;
@@ -87,30 +106,29 @@ internal abstract class Aead : IDisposable
         }
     }
 
-    /// <summary>libsodium's ChaCha20-Poly1305 (IETF); NSec wants ciphertext ‖ tag contiguous.</summary>
-    internal sealed class NSecChaChaAead : Aead
+    /// <summary>libsodium's AEGIS-256 or ChaCha20-Poly1305 (IETF), which take ciphertext ‖ tag contiguous.</summary>
+    internal sealed class SodiumAead : Aead
     {
-        private static readonly NSec.Cryptography.AeadAlgorithm Algorithm = NSec.Cryptography.AeadAlgorithm.ChaCha20Poly1305;
+        private readonly NSec.Cryptography.AeadAlgorithm _algorithm;
         private readonly NSec.Cryptography.Key _key;
 
-        public NSecChaChaAead(ReadOnlySpan<byte> key) =>
-            _key = NSec.Cryptography.Key.Import(Algorithm, key, NSec.Cryptography.KeyBlobFormat.RawSymmetricKey);
-
-        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
+        public SodiumAead(CipherSuite suite, ReadOnlySpan<byte> key)
+            : base(suite)
         {
-            byte[] both = new byte[plaintext.Length + TagSize];
-            Algorithm.Encrypt(_key, nonce, associatedData, plaintext, both);
-            both.AsSpan(0, plaintext.Length).CopyTo(ciphertext);
-            both.AsSpan(plaintext.Length).CopyTo(tag);
+            _algorithm = suite switch
+            {
+                CipherSuite.ChaCha20Poly1305 => NSec.Cryptography.AeadAlgorithm.ChaCha20Poly1305,
+                CipherSuite.Aegis256 => NSec.Cryptography.AeadAlgorithm.Aegis256,
+                _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "libsodium runs ChaCha20-Poly1305 and AEGIS-256 here"),
+            };
+            _key = NSec.Cryptography.Key.Import(_algorithm, key, NSec.Cryptography.KeyBlobFormat.RawSymmetricKey);
         }
 
-        public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
-        {
-            byte[] both = new byte[ciphertext.Length + TagSize];
-            ciphertext.CopyTo(both);
-            tag.CopyTo(both.AsSpan(ciphertext.Length));
-            return Algorithm.Decrypt(_key, nonce, associatedData, both, plaintext);
-        }
+        public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput, ReadOnlySpan<byte> associatedData) =>
+            _algorithm.Encrypt(_key, nonce, associatedData, plaintext, sealedOutput[..(plaintext.Length + TagSize)]);
+
+        public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData) =>
+            _algorithm.Decrypt(_key, nonce, associatedData, sealedInput, plaintext[..(sealedInput.Length - TagSize)]);
 
         public override void Dispose() => _key.Dispose();
     }

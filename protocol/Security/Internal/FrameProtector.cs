@@ -5,9 +5,9 @@ namespace FedMesh.Protocol.Security.Internal;
 
 /// <summary>
 /// One direction of the secure channel (SPEC.md §3.5): an AEAD key and an implicit 64-bit frame counter.
-/// The nonce is 4 zero bytes ‖ u64 big-endian counter, and the counter is never sent, so a replayed, dropped
-/// or reordered frame is opened with the wrong nonce and fails authentication. Not thread-safe: each
-/// direction is driven by exactly one loop.
+/// The nonce is zero bytes ‖ u64 big-endian counter (12 bytes, or 32 for AEGIS-256), and the counter is never
+/// sent, so a replayed, dropped or reordered frame is opened with the wrong nonce and fails authentication.
+/// Not thread-safe: each direction is driven by exactly one loop.
 /// </summary>
 internal sealed class FrameProtector : IDisposable
 {
@@ -24,45 +24,48 @@ internal sealed class FrameProtector : IDisposable
 
     public ulong Counter => _counter;
 
+    /// <summary>Bytes the suite's tag adds to every frame payload (16, or 32 for AEGIS-256).</summary>
+    public int TagSize => _aead.TagSize;
+
     /// <summary>
     /// Writes header ‖ ciphertext ‖ tag of one frame into <paramref name="destination"/>
-    /// (length 8 + body + 16). Returns the bytes written.
+    /// (length 8 + body + <see cref="TagSize"/>); the body may already sit at destination[8..] (sealed in place).
+    /// Returns the bytes written.
     /// </summary>
     public int Seal(FrameType type, ReadOnlySpan<byte> body, Span<byte> destination)
     {
-        int payload = body.Length + Aead.TagSize;
+        int payload = body.Length + _aead.TagSize;
         FrameWriter.CheckLength(type, payload);
         var header = new FrameHeader(type, payload);
         header.Write(destination);
-        Span<byte> nonce = stackalloc byte[Aead.NonceSize];
+        Span<byte> nonce = stackalloc byte[_aead.NonceSize];
         NextNonce(nonce);
-        Span<byte> ciphertext = destination.Slice(FrameHeader.Size, body.Length);
-        _aead.Seal(nonce, body, ciphertext, destination.Slice(FrameHeader.Size + body.Length, Aead.TagSize), destination[..FrameHeader.Size]);
+        _aead.Seal(nonce, body, destination.Slice(FrameHeader.Size, payload), destination[..FrameHeader.Size]);
         return FrameHeader.Size + payload;
     }
 
-    /// <summary>Decrypts in place; the body is the first payload.Length − 16 bytes afterwards.</summary>
+    /// <summary>Decrypts in place; the body is the first payload.Length − <see cref="TagSize"/> bytes afterwards.</summary>
     public int OpenInPlace(FrameHeader header, Span<byte> payload) => Open(header, payload, payload);
 
     /// <summary>
     /// Authenticates and decrypts a frame's payload (ciphertext ‖ tag) into <paramref name="destination"/>
-    /// (at least payload.Length − 16 bytes; may be the payload itself). Returns the body length.
+    /// (at least payload.Length − <see cref="TagSize"/> bytes; may be the payload itself). Returns the body length.
     /// </summary>
     /// <exception cref="ProtocolException">DecryptFailed: tampered, replayed, reordered or too short.</exception>
     public int Open(FrameHeader header, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
-        if (payload.Length < Aead.TagSize)
+        if (payload.Length < _aead.TagSize)
         {
-            throw new ProtocolException(ProtocolErrorCode.DecryptFailed, $"{header.Type} payload of {payload.Length} bytes is shorter than the {Aead.TagSize}-byte tag");
+            throw new ProtocolException(ProtocolErrorCode.DecryptFailed, $"{header.Type} payload of {payload.Length} bytes is shorter than the {_aead.TagSize}-byte tag");
         }
 
         Span<byte> ad = stackalloc byte[FrameHeader.Size];
         header.Write(ad);
-        Span<byte> nonce = stackalloc byte[Aead.NonceSize];
+        Span<byte> nonce = stackalloc byte[_aead.NonceSize];
         ulong frameNumber = _counter;
         NextNonce(nonce);
-        int bodyLength = payload.Length - Aead.TagSize;
-        if (!_aead.Open(nonce, payload[..bodyLength], payload[bodyLength..], destination[..bodyLength], ad))
+        int bodyLength = payload.Length - _aead.TagSize;
+        if (!_aead.Open(nonce, payload, destination[..bodyLength], ad))
         {
             throw new ProtocolException(ProtocolErrorCode.DecryptFailed,
                 $"{header.Type} frame #{frameNumber} does not authenticate (tampered, replayed or reordered)");
@@ -81,11 +84,14 @@ internal sealed class FrameProtector : IDisposable
         WriteNonce(_counter++, nonce);
     }
 
-    /// <summary>Nonce of frame number <paramref name="counter"/>: 4 zero bytes ‖ u64 big-endian counter.</summary>
+    /// <summary>
+    /// Nonce of frame number <paramref name="counter"/>: zero bytes ‖ u64 big-endian counter, filling the suite's
+    /// nonce length (4 zero bytes for a 12-byte nonce, 24 for AEGIS-256's 32).
+    /// </summary>
     public static void WriteNonce(ulong counter, Span<byte> nonce)
     {
-        nonce[..4].Clear();
-        BinaryPrimitives.WriteUInt64BigEndian(nonce[4..], counter);
+        nonce[..^sizeof(ulong)].Clear();
+        BinaryPrimitives.WriteUInt64BigEndian(nonce[^sizeof(ulong)..], counter);
     }
 
     public void Dispose() => _aead.Dispose();

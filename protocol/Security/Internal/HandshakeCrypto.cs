@@ -22,8 +22,11 @@ internal static class HandshakeCrypto
     /// <summary>Init payload: version ‖ offered suites ‖ initiator ephemeral.</summary>
     public const int InitPayloadLength = 2 + KeyLength;
 
+    /// <summary>Handshake messages are always sealed with ChaCha20-Poly1305 (16-byte tag), whatever suite follows.</summary>
+    public const int HandshakeTagSize = 16;
+
     /// <summary>Sealed identity: static key ‖ signature ‖ tag.</summary>
-    public const int SealedIdentityLength = PeerId.PublicKeyLength + NodeIdentity.SignatureLength + Aead.TagSize;
+    public const int SealedIdentityLength = PeerId.PublicKeyLength + NodeIdentity.SignatureLength + HandshakeTagSize;
 
     /// <summary>Response payload: chosen suite ‖ responder ephemeral ‖ sealed identity.</summary>
     public const int ResponsePayloadLength = 1 + KeyLength + SealedIdentityLength;
@@ -116,10 +119,10 @@ internal static class HandshakeCrypto
         identity.PublicKey.CopyTo(plain);
         identity.Sign(SignedMessage(label, transcript, identity.PublicKey), plain.AsSpan(PeerId.PublicKeyLength));
         byte[] sealedIdentity = new byte[SealedIdentityLength];
-        Span<byte> nonce = stackalloc byte[Aead.NonceSize];
-        nonce.Clear();
         using Aead aead = Aead.Create(CipherSuite.ChaCha20Poly1305, key);
-        aead.Seal(nonce, plain, sealedIdentity.AsSpan(0, plain.Length), sealedIdentity.AsSpan(plain.Length), transcript);
+        Span<byte> nonce = stackalloc byte[aead.NonceSize];
+        nonce.Clear();
+        aead.Seal(nonce, plain, sealedIdentity, transcript);
         return sealedIdentity;
     }
 
@@ -128,11 +131,11 @@ internal static class HandshakeCrypto
     {
         int plainLength = PeerId.PublicKeyLength + NodeIdentity.SignatureLength;
         byte[] plain = new byte[plainLength];
-        Span<byte> nonce = stackalloc byte[Aead.NonceSize];
-        nonce.Clear();
         using (Aead aead = Aead.Create(CipherSuite.ChaCha20Poly1305, key))
         {
-            if (!aead.Open(nonce, sealedIdentity[..plainLength], sealedIdentity[plainLength..], plain, transcript))
+            Span<byte> nonce = stackalloc byte[aead.NonceSize];
+            nonce.Clear();
+            if (!aead.Open(nonce, sealedIdentity, plain, transcript))
             {
                 throw new ProtocolException(ProtocolErrorCode.HandshakeFailed,
                     $"{who}'s sealed identity does not authenticate (different mesh id, or the messages were altered)");

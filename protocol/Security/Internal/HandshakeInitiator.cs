@@ -51,7 +51,7 @@ internal sealed class HandshakeInitiator : IDisposable
     {
         Expect(header, FrameType.HandshakeResponse, ResponsePayloadLength);
         var suite = (CipherSuite)payload[0];
-        if (suite is not (CipherSuite.ChaCha20Poly1305 or CipherSuite.Aes256Gcm) || (suite & _offered) == 0)
+        if (!CipherSuites.IsSingle(suite) || (suite & _offered) == 0)
         {
             throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, $"responder chose cipher suite 0x{payload[0]:x2}, which was not offered");
         }

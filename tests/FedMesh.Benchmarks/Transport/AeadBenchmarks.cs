@@ -15,13 +15,13 @@ public class AeadBenchmarks
     private const int BodyBytes = 1024 * 1024;
 
     private readonly byte[] _body = new byte[BodyBytes];
-    private readonly byte[] _frame = new byte[FrameHeader.Size + BodyBytes + FrameLimits.AeadTagSize];
-    private readonly byte[] _payload = new byte[BodyBytes + FrameLimits.AeadTagSize];
+    private byte[] _frame = null!;
+    private byte[] _payload = null!;
     private readonly byte[] _key = new byte[32];
     private FrameProtector _sealer = null!;
     private FrameHeader _header;
 
-    [Params(CipherSuite.ChaCha20Poly1305, CipherSuite.Aes256Gcm)]
+    [Params(CipherSuite.ChaCha20Poly1305, CipherSuite.Aes256Gcm, CipherSuite.Aegis256)]
     public CipherSuite Suite { get; set; }
 
     [GlobalSetup]
@@ -29,6 +29,8 @@ public class AeadBenchmarks
     {
         new Random(1).NextBytes(_body);
         _sealer = new FrameProtector(Suite, _key);
+        _frame = new byte[FrameHeader.Size + BodyBytes + _sealer.TagSize];
+        _payload = new byte[BodyBytes + _sealer.TagSize];
         _header = new FrameHeader(FrameType.DeltaChunk, _payload.Length);
     }
 

@@ -9,9 +9,12 @@ public class FrameProtectorTests
     public static TheoryData<CipherSuite> Suites()
     {
         var data = new TheoryData<CipherSuite> { CipherSuite.ChaCha20Poly1305 };
-        if ((CipherSuites.Supported & CipherSuite.Aes256Gcm) != 0)
+        foreach (CipherSuite optional in (CipherSuite[])[CipherSuite.Aes256Gcm, CipherSuite.Aegis256])
         {
-            data.Add(CipherSuite.Aes256Gcm);
+            if ((CipherSuites.Supported & optional) != 0)
+            {
+                data.Add(optional);
+            }
         }
 
         return data;
@@ -21,7 +24,7 @@ public class FrameProtectorTests
 
     private static byte[] Seal(FrameProtector sender, FrameType type, byte[] body)
     {
-        byte[] frame = new byte[FrameHeader.Size + body.Length + FrameLimits.AeadTagSize];
+        byte[] frame = new byte[FrameHeader.Size + body.Length + sender.TagSize];
         Assert.Equal(frame.Length, sender.Seal(type, body, frame));
         return frame;
     }
@@ -88,11 +91,35 @@ public class FrameProtectorTests
     }
 
     [Fact]
-    public void Nonce_is_four_zero_bytes_then_the_big_endian_counter()
+    public void Nonce_is_zero_bytes_then_the_big_endian_counter_at_each_suites_length()
     {
-        byte[] nonce = new byte[12];
+        byte[] nonce = new byte[CipherSuites.NonceSize(CipherSuite.Aes256Gcm)];
         FrameProtector.WriteNonce(0x0102030405060708, nonce);
         Assert.Equal("000000000102030405060708", Convert.ToHexStringLower(nonce));
+
+        byte[] aegis = Enumerable.Repeat((byte)0xff, CipherSuites.NonceSize(CipherSuite.Aegis256)).ToArray();
+        FrameProtector.WriteNonce(0x0102030405060708, aegis);
+        Assert.Equal(new string('0', 48) + "0102030405060708", Convert.ToHexStringLower(aegis));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Each_suite_adds_its_own_tag_length_and_seals_in_place(CipherSuite suite)
+    {
+        using var sender = new FrameProtector(suite, Key);
+        using var receiver = new FrameProtector(suite, Key);
+        Assert.Equal(CipherSuites.TagSize(suite), sender.TagSize);
+        byte[] body = Enumerable.Range(0, 300).Select(i => (byte)(i * 7)).ToArray();
+        byte[] outOfPlace = Seal(sender, FrameType.Want, body);
+        Assert.Equal(body.Length + sender.TagSize, FrameHeader.Parse(outOfPlace).PayloadLength);
+
+        // The send path assembles the body inside the frame and seals it there.
+        using var inPlaceSender = new FrameProtector(suite, Key);
+        byte[] frame = new byte[outOfPlace.Length];
+        body.CopyTo(frame, FrameHeader.Size);
+        inPlaceSender.Seal(FrameType.Want, frame.AsSpan(FrameHeader.Size, body.Length), frame);
+        Assert.Equal(outOfPlace, frame);
+        Assert.Equal(body, Open(receiver, frame));
     }
 
     [Fact]
@@ -103,16 +130,15 @@ public class FrameProtectorTests
         byte[] ad = [1, 2, 3];
         byte[] plain = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
         using Aead openSsl = Aead.Create(CipherSuite.ChaCha20Poly1305, Key);
-        using var sodium = new Aead.NSecChaChaAead(Key);
-        byte[] c1 = new byte[plain.Length], t1 = new byte[16], c2 = new byte[plain.Length], t2 = new byte[16];
-        openSsl.Seal(nonce, plain, c1, t1, ad);
-        sodium.Seal(nonce, plain, c2, t2, ad);
-        Assert.Equal(c1, c2);
-        Assert.Equal(t1, t2);
+        using var sodium = new Aead.SodiumAead(CipherSuite.ChaCha20Poly1305, Key);
+        byte[] s1 = new byte[plain.Length + 16], s2 = new byte[plain.Length + 16];
+        openSsl.Seal(nonce, plain, s1, ad);
+        sodium.Seal(nonce, plain, s2, ad);
+        Assert.Equal(s1, s2);
         byte[] back = new byte[plain.Length];
-        Assert.True(sodium.Open(nonce, c1, t1, back, ad));
+        Assert.True(sodium.Open(nonce, s1, back, ad));
         Assert.Equal(plain, back);
-        t1[0] ^= 1;
-        Assert.False(sodium.Open(nonce, c1, t1, back, ad));
+        s1[^16] ^= 1;
+        Assert.False(sodium.Open(nonce, s1, back, ad));
     }
 }

@@ -53,7 +53,7 @@ public sealed class FuzzTests : IDisposable
         for (int i = 0; i < 8; i++)
         {
             byte[] body = RandomBytes(_rng.Next(0, 100));
-            byte[] frame = new byte[FrameHeader.Size + body.Length + FrameLimits.AeadTagSize];
+            byte[] frame = new byte[FrameHeader.Size + body.Length + sender.TagSize];
             sender.Seal(FrameType.Have, body, frame);
             corpus.Add(frame);
         }

@@ -44,7 +44,7 @@ public class HandshakeTests
 
         using var sender = new FrameProtector(run.Initiator.Suite, run.Initiator.SendKey);
         byte[] body = SpecVectors.Bytes(v, "frame0_body");
-        byte[] sealedFrame = new byte[FrameHeader.Size + body.Length + FrameLimits.AeadTagSize];
+        byte[] sealedFrame = new byte[FrameHeader.Size + body.Length + sender.TagSize];
         sender.Seal(FrameType.Hello, body, sealedFrame);
         Assert.Equal(SpecVectors.Text(v, "frame0"), Convert.ToHexStringLower(sealedFrame));
     }
@@ -72,6 +72,20 @@ public class HandshakeTests
         var run = Run(a, b, new HandshakeOptions { Suites = CipherSuite.ChaCha20Poly1305 });
         Assert.Equal(CipherSuite.ChaCha20Poly1305, run.Responder.Suite);
         Assert.Equal(run.Initiator.SendKey, run.Responder.ReceiveKey);
+    }
+
+    [Fact]
+    public void A_peer_that_offers_AES_GCM_but_not_AEGIS_gets_AES_GCM_and_peers_with_both_get_AEGIS()
+    {
+        using NodeIdentity a = NodeIdentity.Create();
+        using NodeIdentity b = NodeIdentity.Create();
+        var older = Run(a, b, new HandshakeOptions { Suites = CipherSuite.ChaCha20Poly1305 | CipherSuite.Aes256Gcm });
+        Assert.Equal(CipherSuite.Aes256Gcm, older.Responder.Suite);
+        Assert.Equal(CipherSuite.Aes256Gcm, older.Initiator.Suite);
+
+        var both = Run(a, b, new HandshakeOptions { Suites = CipherSuite.ChaCha20Poly1305 | CipherSuite.Aes256Gcm | CipherSuite.Aegis256 });
+        Assert.Equal(CipherSuite.Aegis256, both.Initiator.Suite);
+        Assert.Equal(both.Initiator.SendKey, both.Responder.ReceiveKey);
     }
 
     [Fact]
