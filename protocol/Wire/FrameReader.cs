@@ -32,4 +32,21 @@ public static class FrameReader
         buffer = buffer.Slice(total);
         return true;
     }
+
+    /// <summary>
+    /// How many bytes the next frame needs in all (header + payload) once its header is buffered, else the header's
+    /// 8: what a reader waits for before <see cref="TryRead"/> can succeed, so it is not woken for every segment
+    /// of a large frame. Call after <see cref="TryRead"/> returned false (which validated the header).
+    /// </summary>
+    public static long RequiredLength(in ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.Length < FrameHeader.Size)
+        {
+            return FrameHeader.Size;
+        }
+
+        Span<byte> raw = stackalloc byte[FrameHeader.Size];
+        buffer.Slice(0, FrameHeader.Size).CopyTo(raw);
+        return FrameHeader.Size + (long)FrameHeader.Parse(raw).PayloadLength;
+    }
 }

@@ -113,6 +113,22 @@ public class FrameReaderTests
     }
 
     [Fact]
+    public void RequiredLength_is_the_header_until_it_arrives_then_header_plus_payload()
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        FrameWriter.Write(writer, FrameType.Have, new byte[300]);
+        byte[] frame = writer.WrittenSpan.ToArray();
+        Assert.Equal(FrameHeader.Size, FrameReader.RequiredLength(ReadOnlySequence<byte>.Empty));
+        Assert.Equal(FrameHeader.Size, FrameReader.RequiredLength(new ReadOnlySequence<byte>(frame, 0, FrameHeader.Size - 1)));
+        for (int cut = FrameHeader.Size; cut < frame.Length; cut += 50)
+        {
+            var partial = new ReadOnlySequence<byte>(frame, 0, cut);
+            Assert.False(FrameReader.TryRead(ref partial, out _));
+            Assert.Equal(frame.Length, FrameReader.RequiredLength(partial));
+        }
+    }
+
+    [Fact]
     public void Every_frame_type_has_a_cap_within_the_largest()
     {
         foreach (FrameType type in Enum.GetValues<FrameType>())

@@ -70,4 +70,39 @@ internal static class PipePair
         });
         return (new Duplex(bToA.Reader, aOut.Writer), new Duplex(bIn.Reader, bToA.Writer), relay);
     }
+
+    /// <summary>
+    /// A→B bytes are forwarded in pieces of at most <paramref name="pieceBytes"/>, each flushed on its own, as a
+    /// socket delivers a large frame in many small receives; B→A is passed through.
+    /// </summary>
+    public static (IDuplexPipe A, IDuplexPipe B, Task Relay) CreateTrickling(int pieceBytes)
+    {
+        var aOut = new Pipe();
+        var bIn = new Pipe();
+        var bToA = new Pipe();
+        Task relay = Task.Run(async () =>
+        {
+            while (true)
+            {
+                ReadResult result = await aOut.Reader.ReadAsync();
+                foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                {
+                    for (int at = 0; at < segment.Length; at += pieceBytes)
+                    {
+                        await bIn.Writer.WriteAsync(segment.Slice(at, Math.Min(pieceBytes, segment.Length - at)));
+                    }
+                }
+
+                aOut.Reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+            }
+
+            await bIn.Writer.CompleteAsync();
+            await aOut.Reader.CompleteAsync();
+        });
+        return (new Duplex(bToA.Reader, aOut.Writer), new Duplex(bIn.Reader, bToA.Writer), relay);
+    }
 }
