@@ -30,5 +30,8 @@ public class TransferBenchmarks
     public Task<TransferMeasurement> Secure_AES256GCM_64MiB() => TransferProbe.SecureAsync(Bytes, CipherSuite.Aes256Gcm | CipherSuite.ChaCha20Poly1305);
 
     [Benchmark]
+    public Task<TransferMeasurement> Secure_AEGIS256_64MiB() => TransferProbe.SecureAsync(Bytes, CipherSuite.Aegis256 | CipherSuite.ChaCha20Poly1305);
+
+    [Benchmark]
     public Task<TransferMeasurement> Secure_ChaCha20Poly1305_64MiB() => TransferProbe.SecureAsync(Bytes, CipherSuite.ChaCha20Poly1305);
 }
