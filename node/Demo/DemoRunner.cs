@@ -88,16 +88,9 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
 
         Info("scoring base, local-only and mesh adapters on the global held-out addresses …");
-        // The nodes' adapter shape and optimiser settings (WriteNode), so the three models differ only in what they saw.
-        var lora = LoraOptions.Default with { Rank = options.LoraRank, Alpha = 2f * options.LoraRank, Targets = NodeFactory.Targets(options.LoraTargets) };
-        TrainerOptions trainer = TrainerOptions.Default with
-        {
-            Threads = 1, // see the local-only baselines below
-            MaxEvalBytes = options.EvalBytes,
-            Seed = 1,
-            LearningRate = (float)options.LearningRate,
-            BatchSize = NodeBatchSize,
-        };
+        // The nodes' own [learning] section (WriteNode), so the three models differ only in what they saw; only the
+        // scoring evaluation is larger than the nodes' per-round one.
+        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(NodeLearning(options) with { EvalBytes = options.EvalBytes });
         double baseBpc, meshBpc, localBpc;
         using (var scorer = new TorchLearner(baseModel, lora, trainer, globalHoldout))
         {
@@ -196,6 +189,23 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 
     private string CacheDirectory => options.CacheDirectory ?? BaseModelCache.DefaultDirectory;
 
+    /// <summary>
+    /// The <c>[learning]</c> section every demo node runs with (written into its config by <see cref="WriteNode"/>),
+    /// and from which the in-process local-only baselines take their learner options. One libtorch thread per node:
+    /// the nodes, and later the baselines, run side by side on the machine's cores.
+    /// </summary>
+    private static LearningSection NodeLearning(DemoOptions options) => LearningSection.Default with
+    {
+        Threads = 1,
+        BatchSize = NodeBatchSize,
+        LearningRate = options.LearningRate,
+        LoraRank = options.LoraRank,
+        LoraAlpha = 2.0 * options.LoraRank,
+        LoraTargets = options.LoraTargets.ToList(),
+        PretrainSteps = options.PretrainSteps,
+        EvalBytes = options.NodeEvalBytes,
+    };
+
     private DemoNode WriteNode(string root, int index, SotuShard shard, int[] ports)
     {
         string dir = Path.Combine(root, $"node-{index + 1}");
@@ -205,6 +215,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         int port = ports[index];
         int admin = ports[options.Nodes + index];
         var seeds = Enumerable.Range(0, options.Nodes).Where(j => j != index).Select(j => $"127.0.0.1:{ports[j]}").ToList();
+        LearningSection learning = NodeLearning(options);
         var overrides = new Dictionary<string, object>
         {
             ["node.name"] = $"demo-{index + 1}",
@@ -219,14 +230,14 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["gossip.local_steps"] = (long)options.LocalSteps,
             ["gossip.max_rounds"] = (long)options.Rounds,
             ["gossip.fanout"] = (long)Math.Max(1, options.Nodes - 1),
-            ["learning.threads"] = 1L,
-            ["learning.batch_size"] = (long)NodeBatchSize,
-            ["learning.lr"] = options.LearningRate,
-            ["learning.lora_rank"] = (long)options.LoraRank,
-            ["learning.lora_alpha"] = 2.0 * options.LoraRank,
-            ["learning.lora_targets"] = options.LoraTargets.ToList(),
-            ["learning.pretrain_steps"] = (long)options.PretrainSteps,
-            ["learning.eval_bytes"] = (long)options.NodeEvalBytes,
+            ["learning.threads"] = (long)learning.Threads,
+            ["learning.batch_size"] = (long)learning.BatchSize,
+            ["learning.lr"] = learning.LearningRate,
+            ["learning.lora_rank"] = (long)learning.LoraRank,
+            ["learning.lora_alpha"] = learning.LoraAlpha,
+            ["learning.lora_targets"] = learning.LoraTargets.ToList(),
+            ["learning.pretrain_steps"] = (long)learning.PretrainSteps,
+            ["learning.eval_bytes"] = (long)learning.EvalBytes,
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,
             ["merge.rule"] = options.MergeRule,

@@ -82,16 +82,7 @@ public static class NodeFactory
                 throw new ConfigException([new ConfigError("config", null, "learning.model_size", $"must be one of {string.Join(", ", ModelSizes.Keys)}, got \"{options.Learning.ModelSize}\"")]);
             }
 
-            var trainer = TrainerOptions.Default with
-            {
-                BatchSize = options.Learning.BatchSize,
-                LearningRate = (float)options.Learning.LearningRate,
-                Threads = options.Learning.Threads == 0 ? Environment.ProcessorCount : options.Learning.Threads,
-                MaxEvalBytes = options.Learning.EvalBytes,
-                // The seed fixes the LoRA A initialisation, which must be the same on every node of a mesh (states
-                // are averaged factor by factor); batches differ anyway because every node's data differs.
-                Seed = 1,
-            };
+            (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(options.Learning);
             BaseModel baseModel = BaseModelCache.GetOrCreate(
                 PretrainOptions.Default with { Model = model, Steps = options.Learning.PretrainSteps },
                 progress: pretrainProgress,
@@ -109,12 +100,6 @@ public static class NodeFactory
             DocumentSplit.Result<LocalDocument> split = data.Split((ulong)options.Node.Seed, options.Data.HoldoutFraction);
             IReadOnlyList<string> train = split.Train.Select(d => d.Text).ToArray();
             IReadOnlyList<string> holdout = split.Holdout.Count > 0 ? split.Holdout.Select(d => d.Text).ToArray() : train.Take(1).ToArray();
-            var lora = LoraOptions.Default with
-            {
-                Rank = options.Learning.LoraRank,
-                Alpha = (float)options.Learning.LoraAlpha,
-                Targets = Targets(options.Learning.LoraTargets),
-            };
             var learner = new TorchLearner(baseModel, lora, trainer, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
 
@@ -242,7 +227,32 @@ public static class NodeFactory
         };
     }
 
-    /// <summary>learning.lora_targets names → flags (also used by the demo's in-process baselines).</summary>
+    /// <summary>
+    /// The <c>[learning]</c> section → the learner's adapter and trainer options: what a node builds its learner from,
+    /// and what the demo builds its in-process baselines from, so the two cannot drift apart.
+    /// </summary>
+    internal static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(LearningSection learning)
+    {
+        var lora = LoraOptions.Default with
+        {
+            Rank = learning.LoraRank,
+            Alpha = (float)learning.LoraAlpha,
+            Targets = Targets(learning.LoraTargets),
+        };
+        var trainer = TrainerOptions.Default with
+        {
+            BatchSize = learning.BatchSize,
+            LearningRate = (float)learning.LearningRate,
+            Threads = learning.Threads == 0 ? Environment.ProcessorCount : learning.Threads,
+            MaxEvalBytes = learning.EvalBytes,
+            // The seed fixes the LoRA A initialisation, which must be the same on every node of a mesh (states
+            // are averaged factor by factor); batches differ anyway because every node's data differs.
+            Seed = 1,
+        };
+        return (lora, trainer);
+    }
+
+    /// <summary>learning.lora_targets names → flags.</summary>
     internal static LoraTargets Targets(IReadOnlyList<string> names) =>
         LoraTargetNames.TryParse(names, out LoraTargets targets, out string? unknown)
             ? targets
