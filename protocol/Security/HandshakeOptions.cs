@@ -24,7 +24,7 @@ public sealed record HandshakeOptions
 
     /// <summary>
     /// Suites offered (initiator) or accepted (responder); ChaCha20-Poly1305 is always included. Default: all this
-    /// CPU runs well, so AES-256-GCM is negotiated only when both sides have AES hardware.
+    /// CPU runs well, so AEGIS-256 (else AES-256-GCM) is negotiated only when both sides have AES hardware.
     /// </summary>
     public CipherSuite Suites { get; init; } = CipherSuites.Supported;
 
