@@ -14,14 +14,11 @@ public static class FrameReader
     public static bool TryRead(ref ReadOnlySequence<byte> buffer, out Frame frame)
     {
         frame = default;
-        if (buffer.Length < FrameHeader.Size)
+        if (!TryReadHeader(buffer, out FrameHeader header))
         {
             return false;
         }
 
-        Span<byte> raw = stackalloc byte[FrameHeader.Size];
-        buffer.Slice(0, FrameHeader.Size).CopyTo(raw);
-        FrameHeader header = FrameHeader.Parse(raw);
         long total = FrameHeader.Size + (long)header.PayloadLength;
         if (buffer.Length < total)
         {
@@ -38,15 +35,21 @@ public static class FrameReader
     /// 8: what a reader waits for before <see cref="TryRead"/> can succeed, so it is not woken for every segment
     /// of a large frame. Call after <see cref="TryRead"/> returned false (which validated the header).
     /// </summary>
-    public static long RequiredLength(in ReadOnlySequence<byte> buffer)
+    public static long RequiredLength(in ReadOnlySequence<byte> buffer) =>
+        TryReadHeader(buffer, out FrameHeader header) ? FrameHeader.Size + (long)header.PayloadLength : FrameHeader.Size;
+
+    /// <summary>Parses and validates the leading 8-byte header once all of it is buffered.</summary>
+    private static bool TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header)
     {
+        header = default;
         if (buffer.Length < FrameHeader.Size)
         {
-            return FrameHeader.Size;
+            return false;
         }
 
         Span<byte> raw = stackalloc byte[FrameHeader.Size];
         buffer.Slice(0, FrameHeader.Size).CopyTo(raw);
-        return FrameHeader.Size + (long)FrameHeader.Parse(raw).PayloadLength;
+        header = FrameHeader.Parse(raw);
+        return true;
     }
 }
