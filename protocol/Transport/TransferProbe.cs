@@ -111,21 +111,11 @@ public static class TransferProbe
     /// </summary>
     public static async Task<TransferMeasurement> SecureAsync(long totalBytes, CipherSuite suites = CipherSuite.None, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
-        var options = ConnectionOptions.Default;
-        if (suites != CipherSuite.None)
-        {
-            options = options with { Handshake = options.Handshake with { Suites = suites } };
-        }
-
         using NodeIdentity sender = NodeIdentity.Create();
         using NodeIdentity receiver = NodeIdentity.Create();
-        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        Task<TcpPipe> accepted = listener.AcceptAsync(cancellationToken);
-        await using TcpPipe clientPipe = await TcpPipe.ConnectAsync(listener.LocalEndPoint, cancellationToken).ConfigureAwait(false);
-        await using TcpPipe serverPipe = await accepted.ConfigureAwait(false);
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(serverPipe, receiver, options, cancellationToken: cancellationToken);
-        await using SecureConnection client = await SecureConnection.ConnectAsync(clientPipe, sender, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await using SecureConnection server = await accept.ConfigureAwait(false);
+        await using LoopbackSecurePair pair = await LoopbackSecurePair.ConnectAsync(sender, receiver, LoopbackSecurePair.OptionsOffering(suites),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        (SecureConnection client, SecureConnection server) = (pair.Initiator, pair.Responder);
         byte[] source = Pattern(ChunkBytes);
 
         time ??= TimeProvider.System;

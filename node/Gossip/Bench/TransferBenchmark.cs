@@ -1,4 +1,3 @@
-using System.Net;
 using FedMesh.Protocol;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
@@ -59,9 +58,7 @@ public static class TransferBenchmark
             throw new ArgumentOutOfRangeException(nameof(sizeBytes), $"size must be 4 bytes .. {DeltaLimits.MaxTotalSize / (1 << 20)} MiB");
         }
 
-        ConnectionOptions options = suites == CipherSuite.None
-            ? ConnectionOptions.Default
-            : ConnectionOptions.Default with { Handshake = ConnectionOptions.Default.Handshake with { Suites = suites } };
+        ConnectionOptions options = LoopbackSecurePair.OptionsOffering(suites);
         using NodeIdentity origin = NodeIdentity.Create();
         (SignedDelta delta, ReadOnlyMemory<byte> payload, LocalMesh local) = Signed(origin, sizeBytes);
         (SignedDelta small, ReadOnlyMemory<byte> smallPayload, LocalMesh smallLocal) = Signed(origin, WarmupBytes);
@@ -175,13 +172,8 @@ public static class TransferBenchmark
     {
         using NodeIdentity sender = NodeIdentity.Create();
         using NodeIdentity receiver = NodeIdentity.Create();
-        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        Task<TcpPipe> accepted = listener.AcceptAsync(cancel);
-        await using TcpPipe clientPipe = await TcpPipe.ConnectAsync(listener.LocalEndPoint, cancel).ConfigureAwait(false);
-        await using TcpPipe serverPipe = await accepted.ConfigureAwait(false);
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(serverPipe, receiver, options, cancellationToken: cancel);
-        await using SecureConnection client = await SecureConnection.ConnectAsync(clientPipe, sender, options, cancellationToken: cancel).ConfigureAwait(false);
-        await using SecureConnection server = await accept.ConfigureAwait(false);
+        await using LoopbackSecurePair pair = await LoopbackSecurePair.ConnectAsync(sender, receiver, options, cancellationToken: cancel).ConfigureAwait(false);
+        (SecureConnection client, SecureConnection server) = (pair.Initiator, pair.Responder);
 
         TimeProvider time = TimeProvider.System;
         TimeSpan cpuStart = Environment.CpuUsage.TotalTime;

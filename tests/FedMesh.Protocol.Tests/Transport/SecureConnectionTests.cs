@@ -37,28 +37,9 @@ public sealed class SecureConnectionTests : IDisposable
         return (initiator, await accept);
     }
 
-    /// <summary>A over loopback TCP to B (B's key pinned), with their socket pipes; disposed in reverse order.</summary>
-    private async Task<LoopbackPair> ConnectOverLoopbackAsync()
-    {
-        using var listener = TcpPipeListener.Start(new IPEndPoint(IPAddress.Loopback, 0));
-        Task<TcpPipe> accepted = listener.AcceptAsync(Guard);
-        TcpPipe client = await TcpPipe.ConnectAsync(listener.LocalEndPoint, Guard);
-        TcpPipe server = await accepted;
-        Task<SecureConnection> accept = SecureConnection.AcceptAsync(server, _b, cancellationToken: Guard);
-        SecureConnection a = await SecureConnection.ConnectAsync(client, _a, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
-        return new LoopbackPair(client, server, a, await accept);
-    }
-
-    private sealed record LoopbackPair(TcpPipe Client, TcpPipe Server, SecureConnection A, SecureConnection B) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await B.DisposeAsync();
-            await A.DisposeAsync();
-            await Server.DisposeAsync();
-            await Client.DisposeAsync();
-        }
-    }
+    /// <summary>A over loopback TCP to B (B's key pinned).</summary>
+    private Task<LoopbackSecurePair> ConnectOverLoopbackAsync() =>
+        LoopbackSecurePair.ConnectAsync(_a, _b, pinnedResponderKey: _b.PublicKey.ToArray(), cancellationToken: Guard);
 
     private static async Task ExchangeAsync(SecureConnection a, SecureConnection b, CancellationToken cancellationToken)
     {
@@ -141,8 +122,8 @@ public sealed class SecureConnectionTests : IDisposable
     [Fact]
     public async Task Handshake_over_loopback_tcp_authenticates_both_sides_and_carries_frames()
     {
-        await using LoopbackPair pair = await ConnectOverLoopbackAsync();
-        (SecureConnection a, SecureConnection b) = (pair.A, pair.B);
+        await using LoopbackSecurePair pair = await ConnectOverLoopbackAsync();
+        (SecureConnection a, SecureConnection b) = (pair.Initiator, pair.Responder);
         await ExchangeAsync(a, b, Guard);
 
         await a.CloseAsync();
@@ -160,8 +141,8 @@ public sealed class SecureConnectionTests : IDisposable
     [Fact]
     public async Task Streamed_chunks_and_small_messages_over_loopback_tcp_arrive_in_order_with_their_exact_bodies()
     {
-        await using LoopbackPair pair = await ConnectOverLoopbackAsync();
-        (SecureConnection a, SecureConnection b) = (pair.A, pair.B);
+        await using LoopbackSecurePair pair = await ConnectOverLoopbackAsync();
+        (SecureConnection a, SecureConnection b) = (pair.Initiator, pair.Responder);
         byte[] payload = Enumerable.Range(0, 12 * DeltaLimits.MaxChunkSize).Select(i => (byte)((i * 13) ^ (i >> 20))).ToArray();
         var sent = new List<WireMessage>();
         for (int i = 0; i < 12; i++)
@@ -223,6 +204,23 @@ public sealed class SecureConnectionTests : IDisposable
         }
 
         await relay.WaitAsync(Guard);
+    }
+
+    [Fact]
+    public async Task A_loopback_pair_negotiates_the_offered_suite_and_a_failed_handshake_throws_its_reason()
+    {
+        await using (LoopbackSecurePair pair = await LoopbackSecurePair.ConnectAsync(_a, _b,
+            LoopbackSecurePair.OptionsOffering(CipherSuite.ChaCha20Poly1305), cancellationToken: Guard))
+        {
+            Assert.Equal(CipherSuite.ChaCha20Poly1305, pair.Initiator.Session.Suite);
+            Assert.Equal(_a.PeerId, pair.Responder.RemotePeerId);
+            await ExchangeAsync(pair.Initiator, pair.Responder, Guard);
+        }
+
+        Assert.Same(ConnectionOptions.Default, LoopbackSecurePair.OptionsOffering(CipherSuite.None));
+        var e = await Assert.ThrowsAsync<ProtocolException>(() =>
+            LoopbackSecurePair.ConnectAsync(_a, _b, pinnedResponderKey: _a.PublicKey.ToArray(), cancellationToken: Guard));
+        Assert.Equal(ProtocolErrorCode.HandshakeFailed, e.Code);
     }
 
     [Fact]
