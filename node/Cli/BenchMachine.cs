@@ -165,13 +165,13 @@ public static partial class BenchMachine
         return features;
     }
 
-    /// <summary>Versions of the native and managed libraries on the measured paths, and which BLAKE3 code runs.</summary>
+    /// <summary>Versions of the native and managed libraries on the measured paths, and whether the JIT compiles them optimised from the first call (issue 12).</summary>
     internal static JsonObject Libraries(bool torch)
     {
         var libraries = new JsonObject
         {
-            ["blake3"] = ContentHash.Implementation,
             ["blake3_package"] = VersionOf(typeof(Blake3.Hasher).Assembly),
+            ["tiered_compilation"] = System.AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out bool tiered) ? tiered : null,
             ["nsec"] = VersionOf(typeof(NSec.Cryptography.Key).Assembly),
             ["libsodium"] = Libsodium(),
             ["openssl"] = OpenSsl(),
