@@ -71,7 +71,7 @@ public static class BenchAuditCommand
             long bytes = new FileInfo(path).Length;
             if (asJson)
             {
-                output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                output.WriteLine(BenchMachine.Json(new Dictionary<string, object>
                 {
                     ["entries"] = count,
                     ["bytes"] = bytes,

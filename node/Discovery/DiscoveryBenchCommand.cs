@@ -27,7 +27,7 @@ public static class DiscoveryBenchCommand
             var results = Run();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(results.ToDictionary(r => r.Name, r => Math.Round(r.PerSecond))));
+                Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(results.ToDictionary(r => r.Name, r => Math.Round(r.PerSecond))));
             }
             else
             {

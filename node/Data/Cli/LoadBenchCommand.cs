@@ -33,7 +33,7 @@ public static class LoadBenchCommand
                     .Select(f => Measure(folder, f.Item1, f.Item2, runs, clock)).ToArray();
                 if (parse.GetValue(json))
                 {
-                    Console.WriteLine(JsonSerializer.Serialize(new { corpus = "sotu", runs, results }));
+                    Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(new { corpus = "sotu", runs, results }));
                 }
                 else
                 {

@@ -30,7 +30,7 @@ public static class RedactBenchCommand
             var rows = Configurations().Select(c => Measure(c.Name, c.Options, texts, chars, runs, clock)).ToArray();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { corpus = "sotu", documents = texts.Length, chars, runs, results = rows }));
+                Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(new { corpus = "sotu", documents = texts.Length, chars, runs, results = rows }));
             }
             else
             {

@@ -34,7 +34,7 @@ public static class GossipBenchCommand
             (double seconds, double amplification) = await RunAsync(n, Math.Min(d, n - 1), bytes, cancel).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { nodes = n, size_bytes = bytes, seconds_to_all = Math.Round(seconds, 3), amplification = Math.Round(amplification, 4) }));
+                Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(new { nodes = n, size_bytes = bytes, seconds_to_all = Math.Round(seconds, 3), amplification = Math.Round(amplification, 4) }));
             }
             else
             {

@@ -59,7 +59,7 @@ public static class TransferBenchCommand
             TransferResult r = await TransferBenchmark.RunAsync(bytes, runs, cancel, suites: offered).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(new
                 {
                     size_bytes = r.SizeBytes,
                     secure_mb_s = Math.Round(r.SecureMBps, 1),

@@ -31,7 +31,7 @@ public static class TrainBenchCommand
             options.Trainer.Validate();
             IReadOnlyList<string> documents = CorpusFiles.ReadTexts(r.GetValue(corpus) ?? CorpusFiles.MobyDick);
             TrainBenchmarkResult result = TrainBenchmark.Run(options, documents, TimeProvider.System);
-            Console.WriteLine(r.GetValue(json) ? ToJson(result) : ToText(result));
+            Console.WriteLine(r.GetValue(json) ? FedMesh.Node.Cli.BenchMachine.Json(ToJson(result), torch: true) : ToText(result));
             return 0;
         }));
         return command;

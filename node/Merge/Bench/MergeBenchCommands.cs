@@ -45,7 +45,7 @@ public static class MergeBenchCommands
                 MergeBenchmark.Run(options, TimeProvider.System, asJson ? null : Console.Error.WriteLine);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(
+                Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(
                     new
                     {
                         results = rules.Select(x => new { rule = x.Rule, k = x.K, d = x.D, gb_s = x.GbPerSecond, ratio_to_memcpy = x.RatioToMemcpy, median_s = x.MedianSeconds }),
@@ -81,7 +81,7 @@ public static class MergeBenchCommands
                 .ToList();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(
+                Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(
                     new
                     {
                         k = scenario.Inputs,
