@@ -11,26 +11,24 @@ using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Cli;
 
-/// <summary><c>fedmesh run --config FILE</c>: the daemon, on the .NET Generic Host (systemd notify + watchdog).</summary>
+/// <summary><c>fedmesh run [--config FILE] [--state-dir DIR]</c> (found as <see cref="NodeLocator"/> says): the daemon, on the .NET Generic Host (systemd notify + watchdog).</summary>
 public static class RunCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config", "-c") { Description = "Configuration file (TOML).", DefaultValueFactory = _ => "/etc/fedmesh/fedmesh.toml" };
-        var command = new Command("run", "Run the node until stopped (SIGTERM/Ctrl-C).") { config };
+        var config = NodeLocator.ConfigOption();
+        var stateDir = NodeLocator.StateDirOption();
+        var command = new Command("run", "Run the node until stopped (SIGTERM/Ctrl-C).") { config, stateDir };
         command.SetAction(async (parse, cancel) =>
         {
-            NodeOptions options;
-            try
+            // The whole configuration is validated here (file:line), before anything heavy loads.
+            if (!NodeLocator.TryResolve(parse.GetValue(config), parse.GetValue(stateDir), requireConfig: true, requireState: false, out NodeLocation? node, out string problem))
             {
-                options = ConfigLoader.Load(parse.GetValue(config)!, ConfigLoader.ProcessEnvironment());
-            }
-            catch (ConfigException ex)
-            {
-                Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+                Console.Error.WriteLine($"fedmesh run: {problem}");
                 return 2;
             }
 
+            NodeOptions options = node.Options;
             HostApplicationBuilder builder = Host.CreateApplicationBuilder([]);
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o =>
