@@ -24,7 +24,7 @@ public static class RunCommand
             // The whole configuration is validated here (file:line), before anything heavy loads.
             if (!NodeLocator.TryResolve(parse.GetValue(config), parse.GetValue(stateDir), requireConfig: true, requireState: false, out NodeLocation? node, out string problem))
             {
-                Console.Error.WriteLine($"fedmesh run: {problem}");
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh run: {problem}");
                 return 2;
             }
 

@@ -259,7 +259,8 @@ public static class NodeFactory
         };
     }
 
-    private static RedactionOptions Redaction(DataSection data)
+    /// <summary>The <c>[data]</c> redaction keys → the redactor's policy (the daemon and <c>fedmesh data check</c> use it).</summary>
+    internal static RedactionOptions Redaction(DataSection data)
     {
         RedactionOptions baseline = data.RedactionRules ? RedactionOptions.Default : RedactionOptions.None;
         return baseline with

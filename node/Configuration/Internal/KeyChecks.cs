@@ -60,7 +60,7 @@ internal static partial class KeyChecks
 
     /// <summary>LoRA target names the learner knows, at least one.</summary>
     internal static string? LoraTargetList(IReadOnlyList<string> values) =>
-        values.Count == 0 ? "must name at least one projection"
+        Each(values, Identifier, allowEmpty: false) is { } problem ? problem
             : Learning.LoraTargetNames.TryParse(values, out _, out string? unknown) ? null
             : $"has unknown target \"{Shorten(unknown ?? string.Empty)}\" (known: {Learning.LoraTargetNames.Known})";
 

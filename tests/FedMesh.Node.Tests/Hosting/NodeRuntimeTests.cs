@@ -70,4 +70,50 @@ public class NodeRuntimeTests
         Assert.True(gotC.Payload.Span.SequenceEqual(encoded.Payload.Span));
         Assert.Equal(Convert.ToHexStringLower(delta.ContentId), gotC.ContentIdHex);
     }
+
+    [Fact]
+    public async Task Status_counts_wire_bytes_of_closed_connections_as_metrics_does()
+    {
+        using var a = NodeIdentity.Create();
+        using var b = NodeIdentity.Create();
+        await using var na = new NodeRuntime(Parts(a, 0), Loggers);
+        await na.StartAsync(CancellationToken.None);
+        var atB = new TaskCompletionSource<StoredDelta>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        float[] values = Enumerable.Range(0, 300_000).Select(i => (float)Math.Cos(i)).ToArray();
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, values, TensorEncoding.Float32);
+        await using (var nb = new NodeRuntime(Parts(b, 0, na.ListenEndPoint!.Port), Loggers))
+        {
+            nb.DeltaArrived += (d, _) => atB.TrySetResult(d);
+            await nb.StartAsync(CancellationToken.None);
+            while (na.GetStatus().Peers.Count == 0)
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+
+            SignedDelta delta = SignedDelta.Create(a.SigningKey, new DeltaHeader
+            {
+                MeshId = NodeRuntime.MeshIdFor("test"),
+                BaseModelHash = new byte[32],
+                Schema = Schema,
+                Sequence = 1,
+                Timestamp = DateTimeOffset.UtcNow,
+                Privacy = new DpParameters(0, 0, null),
+            }, encoded);
+            await na.PublishAsync(delta, encoded.Payload);
+            await atB.Task.WaitAsync(timeout.Token);
+        }
+
+        // b is gone: a's only connection is closed, and what went over it still counts.
+        while (na.GetStatus().Peers.Count > 0)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        NodeStatus status = na.GetStatus();
+        Assert.True(status.BytesOut >= encoded.Payload.Length, $"bytes_out {status.BytesOut} < payload {encoded.Payload.Length}");
+        Assert.True(status.BytesIn > 0, "bytes_in is 0 after b pulled the delta");
+        Assert.Equal(status.BytesOut, (long)na.Metrics.BytesOut.Value);
+        Assert.Equal(status.BytesIn, (long)na.Metrics.BytesIn.Value);
+    }
 }
