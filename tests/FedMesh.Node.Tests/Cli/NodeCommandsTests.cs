@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -20,13 +19,7 @@ public sealed class NodeCommandsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    internal static (int Exit, string Out, string Err) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CliRoot.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private (string Config, string PeerId, string Output) Init(string lab, params string[] flags)
     {

@@ -163,6 +163,26 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void A_closed_mesh_may_leave_network_allowlist_empty_for_trust_add_to_fill()
+    {
+        // `fedmesh trust add` keeps its ids in the state directory; the start checks that someone is allowed.
+        Assert.True(ConfigLoader.Parse("[network]\nclosed = true\n", "fedmesh.toml", NoEnvironment).Network.Closed);
+    }
+
+    [Fact]
+    public void A_bad_sigma_from_the_environment_names_the_variable()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(string.Empty, "fedmesh.toml", new Dictionary<string, string> { ["FEDMESH_PRIVACY__NOISE_MULTIPLIER"] = "0.2" }));
+        Assert.StartsWith("environment FEDMESH_PRIVACY__NOISE_MULTIPLIER: privacy.noise_multiplier must be 0 (turns DP off", ex.Errors.Single().ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_model_sizes_the_configuration_accepts_are_the_ones_the_node_builds()
+    {
+        Assert.Equal(LearningSection.KnownModelSizes.Order(), FedMesh.Node.Hosting.NodeFactory.ModelSizes.Keys.Order());
+    }
+
+    [Fact]
     public void An_unknown_key_is_rejected_with_its_line_and_the_known_keys()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout = 3\nfan_out = 3\n", "fedmesh.toml", NoEnvironment));

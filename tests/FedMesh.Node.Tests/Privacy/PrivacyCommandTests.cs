@@ -1,6 +1,5 @@
-using System.CommandLine;
 using System.Text.Json;
-using FedMesh.Node.Cli;
+using FedMesh.Node.Tests.Cli;
 using FedMesh.Node.Configuration;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Storage;
@@ -24,13 +23,7 @@ public sealed class PrivacyCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    internal static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CliRoot.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private void Release(int count)
     {
