@@ -37,6 +37,10 @@ public static class RunCommand
                 o.TimestampFormat = "HH:mm:ss ";
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
+
+            // A start failure is reported once, below, as "fedmesh run: <what to fix>"; the host would also log it
+            // with a stack trace, which buries the message an operator needs under frames they do not.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
             builder.Services.AddSystemd();
             // AddSystemd registers the notifier only when running under systemd; the watchdog needs one everywhere
             // (outside systemd it is disabled: no NOTIFY_SOCKET), else `fedmesh run` failed to start from a shell.
@@ -53,7 +57,7 @@ public static class RunCommand
             // ArgumentException: option records validated at assembly (e.g. PrivacyOptions' σ ≥ 0.3) name the bad key.
             catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException or ArgumentException or System.Net.HttpListenerException or System.Net.Sockets.SocketException)
             {
-                Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh run: {ex.Message}");
                 return 1;
             }
 

@@ -162,6 +162,24 @@ public sealed class NodeCommandsTests : IDisposable
         Assert.Contains($"{config}:{line}: privacy.noise_multiplier must be 0 (turns DP off", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_with_too_little_data_fails_at_start_naming_data_folder_before_the_base_model_loads()
+    {
+        (string config, _, _) = Init("lab", "--port", "1", "--admin-listen", "127.0.0.1:1", "--metrics-listen", "127.0.0.1:1");
+        NodeOptions options = ConfigLoader.Load(config, new Dictionary<string, string>());
+        File.WriteAllText(Path.Combine(options.Data.Folder, "only.txt"), "one short note");
+
+        (int exit, _, string error) = Cli("run", "--config", config);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"fedmesh run: data.folder {options.Data.Folder}: the training split holds", error, StringComparison.Ordinal);
+        Assert.Contains("at least 66 bytes", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+
+        // base.ref is written once the base model is loaded: the start stopped before that.
+        Assert.False(File.Exists(new StatePaths(options.Node.StateDir).BaseRef));
+    }
+
     [Theory]
     [InlineData("127.0.0.1:9465", "http://127.0.0.1:9465/")]
     [InlineData("http://127.0.0.1:9465", "http://127.0.0.1:9465/")]
