@@ -87,6 +87,11 @@ public static class NodeFactory
             // Everything that can be wrong with the configuration or the data folder is found before the base model
             // loads (or is pretrained, which takes minutes on a first start): a bad start fails in seconds.
             IReadOnlySet<PeerId>? allowlist = ClosedMeshAllowlist(options, paths);
+            if (!Directory.Exists(options.Data.Folder))
+            {
+                throw new InvalidDataException($"data.folder {options.Data.Folder} does not exist: create it and put this node's training files (.txt, .jsonl) in it");
+            }
+
             var loader = new LocalDataLoader(DataLoadOptions.Default, new Redactor(Redaction(options.Data)), loggers.CreateLogger<LocalDataLoader>());
             LocalDataSet data = loader.Load(options.Data.Folder, cancellationToken);
             if (data.Documents.Count == 0)

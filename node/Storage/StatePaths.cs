@@ -5,6 +5,10 @@ namespace FedMesh.Node.Storage;
 /// and <c>fedmesh privacy</c> can find files while a daemon holds the directory. This record is the one place that
 /// names the files a node keeps: the daemon, every CLI command and the tests take their paths from it.
 /// </summary>
+/// <remarks>
+/// Files set aside next to these on repair keep the name they belong to: <c>audit.log.torn-at-OFFSET</c> (a torn last
+/// audit line, see <see cref="Audit.AuditLog"/>) and <c>peers.json.corrupt</c> (an unreadable peer book).
+/// </remarks>
 public sealed record StatePaths(string Root)
 {
     /// <summary>The node's Ed25519 private key (mode 0600).</summary>

@@ -180,6 +180,18 @@ public sealed class NodeCommandsTests : IDisposable
         Assert.False(File.Exists(new StatePaths(options.Node.StateDir).BaseRef));
     }
 
+    [Fact]
+    public void Run_with_a_missing_data_folder_names_data_folder()
+    {
+        (string config, _, _) = Init("lab", "--data", Path.Combine(_root, "no-data"), "--port", "1", "--admin-listen", "127.0.0.1:1", "--metrics-listen", "127.0.0.1:1");
+        Directory.Delete(Path.Combine(_root, "no-data"));
+
+        (int exit, _, string error) = Cli("run", "--config", config);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"fedmesh run: data.folder {Path.Combine(_root, "no-data")} does not exist", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("127.0.0.1:9465", "http://127.0.0.1:9465/")]
     [InlineData("http://127.0.0.1:9465", "http://127.0.0.1:9465/")]
