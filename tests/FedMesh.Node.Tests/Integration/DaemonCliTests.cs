@@ -58,4 +58,28 @@ public sealed class DaemonCliTests(DaemonLab lab, ITestOutputHelper output) : IC
         Assert.Equal(0, exit);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"epsilon     {written[^1]:F4} of 8"), text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Trust_add_alone_sets_up_a_closed_mesh_that_run_admits()
+    {
+        const long rounds = 4;
+        var closed = new Dictionary<string, object> { ["network.closed"] = true };
+        using Daemon a = lab.Node("trust-add", 0, rounds, closed);
+        using Daemon b = lab.Node("trust-add", 1, rounds, new Dictionary<string, object>(closed) { ["network.seeds"] = new[] { a.Seed } });
+        Assert.Empty(a.Options.Network.Allowlist);
+        foreach ((Daemon node, Daemon other) in new[] { (a, b), (b, a) })
+        {
+            (int exit, string said, string error) = CliRunner.Run("trust", "add", "--config", node.ConfigPath, other.PeerId);
+            Assert.True(exit == 0, error);
+            Assert.Contains($"added {other.PeerId}", said, StringComparison.Ordinal);
+        }
+
+        a.Start();
+        b.Start();
+        JsonElement[] members = await Task.WhenAll(
+            a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1 && s.GetProperty("deltas_received").GetInt64() >= 1, DaemonLab.Patience, "a delta from b"),
+            b.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1 && s.GetProperty("deltas_received").GetInt64() >= 1, DaemonLab.Patience, "a delta from a"));
+        output.WriteLine($"a received {members[0].GetProperty("deltas_received")}, b received {members[1].GetProperty("deltas_received")}");
+        Assert.DoesNotContain("not in this closed mesh's allowlist", a.Output + b.Output, StringComparison.Ordinal);
+    }
 }
