@@ -34,7 +34,7 @@ public sealed partial class Simulator
         PrivacyOptions? privacy = _scenario.Privacy;
         if (privacy is not null)
         {
-            node.Ledger = PrivacyLedger.Open(Path.Combine(node.StateDirectory, PrivacyLedger.FileName), privacy, Clock);
+            node.Ledger = PrivacyLedger.Open(new FedMesh.Node.Storage.StatePaths(node.StateDirectory).PrivacyLedger, privacy, Clock);
         }
 
         var aggregator = new RobustAggregator(new AggregatorOptions

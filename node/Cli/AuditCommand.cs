@@ -1,11 +1,10 @@
 using System.CommandLine;
 using FedMesh.Node.Audit;
-using FedMesh.Node.Configuration;
 using FedMesh.Node.Storage;
 
 namespace FedMesh.Node.Cli;
 
-/// <summary><c>fedmesh audit verify [--file F | --state-dir D]</c>: checks an audit log's hash chain.</summary>
+/// <summary><c>fedmesh audit verify [--file F | --state-dir D | --config F]</c>: checks an audit log's hash chain.</summary>
 public static class AuditCommand
 {
     /// <summary>The chain is intact.</summary>
@@ -24,7 +23,12 @@ public static class AuditCommand
         var file = new Option<string?>("--file") { Description = "Audit log file to verify.", Arity = ArgumentArity.ZeroOrOne };
         var stateDir = new Option<string?>("--state-dir")
         {
-            Description = $"State directory whose audit.log to verify (default {NodeSection.Default.StateDir}).",
+            Description = NodeLocator.StateDirHelp,
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = NodeLocator.ConfigHelp,
             Arity = ArgumentArity.ZeroOrOne,
         };
         var verify = new Command("verify", "Check the audit log's hash chain; exit 0 intact, 1 broken, 2 usage or I/O error.")
@@ -33,6 +37,7 @@ public static class AuditCommand
         };
         verify.Options.Add(file);
         verify.Options.Add(stateDir);
+        verify.Options.Add(config);
         verify.SetAction(parse =>
         {
             TextWriter output = parse.InvocationConfiguration.Output;
@@ -43,7 +48,7 @@ public static class AuditCommand
                 return ExitUsageOrIo;
             }
 
-            foreach (Option option in new Option[] { file, stateDir })
+            foreach (Option option in new Option[] { file, stateDir, config })
             {
                 if (parse.GetResult(option) is { } given && given.Tokens.Count == 0)
                 {
@@ -52,7 +57,7 @@ public static class AuditCommand
                 }
             }
 
-            return Run(parse.GetValue(file), parse.GetValue(stateDir), output, error);
+            return Run(parse.GetValue(file), parse.GetValue(stateDir), parse.GetValue(config), output, error);
         });
 
         var audit = new Command("audit", "Audit log tools.");
@@ -61,17 +66,39 @@ public static class AuditCommand
     }
 
     /// <summary>Verifies one log and prints the outcome; returns the exit code.</summary>
-    public static int Run(string? file, string? stateDir, TextWriter output, TextWriter error)
+    /// <param name="file">The log named with --file; otherwise the node's (<see cref="NodeLocator"/>: --state-dir, --config, …).</param>
+    public static int Run(string? file, string? stateDir, string? config, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        if (file is not null && stateDir is not null)
+        if (file is not null && (stateDir is not null || config is not null))
         {
-            error.WriteLine("fedmesh audit verify: give either --file or --state-dir, not both");
+            error.WriteLine("fedmesh audit verify: give either --file or --state-dir/--config, not both");
             return ExitUsageOrIo;
         }
 
-        string path = file ?? new StatePaths(stateDir ?? NodeSection.Default.StateDir).AuditLog;
+        string path;
+        if (file is not null)
+        {
+            path = file;
+        }
+        else if (NodeLocator.TryResolve(config, stateDir, requireConfig: false, requireState: true, out NodeLocation? node, out string problem))
+        {
+            path = node.State.AuditLog;
+        }
+        else
+        {
+            error.WriteLine($"fedmesh audit verify: {problem}");
+            return ExitUsageOrIo;
+        }
+
+        // A log that is not there is not "intact": say which file was looked for.
+        if (!File.Exists(path))
+        {
+            error.WriteLine($"fedmesh audit verify: {Path.GetFullPath(path)} does not exist");
+            return ExitUsageOrIo;
+        }
+
         AuditVerifyResult result;
         try
         {

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FedMesh.Node.Configuration;
-using FedMesh.Node.Hosting;
+using FedMesh.Node.Membership;
 using FedMesh.Node.Storage;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.IO;
@@ -16,51 +16,91 @@ public static class NodeCommands
 {
     public static Command Init()
     {
-        var dir = new Option<string>("--dir") { Description = "Folder for fedmesh.toml and the state directory.", DefaultValueFactory = _ => "." };
+        var dir = new Option<string>("--dir") { Description = "Folder for fedmesh.toml (and, by default, the state and data folders).", DefaultValueFactory = _ => "." };
         var name = new Option<string>("--name") { Description = "Node name.", DefaultValueFactory = _ => Environment.MachineName.ToLowerInvariant() };
+        var listenAddress = new Option<string>("--listen-address") { Description = "IP address to listen on (\"::\" = all).", DefaultValueFactory = _ => NetworkSection.Default.ListenAddress };
         var port = new Option<int>("--port") { Description = "TCP port to listen on.", DefaultValueFactory = _ => NetworkSection.Default.ListenPort };
+        var admin = new Option<string>("--admin-listen") { Description = "host:port of the local admin API (status, peers).", DefaultValueFactory = _ => EndpointSection.DefaultAdmin.Listen };
+        var metrics = new Option<string>("--metrics-listen") { Description = $"host:port of the Prometheus metrics endpoint (default {EndpointSection.DefaultMetrics.Listen}).", DefaultValueFactory = _ => EndpointSection.DefaultMetrics.Listen };
+        var stateDir = new Option<string?>("--state-dir") { Description = "State directory (identity key, ledgers, checkpoints; default DIR/state)." };
         var data = new Option<string?>("--data") { Description = "Folder with this node's private training data (default DIR/data)." };
         var mesh = new Option<string>("--mesh") { Description = "Mesh name.", DefaultValueFactory = _ => NetworkSection.Default.MeshId };
         var seeds = new Option<string[]>("--seed") { Description = "Bootstrap peer host:port or peerid@host:port (repeatable).", AllowMultipleArgumentsPerToken = true };
+        var closed = new Option<bool>("--closed") { Description = "Closed mesh: admit only the peers given with --allow (or added later with `fedmesh trust add`)." };
+        var allow = new Option<string[]>("--allow") { Description = "Peer id admitted to a closed mesh (repeatable).", AllowMultipleArgumentsPerToken = true };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing fedmesh.toml." };
-        var command = new Command("init", "Write a commented configuration and an identity key; print the peer id.") { dir, name, port, data, mesh, seeds, force };
+        var command = new Command("init", "Write a commented configuration and an identity key; print the peer id and the next commands.")
+        {
+            dir, name, listenAddress, port, admin, metrics, stateDir, data, mesh, seeds, closed, allow, force,
+        };
         command.SetAction(parse =>
         {
+            TextWriter output = parse.InvocationConfiguration.Output;
+            TextWriter error = parse.InvocationConfiguration.Error;
             string root = Path.GetFullPath(parse.GetValue(dir)!);
             string configPath = Path.Combine(root, "fedmesh.toml");
             if (File.Exists(configPath) && !parse.GetValue(force))
             {
-                Console.Error.WriteLine($"fedmesh init: {configPath} exists (use --force to overwrite)");
+                error.WriteLine($"fedmesh init: {configPath} exists (use --force to overwrite)");
                 return 2;
             }
 
             var overrides = new Dictionary<string, object>
             {
                 ["node.name"] = parse.GetValue(name)!,
-                ["node.state_dir"] = Path.Combine(root, "state"),
+                ["node.state_dir"] = Path.GetFullPath(parse.GetValue(stateDir) ?? Path.Combine(root, "state")),
+                ["network.listen_address"] = parse.GetValue(listenAddress)!,
                 ["network.listen_port"] = (long)parse.GetValue(port),
                 ["network.mesh_id"] = parse.GetValue(mesh)!,
                 ["network.seeds"] = (parse.GetValue(seeds) ?? []).ToList(),
+                ["network.closed"] = parse.GetValue(closed),
+                ["network.allowlist"] = (parse.GetValue(allow) ?? []).ToList(),
+                ["admin.listen"] = parse.GetValue(admin)!,
+                ["metrics.listen"] = parse.GetValue(metrics)!,
                 ["data.folder"] = Path.GetFullPath(parse.GetValue(data) ?? Path.Combine(root, "data")),
             };
+
             try
             {
+                Directory.CreateDirectory(root);
                 NodeOptions options = ConfigWriter.WriteDefault(configPath, overrides);
                 Directory.CreateDirectory(options.Data.Folder);
                 using StateDirectory state = StateDirectory.Open(options.Node.StateDir);
                 using NodeIdentity identity = File.Exists(state.Paths.IdentityKey) ? KeyFile.Load(state.Paths.IdentityKey) : KeyFile.Create(state.Paths.IdentityKey);
-                Console.WriteLine($"wrote {configPath}");
-                Console.WriteLine($"peer id {identity.PeerId}");
+                output.WriteLine($"wrote {configPath}");
+                output.WriteLine($"peer id {identity.PeerId}");
+                WriteNextSteps(output, configPath, options, identity.PeerId);
                 return 0;
             }
             catch (Exception ex) when (ex is ConfigException or IOException or UnauthorizedAccessException or StateDirectoryException or KeyFileException)
             {
-                Console.Error.WriteLine($"fedmesh init: {ex.Message}");
+                // ConfigException lines name the key an init flag set (e.g. network.listen_address from --listen-address).
+                error.WriteLine($"fedmesh init: {ex.Message.Replace(configPath + ": ", string.Empty, StringComparison.Ordinal)}");
                 return 2;
             }
         });
         return command;
     }
+
+    /// <summary>What to do after <c>init</c>: fill the data folder, check it, run, and what to tell the other labs.</summary>
+    private static void WriteNextSteps(TextWriter output, string configPath, NodeOptions options, PeerId self)
+    {
+        string config = Quote(configPath);
+        output.WriteLine();
+        output.WriteLine("next:");
+        output.WriteLine($"  1. put this node's training files (.txt, .jsonl, .jsonl.gz) into {options.Data.Folder}");
+        output.WriteLine($"  2. fedmesh data check --config {config}     # what will be trained on, after redaction");
+        output.WriteLine($"  3. fedmesh run --config {config}");
+        output.WriteLine($"  4. fedmesh status --config {config}         # from another terminal");
+        string host = options.Network.ListenAddress is "::" or "0.0.0.0" ? "THIS_HOST" : options.Network.ListenAddress;
+        output.WriteLine($"other labs seed with: --seed {self}@{host}:{options.Network.ListenPort.ToString(CultureInfo.InvariantCulture)}");
+        if (options.Network.Closed)
+        {
+            output.WriteLine($"closed mesh: other labs admit this node with `fedmesh trust add {self}`; admit theirs with `fedmesh trust add --config {config} PEER_ID`");
+        }
+    }
+
+    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
 
     public static Command Status() => AdminQuery("status", "Show the running node's round, peers, trust, privacy budget and bpc.", "/status", PrintStatus);
 
@@ -68,21 +108,24 @@ public static class NodeCommands
 
     public static Command Export()
     {
-        var config = ConfigOption();
+        var config = NodeLocator.ConfigOption();
+        var stateDir = NodeLocator.StateDirOption();
         var output = new Option<string>("--out", "-o") { Description = "Folder to write adapter.safetensors and adapter.json to.", Required = true };
-        var command = new Command("export", "Export the node's current adapter (safetensors + JSON config).") { config, output };
+        var command = new Command("export", "Export the node's current adapter (safetensors + JSON config).") { config, stateDir, output };
         command.SetAction(parse =>
         {
-            if (!TryLoad(parse.GetValue(config)!, "export", out NodeOptions? options))
+            TextWriter error = parse.InvocationConfiguration.Error;
+            if (!NodeLocator.TryResolve(parse.GetValue(config), parse.GetValue(stateDir), requireConfig: false, requireState: true, out NodeLocation? node, out string problem))
             {
+                error.WriteLine($"fedmesh export: {problem}");
                 return 2;
             }
 
-            string source = NodeFactory.ExportDirectory(new StatePaths(options.Node.StateDir));
+            string source = node.State.Adapter;
             string[] files = [Learning.AdapterCheckpoint.TensorsFile, Learning.AdapterCheckpoint.ConfigFile];
             if (files.Any(f => !File.Exists(Path.Combine(source, f))))
             {
-                Console.Error.WriteLine($"fedmesh export: no adapter in {source} yet (the node writes one after each round)");
+                error.WriteLine($"fedmesh export: no adapter in {source} yet (the node writes one after each round)");
                 return 1;
             }
 
@@ -92,167 +135,225 @@ public static class NodeCommands
                 AtomicFile.Write(Path.Combine(target, f), File.ReadAllBytes(Path.Combine(source, f)));
             }
 
-            Console.WriteLine($"exported {string.Join(", ", files)} to {target}");
+            parse.InvocationConfiguration.Output.WriteLine($"exported {string.Join(", ", files)} to {target}");
             return 0;
         });
         return command;
     }
 
-    /// <summary><c>fedmesh trust add|remove|list</c>: the closed-mesh allowlist kept in the state directory (one peer id
-    /// per line, merged with network.allowlist; read when the node starts).</summary>
+    /// <summary><c>fedmesh trust add|remove|list</c>: the closed-mesh allowlist. <c>add</c>/<c>remove</c> edit the
+    /// state directory's file (<see cref="StatePaths.Allowlist"/>); <c>run</c> admits its ids together with
+    /// network.allowlist (<see cref="Allowlist"/>), read when the node starts.</summary>
     public static Command Trust()
     {
-        var trust = new Command("trust", "Manage the allowlist of a closed mesh.");
+        var trust = new Command("trust", "Manage the allowlist of a closed mesh (read by `fedmesh run` when it starts).");
         foreach (string verb in new[] { "add", "remove" })
         {
-            var config = ConfigOption();
+            var config = NodeLocator.ConfigOption();
+            var stateDir = NodeLocator.StateDirOption();
             var peer = new Argument<string>("peer-id") { Description = "The peer's id (fedmesh id prints it)." };
-            var command = new Command(verb, verb == "add" ? "Admit a peer." : "Stop admitting a peer.") { config, peer };
-            command.SetAction(parse =>
-            {
-                if (!TryLoad(parse.GetValue(config)!, $"trust {verb}", out NodeOptions? options))
-                {
-                    return 2;
-                }
-
-                if (!PeerId.TryParse(parse.GetValue(peer), out PeerId id, out string error))
-                {
-                    Console.Error.WriteLine($"fedmesh trust {verb}: {error}");
-                    return 2;
-                }
-
-                string path = AllowlistPath(options);
-                var ids = ReadAllowlist(path).ToList();
-                bool changed = verb == "add" ? !ids.Contains(id.Value) : ids.Remove(id.Value);
-                if (verb == "add" && changed)
-                {
-                    ids.Add(id.Value);
-                }
-
-                AtomicFile.Write(path, System.Text.Encoding.ASCII.GetBytes(string.Concat(ids.Select(i => i + "\n"))));
-                Console.WriteLine(changed ? $"{(verb == "add" ? "added" : "removed")} {id}" : $"{id} was {(verb == "add" ? "already" : "not")} on the allowlist");
-                return 0;
-            });
+            var command = new Command(verb, verb == "add" ? "Admit a peer." : "Stop admitting a peer.") { config, stateDir, peer };
+            command.SetAction(parse => EditAllowlist(verb, parse.GetValue(config), parse.GetValue(stateDir), parse.GetValue(peer)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error));
             trust.Subcommands.Add(command);
         }
 
-        var listConfig = ConfigOption();
-        var list = new Command("list", "Print the allowlist (configuration and state directory).") { listConfig };
+        var listConfig = NodeLocator.ConfigOption();
+        var listStateDir = NodeLocator.StateDirOption();
+        var list = new Command("list", "Print the allowlist (network.allowlist and the state directory's list).") { listConfig, listStateDir };
         list.SetAction(parse =>
         {
-            if (!TryLoad(parse.GetValue(listConfig)!, "trust list", out NodeOptions? options))
+            if (!NodeLocator.TryResolve(parse.GetValue(listConfig), parse.GetValue(listStateDir), requireConfig: false, requireState: true, out NodeLocation? node, out string problem))
             {
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh trust list: {problem}");
                 return 2;
             }
 
-            foreach (string id in options.Network.Allowlist.Concat(ReadAllowlist(AllowlistPath(options))).Distinct(StringComparer.Ordinal))
+            try
             {
-                Console.WriteLine(id);
-            }
+                foreach (string id in Allowlist.Load(node.Options, node.State))
+                {
+                    parse.InvocationConfiguration.Output.WriteLine(id);
+                }
 
-            return 0;
+                return 0;
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh trust list: {ex.Message}");
+                return 1;
+            }
         });
         trust.Subcommands.Add(list);
         return trust;
     }
 
-    /// <summary>Allowlisted peer ids of the state directory's allowlist file (invalid lines are skipped).</summary>
-    public static IReadOnlyList<string> ReadAllowlist(string path) =>
-        File.Exists(path)
-            ? File.ReadLines(path).Select(l => l.Trim()).Where(l => PeerId.TryParse(l, out _, out _)).ToArray()
-            : [];
-
-    public static string AllowlistPath(NodeOptions options) => Path.Combine(options.Node.StateDir, "allowlist");
-
-    private static Option<string> ConfigOption() =>
-        new("--config", "-c") { Description = "Configuration file (TOML).", DefaultValueFactory = _ => "/etc/fedmesh/fedmesh.toml" };
-
-    private static bool TryLoad(string path, string verb, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out NodeOptions? options)
+    private static int EditAllowlist(string verb, string? config, string? stateDir, string peer, TextWriter output, TextWriter error)
     {
+        // The state directory is created by `init` or the first `run`; trust edits it, so it must exist.
+        if (!NodeLocator.TryResolve(config, stateDir, requireConfig: false, requireState: true, out NodeLocation? node, out string problem))
+        {
+            error.WriteLine($"fedmesh trust {verb}: {problem}");
+            return 2;
+        }
+
+        if (!PeerId.TryParse(peer, out PeerId id, out string invalid))
+        {
+            error.WriteLine($"fedmesh trust {verb}: {invalid}");
+            return 2;
+        }
+
         try
         {
-            options = ConfigLoader.Load(path, ConfigLoader.ProcessEnvironment());
-            return true;
+            string path = node.State.Allowlist;
+            var ids = Allowlist.ReadFile(path).ToList();
+            bool listed = ids.Contains(id.Value);
+            if (verb == "remove" && !listed && node.Options.Network.Allowlist.Contains(id.Value))
+            {
+                error.WriteLine($"fedmesh trust remove: {id} is listed in network.allowlist of {node.ConfigPath}; remove it there");
+                return 1;
+            }
+
+            if (verb == "add" ? listed : !listed)
+            {
+                output.WriteLine($"{id} was {(verb == "add" ? "already" : "not")} on the allowlist ({path})");
+                return 0;
+            }
+
+            if (verb == "add")
+            {
+                ids.Add(id.Value);
+            }
+            else
+            {
+                ids.Remove(id.Value);
+            }
+
+            Allowlist.WriteFile(path, ids);
+            output.WriteLine($"{(verb == "add" ? "added" : "removed")} {id} ({path}); a running node picks this up when it restarts");
+            if (!node.Options.Network.Closed)
+            {
+                output.WriteLine($"note: network.closed is false{(node.ConfigPath is null ? string.Empty : $" in {node.ConfigPath}")}, so the node admits every peer; set it to true for a closed mesh");
+            }
+
+            return 0;
         }
-        catch (ConfigException ex)
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"fedmesh {verb}: {ex.Message}");
-            options = null;
-            return false;
+            error.WriteLine($"fedmesh trust {verb}: {ex.Message}");
+            return 1;
         }
     }
 
-    private static Command AdminQuery(string name, string description, string path, Action<JsonElement> print)
+    /// <summary>The admin endpoint's base URI from <c>--admin</c> ("127.0.0.1:9465", "[::1]:9465" or a full
+    /// "http://…" URL), or null with the problem.</summary>
+    public static Uri? AdminUri(string text, out string problem)
     {
-        var config = ConfigOption();
-        var admin = new Option<string?>("--admin") { Description = "Admin endpoint, e.g. http://127.0.0.1:7462 (default: from the configuration)." };
+        ArgumentNullException.ThrowIfNull(text);
+        string candidate = text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text;
+        if (Uri.TryCreate(candidate, UriKind.Absolute, out Uri? uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0)
+        {
+            problem = string.Empty;
+            return uri;
+        }
+
+        problem = $"--admin must be host:port or an http:// URL, got \"{text}\"";
+        return null;
+    }
+
+    private static Command AdminQuery(string name, string description, string path, Action<JsonElement, TextWriter> print)
+    {
+        var config = NodeLocator.ConfigOption();
+        var admin = new Option<string?>("--admin") { Description = "Admin endpoint, e.g. 127.0.0.1:9465 or http://127.0.0.1:9465 (default: admin.listen of the configuration)." };
         var json = new Option<bool>("--json") { Description = "Print the raw JSON." };
         var command = new Command(name, description) { config, admin, json };
         command.SetAction(async (parse, cancel) =>
         {
-            string? url = parse.GetValue(admin);
-            if (url is null)
+            TextWriter output = parse.InvocationConfiguration.Output;
+            TextWriter error = parse.InvocationConfiguration.Error;
+            string? given = parse.GetValue(admin);
+            if (given is null)
             {
-                if (!TryLoad(parse.GetValue(config)!, name, out NodeOptions? options))
+                if (!NodeLocator.TryResolve(parse.GetValue(config), null, requireConfig: false, requireState: false, out NodeLocation? node, out string problem))
                 {
+                    error.WriteLine($"fedmesh {name}: {problem}");
                     return 2;
                 }
 
-                if (!options.Admin.Enabled)
+                if (!node.Options.Admin.Enabled)
                 {
-                    Console.Error.WriteLine($"fedmesh {name}: the admin endpoint is disabled in the configuration (admin.enabled = false)");
+                    error.WriteLine($"fedmesh {name}: the admin endpoint is disabled in the configuration (admin.enabled = false{(node.ConfigPath is null ? string.Empty : $" in {node.ConfigPath}")})");
                     return 2;
                 }
 
-                url = $"http://{options.Admin.Listen}";
+                given = node.Options.Admin.Listen;
+            }
+
+            if (AdminUri(given, out string invalid) is not { } url)
+            {
+                error.WriteLine($"fedmesh {name}: {invalid}");
+                return 2;
             }
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
             try
             {
-                JsonElement body = await http.GetFromJsonAsync<JsonElement>(url.TrimEnd('/') + path, cancel).ConfigureAwait(false);
+                JsonElement body = await http.GetFromJsonAsync<JsonElement>(new Uri(url, path), cancel).ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
-                    Console.WriteLine(body.GetRawText());
+                    output.WriteLine(body.GetRawText());
                 }
                 else
                 {
-                    print(body);
+                    print(body, output);
                 }
 
                 return 0;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or KeyNotFoundException)
             {
-                Console.Error.WriteLine($"fedmesh {name}: cannot reach the node at {url}: {ex.Message}");
+                error.WriteLine($"fedmesh {name}: cannot read the node's {path} at {url}: {ex.Message}");
                 return 1;
             }
         });
         return command;
     }
 
-    private static void PrintStatus(JsonElement s)
+    /// <summary>The status text. Units are spelled out: the training loss is cross-entropy in nats per byte (also
+    /// shown in bits, to compare), held-out scores are bits per byte.</summary>
+    internal static void PrintStatus(JsonElement s, TextWriter output)
     {
         CultureInfo c = CultureInfo.InvariantCulture;
         JsonElement p = s.GetProperty("privacy");
-        Console.WriteLine($"peer id   {s.GetProperty("peer_id").GetString()}  mesh {s.GetProperty("mesh_id").GetString()}  listen {s.GetProperty("listen").GetString()}");
-        Console.WriteLine($"round     {s.GetProperty("round").GetInt64()}  uptime {s.GetProperty("uptime_seconds").GetDouble().ToString("F0", c)} s");
-        Console.WriteLine($"loss      train {Num(s, "last_train_loss")}  held-out bpc {Num(s, "last_held_out_bpc")} (base {Num(s, "base_held_out_bpc")})");
-        Console.WriteLine($"privacy   ε {p.GetProperty("epsilon_spent").GetDouble().ToString("F3", c)} of {p.GetProperty("epsilon_budget").GetDouble().ToString("F3", c)} (δ {p.GetProperty("delta").GetDouble().ToString("G3", c)}), {p.GetProperty("state").GetString()}");
-        Console.WriteLine($"deltas    sent {s.GetProperty("deltas_sent").GetInt64()}  received {s.GetProperty("deltas_received").GetInt64()}  merged {s.GetProperty("deltas_merged").GetInt64()}  rejected {s.GetProperty("deltas_rejected").GetInt64()}");
-        PrintPeers(s.GetProperty("peers"));
+        output.WriteLine($"peer id   {s.GetProperty("peer_id").GetString()}  mesh {s.GetProperty("mesh_id").GetString()}  listen {s.GetProperty("listen").GetString()}");
+        output.WriteLine($"round     {s.GetProperty("round").GetInt64()}  uptime {s.GetProperty("uptime_seconds").GetDouble().ToString("F0", c)} s");
+        string train = Number(s, "last_train_loss") is { } nats
+            ? string.Create(c, $"{nats:F4} nats/byte ({nats / Math.Log(2):F4} bits/byte)")
+            : "-";
+        output.WriteLine($"train     loss {train}");
+        output.WriteLine($"held-out  {Bits(s, "last_held_out_bpc")} bits/byte (base model {Bits(s, "base_held_out_bpc")})");
+        bool enabled = !p.TryGetProperty("enabled", out JsonElement on) || on.ValueKind != JsonValueKind.False;
+        double spent = p.GetProperty("epsilon_spent").GetDouble();
+        output.WriteLine(enabled
+            ? $"privacy   ε {spent.ToString("F3", c)} of {p.GetProperty("epsilon_budget").GetDouble().ToString("F3", c)} (δ {p.GetProperty("delta").GetDouble().ToString("G3", c)}), {p.GetProperty("state").GetString()}"
+            : $"privacy   DP off (privacy.noise_multiplier = 0): deltas leave without noise{(spent > 0 ? $"; the ledger holds ε {spent.ToString("F3", c)} from earlier releases" : string.Empty)}");
+        output.WriteLine($"deltas    sent {s.GetProperty("deltas_sent").GetInt64()}  received {s.GetProperty("deltas_received").GetInt64()}  merged {s.GetProperty("deltas_merged").GetInt64()}  rejected {s.GetProperty("deltas_rejected").GetInt64()}");
+        output.WriteLine(string.Create(c, $"traffic   in {s.GetProperty("bytes_in").GetInt64() / 1e6:F1} MB  out {s.GetProperty("bytes_out").GetInt64() / 1e6:F1} MB (wire bytes since start)"));
+        PrintPeers(s.GetProperty("peers"), output);
     }
 
-    private static void PrintPeers(JsonElement peers)
+    private static void PrintPeers(JsonElement peers, TextWriter output)
     {
-        Console.WriteLine($"peers     {peers.GetArrayLength()}");
+        output.WriteLine($"peers     {peers.GetArrayLength()}");
         foreach (JsonElement p in peers.EnumerateArray())
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {p.GetProperty("peer_id").GetString()}  {p.GetProperty("address").GetString(),-22} trust {p.GetProperty("trust").GetDouble():F2}  {p.GetProperty("source").GetString()}"));
         }
     }
 
-    private static string Num(JsonElement s, string name) =>
-        s.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble().ToString("F4", CultureInfo.InvariantCulture) : "-";
+    private static double? Number(JsonElement s, string name) =>
+        s.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    private static string Bits(JsonElement s, string name) =>
+        Number(s, name) is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
 }

@@ -11,26 +11,24 @@ using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Cli;
 
-/// <summary><c>fedmesh run --config FILE</c>: the daemon, on the .NET Generic Host (systemd notify + watchdog).</summary>
+/// <summary><c>fedmesh run [--config FILE] [--state-dir DIR]</c> (found as <see cref="NodeLocator"/> says): the daemon, on the .NET Generic Host (systemd notify + watchdog).</summary>
 public static class RunCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config", "-c") { Description = "Configuration file (TOML).", DefaultValueFactory = _ => "/etc/fedmesh/fedmesh.toml" };
-        var command = new Command("run", "Run the node until stopped (SIGTERM/Ctrl-C).") { config };
+        var config = NodeLocator.ConfigOption();
+        var stateDir = NodeLocator.StateDirOption();
+        var command = new Command("run", "Run the node until stopped (SIGTERM/Ctrl-C).") { config, stateDir };
         command.SetAction(async (parse, cancel) =>
         {
-            NodeOptions options;
-            try
+            // The whole configuration is validated here (file:line), before anything heavy loads.
+            if (!NodeLocator.TryResolve(parse.GetValue(config), parse.GetValue(stateDir), requireConfig: true, requireState: false, out NodeLocation? node, out string problem))
             {
-                options = ConfigLoader.Load(parse.GetValue(config)!, ConfigLoader.ProcessEnvironment());
-            }
-            catch (ConfigException ex)
-            {
-                Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh run: {problem}");
                 return 2;
             }
 
+            NodeOptions options = node.Options;
             HostApplicationBuilder builder = Host.CreateApplicationBuilder([]);
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o =>
@@ -39,6 +37,10 @@ public static class RunCommand
                 o.TimestampFormat = "HH:mm:ss ";
             });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
+
+            // A start failure is reported once, below, as "fedmesh run: <what to fix>"; the host would also log it
+            // with a stack trace, which buries the message an operator needs under frames they do not.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
             builder.Services.AddSystemd();
             // AddSystemd registers the notifier only when running under systemd; the watchdog needs one everywhere
             // (outside systemd it is disabled: no NOTIFY_SOCKET), else `fedmesh run` failed to start from a shell.
@@ -55,7 +57,7 @@ public static class RunCommand
             // ArgumentException: option records validated at assembly (e.g. PrivacyOptions' σ ≥ 0.3) name the bad key.
             catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException or ArgumentException or System.Net.HttpListenerException or System.Net.Sockets.SocketException)
             {
-                Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh run: {ex.Message}");
                 return 1;
             }
 

@@ -51,13 +51,13 @@ public static class ConfigKeys
         Long("gossip", "max_rounds", "Stop after this many rounds; 0 = run until stopped.", 0, 1_000_000_000,
             o => o.Gossip.MaxRounds, (o, v) => o with { Gossip = o.Gossip with { MaxRounds = v } }),
 
-        Str("learning", "model_size", "Base model size name (as the learner defines them).", Identifier,
+        Str("learning", "model_size", $"Base model size: {string.Join(", ", LearningSection.KnownModelSizes)}.", v => OneOf(v, LearningSection.KnownModelSizes),
             o => o.Learning.ModelSize, (o, v) => o with { Learning = o.Learning with { ModelSize = v } }),
         Int("learning", "lora_rank", "LoRA rank r.", 1, 256,
             o => o.Learning.LoraRank, (o, v) => o with { Learning = o.Learning with { LoraRank = v } }),
         Float("learning", "lora_alpha", "LoRA scaling alpha (update scaled by alpha / r).", 0, 4096, minExclusive: true,
             o => o.Learning.LoraAlpha, (o, v) => o with { Learning = o.Learning with { LoraAlpha = v } }),
-        List("learning", "lora_targets", "Projections that get adapters (e.g. \"q\", \"k\", \"v\", \"o\").", v => Each(v, Identifier, allowEmpty: false),
+        List("learning", "lora_targets", "Projections that get adapters (e.g. \"q\", \"k\", \"v\", \"o\").", LoraTargetList,
             o => o.Learning.LoraTargets, (o, v) => o with { Learning = o.Learning with { LoraTargets = v } }),
         Float("learning", "lr", "Learning rate.", 0, 1, minExclusive: true,
             o => o.Learning.LearningRate, (o, v) => o with { Learning = o.Learning with { LearningRate = v } }),
@@ -94,7 +94,7 @@ public static class ConfigKeys
 
         Float("privacy", "clip_norm", "DP-SGD per-example clip norm C.", 0, 1e6, minExclusive: true,
             o => o.Privacy.ClipNorm, (o, v) => o with { Privacy = o.Privacy with { ClipNorm = v } }),
-        Float("privacy", "noise_multiplier", "DP-SGD noise multiplier sigma (noise std = sigma * C); 0 disables DP noise.", 0, 100, minExclusive: false,
+        Key("privacy", "noise_multiplier", "DP noise multiplier sigma (noise std = sigma * C); 0 turns DP off, otherwise at least 0.3.", NoiseMultiplier,
             o => o.Privacy.NoiseMultiplier, (o, v) => o with { Privacy = o.Privacy with { NoiseMultiplier = v } }),
         Float("privacy", "epsilon_budget", "Total privacy budget epsilon; releases stop when it is spent (above ~10 the guarantee is weak).", 0, 1e9, minExclusive: true,
             o => o.Privacy.EpsilonBudget, (o, v) => o with { Privacy = o.Privacy with { EpsilonBudget = v } }),
@@ -135,6 +135,10 @@ public static class ConfigKeys
     private static ConfigKey Float(string section, string name, string doc, double min, double max, bool minExclusive,
         Func<NodeOptions, double> get, Func<NodeOptions, double, NodeOptions> set) =>
         new(section, name, ConfigValueKind.Float, doc, o => get(o), (o, v) => set(o, (double)v), v => Range((double)v, min, max, minExclusive));
+
+    private static ConfigKey Key(string section, string name, string doc, Func<double, string?> check,
+        Func<NodeOptions, double> get, Func<NodeOptions, double, NodeOptions> set) =>
+        new(section, name, ConfigValueKind.Float, doc, o => get(o), (o, v) => set(o, (double)v), v => check((double)v));
 
     private static ConfigKey Bool(string section, string name, string doc,
         Func<NodeOptions, bool> get, Func<NodeOptions, bool, NodeOptions> set) =>

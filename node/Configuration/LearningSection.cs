@@ -5,6 +5,9 @@ public sealed record LearningSection
 {
     public static readonly LearningSection Default = new();
 
+    /// <summary>The model sizes the node can build (<c>NodeFactory.ModelSizes</c> defines each; a test keeps the two equal).</summary>
+    public static readonly IReadOnlyList<string> KnownModelSizes = ["tiny", "small"];
+
     /// <summary>Base model size name as the learner defines it; "tiny" because CPU-only nodes are the norm.</summary>
     public string ModelSize { get; init; } = "tiny";
 

@@ -4,6 +4,15 @@ using FedMesh.Node.Data.Redaction;
 
 namespace FedMesh.Node.Data;
 
+/// <summary>One file or line that was skipped.</summary>
+/// <param name="Source">"notes/a.txt", or "chat.jsonl:17" for a line.</param>
+/// <param name="Reason">Why.</param>
+/// <param name="Detail">Specifics (sizes, the limit hit); never the text itself.</param>
+public sealed record DataSkip(string Source, DataSkipReason Reason, string Detail)
+{
+    public override string ToString() => Detail.Length == 0 ? $"{Source}: {Reason}" : $"{Source}: {Reason} ({Detail})";
+}
+
 /// <summary>What a <see cref="LocalDataLoader"/> run did: documents kept, and what was skipped and why.</summary>
 public sealed record DataLoadReport
 {
@@ -21,6 +30,12 @@ public sealed record DataLoadReport
 
     /// <summary>Redactions applied to the kept documents (counts only, never the values).</summary>
     public required RedactionReport Redaction { get; init; }
+
+    /// <summary>The first <see cref="MaxRecordedSkips"/> skips, with the file (and line) and why: what `data check` lists.</summary>
+    public IReadOnlyList<DataSkip> Skips { get; init; } = [];
+
+    /// <summary>Skips kept with their place: enough to find a systematic problem; the counts cover the rest.</summary>
+    public const int MaxRecordedSkips = 100;
 
     public int FilesSkippedFor(DataSkipReason reason) => FilesSkipped.GetValueOrDefault(reason);
 

@@ -103,7 +103,7 @@ public sealed partial class LocalDataLoader
 
             if (skip is { } reason)
             {
-                run.SkipDocument(reason);
+                run.SkipDocument(reason, $"{relative}:{reader.LineNumber}", string.Empty);
                 Log.LineSkipped(_logger, relative, reader.LineNumber, reason);
                 continue;
             }

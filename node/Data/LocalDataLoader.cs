@@ -63,7 +63,7 @@ public sealed partial class LocalDataLoader
             var failure = ReadFile(path, relative, run);
             if (failure is { } reason)
             {
-                run.RollBackFile(reason.Reason);
+                run.RollBackFile(reason.Reason, relative, reason.Detail);
                 Log.FileSkipped(_logger, relative, reason.Reason, reason.Detail);
             }
             else
@@ -93,7 +93,7 @@ public sealed partial class LocalDataLoader
         {
             if (files.Count >= _options.MaxFiles)
             {
-                run.SkipFile(DataSkipReason.FileLimitReached);
+                run.SkipFile(DataSkipReason.FileLimitReached, Path.GetRelativePath(root, path), $"more than {_options.MaxFiles} files");
                 continue;
             }
 
@@ -174,7 +174,7 @@ public sealed partial class LocalDataLoader
     {
         if (!_redactor.TryRedact(text, run.FileTally, out string redacted))
         {
-            run.SkipDocument(DataSkipReason.RedactionTimeout);
+            run.SkipDocument(DataSkipReason.RedactionTimeout, source, "a redaction rule exceeded its time-out");
             Log.RedactionTimedOut(_logger, source);
             return true;
         }

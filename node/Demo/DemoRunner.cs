@@ -98,7 +98,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             var meshScores = new List<double>();
             foreach (DemoNode n in nodes)
             {
-                string dir = Path.Combine(n.StateDir, "adapter");
+                string dir = new Storage.StatePaths(n.StateDir).Adapter;
                 if (File.Exists(Path.Combine(dir, AdapterCheckpoint.TensorsFile)))
                 {
                     AdapterCheckpoint.LoadInto(dir, scorer);

@@ -83,6 +83,30 @@ public static class NodeFactory
             }
 
             (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(options.Learning);
+
+            // Everything that can be wrong with the configuration or the data folder is found before the base model
+            // loads (or is pretrained, which takes minutes on a first start): a bad start fails in seconds.
+            IReadOnlySet<PeerId>? allowlist = ClosedMeshAllowlist(options, paths);
+            if (!Directory.Exists(options.Data.Folder))
+            {
+                throw new InvalidDataException($"data.folder {options.Data.Folder} does not exist: create it and put this node's training files (.txt, .jsonl) in it");
+            }
+
+            var loader = new LocalDataLoader(DataLoadOptions.Default, new Redactor(Redaction(options.Data)), loggers.CreateLogger<LocalDataLoader>());
+            LocalDataSet data = loader.Load(options.Data.Folder, cancellationToken);
+            if (data.Documents.Count == 0)
+            {
+                throw new InvalidDataException($"data.folder {options.Data.Folder} holds no usable documents ({data.Report})");
+            }
+
+            TrainingSplit split = TrainingSplit.Create(data, (ulong)options.Node.Seed, options.Data.HoldoutFraction);
+            if (split.Problem(model.Context, options.Data.Folder, options.Data.HoldoutFraction) is { } tooSmall)
+            {
+                throw new InvalidDataException(tooSmall);
+            }
+
+            IReadOnlyList<string> train = split.Train;
+            IReadOnlyList<string> holdout = split.Holdout;
             BaseModel baseModel = BaseModelCache.GetOrCreate(
                 PretrainOptions.Default with { Model = model, Steps = options.Learning.PretrainSteps },
                 progress: pretrainProgress,
@@ -90,28 +114,12 @@ public static class NodeFactory
                 cancellationToken: cancellationToken);
             File.WriteAllText(paths.BaseRef, baseModel.HashHex + "\n");
 
-            var loader = new LocalDataLoader(DataLoadOptions.Default, new Redactor(Redaction(options.Data)), loggers.CreateLogger<LocalDataLoader>());
-            LocalDataSet data = loader.Load(options.Data.Folder, cancellationToken);
-            if (data.Documents.Count == 0)
-            {
-                throw new InvalidDataException($"data folder {options.Data.Folder} holds no usable documents ({data.Report})");
-            }
-
-            DocumentSplit.Result<LocalDocument> split = data.Split((ulong)options.Node.Seed, options.Data.HoldoutFraction);
-            IReadOnlyList<string> train = split.Train.Select(d => d.Text).ToArray();
-            IReadOnlyList<string> holdout = split.Holdout.Count > 0 ? split.Holdout.Select(d => d.Text).ToArray() : train.Take(1).ToArray();
             var learner = new TorchLearner(baseModel, lora, trainer, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
 
             var mesh = new LocalMesh(NodeRuntime.MeshIdFor(options.Network.MeshId), learner.BaseModelHash, learner.Schema);
-            bool privacyOn = options.Privacy.NoiseMultiplier > 0;
-            var privacyOptions = PrivacyOptions.Default with
-            {
-                ClipNorm = options.Privacy.ClipNorm,
-                NoiseMultiplier = privacyOn ? options.Privacy.NoiseMultiplier : PrivacyOptions.Default.NoiseMultiplier,
-                BudgetEpsilon = options.Privacy.EpsilonBudget,
-                BudgetDelta = options.Privacy.Delta,
-            };
+            bool privacyOn = PrivacyEnabled(options.Privacy);
+            PrivacyOptions privacyOptions = PrivacyOptionsFor(options.Privacy);
             PrivacyLedger ledger = PrivacyLedger.Open(paths.PrivacyLedger, privacyOptions, time, loggers.CreateLogger<PrivacyLedger>());
             owned.Add(ledger);
 
@@ -153,7 +161,7 @@ public static class NodeFactory
             {
                 ReleaseAttack = attack,
             };
-            string sequencePath = Path.Combine(paths.Root, "sequence");
+            string sequencePath = paths.Sequence;
             if (File.Exists(sequencePath) && ulong.TryParse(File.ReadAllText(sequencePath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong last))
             {
                 rounds.ResumeSequence(last);
@@ -174,9 +182,7 @@ public static class NodeFactory
                 MeshName = options.Network.MeshId,
                 Listen = new IPEndPoint(IPAddress.Parse(options.Network.ListenAddress), options.Network.ListenPort),
                 Seeds = Seed.ParseList(options.Network.Seeds),
-                Allowlist = options.Network.Closed
-                    ? options.Network.Allowlist.Concat(Cli.NodeCommands.ReadAllowlist(Cli.NodeCommands.AllowlistPath(options))).Select(PeerId.Parse).ToHashSet()
-                    : null,
+                Allowlist = allowlist,
                 Mdns = options.Network.Mdns,
                 MaxConnections = options.Network.MaxConnections,
                 Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout },
@@ -187,6 +193,7 @@ public static class NodeFactory
                 MaxRounds = options.Gossip.MaxRounds,
                 Audit = audit,
                 Ledger = ledger,
+                PrivacyEnabled = privacyOn,
                 Reputation = reputation,
                 Checkpoints = new CheckpointStore(paths.Checkpoints, options.Checkpoints, time, loggers.CreateLogger<CheckpointStore>()),
                 PeerBook = book,
@@ -215,9 +222,50 @@ public static class NodeFactory
     }
 
     /// <summary>Where the daemon keeps the latest adapter in export format (read by `fedmesh export`).</summary>
-    public static string ExportDirectory(StatePaths paths) => Path.Combine(paths.Root, "adapter");
+    public static string ExportDirectory(StatePaths paths) => paths.Adapter;
 
-    private static RedactionOptions Redaction(DataSection data)
+    /// <summary>
+    /// The peers a closed mesh admits (<see cref="Membership.Allowlist"/>: network.allowlist and the state
+    /// directory's file that <c>fedmesh trust add</c> writes), or null for an open mesh. A closed mesh with nobody
+    /// on it could never learn anything, so that is a start error.
+    /// </summary>
+    internal static IReadOnlySet<PeerId>? ClosedMeshAllowlist(NodeOptions options, StatePaths paths)
+    {
+        if (!options.Network.Closed)
+        {
+            return null;
+        }
+
+        IReadOnlyList<string> ids = Membership.Allowlist.Load(options, paths);
+        return ids.Count > 0
+            ? ids.Select(PeerId.Parse).ToHashSet()
+            : throw new ConfigException([new ConfigError("config", null, "network.closed",
+                $"is true but no peer is allowed: network.allowlist is empty and {paths.Allowlist} lists no one (add peers with `fedmesh trust add PEER_ID`)")]);
+    }
+
+    /// <summary>Whether the <c>[privacy]</c> section turns local DP on: <c>noise_multiplier = 0</c> turns it off.</summary>
+    public static bool PrivacyEnabled(PrivacySection privacy) => privacy.NoiseMultiplier > 0;
+
+    /// <summary>
+    /// The <c>[privacy]</c> section → the ledger's and mechanism's options. The daemon and <c>fedmesh privacy</c>
+    /// both open the ledger with these, so the report's ε and next-release prediction are the daemon's. With DP off
+    /// the ledger is still opened (it holds what earlier releases spent) with the library default σ, since σ = 0
+    /// has no accountant.
+    /// </summary>
+    public static PrivacyOptions PrivacyOptionsFor(PrivacySection privacy)
+    {
+        ArgumentNullException.ThrowIfNull(privacy);
+        return PrivacyOptions.Default with
+        {
+            ClipNorm = privacy.ClipNorm,
+            NoiseMultiplier = PrivacyEnabled(privacy) ? privacy.NoiseMultiplier : PrivacyOptions.Default.NoiseMultiplier,
+            BudgetEpsilon = privacy.EpsilonBudget,
+            BudgetDelta = privacy.Delta,
+        };
+    }
+
+    /// <summary>The <c>[data]</c> redaction keys → the redactor's policy (the daemon and <c>fedmesh data check</c> use it).</summary>
+    internal static RedactionOptions Redaction(DataSection data)
     {
         RedactionOptions baseline = data.RedactionRules ? RedactionOptions.Default : RedactionOptions.None;
         return baseline with

@@ -193,7 +193,7 @@ public sealed partial class NodeRuntime
             return null;
         }
 
-        var session = new PeerSession(connection, initiator, address);
+        var session = new PeerSession(connection, initiator, address, CountOut);
         if (!TryRegister(session))
         {
             await session.CloseAsync(ProtocolErrorCode.Shutdown, "duplicate connection").ConfigureAwait(false);
@@ -238,6 +238,13 @@ public sealed partial class NodeRuntime
         }
     }
 
+    /// <summary>Counts bytes a session wrote into the node's total and /metrics (one count for both).</summary>
+    private void CountOut(long wire)
+    {
+        Interlocked.Add(ref _bytesOut, wire);
+        Metrics.BytesOut.Inc(wire);
+    }
+
     private bool Winner(PeerSession s)
     {
         string initiatorId = s.Initiator ? Self.Value : s.Peer.Value;
@@ -254,8 +261,10 @@ public sealed partial class NodeRuntime
             {
                 using (frame)
                 {
-                    session.CountIn(frame.Body.Length + 24);
-                    Metrics.BytesIn.Inc(frame.Body.Length + 24);
+                    long wire = frame.Body.Length + PeerSession.FrameOverhead;
+                    session.CountIn(wire);
+                    Interlocked.Add(ref _bytesIn, wire);
+                    Metrics.BytesIn.Inc(wire);
                     WireMessage message;
                     try
                     {

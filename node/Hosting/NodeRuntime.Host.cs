@@ -12,6 +12,10 @@ public sealed partial class NodeRuntime
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, (byte[] PublicKey, IReadOnlyList<string> Addresses)> _listenAddresses = new();
     private long _deltasReceived;
+
+    // Wire bytes since start over every connection, closed ones included (a per-session sum forgets closed ones).
+    private long _bytesIn;
+    private long _bytesOut;
     private long _deltasRejected;
 
     public void Send(PeerId peer, WireMessage message)
@@ -26,11 +30,6 @@ public sealed partial class NodeRuntime
             Log.PeerOverloaded(_logger, peer.Value);
             _ = session.CloseAsync(ProtocolErrorCode.Overloaded, "peer does not read fast enough");
             return;
-        }
-
-        if (message is DeltaChunkMessage chunk)
-        {
-            Metrics.BytesOut.Inc(chunk.Data.Length);
         }
     }
 

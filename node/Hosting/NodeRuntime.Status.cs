@@ -28,14 +28,16 @@ public sealed partial class NodeRuntime
             LastHeldOutBpc = _lastBpc,
             BaseHeldOutBpc = _baseBpc,
             Privacy = privacy is null
-                ? new PrivacyStatus(0, 0, 0, "off")
-                : new PrivacyStatus(privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant()),
+                ? new PrivacyStatus(false, 0, 0, 0, PrivacyStatus.Off)
+                : _parts.PrivacyEnabled
+                ? new PrivacyStatus(true, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant())
+                : new PrivacyStatus(false, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, PrivacyStatus.Off),
             DeltasSent = Interlocked.Read(ref _deltasSent),
             DeltasReceived = Interlocked.Read(ref _deltasReceived),
             DeltasMerged = Interlocked.Read(ref _deltasMerged),
             DeltasRejected = Interlocked.Read(ref _deltasRejected),
-            BytesIn = _sessions.Values.Sum(s => s.BytesIn),
-            BytesOut = _sessions.Values.Sum(s => s.BytesOut),
+            BytesIn = Interlocked.Read(ref _bytesIn),
+            BytesOut = Interlocked.Read(ref _bytesOut),
             Peers = peers,
         };
     }

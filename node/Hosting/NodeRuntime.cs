@@ -56,6 +56,10 @@ public sealed record NodeParts
 
     public Privacy.PrivacyLedger? Ledger { get; init; }
 
+    /// <summary>Whether deltas are noised and charged to <see cref="Ledger"/>; with DP off the ledger is kept only
+    /// for what earlier releases spent, and status says "off" instead of that old budget state.</summary>
+    public bool PrivacyEnabled { get; init; } = true;
+
     public Reputation.ReputationTracker? Reputation { get; init; }
 
     /// <summary>HttpListener prefix of the Prometheus endpoint ([metrics]); null = not served. When it equals

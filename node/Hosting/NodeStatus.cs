@@ -13,8 +13,10 @@ public sealed record NodeStatus
 
     public double UptimeSeconds { get; init; }
 
+    /// <summary>Mean training loss of the last round in nats per byte (natural log; the model predicts bytes).</summary>
     public double? LastTrainLoss { get; init; }
 
+    /// <summary>Held-out bits per byte (log base 2) after the last round; <see cref="BaseHeldOutBpc"/> is the base model's.</summary>
     public double? LastHeldOutBpc { get; init; }
 
     public double? BaseHeldOutBpc { get; init; }
@@ -29,15 +31,25 @@ public sealed record NodeStatus
 
     public long DeltasRejected { get; init; }
 
+    /// <summary>Wire bytes received since start, over every connection (closed ones included), as /metrics counts them.</summary>
     public long BytesIn { get; init; }
 
+    /// <summary>Wire bytes sent since start, over every connection (closed ones included), as /metrics counts them.</summary>
     public long BytesOut { get; init; }
+
 
     public IReadOnlyList<PeerStatus> Peers { get; init; } = [];
 }
 
 /// <summary>Privacy budget as `status` shows it.</summary>
-public sealed record PrivacyStatus(double EpsilonSpent, double EpsilonBudget, double Delta, string State);
+/// <param name="Enabled">Whether local DP is on (privacy.noise_multiplier > 0).</param>
+/// <param name="EpsilonSpent">ε spent by every release in the ledger (with DP off: by earlier releases).</param>
+/// <param name="State">"ok", "warning", "exhausted", or "off" when DP is off.</param>
+public sealed record PrivacyStatus(bool Enabled, double EpsilonSpent, double EpsilonBudget, double Delta, string State)
+{
+    /// <summary><see cref="State"/> of a node with DP off.</summary>
+    public const string Off = "off";
+}
 
 /// <summary>One peer as `status`/`peers` show it.</summary>
 public sealed record PeerStatus(string PeerId, string Address, bool Connected, double Trust, string Source, double? SecondsSinceSeen);

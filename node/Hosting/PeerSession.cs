@@ -19,18 +19,25 @@ internal sealed class PeerSession : IAsyncDisposable
     /// </summary>
     public const int OutgoingCapacity = 8192;
 
+    /// <summary>Bytes a frame adds to its body on the wire: the 8-byte header and the 16-byte AEAD tag (SPEC.md §3).</summary>
+    public const int FrameOverhead = Protocol.Wire.FrameHeader.Size + Protocol.Wire.FrameLimits.AeadTagSize;
+
     private readonly Channel<WireMessage> _outgoing = Channel.CreateBounded<WireMessage>(
         new BoundedChannelOptions(OutgoingCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly Task _writer;
+    private readonly Action<long>? _sent;
     private long _bytesOut;
     private long _bytesIn;
 
-    public PeerSession(SecureConnection connection, bool initiator, string address)
+    /// <param name="sent">Told the wire bytes of every message written (the node's totals and /metrics count them,
+    /// so they survive the session).</param>
+    public PeerSession(SecureConnection connection, bool initiator, string address, Action<long>? sent = null)
     {
         Connection = connection;
         Initiator = initiator;
         Address = address;
+        _sent = sent;
         _writer = Task.Run(WriteLoopAsync);
     }
 
@@ -78,7 +85,9 @@ internal sealed class PeerSession : IAsyncDisposable
             {
                 // Encoded straight into the connection's pooled send buffer (no per-message body array).
                 int length = await Connection.SendAsync(message).ConfigureAwait(false);
-                Interlocked.Add(ref _bytesOut, length + 24);
+                long wire = length + FrameOverhead;
+                Interlocked.Add(ref _bytesOut, wire);
+                _sent?.Invoke(wire);
             }
         }
         catch (Exception ex) when (ex is ProtocolException or OperationCanceledException or ChannelClosedException or IOException or ObjectDisposedException)

@@ -2,36 +2,34 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FedMesh.Node.Cli;
+using FedMesh.Node.Configuration;
+using FedMesh.Node.Hosting;
+using FedMesh.Node.Storage;
 
 namespace FedMesh.Node.Privacy;
 
-/// <summary>`fedmesh privacy [--state-dir DIR] [--json]`: the privacy ledger report (releases, ε spent vs budget).</summary>
+/// <summary>
+/// `fedmesh privacy [--config FILE] [--state-dir DIR] [--json]`: the report of the ledger the daemon writes
+/// (<see cref="StatePaths.PrivacyLedger"/>), against the node's configured budget. The node is found by the
+/// convention every command uses (<see cref="NodeLocator"/>); the ledger is opened with the same options the daemon
+/// uses (<see cref="NodeFactory.PrivacyOptionsFor"/>), so the spent ε and the next-release prediction are the daemon's.
+/// </summary>
 public static class PrivacyCommand
 {
-    /// <summary>Environment variable naming the node's state directory when --state-dir is not given.</summary>
-    public const string StateDirVariable = "FEDMESH_STATE_DIR";
-
     /// <summary>Releases listed in the text report by default: the recent history without flooding a terminal.</summary>
     private const int DefaultLimit = 20;
 
     public static Command Create()
     {
-        var stateDir = new Option<string>("--state-dir")
-        {
-            Description = $"Node state directory holding {PrivacyLedger.FileName} (default: ${StateDirVariable}, else ~/.local/state/fedmesh)",
-            DefaultValueFactory = _ => DefaultStateDir(),
-        };
+        var config = NodeLocator.ConfigOption();
+        var stateDir = NodeLocator.StateDirOption();
         var json = new Option<bool>("--json") { Description = "Print the report as JSON (all releases)" };
-        var budget = new Option<double>("--budget-epsilon")
+        var budget = new Option<double?>("--budget-epsilon")
         {
-            Description = "Privacy budget ε to report against (the node's configured value)",
-            DefaultValueFactory = _ => PrivacyOptions.Default.BudgetEpsilon,
+            Description = $"Privacy budget ε to report against (default: privacy.epsilon_budget of the configuration, {PrivacySection.Default.EpsilonBudget} if unset)",
         };
-        var delta = new Option<double>("--delta")
-        {
-            Description = "δ of the (ε, δ) guarantee",
-            DefaultValueFactory = _ => PrivacyOptions.Default.BudgetDelta,
-        };
+        var delta = new Option<double?>("--delta") { Description = "δ of the (ε, δ) guarantee (default: privacy.delta of the configuration)" };
         var limit = new Option<int>("--limit")
         {
             Description = "Most recent releases listed in the text report",
@@ -39,24 +37,41 @@ public static class PrivacyCommand
         };
 
         var command = new Command("privacy", "Report the privacy ledger: releases and ε spent against the budget.");
+        command.Options.Add(config);
         command.Options.Add(stateDir);
         command.Options.Add(json);
         command.Options.Add(budget);
         command.Options.Add(delta);
         command.Options.Add(limit);
-        command.SetAction(parse => Run(
-            parse.GetValue(stateDir)!,
-            parse.GetValue(json),
-            PrivacyOptions.Default with { BudgetEpsilon = parse.GetValue(budget), BudgetDelta = parse.GetValue(delta) },
-            parse.GetValue(limit),
-            Console.Out,
-            Console.Error));
+        command.SetAction(parse =>
+        {
+            TextWriter output = parse.InvocationConfiguration.Output;
+            TextWriter error = parse.InvocationConfiguration.Error;
+            if (!NodeLocator.TryResolve(parse.GetValue(config), parse.GetValue(stateDir), requireConfig: false, requireState: true, out NodeLocation? node, out string problem))
+            {
+                error.WriteLine($"fedmesh privacy: {problem}");
+                return 1;
+            }
+
+            PrivacySection section = node.Options.Privacy;
+            section = section with
+            {
+                EpsilonBudget = parse.GetValue(budget) ?? section.EpsilonBudget,
+                Delta = parse.GetValue(delta) ?? section.Delta,
+            };
+            return Run(node.State, NodeFactory.PrivacyEnabled(section), parse.GetValue(json), NodeFactory.PrivacyOptionsFor(section), parse.GetValue(limit), output, error);
+        });
         return command;
     }
 
-    /// <summary>Writes the report; returns the exit code (0 ok, 1 bad arguments, 2 unreadable ledger).</summary>
-    public static int Run(string stateDir, bool asJson, PrivacyOptions options, int limit, TextWriter output, TextWriter error)
+    /// <summary>Writes the report of the ledger in <paramref name="state"/>; returns the exit code (0 ok, 1 bad
+    /// arguments or not a node's state directory, 2 unreadable ledger).</summary>
+    /// <param name="dpEnabled">Whether the node's configuration has DP on (said in the report: with DP off
+    /// nothing new is charged, whatever the ledger holds from earlier).</param>
+    public static int Run(StatePaths state, bool dpEnabled, bool asJson, PrivacyOptions options, int limit, TextWriter output, TextWriter error)
     {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         IReadOnlyList<string> invalid = options.Validate();
@@ -66,11 +81,20 @@ public static class PrivacyCommand
             return 1;
         }
 
-        string path = Path.Combine(stateDir, PrivacyLedger.FileName);
+        string path = state.PrivacyLedger;
+        bool exists = File.Exists(path);
+
+        // An absent ledger means "nothing released" only in a node's state directory; anywhere else it is a wrong path.
+        if (!exists && !File.Exists(state.IdentityKey))
+        {
+            error.WriteLine($"fedmesh privacy: {state.Root} is not a node's state directory (neither {Path.GetFileName(path)} nor {Path.GetFileName(state.IdentityKey)} is there)");
+            return 1;
+        }
+
         try
         {
             using PrivacyLedger ledger = PrivacyLedger.OpenReadOnly(path, options);
-            var report = new PrivacyReport(path, File.Exists(path), ledger.GetStatus(), ledger.TornTailMessage, ledger.Entries);
+            var report = new PrivacyReport(path, exists, dpEnabled, ledger.GetStatus(), ledger.TornTailMessage, ledger.Entries);
             if (asJson)
             {
                 output.WriteLine(JsonSerializer.Serialize(report, PrivacyReportJsonContext.Default.PrivacyReport));
@@ -93,11 +117,20 @@ public static class PrivacyCommand
     {
         CultureInfo inv = CultureInfo.InvariantCulture;
         PrivacyBudgetStatus s = report.Status;
-        output.WriteLine(string.Create(inv, $"ledger      {report.Path}{(report.Exists ? string.Empty : " (absent: nothing released)")}"));
+        output.WriteLine(string.Create(inv, $"ledger      {report.Path}{(report.Exists ? string.Empty : " (absent: nothing released yet)")}"));
+        if (!report.DpEnabled)
+        {
+            output.WriteLine("dp          off in the configuration (privacy.noise_multiplier = 0): deltas leave without noise and are not charged");
+        }
+
         output.WriteLine(string.Create(inv, $"releases    {s.Releases}{(s.TornRecordsCharged > 0 ? $" (+{s.TornRecordsCharged} torn record(s) charged)" : string.Empty)}"));
         output.WriteLine(string.Create(inv, $"epsilon     {s.SpentEpsilon:F4} of {s.BudgetEpsilon} at delta {s.Delta} ({s.FractionSpent * 100:F1}%, best order {s.BestOrder}; classic conversion {s.SpentEpsilonClassic:F4})"));
-        output.WriteLine(string.Create(inv, $"remaining   {s.RemainingEpsilon:F4} (next release would reach {s.NextReleaseEpsilon:F4})"));
-        output.WriteLine(string.Create(inv, $"state       {s.State.ToString().ToLowerInvariant()}: {s.Message}"));
+        output.WriteLine(report.DpEnabled
+            ? string.Create(inv, $"remaining   {s.RemainingEpsilon:F4} (next release would reach {s.NextReleaseEpsilon:F4})")
+            : string.Create(inv, $"remaining   {s.RemainingEpsilon:F4}"));
+        output.WriteLine(report.DpEnabled
+            ? string.Create(inv, $"state       {s.State.ToString().ToLowerInvariant()}: {s.Message}")
+            : string.Create(inv, $"state       off: the ε above is what releases made while DP was on spent"));
         if (report.TornTail is { } torn)
         {
             output.WriteLine(string.Create(inv, $"torn tail   {torn}"));
@@ -117,18 +150,10 @@ public static class PrivacyCommand
             output.WriteLine(string.Create(inv, $"{e.Sequence,6}  {e.Time.UtcDateTime,-20:yyyy-MM-dd HH:mm:ss}  {e.Release.NoiseMultiplier,6:G4}  {e.Release.SamplingRate,10:G6}  {e.Release.Steps,7}  {e.Release.ClipNorm,7:G4}  {e.EpsilonAfter,9:F4}  {content}"));
         }
     }
-
-    private static string DefaultStateDir()
-    {
-        string? fromEnv = Environment.GetEnvironmentVariable(StateDirVariable);
-        return !string.IsNullOrEmpty(fromEnv)
-            ? fromEnv
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state", "fedmesh");
-    }
 }
 
 /// <summary>What `fedmesh privacy --json` prints.</summary>
-public sealed record PrivacyReport(string Path, bool Exists, PrivacyBudgetStatus Status, string? TornTail, IReadOnlyList<LedgerEntry> Entries);
+public sealed record PrivacyReport(string Path, bool Exists, bool DpEnabled, PrivacyBudgetStatus Status, string? TornTail, IReadOnlyList<LedgerEntry> Entries);
 
 [JsonSourceGenerationOptions(WriteIndented = true, UseStringEnumConverter = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(PrivacyReport))]

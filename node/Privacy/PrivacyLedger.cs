@@ -12,9 +12,6 @@ namespace FedMesh.Node.Privacy;
 /// </summary>
 public sealed partial class PrivacyLedger : IDisposable
 {
-    /// <summary>File name inside the state directory.</summary>
-    public const string FileName = "privacy-ledger.jsonl";
-
     /// <summary>Largest ledger accepted: ~300 bytes a record gives ~200 000 releases, decades of rounds.</summary>
     public const long MaxFileBytes = 64L * 1024 * 1024;
 

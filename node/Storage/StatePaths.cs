@@ -2,8 +2,13 @@ namespace FedMesh.Node.Storage;
 
 /// <summary>
 /// The layout of a state directory, as paths only (no I/O, no lock), so tools such as <c>fedmesh audit verify</c>
-/// can find files while a daemon holds the directory.
+/// and <c>fedmesh privacy</c> can find files while a daemon holds the directory. This record is the one place that
+/// names the files a node keeps: the daemon, every CLI command and the tests take their paths from it.
 /// </summary>
+/// <remarks>
+/// Files set aside next to these on repair keep the name they belong to: <c>audit.log.torn-at-OFFSET</c> (a torn last
+/// audit line, see <see cref="Audit.AuditLog"/>) and <c>peers.json.corrupt</c> (an unreadable peer book).
+/// </remarks>
 public sealed record StatePaths(string Root)
 {
     /// <summary>The node's Ed25519 private key (mode 0600).</summary>
@@ -15,17 +20,31 @@ public sealed record StatePaths(string Root)
     /// <summary>Adapter checkpoints, see <see cref="CheckpointStore"/>.</summary>
     public string Checkpoints => Path.Combine(Root, "checkpoints");
 
+    /// <summary>The latest adapter in export format (safetensors + JSON), written after each round and read by
+    /// <c>fedmesh export</c>.</summary>
+    public string Adapter => Path.Combine(Root, "adapter");
+
     /// <summary>Known peers and their addresses.</summary>
     public string Peers => Path.Combine(Root, "peers.json");
 
-    /// <summary>Append-only ledger of privacy budget spent.</summary>
+    /// <summary>Append-only ledger of privacy budget spent (read by <c>fedmesh privacy</c>).</summary>
     public string PrivacyLedger => Path.Combine(Root, "privacy.ledger");
+
+    /// <summary>Lock file the ledger's single writer holds (<see cref="Privacy.PrivacyLedger.Open"/> derives it).</summary>
+    public string PrivacyLedgerLock => PrivacyLedger + ".lock";
 
     /// <summary>Hash-chained audit log, see <see cref="Audit.AuditLog"/>.</summary>
     public string AuditLog => Path.Combine(Root, "audit.log");
 
     /// <summary>Per-peer trust scores.</summary>
     public string Trust => Path.Combine(Root, "trust.json");
+
+    /// <summary>Last delta sequence number the node signed, so a restart never reuses one.</summary>
+    public string Sequence => Path.Combine(Root, "sequence");
+
+    /// <summary>Peer ids admitted to a closed mesh by <c>fedmesh trust add</c>, one per line; <c>run</c> admits these
+    /// and the ids of <c>network.allowlist</c> (see <see cref="Membership.Allowlist"/>).</summary>
+    public string Allowlist => Path.Combine(Root, "allowlist");
 
     /// <summary>Held with an exclusive lock while a daemon uses the directory.</summary>
     public string Lock => Path.Combine(Root, "lock");

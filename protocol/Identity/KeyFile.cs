@@ -22,21 +22,6 @@ public static class KeyFile
     private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
-    /// <summary>Default location: $XDG_CONFIG_HOME/fedmesh/node.key, else ~/.config/fedmesh/node.key.</summary>
-    public static string DefaultPath
-    {
-        get
-        {
-            string? config = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME");
-            if (string.IsNullOrEmpty(config))
-            {
-                config = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
-            }
-
-            return Path.Combine(config, "fedmesh", "node.key");
-        }
-    }
-
     /// <summary>Generates a key and writes it to <paramref name="path"/>; refuses to overwrite unless asked.</summary>
     /// <exception cref="IOException">The file exists and <paramref name="overwrite"/> is false.</exception>
     public static NodeIdentity Create(string path, bool overwrite = false)

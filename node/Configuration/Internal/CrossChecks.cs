@@ -5,9 +5,18 @@ internal static class CrossChecks
 {
     internal static IEnumerable<(string Key, string Message)> Check(NodeOptions o)
     {
-        if (o.Network.Closed && o.Network.Allowlist.Count == 0)
+        // The privacy options the ledger and mechanism are built from, validated here so a bad combination is a
+        // file:line error at load rather than a failure after the base model and data have loaded. Their messages
+        // start with the key they concern ("privacy.noise_multiplier must be ..."). A closed mesh with an empty
+        // network.allowlist is checked at start instead: `fedmesh trust add` may list its peers in the state directory.
+        if (Hosting.NodeFactory.PrivacyEnabled(o.Privacy))
         {
-            yield return ("network.closed", "is true but network.allowlist is empty, so no peer could join");
+            foreach (string problem in Hosting.NodeFactory.PrivacyOptionsFor(o.Privacy).Validate())
+            {
+                int space = problem.IndexOf(' ', StringComparison.Ordinal);
+                string key = space > 0 && ConfigKeys.Find(problem[..space]) is not null ? problem[..space] : "privacy";
+                yield return (key, key == "privacy" ? problem : problem[(space + 1)..]);
+            }
         }
 
         if (o.Network.MaxConnections < o.Network.MaxPeers)

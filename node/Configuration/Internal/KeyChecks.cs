@@ -42,6 +42,28 @@ internal static partial class KeyChecks
         return null;
     }
 
+    /// <summary>
+    /// σ of local DP: 0 (DP off) or 0.3..100. Below ~0.3 the Rényi-DP bound grows like e^(k²/2σ²) and is no privacy
+    /// at all (the ledger refuses such releases), so such a value is a mistake to report at load, not after the base
+    /// model and data have loaded.
+    /// </summary>
+    internal static string? NoiseMultiplier(double value)
+    {
+        const double MinimumSigma = 0.3;
+        const double MaximumSigma = 100;
+        string got = value.ToString("R", CultureInfo.InvariantCulture);
+        return !double.IsFinite(value) ? $"must be a finite number, got {got}"
+            : value == 0 || (value >= MinimumSigma && value <= MaximumSigma) ? null
+            : $"must be 0 (turns DP off: deltas leave without noise and are not charged) or between {MinimumSigma.ToString(CultureInfo.InvariantCulture)} and {MaximumSigma.ToString(CultureInfo.InvariantCulture)} " +
+              $"(below {MinimumSigma.ToString(CultureInfo.InvariantCulture)} the privacy bound is meaningless), got {got}";
+    }
+
+    /// <summary>LoRA target names the learner knows, at least one.</summary>
+    internal static string? LoraTargetList(IReadOnlyList<string> values) =>
+        Each(values, Identifier, allowEmpty: false) is { } problem ? problem
+            : Learning.LoraTargetNames.TryParse(values, out _, out string? unknown) ? null
+            : $"has unknown target \"{Shorten(unknown ?? string.Empty)}\" (known: {Learning.LoraTargetNames.Known})";
+
     /// <summary>A short identifier: 1..64 of [a-z0-9_-], starting with a letter or digit.</summary>
     internal static string? Identifier(string value) =>
         IdentifierPattern().IsMatch(value) ? null : $"must be 1-64 characters of a-z, 0-9, '_' or '-', got \"{Shorten(value)}\"";

@@ -12,6 +12,7 @@ internal sealed class LoadRun(DataLoadOptions options)
 {
     private readonly Dictionary<DataSkipReason, int> _filesSkipped = [];
     private readonly Dictionary<DataSkipReason, int> _documentsSkipped = [];
+    private readonly List<DataSkip> _skips = [];
     private readonly RedactionTally _tally = new();
     private RedactionTally _fileTally = new();
     private int _fileStart;
@@ -40,7 +41,7 @@ internal sealed class LoadRun(DataLoadOptions options)
         Merge(_fileTally, _tally);
     }
 
-    public void RollBackFile(DataSkipReason reason)
+    public void RollBackFile(DataSkipReason reason, string source, string detail)
     {
         Documents.RemoveRange(_fileStart, Documents.Count - _fileStart);
         Characters = _fileStartChars;
@@ -48,13 +49,20 @@ internal sealed class LoadRun(DataLoadOptions options)
         // Time-outs are kept: they say a document was dropped, whichever file it came from.
         _tally.AddTimeout(_fileTally.DocumentsTimedOut);
 
-        SkipFile(reason);
+        SkipFile(reason, source, detail);
     }
 
-    public void SkipFile(DataSkipReason reason) => _filesSkipped[reason] = _filesSkipped.GetValueOrDefault(reason) + 1;
+    public void SkipFile(DataSkipReason reason, string source, string detail)
+    {
+        _filesSkipped[reason] = _filesSkipped.GetValueOrDefault(reason) + 1;
+        Record(reason, source, detail);
+    }
 
-    public void SkipDocument(DataSkipReason reason) =>
+    public void SkipDocument(DataSkipReason reason, string source, string detail)
+    {
         _documentsSkipped[reason] = _documentsSkipped.GetValueOrDefault(reason) + 1;
+        Record(reason, source, detail);
+    }
 
     /// <summary>Adds a redacted document if the budgets allow; otherwise marks the run full and returns false.</summary>
     public bool TryAdd(LocalDocument document)
@@ -62,7 +70,7 @@ internal sealed class LoadRun(DataLoadOptions options)
         if (Documents.Count >= options.MaxDocuments || Characters + document.Text.Length > options.MaxTotalChars)
         {
             Full = true;
-            SkipDocument(DataSkipReason.DocumentLimitReached);
+            SkipDocument(DataSkipReason.DocumentLimitReached, document.Source, $"{options.MaxDocuments} documents or {options.MaxTotalChars} characters loaded");
             return false;
         }
 
@@ -81,7 +89,18 @@ internal sealed class LoadRun(DataLoadOptions options)
             FilesSkipped = DataLoadReport.Freeze(_filesSkipped),
             DocumentsSkipped = DataLoadReport.Freeze(_documentsSkipped),
             Redaction = _tally.ToReport(),
+            Skips = _skips.ToArray(),
         });
+
+    /// <summary>Keeps the first <see cref="DataLoadReport.MaxRecordedSkips"/> skips with where they were; the counts
+    /// above stay complete, so a folder of a million bad lines costs no more memory than a hundred.</summary>
+    private void Record(DataSkipReason reason, string source, string detail)
+    {
+        if (_skips.Count < DataLoadReport.MaxRecordedSkips)
+        {
+            _skips.Add(new DataSkip(source, reason, detail));
+        }
+    }
 
     private static void Merge(RedactionTally from, RedactionTally into)
     {

@@ -45,11 +45,13 @@ public sealed partial class Redactor
 
     // 1) international: "+" country code then 2–6 groups (optionally parenthesised) — digit count checked in code;
     // 2) North American: optional "1-", area code in parentheses or followed by "-"/".", then 3-4 digits;
-    // 3) national trunk prefix "0": groups separated by space, "/" or "-" — digit count checked in code.
+    // 3) national trunk prefix "0": groups separated by space, "/" or "-" — digit count checked in code — except a US
+    //    ZIP+4 code after a state abbreviation ("Boston, MA 02110-1301": New England ZIPs start with 0, and 5-4 digits
+    //    pass the 9-digit minimum); the same digits without a state code in front are still taken for a phone number.
     // The look-arounds keep amounts ("$1,000-2,000"), decimals and dotted section numbers out.
     [GeneratedRegex(@"(?<![\w+])\+[1-9][0-9]{0,2}(?:[ .-]?\(?[0-9]{1,4}\)?){2,6}(?![0-9])"
         + @"|(?<![\w$€£.,/+-])(?:1[ .-])?(?:\([0-9]{3}\) ?|[0-9]{3}[.-])[0-9]{3}[.-][0-9]{4}(?![\w]|[.,/-][0-9])"
-        + @"|(?<![\w$€£.,/+-])0[0-9]{1,4}(?:[ /-][0-9]{2,8}){1,4}(?![\w]|[.,/-][0-9])",
+        + @"|(?<![\w$€£.,/+-])(?!(?<=\b[A-Z]{2},? )[0-9]{5}-[0-9]{4}(?![0-9]))0[0-9]{1,4}(?:[ /-][0-9]{2,8}){1,4}(?![\w]|[.,/-][0-9])",
         RegexOptions.CultureInvariant, BuiltInTimeoutMs)]
     private static partial Regex PhonePattern();
 }

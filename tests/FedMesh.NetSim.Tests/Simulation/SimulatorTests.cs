@@ -164,7 +164,7 @@ public sealed class SimulatorTests : IDisposable
 
     private static int LedgerReleases(SimNode node)
     {
-        using PrivacyLedger ledger = PrivacyLedger.OpenReadOnly(Path.Combine(node.StateDirectory, PrivacyLedger.FileName), PrivacyOptions.Default);
+        using PrivacyLedger ledger = PrivacyLedger.OpenReadOnly(new FedMesh.Node.Storage.StatePaths(node.StateDirectory).PrivacyLedger, PrivacyOptions.Default);
         return (int)ledger.GetStatus().Releases;
     }
 

@@ -1,18 +1,10 @@
-using System.CommandLine;
-using FedMesh.Node.Cli;
 using FedMesh.Node.Tests.Storage;
 
 namespace FedMesh.Node.Tests.Audit;
 
 public sealed class AuditVerifyCommandTests
 {
-    private static (int Exit, string Output, string Error) Invoke(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CliRoot.Build().Parse(["audit", "verify", .. args]).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString(), error.ToString());
-    }
+    private static (int Exit, string Output, string Error) Invoke(params string[] args) => Cli.CliRunner.Run(["audit", "verify", .. args]);
 
     [Fact]
     public void An_intact_log_exits_0()

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using FedMesh.Node.Cli;
 using FedMesh.Protocol.Identity;
 
 namespace FedMesh.Node.Tests.Cli;
@@ -13,10 +11,8 @@ public sealed class IdentityCommandsTests : IDisposable
 
     private static (int Exit, string Out, string Err) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int exit = CliRoot.Build().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (exit, output.ToString().Trim(), error.ToString().Trim());
+        (int exit, string output, string error) = CliRunner.Run(args);
+        return (exit, output.Trim(), error.Trim());
     }
 
     [Fact]

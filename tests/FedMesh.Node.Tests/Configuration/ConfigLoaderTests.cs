@@ -142,7 +142,10 @@ public sealed class ConfigLoaderTests
     [InlineData("[network]\nseeds = [\"10.0.0.1\"]\n", "fedmesh.toml:2: network.seeds entries must be host:port or peerid@host:port, got \"10.0.0.1\"")]
     [InlineData("[network]\nseeds = [\"nobody@10.0.0.1:1\"]\n", "fedmesh.toml:2: network.seeds has a bad peer id in \"nobody@10.0.0.1:1\"")]
     [InlineData("[network]\nallowlist = [1, 2]\n", "fedmesh.toml:2: network.allowlist must be an array of strings, got an array containing an integer")]
-    [InlineData("[network]\nclosed = true\n", "fedmesh.toml:2: network.closed is true but network.allowlist is empty")]
+    [InlineData("[privacy]\nnoise_multiplier = 0.1\n", "fedmesh.toml:2: privacy.noise_multiplier must be 0 (turns DP off: deltas leave without noise and are not charged) or between 0.3 and 100")]
+    [InlineData("[privacy]\n\nnoise_multiplier = -1\n", "fedmesh.toml:3: privacy.noise_multiplier must be 0 (turns DP off")]
+    [InlineData("[learning]\nmodel_size = \"huge\"\n", "fedmesh.toml:2: learning.model_size must be one of \"tiny\", \"small\", got \"huge\"")]
+    [InlineData("[learning]\nlora_targets = [\"q\", \"zz\"]\n", "fedmesh.toml:2: learning.lora_targets has unknown target \"zz\"")]
     [InlineData("[network]\nmax_peers = 10\nmax_connections = 5\n", "fedmesh.toml:3: network.max_connections must be at least network.max_peers (10), got 5")]
     [InlineData("[merge]\nrule = \"average\"\n", "fedmesh.toml:2: merge.rule must be one of \"mean\", \"median\", \"trimmed_mean\", \"multi_krum\", \"geometric_median\", \"centered_clipping\", got \"average\"")]
     [InlineData("[merge]\nrule = \"multi_krum\"\nbyzantine_f = 7\n", "fedmesh.toml:3: merge.byzantine_f is 7 but krum needs network.max_peers > 2f + 2 = 16")]
@@ -157,6 +160,26 @@ public sealed class ConfigLoaderTests
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "fedmesh.toml", NoEnvironment));
         Assert.Single(ex.Errors);
         Assert.StartsWith(expected, ex.Errors[0].ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_closed_mesh_may_leave_network_allowlist_empty_for_trust_add_to_fill()
+    {
+        // `fedmesh trust add` keeps its ids in the state directory; the start checks that someone is allowed.
+        Assert.True(ConfigLoader.Parse("[network]\nclosed = true\n", "fedmesh.toml", NoEnvironment).Network.Closed);
+    }
+
+    [Fact]
+    public void A_bad_sigma_from_the_environment_names_the_variable()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(string.Empty, "fedmesh.toml", new Dictionary<string, string> { ["FEDMESH_PRIVACY__NOISE_MULTIPLIER"] = "0.2" }));
+        Assert.StartsWith("environment FEDMESH_PRIVACY__NOISE_MULTIPLIER: privacy.noise_multiplier must be 0 (turns DP off", ex.Errors.Single().ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_model_sizes_the_configuration_accepts_are_the_ones_the_node_builds()
+    {
+        Assert.Equal(LearningSection.KnownModelSizes.Order(), FedMesh.Node.Hosting.NodeFactory.ModelSizes.Keys.Order());
     }
 
     [Fact]

@@ -107,6 +107,21 @@ public sealed class RedactorTests
     public void Personal_data_next_to_punctuation_is_still_found(string text, string expected) =>
         Assert.Equal(expected, Redact(text));
 
+    [Theory]
+    [InlineData("Free Software Foundation, 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301 USA")]
+    [InlineData("Boston, MA 02110-1301, USA")]
+    [InlineData("Hartford CT 06103-1234.")]
+    public void A_us_zip_plus_four_code_after_a_state_is_not_a_phone_number(string address) =>
+        Assert.Equal(address, Redact(address));
+
+    [Theory]
+    [InlineData("call 02110-1301 today", "call [PHONE] today")] // the same digits without a state code in front
+    [InlineData("MA office: 030 1234567", "MA office: [PHONE]")]
+    [InlineData("Berlin 030 12345678 or MA 0221-123456", "Berlin [PHONE] or MA [PHONE]")]
+    [InlineData("Boston, MA 02110-1301, tel. (617) 542-5942", "Boston, MA 02110-1301, tel. [PHONE]")]
+    public void Phone_numbers_next_to_addresses_are_still_redacted(string text, string expected) =>
+        Assert.Equal(expected, Redact(text));
+
     [Fact]
     public void A_valid_iban_followed_by_a_short_word_is_redacted_without_the_word()
     {

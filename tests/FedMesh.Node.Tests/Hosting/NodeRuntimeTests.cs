@@ -26,6 +26,18 @@ public class NodeRuntimeTests
         Gossip = GossipOptions.Default,
     };
 
+    /// <summary>Sequence 1 of <paramref name="origin"/> in the test mesh, without DP.</summary>
+    private static SignedDelta Signed(NodeIdentity origin, EncodedDelta encoded) =>
+        SignedDelta.Create(origin.SigningKey, new DeltaHeader
+        {
+            MeshId = NodeRuntime.MeshIdFor("test"),
+            BaseModelHash = new byte[32],
+            Schema = Schema,
+            Sequence = 1,
+            Timestamp = DateTimeOffset.UtcNow,
+            Privacy = new DpParameters(0, 0, null),
+        }, encoded);
+
     [Fact]
     public async Task Relay_only_nodes_over_loopback_tcp_deliver_a_signed_delta_to_every_node()
     {
@@ -53,15 +65,7 @@ public class NodeRuntimeTests
 
         float[] values = Enumerable.Range(0, 300_000).Select(i => (float)Math.Sin(i)).ToArray();
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, values, TensorEncoding.Float32);
-        SignedDelta delta = SignedDelta.Create(a.SigningKey, new DeltaHeader
-        {
-            MeshId = NodeRuntime.MeshIdFor("test"),
-            BaseModelHash = new byte[32],
-            Schema = Schema,
-            Sequence = 1,
-            Timestamp = DateTimeOffset.UtcNow,
-            Privacy = new DpParameters(0, 0, null),
-        }, encoded);
+        SignedDelta delta = Signed(a, encoded);
         await na.PublishAsync(delta, encoded.Payload);
 
         StoredDelta gotB = await atB.Task.WaitAsync(timeout.Token);
@@ -69,5 +73,69 @@ public class NodeRuntimeTests
         Assert.True(gotB.Payload.Span.SequenceEqual(encoded.Payload.Span));
         Assert.True(gotC.Payload.Span.SequenceEqual(encoded.Payload.Span));
         Assert.Equal(Convert.ToHexStringLower(delta.ContentId), gotC.ContentIdHex);
+    }
+
+    [Fact]
+    public async Task Status_counts_wire_bytes_of_closed_connections_as_metrics_does()
+    {
+        using var a = NodeIdentity.Create();
+        using var b = NodeIdentity.Create();
+        await using var na = new NodeRuntime(Parts(a, 0), Loggers);
+        await na.StartAsync(CancellationToken.None);
+        var atB = new TaskCompletionSource<StoredDelta>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        float[] values = Enumerable.Range(0, 300_000).Select(i => (float)Math.Cos(i)).ToArray();
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, values, TensorEncoding.Float32);
+        await using (var nb = new NodeRuntime(Parts(b, 0, na.ListenEndPoint!.Port), Loggers))
+        {
+            nb.DeltaArrived += (d, _) => atB.TrySetResult(d);
+            await nb.StartAsync(CancellationToken.None);
+            while (na.GetStatus().Peers.Count == 0)
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+
+            SignedDelta delta = Signed(a, encoded);
+            await na.PublishAsync(delta, encoded.Payload);
+            await atB.Task.WaitAsync(timeout.Token);
+        }
+
+        // b is gone: a's only connection is closed, and what went over it still counts.
+        while (na.GetStatus().Peers.Count > 0)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+
+        NodeStatus status = na.GetStatus();
+        Assert.True(status.BytesOut >= encoded.Payload.Length, $"bytes_out {status.BytesOut} < payload {encoded.Payload.Length}");
+        Assert.True(status.BytesIn > 0, "bytes_in is 0 after b pulled the delta");
+        Assert.Equal(status.BytesOut, (long)na.Metrics.BytesOut.Value);
+        Assert.Equal(status.BytesIn, (long)na.Metrics.BytesIn.Value);
+    }
+
+    [Theory]
+    [InlineData(true, "exhausted")]
+    [InlineData(false, "off")]
+    public async Task Status_says_dp_is_off_instead_of_the_ledgers_old_budget_state(bool enabled, string state)
+    {
+        string dir = Directory.CreateTempSubdirectory("fedmesh-status-dp-").FullName;
+        try
+        {
+            var options = FedMesh.Node.Privacy.PrivacyOptions.Default with { NoiseMultiplier = 1.0, BudgetEpsilon = 8 };
+            using var ledger = FedMesh.Node.Privacy.PrivacyLedger.Open(Path.Combine(dir, "privacy.ledger"), options);
+            Assert.True(ledger.ReserveRelease(options.DefaultRelease).Granted);
+            Assert.True(ledger.ReserveRelease(options.DefaultRelease).Granted); // ε ≈ 7.09 of 8: the next would not fit
+            using var id = NodeIdentity.Create();
+            await using var runtime = new NodeRuntime(Parts(id, 0) with { Ledger = ledger, PrivacyEnabled = enabled }, Loggers);
+
+            PrivacyStatus privacy = runtime.GetStatus().Privacy;
+
+            Assert.Equal((enabled, state), (privacy.Enabled, privacy.State));
+            Assert.Equal(ledger.GetStatus().SpentEpsilon, privacy.EpsilonSpent);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

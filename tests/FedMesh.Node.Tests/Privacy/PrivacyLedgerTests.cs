@@ -9,7 +9,7 @@ public sealed class PrivacyLedgerTests : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("fedmesh-ledger-").FullName;
 
-    private string LedgerPath => Path.Combine(_dir, PrivacyLedger.FileName);
+    private string LedgerPath => new FedMesh.Node.Storage.StatePaths(_dir).PrivacyLedger;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
