@@ -298,6 +298,11 @@ public sealed partial class GossipEngine
         {
             delta = SignedDelta.Verify(message, _mesh);
             _sequences.EnsureFresh(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
+
+            // The timestamp is signed but otherwise arbitrary: one dated past year 9999 stopped every round loop that
+            // turned it into a time, and every node that verified it announced it on. Bounded here, before anything
+            // is stored or re-announced (SPEC.md §5.5 step 6).
+            ManifestClock.Check(delta.Manifest.TimestampMs, _time.GetUtcNow(), _options.MaxDeltaAge);
         }
         catch (ProtocolException ex)
         {
