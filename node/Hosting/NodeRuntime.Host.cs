@@ -124,7 +124,7 @@ public sealed partial class NodeRuntime
         Log.DeltaRejected(_logger, from.Value, contentIdHex ?? "?", code.ToString(), reason);
         if (code is ProtocolErrorCode.BadSignature or ProtocolErrorCode.BadChunkHash)
         {
-            _parts.Reputation?.RecordSignatureFailure(from);
+            _parts.Reputation?.RecordTransportFault(from);
         }
 
         _parts.Audit?.Append(new AuditRecord(AuditEventKind.Rejected, from.Value, contentIdHex ?? string.Empty, 0, double.NaN, double.NaN, double.NaN, "rejected", $"{code}: {reason}"));
