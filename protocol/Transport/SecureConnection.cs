@@ -167,7 +167,7 @@ public sealed partial class SecureConnection : IAsyncDisposable
 
             // The peer learns why (SPEC.md §4.9): the write loop sends this Bye as the connection's last frame, after
             // the frames already queued. Set before the queue completes, so the write loop sees it when it drains.
-            Volatile.Write(ref _bye, new ByeMessage(code, OneLine(reason)));
+            Volatile.Write(ref _bye, new ByeMessage(code, ReasonMessage.OneLine(reason)));
         }
 
         _outgoing.Writer.TryComplete();
@@ -248,25 +248,6 @@ public sealed partial class SecureConnection : IAsyncDisposable
 
         _completion.TrySetResult(reason);
         return true;
-    }
-
-    /// <summary>A reason as Bye text: one line of at most <see cref="MessageLimits.MaxReasonTextBytes"/> UTF-8 bytes
-    /// (cut at a character boundary), so an orderly close never fails on its own message.</summary>
-    internal static string OneLine(string reason)
-    {
-        string line = reason.ReplaceLineEndings(" ");
-        if (System.Text.Encoding.UTF8.GetByteCount(line) <= MessageLimits.MaxReasonTextBytes)
-        {
-            return line;
-        }
-
-        int chars = Math.Min(line.Length, MessageLimits.MaxReasonTextBytes);
-        while (System.Text.Encoding.UTF8.GetByteCount(line.AsSpan(0, chars)) > MessageLimits.MaxReasonTextBytes || char.IsHighSurrogate(line[chars - 1]))
-        {
-            chars--;
-        }
-
-        return line[..chars];
     }
 
     private ProtocolException ClosedError()

@@ -39,6 +39,10 @@ public class GossipTimestampTests
         Assert.False(net[1].Engine.Store.TryGet(Convert.ToHexStringLower(bad.ContentId), out _));
         Assert.DoesNotContain(net[2].Sent, s => s.Message is WantMessage);
 
+        // The peer that served it is told, and stays connected (SPEC.md §4.9).
+        Assert.Contains(net[1].Sent, s => s.To == net[0].Peer && s.Message is ErrorMessage { Code: ProtocolErrorCode.BadTimestamp });
+        Assert.Empty(net[1].Closes);
+
         // The origin's next, honest delta still reaches everyone.
         (SignedDelta next, byte[] nextPayload) = net.Fixture.Sign(net[0].Key, 2, chunkSize: 512);
         StoredDelta good = net[0].Engine.Publish(next, nextPayload);

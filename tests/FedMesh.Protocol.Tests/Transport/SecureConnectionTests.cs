@@ -132,7 +132,7 @@ public sealed class SecureConnectionTests : IDisposable
     public void A_Bye_reason_is_cut_to_one_line_of_at_most_512_bytes()
     {
         string reason = "line one\nline two " + new string('é', 600);
-        string text = SecureConnection.OneLine(reason);
+        string text = ReasonMessage.OneLine(reason);
         Assert.DoesNotContain('\n', text);
         Assert.True(System.Text.Encoding.UTF8.GetByteCount(text) <= MessageLimits.MaxReasonTextBytes);
         Assert.StartsWith("line one line two é", text, StringComparison.Ordinal);
