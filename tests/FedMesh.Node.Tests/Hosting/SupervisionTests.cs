@@ -82,11 +82,15 @@ public class SupervisionTests
         DateTimeOffset now = DateTimeOffset.UtcNow;
         StoredDelta pastYear9999 = CoordinatorKit.SignedAt(relayId.SigningKey, state, 253_402_300_800_001, now, sequence: 1);
         StoredDelta hourAhead = CoordinatorKit.SignedAt(relayId.SigningKey, state, (ulong)now.AddHours(1).ToUnixTimeMilliseconds(), now, sequence: 2);
-        await relay.PublishAsync(pastYear9999.Delta, pastYear9999.Payload);
-        await relay.PublishAsync(hourAhead.Delta, hourAhead.Payload);
-        while (node.GetStatus().DeltasRejected < 2)
+        // One at a time: a delta published before the relay has the node's Hello reaches it as the relay's newest
+        // (announced when the Hello arrives); a second one published meanwhile would hide the first.
+        foreach ((StoredDelta bad, int rejected) in new[] { (pastYear9999, 1), (hourAhead, 2) })
         {
-            await Task.Delay(20, timeout.Token);
+            await relay.PublishAsync(bad.Delta, bad.Payload);
+            while (node.GetStatus().DeltasRejected < rejected)
+            {
+                await Task.Delay(20, timeout.Token);
+            }
         }
 
         Assert.Equal(2, logs.Lines.Count(l => l.Contains("BadTimestamp", StringComparison.Ordinal) && l.StartsWith("Warning 6011", StringComparison.Ordinal)));

@@ -38,10 +38,9 @@ public sealed class WireCloseTests : IDisposable
     {
         using var nodeId = NodeIdentity.Create();
         using var peerId = NodeIdentity.Create();
-        await using var node = new NodeRuntime(Parts(nodeId), _loggers);
-        await node.StartAsync(CancellationToken.None);
-        await using SecureConnection peer = await DialAsync(node, peerId);
-        Assert.IsType<HelloMessage>(await NextAsync(peer));
+        (NodeRuntime node, SecureConnection peer) = await StartAndGreetAsync(nodeId, peerId);
+        await using var disposeNode = node;
+        await using var disposePeer = peer;
 
         // A Hello body that is not a MessagePack array.
         await peer.SendAsync(FrameType.Hello, new byte[] { 0xc1 }, _guard.Token);
@@ -56,10 +55,9 @@ public sealed class WireCloseTests : IDisposable
     {
         using var nodeId = NodeIdentity.Create();
         using var peerId = NodeIdentity.Create();
-        await using var node = new NodeRuntime(Parts(nodeId), _loggers);
-        await node.StartAsync(CancellationToken.None);
-        await using SecureConnection peer = await DialAsync(node, peerId);
-        Assert.IsType<HelloMessage>(await NextAsync(peer));
+        (NodeRuntime node, SecureConnection peer) = await StartAndGreetAsync(nodeId, peerId);
+        await using var disposeNode = node;
+        await using var disposePeer = peer;
 
         await peer.SendAsync(new HelloMessage
         {
@@ -80,10 +78,9 @@ public sealed class WireCloseTests : IDisposable
     {
         using var nodeId = NodeIdentity.Create();
         using var peerId = NodeIdentity.Create();
-        await using var node = new NodeRuntime(Parts(nodeId), _loggers);
-        await node.StartAsync(CancellationToken.None);
-        await using SecureConnection peer = await DialAsync(node, peerId);
-        Assert.IsType<HelloMessage>(await NextAsync(peer));
+        (NodeRuntime node, SecureConnection peer) = await StartAndGreetAsync(nodeId, peerId);
+        await using var disposeNode = node;
+        await using var disposePeer = peer;
 
         await node.StopAsync();
 
@@ -100,11 +97,16 @@ public sealed class WireCloseTests : IDisposable
         Gossip = GossipOptions.Default,
     };
 
-    private async Task<SecureConnection> DialAsync(NodeRuntime node, NodeIdentity identity)
+    /// <summary>Starts a node, dials it as <paramref name="peerId"/> and reads the node's Hello (its first message).</summary>
+    private async Task<(NodeRuntime Node, SecureConnection Peer)> StartAndGreetAsync(NodeIdentity nodeId, NodeIdentity peerId)
     {
+        var node = new NodeRuntime(Parts(nodeId), _loggers);
+        await node.StartAsync(CancellationToken.None);
         TcpPipe pipe = await TcpPipe.ConnectAsync(node.ListenEndPoint!, _guard.Token);
         var options = ConnectionOptions.Default with { Handshake = HandshakeOptions.Default with { MeshId = MeshName } };
-        return await SecureConnection.ConnectAsync(pipe, identity, options, cancellationToken: _guard.Token);
+        SecureConnection peer = await SecureConnection.ConnectAsync(pipe, peerId, options, cancellationToken: _guard.Token);
+        Assert.IsType<HelloMessage>(await NextAsync(peer));
+        return (node, peer);
     }
 
     private async Task<WireMessage> NextAsync(SecureConnection connection)
