@@ -41,4 +41,7 @@ public enum ProtocolErrorCode : ushort
     Overloaded = 16,
     /// <summary>Anything else; the message says what.</summary>
     Internal = 17,
+    /// <summary>Delta manifest timestamp beyond the allowed clock skew in the future, or older than the receiver's
+    /// staleness horizon (SPEC.md §5.5 step 5).</summary>
+    BadTimestamp = 18,
 }

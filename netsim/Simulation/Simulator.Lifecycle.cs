@@ -68,7 +68,7 @@ public sealed partial class Simulator
         node.Engine = new GossipEngine(
             Mesh,
             hello,
-            GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout },
+            GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, MaxDeltaAge = node.Coordinator.Options.StalenessHorizon },
             new SequenceTracker(),
             Clock,
             SimSeeds.Random(_scenario.Seed, "gossip", node.Index, node.Incarnation),

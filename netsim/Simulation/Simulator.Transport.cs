@@ -48,7 +48,11 @@ public sealed partial class Simulator
     {
         _verified++;
         float[] state = DeltaDecoder.DecodeFlat(delta.Delta.Manifest, delta.Payload.Span);
-        node.Coordinator!.Offer(delta, state);
+        if (node.Coordinator!.Offer(delta, state) is { } refused)
+        {
+            Log($"node {node.Index}: refused delta {delta.ContentIdHex[..12]} from node {IndexOf(from)}: {refused}");
+        }
+
         DeltaReached?.Invoke(node.Index, delta, IndexOf(from));
     }
 

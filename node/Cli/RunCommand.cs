@@ -47,9 +47,11 @@ public static class RunCommand
             builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(options);
-            builder.Services.AddHostedService<NodeService>();
+            builder.Services.AddSingleton<NodeService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
             builder.Services.AddHostedService<SystemdWatchdog>();
             using IHost host = builder.Build();
+            NodeService node = host.Services.GetRequiredService<NodeService>();
             try
             {
                 await host.RunAsync(cancel).ConfigureAwait(false);
@@ -61,31 +63,67 @@ public static class RunCommand
                 return 1;
             }
 
-            return NodeService.ExitCode;
+            return node.ExitCode;
         });
         return command;
     }
 }
 
-/// <summary>Hosts the assembled node; stops the application when the node stops by itself (max_rounds).</summary>
-internal sealed class NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : IHostedService
+/// <summary>
+/// Hosts the assembled node; stops the application when the node stops by itself: after <c>max_rounds</c> (exit 0),
+/// or on a fault in one of its loops (<see cref="NodeRuntime.FaultExitCode"/>, so a supervisor sees a failure).
+/// </summary>
+internal sealed class NodeService : IHostedService
 {
-    private AssembledNode? _node;
+    private readonly Func<CancellationToken, Task<(NodeRuntime Runtime, IAsyncDisposable Owner)>> _assemble;
+    private readonly IHostApplicationLifetime _lifetime;
+    private NodeRuntime? _runtime;
+    private IAsyncDisposable? _owner;
 
-    public static int ExitCode { get; private set; }
+    public NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
+        : this(
+            async cancel =>
+            {
+                AssembledNode node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancel), cancel).ConfigureAwait(false);
+                return (node.Runtime, node);
+            },
+            lifetime)
+    {
+    }
+
+    /// <summary>Hosts whatever <paramref name="assemble"/> builds (tests host a runtime with an injected learner).</summary>
+    internal NodeService(Func<CancellationToken, Task<(NodeRuntime Runtime, IAsyncDisposable Owner)>> assemble, IHostApplicationLifetime lifetime)
+    {
+        _assemble = assemble;
+        _lifetime = lifetime;
+    }
+
+    /// <summary>The process exit code: 0, or <see cref="NodeRuntime.FaultExitCode"/> once the node stopped on a fault.</summary>
+    public int ExitCode { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
-        await _node.Runtime.StartAsync(cancellationToken).ConfigureAwait(false);
-        _ = _node.Runtime.Completion.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        (_runtime, _owner) = await _assemble(cancellationToken).ConfigureAwait(false);
+        await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        NodeRuntime runtime = _runtime;
+        _ = runtime.Completion.ContinueWith(
+            _ =>
+            {
+                if (runtime.Fault is not null)
+                {
+                    ExitCode = NodeRuntime.FaultExitCode;
+                }
+
+                _lifetime.StopApplication();
+            },
+            TaskScheduler.Default);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_node is not null)
+        if (_owner is not null)
         {
-            await _node.DisposeAsync().ConfigureAwait(false);
+            await _owner.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -298,11 +298,17 @@ public sealed partial class GossipEngine
         {
             delta = SignedDelta.Verify(message, _mesh);
             _sequences.EnsureFresh(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
+
+            // The timestamp is signed but otherwise arbitrary: one dated past year 9999 stopped every round loop that
+            // turned it into a time, and every node that verified it announced it on. Bounded here, before anything
+            // is stored or re-announced (SPEC.md §5.5 step 6).
+            ManifestClock.Check(delta.Manifest.TimestampMs, _time.GetUtcNow(), _options.MaxDeltaAge);
         }
         catch (ProtocolException ex)
         {
             // The content id is the hash of these exact bytes, so the delta itself is bad, whoever relays it.
             Reject(peer, id, ex);
+            ReportError(peer, id, ex);
             return;
         }
 
@@ -336,6 +342,7 @@ public sealed partial class GossipEngine
         {
             // A bad chunk is the sender's fault (the manifest fixed every hash): drop that source, keep what verified.
             _host.DeltaRejected(peer, id, ex.Code, ex.Message);
+            ReportError(peer, id, ex);
             StartPulls(_scheduler.OnSourceFailed(id, peer, _time.GetUtcNow()));
             DropAbandoned();
             return;
@@ -422,6 +429,14 @@ public sealed partial class GossipEngine
         _host.DeltaRejected(from, id, ex.Code, ex.Message);
         StartPulls(_scheduler.OnFinished(id, _time.GetUtcNow()));
     }
+
+    /// <summary>
+    /// Tells the peer that bytes it served for <paramref name="id"/> failed verification (SPEC.md §4.9, §9.4): an
+    /// Error, which keeps the connection. An honest relay learns that it holds or forwards a bad delta; the pull has
+    /// already moved on.
+    /// </summary>
+    private void ReportError(PeerId peer, string id, ProtocolException ex) =>
+        _host.Send(peer, new ErrorMessage(ex.Code, ReasonMessage.OneLine($"delta {id}: {ex.Message}")));
 
     private void StartPulls(IReadOnlyList<PullRequest> requests)
     {

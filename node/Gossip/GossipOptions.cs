@@ -38,6 +38,15 @@ public sealed record GossipOptions
     /// </summary>
     public TimeSpan HelloTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The staleness horizon: a manifest dated further back is rejected on arrival (<c>BadTimestamp</c>, SPEC.md §5.5
+    /// step 6), before any chunk is pulled, stored or announced again. A node that merges sets it to the oldest state
+    /// its round coordinator could still merge (<see cref="Mesh.MeshOptions.StalenessHorizon"/>); the default, for
+    /// a relay with no rounds of its own, is that horizon for the daemon's default settings (30 s period,
+    /// <c>merge.max_staleness_rounds</c> 5, round unit up to 10 periods: 6 × 300 s = 30 min).
+    /// </summary>
+    public TimeSpan MaxDeltaAge { get; init; } = TimeSpan.FromMinutes(30);
+
     /// <summary>Pull scheduling: concurrency, stall timeout, fallbacks.</summary>
     public PullOptions Pull { get; init; } = PullOptions.Default;
 
@@ -51,6 +60,11 @@ public sealed record GossipOptions
         if (MaxStoredDeltas < 1 || MaxStoredBytes < 1)
         {
             return "the delta store needs room for at least one delta";
+        }
+
+        if (MaxDeltaAge <= TimeSpan.Zero)
+        {
+            return "the staleness horizon (MaxDeltaAge) must be positive";
         }
 
         if (AntiEntropyInterval <= TimeSpan.Zero || HelloTimeout <= TimeSpan.Zero)

@@ -70,4 +70,14 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6021, Level = LogLevel.Information, Message = "Metrics endpoint on {Prefix}")]
     public static partial void MetricsListening(ILogger logger, string prefix);
+
+    // 6050–6059: round robustness and supervision (issue 11).
+    [LoggerMessage(EventId = 6050, Level = LogLevel.Critical, Message = "The {Loop} loop failed, stopping the node: {Reason}")]
+    public static partial void LoopFailed(ILogger logger, string loop, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 6052, Level = LogLevel.Information, Message = "Peer {PeerId} reports an error: {Code} {Text}")]
+    public static partial void PeerReportedError(ILogger logger, string peerId, string code, string text);
+
+    [LoggerMessage(EventId = 6051, Level = LogLevel.Warning, Message = "Delta {ContentId} from origin {Origin} not merged: {Reason}")]
+    public static partial void OfferRefused(ILogger logger, string contentId, string origin, string reason);
 }

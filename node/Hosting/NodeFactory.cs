@@ -185,7 +185,7 @@ public static class NodeFactory
                 Allowlist = allowlist,
                 Mdns = options.Network.Mdns,
                 MaxConnections = options.Network.MaxConnections,
-                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout },
+                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, MaxDeltaAge = rounds.Options.StalenessHorizon },
                 Rounds = rounds,
                 Learner = learner,
                 HeldOut = holdout,

@@ -27,6 +27,12 @@ public sealed partial class NodeRuntime
 
         if (!session.TrySend(message))
         {
+            if (session.IsClosing)
+            {
+                // Closing (it was sent Bye, e.g. after a malformed message): not a peer that stopped reading.
+                return;
+            }
+
             Log.PeerOverloaded(_logger, peer.Value);
             _ = session.CloseAsync(ProtocolErrorCode.Overloaded, "peer does not read fast enough");
             return;
@@ -123,7 +129,7 @@ public sealed partial class NodeRuntime
         Log.DeltaRejected(_logger, from.Value, contentIdHex ?? "?", code.ToString(), reason);
         if (code is ProtocolErrorCode.BadSignature or ProtocolErrorCode.BadChunkHash)
         {
-            _parts.Reputation?.RecordSignatureFailure(from);
+            _parts.Reputation?.RecordTransportFault(from);
         }
 
         _parts.Audit?.Append(new AuditRecord(AuditEventKind.Rejected, from.Value, contentIdHex ?? string.Empty, 0, double.NaN, double.NaN, double.NaN, "rejected", $"{code}: {reason}"));
@@ -131,6 +137,12 @@ public sealed partial class NodeRuntime
 
     public void ControlMessage(PeerId peer, WireMessage message)
     {
+        if (message is ErrorMessage error)
+        {
+            // A peer reports that something this node sent it was rejected (SPEC.md §4.9); the connection stays.
+            Log.PeerReportedError(_logger, peer.Value, error.Code.ToString(), error.Text);
+        }
+
         // Pong feeds liveness only through the idle timeout of the connection; PeerList adds dial targets.
         if (message is PeerListMessage list && _parts.PeerBook is not null)
         {

@@ -35,7 +35,7 @@ public sealed partial class NodeRuntime
                 long started = _parts.Time.GetTimestamp();
                 while (_offers.TryDequeue(out var offer))
                 {
-                    rounds.Offer(offer.Delta, offer.State);
+                    Offer(rounds, offer.Delta, offer.State);
                 }
 
                 RoundReport report = rounds.RunRound(stop);
@@ -62,6 +62,35 @@ public sealed partial class NodeRuntime
                 await StopAsync().ConfigureAwait(false);
             }, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Hands one verified peer state to the coordinator. Whatever is wrong with that one delta (a refusal, or a fault
+    /// while taking it) is logged and audited against it and the round goes on: one bad delta must never stop the
+    /// round loop (a manifest dated past year 9999 once did, on every node that pulled it).
+    /// </summary>
+    private void Offer(RoundCoordinator rounds, StoredDelta delta, float[] state)
+    {
+        string? refused;
+        try
+        {
+            refused = rounds.Offer(delta, state);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            refused = $"{ex.GetType().Name}: {ex.Message}";
+        }
+
+        if (refused is null)
+        {
+            return;
+        }
+
+        Protocol.Identity.PeerId origin = Protocol.Identity.PeerId.FromPublicKey(delta.Delta.Manifest.Origin.Span);
+        Log.OfferRefused(_logger, delta.ContentIdHex, origin.Value, refused);
+        Interlocked.Increment(ref _deltasRejected);
+        Metrics.DeltasRejected.WithLabels("NotMerged").Inc();
+        Audit(AuditEventKind.Rejected, origin, delta, double.NaN, "rejected", refused);
     }
 
     private void Publish(RoundReport report)

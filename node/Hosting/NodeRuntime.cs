@@ -162,12 +162,12 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _listener = TcpPipeListener.Start(_parts.Listen);
         Log.Listening(_logger, Self.Value, _listener.LocalEndPoint.ToString());
         _tasks.Add(Task.Run(ActorLoopAsync));
-        _tasks.Add(Task.Run(() => AcceptLoopAsync(_stop.Token)));
-        _tasks.Add(Task.Run(() => DialLoopAsync(_stop.Token)));
-        _tasks.Add(Task.Run(() => TickLoopAsync(_stop.Token)));
+        _tasks.Add(Supervise("accept", () => AcceptLoopAsync(_stop.Token)));
+        _tasks.Add(Supervise("dial", () => DialLoopAsync(_stop.Token)));
+        _tasks.Add(Supervise("tick", () => TickLoopAsync(_stop.Token)));
         if (_parts.Rounds is not null)
         {
-            _tasks.Add(Task.Run(() => RoundLoopAsync(_stop.Token)));
+            _tasks.Add(Supervise("round", () => RoundLoopAsync(_stop.Token)));
         }
 
         if (_parts.Mdns)

@@ -55,17 +55,25 @@ internal sealed class PeerSession : IAsyncDisposable
 
     public void CountIn(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
 
-    /// <summary>Queues a message; false when the queue is full (the caller drops the peer).</summary>
+    /// <summary>Queues a message; false when the queue is full (the caller drops the peer) or the session is closing
+    /// (<see cref="IsClosing"/>: nothing more goes out after the Bye).</summary>
     public bool TrySend(WireMessage message) => _outgoing.Writer.TryWrite(message);
+
+    /// <summary>Set once <see cref="CloseAsync"/> or disposal began: a refused send then is not a slow reader.</summary>
+    public bool IsClosing => Volatile.Read(ref _closing) != 0;
+
+    private int _closing;
 
     public async Task CloseAsync(ProtocolErrorCode code, string reason)
     {
+        Volatile.Write(ref _closing, 1);
         _outgoing.Writer.TryComplete();
         await Connection.CloseAsync(code, reason).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _closing, 1);
         _outgoing.Writer.TryComplete();
         await Connection.DisposeAsync().ConfigureAwait(false);
         try

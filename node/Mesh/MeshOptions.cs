@@ -49,6 +49,14 @@ public sealed record MeshOptions
     /// <summary>Nominal round length, used to age states from their manifest timestamps.</summary>
     public TimeSpan RoundPeriod { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The oldest state a round could still merge: ages are whole round units (at most
+    /// <see cref="RoundCoordinator.MaxRoundUnitPeriods"/> periods each) and an age above
+    /// <see cref="StalenessOptions.MaxAgeRounds"/> is dropped, so nothing older than (max age + 1) of the longest units
+    /// can count. Manifests dated further back are rejected on arrival (SPEC.md §5.5 step 6).
+    /// </summary>
+    public TimeSpan StalenessHorizon => RoundPeriod * RoundCoordinator.MaxRoundUnitPeriods * (Staleness.MaxAgeRounds + 1);
+
     public string? Problem()
     {
         if (LocalSteps is < 1 or > 100_000)

@@ -116,8 +116,21 @@ public sealed class RoundCoordinator
     /// <summary>The last sequence used for a release (persist it to resume after a restart).</summary>
     public ulong LastSequence => _lastSequence;
 
-    /// <summary>A verified peer state arrived (decoded from a delta the gossip engine verified).</summary>
-    public void Offer(StoredDelta delta, float[] state)
+    /// <summary>The options this coordinator runs with.</summary>
+    public MeshOptions Options => _options;
+
+    /// <summary>
+    /// A verified peer state arrived (decoded from a delta the gossip engine verified). Returns null when it is
+    /// waiting to be merged (or was ignored: this node's own, or not newer than the origin's state already waiting),
+    /// else why it was refused: a state of another length, or a manifest timestamp outside the clock bounds
+    /// (<see cref="ManifestClock"/>; the engine checks them on arrival too, this guards every other caller).
+    /// </summary>
+    /// <remarks>
+    /// A state is dated by its manifest but never later than when it reached this node
+    /// (<see cref="StoredDelta.ReceivedAt"/>): a timestamp ahead of this node's clock (within the allowed skew) used
+    /// to be clamped to age 0, so the state kept full weight and was never evicted for as long as it was ahead.
+    /// </remarks>
+    public string? Offer(StoredDelta delta, float[] state)
     {
         ArgumentNullException.ThrowIfNull(delta);
         ArgumentNullException.ThrowIfNull(state);
@@ -125,15 +138,32 @@ public sealed class RoundCoordinator
         PeerId origin = PeerId.FromPublicKey(m.Origin.Span);
         if (origin == Self)
         {
-            return;
+            return null;
+        }
+
+        if (state.Length != _mesh.Schema.TotalElements)
+        {
+            return $"state has {state.Length} values, the adapter schema {_mesh.Schema.TotalElements}";
+        }
+
+        DateTimeOffset made;
+        try
+        {
+            made = ManifestClock.Check(m.TimestampMs, _time.GetUtcNow(), _options.StalenessHorizon);
+        }
+        catch (FedMesh.Protocol.ProtocolException ex)
+        {
+            return ex.Message;
         }
 
         if (_inbox.TryGetValue(origin, out InboxEntry? existing) && existing.Sequence >= m.Sequence)
         {
-            return;
+            return null;
         }
 
-        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, DateTimeOffset.FromUnixTimeMilliseconds((long)m.TimestampMs));
+        DateTimeOffset dated = made < delta.ReceivedAt ? made : delta.ReceivedAt;
+        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, dated);
+        return null;
     }
 
     /// <summary>Runs one round: train, privatize and release, merge, gate, adopt.</summary>
@@ -192,6 +222,7 @@ public sealed class RoundCoordinator
         var bounded = new HashSet<PeerId>();
         foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
         {
+            // Never negative: entries are dated no later than their arrival, which is before this round.
             long age = Math.Max(0, (long)((now - entry.Timestamp) / RoundUnit));
             double weight = _reputation.GetWeight(entry.Origin) * StalenessDiscount.Factor(round - age, round, _options.Staleness);
             if (age > _options.Staleness.MaxAgeRounds)

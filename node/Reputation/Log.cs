@@ -14,7 +14,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Reputation table full ({Max} peers): evicted least recently seen peer {Peer}")]
     public static partial void PeerEvicted(ILogger logger, int max, string peer);
 
-    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Peer {Peer}: signature failure, trust now {Trust:F3}")]
+    [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Peer {Peer} served bytes that failed verification (bad chunk or manifest signature), trust now {Trust:F3}")]
     public static partial void SignatureFailure(ILogger logger, string peer, double trust);
 
     [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Validation gate accepted the merged candidate: held-out loss {Current:F5} -> {Candidate:F5} (allowed up to {Allowed:F5})")]

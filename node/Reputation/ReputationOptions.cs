@@ -38,13 +38,6 @@ public sealed record ReputationOptions
     /// </summary>
     public double GateRejectionScore { get; init; } = 0.25;
 
-    /// <summary>
-    /// Multiplicative trust penalty for a signature failure (trust ← trust · factor). 0.5: a bad signature on an
-    /// authenticated channel is a protocol violation by that peer, not noise, so it costs more than one bad
-    /// round; two failures take a fully trusted peer to the ignore threshold region.
-    /// </summary>
-    public double SignatureFailureFactor { get; init; } = 0.5;
-
     /// <summary>Trust below which a peer's deltas are ignored (weight 0). 0.3: reached after ~5 rounds of clearly
     /// harmful deltas (score 0) from the initial trust 0.5, ~12 from full trust (0.9ⁿ &lt; 0.3).</summary>
     public double IgnoreBelow { get; init; } = 0.3;
@@ -99,7 +92,6 @@ public sealed record ReputationOptions
         CheckUnit(errors, "reputation.initial_trust", InitialTrust, allowZero: true);
         CheckUnit(errors, "reputation.rejected_score", RejectedScore, allowZero: true);
         CheckUnit(errors, "reputation.gate_rejection_score", GateRejectionScore, allowZero: true);
-        CheckUnit(errors, "reputation.signature_failure_factor", SignatureFailureFactor, allowZero: true);
         CheckUnit(errors, "reputation.ignore_below", IgnoreBelow, allowZero: true);
         CheckUnit(errors, "reputation.full_weight_above", FullWeightAbove, allowZero: false);
         if (!(DistanceTolerance >= 1) || !double.IsFinite(DistanceTolerance))

@@ -6,8 +6,8 @@ namespace FedMesh.Node.Reputation;
 
 /// <summary>
 /// Per-peer trust from history (see <see cref="TrustMath"/>): each observation — a delta's distance to the
-/// robust aggregate, a rejection by the aggregation rule, a validation-gate rejection — moves trust by EWMA;
-/// signature failures cut it multiplicatively. Merge code asks <see cref="GetWeight"/> for each contributor.
+/// robust aggregate, a rejection by the aggregation rule, a validation-gate rejection, bytes that failed
+/// verification — moves trust by EWMA. Merge code asks <see cref="GetWeight"/> for each contributor.
 /// Ignored peers should still be observed (their distances computed) so an honest peer that was wrongly
 /// penalised can recover. Bounded to <see cref="ReputationOptions.MaxPeers"/>, evicting the least recently
 /// seen. Thread-safe.
@@ -82,18 +82,18 @@ public sealed partial class ReputationTracker
     public void RecordGateRejection(PeerId peer) =>
         Observe(peer, _options.GateRejectionScore, static e => e.GateRejections++);
 
-    /// <summary>Records a signature failure on a delta or frame from this peer.</summary>
-    public void RecordSignatureFailure(PeerId peer)
+    /// <summary>
+    /// Records that this peer served bytes that failed verification: a chunk whose hash is not the manifest's, or a
+    /// manifest whose signature does not verify. Scored as one harmful observation (<see cref="ReputationOptions.RejectedScore"/>,
+    /// EWMA), no more: the sender is already dropped as a source for that delta, and a state of this peer that was
+    /// verified end to end (its signature and every chunk hash) is its own evidence. This used to halve trust, so one
+    /// bad chunk took a new peer (0.5) below the ignore threshold (0.3) and its already-verified good state was
+    /// skipped at the next merge (issue 11); repeated faults still sink it (five from the initial trust).
+    /// </summary>
+    public void RecordTransportFault(PeerId peer)
     {
-        lock (_gate)
-        {
-            Entry entry = Touch(peer);
-            double before = entry.Trust;
-            entry.Trust = Math.Clamp(entry.Trust * _options.SignatureFailureFactor, 0, 1);
-            entry.SignatureFailures++;
-            Log.SignatureFailure(_logger, peer.Value, entry.Trust);
-            ReportThresholdCrossing(peer, before, entry.Trust);
-        }
+        Observe(peer, _options.RejectedScore, static e => e.SignatureFailures++);
+        Log.SignatureFailure(_logger, peer.Value, GetTrust(peer));
     }
 
     /// <summary>Trust in [0, 1]; <see cref="ReputationOptions.InitialTrust"/> for an unknown peer.</summary>

@@ -24,6 +24,26 @@ public abstract record ReasonMessage(ProtocolErrorCode Code, string Text) : Wire
         writer.Write(Text);
     }
 
+    /// <summary>A reason as Bye/Error text: one line of at most <see cref="MessageLimits.MaxReasonTextBytes"/> UTF-8
+    /// bytes (cut at a character boundary), so reporting a failure never fails on its own message.</summary>
+    public static string OneLine(string reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        string line = reason.ReplaceLineEndings(" ");
+        if (System.Text.Encoding.UTF8.GetByteCount(line) <= MessageLimits.MaxReasonTextBytes)
+        {
+            return line;
+        }
+
+        int chars = Math.Min(line.Length, MessageLimits.MaxReasonTextBytes);
+        while (System.Text.Encoding.UTF8.GetByteCount(line.AsSpan(0, chars)) > MessageLimits.MaxReasonTextBytes || char.IsHighSurrogate(line[chars - 1]))
+        {
+            chars--;
+        }
+
+        return line[..chars];
+    }
+
     private protected static (ProtocolErrorCode Code, string Text) ReadFields(ref BodyReader reader) =>
         ((ProtocolErrorCode)reader.ReadUInt16("code"), reader.ReadString("text", 0, MessageLimits.MaxReasonTextBytes));
 }

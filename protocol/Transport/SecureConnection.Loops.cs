@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Threading.Channels;
+using FedMesh.Protocol.Messages;
 using FedMesh.Protocol.Wire;
 
 namespace FedMesh.Protocol.Transport;
@@ -182,6 +183,24 @@ public sealed partial class SecureConnection
                     return;
                 }
             }
+
+            // The queue completed and is drained. An orderly close (not an abort, which cancels this loop) ends with
+            // Bye carrying its reason code (SPEC.md §4.9, §9.1, §9.8).
+            if (Volatile.Read(ref _bye) is { } bye)
+            {
+                byte[] buffer = MessageCodec.EncodePooled(bye, out int length);
+                var frame = new OutgoingFrame(FrameType.Bye, buffer, length);
+                try
+                {
+                    output.Advance(frame.Seal(_sender, output.GetSpan(FrameHeader.Size + frame.Length + FrameLimits.AeadTagSize)));
+                }
+                finally
+                {
+                    frame.Return();
+                }
+
+                await FlushAsync(output).ConfigureAwait(false);
+            }
         }
         catch (ProtocolException e)
         {
@@ -229,8 +248,10 @@ public sealed partial class SecureConnection
         TimeSpan idle = _time.GetElapsedTime(Volatile.Read(ref _lastReceiveTimestamp));
         if (idle >= _options.IdleTimeout)
         {
-            Abort(new ProtocolException(ProtocolErrorCode.Timeout,
-                $"nothing received for {idle.TotalSeconds:0.#} s (idle timeout {_options.IdleTimeout.TotalSeconds:0.#} s)"));
+            // An orderly close, so the peer (if it still reads) gets Bye(Timeout); a peer that does not read is
+            // aborted after the close's drain timeout.
+            _ = CloseAsync(ProtocolErrorCode.Timeout,
+                $"nothing received for {idle.TotalSeconds:0.#} s (idle timeout {_options.IdleTimeout.TotalSeconds:0.#} s)");
             return;
         }
 

@@ -38,6 +38,7 @@ public sealed partial class SecureConnection : IAsyncDisposable
     /// <summary>Set once DisposeAsync has released the cancellation source and crypto state.</summary>
     private int _released;
     private ProtocolException? _closeReason;
+    private ByeMessage? _bye;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
 
@@ -163,6 +164,10 @@ public sealed partial class SecureConnection : IAsyncDisposable
         if (SetReason(new ProtocolException(code, reason)))
         {
             Log.Closed(_logger, RemotePeerId.Value, reason);
+
+            // The peer learns why (SPEC.md §4.9): the write loop sends this Bye as the connection's last frame, after
+            // the frames already queued. Set before the queue completes, so the write loop sees it when it drains.
+            Volatile.Write(ref _bye, new ByeMessage(code, ReasonMessage.OneLine(reason)));
         }
 
         _outgoing.Writer.TryComplete();

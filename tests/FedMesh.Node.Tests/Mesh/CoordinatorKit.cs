@@ -49,6 +49,19 @@ internal static class CoordinatorKit
         return new StoredDelta(SignedDelta.Create(origin, header, encoded), encoded.Payload, at);
     }
 
+    /// <summary>
+    /// A delta whose manifest carries <paramref name="timestampMs"/> verbatim (any u64, as an attacker may sign it),
+    /// validly signed by <paramref name="origin"/> and passing <see cref="SignedDelta.Verify(FedMesh.Protocol.Messages.DeltaManifestMessage, LocalMesh, PublicKey?)"/>.
+    /// </summary>
+    public static StoredDelta SignedAt(Key origin, float[] state, ulong timestampMs, DateTimeOffset receivedAt, ulong sequence = 1)
+    {
+        StoredDelta honest = Stored(origin, state, receivedAt, sequence);
+        byte[] manifest = (honest.Delta.Manifest with { TimestampMs = timestampMs }).Encode();
+        byte[] signature = SignatureAlgorithm.Ed25519.Sign(origin, [.. "fedmesh-delta-manifest-v1"u8, .. manifest]);
+        SignedDelta delta = SignedDelta.Verify(new FedMesh.Protocol.Messages.DeltaManifestMessage(manifest, signature), Mesh);
+        return new StoredDelta(delta, honest.Payload, receivedAt);
+    }
+
     /// <summary>A learner whose every round adds the same value to each coordinate (its change is known exactly).</summary>
     public sealed class StepLearner(float step) : ILearner
     {

@@ -108,14 +108,22 @@ public sealed class ReputationTests : IDisposable
     }
 
     [Fact]
-    public void Signature_failures_halve_trust()
+    public void One_transport_fault_costs_one_bad_observation_and_leaves_a_new_peer_above_the_ignore_threshold()
     {
         var tracker = new ReputationTracker(ReputationOptions.Default);
         PeerId peer = Peer(4);
-        tracker.RecordSignatureFailure(peer);
-        Assert.Equal(0.25, tracker.GetTrust(peer), 12);
-        Assert.True(tracker.IsIgnored(peer));
+        tracker.RecordTransportFault(peer);
+        Assert.Equal(0.45, tracker.GetTrust(peer), 12);
+        Assert.False(tracker.IsIgnored(peer));
         Assert.Equal(1, tracker.Snapshot().Single().SignatureFailures);
+
+        // Persistent faults still sink it: 0.5 · 0.9⁵ ≈ 0.295 < 0.3.
+        for (int i = 0; i < 4; i++)
+        {
+            tracker.RecordTransportFault(peer);
+        }
+
+        Assert.True(tracker.IsIgnored(peer));
     }
 
     [Fact]
@@ -145,7 +153,7 @@ public sealed class ReputationTests : IDisposable
         tracker.RecordDistance(Peer(1), 5, 1);
         tracker.RecordRejected(Peer(2));
         tracker.RecordGateRejection(Peer(3));
-        tracker.RecordSignatureFailure(Peer(3));
+        tracker.RecordTransportFault(Peer(3));
         string path = Path.Combine(_dir, ReputationTracker.FileName);
 
         tracker.Save(path);

@@ -33,7 +33,7 @@ public class HandshakeTests
         using NodeIdentity responder = NodeIdentity.FromSeed(SpecVectors.Bytes(v, "responder_seed"));
         var options = new HandshakeOptions { MeshId = SpecVectors.Text(v, "mesh_id_text"), Suites = (CipherSuite)SpecVectors.Bytes(v, "offered_suites")[0] };
         var run = Run(initiator, responder, options, options,
-            initiatorEphemeral: SpecVectors.Bytes(v, "initiator_ephemeral"), responderEphemeral: SpecVectors.Bytes(v, "responder_ephemeral"));
+            initiatorEphemeral: SpecVectors.Bytes(v, "initiator_ephemeral_private"), responderEphemeral: SpecVectors.Bytes(v, "responder_ephemeral_private"));
 
         Assert.Equal(SpecVectors.Text(v, "init"), Convert.ToHexStringLower(run.Init));
         Assert.Equal(SpecVectors.Text(v, "response"), Convert.ToHexStringLower(run.Response));

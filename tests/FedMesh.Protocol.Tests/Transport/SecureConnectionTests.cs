@@ -101,6 +101,64 @@ public sealed class SecureConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task An_orderly_close_ends_with_Bye_carrying_its_code_and_reason_after_the_queued_frames()
+    {
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        await using (a)
+        await using (b)
+        {
+            await a.SendAsync(new PingMessage(7), Guard);
+            await a.CloseAsync(ProtocolErrorCode.IncompatiblePeer, "peer uses another base model");
+
+            using (ReceivedFrame ping = await NextAsync(b, Guard))
+            {
+                Assert.Equal(FrameType.Ping, ping.Type);
+            }
+
+            using (ReceivedFrame frame = await NextAsync(b, Guard))
+            {
+                var bye = Assert.IsType<ByeMessage>(MessageCodec.Decode(frame.Type, frame.Body));
+                Assert.Equal(ProtocolErrorCode.IncompatiblePeer, bye.Code);
+                Assert.Equal("peer uses another base model", bye.Text);
+            }
+
+            // Nothing after Bye: the connection ends.
+            Assert.False(await b.Incoming.WaitToReadAsync(Guard));
+        }
+    }
+
+    [Fact]
+    public void A_Bye_reason_is_cut_to_one_line_of_at_most_512_bytes()
+    {
+        string reason = "line one\nline two " + new string('é', 600);
+        string text = ReasonMessage.OneLine(reason);
+        Assert.DoesNotContain('\n', text);
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(text) <= MessageLimits.MaxReasonTextBytes);
+        Assert.StartsWith("line one line two é", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_idle_timeout_tells_the_peer_with_Bye_Timeout()
+    {
+        var time = new FakeTimeProvider();
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        Task<SecureConnection> accept = SecureConnection.AcceptAsync(pb, _b, null, time, cancellationToken: Guard);
+        SecureConnection a = await SecureConnection.ConnectAsync(pa, _a, null, cancellationToken: Guard);
+        SecureConnection b = await accept;
+        await using (a)
+        await using (b)
+        {
+            time.Advance(ConnectionOptions.Default.IdleTimeout);
+
+            using ReceivedFrame frame = await NextAsync(a, Guard);
+            var bye = Assert.IsType<ByeMessage>(MessageCodec.Decode(frame.Type, frame.Body));
+            Assert.Equal(ProtocolErrorCode.Timeout, bye.Code);
+            Assert.Equal(ProtocolErrorCode.Timeout, (await b.Completion.WaitAsync(Guard)).Code);
+        }
+    }
+
+    [Fact]
     public async Task Handshake_over_in_memory_pipes_authenticates_both_sides_and_carries_frames()
     {
         (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
