@@ -35,7 +35,15 @@ public sealed record NodeParts
 
     public bool Mdns { get; init; }
 
+    /// <summary>Most connections at once, handshakes in progress included (network.max_connections); split into
+    /// inbound and outbound slots by <see cref="NodeRuntime.ConnectionLimitsFor"/>.</summary>
     public int MaxConnections { get; init; } = 64;
+
+    /// <summary>Inbound connection attempts per remote address.</summary>
+    public AddressRateOptions AddressRates { get; init; } = AddressRateOptions.Default;
+
+    /// <summary>A handshake not finished within this is abandoned and its slot freed (SPEC.md §3).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = HandshakeOptions.Default.Timeout;
 
     public GossipOptions Gossip { get; init; } = GossipOptions.Default;
 
@@ -125,6 +133,11 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _engine = new GossipEngine(parts.Mesh, hello, parts.Gossip, sequences, parts.Time, new Random(parts.Seed), this);
         _started = parts.Time.GetUtcNow();
         Metrics = new NodeMetrics();
+        _slots = new ConnectionSlots(ConnectionLimitsFor(parts.MaxConnections));
+        _addressRates = new AddressRateLimiter(parts.Time, parts.AddressRates);
+        _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
+        _refusalLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _duplicateLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
     }
 
     /// <summary>Reported in Hello and `fedmesh --version`.</summary>

@@ -23,16 +23,28 @@ internal sealed class PeerSession : IAsyncDisposable
         new BoundedChannelOptions(OutgoingCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly Task _writer;
+    private readonly TimeProvider _time;
     private long _bytesOut;
     private long _bytesIn;
+    private long _lastReceivedTicks;
+    private int _closedLocally;
 
-    public PeerSession(SecureConnection connection, bool initiator, string address)
+    public PeerSession(SecureConnection connection, bool initiator, string address, TimeProvider time)
     {
         Connection = connection;
         Initiator = initiator;
         Address = address;
+        _time = time;
+        Established = time.GetUtcNow();
+        _lastReceivedTicks = Established.UtcTicks;
         _writer = Task.Run(WriteLoopAsync);
     }
+
+    /// <summary>When the handshake completed.</summary>
+    public DateTimeOffset Established { get; }
+
+    /// <summary>When the last frame arrived (the handshake counts as one).</summary>
+    public DateTimeOffset LastReceived => new(Interlocked.Read(ref _lastReceivedTicks), TimeSpan.Zero);
 
     public SecureConnection Connection { get; }
 
@@ -46,13 +58,22 @@ internal sealed class PeerSession : IAsyncDisposable
 
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
-    public void CountIn(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
+    /// <summary>Counts a received frame and notes when it arrived.</summary>
+    public void CountIn(long bytes)
+    {
+        Interlocked.Add(ref _bytesIn, bytes);
+        Interlocked.Exchange(ref _lastReceivedTicks, _time.GetUtcNow().UtcTicks);
+    }
 
     /// <summary>Queues a message; false when the queue is full (the caller drops the peer).</summary>
     public bool TrySend(WireMessage message) => _outgoing.Writer.TryWrite(message);
 
+    /// <summary>True once this node closed the connection (as opposed to the peer or the network).</summary>
+    public bool ClosedLocally => Volatile.Read(ref _closedLocally) != 0;
+
     public async Task CloseAsync(ProtocolErrorCode code, string reason)
     {
+        Interlocked.Exchange(ref _closedLocally, 1);
         _outgoing.Writer.TryComplete();
         await Connection.CloseAsync(code, reason).ConfigureAwait(false);
     }
