@@ -75,7 +75,24 @@ internal sealed class NodeService(NodeOptions options, TimeProvider time, ILogge
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
-        await _node.Runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _node.Runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeStartException ex)
+        {
+            // One line naming the key and address, then an orderly stop with exit code 1: the exception is not
+            // rethrown, since the host would log it with a stack trace; the assembled node (learner, ledger, audit
+            // log) is disposed here, since the host does not stop a service whose start failed.
+            Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+            ExitCode = 1;
+            AssembledNode node = _node;
+            _node = null;
+            await node.DisposeAsync().ConfigureAwait(false);
+            lifetime.StopApplication();
+            return;
+        }
+
         _ = _node.Runtime.Completion.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
     }
 

@@ -84,4 +84,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6063, Level = LogLevel.Warning, Message = "Peer {PeerId} at {Address} closed the connection right after the handshake ({Reason}); if this repeats, that peer keeps another session for this node's key: is another node using a copy of it? ({Suppressed} repeats not logged)")]
     public static partial void ClosedRightAfterHandshake(ILogger logger, string peerId, string address, string reason, int suppressed);
+
+    [LoggerMessage(EventId = 6064, Level = LogLevel.Warning, Message = "Could not write the bound endpoints to {Path}: {Reason}")]
+    public static partial void EndpointsNotWritten(ILogger logger, string path, string reason);
 }
