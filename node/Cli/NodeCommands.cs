@@ -204,7 +204,10 @@ public static class NodeCommands
                     return 2;
                 }
 
-                url = $"http://{options.Admin.Listen}";
+                // Port 0 (any free port): the running node wrote the port it bound to its state directory.
+                url = options.Admin.Listen.EndsWith(":0", StringComparison.Ordinal)
+                    ? NodeEndpoints.TryRead(NodeEndpoints.PathIn(options.Node.StateDir))?.Admin ?? $"http://{options.Admin.Listen}"
+                    : $"http://{options.Admin.Listen}";
             }
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
