@@ -93,6 +93,9 @@ public sealed class Daemon : IDisposable
 
     public bool HasExited => _process is { HasExited: true };
 
+    /// <summary>The running process's id.</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException($"{Name} is not started");
+
     public int ExitCode => _process!.ExitCode;
 
     public string Output
