@@ -1,4 +1,5 @@
 using System.Net;
+using FedMesh.Node.Membership.Internal;
 
 namespace FedMesh.Node.Membership;
 
@@ -11,7 +12,7 @@ public sealed class AddressRateLimiter
 {
     private readonly AddressRateOptions _options;
     private readonly TimeProvider _time;
-    private readonly Dictionary<IPAddress, Entry> _addresses = [];
+    private readonly IdleEvictingTable<IPAddress, TokenBucket> _addresses;
     private readonly Lock _lock = new();
 
     public AddressRateLimiter(TimeProvider time, AddressRateOptions? options = null)
@@ -19,6 +20,7 @@ public sealed class AddressRateLimiter
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _options = options ?? AddressRateOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxTrackedAddresses, 1);
+        _addresses = new IdleEvictingTable<IPAddress, TokenBucket>(_options.MaxTrackedAddresses);
     }
 
     public int TrackedAddresses
@@ -43,28 +45,9 @@ public sealed class AddressRateLimiter
 
         lock (_lock)
         {
-            if (!_addresses.TryGetValue(remote, out Entry? entry))
-            {
-                if (_addresses.Count >= _options.MaxTrackedAddresses)
-                {
-                    // Forget the address idle longest: a refilled bucket is full anyway, so forgetting it loses nothing
-                    // unless every tracked address is flooding at once (then the oldest flooder gets a fresh burst).
-                    _addresses.Remove(_addresses.MinBy(a => a.Value.LastUsed).Key);
-                }
-
-                entry = new Entry(new TokenBucket(_options.PerSecond, _options.Burst, _time));
-                _addresses[remote] = entry;
-            }
-
-            entry.LastUsed = _time.GetTimestamp();
-            return entry.Bucket.TryTake();
+            // Forgetting the idlest address loses nothing unless every tracked address is flooding at once (then the
+            // oldest flooder gets a fresh burst).
+            return _addresses.Touch(remote, _time.GetTimestamp(), () => new TokenBucket(_options.PerSecond, _options.Burst, _time)).TryTake();
         }
-    }
-
-    private sealed class Entry(TokenBucket bucket)
-    {
-        public TokenBucket Bucket { get; } = bucket;
-
-        public long LastUsed { get; set; }
     }
 }
