@@ -33,6 +33,7 @@ public sealed partial class NodeRuntime
     private readonly AddressRateLimiter _addressRates;
     private readonly LogThrottle _dialLog;
     private readonly LogThrottle _refusalLog;
+    private readonly LogThrottle _handshakeLog;
     private readonly LogThrottle _duplicateLog;
 
     private ConnectionOptions ConnectionOptions => ConnectionOptions.Default with
@@ -259,9 +260,9 @@ public sealed partial class NodeRuntime
         catch (Exception ex) when (ex is ProtocolException or IOException or OperationCanceledException or SocketException)
         {
             lease.Dispose();
-            // Throttled per address: a flood of bad or silent handshakes must not flood the log as well.
-            string host = HostOf(address);
-            if (_refusalLog.ShouldLog(host, out int suppressed))
+            // Throttled per address and reason: a flood of bad or silent handshakes must not flood the log as well,
+            // while a different failure from the same host (another node rejected for another reason) still shows.
+            if (_handshakeLog.ShouldLog(HostOf(address) + " " + ex.Message, out int suppressed))
             {
                 Log.HandshakeRejected(_logger, address, ex.Message, suppressed);
             }

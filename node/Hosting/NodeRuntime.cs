@@ -142,6 +142,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _addressRates = new AddressRateLimiter(parts.Time, parts.AddressRates);
         _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
         _refusalLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _handshakeLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
         _duplicateLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
     }
 
