@@ -240,7 +240,9 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
             await StartEndpointAsync(_admin, "admin.listen", admin, cancellationToken).ConfigureAwait(false);
         }
 
-        if (_parts.MetricsListen is { } metrics && !metrics.Equals(_parts.AdminListen))
+        // The admin endpoint serves /metrics too, so the same address is served once; two port-0 addresses are two
+        // endpoints (each gets its own free port).
+        if (_parts.MetricsListen is { } metrics && (metrics.Port == 0 || !metrics.Equals(_parts.AdminListen)))
         {
             // Metrics only: the scrape endpoint is often opened to a monitoring network, status and peers are not.
             _metricsServer = new AdminServer(metrics, Metrics, status: null, Loggers);
