@@ -285,7 +285,10 @@ public static class NodeCommands
                     return 2;
                 }
 
-                given = node.Options.Admin.Listen;
+                // Port 0 (any free port): the running node wrote the port it bound to its state directory.
+                given = node.Options.Admin.Listen.EndsWith(":0", StringComparison.Ordinal)
+                    ? Hosting.NodeEndpoints.TryRead(Hosting.NodeEndpoints.PathIn(node.Options.Node.StateDir))?.Admin ?? node.Options.Admin.Listen
+                    : node.Options.Admin.Listen;
             }
 
             if (AdminUri(given, out string invalid) is not { } url)

@@ -51,7 +51,7 @@ public static class RunCommand
             builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
             builder.Services.AddHostedService<SystemdWatchdog>();
             using IHost host = builder.Build();
-            NodeService node = host.Services.GetRequiredService<NodeService>();
+            NodeService service = host.Services.GetRequiredService<NodeService>();
             try
             {
                 await host.RunAsync(cancel).ConfigureAwait(false);
@@ -63,7 +63,7 @@ public static class RunCommand
                 return 1;
             }
 
-            return node.ExitCode;
+            return service.ExitCode;
         });
         return command;
     }
@@ -104,7 +104,24 @@ internal sealed class NodeService : IHostedService
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         (_runtime, _owner) = await _assemble(cancellationToken).ConfigureAwait(false);
-        await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _runtime.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NodeStartException ex)
+        {
+            // One line naming the key and address, then an orderly stop with exit code 1: the exception is not
+            // rethrown, since the host would log it with a stack trace; the assembled node (learner, ledger, audit
+            // log) is disposed here, since the host does not stop a service whose start failed.
+            Console.Error.WriteLine($"fedmesh run: {ex.Message}");
+            ExitCode = 1;
+            IAsyncDisposable owner = _owner;
+            (_runtime, _owner) = (null, null);
+            await owner.DisposeAsync().ConfigureAwait(false);
+            _lifetime.StopApplication();
+            return;
+        }
+
         NodeRuntime runtime = _runtime;
         _ = runtime.Completion.ContinueWith(
             _ =>

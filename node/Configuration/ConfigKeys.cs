@@ -25,7 +25,7 @@ public static class ConfigKeys
 
         Str("network", "listen_address", "IP address to listen on (\"::\" = all addresses).", IpAddress,
             o => o.Network.ListenAddress, (o, v) => o with { Network = o.Network with { ListenAddress = v } }),
-        Int("network", "listen_port", "TCP port to listen on.", 1, 65535,
+        Int("network", "listen_port", $"TCP port to listen on; 0 = any free port (the port chosen is logged and written to <state_dir>/{Hosting.NodeEndpoints.FileName}).", 0, 65535,
             o => o.Network.ListenPort, (o, v) => o with { Network = o.Network with { ListenPort = v } }),
         Str("network", "mesh_id", "Mesh name; only nodes with the same mesh id talk to each other.", Identifier,
             o => o.Network.MeshId, (o, v) => o with { Network = o.Network with { MeshId = v } }),
@@ -106,11 +106,11 @@ public static class ConfigKeys
 
         Bool("metrics", "enabled", "Serve Prometheus metrics.",
             o => o.Metrics.Enabled, (o, v) => o with { Metrics = o.Metrics with { Enabled = v } }),
-        Str("metrics", "listen", "host:port of the metrics endpoint (keep it on loopback or a private network).", HostPort,
+        Str("metrics", "listen", "IP:port of the metrics endpoint (keep it on loopback or a private network); port 0 = any free port.", ListenHostPort,
             o => o.Metrics.Listen, (o, v) => o with { Metrics = o.Metrics with { Listen = v } }),
         Bool("admin", "enabled", "Serve the local admin API.",
             o => o.Admin.Enabled, (o, v) => o with { Admin = o.Admin with { Enabled = v } }),
-        Str("admin", "listen", "host:port of the admin API (loopback only unless you add authentication in front).", HostPort,
+        Str("admin", "listen", "IP:port of the admin API (loopback only unless you add authentication in front); port 0 = any free port.", ListenHostPort,
             o => o.Admin.Listen, (o, v) => o with { Admin = o.Admin with { Listen = v } }),
 
         Int("checkpoints", "keep", "Adapter checkpoints kept in the state directory.", 1, 1000,

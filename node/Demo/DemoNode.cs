@@ -7,8 +7,11 @@ using FedMesh.Node.Data.Corpora;
 namespace FedMesh.Node.Demo;
 
 /// <summary>One demo node: its files, its process and the last status read from its admin endpoint.</summary>
-internal sealed class DemoNode(int index, SotuShard shard, string config, string stateDir, string logPath, string admin)
+internal sealed class DemoNode(int index, SotuShard shard, string config, string stateDir, string logPath)
 {
+    /// <summary>The admin URL the node bound (it binds port 0), read from its endpoints file once it is up.</summary>
+    private string? _admin;
+
     public int Index { get; } = index;
 
     public SotuShard Shard { get; } = shard;
@@ -39,11 +42,39 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
 
     public string State { get; private set; } = "starting";
 
+    /// <summary>The node's endpoints as written by this process run, or null while it has not bound them yet.</summary>
+    private Hosting.NodeEndpoints? Endpoints() =>
+        Process is { } p && Hosting.NodeEndpoints.TryRead(Hosting.NodeEndpoints.PathIn(StateDir)) is { } e && e.Pid == p.Id ? e : null;
+
+    /// <summary>Waits until the node has bound its ports; returns its gossip address (host:port).</summary>
+    public async Task<string> WaitForEndpointsAsync(TimeSpan timeout, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Endpoints() is not { } e)
+        {
+            if (Process is { HasExited: true } || clock.Elapsed > timeout)
+            {
+                throw new InvalidOperationException($"node {Index + 1} did not start (see {LogPath})");
+            }
+
+            await Task.Delay(200, cancel).ConfigureAwait(false);
+        }
+
+        return Endpoints()!.Listen;
+    }
+
     public async Task RefreshAsync(HttpClient http, CancellationToken cancel)
     {
         try
         {
-            JsonElement s = await http.GetFromJsonAsync<JsonElement>(admin + "/status", cancel).ConfigureAwait(false);
+            _admin ??= Endpoints()?.Admin;
+            if (_admin is null)
+            {
+                State = Process is { HasExited: true } ? "done" : "starting";
+                return;
+            }
+
+            JsonElement s = await http.GetFromJsonAsync<JsonElement>(_admin + "/status", cancel).ConfigureAwait(false);
             LastRound = (int)s.GetProperty("round").GetInt64();
             LastBpc = Number(s, "last_held_out_bpc");
             TrainLoss = Number(s, "last_train_loss");

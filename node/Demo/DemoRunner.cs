@@ -56,11 +56,13 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         IReadOnlyList<SotuAddress> corpus = SotuCorpus.ReadShipped();
         SotuPartition partition = SotuPartition.Create(corpus, options.Nodes, SotuSplitOptions.Default);
         IReadOnlyList<string> globalHoldout = partition.Holdout.Select(a => a.Text).ToArray();
+        // Every node binds port 0 (gossip and admin; pre-picked free ports race with other processes) and writes
+        // what it bound to its state directory: node 1 starts first, the others are seeded with its address, and
+        // peer exchange (SPEC §9.8) connects them all.
         var nodes = new List<DemoNode>();
-        int[] ports = LoopbackPorts.Free(2 * options.Nodes);
         for (int i = 0; i < options.Nodes; i++)
         {
-            nodes.Add(WriteNode(root, i, partition.Shards[i], ports));
+            nodes.Add(WriteNode(root, i, partition.Shards[i], seeds: []));
         }
 
         Info($"{options.Nodes} nodes in {root}");
@@ -72,8 +74,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         var history = new List<(int Round, int Node, double Bpc)>();
         try
         {
-            foreach (DemoNode n in nodes)
+            nodes[0].Process = Start(nodes[0]);
+            string first = await nodes[0].WaitForEndpointsAsync(TimeSpan.FromSeconds(StallSeconds), cancel).ConfigureAwait(false);
+            foreach (DemoNode n in nodes.Skip(1))
             {
+                WriteNode(root, n.Index, n.Shard, seeds: [first]);
                 n.Process = Start(n);
             }
 
@@ -206,15 +211,13 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         EvalBytes = options.NodeEvalBytes,
     };
 
-    private DemoNode WriteNode(string root, int index, SotuShard shard, int[] ports)
+    /// <summary>Writes (or rewrites) a node's folder and configuration.</summary>
+    private DemoNode WriteNode(string root, int index, SotuShard shard, IReadOnlyList<string> seeds)
     {
         string dir = Path.Combine(root, $"node-{index + 1}");
         string data = Path.Combine(dir, "data");
         Directory.CreateDirectory(data);
         File.WriteAllLines(Path.Combine(data, "sotu-era.jsonl"), shard.Addresses.Select(a => JsonSerializer.Serialize(new { text = a.Text })));
-        int port = ports[index];
-        int admin = ports[options.Nodes + index];
-        var seeds = Enumerable.Range(0, options.Nodes).Where(j => j != index).Select(j => $"127.0.0.1:{ports[j]}").ToList();
         LearningSection learning = NodeLearning(options);
         var overrides = new Dictionary<string, object>
         {
@@ -222,9 +225,9 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["node.state_dir"] = Path.Combine(dir, "state"),
             ["node.seed"] = (long)(index + 1),
             ["network.listen_address"] = "127.0.0.1",
-            ["network.listen_port"] = (long)port,
+            ["network.listen_port"] = 0L,
             ["network.mesh_id"] = "demo",
-            ["network.seeds"] = seeds,
+            ["network.seeds"] = seeds.ToList(),
             ["network.mdns"] = false,
             ["gossip.period_seconds"] = options.PeriodSeconds,
             ["gossip.local_steps"] = (long)options.LocalSteps,
@@ -247,11 +250,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["admin.enabled"] = true,
             // The admin endpoint serves /metrics too; a separate metrics port per node would collide on the default.
             ["metrics.enabled"] = false,
-            ["admin.listen"] = $"127.0.0.1:{admin}",
+            ["admin.listen"] = "127.0.0.1:0",
         };
         string config = Path.Combine(dir, "fedmesh.toml");
         ConfigWriter.WriteDefault(config, overrides);
-        return new DemoNode(index, shard, config, Path.Combine(dir, "state"), Path.Combine(dir, "node.log"), $"http://127.0.0.1:{admin}");
+        return new DemoNode(index, shard, config, Path.Combine(dir, "state"), Path.Combine(dir, "node.log"));
     }
 
     private Process Start(DemoNode node)

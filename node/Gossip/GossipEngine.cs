@@ -15,7 +15,7 @@ namespace FedMesh.Node.Gossip;
 public sealed partial class GossipEngine
 {
     private readonly LocalMesh _mesh;
-    private readonly HelloMessage _hello;
+    private HelloMessage _hello;
     private readonly GossipOptions _options;
     private readonly SequenceTracker _sequences;
     private readonly TimeProvider _time;
@@ -56,6 +56,10 @@ public sealed partial class GossipEngine
         _store = new DeltaStore(options.MaxStoredDeltas, options.MaxStoredBytes);
         _nextAntiEntropy = time.GetUtcNow() + options.AntiEntropyInterval;
     }
+
+    /// <summary>The listen addresses this node's Hello announces, once its listener is bound (port 0 is resolved
+    /// only then). Call before any peer connects.</summary>
+    public void SetListenAddresses(IReadOnlyList<string> addresses) => _hello = _hello with { ListenAddresses = addresses };
 
     /// <summary>Peers whose Hello was accepted.</summary>
     public IEnumerable<PeerId> ReadyPeers => _peers.Where(p => p.Value.Ready).Select(p => p.Key);

@@ -1,6 +1,13 @@
 using System.Net;
 using System.Text.Json;
 using FedMesh.Node.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Hosting;
@@ -8,28 +15,35 @@ namespace FedMesh.Node.Hosting;
 /// <summary>
 /// The node's local admin endpoint: GET /status and /peers (JSON, read by `fedmesh status` / `fedmesh peers`) and
 /// GET /metrics (Prometheus text). Bound to loopback by default; it exposes no write operations.
+/// Served by Kestrel (not HttpListener, whose Linux implementation rejected "0.0.0.0" and "[::]" prefixes, cannot bind
+/// port 0, and once failed to start when a request arrived while it was binding): the socket is bound and listening
+/// before <see cref="StartAsync"/> returns, port 0 picks a free port (<see cref="BoundEndPoint"/>), and "::" is
+/// dual-stack.
 /// </summary>
-public sealed partial class AdminServer : IAsyncDisposable
+public sealed class AdminServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly IPEndPoint _listen;
     private readonly NodeMetrics _metrics;
     private readonly Func<NodeStatus>? _status;
-    private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
-    private Task _loop = Task.CompletedTask;
+    private readonly ILoggerFactory _loggers;
+    private WebApplication? _app;
 
+    /// <param name="listen">Address and port to bind; port 0 picks a free one.</param>
     /// <param name="status">The status snapshot; null serves /metrics only (the [metrics] endpoint).</param>
-    public AdminServer(string prefix, NodeMetrics metrics, Func<NodeStatus>? status, ILogger logger)
+    public AdminServer(IPEndPoint listen, NodeMetrics metrics, Func<NodeStatus>? status, ILoggerFactory loggers)
     {
-        ArgumentException.ThrowIfNullOrEmpty(prefix);
-        _listener.Prefixes.Add(prefix.EndsWith('/') ? prefix : prefix + "/");
+        ArgumentNullException.ThrowIfNull(listen);
+        _listen = listen;
         _metrics = metrics;
         _status = status;
-        _logger = logger;
-        Prefix = prefix;
+        _loggers = loggers;
     }
 
-    public string Prefix { get; }
+    /// <summary>The address and port actually bound (after <see cref="StartAsync"/>).</summary>
+    public IPEndPoint? BoundEndPoint { get; private set; }
+
+    /// <summary>http://host:port of the bound endpoint (IPv6 hosts in brackets).</summary>
+    public string Url => BoundEndPoint is { } ep ? $"http://{ep}" : throw new InvalidOperationException("not started");
 
     public static JsonSerializerOptions Json { get; } = new()
     {
@@ -37,70 +51,72 @@ public sealed partial class AdminServer : IAsyncDisposable
         WriteIndented = true,
     };
 
-    public void Start()
+    /// <summary>Binds and starts serving; throws (IOException and the like) when the address cannot be bound.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _listener.Start();
-        _loop = Task.Run(() => LoopAsync(_stop.Token));
+        // The empty builder reads no configuration files or environment variables (ASPNETCORE_URLS and appsettings
+        // in the working directory must not move the node's admin endpoint) and adds no logging providers of its own.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { Args = [] });
+        builder.Services.AddSingleton<ILoggerFactory>(new QuietHostLoggers(_loggers));
+        builder.Services.AddSingleton(typeof(ILogger<>), typeof(Logger<>));
+        // The node's own host owns Ctrl-C/SIGTERM and the "application started" lines; this inner host must not.
+        builder.Services.AddSingleton<IHostLifetime, PassiveLifetime>();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(_listen);
+        });
+        WebApplication app = builder.Build();
+        app.Run(HandleAsync);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _app = app;
+        string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var uri = new Uri(bound);
+        BoundEndPoint = new IPEndPoint(_listen.Address, uri.Port);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Close();
-        try
+        if (_app is { } app)
         {
-            await _loop.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task LoopAsync(CancellationToken cancel)
-    {
-        while (!cancel.IsCancellationRequested)
-        {
-            HttpListenerContext context;
+            // Requests in flight get a moment to finish; the endpoint is local and read-only, nothing to drain.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             try
             {
-                context = await _listener.GetContextAsync().WaitAsync(cancel).ConfigureAwait(false);
+                await app.StopAsync(grace.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or OperationCanceledException)
+            catch (OperationCanceledException)
             {
-                return;
             }
 
-            try
-            {
-                await HandleAsync(context, cancel).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException or InvalidOperationException)
-            {
-                Log.RequestFailed(_logger, context.Request.Url?.AbsolutePath ?? "?", ex.Message);
-            }
-            finally
-            {
-                context.Response.Close();
-            }
+            await app.DisposeAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task HandleAsync(HttpListenerContext context, CancellationToken cancel)
+    private async Task HandleAsync(HttpContext context)
     {
-        HttpListenerResponse response = context.Response;
-        if (context.Request.HttpMethod != "GET")
+        HttpResponse response = context.Response;
+        if (!HttpMethods.IsGet(context.Request.Method))
         {
             response.StatusCode = 405;
             return;
         }
 
-        switch (context.Request.Url?.AbsolutePath.TrimEnd('/'))
+        CancellationToken cancel = context.RequestAborted;
+        switch (context.Request.Path.Value?.TrimEnd('/'))
         {
             case "/metrics":
                 response.ContentType = "text/plain; version=0.0.4";
-                await _metrics.ExportAsync(response.OutputStream, cancel).ConfigureAwait(false);
+                await _metrics.ExportAsync(response.Body, cancel).ConfigureAwait(false);
                 break;
             case "/status" when _status is not null:
                 await WriteJsonAsync(response, _status(), cancel).ConfigureAwait(false);
@@ -114,15 +130,36 @@ public sealed partial class AdminServer : IAsyncDisposable
         }
     }
 
-    private static async Task WriteJsonAsync<T>(HttpListenerResponse response, T value, CancellationToken cancel)
+    /// <summary>
+    /// The node's loggers, minus the inner host's own categories: a bind failure surfaces as one
+    /// <see cref="NodeStartException"/> line, not also as the host's "Hosting failed to start" stack trace.
+    /// </summary>
+    private sealed class QuietHostLoggers(ILoggerFactory inner) : ILoggerFactory
     {
-        response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(response.OutputStream, value, Json, cancel).ConfigureAwait(false);
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName.StartsWith("Microsoft.Extensions.Hosting", StringComparison.Ordinal)
+                ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance
+                : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+            // The node owns the inner factory.
+        }
     }
 
-    private static partial class Log
+    /// <summary>A host lifetime that waits for nothing and listens to no signal.</summary>
+    private sealed class PassiveLifetime : IHostLifetime
     {
-        [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Admin request {Path} failed: {Reason}")]
-        public static partial void RequestFailed(ILogger logger, string path, string reason);
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    private static async Task WriteJsonAsync<T>(HttpResponse response, T value, CancellationToken cancel)
+    {
+        response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(response.Body, value, Json, cancel).ConfigureAwait(false);
     }
 }

@@ -14,11 +14,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "Accept failed: {Reason}")]
     public static partial void AcceptFailed(ILogger logger, string reason);
 
-    [LoggerMessage(EventId = 6003, Level = LogLevel.Debug, Message = "Dial {Address} failed: {Reason}")]
-    public static partial void DialFailed(ILogger logger, string address, string reason);
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Dial {Address} failed: {Reason} ({Suppressed} failures of this address not logged since the last line)")]
+    public static partial void DialFailed(ILogger logger, string address, string reason, int suppressed);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Handshake with {Address} rejected: {Reason}")]
-    public static partial void HandshakeRejected(ILogger logger, string address, string reason);
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Handshake with {Address} rejected: {Reason} ({Suppressed} refusals of this address not logged since the last line)")]
+    public static partial void HandshakeRejected(ILogger logger, string address, string reason, int suppressed);
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Peer {PeerId} connected ({Address}, {Direction})")]
     public static partial void PeerConnected(ILogger logger, string peerId, string address, string direction);
@@ -80,4 +80,21 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6051, Level = LogLevel.Warning, Message = "Delta {ContentId} from origin {Origin} not merged: {Reason}")]
     public static partial void OfferRefused(ILogger logger, string contentId, string origin, string reason);
+
+    // 6060–6069: connection admission and duplicate sessions (kept apart from the ids above so parallel work on the
+    // runtime does not hand out the same ids twice).
+    [LoggerMessage(EventId = 6060, Level = LogLevel.Warning, Message = "Refused a connection from {Address}: {Reason} ({Suppressed} refusals of this address not logged since the last line)")]
+    public static partial void ConnectionRefused(ILogger logger, string address, string reason, int suppressed);
+
+    [LoggerMessage(EventId = 6061, Level = LogLevel.Warning, Message = "Peer {PeerId} connected again from {NewAddress} while its session from {EstablishedAddress} is healthy; kept the established session and closed the new one (is another node using a copy of that peer's key?) ({Suppressed} repeats not logged)")]
+    public static partial void DuplicateRefused(ILogger logger, string peerId, string newAddress, string establishedAddress, int suppressed);
+
+    [LoggerMessage(EventId = 6062, Level = LogLevel.Warning, Message = "Peer {PeerId}: its session from {StaleAddress} had gone silent; replaced by a new connection from {NewAddress}")]
+    public static partial void StaleSessionReplaced(ILogger logger, string peerId, string staleAddress, string newAddress);
+
+    [LoggerMessage(EventId = 6063, Level = LogLevel.Warning, Message = "Peer {PeerId} at {Address} closed the connection right after the handshake ({Reason}); if this repeats, that peer keeps another session for this node's key: is another node using a copy of it? ({Suppressed} repeats not logged)")]
+    public static partial void ClosedRightAfterHandshake(ILogger logger, string peerId, string address, string reason, int suppressed);
+
+    [LoggerMessage(EventId = 6064, Level = LogLevel.Warning, Message = "Could not write the bound endpoints to {Path}: {Reason}")]
+    public static partial void EndpointsNotWritten(ILogger logger, string path, string reason);
 }

@@ -200,8 +200,9 @@ public static class NodeFactory
                 PeerBookPath = paths.Peers,
                 SequencePath = sequencePath,
                 Export = l => AdapterCheckpoint.Save(ExportDirectory(paths), l, lora),
-                AdminPrefix = options.Admin.Enabled ? $"http://{options.Admin.Listen}/" : null,
-                MetricsPrefix = options.Metrics.Enabled ? $"http://{options.Metrics.Listen}/" : null,
+                AdminListen = options.Admin.Enabled ? ListenEndPoint(options.Admin.Listen) : null,
+                MetricsListen = options.Metrics.Enabled ? ListenEndPoint(options.Metrics.Listen) : null,
+                EndpointsPath = NodeEndpoints.PathIn(paths.Root),
                 Time = time,
                 Seed = (int)(options.Node.Seed & int.MaxValue),
             };
@@ -220,6 +221,12 @@ public static class NodeFactory
             throw;
         }
     }
+
+    /// <summary>An admin/metrics listen address, validated by the configuration loader (ConfigKeys).</summary>
+    private static IPEndPoint ListenEndPoint(string hostPort) =>
+        Configuration.Internal.KeyChecks.TryParseListen(hostPort, out IPEndPoint endPoint)
+            ? endPoint
+            : throw new ArgumentException($"not a listen address: {hostPort}", nameof(hostPort));
 
     /// <summary>Where the daemon keeps the latest adapter in export format (read by `fedmesh export`).</summary>
     public static string ExportDirectory(StatePaths paths) => paths.Adapter;

@@ -35,7 +35,15 @@ public sealed record NodeParts
 
     public bool Mdns { get; init; }
 
+    /// <summary>Most connections at once, handshakes in progress included (network.max_connections); split into
+    /// inbound and outbound slots by <see cref="NodeRuntime.ConnectionLimitsFor"/>.</summary>
     public int MaxConnections { get; init; } = 64;
+
+    /// <summary>Inbound connection attempts per remote address.</summary>
+    public AddressRateOptions AddressRates { get; init; } = AddressRateOptions.Default;
+
+    /// <summary>A handshake not finished within this is abandoned and its slot freed (SPEC.md §3).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = HandshakeOptions.Default.Timeout;
 
     public GossipOptions Gossip { get; init; } = GossipOptions.Default;
 
@@ -62,9 +70,9 @@ public sealed record NodeParts
 
     public Reputation.ReputationTracker? Reputation { get; init; }
 
-    /// <summary>HttpListener prefix of the Prometheus endpoint ([metrics]); null = not served. When it equals
-    /// <see cref="AdminPrefix"/> the admin endpoint's /metrics serves it.</summary>
-    public string? MetricsPrefix { get; init; }
+    /// <summary>Address of the Prometheus endpoint ([metrics]); null = not served; port 0 picks a free one. When it
+    /// equals <see cref="AdminListen"/> the admin endpoint's /metrics serves it.</summary>
+    public IPEndPoint? MetricsListen { get; init; }
 
     public Storage.CheckpointStore? Checkpoints { get; init; }
 
@@ -77,7 +85,11 @@ public sealed record NodeParts
     /// <summary>Writes the current adapter in the export format (safetensors + JSON) after each round.</summary>
     public Action<Learning.ILearner>? Export { get; init; }
 
-    public string? AdminPrefix { get; init; }
+    /// <summary>Address of the admin endpoint ([admin]); null = not served; port 0 picks a free one.</summary>
+    public IPEndPoint? AdminListen { get; init; }
+
+    /// <summary>Where the bound ports are written at start (<see cref="NodeEndpoints"/>); null = nowhere.</summary>
+    public string? EndpointsPath { get; init; }
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
@@ -116,6 +128,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _parts = parts;
         _logger = loggers.CreateLogger("FedMesh.Node");
         Loggers = loggers;
+        // The listen port is filled in once bound (StartAsync), so port 0 announces the port actually chosen.
         var hello = new HelloMessage
         {
             PublicKey = parts.Identity.PublicKey.ToArray(),
@@ -129,6 +142,12 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _engine = new GossipEngine(parts.Mesh, hello, parts.Gossip, sequences, parts.Time, new Random(parts.Seed), this);
         _started = parts.Time.GetUtcNow();
         Metrics = new NodeMetrics();
+        _slots = new ConnectionSlots(ConnectionLimitsFor(parts.MaxConnections));
+        _addressRates = new AddressRateLimiter(parts.Time, parts.AddressRates);
+        _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
+        _refusalLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _handshakeLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _duplicateLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
     }
 
     /// <summary>Reported in Hello and `fedmesh --version`.</summary>
@@ -157,10 +176,36 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     /// <summary>Hash of a mesh name: what Hello and manifests carry as the 32-byte mesh id (SPEC.md §9.8).</summary>
     public static byte[] MeshIdFor(string meshName) => MeshId.FromName(meshName);
 
+    /// <summary>
+    /// Binds every socket first (gossip listener, admin and metrics endpoints), and only then starts the loops: a
+    /// port clash throws <see cref="NodeStartException"/> naming the configuration key and address with nothing left
+    /// running (a round loop still training in native code while the process exited was what crashed with SIGSEGV).
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _listener = TcpPipeListener.Start(_parts.Listen);
-        Log.Listening(_logger, Self.Value, _listener.LocalEndPoint.ToString());
+        try
+        {
+            await BindAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await UnbindAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        Log.Listening(_logger, Self.Value, _listener!.LocalEndPoint.ToString());
+        _engine.SetListenAddresses([new PeerAddress(_parts.Listen.Address.ToString(), _listener.LocalEndPoint.Port).ToString()]);
+        if (_admin is not null)
+        {
+            Log.AdminListening(_logger, _admin.Url);
+        }
+
+        if (_metricsServer is not null)
+        {
+            Log.MetricsListening(_logger, _metricsServer.Url);
+        }
+
+        WriteEndpoints();
         _tasks.Add(Task.Run(ActorLoopAsync));
         _tasks.Add(Supervise("accept", () => AcceptLoopAsync(_stop.Token)));
         _tasks.Add(Supervise("dial", () => DialLoopAsync(_stop.Token)));
@@ -174,20 +219,91 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         {
             await StartMdnsAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
 
-        if (_parts.AdminPrefix is { } prefix)
+    /// <summary>The bound admin endpoint (port 0 in the options picks a free one); null when not served.</summary>
+    public IPEndPoint? AdminEndPoint => _admin?.BoundEndPoint;
+
+    /// <summary>The bound metrics-only endpoint; null when not served separately.</summary>
+    public IPEndPoint? MetricsEndPoint => _metricsServer?.BoundEndPoint;
+
+    private async Task BindAsync(CancellationToken cancellationToken)
+    {
+        try
         {
-            _admin = new AdminServer(prefix, Metrics, GetStatus, _logger);
-            _admin.Start();
-            Log.AdminListening(_logger, prefix);
+            _listener = TcpPipeListener.Start(_parts.Listen);
+        }
+        catch (TransportException ex)
+        {
+            throw new NodeStartException("network.listen_address/listen_port", _parts.Listen.ToString(), ex);
         }
 
-        if (_parts.MetricsPrefix is { } metricsPrefix && metricsPrefix != _parts.AdminPrefix)
+        if (_parts.AdminListen is { } admin)
+        {
+            _admin = new AdminServer(admin, Metrics, GetStatus, Loggers);
+            await StartEndpointAsync(_admin, "admin.listen", admin, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The admin endpoint serves /metrics too, so the same address is served once; two port-0 addresses are two
+        // endpoints (each gets its own free port).
+        if (_parts.MetricsListen is { } metrics && (metrics.Port == 0 || !metrics.Equals(_parts.AdminListen)))
         {
             // Metrics only: the scrape endpoint is often opened to a monitoring network, status and peers are not.
-            _metricsServer = new AdminServer(metricsPrefix, Metrics, status: null, _logger);
-            _metricsServer.Start();
-            Log.MetricsListening(_logger, metricsPrefix);
+            _metricsServer = new AdminServer(metrics, Metrics, status: null, Loggers);
+            await StartEndpointAsync(_metricsServer, "metrics.listen", metrics, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task StartEndpointAsync(AdminServer server, string key, IPEndPoint address, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await server.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            throw new NodeStartException(key, address.ToString(), ex);
+        }
+    }
+
+    /// <summary>Releases what <see cref="BindAsync"/> bound before it failed.</summary>
+    private async Task UnbindAsync()
+    {
+        _listener?.Dispose();
+        _listener = null;
+        foreach (AdminServer? server in new[] { _admin, _metricsServer })
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        _admin = null;
+        _metricsServer = null;
+    }
+
+    /// <summary>Writes the bound ports to <see cref="NodeParts.EndpointsPath"/> for tools, tests and the demo.</summary>
+    private void WriteEndpoints()
+    {
+        if (_parts.EndpointsPath is not { } path)
+        {
+            return;
+        }
+
+        var endpoints = new NodeEndpoints(
+            Self.Value,
+            Environment.ProcessId,
+            _listener!.LocalEndPoint.ToString(),
+            _admin?.Url,
+            _metricsServer?.Url ?? (_parts.MetricsListen is not null ? _admin?.Url : null));
+        try
+        {
+            endpoints.Write(path);
+        }
+        catch (IOException ex)
+        {
+            Log.EndpointsNotWritten(_logger, path, ex.Message);
         }
     }
 

@@ -27,19 +27,31 @@ internal sealed class PeerSession : IAsyncDisposable
 
     private readonly Task _writer;
     private readonly Action<long>? _sent;
+    private readonly TimeProvider _time;
     private long _bytesOut;
     private long _bytesIn;
+    private long _lastReceivedTicks;
+    private int _closedLocally;
 
     /// <param name="sent">Told the wire bytes of every message written (the node's totals and /metrics count them,
     /// so they survive the session).</param>
-    public PeerSession(SecureConnection connection, bool initiator, string address, Action<long>? sent = null)
+    public PeerSession(SecureConnection connection, bool initiator, string address, TimeProvider time, Action<long>? sent = null)
     {
         Connection = connection;
         Initiator = initiator;
         Address = address;
         _sent = sent;
+        _time = time;
+        Established = time.GetUtcNow();
+        _lastReceivedTicks = Established.UtcTicks;
         _writer = Task.Run(WriteLoopAsync);
     }
+
+    /// <summary>When the handshake completed.</summary>
+    public DateTimeOffset Established { get; }
+
+    /// <summary>When the last frame arrived (the handshake counts as one).</summary>
+    public DateTimeOffset LastReceived => new(Interlocked.Read(ref _lastReceivedTicks), TimeSpan.Zero);
 
     public SecureConnection Connection { get; }
 
@@ -53,7 +65,12 @@ internal sealed class PeerSession : IAsyncDisposable
 
     public long BytesIn => Interlocked.Read(ref _bytesIn);
 
-    public void CountIn(long bytes) => Interlocked.Add(ref _bytesIn, bytes);
+    /// <summary>Counts a received frame and notes when it arrived.</summary>
+    public void CountIn(long bytes)
+    {
+        Interlocked.Add(ref _bytesIn, bytes);
+        Interlocked.Exchange(ref _lastReceivedTicks, _time.GetUtcNow().UtcTicks);
+    }
 
     /// <summary>Queues a message; false when the queue is full (the caller drops the peer) or the session is closing
     /// (<see cref="IsClosing"/>: nothing more goes out after the Bye).</summary>
@@ -64,9 +81,13 @@ internal sealed class PeerSession : IAsyncDisposable
 
     private int _closing;
 
+    /// <summary>True once this node closed the connection (as opposed to the peer or the network).</summary>
+    public bool ClosedLocally => Volatile.Read(ref _closedLocally) != 0;
+
     public async Task CloseAsync(ProtocolErrorCode code, string reason)
     {
         Volatile.Write(ref _closing, 1);
+        Interlocked.Exchange(ref _closedLocally, 1);
         _outgoing.Writer.TryComplete();
         await Connection.CloseAsync(code, reason).ConfigureAwait(false);
     }

@@ -10,9 +10,10 @@ public enum ConnectionDirection
 }
 
 /// <summary>
-/// Admission control for connections: caps inbound and outbound counts, inbound connections per remote address,
-/// and allows one connection per peer id. Acquire before the handshake completes (for inbound, the address check
-/// first, then <see cref="TryBindPeer"/> once the peer id is known); dispose the lease when the connection closes.
+/// Admission control for connections: caps inbound and outbound counts, inbound connections and inbound handshakes
+/// in progress per remote address, and allows one connection per peer id. Acquire before the handshake starts (a
+/// lease counts as a handshake until <see cref="Lease.MarkEstablished"/>; for inbound, the address checks first,
+/// then <see cref="Lease.TryBindPeer"/> once the peer id is known); dispose the lease when the connection closes.
 /// Thread-safe.
 /// </summary>
 public sealed class ConnectionSlots
@@ -20,6 +21,7 @@ public sealed class ConnectionSlots
     private readonly ConnectionLimitOptions _options;
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, int> _inboundPerAddress = [];
+    private readonly Dictionary<IPAddress, int> _handshakesPerAddress = [];
     private readonly HashSet<PeerId> _peers = [];
     private int _inbound;
     private int _outbound;
@@ -27,9 +29,9 @@ public sealed class ConnectionSlots
     public ConnectionSlots(ConnectionLimitOptions? options = null)
     {
         _options = options ?? ConnectionLimitOptions.Default;
-        if (_options.MaxInbound < 0 || _options.MaxOutbound < 0 || _options.MaxInboundPerAddress < 1)
+        if (_options.MaxInbound < 0 || _options.MaxOutbound < 0 || _options.MaxInboundPerAddress < 1 || _options.MaxHandshakesPerAddress < 1)
         {
-            throw new ArgumentException("connection limits must be non-negative and MaxInboundPerAddress ≥ 1", nameof(options));
+            throw new ArgumentException("connection limits must be non-negative and the per-address limits ≥ 1", nameof(options));
         }
     }
 
@@ -40,6 +42,18 @@ public sealed class ConnectionSlots
             lock (_lock)
             {
                 return _inbound;
+            }
+        }
+    }
+
+    /// <summary>Inbound handshakes in progress (leases not yet marked established).</summary>
+    public int InboundHandshakes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _handshakesPerAddress.Values.Sum();
             }
         }
     }
@@ -91,8 +105,16 @@ public sealed class ConnectionSlots
                     return null;
                 }
 
+                int handshaking = _handshakesPerAddress.GetValueOrDefault(remote);
+                if (handshaking >= _options.MaxHandshakesPerAddress)
+                {
+                    reason = $"handshakes in progress per address ({_options.MaxHandshakesPerAddress}) reached for {remote}";
+                    return null;
+                }
+
                 _inbound++;
                 _inboundPerAddress[remote] = fromAddress + 1;
+                _handshakesPerAddress[remote] = handshaking + 1;
             }
         }
 
@@ -111,14 +133,10 @@ public sealed class ConnectionSlots
             else
             {
                 _inbound--;
-                int left = _inboundPerAddress[lease.Remote] - 1;
-                if (left == 0)
+                Decrement(_inboundPerAddress, lease.Remote);
+                if (!lease.Established)
                 {
-                    _inboundPerAddress.Remove(lease.Remote);
-                }
-                else
-                {
-                    _inboundPerAddress[lease.Remote] = left;
+                    Decrement(_handshakesPerAddress, lease.Remote);
                 }
             }
 
@@ -126,6 +144,36 @@ public sealed class ConnectionSlots
             {
                 _peers.Remove(peer);
             }
+        }
+    }
+
+    private void Establish(Lease lease)
+    {
+        lock (_lock)
+        {
+            if (lease.IsDisposed || lease.Established)
+            {
+                return;
+            }
+
+            lease.Established = true;
+            if (lease.Direction == ConnectionDirection.Inbound)
+            {
+                Decrement(_handshakesPerAddress, lease.Remote);
+            }
+        }
+    }
+
+    private static void Decrement(Dictionary<IPAddress, int> counts, IPAddress remote)
+    {
+        int left = counts[remote] - 1;
+        if (left == 0)
+        {
+            counts.Remove(remote);
+        }
+        else
+        {
+            counts[remote] = left;
         }
     }
 
@@ -163,6 +211,9 @@ public sealed class ConnectionSlots
 
         public PeerId? Peer { get; internal set; }
 
+        /// <summary>True once the handshake completed (<see cref="MarkEstablished"/>); written under the owner's lock.</summary>
+        internal bool Established { get; set; }
+
         internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
         /// <summary>
@@ -178,6 +229,9 @@ public sealed class ConnectionSlots
 
             return _owner.Bind(this, peer);
         }
+
+        /// <summary>The handshake completed: the slot stays taken, but no longer counts as a handshake in progress.</summary>
+        public void MarkEstablished() => _owner.Establish(this);
 
         public void Dispose()
         {

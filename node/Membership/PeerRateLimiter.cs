@@ -1,3 +1,4 @@
+using FedMesh.Node.Membership.Internal;
 using FedMesh.Protocol.Identity;
 
 namespace FedMesh.Node.Membership;
@@ -11,7 +12,7 @@ public sealed class PeerRateLimiter
 {
     private readonly RateLimitOptions _options;
     private readonly TimeProvider _time;
-    private readonly Dictionary<PeerId, Entry> _peers = [];
+    private readonly IdleEvictingTable<PeerId, Entry> _peers;
     private readonly Lock _lock = new();
 
     public PeerRateLimiter(TimeProvider time, RateLimitOptions? options = null)
@@ -19,6 +20,7 @@ public sealed class PeerRateLimiter
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _options = options ?? RateLimitOptions.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxTrackedPeers, 1);
+        _peers = new IdleEvictingTable<PeerId, Entry>(_options.MaxTrackedPeers);
     }
 
     public int TrackedPeers
@@ -38,8 +40,9 @@ public sealed class PeerRateLimiter
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         lock (_lock)
         {
-            Entry entry = GetOrAdd(peer);
-            entry.LastUsed = _time.GetTimestamp();
+            Entry entry = _peers.Touch(peer, _time.GetTimestamp(), () => new Entry(
+                new TokenBucket(_options.BytesPerSecond, _options.BurstBytes, _time),
+                new TokenBucket(_options.MessagesPerSecond, _options.BurstMessages, _time)));
             // Check both before spending either, so a refused message costs nothing.
             if (entry.Messages.Available < 1 || entry.Bytes.Available < bytes)
             {
@@ -58,32 +61,10 @@ public sealed class PeerRateLimiter
         }
     }
 
-    private Entry GetOrAdd(PeerId peer)
-    {
-        if (_peers.TryGetValue(peer, out Entry? entry))
-        {
-            return entry;
-        }
-
-        if (_peers.Count >= _options.MaxTrackedPeers)
-        {
-            PeerId idlest = _peers.MinBy(p => p.Value.LastUsed).Key;
-            _peers.Remove(idlest);
-        }
-
-        entry = new Entry(
-            new TokenBucket(_options.BytesPerSecond, _options.BurstBytes, _time),
-            new TokenBucket(_options.MessagesPerSecond, _options.BurstMessages, _time));
-        _peers[peer] = entry;
-        return entry;
-    }
-
     private sealed class Entry(TokenBucket bytes, TokenBucket messages)
     {
         public TokenBucket Bytes { get; } = bytes;
 
         public TokenBucket Messages { get; } = messages;
-
-        public long LastUsed { get; set; }
     }
 }

@@ -30,6 +30,7 @@ public sealed class NodeMetrics
         EpsilonSpent = factory.CreateGauge("fedmesh_privacy_epsilon_spent", "Differential-privacy epsilon spent so far.");
         EpsilonBudget = factory.CreateGauge("fedmesh_privacy_epsilon_budget", "Configured epsilon budget.");
         Peers = factory.CreateGauge("fedmesh_peers", "Connected peers.");
+        ConnectionsRefused = factory.CreateCounter("fedmesh_connections_refused_total", "Inbound connections refused at accept (address rate limit or no free slot).");
         Trust = factory.CreateGauge(
             "fedmesh_peer_trust",
             "Trust score per known peer (0..1).",
@@ -61,6 +62,8 @@ public sealed class NodeMetrics
     public Gauge EpsilonBudget { get; }
 
     public Gauge Peers { get; }
+
+    public Counter ConnectionsRefused { get; }
 
     public Gauge Trust { get; }
 

@@ -15,13 +15,28 @@ public sealed class TcpPipeListener : IDisposable
 
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
-    /// <summary>Binds and listens; port 0 picks a free port (see <see cref="LocalEndPoint"/>).</summary>
+    /// <summary>
+    /// Binds and listens; port 0 picks a free port (see <see cref="LocalEndPoint"/>). <c>::</c> listens dual-stack,
+    /// on every IPv6 and IPv4 address (IPv4 peers appear as <c>::ffff:a.b.c.d</c>): it is documented as "all
+    /// addresses", and an IPv6-only socket refused every IPv4 seed. On a host without IPv6, <c>::</c> falls back to
+    /// <c>0.0.0.0</c>.
+    /// </summary>
     public static TcpPipeListener Start(IPEndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
+        if (endPoint.Address.Equals(IPAddress.IPv6Any) && !Socket.OSSupportsIPv6)
+        {
+            endPoint = new IPEndPoint(IPAddress.Any, endPoint.Port);
+        }
+
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            if (endPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
             socket.Bind(endPoint);
             socket.Listen(Backlog);
             return new TcpPipeListener(socket);

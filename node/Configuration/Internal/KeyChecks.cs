@@ -96,6 +96,37 @@ internal static partial class KeyChecks
         return null;
     }
 
+    /// <summary>
+    /// An address the node listens on (admin, metrics): an IP address and port, or <c>localhost:port</c>; IPv6 in
+    /// brackets (<c>[::]:9465</c> is dual-stack); port 0 = any free port. Exactly what the endpoint server binds.
+    /// </summary>
+    internal static string? ListenHostPort(string value) =>
+        TryParseListen(value, out _)
+            ? null
+            : $"must be an IP address and port such as \"127.0.0.1:9465\", \"0.0.0.0:9465\" or \"[::1]:9465\" (or localhost:PORT; port 0 = any free port, reported in <state_dir>/{Hosting.NodeEndpoints.FileName}), got \"{Shorten(value)}\"";
+
+    /// <summary>Parses a listen address (see <see cref="ListenHostPort"/>); "localhost" is the IPv4 loopback.</summary>
+    internal static bool TryParseListen(string value, out IPEndPoint endPoint)
+    {
+        endPoint = null!;
+        if (!TrySplitHostPort(value, out string host, out int port) || port is < 0 or > 65535)
+        {
+            return false;
+        }
+
+        IPAddress? address = host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+            : host.StartsWith('[') ? IPAddress.Parse(host[1..^1])
+            : IPAddress.TryParse(host, out IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? ip
+            : null;
+        if (address is null)
+        {
+            return false;
+        }
+
+        endPoint = new IPEndPoint(address, port);
+        return true;
+    }
+
     /// <summary>A seed: <c>host:port</c> or <c>peerid@host:port</c>.</summary>
     internal static string? Seed(string value)
     {

@@ -51,15 +51,13 @@ public static class GossipBenchCommand
     public static Command Node()
     {
         var index = new Option<int>("--index") { Required = true };
-        var ports = new Option<string>("--ports") { Required = true };
         var degree = new Option<int>("--degree") { Required = true };
         var size = new Option<long>("--size-bytes") { Required = true };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1 };
-        var command = new Command("gossip-node", "(internal) one process of bench gossip") { index, ports, degree, size, seed };
+        var command = new Command("gossip-node", "(internal) one process of bench gossip") { index, degree, size, seed };
         command.Hidden = true;
         command.SetAction((parse, cancel) => GossipBenchNode.RunAsync(
             parse.GetValue(index),
-            parse.GetValue(ports)!.Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray(),
             parse.GetValue(degree),
             parse.GetValue(size),
             parse.GetValue(seed),
@@ -69,17 +67,25 @@ public static class GossipBenchCommand
 
     private static async Task<(double Seconds, double Amplification)> RunAsync(int n, int degree, long bytes, CancellationToken cancel)
     {
-        int[] ports = Hosting.LoopbackPorts.Free(n);
         var children = new List<Process>();
         try
         {
             for (int i = 0; i < n; i++)
             {
-                children.Add(StartChild(i, ports, degree, bytes));
+                children.Add(StartChild(i, degree, bytes));
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             timeout.CancelAfter(TimeSpan.FromMinutes(5));
+
+            // Each node binds port 0 and says which port it got; then every node learns all of them.
+            string[] portLines = await Task.WhenAll(children.Select(c => ExpectAsync(c, "port ", timeout.Token))).ConfigureAwait(false);
+            string ports = string.Join(',', portLines.Select(l => l[5..]));
+            foreach (Process c in children)
+            {
+                await c.StandardInput.WriteLineAsync("ports " + ports).ConfigureAwait(false);
+            }
+
             await Task.WhenAll(children.Select(c => ExpectAsync(c, "ready", timeout.Token))).ConfigureAwait(false);
 
             // Every process but the publisher signals "verified"; the clock runs from the publish command (after
@@ -123,7 +129,7 @@ public static class GossipBenchCommand
         }
     }
 
-    private static Process StartChild(int index, int[] ports, int degree, long bytes)
+    private static Process StartChild(int index, int degree, long bytes)
     {
         string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the fedmesh executable");
         var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -132,7 +138,7 @@ public static class GossipBenchCommand
             start.ArgumentList.Add(typeof(GossipBenchCommand).Assembly.Location);
         }
 
-        foreach (string a in new[] { "bench", "gossip-node", "--index", index.ToString(CultureInfo.InvariantCulture), "--ports", string.Join(',', ports), "--degree", degree.ToString(CultureInfo.InvariantCulture), "--size-bytes", bytes.ToString(CultureInfo.InvariantCulture) })
+        foreach (string a in new[] { "bench", "gossip-node", "--index", index.ToString(CultureInfo.InvariantCulture), "--degree", degree.ToString(CultureInfo.InvariantCulture), "--size-bytes", bytes.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(a);
         }

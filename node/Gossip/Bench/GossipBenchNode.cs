@@ -11,11 +11,12 @@ namespace FedMesh.Node.Gossip.Bench;
 
 /// <summary>
 /// One process of <c>fedmesh bench gossip</c>: a relay-only node (the real runtime, no learner) that talks to the
-/// parent over stdin/stdout. Lines out: "ready PEERS", "verified", "bytes IN"; lines in: "publish", "report", "exit".
+/// parent over stdin/stdout. Lines out: "port P" (the port it bound: port 0, never a pre-picked one), "ready PEERS",
+/// "verified", "bytes IN"; lines in: "ports P0,P1,…" (every node's port, by index), "publish", "report", "exit".
 /// </summary>
 internal static class GossipBenchNode
 {
-    public static async Task<int> RunAsync(int index, int[] ports, int degree, long sizeBytes, int seed, CancellationToken cancel)
+    public static async Task<int> RunAsync(int index, int degree, long sizeBytes, int seed, CancellationToken cancel)
     {
         using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning).AddSimpleConsole(o => o.SingleLine = true));
         using NodeIdentity identity = NodeIdentity.Create();
@@ -24,23 +25,30 @@ internal static class GossipBenchNode
         byte[] baseHash = new byte[32];
         var local = new LocalMesh(meshId, baseHash, schema);
 
-        // A random graph: each node dials `degree` others chosen from a seed shared by all processes, so the
-        // union of dialled edges is the same graph in every process.
-        var random = new Random(seed + index);
-        Seed[] seeds = Enumerable.Range(0, ports.Length).Where(j => j != index).OrderBy(_ => random.Next()).Take(degree)
-            .Select(j => new Seed(new PeerAddress("127.0.0.1", ports[j]))).ToArray();
         var parts = new NodeParts
         {
             Identity = identity,
             Mesh = local,
             MeshName = "bench",
-            Listen = new IPEndPoint(IPAddress.Loopback, ports[index]),
-            Seeds = seeds,
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
             Seed = seed + index,
         };
         await using var runtime = new NodeRuntime(parts, loggers);
         runtime.DeltaArrived += (_, _) => Console.Out.WriteLine("verified");
         await runtime.StartAsync(cancel).ConfigureAwait(false);
+        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"port {runtime.ListenEndPoint!.Port}"));
+        string portsLine = await Console.In.ReadLineAsync(cancel).ConfigureAwait(false) ?? string.Empty;
+        int[] ports = portsLine.StartsWith("ports ", StringComparison.Ordinal)
+            ? portsLine[6..].Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray()
+            : throw new InvalidDataException($"expected the ports line, got \"{portsLine}\"");
+
+        // A random graph: each node dials `degree` others chosen from a seed shared by all processes, so the
+        // union of dialled edges is the same graph in every process.
+        var random = new Random(seed + index);
+        foreach (int j in Enumerable.Range(0, ports.Length).Where(j => j != index).OrderBy(_ => random.Next()).Take(degree))
+        {
+            runtime.AddDialTarget(new PeerAddress("127.0.0.1", ports[j]));
+        }
 
         // Ready once the dialled connections are up (inbound ones from others come on top).
         while (runtime.GetStatus().Peers.Count < Math.Min(degree, ports.Length - 1))

@@ -124,6 +124,18 @@ public sealed class ConfigLoaderTests
         Assert.Equal(64, o.Checkpoints.MaxSizeMiB);
     }
 
+    [Theory]
+    [InlineData("0.0.0.0:9465")]
+    [InlineData("[::]:9465")]
+    [InlineData("[::1]:0")]
+    [InlineData("localhost:9465")]
+    [InlineData("127.0.0.1:0")]
+    public void Admin_addresses_the_endpoint_server_binds_pass_validation(string listen)
+    {
+        NodeOptions o = ConfigLoader.Parse($"[admin]\nlisten = \"{listen}\"\n", "fedmesh.toml", NoEnvironment);
+        Assert.Equal(listen, o.Admin.Listen);
+    }
+
     [Fact]
     public void An_empty_file_gives_the_defaults()
     {
@@ -137,7 +149,7 @@ public sealed class ConfigLoaderTests
     [InlineData("[gossip]\nfanout = 2.5\n", "fedmesh.toml:2: gossip.fanout must be an integer, got a float")]
     [InlineData("[privacy]\ndelta = 0.5\n", "fedmesh.toml:2: privacy.delta must be greater than 0 and at most 0.01, got 0.5")]
     [InlineData("[privacy]\nclip_norm = 0\n", "fedmesh.toml:2: privacy.clip_norm must be greater than 0 and at most 1000000, got 0")]
-    [InlineData("[network]\nlisten_port = 70000\n", "fedmesh.toml:2: network.listen_port must be between 1 and 65535, got 70000")]
+    [InlineData("[network]\nlisten_port = 70000\n", "fedmesh.toml:2: network.listen_port must be between 0 and 65535, got 70000")]
     [InlineData("[network]\nlisten_address = \"localhost\"\n", "fedmesh.toml:2: network.listen_address must be an IP address")]
     [InlineData("[network]\nseeds = [\"10.0.0.1\"]\n", "fedmesh.toml:2: network.seeds entries must be host:port or peerid@host:port, got \"10.0.0.1\"")]
     [InlineData("[network]\nseeds = [\"nobody@10.0.0.1:1\"]\n", "fedmesh.toml:2: network.seeds has a bad peer id in \"nobody@10.0.0.1:1\"")]
@@ -153,7 +165,11 @@ public sealed class ConfigLoaderTests
     [InlineData("[data]\nfolder = \"relative/dir\"\n", "fedmesh.toml:2: data.folder must be an absolute path, got \"relative/dir\"")]
     [InlineData("[node]\nname = \"has space\"\n", "fedmesh.toml:2: node.name must be 1-64 characters")]
     [InlineData("[learning]\nlora_targets = []\n", "fedmesh.toml:2: learning.lora_targets must not be empty")]
-    [InlineData("[metrics]\nlisten = \"9464\"\n", "fedmesh.toml:2: metrics.listen must be host:port")]
+    [InlineData("[metrics]\nlisten = \"9464\"\n", "fedmesh.toml:2: metrics.listen must be an IP address and port")]
+    // An admin address the endpoint server cannot bind is refused by validation, not at start.
+    [InlineData("[admin]\nlisten = \"example.org:9465\"\n", "fedmesh.toml:2: admin.listen must be an IP address and port")]
+    [InlineData("[admin]\nlisten = \"::1:9465\"\n", "fedmesh.toml:2: admin.listen must be an IP address and port")]
+    [InlineData("[admin]\nlisten = \"127.0.0.1:65536\"\n", "fedmesh.toml:2: admin.listen must be an IP address and port")]
     [InlineData("[checkpoints]\nkeep = 0\n", "fedmesh.toml:2: checkpoints.keep must be between 1 and 1000, got 0")]
     public void A_bad_value_is_reported_with_file_line_and_key(string toml, string expected)
     {

@@ -3,12 +3,19 @@ using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Tests.Hosting;
 
-/// <summary>A logger provider that keeps every formatted message (with its exception's message), for assertions.</summary>
+/// <summary>A logger provider that keeps every entry (level, event id, text with its exception's message), for assertions.</summary>
 internal sealed class CapturedLogs : ILoggerProvider
 {
-    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly ConcurrentQueue<(LogLevel Level, int EventId, string Text)> _entries = new();
 
-    public IReadOnlyCollection<string> Lines => _lines;
+    /// <summary>Entries at Information and above as "Level EventId text" lines.</summary>
+    public IReadOnlyList<string> Lines =>
+        _entries.Where(e => e.Level >= LogLevel.Information).Select(e => $"{e.Level} {e.EventId} {e.Text}").ToArray();
+
+    public ILoggerFactory Factory() => LoggerFactory.Create(b => b.AddProvider(this).SetMinimumLevel(LogLevel.Debug));
+
+    public IEnumerable<string> Warnings(int eventId) =>
+        _entries.ToArray().Where(l => l.Level == LogLevel.Warning && l.EventId == eventId).Select(l => l.Text);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this);
 
@@ -21,14 +28,9 @@ internal sealed class CapturedLogs : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel))
-            {
-                owner._lines.Enqueue($"{logLevel} {eventId.Id} {formatter(state, exception)}{(exception is null ? string.Empty : " | " + exception.Message)}");
-            }
-        }
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner._entries.Enqueue((logLevel, eventId.Id, formatter(state, exception) + (exception is null ? string.Empty : " | " + exception.Message)));
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using FedMesh.Node.Configuration;
+using FedMesh.Node.Hosting;
 using FedMesh.Node.Storage;
 using FedMesh.Protocol.Identity;
 
@@ -11,6 +11,9 @@ namespace FedMesh.Node.Tests.Integration;
 /// <summary>
 /// One real <c>fedmesh run</c> process on loopback with its own state directory, data folder and generated
 /// configuration; reads its admin /status; SIGKILL or waits for it. Output is kept for failure messages.
+/// Ports are never pre-picked (another process could take them first): the node binds port 0 for gossip and admin
+/// and <see cref="Port"/>/<see cref="AdminPort"/> read back what it chose from its endpoints file; a restart
+/// keeps the gossip port, as a node with a fixed port does.
 /// </summary>
 public sealed class Daemon : IDisposable
 {
@@ -22,6 +25,7 @@ public sealed class Daemon : IDisposable
     private readonly Dictionary<string, string> _environment;
     private readonly Dictionary<string, object> _overrides;
     private Process? _process;
+    private (int Port, int AdminPort, int? MetricsPort)? _bound;
 
     public Daemon(string root, string name, IReadOnlyDictionary<string, object> overrides, Dictionary<string, string> environment)
     {
@@ -38,17 +42,15 @@ public sealed class Daemon : IDisposable
             PeerId = identity.PeerId.Value;
         }
 
-        Port = FreePort();
-        AdminPort = FreePort();
         var all = new Dictionary<string, object>(overrides)
         {
             ["node.name"] = name,
             ["node.state_dir"] = StateDir,
             ["network.listen_address"] = "127.0.0.1",
-            ["network.listen_port"] = Port,
+            ["network.listen_port"] = 0,
             ["network.mdns"] = false,
             ["admin.enabled"] = true,
-            ["admin.listen"] = $"127.0.0.1:{AdminPort}",
+            ["admin.listen"] = "127.0.0.1:0",
         };
         all.TryAdd("metrics.enabled", false);
         _overrides = all;
@@ -74,9 +76,14 @@ public sealed class Daemon : IDisposable
 
     public string ConfigPath { get; }
 
-    public int Port { get; }
+    /// <summary>The gossip port the running node bound (waits for it to be bound).</summary>
+    public int Port => Endpoints().Port;
 
-    public int AdminPort { get; }
+    /// <summary>The admin port the running node bound (waits for it to be bound).</summary>
+    public int AdminPort => Endpoints().AdminPort;
+
+    /// <summary>The [metrics] endpoint's port, when it is served on its own (waits for it to be bound).</summary>
+    public int MetricsPort => Endpoints().MetricsPort ?? throw new InvalidOperationException($"{Name} serves no separate metrics endpoint");
 
     public NodeOptions Options { get; private set; }
 
@@ -85,6 +92,9 @@ public sealed class Daemon : IDisposable
     public string Seed => $"{PeerId}@127.0.0.1:{Port}";
 
     public bool HasExited => _process is { HasExited: true };
+
+    /// <summary>The running process's id.</summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException($"{Name} is not started");
 
     public int ExitCode => _process!.ExitCode;
 
@@ -99,15 +109,17 @@ public sealed class Daemon : IDisposable
         }
     }
 
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     public void Start()
     {
+        if (_bound is { } previous)
+        {
+            // A restart keeps its gossip port so that peers seeded with it find it again.
+            _overrides["network.listen_port"] = previous.Port;
+            Options = ConfigWriter.WriteDefault(ConfigPath, _overrides);
+        }
+
+        _bound = null;
+        File.Delete(NodeEndpoints.PathIn(StateDir));
         var start = new ProcessStartInfo(DotnetHost(), ["exec", NodeDll(), "run", "--config", ConfigPath])
         {
             RedirectStandardOutput = true,
@@ -150,9 +162,14 @@ public sealed class Daemon : IDisposable
     /// <summary>The node's /status as JSON, or null while it is not serving (starting, pretraining, stopped).</summary>
     public async Task<JsonElement?> StatusAsync()
     {
+        if (TryEndpoints() is not { } bound)
+        {
+            return null;
+        }
+
         try
         {
-            string text = await _http.GetStringAsync(new Uri($"http://127.0.0.1:{AdminPort}/status"));
+            string text = await _http.GetStringAsync(new Uri($"http://127.0.0.1:{bound.AdminPort}/status"));
             return JsonDocument.Parse(text).RootElement.Clone();
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
@@ -185,6 +202,56 @@ public sealed class Daemon : IDisposable
 
         Assert.Fail($"{Name}: timed out after {timeout} waiting for {what}:\n{Output}");
         throw new UnreachableException();
+    }
+
+    /// <summary>
+    /// The ports of the running node, from the endpoints file it writes once everything is bound; waits for it
+    /// (loading the model takes a while) and fails with the node's output if it exits first.
+    /// </summary>
+    private (int Port, int AdminPort, int? MetricsPort) Endpoints()
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (TryEndpoints() is { } bound)
+            {
+                return bound;
+            }
+
+            if (_process is null)
+            {
+                throw new InvalidOperationException($"{Name} is not started: its ports are chosen when it binds them");
+            }
+
+            if (HasExited)
+            {
+                Assert.Fail($"{Name} exited ({ExitCode}) before binding its ports:\n{Output}");
+            }
+
+            if (clock.Elapsed > DaemonLab.Patience)
+            {
+                Assert.Fail($"{Name}: no {NodeEndpoints.FileName} after {DaemonLab.Patience}:\n{Output}");
+            }
+
+            Thread.Sleep(100);
+        }
+    }
+
+    private (int Port, int AdminPort, int? MetricsPort)? TryEndpoints()
+    {
+        if (_bound is { } known)
+        {
+            return known;
+        }
+
+        if (_process is null || NodeEndpoints.TryRead(NodeEndpoints.PathIn(StateDir)) is not { } e || e.Pid != _process.Id || e.Admin is null)
+        {
+            return null;
+        }
+
+        int? metrics = e.Metrics is { } m && m != e.Admin ? new Uri(m).Port : null;
+        _bound = (IPEndPoint.Parse(e.Listen).Port, new Uri(e.Admin).Port, metrics);
+        return _bound;
     }
 
     public void Dispose()

@@ -19,8 +19,8 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
             ["privacy.epsilon_budget"] = 1e6,
         };
         using Daemon a = lab.Node("crash", 0, maxRounds: 0, dp);
-        using Daemon b = lab.Node("crash", 1, maxRounds: 0, new Dictionary<string, object>(dp) { ["network.seeds"] = new[] { a.Seed } });
         a.Start();
+        using Daemon b = lab.Node("crash", 1, maxRounds: 0, new Dictionary<string, object>(dp) { ["network.seeds"] = new[] { a.Seed } });
         b.Start();
         await a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= 3, DaemonLab.Patience, "three rounds");
         await b.WaitForAsync(s => s.GetProperty("deltas_received").GetInt64() >= 2, DaemonLab.Patience, "deltas from a");
@@ -69,11 +69,12 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
         const long rounds = 4;
         using Daemon a = lab.Node("closed", 0, rounds);
         using Daemon b = lab.Node("closed", 1, rounds);
-        using Daemon outsider = lab.Node("closed", 2, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { a.Seed, b.Seed } });
+        using Daemon outsider = lab.Node("closed", 2, rounds);
         a.Configure(Closed([b.PeerId], []));
-        b.Configure(Closed([a.PeerId], [a.Seed]));
         a.Start();
+        b.Configure(Closed([a.PeerId], [a.Seed]));
         b.Start();
+        outsider.Configure(new Dictionary<string, object> { ["network.seeds"] = new[] { a.Seed, b.Seed } });
         outsider.Start();
         JsonElement[] members = await Task.WhenAll(
             a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its rounds"),
@@ -93,15 +94,16 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
     public async Task Honest_daemons_trust_a_sign_flipping_member_less_than_each_other()
     {
         const long rounds = 6;
+        // Each node starts (binding port 0) before the nodes seeded with its port are configured.
         using Daemon h0 = lab.Node("attack", 0, rounds);
+        h0.Start();
         using Daemon h1 = lab.Node("attack", 1, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed } });
+        h1.Start();
         using Daemon h2 = lab.Node("attack", 2, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed, h1.Seed } });
+        h2.Start();
         using Daemon x = lab.Node("attack", 3, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed, h1.Seed, h2.Seed } }, attack: "sign_flip");
+        x.Start();
         Daemon[] honest = [h0, h1, h2];
-        foreach (Daemon d in honest.Append(x))
-        {
-            d.Start();
-        }
 
         // Late rounds while connected to the attacker (a status taken during a reconnect would not list it).
         JsonElement[] statuses = await Task.WhenAll(honest.Select(d => d.WaitForAsync(

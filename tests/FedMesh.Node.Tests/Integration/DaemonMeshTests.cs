@@ -14,13 +14,15 @@ public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : I
     public async Task Three_daemons_converge_and_the_mesh_adapters_beat_the_base_and_local_only_on_shared_held_out_text()
     {
         const long rounds = 6;
-        int metricsPort = Daemon.FreePort();
         using Daemon m0 = lab.Node("mesh", 0, rounds, With(Learning, new()
         {
             ["metrics.enabled"] = true,
-            ["metrics.listen"] = $"127.0.0.1:{metricsPort}",
+            ["metrics.listen"] = "127.0.0.1:0",
         }));
+        // Ports are bound at start (port 0), so each node starts before the ones seeded with it are configured.
+        m0.Start();
         using Daemon m1 = lab.Node("mesh", 1, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed } }));
+        m1.Start();
         using Daemon m2 = lab.Node("mesh", 2, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed, m1.Seed } }));
         // The same data, settings and steps without peers: what the mesh is compared with.
         using Daemon l0 = lab.Node("alone0", 0, rounds, Learning);
@@ -28,12 +30,12 @@ public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : I
         using Daemon l2 = lab.Node("alone2", 2, rounds, Learning);
         Daemon[] mesh = [m0, m1, m2];
         Daemon[] alone = [l0, l1, l2];
-        foreach (Daemon d in mesh.Concat(alone))
+        foreach (Daemon d in alone.Prepend(m2))
         {
             d.Start();
         }
 
-        string scrape = await ScrapeMetricsAsync(m0, metricsPort);
+        string scrape = await ScrapeMetricsAsync(m0, m0.MetricsPort);
         JsonElement[] statuses = await Task.WhenAll(mesh.Select(d => d.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its last rounds")));
         foreach (Daemon d in mesh.Concat(alone))
         {
