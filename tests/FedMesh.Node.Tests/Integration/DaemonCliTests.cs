@@ -65,7 +65,7 @@ public sealed class DaemonCliTests(DaemonLab lab, ITestOutputHelper output) : IC
         const long rounds = 4;
         var closed = new Dictionary<string, object> { ["network.closed"] = true };
         using Daemon a = lab.Node("trust-add", 0, rounds, closed);
-        using Daemon b = lab.Node("trust-add", 1, rounds, new Dictionary<string, object>(closed) { ["network.seeds"] = new[] { a.Seed } });
+        using Daemon b = lab.Node("trust-add", 1, rounds, closed);
         Assert.Empty(a.Options.Network.Allowlist);
         foreach ((Daemon node, Daemon other) in new[] { (a, b), (b, a) })
         {
@@ -75,6 +75,8 @@ public sealed class DaemonCliTests(DaemonLab lab, ITestOutputHelper output) : IC
         }
 
         a.Start();
+        // a binds a free port (port 0): b's seed names it once a runs.
+        b.Configure(new Dictionary<string, object> { ["network.seeds"] = new[] { a.Seed } });
         b.Start();
         JsonElement[] members = await Task.WhenAll(
             a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1 && s.GetProperty("deltas_received").GetInt64() >= 1, DaemonLab.Patience, "a delta from b"),
