@@ -38,13 +38,25 @@ public static class PrivacyCommand
             DefaultValueFactory = _ => DefaultLimit,
         };
 
+        var acknowledge = new Option<bool>("--acknowledge-truncation")
+        {
+            Description = "The ledger is shorter than its anchor (records were cut off): charge the missing records conservatively and allow releases again. Stop the node first; prefer restoring the ledger from a backup.",
+        };
+
         var command = new Command("privacy", "Report the privacy ledger: releases and ε spent against the budget.");
+        command.Options.Add(acknowledge);
         command.Options.Add(stateDir);
         command.Options.Add(json);
         command.Options.Add(budget);
         command.Options.Add(delta);
         command.Options.Add(limit);
-        command.SetAction(parse => Run(
+        command.SetAction(parse => parse.GetValue(acknowledge)
+            ? AcknowledgeTruncation(
+                parse.GetValue(stateDir)!,
+                PrivacyOptions.Default with { BudgetEpsilon = parse.GetValue(budget), BudgetDelta = parse.GetValue(delta) },
+                Console.Out,
+                Console.Error)
+            : Run(
             parse.GetValue(stateDir)!,
             parse.GetValue(json),
             PrivacyOptions.Default with { BudgetEpsilon = parse.GetValue(budget), BudgetDelta = parse.GetValue(delta) },
@@ -85,6 +97,26 @@ public static class PrivacyCommand
         catch (Exception ex) when (ex is LedgerCorruptException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"fedmesh privacy: {ex.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary><c>--acknowledge-truncation</c>: see <see cref="PrivacyLedger.AcknowledgeTruncation"/>. Exit 0 done
+    /// (or nothing to do), 2 when the ledger cannot be opened for writing (e.g. the node is running).</summary>
+    public static int AcknowledgeTruncation(string stateDir, PrivacyOptions options, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        // The daemon's ledger (StatePaths), not FileName: the report's path is being unified separately (issue 11).
+        string path = new Storage.StatePaths(stateDir).PrivacyLedger;
+        try
+        {
+            output.WriteLine(PrivacyLedger.AcknowledgeTruncation(path, options));
+            return 0;
+        }
+        catch (Exception ex) when (ex is LedgerCorruptException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"fedmesh privacy: {ex.Message} (stop the node before acknowledging a truncation)");
             return 2;
         }
     }

@@ -21,8 +21,17 @@ public sealed record StatePaths(string Root)
     /// <summary>Append-only ledger of privacy budget spent.</summary>
     public string PrivacyLedger => Path.Combine(Root, "privacy.ledger");
 
+    /// <summary>The privacy ledger's head (record count and last record hash), see <see cref="LogAnchor"/>.</summary>
+    public string PrivacyLedgerAnchor => LogAnchor.PathFor(PrivacyLedger);
+
     /// <summary>Hash-chained audit log, see <see cref="Audit.AuditLog"/>.</summary>
     public string AuditLog => Path.Combine(Root, "audit.log");
+
+    /// <summary>The audit chain's head (entry count and last hash), see <see cref="LogAnchor"/>.</summary>
+    public string AuditLogAnchor => LogAnchor.PathFor(AuditLog);
+
+    /// <summary>The last delta sequence this node released (decimal), see <see cref="SequenceFile"/>.</summary>
+    public string Sequence => Path.Combine(Root, "sequence");
 
     /// <summary>Per-peer trust scores.</summary>
     public string Trust => Path.Combine(Root, "trust.json");
