@@ -12,19 +12,24 @@ namespace FedMesh.Node.Audit;
 /// (<c>fedmesh bench audit</c>: ~260 appends/s), while a node logs a few events per gossip round (fanout sends plus
 /// the deltas it receives), i.e. well under one per second at the default 30 s period. Opening an existing log verifies its whole chain and continues it; a torn last line
 /// (crash mid-append, never acknowledged) is saved aside and cut off, any other break refuses to open.
-/// Thread-safe.
+/// After each fsync'd append the entry count and chain head are written to the log's anchor
+/// (<see cref="LogAnchor"/>, <c>audit.log.anchor</c>), so lines cut off the end are detected too: a crash between
+/// the append and the anchor write leaves the anchor one entry behind, which is accepted; a log shorter than its
+/// anchor refuses to open. Thread-safe.
 /// </summary>
 public sealed class AuditLog : IDisposable
 {
     private readonly FileStream _file;
+    private readonly LogAnchorFile _anchor;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private string _lastHash;
     private long _entries;
 
-    private AuditLog(string path, FileStream file, TimeProvider time, string lastHash, long entries)
+    private AuditLog(string path, FileStream file, LogAnchorFile anchor, TimeProvider time, string lastHash, long entries)
     {
         Path = path;
+        _anchor = anchor;
         _file = file;
         _time = time;
         _lastHash = lastHash;
@@ -82,9 +87,18 @@ public sealed class AuditLog : IDisposable
             throw new AuditLogException($"cannot open the audit log {path}: {ex.Message}", ex);
         }
 
+        LogAnchorFile? anchorFile = null;
         try
         {
-            AuditVerifyResult result = AuditVerifier.Verify(file);
+            LogAnchor? anchor = LogAnchor.Read(LogAnchor.PathFor(path), out string? anchorProblem);
+            AuditVerifyResult result = AuditVerifier.Verify(file, anchor, anchorProblem);
+            if (result.Break is { IsTruncation: true } truncated)
+            {
+                throw new AuditLogException(
+                    $"audit log {path} is {truncated.Problem}. Restore it from a backup, or move {path} and {LogAnchor.PathFor(path)} aside " +
+                    "(keep both as evidence) to start a new chain");
+            }
+
             if (result.Break is { IsTornTail: true } torn)
             {
                 CutTornTail(path, file, result, torn, logger);
@@ -97,10 +111,21 @@ public sealed class AuditLog : IDisposable
 
             file.Seek(0, SeekOrigin.End);
             Log.Opened(logger, path, result.Entries, result.LastHash);
-            return new AuditLog(path, file, time, result.LastHash, result.Entries);
+            anchorFile = LogAnchorFile.Open(LogAnchor.PathFor(path));
+            var log = new AuditLog(path, file, anchorFile, time, result.LastHash, result.Entries);
+            // Brings a missing anchor (a log from before anchors) or one lagging by a crash up to the head.
+            log.WriteAnchor();
+            return log;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            anchorFile?.Dispose();
+            file.Dispose();
+            throw new AuditLogException($"cannot open the audit log {path} or its anchor: {ex.Message}", ex);
         }
         catch
         {
+            anchorFile?.Dispose();
             file.Dispose();
             throw;
         }
@@ -117,11 +142,19 @@ public sealed class AuditLog : IDisposable
             _file.Flush(flushToDisk: true);
             _lastHash = hash;
             _entries++;
+            // Only after the line is durable, so the anchor never names an entry a crash could lose.
+            WriteAnchor();
             return hash;
         }
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        _anchor.Dispose();
+    }
+
+    private void WriteAnchor() => _anchor.Write(new LogAnchor(_entries, _lastHash));
 
     private static void CutTornTail(string path, FileStream file, AuditVerifyResult result, AuditBreak torn, ILogger logger)
     {

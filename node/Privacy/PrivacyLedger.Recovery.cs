@@ -47,7 +47,11 @@ public sealed partial class PrivacyLedger
 
         FileStream? writer = null;
         FileStream? lockFile = null;
+        LogAnchorFile? anchorFile = null;
         byte[] content;
+        string anchorPath = LogAnchor.PathFor(full);
+        // Read before this open can create the anchor file, and before the ledger itself is created.
+        LogAnchor? anchor = LogAnchor.Read(anchorPath, out string? anchorProblem);
         if (readOnly)
         {
             content = File.Exists(full) ? ReadBounded(full, null) : [];
@@ -71,6 +75,7 @@ public sealed partial class PrivacyLedger
                 }
 
                 content = ReadBounded(full, writer);
+                anchorFile = LogAnchorFile.Open(anchorPath);
             }
             catch
             {
@@ -80,10 +85,9 @@ public sealed partial class PrivacyLedger
             }
         }
 
-        var ledger = new PrivacyLedger(full, options, time, logger, writer, lockFile);
+        var ledger = new PrivacyLedger(full, options, time, logger, writer, lockFile, anchorFile);
         try
         {
-            LogAnchor? anchor = LogAnchor.Read(LogAnchor.PathFor(full), out string? anchorProblem);
             ledger.Load(content, anchor, anchorProblem);
         }
         catch
@@ -285,11 +289,9 @@ public sealed partial class PrivacyLedger
                 charged = string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{missing} missing record(s) charged as releases at σ = {one.NoiseMultiplier}, q = {one.SamplingRate}, {one.Steps} step(s) each");
             }
-            else
-            {
-                WriteAnchor();
-            }
 
+            // Both slots: the old anchor's count is higher than the new head's and would outrank it in its slot.
+            _anchorFile!.Reset(new LogAnchor(_lastSequence, _lastLineHash));
             string message = $"truncation acknowledged ({problem}); {charged}; ε is now {StatusLocked().SpentEpsilon:F4}; releases are allowed again";
             Log.TruncationAcknowledged(_logger, _path, message);
             return message;

@@ -31,7 +31,7 @@ public sealed partial class PrivacyLedger : IDisposable
 
     private readonly object _gate = new();
     private readonly string _path;
-    private readonly string _anchorPath;
+    private readonly LogAnchorFile? _anchorFile;
     private readonly PrivacyOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -59,11 +59,11 @@ public sealed partial class PrivacyLedger : IDisposable
     private bool _warned;
     private bool _faulted;
 
-    private PrivacyLedger(string path, PrivacyOptions options, TimeProvider time, ILogger logger, FileStream? writer, FileStream? lockFile)
+    private PrivacyLedger(string path, PrivacyOptions options, TimeProvider time, ILogger logger, FileStream? writer, FileStream? lockFile, LogAnchorFile? anchorFile)
     {
+        _anchorFile = anchorFile;
         _lockFile = lockFile;
         _path = path;
-        _anchorPath = LogAnchor.PathFor(path);
         _options = options;
         _time = time;
         _logger = logger;
@@ -172,6 +172,7 @@ public sealed partial class PrivacyLedger : IDisposable
     public void Dispose()
     {
         _writer?.Dispose();
+        _anchorFile?.Dispose();
         _lockFile?.Dispose();
     }
 
@@ -275,9 +276,9 @@ public sealed partial class PrivacyLedger : IDisposable
     /// since the old anchor is the evidence of what is missing).</summary>
     private void WriteAnchor()
     {
-        if (_writer is not null && _truncation is null)
+        if (_truncation is null)
         {
-            new LogAnchor(_lastSequence, _lastLineHash).Write(_anchorPath);
+            _anchorFile?.Write(new LogAnchor(_lastSequence, _lastLineHash));
         }
     }
 
