@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json;
 using FedMesh.Node.Audit.Internal;
 using FedMesh.Node.Storage;
 using FedMesh.Protocol.IO;
@@ -146,6 +148,37 @@ public sealed class AuditLog : IDisposable
             WriteAnchor();
             return hash;
         }
+    }
+
+    /// <summary>
+    /// The highest sequence of a "sent" entry whose origin is <paramref name="origin"/> (0 if none): the deltas this
+    /// node released, for resuming its sequence counter when the sequence file is lost (<see cref="SequenceFile"/>).
+    /// Reads the whole log once, every line bounded, so it is for start-up only.
+    /// </summary>
+    public ulong HighestSequenceSent(string origin)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(origin);
+        byte[] sent = Encoding.ASCII.GetBytes($"\"kind\":\"{AuditLine.KindText(AuditEventKind.Sent)}\"");
+        ulong highest = 0;
+        using var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var reader = new LineReader(stream, AuditLine.MaxLineBytes);
+        while (reader.Next(out ReadOnlySpan<byte> line) == LineReader.Status.Line)
+        {
+            if (line.IndexOf(sent) < 0)
+            {
+                continue;
+            }
+
+            using JsonDocument entry = JsonDocument.Parse(line.ToArray(), new JsonDocumentOptions { MaxDepth = 2 });
+            JsonElement root = entry.RootElement;
+            if (root.TryGetProperty("origin", out JsonElement from) && from.ValueKind == JsonValueKind.String && from.ValueEquals(origin)
+                && root.TryGetProperty("seq", out JsonElement seq) && seq.TryGetUInt64(out ulong value))
+            {
+                highest = Math.Max(highest, value);
+            }
+        }
+
+        return highest;
     }
 
     public void Dispose()

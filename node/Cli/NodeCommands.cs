@@ -129,7 +129,7 @@ public static class NodeCommands
                     ids.Add(id.Value);
                 }
 
-                AtomicFile.Write(path, System.Text.Encoding.ASCII.GetBytes(string.Concat(ids.Select(i => i + "\n"))));
+                AtomicFile.Write(path, System.Text.Encoding.ASCII.GetBytes(string.Concat(ids.Select(i => i + "\n"))), StateDirectory.FileMode);
                 Console.WriteLine(changed ? $"{(verb == "add" ? "added" : "removed")} {id}" : $"{id} was {(verb == "add" ? "already" : "not")} on the allowlist");
                 return 0;
             });

@@ -74,6 +74,7 @@ public static class NodeFactory
         try
         {
             StatePaths paths = state.Paths;
+            StateDirectory.EnsurePrivateDirectory(ExportDirectory(paths), loggers.CreateLogger<StateDirectory>());
             NodeIdentity identity = File.Exists(paths.IdentityKey) ? KeyFile.Load(paths.IdentityKey) : KeyFile.Create(paths.IdentityKey);
             owned.Add(identity);
 
@@ -88,7 +89,7 @@ public static class NodeFactory
                 progress: pretrainProgress,
                 logger: loggers.CreateLogger("FedMesh.Learning"),
                 cancellationToken: cancellationToken);
-            File.WriteAllText(paths.BaseRef, baseModel.HashHex + "\n");
+            Protocol.IO.AtomicFile.Write(paths.BaseRef, System.Text.Encoding.ASCII.GetBytes(baseModel.HashHex + "\n"), StateDirectory.FileMode);
 
             var loader = new LocalDataLoader(DataLoadOptions.Default, new Redactor(Redaction(options.Data)), loggers.CreateLogger<LocalDataLoader>());
             LocalDataSet data = loader.Load(options.Data.Folder, cancellationToken);
@@ -153,14 +154,19 @@ public static class NodeFactory
             {
                 ReleaseAttack = attack,
             };
-            string sequencePath = Path.Combine(paths.Root, "sequence");
-            if (File.Exists(sequencePath) && ulong.TryParse(File.ReadAllText(sequencePath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong last))
-            {
-                rounds.ResumeSequence(last);
-            }
-
             AuditLog audit = AuditLog.Open(paths.AuditLog, time, loggers.CreateLogger<AuditLog>());
             owned.Add(audit);
+            string sequencePath = paths.Sequence;
+            ulong? persisted = SequenceFile.Read(sequencePath, out string? sequenceProblem);
+            ulong resumeAfter = SequenceFile.Resume(persisted, () => audit.HighestSequenceSent(identity.PeerId.Value), time.GetUtcNow());
+            if (sequenceProblem is not null)
+            {
+                // Recovered rather than refused: resuming above every sequence known to be used keeps our deltas
+                // acceptable to peers, where stopping would only ask the operator to delete the file.
+                NodeFactoryLog.SequenceRecovered(log, sequencePath, sequenceProblem, resumeAfter);
+            }
+
+            rounds.ResumeSequence(resumeAfter);
             var book = new PeerBook(identity.PeerId, time, PeerBookOptions.Default, loggers.CreateLogger<PeerBook>());
             if (File.Exists(paths.Peers))
             {
@@ -192,7 +198,7 @@ public static class NodeFactory
                 PeerBook = book,
                 PeerBookPath = paths.Peers,
                 SequencePath = sequencePath,
-                Export = l => AdapterCheckpoint.Save(ExportDirectory(paths), l, lora),
+                Export = l => AdapterCheckpoint.Save(ExportDirectory(paths), l, lora, StateDirectory.FileMode),
                 AdminPrefix = options.Admin.Enabled ? $"http://{options.Admin.Listen}/" : null,
                 MetricsPrefix = options.Metrics.Enabled ? $"http://{options.Metrics.Listen}/" : null,
                 Time = time,
@@ -283,4 +289,8 @@ internal static partial class NodeFactoryLog
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6051, Level = LogLevel.Warning,
         Message = "{Variable}={Attack}: this node publishes ATTACKED states (test-only fault injection)")]
     public static partial void TestAttackActive(ILogger logger, string variable, string attack);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6052, Level = LogLevel.Warning,
+        Message = "Sequence file {Path} is damaged ({Problem}); resuming after {Sequence}, above the highest sequence the audit log records as sent and the current time in ms, so no sequence is reused. The file is rewritten at the next release")]
+    public static partial void SequenceRecovered(ILogger logger, string path, string problem, ulong sequence);
 }

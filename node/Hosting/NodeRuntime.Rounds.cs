@@ -76,6 +76,12 @@ public sealed partial class NodeRuntime
             return;
         }
 
+        // Write-ahead: the sequence is on disk before the delta can leave, so a crash never lets it be reused.
+        if (_parts.SequencePath is { } path)
+        {
+            Storage.SequenceFile.Write(path, released.Manifest.Sequence);
+        }
+
         ReadOnlyMemory<byte> payload = report.ReleasedPayload;
         Post(() =>
         {
@@ -84,10 +90,6 @@ public sealed partial class NodeRuntime
             Metrics.DeltasOut.Inc();
             Audit(AuditEventKind.Sent, Self, stored, report.UpdateNorm, "sent", null);
         });
-        if (_parts.SequencePath is { } path)
-        {
-            Protocol.IO.AtomicFile.Write(path, System.Text.Encoding.ASCII.GetBytes(released.Manifest.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
     }
 
     private void AfterRound(RoundReport report, ILearner? learner)
