@@ -22,6 +22,8 @@ public sealed partial class NodeRuntime
     {
         RoundCoordinator rounds = _parts.Rounds!;
         ILearner? learner = _parts.Learner;
+        // Before the first round, so a node that starts with a truncated ledger shows it at once.
+        PublishPrivacyMetrics();
         if (learner is not null && _parts.HeldOut.Count > 0)
         {
             _baseBpc = learner.Evaluate(_parts.HeldOut, new float[learner.Schema.TotalElements]).BitsPerByte;
@@ -129,12 +131,7 @@ public sealed partial class NodeRuntime
             SaveCheckpoint(report.Round, learner);
         }
 
-        if (_parts.Ledger is { } ledger)
-        {
-            Privacy.PrivacyBudgetStatus status = ledger.GetStatus();
-            Metrics.EpsilonSpent.Set(status.SpentEpsilon);
-            Metrics.EpsilonBudget.Set(status.BudgetEpsilon);
-        }
+        PublishPrivacyMetrics();
 
         if (_parts.Reputation is { } reputation)
         {
@@ -146,6 +143,17 @@ public sealed partial class NodeRuntime
 
         Log.RoundDone(_logger, report.Round, report.TrainLoss, _lastBpc ?? double.NaN, report.Merged, report.Adopted);
         RoundCompleted?.Invoke(report);
+    }
+
+    private void PublishPrivacyMetrics()
+    {
+        if (_parts.Ledger is { } ledger)
+        {
+            Privacy.PrivacyBudgetStatus status = ledger.GetStatus();
+            Metrics.EpsilonSpent.Set(status.SpentEpsilon);
+            Metrics.EpsilonBudget.Set(status.BudgetEpsilon);
+            Metrics.LedgerTruncated.Set(status.State == Privacy.PrivacyBudgetState.Truncated ? 1 : 0);
+        }
     }
 
     private void SaveCheckpoint(long round, ILearner learner)

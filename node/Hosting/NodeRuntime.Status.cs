@@ -29,7 +29,10 @@ public sealed partial class NodeRuntime
             BaseHeldOutBpc = _baseBpc,
             Privacy = privacy is null
                 ? new PrivacyStatus(0, 0, 0, "off")
-                : new PrivacyStatus(privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant()),
+                : new PrivacyStatus(privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant())
+                {
+                    Reason = privacy.State is Privacy.PrivacyBudgetState.Truncated or Privacy.PrivacyBudgetState.Exhausted ? privacy.Message : null,
+                },
             DeltasSent = Interlocked.Read(ref _deltasSent),
             DeltasReceived = Interlocked.Read(ref _deltasReceived),
             DeltasMerged = Interlocked.Read(ref _deltasMerged),

@@ -37,7 +37,12 @@ public sealed record NodeStatus
 }
 
 /// <summary>Privacy budget as `status` shows it.</summary>
-public sealed record PrivacyStatus(double EpsilonSpent, double EpsilonBudget, double Delta, string State);
+public sealed record PrivacyStatus(double EpsilonSpent, double EpsilonBudget, double Delta, string State)
+{
+    /// <summary>Why releases are refused when they are (e.g. the ledger is truncated and what the operator must
+    /// do); null otherwise.</summary>
+    public string? Reason { get; init; }
+}
 
 /// <summary>One peer as `status`/`peers` show it.</summary>
 public sealed record PeerStatus(string PeerId, string Address, bool Connected, double Trust, string Source, double? SecondsSinceSeen);
