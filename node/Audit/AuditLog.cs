@@ -71,18 +71,7 @@ public sealed class AuditLog : IDisposable
         FileStream file;
         try
         {
-            var options = new FileStreamOptions
-            {
-                Mode = FileMode.OpenOrCreate,
-                Access = FileAccess.ReadWrite,
-                Share = FileShare.Read,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = StateDirectory.FileMode;
-            }
-
-            file = new FileStream(path, options);
+            file = StateDirectory.OpenPrivateFile(path, FileShare.Read);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

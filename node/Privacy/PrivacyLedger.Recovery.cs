@@ -67,7 +67,7 @@ public sealed partial class PrivacyLedger
             lockFile = AcquireWriterLock(full + ".lock");
             try
             {
-                writer = new FileStream(full, PrivateFileOptions(FileShare.ReadWrite));
+                writer = StateDirectory.OpenPrivateFile(full, FileShare.ReadWrite);
                 if (created)
                 {
                     // The new directory entry must be durable too, or a crash could lose the whole file.
@@ -106,24 +106,12 @@ public sealed partial class PrivacyLedger
     {
         try
         {
-            return new FileStream(lockPath, PrivateFileOptions(FileShare.None));
+            return StateDirectory.OpenPrivateFile(lockPath, FileShare.None);
         }
         catch (IOException ex)
         {
             throw new IOException($"privacy ledger is already open for writing by another process (lock '{lockPath}' is held)", ex);
         }
-    }
-
-    /// <summary>Open-or-create for writing; a new file gets mode 0600 (the state directory's files are private).</summary>
-    private static FileStreamOptions PrivateFileOptions(FileShare share)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = share };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = StateDirectory.FileMode;
-        }
-
-        return options;
     }
 
     private static byte[] ReadBounded(string path, FileStream? open)

@@ -13,21 +13,7 @@ public sealed class LogAnchorFile : IDisposable
 
     private LogAnchorFile(FileStream file) => _file = file;
 
-    public static LogAnchorFile Open(string path)
-    {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.Read,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = StateDirectory.FileMode;
-        }
-
-        return new LogAnchorFile(new FileStream(path, options));
-    }
+    public static LogAnchorFile Open(string path) => new(StateDirectory.OpenPrivateFile(path, FileShare.Read));
 
     /// <summary>Records <paramref name="anchor"/>; call only after the log up to it is durable.</summary>
     public void Write(LogAnchor anchor)

@@ -51,18 +51,7 @@ public sealed class StateDirectory : IDisposable
         FileStream lockStream;
         try
         {
-            var options = new FileStreamOptions
-            {
-                Mode = System.IO.FileMode.OpenOrCreate,
-                Access = FileAccess.ReadWrite,
-                Share = FileShare.None,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = FileMode;
-            }
-
-            lockStream = new FileStream(paths.Lock, options);
+            lockStream = OpenPrivateFile(paths.Lock, FileShare.None);
         }
         catch (IOException ex)
         {
@@ -91,6 +80,21 @@ public sealed class StateDirectory : IDisposable
 
         Log.StateDirectoryLocked(logger, paths.Root);
         return new StateDirectory(paths, lockStream);
+    }
+
+    /// <summary>
+    /// Opens (creating if needed) a file of the state directory for reading and writing; a new file gets
+    /// <see cref="FileMode"/> (0600) from the start, so it is never readable by others, not even for an instant.
+    /// </summary>
+    public static FileStream OpenPrivateFile(string path, FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = System.IO.FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = share };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = FileMode;
+        }
+
+        return new FileStream(path, options);
     }
 
     /// <summary>Releases the lock.</summary>

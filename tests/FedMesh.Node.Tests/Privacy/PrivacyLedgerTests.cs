@@ -30,13 +30,22 @@ public sealed class PrivacyLedgerTests : IDisposable
             RdpAccountant.DefaultOrders,
             PrivacyOptions.Default.BudgetDelta).Epsilon;
 
-    private void Append(int count)
+    private void Append(int count, string? path = null, string contentPrefix = "delta")
     {
-        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
+        using PrivacyLedger ledger = PrivacyLedger.Open(path ?? LedgerPath, Options());
         for (int i = 0; i < count; i++)
         {
-            Assert.True(ledger.ReserveRelease(Release, $"delta-{i}").Granted);
+            Assert.True(ledger.ReserveRelease(Release, $"{contentPrefix}-{i}").Granted);
         }
+    }
+
+    /// <summary>Opens the ledger and checks it is in the truncated state for <paramref name="because"/> and refuses.</summary>
+    private void AssertTruncatedAndRefusing(string because)
+    {
+        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
+        Assert.Equal(PrivacyBudgetState.Truncated, ledger.GetStatus().State);
+        Assert.Contains(because, ledger.GetStatus().Message, StringComparison.Ordinal);
+        Assert.False(ledger.ReserveRelease(Release).Granted);
     }
 
     [Fact]
@@ -343,10 +352,7 @@ public sealed class PrivacyLedgerTests : IDisposable
             File.WriteAllBytes(LedgerPath, []);
         }
 
-        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
-        Assert.Equal(PrivacyBudgetState.Truncated, ledger.GetStatus().State);
-        Assert.Contains("holds 0 record(s) but its anchor recorded 3", ledger.GetStatus().Message, StringComparison.Ordinal);
-        Assert.False(ledger.ReserveRelease(Release).Granted);
+        AssertTruncatedAndRefusing("holds 0 record(s) but its anchor recorded 3");
     }
 
     [Fact]
@@ -372,18 +378,10 @@ public sealed class PrivacyLedgerTests : IDisposable
     {
         Append(3);
         string other = Path.Combine(_dir, "other.jsonl");
-        using (PrivacyLedger forged = PrivacyLedger.Open(other, Options()))
-        {
-            for (int i = 0; i < 3; i++)
-            {
-                Assert.True(forged.ReserveRelease(Release, $"forged-{i}").Granted);
-            }
-        }
+        Append(3, other, "forged");
 
         File.Copy(other, LedgerPath, overwrite: true);
-        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
-        Assert.Equal(PrivacyBudgetState.Truncated, ledger.GetStatus().State);
-        Assert.Contains("records were replaced", ledger.GetStatus().Message, StringComparison.Ordinal);
+        AssertTruncatedAndRefusing("records were replaced");
     }
 
     [Fact]
@@ -392,10 +390,7 @@ public sealed class PrivacyLedgerTests : IDisposable
         Append(2);
         File.WriteAllText(AnchorPath, "garbage");
 
-        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
-        Assert.Equal(PrivacyBudgetState.Truncated, ledger.GetStatus().State);
-        Assert.Contains("cannot be checked for truncation", ledger.GetStatus().Message, StringComparison.Ordinal);
-        Assert.False(ledger.ReserveRelease(Release).Granted);
+        AssertTruncatedAndRefusing("cannot be checked for truncation");
     }
 
     [Fact]
@@ -411,8 +406,7 @@ public sealed class PrivacyLedgerTests : IDisposable
 
         Assert.Equal(2, LogAnchor.Read(AnchorPath, out _)!.Count);
         RemoveLastLine();
-        using PrivacyLedger truncated = PrivacyLedger.Open(LedgerPath, Options());
-        Assert.Equal(PrivacyBudgetState.Truncated, truncated.GetStatus().State);
+        AssertTruncatedAndRefusing("the last 1 record(s) were removed");
     }
 
     [Fact]
@@ -420,13 +414,7 @@ public sealed class PrivacyLedgerTests : IDisposable
     {
         string state = Path.Combine(_dir, "state");
         string path = new StatePaths(state).PrivacyLedger;
-        using (PrivacyLedger ledger = PrivacyLedger.Open(path, Options()))
-        {
-            for (int i = 0; i < 5; i++)
-            {
-                Assert.True(ledger.ReserveRelease(Release).Granted);
-            }
-        }
+        Append(5, path);
 
         string[] lines = File.ReadAllLines(path);
         File.WriteAllLines(path, lines[..^2]);
