@@ -94,6 +94,25 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
     }
 
     [Fact]
+    public async Task A_daemon_whose_audit_log_lost_its_last_line_refuses_to_start_and_says_what_to_do()
+    {
+        using Daemon a = lab.Node("cut", 0, maxRounds: 1);
+        using (AuditLog log = AuditLog.Open(a.Paths.AuditLog, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditLog>.Instance))
+        {
+            log.Append(new AuditRecord(AuditEventKind.Sent, a.PeerId, new string('a', 64), 1, 1, 1, 1, "sent"));
+            log.Append(new AuditRecord(AuditEventKind.Sent, a.PeerId, new string('b', 64), 2, 1, 1, 1, "sent"));
+        }
+
+        File.WriteAllLines(a.Paths.AuditLog, File.ReadAllLines(a.Paths.AuditLog)[..^1]);
+        a.Start();
+
+        Assert.True(await a.WaitForExitAsync(DaemonLab.Patience), $"the daemon kept running on a truncated audit log:\n{a.Output}");
+        Assert.Equal(1, a.ExitCode);
+        Assert.Contains("is truncated: the log holds 1 record(s) but its anchor recorded 2", a.Output, StringComparison.Ordinal);
+        Assert.Contains($"move {a.Paths.AuditLog} and {a.Paths.AuditLogAnchor} aside", a.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_closed_mesh_refuses_a_node_not_on_its_allowlist_and_admits_the_listed_ones()
     {
         const long rounds = 4;
