@@ -3,13 +3,15 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using FedMesh.Node.Audit.Internal;
+using FedMesh.Node.Storage;
 
 namespace FedMesh.Node.Audit;
 
 /// <summary>
 /// Checks an audit log's hash chain line by line and reports the first broken link. It detects any edit,
-/// insertion, deletion or reordering of lines, unless the editor also rewrote every later hash; anchoring the
-/// latest hash elsewhere (e.g. in metrics or a peer's log) closes that gap.
+/// insertion, deletion or reordering of lines, unless the editor also rewrote every later hash. Lines cut off the
+/// end leave a valid shorter chain: the log's anchor (<see cref="LogAnchor"/>, <c>audit.log.anchor</c>, the entry
+/// count and chain head the writer records after every fsync'd append) tells that entries are missing.
 /// </summary>
 public static class AuditVerifier
 {
@@ -17,17 +19,44 @@ public static class AuditVerifier
 
     private static readonly string[] Kinds = ["sent", "received", "merged", "rejected"];
 
-    /// <summary>Verifies the file at <paramref name="path"/>; IO errors propagate (the CLI maps them to exit code 2).</summary>
+    /// <summary>
+    /// Verifies the file at <paramref name="path"/> and compares it with its anchor (<c>PATH.anchor</c>) when there is
+    /// one; IO errors propagate (the CLI maps them to exit code 2).
+    /// </summary>
     public static AuditVerifyResult VerifyFile(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return Verify(stream);
+        LogAnchor? anchor = LogAnchor.Read(LogAnchor.PathFor(path), out string? anchorProblem);
+        return Verify(stream, anchor, anchorProblem);
     }
 
-    /// <summary>Verifies a log read from <paramref name="stream"/> to its end, with every line bounded before parsing.</summary>
-    public static AuditVerifyResult Verify(Stream stream)
+    /// <summary>
+    /// Verifies a log read from <paramref name="stream"/> to its end, with every line bounded before parsing. With an
+    /// <paramref name="anchor"/>, an intact chain with fewer entries than it recorded (or another line where its head
+    /// was) is reported as a truncation; an <paramref name="anchorProblem"/> (an unreadable anchor) is reported too,
+    /// since the log then cannot be checked for truncation.
+    /// </summary>
+    public static AuditVerifyResult Verify(Stream stream, LogAnchor? anchor = null, string? anchorProblem = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        AuditVerifyResult result = VerifyChain(stream, anchor?.Count ?? 0, out string? headAtAnchor);
+        if (result.Break is { IsTornTail: false })
+        {
+            return result;
+        }
+
+        // Checked on the intact entries: an interrupted append (torn tail) is never an anchored entry.
+        string? truncation = anchorProblem is not null
+            ? $"cannot be checked for truncation: {anchorProblem}"
+            : anchor?.Check(result.Entries, headAtAnchor);
+        return truncation is null
+            ? result
+            : result with { Break = new AuditBreak(result.Entries + 1, $"truncated: the log {truncation}", IsTornTail: false) { IsTruncation = true } };
+    }
+
+    private static AuditVerifyResult VerifyChain(Stream stream, long anchoredEntry, out string? headAtAnchor)
+    {
+        headAtAnchor = null;
         string prev = AuditLine.Genesis;
         long entries = 0;
         long intactBytes = 0;
@@ -54,6 +83,11 @@ public static class AuditVerifier
 
             prev = hash;
             entries++;
+            if (entries == anchoredEntry)
+            {
+                headAtAnchor = hash;
+            }
+
             intactBytes += line.Length + 1;
         }
 

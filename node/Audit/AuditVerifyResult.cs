@@ -4,7 +4,12 @@ namespace FedMesh.Node.Audit;
 /// <param name="Line">1-based line number.</param>
 /// <param name="Problem">What is wrong, e.g. "hash mismatch: stored …, computed … (the line was modified)".</param>
 /// <param name="IsTornTail">True when the only problem is an incomplete last line (an append interrupted by a crash).</param>
-public sealed record AuditBreak(long Line, string Problem, bool IsTornTail);
+public sealed record AuditBreak(long Line, string Problem, bool IsTornTail)
+{
+    /// <summary>True when the chain is intact but shorter than its anchor recorded (entries cut off the end), or
+    /// does not match it; <see cref="Line"/> is then the first missing line.</summary>
+    public bool IsTruncation { get; init; }
+}
 
 /// <summary>Outcome of checking an audit log's hash chain.</summary>
 /// <param name="Entries">Intact entries before the first break (all entries when intact).</param>

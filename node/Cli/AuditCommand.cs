@@ -10,7 +10,7 @@ public static class AuditCommand
     /// <summary>The chain is intact.</summary>
     public const int ExitIntact = 0;
 
-    /// <summary>The chain is broken (or its last line is torn).</summary>
+    /// <summary>The chain is broken, its last line is torn, or it is shorter than its anchor (lines cut off).</summary>
     public const int ExitBroken = 1;
 
     /// <summary>Bad usage or the file cannot be read.</summary>
@@ -112,7 +112,7 @@ public static class AuditCommand
 
         if (result.Break is { } broken)
         {
-            output.WriteLine($"{path}: BROKEN at line {broken.Line}: {broken.Problem}");
+            output.WriteLine($"{path}: {(broken.IsTruncation ? "TRUNCATED" : "BROKEN")} at line {broken.Line}: {broken.Problem}");
             output.WriteLine($"{result.Entries} entries before it are intact; last intact hash {result.LastHash}");
             return ExitBroken;
         }

@@ -287,7 +287,7 @@ public static class NodeCommands
 
                 // Port 0 (any free port): the running node wrote the port it bound to its state directory.
                 given = node.Options.Admin.Listen.EndsWith(":0", StringComparison.Ordinal)
-                    ? Hosting.NodeEndpoints.TryRead(Hosting.NodeEndpoints.PathIn(node.Options.Node.StateDir))?.Admin ?? node.Options.Admin.Listen
+                    ? Hosting.NodeEndpoints.TryRead(node.State.Endpoints)?.Admin ?? node.Options.Admin.Listen
                     : node.Options.Admin.Listen;
             }
 

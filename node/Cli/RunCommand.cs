@@ -57,7 +57,9 @@ public static class RunCommand
                 await host.RunAsync(cancel).ConfigureAwait(false);
             }
             // ArgumentException: option records validated at assembly (e.g. PrivacyOptions' σ ≥ 0.3) name the bad key.
-            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException or ArgumentException or System.Net.HttpListenerException or System.Net.Sockets.SocketException)
+            // Audit and ledger exceptions say what is damaged and what the operator must do (e.g. a truncated audit log).
+            catch (Exception ex) when (ex is StateDirectoryException or KeyFileException or InvalidDataException or ConfigException or IOException or ArgumentException or System.Net.HttpListenerException or System.Net.Sockets.SocketException
+                or Audit.AuditLogException or Privacy.LedgerCorruptException)
             {
                 parse.InvocationConfiguration.Error.WriteLine($"fedmesh run: {ex.Message}");
                 return 1;

@@ -49,7 +49,7 @@ public sealed partial class LocalDataLoader
             throw new DirectoryNotFoundException($"data folder '{root}' does not exist");
         }
 
-        var run = new LoadRun(_options);
+        var run = new LoadRun(_options, cancellationToken);
         foreach (string path in ListFiles(root, run))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -172,6 +172,7 @@ public sealed partial class LocalDataLoader
     /// <summary>Redacts and adds one document; false when loading must stop (budget used up).</summary>
     private bool Add(string source, string text, LoadRun run)
     {
+        run.Cancellation.ThrowIfCancellationRequested();
         if (!_redactor.TryRedact(text, run.FileTally, out string redacted))
         {
             run.SkipDocument(DataSkipReason.RedactionTimeout, source, "a redaction rule exceeded its time-out");

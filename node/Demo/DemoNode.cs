@@ -44,7 +44,7 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
 
     /// <summary>The node's endpoints as written by this process run, or null while it has not bound them yet.</summary>
     private Hosting.NodeEndpoints? Endpoints() =>
-        Process is { } p && Hosting.NodeEndpoints.TryRead(Hosting.NodeEndpoints.PathIn(StateDir)) is { } e && e.Pid == p.Id ? e : null;
+        Process is { } p && Hosting.NodeEndpoints.TryRead(new Storage.StatePaths(StateDir).Endpoints) is { } e && e.Pid == p.Id ? e : null;
 
     /// <summary>Waits until the node has bound its ports; returns its gossip address (host:port).</summary>
     public async Task<string> WaitForEndpointsAsync(TimeSpan timeout, CancellationToken cancel)

@@ -21,8 +21,6 @@ public sealed record NodeEndpoints(
     /// <summary>Largest endpoints file read back (it holds a few short strings).</summary>
     private const int MaxBytes = 4096;
 
-    public static string PathIn(string stateDir) => Path.Combine(stateDir, FileName);
-
     public void Write(string path) =>
         AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this), UnixFileMode.UserRead | UnixFileMode.UserWrite);
 

@@ -74,6 +74,7 @@ public static class NodeFactory
         try
         {
             StatePaths paths = state.Paths;
+            StateDirectory.EnsurePrivateDirectory(ExportDirectory(paths), loggers.CreateLogger<StateDirectory>());
             NodeIdentity identity = File.Exists(paths.IdentityKey) ? KeyFile.Load(paths.IdentityKey) : KeyFile.Create(paths.IdentityKey);
             owned.Add(identity);
 
@@ -112,7 +113,7 @@ public static class NodeFactory
                 progress: pretrainProgress,
                 logger: loggers.CreateLogger("FedMesh.Learning"),
                 cancellationToken: cancellationToken);
-            File.WriteAllText(paths.BaseRef, baseModel.HashHex + "\n");
+            Protocol.IO.AtomicFile.Write(paths.BaseRef, System.Text.Encoding.ASCII.GetBytes(baseModel.HashHex + "\n"), StateDirectory.FileMode);
 
             var learner = new TorchLearner(baseModel, lora, trainer, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
@@ -161,14 +162,19 @@ public static class NodeFactory
             {
                 ReleaseAttack = attack,
             };
-            string sequencePath = paths.Sequence;
-            if (File.Exists(sequencePath) && ulong.TryParse(File.ReadAllText(sequencePath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong last))
-            {
-                rounds.ResumeSequence(last);
-            }
-
             AuditLog audit = AuditLog.Open(paths.AuditLog, time, loggers.CreateLogger<AuditLog>());
             owned.Add(audit);
+            string sequencePath = paths.Sequence;
+            ulong? persisted = SequenceFile.Read(sequencePath, out string? sequenceProblem);
+            ulong resumeAfter = SequenceFile.Resume(persisted, () => audit.HighestSequenceSent(identity.PeerId.Value), time.GetUtcNow());
+            if (sequenceProblem is not null)
+            {
+                // Recovered rather than refused: resuming above every sequence known to be used keeps our deltas
+                // acceptable to peers, where stopping would only ask the operator to delete the file.
+                NodeFactoryLog.SequenceRecovered(log, sequencePath, sequenceProblem, resumeAfter);
+            }
+
+            rounds.ResumeSequence(resumeAfter);
             var book = new PeerBook(identity.PeerId, time, PeerBookOptions.Default, loggers.CreateLogger<PeerBook>());
             if (File.Exists(paths.Peers))
             {
@@ -199,10 +205,10 @@ public static class NodeFactory
                 PeerBook = book,
                 PeerBookPath = paths.Peers,
                 SequencePath = sequencePath,
-                Export = l => AdapterCheckpoint.Save(ExportDirectory(paths), l, lora),
+                Export = l => AdapterCheckpoint.Save(ExportDirectory(paths), l, lora, StateDirectory.FileMode),
                 AdminListen = options.Admin.Enabled ? ListenEndPoint(options.Admin.Listen) : null,
                 MetricsListen = options.Metrics.Enabled ? ListenEndPoint(options.Metrics.Listen) : null,
-                EndpointsPath = NodeEndpoints.PathIn(paths.Root),
+                EndpointsPath = paths.Endpoints,
                 Time = time,
                 Seed = (int)(options.Node.Seed & int.MaxValue),
             };
@@ -338,4 +344,8 @@ internal static partial class NodeFactoryLog
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6051, Level = LogLevel.Warning,
         Message = "{Variable}={Attack}: this node publishes ATTACKED states (test-only fault injection)")]
     public static partial void TestAttackActive(ILogger logger, string variable, string attack);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6052, Level = LogLevel.Warning,
+        Message = "Sequence file {Path} is damaged ({Problem}); resuming after {Sequence}, above the highest sequence the audit log records as sent and the current time in ms, so no sequence is reused. The file is rewritten at the next release")]
+    public static partial void SequenceRecovered(ILogger logger, string path, string problem, ulong sequence);
 }

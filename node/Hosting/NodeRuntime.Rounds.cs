@@ -22,6 +22,8 @@ public sealed partial class NodeRuntime
     {
         RoundCoordinator rounds = _parts.Rounds!;
         ILearner? learner = _parts.Learner;
+        // Before the first round, so a node that starts with a truncated ledger shows it at once.
+        PublishPrivacyMetrics();
         if (learner is not null && _parts.HeldOut.Count > 0)
         {
             _baseBpc = learner.Evaluate(_parts.HeldOut, new float[learner.Schema.TotalElements]).BitsPerByte;
@@ -105,6 +107,12 @@ public sealed partial class NodeRuntime
             return;
         }
 
+        // Write-ahead: the sequence is on disk before the delta can leave, so a crash never lets it be reused.
+        if (_parts.SequencePath is { } path)
+        {
+            Storage.SequenceFile.Write(path, released.Manifest.Sequence);
+        }
+
         ReadOnlyMemory<byte> payload = report.ReleasedPayload;
         Post(() =>
         {
@@ -113,10 +121,6 @@ public sealed partial class NodeRuntime
             Metrics.DeltasOut.Inc();
             Audit(AuditEventKind.Sent, Self, stored, report.UpdateNorm, "sent", null);
         });
-        if (_parts.SequencePath is { } path)
-        {
-            Protocol.IO.AtomicFile.Write(path, System.Text.Encoding.ASCII.GetBytes(released.Manifest.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
     }
 
     private void AfterRound(RoundReport report, ILearner? learner)
@@ -156,12 +160,7 @@ public sealed partial class NodeRuntime
             SaveCheckpoint(report.Round, learner);
         }
 
-        if (_parts.Ledger is { } ledger)
-        {
-            Privacy.PrivacyBudgetStatus status = ledger.GetStatus();
-            Metrics.EpsilonSpent.Set(status.SpentEpsilon);
-            Metrics.EpsilonBudget.Set(status.BudgetEpsilon);
-        }
+        PublishPrivacyMetrics();
 
         if (_parts.Reputation is { } reputation)
         {
@@ -173,6 +172,17 @@ public sealed partial class NodeRuntime
 
         Log.RoundDone(_logger, report.Round, report.TrainLoss, _lastBpc ?? double.NaN, report.Merged, report.Adopted);
         RoundCompleted?.Invoke(report);
+    }
+
+    private void PublishPrivacyMetrics()
+    {
+        if (_parts.Ledger is { } ledger)
+        {
+            Privacy.PrivacyBudgetStatus status = ledger.GetStatus();
+            Metrics.EpsilonSpent.Set(status.SpentEpsilon);
+            Metrics.EpsilonBudget.Set(status.BudgetEpsilon);
+            Metrics.LedgerTruncated.Set(status.State == Privacy.PrivacyBudgetState.Truncated ? 1 : 0);
+        }
     }
 
     private void SaveCheckpoint(long round, ILearner learner)

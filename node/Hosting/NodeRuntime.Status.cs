@@ -31,6 +31,9 @@ public sealed partial class NodeRuntime
                 ? new PrivacyStatus(false, 0, 0, 0, PrivacyStatus.Off)
                 : _parts.PrivacyEnabled
                 ? new PrivacyStatus(true, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant())
+                {
+                    Reason = privacy.State is Privacy.PrivacyBudgetState.Truncated or Privacy.PrivacyBudgetState.Exhausted ? privacy.Message : null,
+                }
                 : new PrivacyStatus(false, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, PrivacyStatus.Off),
             DeltasSent = Interlocked.Read(ref _deltasSent),
             DeltasReceived = Interlocked.Read(ref _deltasReceived),

@@ -44,11 +44,15 @@ public sealed record NodeStatus
 /// <summary>Privacy budget as `status` shows it.</summary>
 /// <param name="Enabled">Whether local DP is on (privacy.noise_multiplier > 0).</param>
 /// <param name="EpsilonSpent">ε spent by every release in the ledger (with DP off: by earlier releases).</param>
-/// <param name="State">"ok", "warning", "exhausted", or "off" when DP is off.</param>
+/// <param name="State">"ok", "warning", "exhausted", "truncated" (releases refused until an operator acts), or "off" when DP is off.</param>
 public sealed record PrivacyStatus(bool Enabled, double EpsilonSpent, double EpsilonBudget, double Delta, string State)
 {
     /// <summary><see cref="State"/> of a node with DP off.</summary>
     public const string Off = "off";
+
+    /// <summary>Why releases are refused when they are (e.g. the ledger is truncated and what the operator must
+    /// do); null otherwise.</summary>
+    public string? Reason { get; init; }
 }
 
 /// <summary>One peer as `status`/`peers` show it.</summary>

@@ -18,7 +18,8 @@ public sealed record AdapterCheckpoint(LoraOptions Lora, byte[] BaseModelHash, b
     private const int MaxConfigBytes = 64 * 1024;
 
     /// <summary>Saves the learner's current adapter with its LoRA options.</summary>
-    public static void Save(string directory, ILearner learner, LoraOptions lora)
+    /// <param name="unixMode">Mode of the files on Unix (0600 inside a state directory); null keeps the umask default.</param>
+    public static void Save(string directory, ILearner learner, LoraOptions lora, UnixFileMode? unixMode = null)
     {
         ArgumentNullException.ThrowIfNull(learner);
         ArgumentNullException.ThrowIfNull(lora);
@@ -32,7 +33,7 @@ public sealed record AdapterCheckpoint(LoraOptions Lora, byte[] BaseModelHash, b
             at += (int)t.ElementCount;
         }
 
-        AtomicFile.Write(Path.Combine(directory, TensorsFile), Safetensors.Write(tensors));
+        AtomicFile.Write(Path.Combine(directory, TensorsFile), Safetensors.Write(tensors), unixMode);
         using var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
         {
@@ -46,7 +47,7 @@ public sealed record AdapterCheckpoint(LoraOptions Lora, byte[] BaseModelHash, b
             writer.WriteEndObject();
         }
 
-        AtomicFile.Write(Path.Combine(directory, ConfigFile), json.ToArray());
+        AtomicFile.Write(Path.Combine(directory, ConfigFile), json.ToArray(), unixMode);
     }
 
     /// <summary>Loads and validates both files; throws <see cref="InvalidDataException"/> naming the fault.</summary>

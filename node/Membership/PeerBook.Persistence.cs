@@ -24,7 +24,7 @@ public sealed partial class PeerBook
         }
 
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(file, PeerBookJsonContext.Default.PeerBookFile);
-        AtomicFile.Write(path, json);
+        AtomicFile.Write(path, json, Storage.StateDirectory.FileMode);
     }
 
     /// <summary>

@@ -29,6 +29,9 @@ public sealed class NodeMetrics
         HeldOutBpc = factory.CreateGauge("fedmesh_heldout_bpc", "Held-out bits per byte after the last round.");
         EpsilonSpent = factory.CreateGauge("fedmesh_privacy_epsilon_spent", "Differential-privacy epsilon spent so far.");
         EpsilonBudget = factory.CreateGauge("fedmesh_privacy_epsilon_budget", "Configured epsilon budget.");
+        LedgerTruncated = factory.CreateGauge(
+            "fedmesh_privacy_ledger_truncated",
+            "1 when the privacy ledger is shorter than its anchor (records were cut off): releases are refused until an operator acts.");
         Peers = factory.CreateGauge("fedmesh_peers", "Connected peers.");
         ConnectionsRefused = factory.CreateCounter("fedmesh_connections_refused_total", "Inbound connections refused at accept (address rate limit or no free slot).");
         Trust = factory.CreateGauge(
@@ -60,6 +63,8 @@ public sealed class NodeMetrics
     public Gauge EpsilonSpent { get; }
 
     public Gauge EpsilonBudget { get; }
+
+    public Gauge LedgerTruncated { get; }
 
     public Gauge Peers { get; }
 

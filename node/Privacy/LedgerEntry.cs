@@ -1,5 +1,10 @@
 namespace FedMesh.Node.Privacy;
 
-/// <summary>One ledger record as reported: a release, or the conservative charge for a torn record.</summary>
+/// <summary>One ledger record as reported: a release, or the conservative charge for a torn record or for records
+/// lost to a truncation the operator acknowledged (<see cref="IsLostCharge"/>).</summary>
 /// <param name="EpsilonAfter">Running ε (improved conversion, at the ledger's δ) recomputed on open.</param>
-public sealed record LedgerEntry(long Sequence, bool IsTornCharge, DateTimeOffset Time, GaussianRelease Release, string? ContentId, double EpsilonAfter);
+public sealed record LedgerEntry(long Sequence, bool IsTornCharge, DateTimeOffset Time, GaussianRelease Release, string? ContentId, double EpsilonAfter)
+{
+    /// <summary>True for the charge of records cut off the ledger (see <see cref="PrivacyLedger.AcknowledgeTruncation"/>).</summary>
+    public bool IsLostCharge { get; init; }
+}

@@ -22,4 +22,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "Privacy ledger {Path} append failed; releases are refused until the ledger is reopened")]
     public static partial void AppendFailed(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Privacy ledger {Path} {Problem}. Releases are refused until an operator restores the ledger from a backup or runs `fedmesh privacy --acknowledge-truncation`")]
+    public static partial void LedgerTruncated(ILogger logger, string path, string problem);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Privacy ledger {Path} holds {Records} records but has no anchor (written before anchors, or the anchor was deleted); anchoring its current head")]
+    public static partial void AnchorMissing(ILogger logger, string path, long records);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Privacy ledger {Path}: {Message}")]
+    public static partial void TruncationAcknowledged(ILogger logger, string path, string message);
 }

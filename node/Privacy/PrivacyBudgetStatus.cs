@@ -12,6 +12,11 @@ public enum PrivacyBudgetState
     /// <summary>The next release at the configured parameters would exceed the budget: releases are refused,
     /// learning and receiving continue.</summary>
     Exhausted,
+
+    /// <summary>The ledger is shorter than its anchor (records were cut off its end) or does not match it: what was
+    /// spent is unknown, so every release is refused until an operator restores the ledger or acknowledges the
+    /// truncation (<see cref="PrivacyLedger.AcknowledgeTruncation"/>). Learning and receiving continue.</summary>
+    Truncated,
 }
 
 /// <summary>
@@ -30,7 +35,11 @@ public sealed record PrivacyBudgetStatus(
     double NextReleaseEpsilon,
     PrivacyBudgetState State,
     long TornRecordsCharged,
-    string Message);
+    string Message)
+{
+    /// <summary>Records cut off the ledger's end that an operator acknowledged, charged conservatively.</summary>
+    public long LostRecordsCharged { get; init; }
+}
 
 /// <summary>Outcome of <see cref="PrivacyLedger.ReserveRelease"/>.</summary>
 /// <param name="Granted">True when the record is durable and the caller may send.</param>

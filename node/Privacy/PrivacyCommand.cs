@@ -36,8 +36,14 @@ public static class PrivacyCommand
             DefaultValueFactory = _ => DefaultLimit,
         };
 
+        var acknowledge = new Option<bool>("--acknowledge-truncation")
+        {
+            Description = "The ledger is shorter than its anchor (records were cut off): charge the missing records conservatively and allow releases again. Stop the node first; prefer restoring the ledger from a backup.",
+        };
+
         var command = new Command("privacy", "Report the privacy ledger: releases and ε spent against the budget.");
         command.Options.Add(config);
+        command.Options.Add(acknowledge);
         command.Options.Add(stateDir);
         command.Options.Add(json);
         command.Options.Add(budget);
@@ -59,13 +65,19 @@ public static class PrivacyCommand
                 EpsilonBudget = parse.GetValue(budget) ?? section.EpsilonBudget,
                 Delta = parse.GetValue(delta) ?? section.Delta,
             };
-            return Run(node.State, NodeFactory.PrivacyEnabled(section), parse.GetValue(json), NodeFactory.PrivacyOptionsFor(section), parse.GetValue(limit), output, error);
+            PrivacyOptions options = NodeFactory.PrivacyOptionsFor(section);
+            return parse.GetValue(acknowledge)
+                ? AcknowledgeTruncation(node.State, options, output, error)
+                : Run(node.State, NodeFactory.PrivacyEnabled(section), parse.GetValue(json), options, parse.GetValue(limit), output, error);
         });
         return command;
     }
 
+    /// <summary>Exit code of a report on a truncated ledger (records cut off its end; see <see cref="PrivacyLedger.AcknowledgeTruncation"/>).</summary>
+    public const int TruncatedExitCode = 3;
+
     /// <summary>Writes the report of the ledger in <paramref name="state"/>; returns the exit code (0 ok, 1 bad
-    /// arguments or not a node's state directory, 2 unreadable ledger).</summary>
+    /// arguments or not a node's state directory, 2 unreadable ledger, 3 truncated ledger).</summary>
     /// <param name="dpEnabled">Whether the node's configuration has DP on (said in the report: with DP off
     /// nothing new is charged, whatever the ledger holds from earlier).</param>
     public static int Run(StatePaths state, bool dpEnabled, bool asJson, PrivacyOptions options, int limit, TextWriter output, TextWriter error)
@@ -104,11 +116,33 @@ public static class PrivacyCommand
                 WriteText(report, limit, output);
             }
 
-            return 0;
+            // A compliance tool must not say "ok" for a ledger that lost records: the report is printed, and the
+            // exit code tells scripts that releases are refused until an operator acts.
+            return report.Status.State == PrivacyBudgetState.Truncated ? TruncatedExitCode : 0;
         }
         catch (Exception ex) when (ex is LedgerCorruptException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"fedmesh privacy: {ex.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary><c>--acknowledge-truncation</c>: see <see cref="PrivacyLedger.AcknowledgeTruncation"/>. Exit 0 done
+    /// (or nothing to do), 2 when the ledger cannot be opened for writing (e.g. the node is running).</summary>
+    public static int AcknowledgeTruncation(StatePaths state, PrivacyOptions options, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        string path = state.PrivacyLedger;
+        try
+        {
+            output.WriteLine(PrivacyLedger.AcknowledgeTruncation(path, options));
+            return 0;
+        }
+        catch (Exception ex) when (ex is LedgerCorruptException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"fedmesh privacy: {ex.Message} (stop the node before acknowledging a truncation)");
             return 2;
         }
     }

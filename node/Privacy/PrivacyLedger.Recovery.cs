@@ -1,5 +1,6 @@
 using System.Text;
 using FedMesh.Node.Privacy.Internal;
+using FedMesh.Node.Storage;
 using FedMesh.Protocol.IO;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,6 +19,9 @@ namespace FedMesh.Node.Privacy;
 /// damaged byte range, so the next open accepts that range and charges it exactly once.</item>
 /// <item>Damaged lines followed by anything other than their torn marker are corruption in the middle: the
 /// ledger refuses to open and names the byte offset (<see cref="LedgerCorruptException"/>).</item>
+/// <item>Fewer intact records than the anchor recorded, or a different record where the anchor's head was, is
+/// truncation (or replacement): no crash produces it, because the anchor is written only after the record it
+/// names is durable. The ledger opens in the truncated state and refuses releases (see the class remarks).</item>
 /// </list>
 /// </summary>
 public sealed partial class PrivacyLedger
@@ -43,7 +47,11 @@ public sealed partial class PrivacyLedger
 
         FileStream? writer = null;
         FileStream? lockFile = null;
+        LogAnchorFile? anchorFile = null;
         byte[] content;
+        string anchorPath = LogAnchor.PathFor(full);
+        // Read before this open can create the anchor file, and before the ledger itself is created.
+        LogAnchor? anchor = LogAnchor.Read(anchorPath, out string? anchorProblem);
         if (readOnly)
         {
             content = File.Exists(full) ? ReadBounded(full, null) : [];
@@ -59,7 +67,7 @@ public sealed partial class PrivacyLedger
             lockFile = AcquireWriterLock(full + ".lock");
             try
             {
-                writer = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
+                writer = StateDirectory.OpenPrivateFile(full, FileShare.ReadWrite);
                 if (created)
                 {
                     // The new directory entry must be durable too, or a crash could lose the whole file.
@@ -67,6 +75,7 @@ public sealed partial class PrivacyLedger
                 }
 
                 content = ReadBounded(full, writer);
+                anchorFile = LogAnchorFile.Open(anchorPath);
             }
             catch
             {
@@ -76,10 +85,10 @@ public sealed partial class PrivacyLedger
             }
         }
 
-        var ledger = new PrivacyLedger(full, options, time, logger, writer, lockFile);
+        var ledger = new PrivacyLedger(full, options, time, logger, writer, lockFile, anchorFile);
         try
         {
-            ledger.Load(content);
+            ledger.Load(content, anchor, anchorProblem);
         }
         catch
         {
@@ -97,7 +106,7 @@ public sealed partial class PrivacyLedger
     {
         try
         {
-            return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            return StateDirectory.OpenPrivateFile(lockPath, FileShare.None);
         }
         catch (IOException ex)
         {
@@ -129,8 +138,9 @@ public sealed partial class PrivacyLedger
         }
     }
 
-    private void Load(byte[] content)
+    private void Load(byte[] content, LogAnchor? anchor, string? anchorProblem)
     {
+        string? headAtAnchor = null;
         long damageStart = -1;
         int damagedRecords = 0;
         int damagedLines = 0;
@@ -170,7 +180,13 @@ public sealed partial class PrivacyLedger
                     throw new LedgerCorruptException(_path, position, $"record sequence {record.Sequence} follows {_lastSequence} (a record is missing or repeated)");
                 }
 
-                Apply(record);
+                string hash = LedgerCodec.LineHash(line);
+                if (record.Sequence == anchor?.Count)
+                {
+                    headAtAnchor = hash;
+                }
+
+                Apply(record, hash);
             }
             else
             {
@@ -190,9 +206,83 @@ public sealed partial class PrivacyLedger
             position = end + 1;
         }
 
+        // Checked on the intact records, before a torn-tail marker adds one: the anchor never names a torn record.
+        CheckAnchor(anchor, anchorProblem, headAtAnchor);
         if (damageStart >= 0)
         {
             ChargeTornTail(content, damageStart, damagedRecords, damageReason);
+        }
+
+        // Brings a lagging (crash between append and anchor) or missing anchor up to the head.
+        WriteAnchor();
+    }
+
+    private void CheckAnchor(LogAnchor? anchor, string? anchorProblem, string? headAtAnchor)
+    {
+        _anchor = anchor;
+        if (anchorProblem is not null)
+        {
+            _truncation = $"cannot be checked for truncation: {anchorProblem}";
+        }
+        else if (anchor is null)
+        {
+            if (_lastSequence > 0)
+            {
+                // A ledger written before anchors existed, or an anchor deleted: nothing to compare with. Anchoring
+                // now protects from here on; this is logged because a deleted anchor can hide a truncation.
+                Log.AnchorMissing(_logger, _path, _lastSequence);
+            }
+        }
+        else
+        {
+            _truncation = anchor.Check(_lastSequence, headAtAnchor);
+        }
+
+        if (_truncation is not null)
+        {
+            Log.LedgerTruncated(_logger, _path, _truncation);
+        }
+    }
+
+    /// <summary>
+    /// The operator's way out of the truncated state when no backup of the ledger exists: appends a "lost" record
+    /// that charges the missing records (anchored count − intact count, at least one if records were replaced) as
+    /// releases at parameters dominating the last intact release and the configured one — the same rule as a torn
+    /// record — and re-anchors. Nothing is charged when the anchor itself was unreadable (there is no count to go
+    /// by). Needs the writer lock, so the node must be stopped. Returns what was done, for the operator.
+    /// </summary>
+    public static string AcknowledgeTruncation(string path, PrivacyOptions options, TimeProvider? time = null, ILogger? logger = null)
+    {
+        using PrivacyLedger ledger = Open(path, options, time, logger);
+        return ledger.AcknowledgeTruncationCore();
+    }
+
+    private string AcknowledgeTruncationCore()
+    {
+        lock (_gate)
+        {
+            if (_truncation is not { } problem)
+            {
+                return $"privacy ledger '{_path}' matches its anchor ({_lastSequence} records); nothing to acknowledge";
+            }
+
+            long missing = _anchor is { } anchor ? Math.Max(1, anchor.Count - _lastSequence) : 0;
+            _truncation = null;
+            string charged = "nothing charged (the anchor was unreadable, so the number of missing records is unknown)";
+            if (missing > 0)
+            {
+                GaussianRelease one = _lastRelease is { } last ? GaussianRelease.Dominating(last, _options.DefaultRelease) : _options.DefaultRelease;
+                LedgerRecord marker = NextRecord(LedgerRecord.LostKind, one with { Steps = one.Steps * missing }) with { LostRecords = missing };
+                AppendRecord(marker, leadingTerminator: false);
+                charged = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{missing} missing record(s) charged as releases at σ = {one.NoiseMultiplier}, q = {one.SamplingRate}, {one.Steps} step(s) each");
+            }
+
+            // Both slots: the old anchor's count is higher than the new head's and would outrank it in its slot.
+            _anchorFile!.Reset(new LogAnchor(_lastSequence, _lastLineHash));
+            string message = $"truncation acknowledged ({problem}); {charged}; ε is now {StatusLocked().SpentEpsilon:F4}; releases are allowed again";
+            Log.TruncationAcknowledged(_logger, _path, message);
+            return message;
         }
     }
 
@@ -210,12 +300,13 @@ public sealed partial class PrivacyLedger
         Log.TornTail(_logger, _path, offset, length, damagedRecords, reason, charge.NoiseMultiplier, charge.SamplingRate, charge.Steps, action);
         if (_writer is not null)
         {
-            byte[] line = LedgerCodec.Encode(marker);
-            bool needsTerminator = content.Length > 0 && content[^1] != (byte)'\n';
-            AppendDurably(needsTerminator ? [(byte)'\n', .. line] : line);
+            AppendRecord(marker, leadingTerminator: content.Length > 0 && content[^1] != (byte)'\n');
+        }
+        else
+        {
+            Apply(marker, LedgerCodec.LineHash(LedgerCodec.Encode(marker).AsSpan()[..^1]));
         }
 
-        Apply(marker);
         TornTailMessage = $"torn last record at byte offset {offset} ({length} bytes): {reason}; charged as {damagedRecords} release(s) at σ = {charge.NoiseMultiplier}, q = {charge.SamplingRate}; {action}";
     }
 

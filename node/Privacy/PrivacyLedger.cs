@@ -1,4 +1,5 @@
 using FedMesh.Node.Privacy.Internal;
+using FedMesh.Node.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Privacy;
@@ -9,6 +10,13 @@ namespace FedMesh.Node.Privacy;
 /// is on disk before it can leave the node. ε is recomputed from the recorded parameters on every open with
 /// <see cref="RdpAccountant"/> (improved conversion for enforcement, classic reported alongside).
 /// Thread-safe. One writer per ledger file (an exclusive lock file beside it); readers may open it any time.
+/// <para>Truncation at a record boundary (the last records deleted, the file emptied or deleted) leaves a valid,
+/// shorter ledger that would under-count ε. The writer therefore keeps the ledger's head in an anchor file beside
+/// it (<see cref="LogAnchor"/>: record count and hash of the last record), rewritten after every append has been
+/// fsync'd. A ledger shorter than its anchor (or whose anchored record changed) opens in the
+/// <see cref="PrivacyBudgetState.Truncated"/> state: every release is refused until an operator restores the
+/// ledger from a backup or accepts a conservative charge for the missing records
+/// (<see cref="AcknowledgeTruncation"/>, <c>fedmesh privacy --acknowledge-truncation</c>).</para>
 /// </summary>
 public sealed partial class PrivacyLedger : IDisposable
 {
@@ -20,6 +28,7 @@ public sealed partial class PrivacyLedger : IDisposable
 
     private readonly object _gate = new();
     private readonly string _path;
+    private readonly LogAnchorFile? _anchorFile;
     private readonly PrivacyOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -34,12 +43,22 @@ public sealed partial class PrivacyLedger : IDisposable
     private long _lastSequence;
     private long _releases;
     private long _tornCharges;
+    private long _lostCharges;
+    private string _lastLineHash = LogAnchor.EmptyHead;
+
+    /// <summary>Why the ledger does not match its anchor (truncated, replaced, or an unreadable anchor); null when
+    /// it does. While set, every release is refused.</summary>
+    private string? _truncation;
+
+    /// <summary>The anchor found at open (null when there was none or it was unreadable).</summary>
+    private LogAnchor? _anchor;
     private GaussianRelease? _lastRelease;
     private bool _warned;
     private bool _faulted;
 
-    private PrivacyLedger(string path, PrivacyOptions options, TimeProvider time, ILogger logger, FileStream? writer, FileStream? lockFile)
+    private PrivacyLedger(string path, PrivacyOptions options, TimeProvider time, ILogger logger, FileStream? writer, FileStream? lockFile, LogAnchorFile? anchorFile)
     {
+        _anchorFile = anchorFile;
         _lockFile = lockFile;
         _path = path;
         _options = options;
@@ -107,6 +126,11 @@ public sealed partial class PrivacyLedger : IDisposable
                 return Refuse($"the privacy ledger '{_path}' failed to append earlier; reopen it before releasing");
             }
 
+            if (_truncation is not null)
+            {
+                return Refuse(TruncationMessage());
+            }
+
             LedgerRecord record = NextRecord(LedgerRecord.ReleaseKind, release) with { ContentId = contentId };
             if (record.EpsilonAfter > _options.BudgetEpsilon)
             {
@@ -115,17 +139,17 @@ public sealed partial class PrivacyLedger : IDisposable
 
             try
             {
-                AppendDurably(LedgerCodec.Encode(record));
+                AppendRecord(record, leadingTerminator: false);
             }
             catch (IOException ex)
             {
-                // Part of the line may be on disk: it will be charged as a torn record on the next open.
+                // Part of the line may be on disk: it will be charged as a torn record on the next open. (If only
+                // the anchor write failed, the record is durable and the anchor lags by it, which opens fine.)
                 _faulted = true;
                 Log.AppendFailed(_logger, _path, ex);
                 throw;
             }
 
-            Apply(record);
             Log.ReleaseReserved(_logger, record.Sequence, release.NoiseMultiplier, release.SamplingRate, release.Steps, record.EpsilonAfter);
             PrivacyBudgetStatus status = StatusLocked();
             RaiseWarningIfDue(status);
@@ -145,6 +169,7 @@ public sealed partial class PrivacyLedger : IDisposable
     public void Dispose()
     {
         _writer?.Dispose();
+        _anchorFile?.Dispose();
         _lockFile?.Dispose();
     }
 
@@ -158,7 +183,7 @@ public sealed partial class PrivacyLedger : IDisposable
     {
         IReadOnlyList<int> orders = RdpAccountant.DefaultOrders;
         double delta = _options.BudgetDelta;
-        bool nothingSpent = _releases == 0 && _tornCharges == 0;
+        bool nothingSpent = _releases == 0 && _tornCharges == 0 && _lostCharges == 0;
         EpsilonAtOrder improved = RdpAccountant.EpsilonImproved(_rdp, orders, delta);
         EpsilonAtOrder classic = RdpAccountant.EpsilonClassic(_rdp, orders, delta);
         double spent = nothingSpent ? 0 : improved.Epsilon;
@@ -166,18 +191,23 @@ public sealed partial class PrivacyLedger : IDisposable
         double next = RdpAccountant.EpsilonImproved(WithRelease(_rdp, _options.DefaultRelease), orders, delta).Epsilon;
         double budget = _options.BudgetEpsilon;
         double fraction = spent / budget;
-        PrivacyBudgetState state = next > budget || _faulted ? PrivacyBudgetState.Exhausted
+        PrivacyBudgetState state = _truncation is not null ? PrivacyBudgetState.Truncated
+            : next > budget || _faulted ? PrivacyBudgetState.Exhausted
             : fraction >= _options.WarningFraction ? PrivacyBudgetState.Warning
             : PrivacyBudgetState.Ok;
         string message = state switch
         {
+            PrivacyBudgetState.Truncated => TruncationMessage(),
             PrivacyBudgetState.Exhausted when _faulted => "ledger append failed: releases refused until the ledger is reopened",
             PrivacyBudgetState.Exhausted => $"budget exhausted: ε {spent:F3} of {budget}; the next release would reach {next:F3}. Releases are refused; learning and receiving continue.",
             PrivacyBudgetState.Warning => $"ε {spent:F3} of {budget} spent ({fraction * 100:F1}%), past the {_options.WarningFraction * 100:F0}% warning level",
             _ => $"ε {spent:F3} of {budget} spent ({fraction * 100:F1}%)",
         };
         return new PrivacyBudgetStatus(
-            _releases, spent, spentClassic, improved.Order, budget, delta, Math.Max(0, budget - spent), fraction, next, state, _tornCharges, message);
+            _releases, spent, spentClassic, improved.Order, budget, delta, Math.Max(0, budget - spent), fraction, next, state, _tornCharges, message)
+        {
+            LostRecordsCharged = _lostCharges,
+        };
     }
 
     private void RaiseWarningIfDue(PrivacyBudgetStatus status)
@@ -192,14 +222,21 @@ public sealed partial class PrivacyLedger : IDisposable
         BudgetWarning?.Invoke(status);
     }
 
-    private void Apply(LedgerRecord record)
+    /// <param name="lineHash">The record line's <see cref="LedgerCodec.LineHash"/>: the head the anchor records.</param>
+    private void Apply(LedgerRecord record, string lineHash)
     {
         AddRelease(_rdp, record.Release);
         _lastSequence = record.Sequence;
+        _lastLineHash = lineHash;
         bool torn = record.Kind == LedgerRecord.TornKind;
+        bool lost = record.Kind == LedgerRecord.LostKind;
         if (torn)
         {
             _tornCharges++;
+        }
+        else if (lost)
+        {
+            _lostCharges += record.LostRecords ?? 0;
         }
         else
         {
@@ -208,16 +245,43 @@ public sealed partial class PrivacyLedger : IDisposable
         }
 
         double epsilon = RdpAccountant.EpsilonImproved(_rdp, RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon;
-        _entries.Add(new LedgerEntry(record.Sequence, torn, record.Time, record.Release, record.ContentId, epsilon));
+        _entries.Add(new LedgerEntry(record.Sequence, torn, record.Time, record.Release, record.ContentId, epsilon) { IsLostCharge = lost });
     }
 
-    private void AppendDurably(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Appends one record, fsyncs the ledger, applies the record, then rewrites the anchor. The anchor is written
+    /// only after the record is durable, so a crash in between leaves it one record behind (accepted on open), never
+    /// ahead (which would read as truncation).
+    /// </summary>
+    private void AppendRecord(LedgerRecord record, bool leadingTerminator)
     {
+        byte[] line = LedgerCodec.Encode(record);
         FileStream writer = _writer!;
         writer.Seek(0, SeekOrigin.End);
-        writer.Write(bytes);
+        if (leadingTerminator)
+        {
+            writer.WriteByte((byte)'\n');
+        }
+
+        writer.Write(line);
         writer.Flush(flushToDisk: true);
+        Apply(record, LedgerCodec.LineHash(line.AsSpan(0, line.Length - 1)));
+        WriteAnchor();
     }
+
+    /// <summary>Records the current head in the anchor file (writers only; never while truncation is unresolved,
+    /// since the old anchor is the evidence of what is missing).</summary>
+    private void WriteAnchor()
+    {
+        if (_truncation is null)
+        {
+            _anchorFile?.Write(new LogAnchor(_lastSequence, _lastLineHash));
+        }
+    }
+
+    private string TruncationMessage() =>
+        $"privacy ledger '{_path}' {_truncation}. Releases are refused until an operator acts: restore the ledger from a backup, " +
+        $"or stop the node and run `fedmesh privacy --state-dir {System.IO.Path.GetDirectoryName(_path)} --acknowledge-truncation` to charge the missing records conservatively";
 
     /// <summary>The record that would follow the current last one, with the running ε it would bring.</summary>
     private LedgerRecord NextRecord(string kind, GaussianRelease release) => new()

@@ -37,7 +37,7 @@ public sealed partial class ReputationTracker
             };
         }
 
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(file, ReputationJsonContext.Default.ReputationFile));
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(file, ReputationJsonContext.Default.ReputationFile), Storage.StateDirectory.FileMode);
     }
 
     /// <summary>

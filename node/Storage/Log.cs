@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5500, Level = LogLevel.Warning, Message = "State directory {Path} had mode {Mode}; tightened to 0700")]
     public static partial void StateDirectoryTightened(ILogger logger, string path, string mode);
 
+    [LoggerMessage(EventId = 5502, Level = LogLevel.Warning, Message = "State file {Path} had mode {Mode}; took group and other permissions off")]
+    public static partial void StateFileTightened(ILogger logger, string path, string mode);
+
     [LoggerMessage(EventId = 5501, Level = LogLevel.Information, Message = "Using state directory {Path} (locked)")]
     public static partial void StateDirectoryLocked(ILogger logger, string path);
 

@@ -7,7 +7,9 @@ namespace FedMesh.Node.Storage;
 
 /// <summary>
 /// A node's state directory, created with mode 0700 and held with an exclusive lock for the lifetime of this
-/// object, so two daemons can never write one directory's ledgers and checkpoints at the same time.
+/// object, so two daemons can never write one directory's ledgers and checkpoints at the same time. Every file the
+/// daemon writes in it is created with mode 0600 (<see cref="FileMode"/>); files left readable by others (by an
+/// older version, or copied in) are tightened to owner-only when the directory is opened.
 /// </summary>
 /// <remarks>
 /// The lock is a <see cref="FileStream"/> opened with <see cref="FileShare.None"/>, which .NET on Linux implements
@@ -49,18 +51,7 @@ public sealed class StateDirectory : IDisposable
         FileStream lockStream;
         try
         {
-            var options = new FileStreamOptions
-            {
-                Mode = System.IO.FileMode.OpenOrCreate,
-                Access = FileAccess.ReadWrite,
-                Share = FileShare.None,
-            };
-            if (!OperatingSystem.IsWindows())
-            {
-                options.UnixCreateMode = FileMode;
-            }
-
-            lockStream = new FileStream(paths.Lock, options);
+            lockStream = OpenPrivateFile(paths.Lock, FileShare.None);
         }
         catch (IOException ex)
         {
@@ -91,10 +82,28 @@ public sealed class StateDirectory : IDisposable
         return new StateDirectory(paths, lockStream);
     }
 
+    /// <summary>
+    /// Opens (creating if needed) a file of the state directory for reading and writing; a new file gets
+    /// <see cref="FileMode"/> (0600) from the start, so it is never readable by others, not even for an instant.
+    /// </summary>
+    public static FileStream OpenPrivateFile(string path, FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = System.IO.FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = share };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = FileMode;
+        }
+
+        return new FileStream(path, options);
+    }
+
     /// <summary>Releases the lock.</summary>
     public void Dispose() => _lock.Dispose();
 
-    /// <summary>Creates <paramref name="path"/> if needed and sets it to 0700 (Unix; Windows keeps its ACLs).</summary>
+    /// <summary>
+    /// Creates <paramref name="path"/> if needed and sets it to 0700, and takes group and other permissions off the
+    /// files directly inside it (Unix; Windows keeps its ACLs).
+    /// </summary>
     internal static void EnsurePrivateDirectory(string path, ILogger logger)
     {
         if (OperatingSystem.IsWindows())
@@ -120,10 +129,31 @@ public sealed class StateDirectory : IDisposable
                     Log.StateDirectoryTightened(logger, path, Convert.ToString((int)mode, 8));
                 }
             }
+
+            TightenFiles(path, logger);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw new StateDirectoryException($"cannot create or secure the state directory {path} (mode 0700): {ex.Message}", ex);
+        }
+    }
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private static void TightenFiles(string directory, ILogger logger)
+    {
+        const UnixFileMode OthersAndGroup = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        // Regular files only, not followed through links: a symlink's own mode means nothing, and chmod would
+        // change whatever it points to.
+        var enumeration = new EnumerationOptions { AttributesToSkip = FileAttributes.ReparsePoint, RecurseSubdirectories = false };
+        foreach (string file in Directory.EnumerateFiles(directory, "*", enumeration))
+        {
+            UnixFileMode mode = File.GetUnixFileMode(file);
+            if ((mode & OthersAndGroup) != 0)
+            {
+                File.SetUnixFileMode(file, mode & ~OthersAndGroup);
+                Log.StateFileTightened(logger, file, Convert.ToString((int)mode, 8));
+            }
         }
     }
 }

@@ -33,18 +33,28 @@ public sealed record StatePaths(string Root)
     /// <summary>Lock file the ledger's single writer holds (<see cref="Privacy.PrivacyLedger.Open"/> derives it).</summary>
     public string PrivacyLedgerLock => PrivacyLedger + ".lock";
 
+    /// <summary>The privacy ledger's head (record count and last record hash), see <see cref="LogAnchor"/>.</summary>
+    public string PrivacyLedgerAnchor => LogAnchor.PathFor(PrivacyLedger);
+
     /// <summary>Hash-chained audit log, see <see cref="Audit.AuditLog"/>.</summary>
     public string AuditLog => Path.Combine(Root, "audit.log");
+
+    /// <summary>The audit chain's head (entry count and last hash), see <see cref="LogAnchor"/>.</summary>
+    public string AuditLogAnchor => LogAnchor.PathFor(AuditLog);
+
+    /// <summary>The last delta sequence this node released (decimal), written before the delta leaves so a restart
+    /// never reuses one; see <see cref="SequenceFile"/>.</summary>
+    public string Sequence => Path.Combine(Root, "sequence");
 
     /// <summary>Per-peer trust scores.</summary>
     public string Trust => Path.Combine(Root, "trust.json");
 
-    /// <summary>Last delta sequence number the node signed, so a restart never reuses one.</summary>
-    public string Sequence => Path.Combine(Root, "sequence");
-
     /// <summary>Peer ids admitted to a closed mesh by <c>fedmesh trust add</c>, one per line; <c>run</c> admits these
     /// and the ids of <c>network.allowlist</c> (see <see cref="Membership.Allowlist"/>).</summary>
     public string Allowlist => Path.Combine(Root, "allowlist");
+
+    /// <summary>The addresses the running node bound (port 0 = any free port), see <see cref="Hosting.NodeEndpoints"/>.</summary>
+    public string Endpoints => Path.Combine(Root, Hosting.NodeEndpoints.FileName);
 
     /// <summary>Held with an exclusive lock while a daemon uses the directory.</summary>
     public string Lock => Path.Combine(Root, "lock");

@@ -8,8 +8,12 @@ namespace FedMesh.Node.Data.Internal;
 /// redaction counts) when the file turns out to be bad as a whole, e.g. a NUL byte or a decompression bomb late
 /// in a .jsonl.gz.
 /// </summary>
-internal sealed class LoadRun(DataLoadOptions options)
+/// <param name="cancellation">Checked before each document, so a stop request waits for at most one document's
+/// redaction (bounded by the regex time-out), not for the rest of a file.</param>
+internal sealed class LoadRun(DataLoadOptions options, CancellationToken cancellation = default)
 {
+    public CancellationToken Cancellation => cancellation;
+
     private readonly Dictionary<DataSkipReason, int> _filesSkipped = [];
     private readonly Dictionary<DataSkipReason, int> _documentsSkipped = [];
     private readonly List<DataSkip> _skips = [];

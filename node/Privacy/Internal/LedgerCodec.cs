@@ -81,7 +81,7 @@ internal static class LedgerCodec
             return $"unsupported record version {record.Version}";
         }
 
-        if (record.Kind is not (LedgerRecord.ReleaseKind or LedgerRecord.TornKind))
+        if (record.Kind is not (LedgerRecord.ReleaseKind or LedgerRecord.TornKind or LedgerRecord.LostKind))
         {
             return $"unknown record kind '{record.Kind}'";
         }
@@ -91,8 +91,17 @@ internal static class LedgerCodec
             return "torn marker lacks tornOffset/tornLength";
         }
 
+        if (record.Kind == LedgerRecord.LostKind && record.LostRecords is not > 0)
+        {
+            return "lost marker lacks a positive lost count";
+        }
+
         return record.Release.Validate();
     }
+
+    /// <summary>The hash a <see cref="Storage.LogAnchor"/> records for a line: lowercase hex SHA-256 of the line
+    /// without its LF (checksum included, so the anchor pins the exact bytes).</summary>
+    public static string LineHash(ReadOnlySpan<byte> line) => Convert.ToHexStringLower(SHA256.HashData(line));
 
     private static string Checksum(ReadOnlySpan<byte> json)
     {

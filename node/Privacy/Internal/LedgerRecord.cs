@@ -3,13 +3,17 @@ using System.Text.Json.Serialization;
 namespace FedMesh.Node.Privacy.Internal;
 
 /// <summary>
-/// One line of the privacy ledger. <c>kind</c> is "release" (a reserved release) or "torn" (the conservative
-/// charge for a torn last record found on open; <c>tornOffset</c>/<c>tornLength</c> name the damaged bytes).
+/// One line of the privacy ledger. <c>kind</c> is "release" (a reserved release), "torn" (the conservative
+/// charge for a torn last record found on open; <c>tornOffset</c>/<c>tornLength</c> name the damaged bytes) or
+/// "lost" (the conservative charge an operator accepted for records cut off the end of the ledger, found by its
+/// anchor; <c>lost</c> is how many). "lost" is an addition within version 1: a reader that does not know it
+/// refuses the file as corrupt, which never under-counts.
 /// </summary>
 internal sealed record LedgerRecord
 {
     public const string ReleaseKind = "release";
     public const string TornKind = "torn";
+    public const string LostKind = "lost";
 
     [JsonPropertyName("v")]
     public int Version { get; init; } = 1;
@@ -54,6 +58,11 @@ internal sealed record LedgerRecord
     [JsonPropertyName("tornLength")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? TornLength { get; init; }
+
+    /// <summary>For "lost": how many anchored records were missing when the operator acknowledged it.</summary>
+    [JsonPropertyName("lost")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? LostRecords { get; init; }
 
     public GaussianRelease Release => new(ClipNorm, NoiseMultiplier, SamplingRate, Steps);
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using FedMesh.Node.Audit;
+using FedMesh.Node.Storage;
 using FedMesh.Node.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -231,4 +232,83 @@ public sealed class AuditLogTests
         Assert.True(result.Intact);
         Assert.Equal(0, result.Entries);
     }
+
+    [Fact]
+    public void Deleting_the_whole_last_line_is_reported_as_truncation()
+    {
+        using var temp = new TempDir();
+        string path = WriteLog(temp, 5);
+        string[] lines = File.ReadAllLines(path);
+        File.WriteAllLines(path, lines[..^1]);
+
+        AuditVerifyResult result = AuditVerifier.VerifyFile(path);
+
+        Assert.False(result.Intact);
+        Assert.True(result.Break!.IsTruncation);
+        Assert.Equal(5, result.Break.Line);
+        Assert.Contains("holds 4 record(s) but its anchor recorded 5", result.Break.Problem, StringComparison.Ordinal);
+        var ex = Assert.Throws<AuditLogException>(() => Open(path));
+        Assert.Contains("truncated", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(LogAnchor.PathFor(path), ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_emptied_log_is_reported_as_truncation()
+    {
+        using var temp = new TempDir();
+        string path = WriteLog(temp, 2);
+        File.WriteAllBytes(path, []);
+
+        AuditVerifyResult result = AuditVerifier.VerifyFile(path);
+
+        Assert.True(result.Break!.IsTruncation);
+        Assert.Equal(1, result.Break.Line);
+    }
+
+    [Fact]
+    public void A_crash_between_the_append_and_the_anchor_write_is_not_truncation()
+    {
+        using var temp = new TempDir();
+        string path = WriteLog(temp, 3);
+        string anchorPath = LogAnchor.PathFor(path);
+        byte[] anchor = File.ReadAllBytes(anchorPath);
+        using (AuditLog log = Open(path))
+        {
+            log.Append(Record(4));
+        }
+
+        // The process died after the line's fsync, before the anchor was rewritten.
+        File.WriteAllBytes(anchorPath, anchor);
+
+        Assert.True(AuditVerifier.VerifyFile(path).Intact);
+        using (AuditLog log = Open(path))
+        {
+            Assert.Equal(4, log.Entries);
+        }
+
+        Assert.Equal(4, LogAnchor.Read(anchorPath, out _)!.Count);
+    }
+
+    [Fact]
+    public void A_chain_rewritten_from_the_anchored_entry_on_is_detected()
+    {
+        using var temp = new TempDir();
+        string path = WriteLog(temp, 3);
+        string[] original = File.ReadAllLines(path);
+        // A consistent chain of the same length whose last entry differs: rebuilt from line 2 with other content.
+        File.WriteAllLines(path, original[..2]);
+        File.Delete(LogAnchor.PathFor(path));
+        using (AuditLog log = Open(path))
+        {
+            log.Append(Record(99));
+        }
+
+        File.WriteAllBytes(LogAnchor.PathFor(path), new LogAnchor(3, HashOf(original[2])).EncodeSlot());
+
+        AuditVerifyResult result = AuditVerifier.VerifyFile(path);
+        Assert.True(result.Break!.IsTruncation);
+        Assert.Contains("records were replaced", result.Break.Problem, StringComparison.Ordinal);
+    }
+
+    private static string HashOf(string line) => JsonDocument.Parse(line).RootElement.GetProperty("hash").GetString()!;
 }

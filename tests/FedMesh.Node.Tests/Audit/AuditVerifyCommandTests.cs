@@ -58,6 +58,19 @@ public sealed class AuditVerifyCommandTests
         Assert.Contains("BROKEN at line 3: torn last line", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_log_missing_its_last_line_exits_1_as_truncated()
+    {
+        using var temp = new TempDir();
+        string path = AuditLogTests.WriteLog(temp, 3);
+        File.WriteAllLines(path, File.ReadAllLines(path)[..^1]);
+
+        (int exit, string output, _) = Invoke("--file", path);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("TRUNCATED at line 3: truncated: the log holds 2 record(s) but its anchor recorded 3", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--file", "/nonexistent/fedmesh/audit.log")]
     [InlineData("--file", "a", "--state-dir", "b")]

@@ -265,8 +265,9 @@ public sealed class LocalDataLoaderTests : IDisposable
         _folder.Write("b.txt", "harmless");
         var redaction = RedactionOptions.Default with
         {
-            // Nested quantifiers backtrack exponentially on a run of 'a' that does not end the string.
-            CustomRules = [new CustomRedactionRule("evil", "(a+)+$", "[X]")],
+            // Nested quantifiers backtrack exponentially on a run of 'a' that does not end the string; the
+            // backreference keeps the pattern on the backtracking engine, so only the time-out bounds it.
+            CustomRules = [new CustomRedactionRule("evil", @"(a+)+\1$", "[X]")],
             RegexTimeout = TimeSpan.FromMilliseconds(20),
         };
 
@@ -275,5 +276,42 @@ public sealed class LocalDataLoaderTests : IDisposable
         Assert.Equal(["harmless"], data.Texts);
         Assert.Equal(1, data.Report.DocumentsSkippedFor(DataSkipReason.RedactionTimeout));
         Assert.Equal(1, data.Report.Redaction.DocumentsTimedOut);
+    }
+
+    [Fact]
+    public void Cancellation_is_observed_between_documents_not_after_the_whole_file()
+    {
+        // 20 documents that each take the whole regex time-out: stopping must not wait for all of them.
+        string hostile = new string('a', 64) + "!";
+        _folder.Write("evil.jsonl", string.Concat(Enumerable.Repeat($"{{\"text\":\"{hostile}\"}}\n", 20)));
+        var redaction = RedactionOptions.Default with
+        {
+            CustomRules = [new CustomRedactionRule("evil", @"(a+)+\1$", "[X]")],
+            RegexTimeout = TimeSpan.FromMilliseconds(50),
+        };
+        using var stop = new CancellationTokenSource();
+        // The stop request arrives while the first document is being redacted (seen here when its time-out is logged).
+        var logger = new CallbackLogger(eventId => stop.Cancel());
+        var loader = new LocalDataLoader(DataLoadOptions.Default, new Redactor(redaction), logger);
+
+        Assert.Throws<OperationCanceledException>(() => loader.Load(_folder.Path, stop.Token));
+        Assert.Equal([3004], logger.EventIds);
+    }
+
+    /// <summary>Records the event ids logged and calls back on each.</summary>
+    private sealed class CallbackLogger(Action<int> onLog) : Microsoft.Extensions.Logging.ILogger<LocalDataLoader>
+    {
+        public List<int> EventIds { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            EventIds.Add(eventId.Id);
+            onLog(eventId.Id);
+        }
     }
 }

@@ -119,7 +119,7 @@ public sealed class Daemon : IDisposable
         }
 
         _bound = null;
-        File.Delete(NodeEndpoints.PathIn(StateDir));
+        File.Delete(Paths.Endpoints);
         var start = new ProcessStartInfo(DotnetHost(), ["exec", NodeDll(), "run", "--config", ConfigPath])
         {
             RedirectStandardOutput = true,
@@ -244,7 +244,7 @@ public sealed class Daemon : IDisposable
             return known;
         }
 
-        if (_process is null || NodeEndpoints.TryRead(NodeEndpoints.PathIn(StateDir)) is not { } e || e.Pid != _process.Id || e.Admin is null)
+        if (_process is null || NodeEndpoints.TryRead(Paths.Endpoints) is not { } e || e.Pid != _process.Id || e.Admin is null)
         {
             return null;
         }

@@ -1,5 +1,6 @@
 using System.Text;
 using FedMesh.Node.Privacy;
+using FedMesh.Node.Storage;
 
 namespace FedMesh.Node.Tests.Privacy;
 
@@ -10,6 +11,8 @@ public sealed class PrivacyLedgerTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("fedmesh-ledger-").FullName;
 
     private string LedgerPath => new FedMesh.Node.Storage.StatePaths(_dir).PrivacyLedger;
+
+    private string AnchorPath => LogAnchor.PathFor(LedgerPath);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -27,13 +30,22 @@ public sealed class PrivacyLedgerTests : IDisposable
             RdpAccountant.DefaultOrders,
             PrivacyOptions.Default.BudgetDelta).Epsilon;
 
-    private void Append(int count)
+    private void Append(int count, string? path = null, string contentPrefix = "delta")
     {
-        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
+        using PrivacyLedger ledger = PrivacyLedger.Open(path ?? LedgerPath, Options());
         for (int i = 0; i < count; i++)
         {
-            Assert.True(ledger.ReserveRelease(Release, $"delta-{i}").Granted);
+            Assert.True(ledger.ReserveRelease(Release, $"{contentPrefix}-{i}").Granted);
         }
+    }
+
+    /// <summary>Opens the ledger and checks it is in the truncated state for <paramref name="because"/> and refuses.</summary>
+    private void AssertTruncatedAndRefusing(string because)
+    {
+        using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
+        Assert.Equal(PrivacyBudgetState.Truncated, ledger.GetStatus().State);
+        Assert.Contains(because, ledger.GetStatus().Message, StringComparison.Ordinal);
+        Assert.False(ledger.ReserveRelease(Release).Granted);
     }
 
     [Fact]
@@ -58,17 +70,30 @@ public sealed class PrivacyLedgerTests : IDisposable
         Assert.Equal(0, status.TornRecordsCharged);
     }
 
+    /// <summary>
+    /// One release whose process dies after the record's fsync and before its anchor is rewritten (the anchor is put
+    /// back as it was): the durable state a crash at that point leaves.
+    /// </summary>
+    private void AppendCrashingBeforeTheAnchor()
+    {
+        byte[] anchor = File.ReadAllBytes(AnchorPath);
+        Append(1);
+        File.WriteAllBytes(AnchorPath, anchor);
+    }
+
+    private void RemoveLastLine()
+    {
+        string[] lines = File.ReadAllLines(LedgerPath);
+        File.WriteAllLines(LedgerPath, lines[..^1]);
+    }
+
     [Fact]
     public void Truncated_last_record_is_detected_charged_and_repaired()
     {
         Append(5);
         long intact = new FileInfo(LedgerPath).Length;
-        using (PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options()))
-        {
-            Assert.True(ledger.ReserveRelease(Release).Granted);
-        }
-
-        // A crash mid-write: only part of the sixth record reached the disk.
+        // A crash mid-write: only part of the sixth record reached the disk (and so its anchor was never written).
+        AppendCrashingBeforeTheAnchor();
         using (var stream = new FileStream(LedgerPath, FileMode.Open))
         {
             stream.SetLength(intact + 40);
@@ -147,7 +172,8 @@ public sealed class PrivacyLedgerTests : IDisposable
     [Fact]
     public void Checksum_failure_on_the_last_line_is_treated_as_torn()
     {
-        Append(3);
+        Append(2);
+        AppendCrashingBeforeTheAnchor();
         byte[] bytes = File.ReadAllBytes(LedgerPath);
         bytes[^5] ^= 0x01;
         File.WriteAllBytes(LedgerPath, bytes);
@@ -283,5 +309,136 @@ public sealed class PrivacyLedgerTests : IDisposable
         using PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options());
         Assert.Throws<ArgumentException>(() => ledger.ReserveRelease(Release, "has space"));
         Assert.Equal(0, new FileInfo(LedgerPath).Length);
+    }
+
+    [Fact]
+    public void Deleting_the_last_whole_record_is_truncation_and_every_release_is_refused()
+    {
+        Append(5);
+        RemoveLastLine();
+        byte[] ledgerBefore = File.ReadAllBytes(LedgerPath);
+        byte[] anchorBefore = File.ReadAllBytes(AnchorPath);
+
+        using (PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options()))
+        {
+            PrivacyBudgetStatus status = ledger.GetStatus();
+            Assert.Equal(PrivacyBudgetState.Truncated, status.State);
+            Assert.Contains("holds 4 record(s) but its anchor recorded 5", status.Message, StringComparison.Ordinal);
+            Assert.Contains("--acknowledge-truncation", status.Message, StringComparison.Ordinal);
+            ReleaseDecision refused = ledger.ReserveRelease(Release);
+            Assert.False(refused.Granted);
+            Assert.Contains("the last 1 record(s) were removed", refused.Reason, StringComparison.Ordinal);
+        }
+
+        // Nothing appended and the anchor, the evidence of what is missing, kept as it was.
+        Assert.Equal(ledgerBefore, File.ReadAllBytes(LedgerPath));
+        Assert.Equal(anchorBefore, File.ReadAllBytes(AnchorPath));
+        using PrivacyLedger reader = PrivacyLedger.OpenReadOnly(LedgerPath, Options());
+        Assert.Equal(PrivacyBudgetState.Truncated, reader.GetStatus().State);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void An_emptied_or_deleted_ledger_is_truncation(bool delete)
+    {
+        Append(3);
+        if (delete)
+        {
+            File.Delete(LedgerPath);
+        }
+        else
+        {
+            File.WriteAllBytes(LedgerPath, []);
+        }
+
+        AssertTruncatedAndRefusing("holds 0 record(s) but its anchor recorded 3");
+    }
+
+    [Fact]
+    public void A_crash_between_the_append_and_the_anchor_write_is_not_truncation()
+    {
+        Append(3);
+        AppendCrashingBeforeTheAnchor();
+        Assert.Equal(3, LogAnchor.Read(AnchorPath, out _)!.Count);
+
+        using (PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options()))
+        {
+            Assert.Equal(PrivacyBudgetState.Ok, ledger.GetStatus().State);
+            Assert.Equal(4, ledger.GetStatus().Releases);
+            Assert.True(ledger.ReserveRelease(Release).Granted);
+        }
+
+        // Opening caught the anchor up, and the release after it moved it on.
+        Assert.Equal(5, LogAnchor.Read(AnchorPath, out _)!.Count);
+    }
+
+    [Fact]
+    public void A_ledger_replaced_by_another_valid_one_of_the_same_length_is_detected()
+    {
+        Append(3);
+        string other = Path.Combine(_dir, "other.jsonl");
+        Append(3, other, "forged");
+
+        File.Copy(other, LedgerPath, overwrite: true);
+        AssertTruncatedAndRefusing("records were replaced");
+    }
+
+    [Fact]
+    public void An_unreadable_anchor_refuses_releases_rather_than_trusting_the_ledger()
+    {
+        Append(2);
+        File.WriteAllText(AnchorPath, "garbage");
+
+        AssertTruncatedAndRefusing("cannot be checked for truncation");
+    }
+
+    [Fact]
+    public void A_ledger_without_an_anchor_from_an_older_version_is_anchored_on_open()
+    {
+        Append(2);
+        File.Delete(AnchorPath);
+
+        using (PrivacyLedger ledger = PrivacyLedger.Open(LedgerPath, Options()))
+        {
+            Assert.Equal(PrivacyBudgetState.Ok, ledger.GetStatus().State);
+        }
+
+        Assert.Equal(2, LogAnchor.Read(AnchorPath, out _)!.Count);
+        RemoveLastLine();
+        AssertTruncatedAndRefusing("the last 1 record(s) were removed");
+    }
+
+    [Fact]
+    public void Acknowledging_a_truncation_charges_the_missing_records_and_allows_releases_again()
+    {
+        string state = Path.Combine(_dir, "state");
+        string path = new StatePaths(state).PrivacyLedger;
+        Append(5, path);
+
+        string[] lines = File.ReadAllLines(path);
+        File.WriteAllLines(path, lines[..^2]);
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        using (PrivacyLedger running = PrivacyLedger.Open(path, Options()))
+        {
+            // While the node holds the ledger, the acknowledgement is refused.
+            Assert.Equal(2, PrivacyCommand.AcknowledgeTruncation(new StatePaths(state), Options(), output, error));
+            Assert.Contains("stop the node", error.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, PrivacyCommand.AcknowledgeTruncation(new StatePaths(state), Options(), output, error));
+        Assert.Contains("2 missing record(s) charged", output.ToString(), StringComparison.Ordinal);
+
+        using PrivacyLedger reopened = PrivacyLedger.Open(path, Options());
+        PrivacyBudgetStatus status = reopened.GetStatus();
+        Assert.Equal(PrivacyBudgetState.Ok, status.State);
+        Assert.Equal(3, status.Releases);
+        Assert.Equal(2, status.LostRecordsCharged);
+        Assert.True(reopened.Entries[^1].IsLostCharge);
+        // Never under-counts: the two lost releases are charged at (at least) their real parameters.
+        Assert.Equal(ExpectedEpsilon(5), status.SpentEpsilon, 9);
+        Assert.True(reopened.ReserveRelease(Release).Granted);
     }
 }
