@@ -154,6 +154,23 @@ public sealed class PrivacyCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_ledger_cut_short_of_its_anchor_is_reported_truncated_with_exit_3_until_acknowledged()
+    {
+        Release(3);
+        string[] lines = File.ReadAllLines(State.PrivacyLedger);
+        File.WriteAllLines(State.PrivacyLedger, lines[..^1]);
+
+        (int code, string output, _) = Cli("privacy", "--state-dir", State.Root);
+        Assert.Equal(PrivacyCommand.TruncatedExitCode, code);
+        Assert.Contains("runcated", output, StringComparison.Ordinal);
+
+        (code, _, string error) = Cli("privacy", "--state-dir", State.Root, "--acknowledge-truncation");
+        Assert.True(code == 0, error);
+        (code, _, error) = Cli("privacy", "--state-dir", State.Root);
+        Assert.True(code == 0, error);
+    }
+
+    [Fact]
     public void Invalid_delta_exits_1_naming_the_key()
     {
         (int code, _, string error) = Cli("privacy", "--state-dir", State.Root, "--delta", "5");
