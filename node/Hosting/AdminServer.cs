@@ -132,12 +132,14 @@ public sealed class AdminServer : IAsyncDisposable
 
     /// <summary>
     /// The node's loggers, minus the inner host's own categories: a bind failure surfaces as one
-    /// <see cref="NodeStartException"/> line, not also as the host's "Hosting failed to start" stack trace.
+    /// <see cref="NodeStartException"/> line, not also as the host's "Hosting failed to start" stack trace, and
+    /// status polls do not log two lines per request.
     /// </summary>
     private sealed class QuietHostLoggers(ILoggerFactory inner) : ILoggerFactory
     {
         public ILogger CreateLogger(string categoryName) =>
             categoryName.StartsWith("Microsoft.Extensions.Hosting", StringComparison.Ordinal)
+                || categoryName.StartsWith("Microsoft.AspNetCore.Hosting", StringComparison.Ordinal)
                 ? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance
                 : inner.CreateLogger(categoryName);
 

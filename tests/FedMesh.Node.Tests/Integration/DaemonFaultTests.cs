@@ -116,7 +116,9 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
     public async Task A_closed_mesh_refuses_a_node_not_on_its_allowlist_and_admits_the_listed_ones()
     {
         const long rounds = 4;
-        using Daemon a = lab.Node("closed", 0, rounds);
+        // a binds its port (0) before the others can be seeded with it, so it starts first and runs until the end
+        // of the test instead of stopping after its rounds while b is still loading.
+        using Daemon a = lab.Node("closed", 0, maxRounds: 0);
         using Daemon b = lab.Node("closed", 1, rounds);
         using Daemon outsider = lab.Node("closed", 2, rounds);
         a.Configure(Closed([b.PeerId], []));
@@ -125,9 +127,12 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
         b.Start();
         outsider.Configure(new Dictionary<string, object> { ["network.seeds"] = new[] { a.Seed, b.Seed } });
         outsider.Start();
-        JsonElement[] members = await Task.WhenAll(
-            a.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its rounds"),
-            b.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its rounds"));
+        JsonElement late = await b.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its rounds");
+        JsonElement[] members =
+        [
+            await a.WaitForAsync(s => PeerIds(s).Contains(b.PeerId) && s.GetProperty("deltas_received").GetInt64() >= 1, DaemonLab.Patience, "b's deltas"),
+            late,
+        ];
         JsonElement outside = (await outsider.StatusAsync())!.Value;
 
         Assert.Equal([b.PeerId], PeerIds(members[0]));
@@ -143,18 +148,21 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
     public async Task Honest_daemons_trust_a_sign_flipping_member_less_than_each_other()
     {
         const long rounds = 6;
-        // Each node starts (binding port 0) before the nodes seeded with its port are configured.
-        using Daemon h0 = lab.Node("attack", 0, rounds);
+        // Ports are bound at start (port 0), so seeds are configured once the seeded nodes run. The honest nodes run
+        // until the test ends; the attacker, started last and seeded with all three, does `rounds` rounds.
+        using Daemon h0 = lab.Node("attack", 0, maxRounds: 0);
         h0.Start();
-        using Daemon h1 = lab.Node("attack", 1, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed } });
+        using Daemon h1 = lab.Node("attack", 1, maxRounds: 0, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed } });
+        using Daemon h2 = lab.Node("attack", 2, maxRounds: 0, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed } });
         h1.Start();
-        using Daemon h2 = lab.Node("attack", 2, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed, h1.Seed } });
         h2.Start();
         using Daemon x = lab.Node("attack", 3, rounds, new Dictionary<string, object> { ["network.seeds"] = new[] { h0.Seed, h1.Seed, h2.Seed } }, attack: "sign_flip");
         x.Start();
         Daemon[] honest = [h0, h1, h2];
 
-        // Late rounds while connected to the attacker (a status taken during a reconnect would not list it).
+        // The attacker's late rounds, then each honest node while connected to it (a status taken during a
+        // reconnect would not list it).
+        await x.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 2, DaemonLab.Patience, "the attacker's late rounds");
         JsonElement[] statuses = await Task.WhenAll(honest.Select(d => d.WaitForAsync(
             s => s.GetProperty("round").GetInt64() >= rounds - 2 && PeerIds(s).Contains(x.PeerId), DaemonLab.Patience, "late rounds connected to the attacker")));
         for (int i = 0; i < honest.Length; i++)

@@ -14,29 +14,33 @@ public sealed class DaemonMeshTests(DaemonLab lab, ITestOutputHelper output) : I
     public async Task Three_daemons_converge_and_the_mesh_adapters_beat_the_base_and_local_only_on_shared_held_out_text()
     {
         const long rounds = 6;
-        using Daemon m0 = lab.Node("mesh", 0, rounds, With(Learning, new()
+        // Ports are bound at start (port 0), so m0 starts before the nodes seeded with it are configured: they start
+        // together once it has bound, about LeadRounds rounds of 2 s later (loading the model). m0, and its
+        // local-only twin so that the two still do the same steps, run LeadRounds more rounds so that its last
+        // rounds overlap the others'.
+        const long LeadRounds = 4;
+        using Daemon m0 = lab.Node("mesh", 0, rounds + LeadRounds, With(Learning, new()
         {
             ["metrics.enabled"] = true,
             ["metrics.listen"] = "127.0.0.1:0",
         }));
-        // Ports are bound at start (port 0), so each node starts before the ones seeded with it are configured.
         m0.Start();
         using Daemon m1 = lab.Node("mesh", 1, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed } }));
-        m1.Start();
-        using Daemon m2 = lab.Node("mesh", 2, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed, m1.Seed } }));
+        using Daemon m2 = lab.Node("mesh", 2, rounds, With(Learning, new() { ["network.seeds"] = new[] { m0.Seed } }));
         // The same data, settings and steps without peers: what the mesh is compared with.
-        using Daemon l0 = lab.Node("alone0", 0, rounds, Learning);
+        using Daemon l0 = lab.Node("alone0", 0, rounds + LeadRounds, Learning);
         using Daemon l1 = lab.Node("alone1", 1, rounds, Learning);
         using Daemon l2 = lab.Node("alone2", 2, rounds, Learning);
         Daemon[] mesh = [m0, m1, m2];
         Daemon[] alone = [l0, l1, l2];
-        foreach (Daemon d in alone.Prepend(m2))
+        foreach (Daemon d in alone.Prepend(m2).Prepend(m1))
         {
             d.Start();
         }
 
         string scrape = await ScrapeMetricsAsync(m0, m0.MetricsPort);
-        JsonElement[] statuses = await Task.WhenAll(mesh.Select(d => d.WaitForAsync(s => s.GetProperty("round").GetInt64() >= rounds - 1, DaemonLab.Patience, "its last rounds")));
+        JsonElement[] statuses = await Task.WhenAll(mesh.Select((d, i) => d.WaitForAsync(
+            s => s.GetProperty("round").GetInt64() >= rounds - 1 + (i == 0 ? LeadRounds : 0), DaemonLab.Patience, "its last rounds")));
         foreach (Daemon d in mesh.Concat(alone))
         {
             Assert.True(await d.WaitForExitAsync(DaemonLab.Patience), $"{d.Name} did not stop after max_rounds:\n{d.Output}");
