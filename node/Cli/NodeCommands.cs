@@ -45,12 +45,19 @@ public static class NodeCommands
             };
             try
             {
+                (IReadOnlyDictionary<string, object> privacy, string privacySummary) = InitPrivacy.For((string)overrides["data.folder"], NodeOptions.Default);
+                foreach ((string key, object value) in privacy)
+                {
+                    overrides[key] = value;
+                }
+
                 NodeOptions options = ConfigWriter.WriteDefault(configPath, overrides);
                 Directory.CreateDirectory(options.Data.Folder);
                 using StateDirectory state = StateDirectory.Open(options.Node.StateDir);
                 using NodeIdentity identity = File.Exists(state.Paths.IdentityKey) ? KeyFile.Load(state.Paths.IdentityKey) : KeyFile.Create(state.Paths.IdentityKey);
                 Console.WriteLine($"wrote {configPath}");
                 Console.WriteLine($"peer id {identity.PeerId}");
+                Console.WriteLine(privacySummary);
                 return 0;
             }
             catch (Exception ex) when (ex is ConfigException or IOException or UnauthorizedAccessException or StateDirectoryException or KeyFileException)
@@ -238,9 +245,25 @@ public static class NodeCommands
         Console.WriteLine($"peer id   {s.GetProperty("peer_id").GetString()}  mesh {s.GetProperty("mesh_id").GetString()}  listen {s.GetProperty("listen").GetString()}");
         Console.WriteLine($"round     {s.GetProperty("round").GetInt64()}  uptime {s.GetProperty("uptime_seconds").GetDouble().ToString("F0", c)} s");
         Console.WriteLine($"loss      train {Num(s, "last_train_loss")}  held-out bpc {Num(s, "last_held_out_bpc")} (base {Num(s, "base_held_out_bpc")})");
-        Console.WriteLine($"privacy   ε {p.GetProperty("epsilon_spent").GetDouble().ToString("F3", c)} of {p.GetProperty("epsilon_budget").GetDouble().ToString("F3", c)} (δ {p.GetProperty("delta").GetDouble().ToString("G3", c)}), {p.GetProperty("state").GetString()}");
+        Console.WriteLine($"privacy   {PrivacyLine(p)}");
         Console.WriteLine($"deltas    sent {s.GetProperty("deltas_sent").GetInt64()}  received {s.GetProperty("deltas_received").GetInt64()}  merged {s.GetProperty("deltas_merged").GetInt64()}  rejected {s.GetProperty("deltas_rejected").GetInt64()}");
         PrintPeers(s.GetProperty("peers"));
+    }
+
+    /// <summary>The privacy line of `status`: "off" when no mechanism applies (no stale ε), else level, ε and mechanism.</summary>
+    internal static string PrivacyLine(JsonElement p)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string level = p.TryGetProperty("level", out JsonElement l) ? l.GetString() ?? "off" : "off";
+        if (level == Privacy.PrivacyLevels.Off)
+        {
+            return "off (no differential privacy: updates leave the node as trained)";
+        }
+
+        string mechanism = level == Privacy.PrivacyLevels.Record
+            ? $"record level (DP-SGD per document): σ {p.GetProperty("noise_multiplier").GetDouble().ToString("G4", c)}, C {p.GetProperty("clip_norm").GetDouble().ToString("G4", c)}, q {p.GetProperty("sampling_rate").GetDouble().ToString("G4", c)}, {p.GetProperty("steps_per_round").GetInt64()} steps/round"
+            : $"node level (whole update): σ {p.GetProperty("noise_multiplier").GetDouble().ToString("G4", c)}, C {p.GetProperty("clip_norm").GetDouble().ToString("G4", c)}";
+        return $"ε {p.GetProperty("epsilon_spent").GetDouble().ToString("F3", c)} of {p.GetProperty("epsilon_budget").GetDouble().ToString("F3", c)} (δ {p.GetProperty("delta").GetDouble().ToString("G3", c)}), {p.GetProperty("state").GetString()}; {mechanism}";
     }
 
     private static void PrintPeers(JsonElement peers)

@@ -100,20 +100,21 @@ public static class NodeFactory
             DocumentSplit.Result<LocalDocument> split = data.Split((ulong)options.Node.Seed, options.Data.HoldoutFraction);
             IReadOnlyList<string> train = split.Train.Select(d => d.Text).ToArray();
             IReadOnlyList<string> holdout = split.Holdout.Count > 0 ? split.Holdout.Select(d => d.Text).ToArray() : train.Take(1).ToArray();
-            var learner = new TorchLearner(baseModel, lora, trainer, train, loggers.CreateLogger<TorchLearner>());
+            // The privacy unit is one training document (record); at record level the learner runs DP-SGD over them.
+            NodePrivacy privacy = NodePrivacy.Resolve(options.Privacy, train.Count, trainer.BatchSize, options.Gossip.LocalSteps);
+            LogPrivacy(log, privacy, train.Count, options.Privacy.PlannedRounds);
+            var learner = new TorchLearner(baseModel, lora, trainer with { DpSgd = privacy.DpSgd }, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
 
             var mesh = new LocalMesh(NodeRuntime.MeshIdFor(options.Network.MeshId), learner.BaseModelHash, learner.Schema);
-            bool privacyOn = options.Privacy.NoiseMultiplier > 0;
-            var privacyOptions = PrivacyOptions.Default with
+            bool privacyOn = privacy.Ledger is not null;
+            PrivacyLedger? ledger = privacy.Ledger is { } privacyOptions
+                ? PrivacyLedger.Open(paths.PrivacyLedger, privacyOptions, time, loggers.CreateLogger<PrivacyLedger>())
+                : null;
+            if (ledger is not null)
             {
-                ClipNorm = options.Privacy.ClipNorm,
-                NoiseMultiplier = privacyOn ? options.Privacy.NoiseMultiplier : PrivacyOptions.Default.NoiseMultiplier,
-                BudgetEpsilon = options.Privacy.EpsilonBudget,
-                BudgetDelta = options.Privacy.Delta,
-            };
-            PrivacyLedger ledger = PrivacyLedger.Open(paths.PrivacyLedger, privacyOptions, time, loggers.CreateLogger<PrivacyLedger>());
-            owned.Add(ledger);
+                owned.Add(ledger);
+            }
 
             ReputationTracker reputation = File.Exists(paths.Trust)
                 ? ReputationTracker.Load(paths.Trust, ReputationOptions.Default, time, loggers.CreateLogger<ReputationTracker>())
@@ -137,8 +138,8 @@ public static class NodeFactory
                 aggregator,
                 reputation,
                 gate,
-                privacyOn ? new LocalDpMechanism(privacyOptions, GaussianNoiseSource.CreateSecure()) : null,
-                privacyOn ? ledger : null,
+                privacy.Level == PrivacyLevel.Node ? new LocalDpMechanism(privacy.Ledger!, GaussianNoiseSource.CreateSecure()) : null,
+                ledger,
                 signer,
                 mesh,
                 time,
@@ -214,6 +215,23 @@ public static class NodeFactory
         }
     }
 
+    private static void LogPrivacy(ILogger log, NodePrivacy privacy, int records, long plannedRounds)
+    {
+        if (privacy.Ledger is not { } o)
+        {
+            NodeFactoryLog.PrivacyOff(log);
+            return;
+        }
+
+        NodeFactoryLog.PrivacyMechanism(
+            log, PrivacyLevels.Name(o.Level), o.NoiseMultiplier, privacy.PlannedSigma ? "planned" : "configured", o.ClipNorm, o.SamplingRate, records,
+            o.StepsPerRelease, o.BudgetEpsilon, o.BudgetDelta);
+        if (privacy.RoundsWithinBudget < plannedRounds)
+        {
+            NodeFactoryLog.PrivacyBudgetShort(log, privacy.RoundsWithinBudget, plannedRounds, o.BudgetEpsilon);
+        }
+    }
+
     /// <summary>Where the daemon keeps the latest adapter in export format (read by `fedmesh export`).</summary>
     public static string ExportDirectory(StatePaths paths) => Path.Combine(paths.Root, "adapter");
 
@@ -283,4 +301,16 @@ internal static partial class NodeFactoryLog
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6051, Level = LogLevel.Warning,
         Message = "{Variable}={Attack}: this node publishes ATTACKED states (test-only fault injection)")]
     public static partial void TestAttackActive(ILogger logger, string variable, string attack);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6052, Level = LogLevel.Warning,
+        Message = "Differential privacy is OFF (privacy.level = \"off\"): updates leave this node as trained")]
+    public static partial void PrivacyOff(ILogger logger);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6053, Level = LogLevel.Information,
+        Message = "Privacy {Level} level: sigma {Sigma:G4} ({How}), C {Clip:G4}, q {Q:G4} over {Records} records, {Steps} steps charged per round, budget epsilon {Epsilon} at delta {Delta:G3}")]
+    public static partial void PrivacyMechanism(ILogger logger, string level, double sigma, string how, double clip, double q, int records, long steps, double epsilon, double delta);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6054, Level = LogLevel.Warning,
+        Message = "The privacy budget lasts {Rounds} rounds, fewer than privacy.planned_rounds = {Planned} (epsilon {Epsilon}); after that rounds neither train nor release. Set privacy.noise_multiplier = 0 to plan sigma, or see `fedmesh privacy plan`")]
+    public static partial void PrivacyBudgetShort(ILogger logger, long rounds, long planned, double epsilon);
 }

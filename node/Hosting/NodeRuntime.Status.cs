@@ -29,7 +29,9 @@ public sealed partial class NodeRuntime
             BaseHeldOutBpc = _baseBpc,
             Privacy = privacy is null
                 ? new PrivacyStatus(0, 0, 0, "off")
-                : new PrivacyStatus(privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant()),
+                : new PrivacyStatus(
+                    privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant(), privacy.Level,
+                    privacy.Mechanism.NoiseMultiplier, privacy.Mechanism.SamplingRate, privacy.Mechanism.ClipNorm, privacy.Mechanism.Steps),
             DeltasSent = Interlocked.Read(ref _deltasSent),
             DeltasReceived = Interlocked.Read(ref _deltasReceived),
             DeltasMerged = Interlocked.Read(ref _deltasMerged),

@@ -36,8 +36,12 @@ public sealed record NodeStatus
     public IReadOnlyList<PeerStatus> Peers { get; init; } = [];
 }
 
-/// <summary>Privacy budget as `status` shows it.</summary>
-public sealed record PrivacyStatus(double EpsilonSpent, double EpsilonBudget, double Delta, string State);
+/// <summary>Privacy budget as `status` shows it. <paramref name="Level"/> is "record", "node" or "off" (then ε and the
+/// mechanism fields are 0 and <paramref name="State"/> is "off"); σ, q, C and the steps charged per round describe the
+/// mechanism that applies.</summary>
+public sealed record PrivacyStatus(
+    double EpsilonSpent, double EpsilonBudget, double Delta, string State,
+    string Level = Privacy.PrivacyLevels.Off, double NoiseMultiplier = 0, double SamplingRate = 0, double ClipNorm = 0, long StepsPerRound = 0);
 
 /// <summary>One peer as `status`/`peers` show it.</summary>
 public sealed record PeerStatus(string PeerId, string Address, bool Connected, double Trust, string Source, double? SecondsSinceSeen);

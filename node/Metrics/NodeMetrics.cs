@@ -29,6 +29,12 @@ public sealed class NodeMetrics
         HeldOutBpc = factory.CreateGauge("fedmesh_heldout_bpc", "Held-out bits per byte after the last round.");
         EpsilonSpent = factory.CreateGauge("fedmesh_privacy_epsilon_spent", "Differential-privacy epsilon spent so far.");
         EpsilonBudget = factory.CreateGauge("fedmesh_privacy_epsilon_budget", "Configured epsilon budget.");
+        NoiseMultiplier = factory.CreateGauge("fedmesh_privacy_noise_multiplier", "DP noise multiplier sigma of the current mechanism.");
+        SamplingRate = factory.CreateGauge("fedmesh_privacy_sampling_rate", "DP sampling rate q per step (record level: B/n; node level: 1).");
+        PrivacyLevel = factory.CreateGauge(
+            "fedmesh_privacy_level",
+            "1 for the privacy level that applies: record (DP-SGD per document), node (whole update) or off.",
+            new GaugeConfiguration { LabelNames = ["level"] });
         Peers = factory.CreateGauge("fedmesh_peers", "Connected peers.");
         Trust = factory.CreateGauge(
             "fedmesh_peer_trust",
@@ -59,6 +65,12 @@ public sealed class NodeMetrics
     public Gauge EpsilonSpent { get; }
 
     public Gauge EpsilonBudget { get; }
+
+    public Gauge NoiseMultiplier { get; }
+
+    public Gauge SamplingRate { get; }
+
+    public Gauge PrivacyLevel { get; }
 
     public Gauge Peers { get; }
 

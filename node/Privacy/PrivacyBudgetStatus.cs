@@ -30,7 +30,14 @@ public sealed record PrivacyBudgetStatus(
     double NextReleaseEpsilon,
     PrivacyBudgetState State,
     long TornRecordsCharged,
-    string Message);
+    string Message)
+{
+    /// <summary>"record" or "node": the mechanism this node charges now.</summary>
+    public string Level { get; init; } = PrivacyLevels.Node;
+
+    /// <summary>What one release (record level: one round of local steps) is charged as: C, σ, q and compositions.</summary>
+    public GaussianRelease Mechanism { get; init; }
+}
 
 /// <summary>Outcome of <see cref="PrivacyLedger.ReserveRelease"/>.</summary>
 /// <param name="Granted">True when the record is durable and the caller may send.</param>

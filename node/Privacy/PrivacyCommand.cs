@@ -44,6 +44,7 @@ public static class PrivacyCommand
         command.Options.Add(budget);
         command.Options.Add(delta);
         command.Options.Add(limit);
+        command.Subcommands.Add(PrivacyPlanCommand.Create());
         command.SetAction(parse => Run(
             parse.GetValue(stateDir)!,
             parse.GetValue(json),

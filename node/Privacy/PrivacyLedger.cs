@@ -180,7 +180,11 @@ public sealed partial class PrivacyLedger : IDisposable
             _ => $"ε {spent:F3} of {budget} spent ({fraction * 100:F1}%)",
         };
         return new PrivacyBudgetStatus(
-            _releases, spent, spentClassic, improved.Order, budget, delta, Math.Max(0, budget - spent), fraction, next, state, _tornCharges, message);
+            _releases, spent, spentClassic, improved.Order, budget, delta, Math.Max(0, budget - spent), fraction, next, state, _tornCharges, message)
+        {
+            Level = PrivacyLevels.Name(_options.Level),
+            Mechanism = _options.DefaultRelease,
+        };
     }
 
     private void RaiseWarningIfDue(PrivacyBudgetStatus status)
@@ -211,7 +215,7 @@ public sealed partial class PrivacyLedger : IDisposable
         }
 
         double epsilon = RdpAccountant.EpsilonImproved(_rdp, RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon;
-        _entries.Add(new LedgerEntry(record.Sequence, torn, record.Time, record.Release, record.ContentId, epsilon));
+        _entries.Add(new LedgerEntry(record.Sequence, torn, record.Time, record.Release, record.ContentId, epsilon, record.Level ?? PrivacyLevels.Node));
     }
 
     private void AppendDurably(ReadOnlySpan<byte> bytes)
@@ -234,6 +238,7 @@ public sealed partial class PrivacyLedger : IDisposable
         Steps = release.Steps,
         EpsilonAfter = RdpAccountant.EpsilonImproved(WithRelease(_rdp, release), RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon,
         Delta = _options.BudgetDelta,
+        Level = kind == LedgerRecord.ReleaseKind ? PrivacyLevels.Name(_options.Level) : null,
     };
 
     private double[] WithRelease(double[] rdp, GaussianRelease release)
