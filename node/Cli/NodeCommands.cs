@@ -63,12 +63,19 @@ public static class NodeCommands
             try
             {
                 Directory.CreateDirectory(root);
+                (IReadOnlyDictionary<string, object> privacy, string privacySummary) = InitPrivacy.For((string)overrides["data.folder"], NodeOptions.Default);
+                foreach ((string key, object value) in privacy)
+                {
+                    overrides[key] = value;
+                }
+
                 NodeOptions options = ConfigWriter.WriteDefault(configPath, overrides);
                 Directory.CreateDirectory(options.Data.Folder);
                 using StateDirectory state = StateDirectory.Open(options.Node.StateDir);
                 using NodeIdentity identity = File.Exists(state.Paths.IdentityKey) ? KeyFile.Load(state.Paths.IdentityKey) : KeyFile.Create(state.Paths.IdentityKey);
                 output.WriteLine($"wrote {configPath}");
                 output.WriteLine($"peer id {identity.PeerId}");
+                output.WriteLine(privacySummary);
                 WriteNextSteps(output, configPath, options, identity.PeerId);
                 return 0;
             }
@@ -334,14 +341,26 @@ public static class NodeCommands
             : "-";
         output.WriteLine($"train     loss {train}");
         output.WriteLine($"held-out  {Bits(s, "last_held_out_bpc")} bits/byte (base model {Bits(s, "base_held_out_bpc")})");
-        bool enabled = !p.TryGetProperty("enabled", out JsonElement on) || on.ValueKind != JsonValueKind.False;
-        double spent = p.GetProperty("epsilon_spent").GetDouble();
-        output.WriteLine(enabled
-            ? $"privacy   ε {spent.ToString("F3", c)} of {p.GetProperty("epsilon_budget").GetDouble().ToString("F3", c)} (δ {p.GetProperty("delta").GetDouble().ToString("G3", c)}), {p.GetProperty("state").GetString()}"
-            : $"privacy   DP off (privacy.noise_multiplier = 0): deltas leave without noise{(spent > 0 ? $"; the ledger holds ε {spent.ToString("F3", c)} from earlier releases" : string.Empty)}");
+        output.WriteLine($"privacy   {PrivacyLine(p)}");
         output.WriteLine($"deltas    sent {s.GetProperty("deltas_sent").GetInt64()}  received {s.GetProperty("deltas_received").GetInt64()}  merged {s.GetProperty("deltas_merged").GetInt64()}  rejected {s.GetProperty("deltas_rejected").GetInt64()}");
         output.WriteLine(string.Create(c, $"traffic   in {s.GetProperty("bytes_in").GetInt64() / 1e6:F1} MB  out {s.GetProperty("bytes_out").GetInt64() / 1e6:F1} MB (wire bytes since start)"));
         PrintPeers(s.GetProperty("peers"), output);
+    }
+
+    /// <summary>The privacy line of `status`: "off" when no mechanism applies (no stale ε), else level, ε and mechanism.</summary>
+    internal static string PrivacyLine(JsonElement p)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        string level = p.TryGetProperty("level", out JsonElement l) ? l.GetString() ?? "off" : "off";
+        if (level == Privacy.PrivacyLevels.Off)
+        {
+            return "off (no differential privacy: updates leave the node as trained)";
+        }
+
+        string mechanism = level == Privacy.PrivacyLevels.Record
+            ? $"record level (DP-SGD per document): σ {p.GetProperty("noise_multiplier").GetDouble().ToString("G4", c)}, C {p.GetProperty("clip_norm").GetDouble().ToString("G4", c)}, q {p.GetProperty("sampling_rate").GetDouble().ToString("G4", c)}, {p.GetProperty("steps_per_round").GetInt64()} steps/round"
+            : $"node level (whole update): σ {p.GetProperty("noise_multiplier").GetDouble().ToString("G4", c)}, C {p.GetProperty("clip_norm").GetDouble().ToString("G4", c)}";
+        return $"ε {p.GetProperty("epsilon_spent").GetDouble().ToString("F3", c)} of {p.GetProperty("epsilon_budget").GetDouble().ToString("F3", c)} (δ {p.GetProperty("delta").GetDouble().ToString("G3", c)}), {p.GetProperty("state").GetString()}; {mechanism}";
     }
 
     private static void PrintPeers(JsonElement peers, TextWriter output)

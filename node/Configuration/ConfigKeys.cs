@@ -1,4 +1,5 @@
 using FedMesh.Node.Configuration.Internal;
+using FedMesh.Node.Privacy;
 using static FedMesh.Node.Configuration.Internal.KeyChecks;
 
 namespace FedMesh.Node.Configuration;
@@ -92,14 +93,19 @@ public static class ConfigKeys
         Int("merge", "max_staleness_rounds", "Deltas older than this many rounds are dropped.", 0, 1000,
             o => o.Merge.MaxStalenessRounds, (o, v) => o with { Merge = o.Merge with { MaxStalenessRounds = v } }),
 
-        Float("privacy", "clip_norm", "DP-SGD per-example clip norm C.", 0, 1e6, minExclusive: true,
+        Str("privacy", "level", "What DP protects: \"record\" (DP-SGD, one document = one record), \"node\" (each round's whole update) or \"off\".",
+            v => OneOf(v, PrivacyLevels.Names),
+            o => o.Privacy.Level, (o, v) => o with { Privacy = o.Privacy with { Level = v } }),
+        Float("privacy", "clip_norm", "Clip norm C: per record (record level) or of the round's update (node level).", 0, 1e6, minExclusive: true,
             o => o.Privacy.ClipNorm, (o, v) => o with { Privacy = o.Privacy with { ClipNorm = v } }),
-        Key("privacy", "noise_multiplier", "DP noise multiplier sigma (noise std = sigma * C); 0 turns DP off, otherwise at least 0.3.", NoiseMultiplier,
+        Key("privacy", "noise_multiplier", "Noise multiplier sigma (noise std = sigma * C), at least 0.3; 0 = plan it at start so planned_rounds fit the budget.", NoiseMultiplier,
             o => o.Privacy.NoiseMultiplier, (o, v) => o with { Privacy = o.Privacy with { NoiseMultiplier = v } }),
-        Float("privacy", "epsilon_budget", "Total privacy budget epsilon; releases stop when it is spent (above ~10 the guarantee is weak).", 0, 1e9, minExclusive: true,
+        Float("privacy", "epsilon_budget", "Total privacy budget epsilon; rounds stop training and releasing when it is spent (above ~10 the guarantee is weak).", 0, 1e9, minExclusive: true,
             o => o.Privacy.EpsilonBudget, (o, v) => o with { Privacy = o.Privacy with { EpsilonBudget = v } }),
-        Float("privacy", "delta", "DP delta; keep it well below 1 / (number of records).", 0, 0.01, minExclusive: true,
+        Float("privacy", "delta", "DP delta; 0 = min(1e-5, 1 / number of records).", 0, 0.01, minExclusive: false,
             o => o.Privacy.Delta, (o, v) => o with { Privacy = o.Privacy with { Delta = v } }),
+        Long("privacy", "planned_rounds", "Rounds the budget must last (used to plan sigma and reported at start).", 1, PrivacyPlanner.MaxRounds,
+            o => o.Privacy.PlannedRounds, (o, v) => o with { Privacy = o.Privacy with { PlannedRounds = v } }),
 
         Float("trust", "validation_margin", "Reject a delta that raises the holdout loss by more than this fraction.", 0, 10, minExclusive: false,
             o => o.Trust.ValidationMargin, (o, v) => o with { Trust = o.Trust with { ValidationMargin = v } }),

@@ -14,7 +14,10 @@ public static class DemoCommand
         var nodes = new Option<int>("--nodes") { Description = "Node processes (2..8).", DefaultValueFactory = _ => DemoOptions.Default.Nodes };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per node.", DefaultValueFactory = _ => DemoOptions.Default.Rounds };
         var period = new Option<double>("--period") { Description = "Seconds per round.", DefaultValueFactory = _ => DemoOptions.Default.PeriodSeconds };
-        var sigma = new Option<double>("--dp-sigma") { Description = "Local DP noise multiplier σ: 0 = off (default), else ≥ 0.3 (the privacy ledger's floor).", DefaultValueFactory = _ => DemoOptions.Default.NoiseMultiplier };
+        var sigma = new Option<double>("--dp-sigma") { Description = "DP noise multiplier σ: 0 = planned by each node so the run fits --epsilon (default), else ≥ 0.3 (the privacy ledger's floor).", DefaultValueFactory = _ => DemoOptions.Default.NoiseMultiplier };
+        var level = new Option<string>("--privacy") { Description = "privacy.level of the nodes: record (default), node or off.", DefaultValueFactory = _ => DemoOptions.Default.PrivacyLevel };
+        var epsilon = new Option<double>("--epsilon") { Description = "Privacy budget ε of each node for the whole run.", DefaultValueFactory = _ => DemoOptions.Default.EpsilonBudget };
+        var batch = new Option<int>("--batch") { Description = "Expected records per DP-SGD step (learning.batch_size).", DefaultValueFactory = _ => DemoOptions.Default.BatchSize };
         var rule = new Option<string>("--rule") { Description = "Merge rule.", DefaultValueFactory = _ => DemoOptions.Default.MergeRule };
         var output = new Option<string?>("--out") { Description = "Folder for node folders, logs, plot and summary (default: a new temp folder)." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Base-model pretraining steps (cached by value; the nodes use the same).", DefaultValueFactory = _ => DemoOptions.Default.PretrainSteps };
@@ -22,7 +25,7 @@ public static class DemoCommand
         var json = new Option<bool>("--json") { Description = "Print only the summary, as JSON." };
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
-            nodes, rounds, period, sigma, rule, output, pretrainSteps, cacheDir, json,
+            nodes, rounds, period, sigma, level, epsilon, batch, rule, output, pretrainSteps, cacheDir, json,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -32,6 +35,9 @@ public static class DemoCommand
                 Rounds = parse.GetValue(rounds),
                 PeriodSeconds = parse.GetValue(period),
                 NoiseMultiplier = parse.GetValue(sigma),
+                PrivacyLevel = parse.GetValue(level)!,
+                EpsilonBudget = parse.GetValue(epsilon),
+                BatchSize = parse.GetValue(batch),
                 MergeRule = parse.GetValue(rule)!,
                 OutputDirectory = parse.GetValue(output),
                 PretrainSteps = parse.GetValue(pretrainSteps),
@@ -39,9 +45,10 @@ public static class DemoCommand
                 Json = parse.GetValue(json),
             };
             if (options.Nodes is < 2 or > 8 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0 || options.NoiseMultiplier is > 0 and < 0.3
-                || options.PretrainSteps is < 1 or > 1_000_000)
+                || options.PretrainSteps is < 1 or > 1_000_000 || Privacy.PrivacyLevels.Parse(options.PrivacyLevel) is null
+                || !(options.EpsilonBudget > 0) || options.BatchSize is < 1 or > 4096)
             {
-                Console.Error.WriteLine("fedmesh demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000");
+                Console.Error.WriteLine("fedmesh demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000, --privacy record|node|off, --epsilon > 0, --batch 1..4096");
                 return 2;
             }
 
@@ -56,7 +63,13 @@ public static class DemoCommand
                     rounds = s.Rounds,
                     seconds = Math.Round(s.Seconds, 1),
                     nodes = s.Nodes,
+                    privacy_level = s.PrivacyLevel,
+                    epsilon_budget = s.EpsilonBudget,
                     epsilon_spent = s.EpsilonSpent,
+                    node_epsilons = s.NodeEpsilons.Select(e => Math.Round(e, 4)),
+                    node_deltas = s.NodeDeltas,
+                    node_noise_multipliers = s.NodeNoiseMultipliers,
+                    node_sampling_rates = s.NodeSamplingRates.Select(q => Math.Round(q, 6)),
                     plot = s.Plot,
                 }));
                 return 0;
@@ -67,9 +80,10 @@ public static class DemoCommand
             table.AddRow("local-only (each node alone, same steps; mean)", s.LocalOnlyBpc.ToString("F4", CultureInfo.InvariantCulture));
             table.AddRow("mesh (FedMesh adapters; mean over nodes)", s.MeshBpc.ToString("F4", CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);
-            string privacy = options.NoiseMultiplier > 0
-                ? string.Create(CultureInfo.InvariantCulture, $"node-level local DP σ = {options.NoiseMultiplier}: largest ε spent {s.EpsilonSpent:G3} at δ = 1e-5 (from the ledgers; ε this large is no meaningful guarantee)")
-                : "local DP off (--dp-sigma 0): nothing charged to the privacy ledgers";
+            string privacy = s.PrivacyLevel == Privacy.PrivacyLevels.Off
+                ? "differential privacy off (--privacy off): nothing charged to the privacy ledgers"
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"{s.PrivacyLevel}-level DP (mesh nodes only; local-only trains without privacy): ε spent per node {string.Join(", ", s.NodeEpsilons.Select(e => e.ToString("F3", CultureInfo.InvariantCulture)))} of {s.EpsilonBudget} at δ ≤ {s.NodeDeltas.DefaultIfEmpty(0).Max():G3}; σ {string.Join(", ", s.NodeNoiseMultipliers)}");
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Nodes} nodes, {s.Rounds} rounds, {s.Seconds:F0} s; {privacy}"));
             AnsiConsole.WriteLine($"plot: {s.Plot}");
             AnsiConsole.WriteLine($"node folders, logs and summary.json: {s.OutputDirectory}");

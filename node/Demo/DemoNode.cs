@@ -34,6 +34,12 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
 
     public double LastEpsilon { get; private set; }
 
+    public double LastDelta { get; private set; }
+
+    public double NoiseMultiplier { get; private set; }
+
+    public double SamplingRate { get; private set; }
+
     public int Peers { get; private set; }
 
     public long DeltasIn { get; private set; }
@@ -78,7 +84,11 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
             LastRound = (int)s.GetProperty("round").GetInt64();
             LastBpc = Number(s, "last_held_out_bpc");
             TrainLoss = Number(s, "last_train_loss");
-            LastEpsilon = s.GetProperty("privacy").GetProperty("epsilon_spent").GetDouble();
+            JsonElement privacy = s.GetProperty("privacy");
+            LastEpsilon = privacy.GetProperty("epsilon_spent").GetDouble();
+            LastDelta = privacy.GetProperty("delta").GetDouble();
+            NoiseMultiplier = privacy.GetProperty("noise_multiplier").GetDouble();
+            SamplingRate = privacy.GetProperty("sampling_rate").GetDouble();
             Peers = s.GetProperty("peers").GetArrayLength();
             DeltasIn = s.GetProperty("deltas_received").GetInt64();
             DeltasOut = s.GetProperty("deltas_sent").GetInt64();

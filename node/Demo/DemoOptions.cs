@@ -1,8 +1,9 @@
 namespace FedMesh.Node.Demo;
 
-/// <summary>Settings of <c>fedmesh demo</c>. Measured with the defaults on the quiet 2-core machine (2026-11-24): 175 s
-/// with a cached base (15 rounds ≈ 95 s, the local-only baselines and scoring ≈ 60 s); global held-out bits per byte
-/// base 2.754, local-only 2.447, mesh 2.373.</summary>
+/// <summary>Settings of <c>fedmesh demo</c>. Without DP (20 steps of batch 16 a round, 2026-11-24, quiet machine): 175 s,
+/// global held-out bits per byte base 2.754, local-only 2.447, mesh 2.373. With the record-level DP defaults below
+/// (2026-12-04, load average ≈ 25–37): 1560 s; base 2.754, local-only without DP 2.390, mesh with DP 2.613 at
+/// ε ≤ 7.994 per node, δ = 1e-5.</summary>
 public sealed record DemoOptions
 {
     public static readonly DemoOptions Default = new();
@@ -19,7 +20,14 @@ public sealed record DemoOptions
     /// start late, and staleness is then measured in the nodes' real round time (RoundCoordinator.RoundUnit).</summary>
     public double PeriodSeconds { get; init; } = 6;
 
-    public int LocalSteps { get; init; } = 20;
+    /// <summary>10 steps of <see cref="BatchSize"/> 64 a round: twice the windows of the former 20 steps of 16, and
+    /// half the DP-SGD compositions, so σ (planned for the run's 150 steps) stays small.</summary>
+    public int LocalSteps { get; init; } = 10;
+
+    /// <summary>Expected records per DP-SGD step of every node, and windows per step of the local-only baseline.
+    /// DP-SGD's noise on the mean gradient is σC/B per coordinate, so B buys utility at a fixed ε (Abadi et al. 2016,
+    /// §5; Li et al. 2022 §3: large batches); see the measurements in README.</summary>
+    public int BatchSize { get; init; } = 64;
 
     /// <summary>
     /// Learning rate of the nodes and the local-only baseline. 1e-2, not the node default 1e-3: with a few hundred
@@ -37,19 +45,25 @@ public sealed record DemoOptions
     /// <summary>LoRA rank r (α = 2r, the node default's ratio).</summary>
     public int LoraRank { get; init; } = 8;
 
-    /// <summary>Local DP noise multiplier σ; 0 = off by default. Node-level local DP over a whole round's update is a
-    /// strong notion: with d ≈ 8 k adapter parameters the noise norm σ·C·√d dwarfs the clipped update unless σ ≈ 1/√d,
-    /// but the privacy ledger refuses σ &lt; 0.3 (below it the RDP bound is vacuous, see
-    /// <see cref="Privacy.PrivacyOptions.Validate"/>). Measured at σ = 0.3 (4 nodes, 2026-11-24): the nodes' held-out
-    /// bpc rose from 3.6 after the first merge to 4.5–4.9 by round 8, i.e. the mesh learned nothing. So the demo shows
-    /// the mesh's utility without noise, and <c>--dp-sigma 0.3</c> shows the ledger charging real (large) ε.</summary>
+    /// <summary>privacy.level of every node: record-level DP-SGD by default (one record = one paragraph of an address,
+    /// see <see cref="RecordChars"/>); "node" or "off" for comparison.</summary>
+    public string PrivacyLevel { get; init; } = Privacy.PrivacyLevels.Record;
+
+    /// <summary>σ of every node; 0 (default) = each node plans it at start (<see cref="Privacy.PrivacyPlanner"/>) so that
+    /// <see cref="Rounds"/> rounds fit <see cref="EpsilonBudget"/> at δ = min(1e-5, 1/n) for its number of records.</summary>
     public double NoiseMultiplier { get; init; }
 
-    /// <summary>Clip norm C of each round's update, near the typical norm of a 20-step update of the tiny model.</summary>
+    /// <summary>Clip norm C of each record's gradient (record level) or each round's update (node level): 1.0, the
+    /// DP-SGD default (Abadi et al. 2016); per-record gradients of the tiny model are larger, so every record is clipped.</summary>
     public double ClipNorm { get; init; } = 1.0;
 
-    /// <summary>Privacy budget ε of each node in the demo (large: see <see cref="NoiseMultiplier"/>).</summary>
-    public double EpsilonBudget { get; init; } = 1_000_000;
+    /// <summary>Privacy budget ε of each node for the whole run: 8, the node default.</summary>
+    public double EpsilonBudget { get; init; } = 8;
+
+    /// <summary>The SOTU corpus ships each address as one line without paragraph breaks; the demo writes each node's
+    /// addresses as records of whole sentences of at least this many characters (≈ a paragraph,
+    /// <see cref="Data.Corpora.TextRecords"/>), one <c>.jsonl</c> line each, so the privacy unit is a paragraph.</summary>
+    public int RecordChars { get; init; } = Data.Corpora.TextRecords.DefaultMinChars;
 
     public string MergeRule { get; init; } = "trimmed_mean";
 

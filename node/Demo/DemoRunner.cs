@@ -23,7 +23,23 @@ public sealed record DemoSummary(
     int Nodes,
     double EpsilonSpent,
     string OutputDirectory,
-    string Plot);
+    string Plot)
+{
+    /// <summary>Each node's ε spent over the whole run (from its ledger via status), in node order.</summary>
+    public IReadOnlyList<double> NodeEpsilons { get; init; } = [];
+
+    /// <summary>Each node's δ.</summary>
+    public IReadOnlyList<double> NodeDeltas { get; init; } = [];
+
+    /// <summary>Each node's σ (planned at start unless --dp-sigma was given) and q = B/n.</summary>
+    public IReadOnlyList<double> NodeNoiseMultipliers { get; init; } = [];
+
+    public IReadOnlyList<double> NodeSamplingRates { get; init; } = [];
+
+    public string PrivacyLevel { get; init; } = Privacy.PrivacyLevels.Off;
+
+    public double EpsilonBudget { get; init; }
+}
 
 /// <summary>
 /// <c>fedmesh demo</c>: a local mesh of N real <c>fedmesh run</c> processes on loopback, node i holding era i of the
@@ -40,9 +56,6 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
     /// <summary>Least time without any node finishing a round before the demo gives up on the mesh: 5 minutes covers
     /// starting TorchSharp in every node and the slowest round seen on a loaded 2-core machine many times over.</summary>
     private const double StallSeconds = 300;
-
-    /// <summary>Sequences per step of every node and of the local-only baseline (the trainer default).</summary>
-    private const int NodeBatchSize = 16;
 
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
@@ -118,7 +131,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         // learner and the learners side by side, one per core: two OpenMP threads on one learner collapse when the
         // machine is busy (the baseline took > 15 min at load average 20, measured), independent learners do not.
         Info($"training the local-only baselines ({options.Rounds * options.LocalSteps} steps per node, each node's data alone) …");
-        TorchLearner[] alone = nodes.Select(n => new TorchLearner(baseModel, lora, trainer, n.Shard.Texts)).ToArray();
+        TorchLearner[] alone = nodes.Select(n => new TorchLearner(baseModel, lora, trainer, Records(n.Shard))).ToArray();
         try
         {
             var localScores = new double[alone.Length];
@@ -138,9 +151,18 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         }
 
         double epsilon = nodes.Max(n => n.LastEpsilon);
+        double[] nodeEpsilons = nodes.Select(n => n.LastEpsilon).ToArray();
         string plot = Path.Combine(root, "demo-bpc.png");
         DemoPlot.Save(plot, history, options.Nodes, baseBpc, meshBpc, localBpc);
-        var summary = new DemoSummary(baseBpc, localBpc, meshBpc, nodes.Min(n => n.LastRound), clock.Elapsed.TotalSeconds, options.Nodes, epsilon, root, plot);
+        var summary = new DemoSummary(baseBpc, localBpc, meshBpc, nodes.Min(n => n.LastRound), clock.Elapsed.TotalSeconds, options.Nodes, epsilon, root, plot)
+        {
+            NodeEpsilons = nodeEpsilons,
+            NodeDeltas = nodes.Select(n => n.LastDelta).ToArray(),
+            PrivacyLevel = options.PrivacyLevel,
+            EpsilonBudget = options.EpsilonBudget,
+            NodeNoiseMultipliers = nodes.Select(n => n.NoiseMultiplier).ToArray(),
+            NodeSamplingRates = nodes.Select(n => n.SamplingRate).ToArray(),
+        };
         File.WriteAllText(Path.Combine(root, "summary.json"), JsonSerializer.Serialize(summary, AdminServer.Json));
         return summary;
     }
@@ -202,7 +224,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
     private static LearningSection NodeLearning(DemoOptions options) => LearningSection.Default with
     {
         Threads = 1,
-        BatchSize = NodeBatchSize,
+        BatchSize = options.BatchSize,
         LearningRate = options.LearningRate,
         LoraRank = options.LoraRank,
         LoraAlpha = 2.0 * options.LoraRank,
@@ -211,13 +233,16 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         EvalBytes = options.NodeEvalBytes,
     };
 
+    /// <summary>A node's records: its addresses cut into paragraphs (the privacy unit of record-level DP).</summary>
+    private IReadOnlyList<string> Records(SotuShard shard) => TextRecords.Paragraphs(shard.Texts, options.RecordChars);
+
     /// <summary>Writes (or rewrites) a node's folder and configuration.</summary>
     private DemoNode WriteNode(string root, int index, SotuShard shard, IReadOnlyList<string> seeds)
     {
         string dir = Path.Combine(root, $"node-{index + 1}");
         string data = Path.Combine(dir, "data");
         Directory.CreateDirectory(data);
-        File.WriteAllLines(Path.Combine(data, "sotu-era.jsonl"), shard.Addresses.Select(a => JsonSerializer.Serialize(new { text = a.Text })));
+        File.WriteAllLines(Path.Combine(data, "sotu-era.jsonl"), Records(shard).Select(t => JsonSerializer.Serialize(new { text = t })));
         LearningSection learning = NodeLearning(options);
         var overrides = new Dictionary<string, object>
         {
@@ -244,9 +269,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,
             ["merge.rule"] = options.MergeRule,
+            ["privacy.level"] = options.PrivacyLevel,
             ["privacy.noise_multiplier"] = options.NoiseMultiplier,
             ["privacy.clip_norm"] = options.ClipNorm,
             ["privacy.epsilon_budget"] = options.EpsilonBudget,
+            ["privacy.planned_rounds"] = (long)options.Rounds,
             ["admin.enabled"] = true,
             // The admin endpoint serves /metrics too; a separate metrics port per node would collide on the default.
             ["metrics.enabled"] = false,

@@ -108,6 +108,11 @@ public static class NodeFactory
 
             IReadOnlyList<string> train = split.Train;
             IReadOnlyList<string> holdout = split.Holdout;
+
+            // The privacy unit is one training document (record); at record level the learner runs DP-SGD over them.
+            NodePrivacy privacy = NodePrivacy.Resolve(options.Privacy, train.Count, trainer.BatchSize, options.Gossip.LocalSteps);
+            LogPrivacy(log, privacy, train.Count, options.Privacy.PlannedRounds);
+            PrivacyMechanismFile.Write(paths.PrivacyMechanism, privacy.Ledger);
             BaseModel baseModel = BaseModelCache.GetOrCreate(
                 PretrainOptions.Default with { Model = model, Steps = options.Learning.PretrainSteps },
                 progress: pretrainProgress,
@@ -115,14 +120,18 @@ public static class NodeFactory
                 cancellationToken: cancellationToken);
             Protocol.IO.AtomicFile.Write(paths.BaseRef, System.Text.Encoding.ASCII.GetBytes(baseModel.HashHex + "\n"), StateDirectory.FileMode);
 
-            var learner = new TorchLearner(baseModel, lora, trainer, train, loggers.CreateLogger<TorchLearner>());
+            var learner = new TorchLearner(baseModel, lora, trainer with { DpSgd = privacy.DpSgd }, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
 
             var mesh = new LocalMesh(NodeRuntime.MeshIdFor(options.Network.MeshId), learner.BaseModelHash, learner.Schema);
-            bool privacyOn = PrivacyEnabled(options.Privacy);
-            PrivacyOptions privacyOptions = PrivacyOptionsFor(options.Privacy);
-            PrivacyLedger ledger = PrivacyLedger.Open(paths.PrivacyLedger, privacyOptions, time, loggers.CreateLogger<PrivacyLedger>());
-            owned.Add(ledger);
+            bool privacyOn = privacy.Ledger is not null;
+            PrivacyLedger? ledger = privacy.Ledger is { } privacyOptions
+                ? PrivacyLedger.Open(paths.PrivacyLedger, privacyOptions, time, loggers.CreateLogger<PrivacyLedger>())
+                : null;
+            if (ledger is not null)
+            {
+                owned.Add(ledger);
+            }
 
             ReputationTracker reputation = File.Exists(paths.Trust)
                 ? ReputationTracker.Load(paths.Trust, ReputationOptions.Default, time, loggers.CreateLogger<ReputationTracker>())
@@ -146,8 +155,8 @@ public static class NodeFactory
                 aggregator,
                 reputation,
                 gate,
-                privacyOn ? new LocalDpMechanism(privacyOptions, GaussianNoiseSource.CreateSecure()) : null,
-                privacyOn ? ledger : null,
+                privacy.Level == PrivacyLevel.Node ? new LocalDpMechanism(privacy.Ledger!, GaussianNoiseSource.CreateSecure()) : null,
+                ledger,
                 signer,
                 mesh,
                 time,
@@ -234,6 +243,23 @@ public static class NodeFactory
             ? endPoint
             : throw new ArgumentException($"not a listen address: {hostPort}", nameof(hostPort));
 
+    private static void LogPrivacy(ILogger log, NodePrivacy privacy, int records, long plannedRounds)
+    {
+        if (privacy.Ledger is not { } o)
+        {
+            NodeFactoryLog.PrivacyOff(log);
+            return;
+        }
+
+        NodeFactoryLog.PrivacyMechanism(
+            log, PrivacyLevels.Name(o.Level), o.NoiseMultiplier, privacy.PlannedSigma ? "planned" : "configured", o.ClipNorm, o.SamplingRate, records,
+            o.StepsPerRelease, o.BudgetEpsilon, o.BudgetDelta);
+        if (privacy.RoundsWithinBudget < plannedRounds)
+        {
+            NodeFactoryLog.PrivacyBudgetShort(log, privacy.RoundsWithinBudget, plannedRounds, o.BudgetEpsilon);
+        }
+    }
+
     /// <summary>Where the daemon keeps the latest adapter in export format (read by `fedmesh export`).</summary>
     public static string ExportDirectory(StatePaths paths) => paths.Adapter;
 
@@ -257,24 +283,28 @@ public static class NodeFactory
     }
 
     /// <summary>Whether the <c>[privacy]</c> section turns local DP on: <c>noise_multiplier = 0</c> turns it off.</summary>
-    public static bool PrivacyEnabled(PrivacySection privacy) => privacy.NoiseMultiplier > 0;
+    public static bool PrivacyEnabled(PrivacySection privacy) => privacy.Level != PrivacyLevels.Off;
 
     /// <summary>
-    /// The <c>[privacy]</c> section → the ledger's and mechanism's options. The daemon and <c>fedmesh privacy</c>
-    /// both open the ledger with these, so the report's ε and next-release prediction are the daemon's. With DP off
-    /// the ledger is still opened (it holds what earlier releases spent) with the library default σ, since σ = 0
-    /// has no accountant.
+    /// The ledger options <c>fedmesh privacy</c> opens the ledger with: the mechanism the daemon resolved at its last
+    /// start (<see cref="PrivacyMechanismFile"/>: σ planned from its number of records, q = B/n, δ), else the
+    /// <c>[privacy]</c> section as configured (a node that never started: σ 0 = planned is shown with the library's
+    /// default σ until the node has planned it). The budget comes from the section.
     /// </summary>
-    public static PrivacyOptions PrivacyOptionsFor(PrivacySection privacy)
+    public static PrivacyOptions PrivacyOptionsFor(PrivacySection privacy, StatePaths? state = null)
     {
         ArgumentNullException.ThrowIfNull(privacy);
-        return PrivacyOptions.Default with
+        PrivacyOptions configured = PrivacyOptions.Default with
         {
+            Level = PrivacyLevels.Parse(privacy.Level) is { } level and not PrivacyLevel.Off ? level : PrivacyLevel.Record,
             ClipNorm = privacy.ClipNorm,
-            NoiseMultiplier = PrivacyEnabled(privacy) ? privacy.NoiseMultiplier : PrivacyOptions.Default.NoiseMultiplier,
+            NoiseMultiplier = privacy.NoiseMultiplier > 0 ? privacy.NoiseMultiplier : PrivacyOptions.Default.NoiseMultiplier,
             BudgetEpsilon = privacy.EpsilonBudget,
-            BudgetDelta = privacy.Delta,
+            BudgetDelta = privacy.Delta > 0 ? privacy.Delta : PrivacyOptions.Default.BudgetDelta,
         };
+        return state is not null && PrivacyMechanismFile.TryRead(state.PrivacyMechanism) is { } resolved
+            ? resolved with { BudgetEpsilon = privacy.EpsilonBudget, BudgetDelta = privacy.Delta > 0 ? privacy.Delta : resolved.BudgetDelta }
+            : configured;
     }
 
     /// <summary>The <c>[data]</c> redaction keys → the redactor's policy (the daemon and <c>fedmesh data check</c> use it).</summary>
@@ -335,17 +365,30 @@ public static class NodeFactory
     }
 }
 
+// 6070–6079: node assembly (6050–6069 are the runtime's, see Log.cs).
 internal static partial class NodeFactoryLog
 {
-    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6050, Level = LogLevel.Information,
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6070, Level = LogLevel.Information,
         Message = "Node {PeerId}: base {BaseHash}…, adapter {Parameters} parameters, {Train} training / {Holdout} held-out documents, resumed at round {Round}")]
     public static partial void Assembled(ILogger logger, string peerId, string baseHash, long parameters, int train, int holdout, long round);
 
-    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6051, Level = LogLevel.Warning,
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6071, Level = LogLevel.Warning,
         Message = "{Variable}={Attack}: this node publishes ATTACKED states (test-only fault injection)")]
     public static partial void TestAttackActive(ILogger logger, string variable, string attack);
 
-    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6052, Level = LogLevel.Warning,
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6072, Level = LogLevel.Warning,
         Message = "Sequence file {Path} is damaged ({Problem}); resuming after {Sequence}, above the highest sequence the audit log records as sent and the current time in ms, so no sequence is reused. The file is rewritten at the next release")]
     public static partial void SequenceRecovered(ILogger logger, string path, string problem, ulong sequence);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6073, Level = LogLevel.Warning,
+        Message = "Differential privacy is OFF (privacy.level = \"off\"): updates leave this node as trained")]
+    public static partial void PrivacyOff(ILogger logger);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6074, Level = LogLevel.Information,
+        Message = "Privacy {Level} level: sigma {Sigma:G4} ({How}), C {Clip:G4}, q {Q:G4} over {Records} records, {Steps} steps charged per round, budget epsilon {Epsilon} at delta {Delta:G3}")]
+    public static partial void PrivacyMechanism(ILogger logger, string level, double sigma, string how, double clip, double q, int records, long steps, double epsilon, double delta);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6075, Level = LogLevel.Warning,
+        Message = "The privacy budget lasts {Rounds} rounds, fewer than privacy.planned_rounds = {Planned} (epsilon {Epsilon}); after that rounds neither train nor release. Set privacy.noise_multiplier = 0 to plan sigma, or see `fedmesh privacy plan`")]
+    public static partial void PrivacyBudgetShort(ILogger logger, long rounds, long planned, double epsilon);
 }

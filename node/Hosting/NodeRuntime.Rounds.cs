@@ -119,17 +119,34 @@ public sealed partial class NodeRuntime
             StoredDelta stored = _engine.Publish(released, payload);
             Interlocked.Increment(ref _deltasSent);
             Metrics.DeltasOut.Inc();
-            Audit(AuditEventKind.Sent, Self, stored, report.UpdateNorm, "sent", null);
+            Audit(AuditEventKind.Sent, Self, stored, report.UpdateNorm, "sent", PrivacyNote());
         });
+    }
+
+    /// <summary>The audit line's statement of the guarantee a release was made under (level and mechanism).</summary>
+    private string PrivacyNote()
+    {
+        if (_parts.Ledger?.Options is not { } o)
+        {
+            return "privacy off";
+        }
+
+        return o.Level == Privacy.PrivacyLevel.Record
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"privacy record: DP-SGD q={o.SamplingRate:G4} sigma={o.NoiseMultiplier:G4} C={o.ClipNorm:G4} steps={o.StepsPerRelease}")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"privacy node: whole update sigma={o.NoiseMultiplier:G4} C={o.ClipNorm:G4}");
     }
 
     private void AfterRound(RoundReport report, ILearner? learner)
     {
         Interlocked.Exchange(ref _round, report.Round);
         Interlocked.Add(ref _deltasMerged, report.Merged);
-        _lastTrainLoss = report.TrainLoss;
         Metrics.Rounds.Inc();
-        Metrics.TrainLoss.Set(report.TrainLoss);
+        if (double.IsFinite(report.TrainLoss))
+        {
+            // NaN: a round that did not train (record-level budget exhausted) or whose DP-SGD draws took no record.
+            _lastTrainLoss = report.TrainLoss;
+            Metrics.TrainLoss.Set(report.TrainLoss);
+        }
         Metrics.MergeSeconds.Observe(report.MergeTime.TotalSeconds);
         foreach (MergeDecision d in report.Decisions)
         {
@@ -182,6 +199,13 @@ public sealed partial class NodeRuntime
             Metrics.EpsilonSpent.Set(status.SpentEpsilon);
             Metrics.EpsilonBudget.Set(status.BudgetEpsilon);
             Metrics.LedgerTruncated.Set(status.State == Privacy.PrivacyBudgetState.Truncated ? 1 : 0);
+            Metrics.NoiseMultiplier.Set(status.Mechanism.NoiseMultiplier);
+            Metrics.SamplingRate.Set(status.Mechanism.SamplingRate);
+            Metrics.PrivacyLevel.WithLabels(status.Level).Set(1);
+        }
+        else
+        {
+            Metrics.PrivacyLevel.WithLabels(Privacy.PrivacyLevels.Off).Set(1);
         }
     }
 

@@ -29,12 +29,12 @@ public sealed partial class NodeRuntime
             BaseHeldOutBpc = _baseBpc,
             Privacy = privacy is null
                 ? new PrivacyStatus(false, 0, 0, 0, PrivacyStatus.Off)
-                : _parts.PrivacyEnabled
-                ? new PrivacyStatus(true, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant())
+                : new PrivacyStatus(
+                    true, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant(), privacy.Level,
+                    privacy.Mechanism.NoiseMultiplier, privacy.Mechanism.SamplingRate, privacy.Mechanism.ClipNorm, privacy.Mechanism.Steps)
                 {
                     Reason = privacy.State is Privacy.PrivacyBudgetState.Truncated or Privacy.PrivacyBudgetState.Exhausted ? privacy.Message : null,
-                }
-                : new PrivacyStatus(false, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, PrivacyStatus.Off),
+                },
             DeltasSent = Interlocked.Read(ref _deltasSent),
             DeltasReceived = Interlocked.Read(ref _deltasReceived),
             DeltasMerged = Interlocked.Read(ref _deltasMerged),

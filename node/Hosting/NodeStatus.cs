@@ -41,11 +41,14 @@ public sealed record NodeStatus
     public IReadOnlyList<PeerStatus> Peers { get; init; } = [];
 }
 
-/// <summary>Privacy budget as `status` shows it.</summary>
-/// <param name="Enabled">Whether local DP is on (privacy.noise_multiplier > 0).</param>
-/// <param name="EpsilonSpent">ε spent by every release in the ledger (with DP off: by earlier releases).</param>
+/// <summary>Privacy budget as `status` shows it. <paramref name="Level"/> is "record", "node" or "off" (then ε and the
+/// mechanism fields are 0 and <paramref name="State"/> is "off"); σ, q, C and the steps charged per round describe the
+/// mechanism that applies.</summary>
+/// <param name="Enabled">Whether DP is on (privacy.level is not "off").</param>
 /// <param name="State">"ok", "warning", "exhausted", "truncated" (releases refused until an operator acts), or "off" when DP is off.</param>
-public sealed record PrivacyStatus(bool Enabled, double EpsilonSpent, double EpsilonBudget, double Delta, string State)
+public sealed record PrivacyStatus(
+    bool Enabled, double EpsilonSpent, double EpsilonBudget, double Delta, string State,
+    string Level = Privacy.PrivacyLevels.Off, double NoiseMultiplier = 0, double SamplingRate = 0, double ClipNorm = 0, long StepsPerRound = 0)
 {
     /// <summary><see cref="State"/> of a node with DP off.</summary>
     public const string Off = "off";

@@ -1,4 +1,6 @@
 using FedMesh.Node.Learning.Internal;
+using FedMesh.Node.Privacy;
+using FedMesh.Node.Privacy.Internal;
 using FedMesh.Protocol.Deltas;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -24,8 +26,18 @@ public sealed partial class TorchLearner : ILearner
     /// <param name="baseModel">The shared frozen base.</param>
     /// <param name="lora">Adapter shape; with the base it fixes the schema.</param>
     /// <param name="trainer">Optimiser, batch, threads and seed.</param>
-    /// <param name="trainingDocuments">Local private text; at least Context + 2 bytes.</param>
+    /// <param name="trainingDocuments">Local private text; at least Context + 2 bytes. With
+    /// <see cref="TrainerOptions.DpSgd"/> each document is one record (the privacy unit).</param>
+    /// <remarks>DP-SGD draws its noise and its Poisson batches from the OS CSPRNG (<see cref="GaussianNoiseSource.CreateSecure"/>).</remarks>
     public TorchLearner(BaseModel baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, ILogger? logger = null)
+        : this(baseModel, lora, trainer, trainingDocuments, logger, null, null)
+    {
+    }
+
+    /// <summary>Tests only: DP-SGD noise and sampling from the given (seeded) sources instead of the CSPRNG.</summary>
+    internal TorchLearner(
+        BaseModel baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, ILogger? logger,
+        IGaussianNoiseSource? dpNoise, IRandomWords? dpSampling)
     {
         ArgumentNullException.ThrowIfNull(baseModel);
         ArgumentNullException.ThrowIfNull(lora);
@@ -37,13 +49,24 @@ public sealed partial class TorchLearner : ILearner
         _logger = logger ?? NullLogger.Instance;
         _baseHash = baseModel.Hash;
         ApplyThreads(trainer.Threads);
-        var sampler = new BatchSampler(ByteStream.Concatenate(trainingDocuments), trainer.BatchSize, baseModel.Options.Context, new Random(trainer.Seed));
+        BatchSampler? sampler = trainer.DpSgd is null
+            ? new BatchSampler(ByteStream.Concatenate(trainingDocuments), trainer.BatchSize, baseModel.Options.Context, new Random(trainer.Seed))
+            : null;
         _model = ByteTransformer.FromBase(baseModel);
         try
         {
             _model.AttachLora(lora, trainer.Seed);
             _adapterParameters = _model.AdapterParameters.Select(p => p.Parameter).ToArray();
-            _runner = new StepRunner(_model, _adapterParameters, sampler, trainer);
+            if (trainer.DpSgd is null)
+            {
+                _runner = new StepRunner(_model, _adapterParameters, sampler!, trainer);
+            }
+            else
+            {
+                SamplingRate = DpSgdOptions.SamplingRate(trainer.BatchSize, trainingDocuments.Count);
+                var records = new RecordSampler(trainingDocuments, baseModel.Options.Context, SamplingRate, dpSampling ?? new CryptoRandomWords());
+                _runner = new StepRunner(_model, _adapterParameters, records, trainer, dpNoise ?? GaussianNoiseSource.CreateSecure());
+            }
         }
         catch
         {
@@ -55,6 +78,15 @@ public sealed partial class TorchLearner : ILearner
     }
 
     public AdapterSchema Schema { get; }
+
+    /// <summary>Poisson sampling rate q = B/n of a DP-SGD step (records = training documents); 1 without DP-SGD.</summary>
+    public double SamplingRate { get; } = 1.0;
+
+    /// <summary>The step runner (tests reach the per-example gradients through it).</summary>
+    internal StepRunner Runner => _runner;
+
+    /// <summary>The model (tests compare per-example gradients with a naive loop over it).</summary>
+    internal ByteTransformer Model => _model;
 
     public ReadOnlyMemory<byte> BaseModelHash => _baseHash;
 
@@ -71,15 +103,21 @@ public sealed partial class TorchLearner : ILearner
         ApplyThreads(_trainer.Threads);
         float[] before = GetAdapter();
         double lossSum = 0;
-        int done = 0;
+        int done = 0, scored = 0;
         for (; done < steps && !cancellationToken.IsCancellationRequested; done++)
         {
-            lossSum += _runner.Step();
+            float loss = _runner.Step();
+            if (!float.IsNaN(loss))
+            {
+                // A DP-SGD step whose Poisson draw took no record has no loss (it still applied its noise).
+                lossSum += loss;
+                scored++;
+            }
         }
 
         float[] delta = GetAdapter();
         System.Numerics.Tensors.TensorPrimitives.Subtract(delta, before, delta);
-        double mean = done == 0 ? double.NaN : lossSum / done;
+        double mean = scored == 0 ? double.NaN : lossSum / scored;
         Log.RoundFinished(_logger, done, mean);
         return new LocalRound(delta, mean, done);
     }

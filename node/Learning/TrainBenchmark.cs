@@ -20,6 +20,17 @@ public sealed record TrainBenchmarkOptions
     public int WarmupSteps { get; init; } = 20;
 }
 
+/// <summary>DP-SGD step time against non-private step time, measured in one run (<c>fedmesh bench train --dp</c>).</summary>
+/// <param name="Plain">The non-private steps.</param>
+/// <param name="Private">The record-level DP-SGD steps (expected batch = the plain batch).</param>
+/// <param name="Records">Records the DP learner sampled from.</param>
+/// <param name="SamplingRate">q = B / records.</param>
+public sealed record DpOverheadResult(TrainBenchmarkResult Plain, TrainBenchmarkResult Private, int Records, double SamplingRate, DpSgdOptions Dp)
+{
+    /// <summary>Seconds per DP step ÷ seconds per non-private step.</summary>
+    public double Overhead => Plain.StepsPerSecond / Private.StepsPerSecond;
+}
+
 /// <summary>Measured LoRA training throughput.</summary>
 public sealed record TrainBenchmarkResult(
     double StepsPerSecond, double TokensPerSecond, int Threads, long ParametersTotal, long ParametersTrainable,
@@ -55,11 +66,70 @@ public static class TrainBenchmark
         }
 
         double seconds = time.GetElapsedTime(start).TotalSeconds;
-        double stepsPerSecond = options.Steps / seconds;
+        return Result(options, learner, options.Steps, seconds, first, last);
+    }
+
+    /// <summary>Blocks the timed steps are cut into, alternating plain and DP, so that load changes on a shared
+    /// machine hit both sides alike (one long block each measured the machine, not the method).</summary>
+    private const int Blocks = 10;
+
+    /// <summary>
+    /// Times non-private steps (windows from the concatenated documents) and record-level DP-SGD steps (Poisson batches
+    /// of <paramref name="records"/> with expected size = the batch, per-record gradients, clipping, noise) on the same
+    /// base, adapter and batch, in alternating blocks.
+    /// </summary>
+    public static DpOverheadResult RunDpOverhead(TrainBenchmarkOptions options, IReadOnlyList<string> documents, IReadOnlyList<string> records, DpSgdOptions dp, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(dp);
+        ArgumentNullException.ThrowIfNull(time);
+        ModelOptions.Require(options.Steps >= Blocks, nameof(options.Steps), $"must be at least {Blocks} with --dp");
+        BaseModel baseModel = Pretrainer.Train(
+            new PretrainOptions { Model = options.Model, Steps = 0, Trainer = options.Trainer }, documents, null, CancellationToken.None);
+        using var plain = new TorchLearner(baseModel, options.Lora, options.Trainer, documents);
+        using var dpLearner = new TorchLearner(baseModel, options.Lora, options.Trainer with { DpSgd = dp }, records);
+        var learners = new[] { plain, dpLearner };
+        var seconds = new double[2];
+        var first = new double[2];
+        var last = new double[2];
+        for (int k = 0; k < 2; k++)
+        {
+            for (int i = 0; i < options.WarmupSteps; i++)
+            {
+                float loss = learners[k].Step();
+                first[k] = i == 0 ? loss : first[k];
+            }
+        }
+
+        int perBlock = options.Steps / Blocks;
+        for (int b = 0; b < Blocks; b++)
+        {
+            for (int k = 0; k < 2; k++)
+            {
+                long start = time.GetTimestamp();
+                for (int i = 0; i < perBlock; i++)
+                {
+                    last[k] = learners[k].Step();
+                }
+
+                seconds[k] += time.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        int steps = perBlock * Blocks;
+        return new DpOverheadResult(
+            Result(options, plain, steps, seconds[0], first[0], last[0]), Result(options, dpLearner, steps, seconds[1], first[1], last[1]),
+            records.Count, dpLearner.SamplingRate, dp);
+    }
+
+    private static TrainBenchmarkResult Result(TrainBenchmarkOptions options, TorchLearner learner, int steps, double seconds, double first, double last)
+    {
+        double stepsPerSecond = steps / seconds;
         int tokensPerStep = options.Trainer.BatchSize * options.Model.Context;
         return new TrainBenchmarkResult(
             stepsPerSecond, stepsPerSecond * tokensPerStep, options.Trainer.Threads, learner.TotalParameters,
-            learner.TrainableParameters, options.Steps, options.Trainer.BatchSize, options.Model.Context, seconds,
+            learner.TrainableParameters, steps, options.Trainer.BatchSize, options.Model.Context, seconds,
             first, last, Environment.WorkingSet);
     }
 }

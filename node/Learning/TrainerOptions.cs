@@ -33,6 +33,10 @@ public sealed record TrainerOptions
     /// <summary>Cap of held-out bytes scored per evaluation: 64 KiB gives a bpc estimate stable to ≈0.01 in well under a second.</summary>
     public int MaxEvalBytes { get; init; } = 64 * 1024;
 
+    /// <summary>Record-level DP-SGD settings; null (default) trains without privacy (batches of windows drawn
+    /// uniformly from the concatenated documents, global clipping at <see cref="ClipNorm"/>).</summary>
+    public DpSgdOptions? DpSgd { get; init; }
+
     public void Validate()
     {
         ModelOptions.Require(BatchSize is >= 1 and <= 4096, nameof(BatchSize), "must be 1..4096");
@@ -43,5 +47,6 @@ public sealed record TrainerOptions
         ModelOptions.Require(float.IsFinite(ClipNorm) && ClipNorm > 0, nameof(ClipNorm), "must be positive");
         ModelOptions.Require(Threads is >= 0 and <= 256, nameof(Threads), "must be 0..256");
         ModelOptions.Require(MaxEvalBytes >= 2, nameof(MaxEvalBytes), "must be at least 2");
+        DpSgd?.Validate();
     }
 }

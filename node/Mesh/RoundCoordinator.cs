@@ -48,6 +48,7 @@ public sealed class RoundCoordinator
     private DateTimeOffset? _lastRoundAt;
     private TimeSpan _roundInterval;
     private DeviationHistory? _history;
+    private double _lastChange;
 
     public RoundCoordinator(
         ILearner learner,
@@ -67,7 +68,7 @@ public sealed class RoundCoordinator
             throw new ArgumentException(problem, nameof(options));
         }
 
-        if (options.PrivacyEnabled && (dp is null || ledger is null))
+        if (options.PrivacyEnabled && (ledger is null || (dp is null && ledger.Options.Level == PrivacyLevel.Node)))
         {
             throw new ArgumentException("privacy is enabled but no mechanism or ledger was given", nameof(options));
         }
@@ -172,6 +173,11 @@ public sealed class RoundCoordinator
         long round = ++Round;
         ObserveRoundInterval(_time.GetUtcNow());
         float[] before = _learner.GetAdapter();
+        if (_options.PrivacyEnabled && _ledger!.Options.Level == PrivacyLevel.Record)
+        {
+            return RunRecordLevelRound(round, before, cancellationToken);
+        }
+
         LocalRound local = _learner.Train(_options.LocalSteps, cancellationToken);
         double updateNorm = TensorPrimitives.Norm(local.Delta);
 
@@ -183,7 +189,8 @@ public sealed class RoundCoordinator
         {
             PrivatizedDelta privatized = _dp!.Privatize(local.Delta);
             TensorPrimitives.Add(own, privatized.Values, own);
-            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(privatized.ClipNorm, privatized.NoiseMultiplier, privatized.SamplingRate));
+            // Node level: the update is not subsampled, so q travels as nil (SPEC §5.2: nil = node level).
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(privatized.ClipNorm, privatized.NoiseMultiplier, null));
             ReleaseDecision decision = _ledger!.ReserveRelease(privatized.Release, Convert.ToHexStringLower(released.ContentId));
             if (!decision.Granted)
             {
@@ -199,13 +206,57 @@ public sealed class RoundCoordinator
             (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(0, 0, null));
         }
 
+        return Finish(round, before, own, local.MeanLoss, updateNorm, released, payload, notReleased);
+    }
+
+    /// <summary>
+    /// A record-level round: the round's DP-SGD steps — each a Poisson-subsampled Gaussian mechanism (q, σ) over the
+    /// local records — are charged to the ledger durably *before* training touches the data, so neither a crash
+    /// mid-round nor a refused release under-counts ε; when the charge would exceed the budget the node does not
+    /// train at all (its data is not touched again) and only merges what it receives. The trained adapter is
+    /// post-processing of the noised steps, so releasing it costs nothing more; merging peers' released states is
+    /// post-processing of their mechanisms too.
+    /// </summary>
+    private RoundReport RunRecordLevelRound(long round, float[] before, CancellationToken cancellationToken)
+    {
+        GaussianRelease charge = _ledger!.Options.DefaultRelease;
+        // The release's sequence is fixed now and names the charge ("seq-N"), so an auditor can match every release a
+        // peer holds (its manifest sequence) to the charge made before its round trained.
+        ulong sequence = NextSequence();
+        ReleaseDecision decision = _ledger.ReserveRelease(charge, ChargeId(sequence));
+        float[] own = (float[])before.Clone();
+        SignedDelta? released = null;
+        ReadOnlyMemory<byte> payload = default;
+        LocalRound? local = null;
+        if (decision.Granted)
+        {
+            local = _learner.Train(_options.LocalSteps, cancellationToken);
+            TensorPrimitives.Add(own, local.Delta, own);
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(charge.ClipNorm, charge.NoiseMultiplier, charge.SamplingRate), sequence);
+        }
+
+        return Finish(
+            round, before, own, local?.MeanLoss ?? double.NaN, local is null ? 0 : TensorPrimitives.Norm(local.Delta), released, payload,
+            decision.Granted ? null : $"not trained: {decision.Reason}");
+    }
+
+    /// <summary>The ledger content id of a record-level round's charge: "seq-" and the sequence its release carries.</summary>
+    public static string ChargeId(ulong sequence) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"seq-{sequence}");
+
+    /// <summary>Merges <paramref name="own"/> with the inbox, adopts the result and reports the round.</summary>
+    private RoundReport Finish(
+        long round, float[] before, float[] own, double trainLoss, double updateNorm, SignedDelta? released, ReadOnlyMemory<byte> payload, string? notReleased)
+    {
         double change = TensorPrimitives.Distance(before, own);
-        double bound = _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * change;
+        // A round that did not train (budget exhausted at record level) has no change of its own: keep the last
+        // round's scale for the automatic distance bound, or every peer state would be pulled onto this one.
+        _lastChange = change > 0 ? change : _lastChange;
+        double bound = _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * _lastChange;
         var (adopted, report) = Merge(round, own, bound);
         _learner.SetAdapter(adopted);
         return report with
         {
-            TrainLoss = local.MeanLoss,
+            TrainLoss = trainLoss,
             Released = released,
             ReleasedPayload = payload,
             NotReleasedReason = notReleased,
@@ -393,10 +444,13 @@ public sealed class RoundCoordinator
         return _history.Scores(peers, o.CollusionCosineLow, o.CollusionCosineHigh);
     }
 
-    private (SignedDelta Delta, ReadOnlyMemory<byte> Payload) Sign(float[] state, DpParameters privacy)
+    /// <summary>The next release sequence: max(last + 1, now in Unix ms), so sequences grow across restarts.</summary>
+    private ulong NextSequence() => _lastSequence = Math.Max(_lastSequence + 1, (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    private (SignedDelta Delta, ReadOnlyMemory<byte> Payload) Sign(float[] state, DpParameters privacy, ulong? sequence = null)
     {
         DateTimeOffset now = _time.GetUtcNow();
-        _lastSequence = Math.Max(_lastSequence + 1, (ulong)now.ToUnixTimeMilliseconds());
+        _lastSequence = sequence ?? NextSequence();
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, state, _options.Encoding);
         var header = new DeltaHeader
         {

@@ -32,6 +32,12 @@ public sealed class NodeMetrics
         LedgerTruncated = factory.CreateGauge(
             "fedmesh_privacy_ledger_truncated",
             "1 when the privacy ledger is shorter than its anchor (records were cut off): releases are refused until an operator acts.");
+        NoiseMultiplier = factory.CreateGauge("fedmesh_privacy_noise_multiplier", "DP noise multiplier sigma of the current mechanism.");
+        SamplingRate = factory.CreateGauge("fedmesh_privacy_sampling_rate", "DP sampling rate q per step (record level: B/n; node level: 1).");
+        PrivacyLevel = factory.CreateGauge(
+            "fedmesh_privacy_level",
+            "1 for the privacy level that applies: record (DP-SGD per document), node (whole update) or off.",
+            new GaugeConfiguration { LabelNames = ["level"] });
         Peers = factory.CreateGauge("fedmesh_peers", "Connected peers.");
         ConnectionsRefused = factory.CreateCounter("fedmesh_connections_refused_total", "Inbound connections refused at accept (address rate limit or no free slot).");
         Trust = factory.CreateGauge(
@@ -65,6 +71,11 @@ public sealed class NodeMetrics
     public Gauge EpsilonBudget { get; }
 
     public Gauge LedgerTruncated { get; }
+    public Gauge NoiseMultiplier { get; }
+
+    public Gauge SamplingRate { get; }
+
+    public Gauge PrivacyLevel { get; }
 
     public Gauge Peers { get; }
 

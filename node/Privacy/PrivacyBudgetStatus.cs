@@ -39,6 +39,12 @@ public sealed record PrivacyBudgetStatus(
 {
     /// <summary>Records cut off the ledger's end that an operator acknowledged, charged conservatively.</summary>
     public long LostRecordsCharged { get; init; }
+
+    /// <summary>"record" or "node": the mechanism this node charges now.</summary>
+    public string Level { get; init; } = PrivacyLevels.Node;
+
+    /// <summary>What one release (record level: one round of local steps) is charged as: C, σ, q and compositions.</summary>
+    public GaussianRelease Mechanism { get; init; }
 }
 
 /// <summary>Outcome of <see cref="PrivacyLedger.ReserveRelease"/>.</summary>

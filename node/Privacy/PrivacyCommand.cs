@@ -49,6 +49,7 @@ public static class PrivacyCommand
         command.Options.Add(budget);
         command.Options.Add(delta);
         command.Options.Add(limit);
+        command.Subcommands.Add(PrivacyPlanCommand.Create());
         command.SetAction(parse =>
         {
             TextWriter output = parse.InvocationConfiguration.Output;
@@ -65,7 +66,7 @@ public static class PrivacyCommand
                 EpsilonBudget = parse.GetValue(budget) ?? section.EpsilonBudget,
                 Delta = parse.GetValue(delta) ?? section.Delta,
             };
-            PrivacyOptions options = NodeFactory.PrivacyOptionsFor(section);
+            PrivacyOptions options = NodeFactory.PrivacyOptionsFor(section, node.State);
             return parse.GetValue(acknowledge)
                 ? AcknowledgeTruncation(node.State, options, output, error)
                 : Run(node.State, NodeFactory.PrivacyEnabled(section), parse.GetValue(json), options, parse.GetValue(limit), output, error);

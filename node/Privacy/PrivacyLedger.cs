@@ -207,6 +207,8 @@ public sealed partial class PrivacyLedger : IDisposable
             _releases, spent, spentClassic, improved.Order, budget, delta, Math.Max(0, budget - spent), fraction, next, state, _tornCharges, message)
         {
             LostRecordsCharged = _lostCharges,
+            Level = PrivacyLevels.Name(_options.Level),
+            Mechanism = _options.DefaultRelease,
         };
     }
 
@@ -245,7 +247,7 @@ public sealed partial class PrivacyLedger : IDisposable
         }
 
         double epsilon = RdpAccountant.EpsilonImproved(_rdp, RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon;
-        _entries.Add(new LedgerEntry(record.Sequence, torn, record.Time, record.Release, record.ContentId, epsilon) { IsLostCharge = lost });
+        _entries.Add(new LedgerEntry(record.Sequence, torn, record.Time, record.Release, record.ContentId, epsilon, record.Level ?? PrivacyLevels.Node) { IsLostCharge = lost });
     }
 
     /// <summary>
@@ -295,6 +297,7 @@ public sealed partial class PrivacyLedger : IDisposable
         Steps = release.Steps,
         EpsilonAfter = RdpAccountant.EpsilonImproved(WithRelease(_rdp, release), RdpAccountant.DefaultOrders, _options.BudgetDelta).Epsilon,
         Delta = _options.BudgetDelta,
+        Level = kind == LedgerRecord.ReleaseKind ? PrivacyLevels.Name(_options.Level) : null,
     };
 
     private double[] WithRelease(double[] rdp, GaussianRelease release)

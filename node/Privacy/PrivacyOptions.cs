@@ -12,6 +12,14 @@ public sealed record PrivacyOptions
     public static readonly PrivacyOptions Default = new();
 
     /// <summary>
+    /// Which mechanism the charged releases are. <see cref="PrivacyLevel.Node"/> here (the mechanism this record's
+    /// other defaults describe: q = 1, one composition per release); a node configured at record level sets
+    /// <see cref="PrivacyLevel.Record"/> with q = B/n and one composition per local step. Recorded with every ledger
+    /// entry so an auditor sees which guarantee each charge belongs to.
+    /// </summary>
+    public PrivacyLevel Level { get; init; } = PrivacyLevel.Node;
+
+    /// <summary>
     /// L2 clipping bound C of a whole adapter delta. 1.0 is the customary DP-SGD / DP-FedAvg starting point
     /// (Abadi et al. 2016; McMahan et al. 2018, "Learning differentially private recurrent language models");
     /// LoRA deltas of one local round are typically of that order, so clipping bites only on outliers.
@@ -88,6 +96,11 @@ public sealed record PrivacyOptions
         if (!(BudgetDelta > 0 && BudgetDelta < 1))
         {
             errors.Add($"privacy.budget_delta must be in (0, 1), got {BudgetDelta}");
+        }
+
+        if (!Enum.IsDefined(Level) || Level == PrivacyLevel.Off)
+        {
+            errors.Add($"privacy.level of a ledger must be \"{PrivacyLevels.Record}\" or \"{PrivacyLevels.Node}\", got {Level}");
         }
 
         if (!(WarningFraction > 0 && WarningFraction <= 1))

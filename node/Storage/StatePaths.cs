@@ -36,6 +36,10 @@ public sealed record StatePaths(string Root)
     /// <summary>The privacy ledger's head (record count and last record hash), see <see cref="LogAnchor"/>.</summary>
     public string PrivacyLedgerAnchor => LogAnchor.PathFor(PrivacyLedger);
 
+    /// <summary>The privacy mechanism the daemon resolved at start (level, C, σ, q, steps per round, δ), so
+    /// <c>fedmesh privacy</c> predicts exactly what the daemon charges; see <see cref="Hosting.PrivacyMechanismFile"/>.</summary>
+    public string PrivacyMechanism => Path.Combine(Root, "privacy.mechanism.json");
+
     /// <summary>Hash-chained audit log, see <see cref="Audit.AuditLog"/>.</summary>
     public string AuditLog => Path.Combine(Root, "audit.log");
 

@@ -11,6 +11,7 @@ internal static class CrossChecks
         // network.allowlist is checked at start instead: `fedmesh trust add` may list its peers in the state directory.
         if (Hosting.NodeFactory.PrivacyEnabled(o.Privacy))
         {
+            // σ 0 (planned at start) stands in as the library default here: only the other keys are checked.
             foreach (string problem in Hosting.NodeFactory.PrivacyOptionsFor(o.Privacy).Validate())
             {
                 int space = problem.IndexOf(' ', StringComparison.Ordinal);
@@ -29,6 +30,12 @@ internal static class CrossChecks
         if (o.Merge.Rule == "multi_krum" && o.Network.MaxPeers <= (2 * o.Merge.ByzantineF) + 2)
         {
             yield return ("merge.byzantine_f", $"is {o.Merge.ByzantineF} but krum needs network.max_peers > 2f + 2 = {(2 * o.Merge.ByzantineF) + 2}");
+        }
+
+        // σ below 0.3 makes the RDP bound vacuous (PrivacyOptions.Validate); 0 means "plan it", off is its own level.
+        if (o.Privacy.Level != Privacy.PrivacyLevels.Off && o.Privacy.NoiseMultiplier is > 0 and < Privacy.PrivacyPlanner.MinNoiseMultiplier)
+        {
+            yield return ("privacy.noise_multiplier", $"must be 0 (planned at start) or at least {Privacy.PrivacyPlanner.MinNoiseMultiplier}, got {o.Privacy.NoiseMultiplier}; to turn differential privacy off set privacy.level = \"off\"");
         }
     }
 }

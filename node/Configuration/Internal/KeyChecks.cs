@@ -43,18 +43,19 @@ internal static partial class KeyChecks
     }
 
     /// <summary>
-    /// σ of local DP: 0 (DP off) or 0.3..100. Below ~0.3 the Rényi-DP bound grows like e^(k²/2σ²) and is no privacy
+    /// σ of DP: 0 (planned at start from the budget, see <see cref="Privacy.PrivacyPlanner"/>) or 0.3..1000. Below ~0.3 the Rényi-DP bound grows like e^(k²/2σ²) and is no privacy
     /// at all (the ledger refuses such releases), so such a value is a mistake to report at load, not after the base
     /// model and data have loaded.
     /// </summary>
     internal static string? NoiseMultiplier(double value)
     {
-        const double MinimumSigma = 0.3;
-        const double MaximumSigma = 100;
+        const double MinimumSigma = Privacy.PrivacyPlanner.MinNoiseMultiplier;
+        // The planner's grid ends well below this; a larger σ drowns any signal, so it is a typing mistake.
+        const double MaximumSigma = 1000;
         string got = value.ToString("R", CultureInfo.InvariantCulture);
         return !double.IsFinite(value) ? $"must be a finite number, got {got}"
             : value == 0 || (value >= MinimumSigma && value <= MaximumSigma) ? null
-            : $"must be 0 (turns DP off: deltas leave without noise and are not charged) or between {MinimumSigma.ToString(CultureInfo.InvariantCulture)} and {MaximumSigma.ToString(CultureInfo.InvariantCulture)} " +
+            : $"must be 0 (planned at start so privacy.planned_rounds fit the budget; to turn DP off set privacy.level = \"off\") or between {MinimumSigma.ToString(CultureInfo.InvariantCulture)} and {MaximumSigma.ToString(CultureInfo.InvariantCulture)} " +
               $"(below {MinimumSigma.ToString(CultureInfo.InvariantCulture)} the privacy bound is meaningless), got {got}";
     }
 

@@ -26,6 +26,9 @@ internal sealed partial class ByteTransformer : IDisposable
     private readonly Tensor? _sinusoid;
     private LoraOptions? _loraOptions;
 
+    /// <summary>Per-example copies of the LoRA factors while <see cref="PerExampleLosses"/> runs, else null.</summary>
+    private Dictionary<string, (Tensor A, Tensor B)>? _perExample;
+
     private ByteTransformer(ModelOptions options)
     {
         options.Validate();
@@ -224,6 +227,13 @@ internal sealed partial class ByteTransformer : IDisposable
         if (_loraOptions is { } lora && _lora.TryGetValue(site, out (Parameter A, Parameter B) ab))
         {
             Tensor input = lora.Dropout > 0 && training ? F.dropout(x, lora.Dropout, true) : x;
+            if (_perExample is not null)
+            {
+                // Per-example factors [b, r, in] and [b, out, r]: batched matmuls, example i uses only its own copy.
+                (Tensor a, Tensor b) = _perExample[site];
+                return y.add(input.bmm(a.transpose(1, 2)).bmm(b.transpose(1, 2)), lora.Scale);
+            }
+
             return y.add(F.linear(F.linear(input, ab.A), ab.B), lora.Scale); // add with alpha: one op, not mul + add
         }
 

@@ -73,6 +73,28 @@ internal sealed class FusedAdamW
         }
     }
 
+    /// <summary>
+    /// AdamW with a gradient given as one flat array in parameter order (DP-SGD's noised mean), not clipped again:
+    /// the DP gradient is already bounded per record, and a global clip after the noise would only shrink it.
+    /// </summary>
+    public void Step(ReadOnlySpan<float> flatGradient)
+    {
+        _step++;
+        int at = 0;
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            int n = (int)_parameters[i].numel();
+            AdamWMath.Step(Floats(_parameters[i]), flatGradient.Slice(at, n), _m[i], _v[i], _scratch, _step,
+                _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon, _options.WeightDecay);
+            at += n;
+        }
+
+        if (at != flatGradient.Length)
+        {
+            throw new ArgumentException($"gradient has {flatGradient.Length} floats for {at} parameters", nameof(flatGradient));
+        }
+    }
+
     /// <summary>The tensor's own CPU memory (TorchSharp's <c>bytes</c> is a span over it, not a copy).</summary>
     private static Span<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 }

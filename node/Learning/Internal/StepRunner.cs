@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using FedMesh.Node.Privacy;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -6,15 +8,21 @@ namespace FedMesh.Node.Learning.Internal;
 
 /// <summary>
 /// One optimisation step over a chosen parameter set (all weights when pretraining, the LoRA factors when
-/// adapting): sample, forward, backward, clip + AdamW (<see cref="FusedAdamW"/>). Everything a step allocates lives in a dispose scope,
-/// so
-/// native memory stays flat across thousands of steps.
+/// adapting). Without DP: sample windows, forward, backward, clip + AdamW (<see cref="FusedAdamW"/>). With
+/// record-level DP-SGD (<see cref="DpSgdOptions"/>): Poisson-sample records, per-record gradients, clip each to C,
+/// sum, add N(0, σ²C²), divide by the expected batch B, AdamW. Everything a step allocates lives in a dispose scope,
+/// so native memory stays flat across thousands of steps.
 /// </summary>
 internal sealed class StepRunner
 {
     private readonly ByteTransformer _model;
-    private readonly BatchSampler _sampler;
+    private readonly BatchSampler? _sampler;
     private readonly FusedAdamW _optimizer;
+    private readonly RecordSampler? _records;
+    private readonly DpSgdOptions? _dp;
+    private readonly IGaussianNoiseSource? _noise;
+    private readonly int _expectedBatch;
+    private readonly float[]? _gradient;
 
     public StepRunner(ByteTransformer model, IReadOnlyList<Parameter> trainable, BatchSampler sampler, TrainerOptions options)
     {
@@ -23,13 +31,75 @@ internal sealed class StepRunner
         _optimizer = new FusedAdamW(trainable, options);
     }
 
-    /// <summary>Runs one step; returns its mean training loss in nats per byte.</summary>
-    public float Step()
+    /// <summary>A record-level DP-SGD runner over the LoRA factors of <paramref name="model"/>.</summary>
+    public StepRunner(ByteTransformer model, IReadOnlyList<Parameter> trainable, RecordSampler records, TrainerOptions options, IGaussianNoiseSource noise)
+    {
+        _model = model;
+        _records = records;
+        _dp = options.DpSgd ?? throw new ArgumentException("options carry no DP-SGD settings", nameof(options));
+        _noise = noise;
+        _expectedBatch = options.BatchSize;
+        _optimizer = new FusedAdamW(trainable, options);
+        _gradient = new float[trainable.Sum(p => p.numel())];
+    }
+
+    /// <summary>The DP-SGD record sampler (null without DP).</summary>
+    internal RecordSampler? Records => _records;
+
+    /// <summary>Runs one step; returns its mean training loss in nats per byte (NaN for a DP step that drew no record).</summary>
+    public float Step() => _records is null ? PlainStep() : PrivateStep();
+
+    private float PlainStep()
     {
         using DisposeScope scope = NewDisposeScope();
-        Tensor loss = _model.Loss(_sampler.Next(), training: true);
+        Tensor loss = _model.Loss(_sampler!.Next(), training: true);
         loss.backward();
         _optimizer.Step(); // clips, updates, zeroes the gradients
         return loss.item<float>();
+    }
+
+    private float PrivateStep()
+    {
+        IReadOnlyList<int> drawn = _records!.Draw();
+        float loss = float.NaN;
+        Array.Clear(_gradient!);
+        if (drawn.Count > 0)
+        {
+            using DisposeScope scope = NewDisposeScope();
+            (Tensor input, Tensor target) = _records.Windows(drawn);
+            loss = ClippedGradientSum(input, target, _gradient!);
+        }
+
+        // Noise on the sum, then the mean over the *expected* batch: the drawn batch size depends on which records
+        // were sampled, so dividing by it would leak; B is public (Abadi et al. 2016, Alg. 1; Opacus' Poisson mode).
+        _noise!.AddNoise(_gradient, _dp!.NoiseMultiplier * _dp.ClipNorm);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(_gradient, 1f / _expectedBatch, _gradient);
+        _optimizer.Step(_gradient);
+        return loss;
+    }
+
+    /// <summary>
+    /// Σᵢ clip(gᵢ, C) over the windows' records into <paramref name="sum"/> (flat, adapter order); returns their mean
+    /// loss. gᵢ is record i's gradient of its mean window loss; clip(g, C) = g · min(1, C/(‖g‖ + 1e-6)).
+    /// </summary>
+    internal float ClippedGradientSum(Tensor input, Tensor target, float[] sum)
+    {
+        using DisposeScope scope = NewDisposeScope();
+        Tensor perExample = PerExampleGradients(input, target, out Tensor losses);
+        Tensor norms = perExample.norm(1);
+        Tensor factors = norms.add(AdamWMath.ClipEpsilon).reciprocal().mul(_dp!.ClipNorm).clamp_max(1.0);
+        Tensor clipped = factors.unsqueeze(0).mm(perExample).squeeze(0).contiguous();
+        MemoryMarshal.Cast<byte, float>(clipped.bytes).CopyTo(sum);
+        return losses.mean().item<float>();
+    }
+
+    /// <summary>Per-example gradients [b, P] of the adapter (rows in adapter order) for the given windows.</summary>
+    internal Tensor PerExampleGradients(Tensor input, Tensor target, out Tensor losses)
+    {
+        (Tensor l, Tensor[] leaves) = _model.PerExampleLosses(input, target);
+        l.sum().backward();
+        long b = input.shape[0];
+        losses = l.detach();
+        return cat(leaves.Select(t => t.grad!.view(b, -1)).ToArray(), 1);
     }
 }

@@ -86,6 +86,11 @@ internal static class LedgerCodec
             return $"unknown record kind '{record.Kind}'";
         }
 
+        if (record.Level is not (null or PrivacyLevels.Record or PrivacyLevels.Node))
+        {
+            return $"unknown privacy level '{record.Level}'";
+        }
+
         if (record.Kind == LedgerRecord.TornKind && (record.TornOffset is not >= 0 || record.TornLength is not >= 0))
         {
             return "torn marker lacks tornOffset/tornLength";

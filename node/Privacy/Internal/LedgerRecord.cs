@@ -39,6 +39,12 @@ internal sealed record LedgerRecord
     [JsonPropertyName("steps")]
     public long Steps { get; init; }
 
+    /// <summary>"record" or "node" (<see cref="PrivacyLevels"/>); absent in records written before levels existed,
+    /// which were all node-level.</summary>
+    [JsonPropertyName("level")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Level { get; init; }
+
     [JsonPropertyName("content")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ContentId { get; init; }

@@ -147,7 +147,6 @@ public sealed class ConfigLoaderTests
     [InlineData("[gossip]\n\n\nfanout = 65\n", "fedmesh.toml:4: gossip.fanout must be between 1 and 64, got 65")]
     [InlineData("[gossip]\nfanout = \"three\"\n", "fedmesh.toml:2: gossip.fanout must be an integer, got a string")]
     [InlineData("[gossip]\nfanout = 2.5\n", "fedmesh.toml:2: gossip.fanout must be an integer, got a float")]
-    [InlineData("[privacy]\ndelta = 0.5\n", "fedmesh.toml:2: privacy.delta must be greater than 0 and at most 0.01, got 0.5")]
     [InlineData("[privacy]\nclip_norm = 0\n", "fedmesh.toml:2: privacy.clip_norm must be greater than 0 and at most 1000000, got 0")]
     [InlineData("[network]\nlisten_port = 70000\n", "fedmesh.toml:2: network.listen_port must be between 0 and 65535, got 70000")]
     [InlineData("[network]\nlisten_address = \"localhost\"\n", "fedmesh.toml:2: network.listen_address must be an IP address")]
@@ -171,6 +170,10 @@ public sealed class ConfigLoaderTests
     [InlineData("[admin]\nlisten = \"::1:9465\"\n", "fedmesh.toml:2: admin.listen must be an IP address and port")]
     [InlineData("[admin]\nlisten = \"127.0.0.1:65536\"\n", "fedmesh.toml:2: admin.listen must be an IP address and port")]
     [InlineData("[checkpoints]\nkeep = 0\n", "fedmesh.toml:2: checkpoints.keep must be between 1 and 1000, got 0")]
+    [InlineData("[privacy]\nlevel = \"user\"\n", "fedmesh.toml:2: privacy.level must be one of \"record\", \"node\", \"off\", got \"user\"")]
+    [InlineData("[privacy]\nlevel = \"record\"\nnoise_multiplier = 0.1\n", "fedmesh.toml:3: privacy.noise_multiplier must be 0 (planned at start) or at least 0.3, got 0.1; to turn differential privacy off set privacy.level = \"off\"")]
+    [InlineData("[privacy]\nplanned_rounds = 0\n", "fedmesh.toml:2: privacy.planned_rounds must be between 1 and 100000, got 0")]
+    [InlineData("[privacy]\ndelta = 0.5\n", "fedmesh.toml:2: privacy.delta must be between 0 and 0.01, got 0.5")]
     public void A_bad_value_is_reported_with_file_line_and_key(string toml, string expected)
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(toml, "fedmesh.toml", NoEnvironment));

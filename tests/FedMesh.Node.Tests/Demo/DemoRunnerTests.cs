@@ -21,7 +21,7 @@ public sealed class DemoRunnerTests : IDisposable
     public async Task A_tiny_demo_runs_two_node_processes_and_writes_summary_and_plot()
     {
         // Tiny everything: a 5-step base in a private cache, 2 nodes × 2 rounds × 2 local steps, 8 KiB scored;
-        // DP on at the ledger's floor σ so that the ε read from the nodes is the ledgers' real, non-zero figure.
+        // Record-level DP on (the default, σ planned by each node) so that the ε read from the nodes is the ledgers' real figure.
         var options = DemoOptions.Default with
         {
             Nodes = 2,
@@ -29,7 +29,7 @@ public sealed class DemoRunnerTests : IDisposable
             LocalSteps = 2,
             PeriodSeconds = 2,
             PretrainSteps = 5,
-            NoiseMultiplier = 0.3,
+            BatchSize = 8,
             EvalBytes = 8 * 1024,
             CacheDirectory = Path.Combine(_root, "cache"),
             OutputDirectory = Path.Combine(_root, "out"),
@@ -52,6 +52,12 @@ public sealed class DemoRunnerTests : IDisposable
         }
 
         Assert.True(summary.EpsilonSpent > 0, "the nodes' privacy ledgers report the ε they spent");
+        Assert.Equal(FedMesh.Node.Privacy.PrivacyLevels.Record, summary.PrivacyLevel);
+        Assert.Equal(2, summary.NodeEpsilons.Count);
+        // Each node planned σ so that the whole run fits the budget, and its ledger agrees.
+        Assert.All(summary.NodeEpsilons, e => Assert.InRange(e, 1e-6, options.EpsilonBudget));
+        Assert.All(summary.NodeDeltas, d => Assert.InRange(d, 1e-12, 1e-5));
+        Assert.All(summary.NodeSamplingRates, q => Assert.InRange(q, 1e-6, 1.0));
         Assert.True(new FileInfo(summary.Plot).Length > 1000, "the plot is a real PNG");
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.OutputDirectory!, "summary.json")));
         Assert.Equal(summary.MeshBpc, json.RootElement.GetProperty("mesh_bpc").GetDouble());
