@@ -354,7 +354,7 @@ public static class NodeCommands
         string level = p.TryGetProperty("level", out JsonElement l) ? l.GetString() ?? "off" : "off";
         if (level == Privacy.PrivacyLevels.Off)
         {
-            return "off (no differential privacy: updates leave the node as trained)";
+            return "DP off (privacy.level = \"off\"): updates leave the node as trained";
         }
 
         string mechanism = level == Privacy.PrivacyLevels.Record

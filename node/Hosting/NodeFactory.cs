@@ -282,7 +282,7 @@ public static class NodeFactory
                 $"is true but no peer is allowed: network.allowlist is empty and {paths.Allowlist} lists no one (add peers with `fedmesh trust add PEER_ID`)")]);
     }
 
-    /// <summary>Whether the <c>[privacy]</c> section turns local DP on: <c>noise_multiplier = 0</c> turns it off.</summary>
+    /// <summary>Whether the <c>[privacy]</c> section turns DP on: <c>level = "off"</c> turns it off.</summary>
     public static bool PrivacyEnabled(PrivacySection privacy) => privacy.Level != PrivacyLevels.Off;
 
     /// <summary>

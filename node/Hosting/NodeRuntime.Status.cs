@@ -29,6 +29,8 @@ public sealed partial class NodeRuntime
             BaseHeldOutBpc = _baseBpc,
             Privacy = privacy is null
                 ? new PrivacyStatus(false, 0, 0, 0, PrivacyStatus.Off)
+                : !_parts.PrivacyEnabled
+                ? new PrivacyStatus(false, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, PrivacyStatus.Off)
                 : new PrivacyStatus(
                     true, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant(), privacy.Level,
                     privacy.Mechanism.NoiseMultiplier, privacy.Mechanism.SamplingRate, privacy.Mechanism.ClipNorm, privacy.Mechanism.Steps)

@@ -155,7 +155,7 @@ public static class PrivacyCommand
         output.WriteLine(string.Create(inv, $"ledger      {report.Path}{(report.Exists ? string.Empty : " (absent: nothing released yet)")}"));
         if (!report.DpEnabled)
         {
-            output.WriteLine("dp          off in the configuration (privacy.noise_multiplier = 0): deltas leave without noise and are not charged");
+            output.WriteLine("dp          off in the configuration (privacy.level = \"off\"): deltas leave without noise and are not charged");
         }
 
         output.WriteLine(string.Create(inv, $"releases    {s.Releases}{(s.TornRecordsCharged > 0 ? $" (+{s.TornRecordsCharged} torn record(s) charged)" : string.Empty)}"));

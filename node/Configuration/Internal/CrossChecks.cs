@@ -31,11 +31,5 @@ internal static class CrossChecks
         {
             yield return ("merge.byzantine_f", $"is {o.Merge.ByzantineF} but krum needs network.max_peers > 2f + 2 = {(2 * o.Merge.ByzantineF) + 2}");
         }
-
-        // σ below 0.3 makes the RDP bound vacuous (PrivacyOptions.Validate); 0 means "plan it", off is its own level.
-        if (o.Privacy.Level != Privacy.PrivacyLevels.Off && o.Privacy.NoiseMultiplier is > 0 and < Privacy.PrivacyPlanner.MinNoiseMultiplier)
-        {
-            yield return ("privacy.noise_multiplier", $"must be 0 (planned at start) or at least {Privacy.PrivacyPlanner.MinNoiseMultiplier}, got {o.Privacy.NoiseMultiplier}; to turn differential privacy off set privacy.level = \"off\"");
-        }
     }
 }

@@ -73,7 +73,7 @@ public sealed class DaemonPartitionTests
                 ["learning.threads"] = 1,
                 ["gossip.period_seconds"] = 2.0,
                 ["gossip.local_steps"] = 5,
-                ["privacy.noise_multiplier"] = 0.0,
+                ["privacy.level"] = "off",
                 ["admin.enabled"] = false,
                 ["metrics.enabled"] = false,
             });

@@ -152,14 +152,14 @@ public sealed class NodeCommandsTests : IDisposable
     {
         (string config, _, _) = Init("lab");
         File.AppendAllText(config, string.Empty);
-        string text = File.ReadAllText(config).Replace("noise_multiplier = 1.0", "noise_multiplier = 0.1", StringComparison.Ordinal);
+        string text = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(config), "(?m)^noise_multiplier = .*$", "noise_multiplier = 0.1");
         File.WriteAllText(config, text);
         int line = Array.FindIndex(text.Split('\n'), l => l.StartsWith("noise_multiplier", StringComparison.Ordinal)) + 1;
 
         (int exit, _, string error) = Cli("run", "--config", config);
 
         Assert.Equal(2, exit);
-        Assert.Contains($"{config}:{line}: privacy.noise_multiplier must be 0 (turns DP off", error, StringComparison.Ordinal);
+        Assert.Contains($"{config}:{line}: privacy.noise_multiplier must be 0 (planned at start", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class StatusPrivacyLineTests
     public void Status_says_off_instead_of_showing_an_epsilon_when_dp_is_off()
     {
         string line = NodeCommands.PrivacyLine(Serialized(new PrivacyStatus(false, 0, 0, 0, "off")));
-        Assert.StartsWith("off", line, StringComparison.Ordinal);
+        Assert.StartsWith("DP off", line, StringComparison.Ordinal);
         Assert.DoesNotContain("ε", line, StringComparison.Ordinal);
     }
 

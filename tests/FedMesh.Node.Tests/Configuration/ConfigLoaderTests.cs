@@ -153,8 +153,8 @@ public sealed class ConfigLoaderTests
     [InlineData("[network]\nseeds = [\"10.0.0.1\"]\n", "fedmesh.toml:2: network.seeds entries must be host:port or peerid@host:port, got \"10.0.0.1\"")]
     [InlineData("[network]\nseeds = [\"nobody@10.0.0.1:1\"]\n", "fedmesh.toml:2: network.seeds has a bad peer id in \"nobody@10.0.0.1:1\"")]
     [InlineData("[network]\nallowlist = [1, 2]\n", "fedmesh.toml:2: network.allowlist must be an array of strings, got an array containing an integer")]
-    [InlineData("[privacy]\nnoise_multiplier = 0.1\n", "fedmesh.toml:2: privacy.noise_multiplier must be 0 (turns DP off: deltas leave without noise and are not charged) or between 0.3 and 100")]
-    [InlineData("[privacy]\n\nnoise_multiplier = -1\n", "fedmesh.toml:3: privacy.noise_multiplier must be 0 (turns DP off")]
+    [InlineData("[privacy]\nnoise_multiplier = 0.1\n", "fedmesh.toml:2: privacy.noise_multiplier must be 0 (planned at start so privacy.planned_rounds fit the budget; to turn DP off set privacy.level = \"off\") or between 0.3 and 1000")]
+    [InlineData("[privacy]\n\nnoise_multiplier = -1\n", "fedmesh.toml:3: privacy.noise_multiplier must be 0 (planned at start")]
     [InlineData("[learning]\nmodel_size = \"huge\"\n", "fedmesh.toml:2: learning.model_size must be one of \"tiny\", \"small\", got \"huge\"")]
     [InlineData("[learning]\nlora_targets = [\"q\", \"zz\"]\n", "fedmesh.toml:2: learning.lora_targets has unknown target \"zz\"")]
     [InlineData("[network]\nmax_peers = 10\nmax_connections = 5\n", "fedmesh.toml:3: network.max_connections must be at least network.max_peers (10), got 5")]
@@ -171,7 +171,7 @@ public sealed class ConfigLoaderTests
     [InlineData("[admin]\nlisten = \"127.0.0.1:65536\"\n", "fedmesh.toml:2: admin.listen must be an IP address and port")]
     [InlineData("[checkpoints]\nkeep = 0\n", "fedmesh.toml:2: checkpoints.keep must be between 1 and 1000, got 0")]
     [InlineData("[privacy]\nlevel = \"user\"\n", "fedmesh.toml:2: privacy.level must be one of \"record\", \"node\", \"off\", got \"user\"")]
-    [InlineData("[privacy]\nlevel = \"record\"\nnoise_multiplier = 0.1\n", "fedmesh.toml:3: privacy.noise_multiplier must be 0 (planned at start) or at least 0.3, got 0.1; to turn differential privacy off set privacy.level = \"off\"")]
+    [InlineData("[privacy]\nlevel = \"record\"\nnoise_multiplier = 0.1\n", "fedmesh.toml:3: privacy.noise_multiplier must be 0 (planned at start so privacy.planned_rounds fit the budget; to turn DP off set privacy.level = \"off\") or between 0.3 and 1000")]
     [InlineData("[privacy]\nplanned_rounds = 0\n", "fedmesh.toml:2: privacy.planned_rounds must be between 1 and 100000, got 0")]
     [InlineData("[privacy]\ndelta = 0.5\n", "fedmesh.toml:2: privacy.delta must be between 0 and 0.01, got 0.5")]
     public void A_bad_value_is_reported_with_file_line_and_key(string toml, string expected)
@@ -192,7 +192,7 @@ public sealed class ConfigLoaderTests
     public void A_bad_sigma_from_the_environment_names_the_variable()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse(string.Empty, "fedmesh.toml", new Dictionary<string, string> { ["FEDMESH_PRIVACY__NOISE_MULTIPLIER"] = "0.2" }));
-        Assert.StartsWith("environment FEDMESH_PRIVACY__NOISE_MULTIPLIER: privacy.noise_multiplier must be 0 (turns DP off", ex.Errors.Single().ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("environment FEDMESH_PRIVACY__NOISE_MULTIPLIER: privacy.noise_multiplier must be 0 (planned at start", ex.Errors.Single().ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class DaemonCliTests(DaemonLab lab, ITestOutputHelper output) : IC
 
         // DP on at the node defaults (σ = 1, budget ε = 8), and a data folder of ONE document: before, it went to the
         // held-out side and the daemon died with "training documents hold 0 bytes"; now the document is cut.
-        using Daemon node = lab.Node("privacy-cli", 0, rounds, new Dictionary<string, object> { ["privacy.noise_multiplier"] = 1.0 });
+        using Daemon node = lab.Node("privacy-cli", 0, rounds, new Dictionary<string, object> { ["privacy.level"] = "node", ["privacy.noise_multiplier"] = 1.0 });
         string[] documents = Directory.GetFiles(node.Options.Data.Folder);
         foreach (string extra in documents.Skip(1))
         {

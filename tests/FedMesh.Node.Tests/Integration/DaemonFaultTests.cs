@@ -17,6 +17,7 @@ public sealed class DaemonFaultTests(DaemonLab lab, ITestOutputHelper output) : 
         {
             // DP on (record level, the default), so every round goes through the ledger; the budget is large so
             // rounds never stop here.
+            ["privacy.level"] = "record",
             ["privacy.noise_multiplier"] = 1.0,
             ["privacy.epsilon_budget"] = 1e6,
         };

@@ -76,7 +76,7 @@ public sealed class DaemonLab : IDisposable
             ["gossip.period_seconds"] = 2.0,
             ["gossip.local_steps"] = 8,
             ["gossip.max_rounds"] = maxRounds,
-            ["privacy.noise_multiplier"] = 0.0,
+            ["privacy.level"] = "off",
         };
         foreach ((string key, object value) in extra ?? new Dictionary<string, object>())
         {

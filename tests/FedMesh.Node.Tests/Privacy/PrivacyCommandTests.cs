@@ -92,7 +92,7 @@ public sealed class PrivacyCommandTests : IDisposable
     {
         Release(1);
         string config = Path.Combine(_root, "fedmesh.toml");
-        ConfigWriter.WriteDefault(config, new Dictionary<string, object> { ["node.state_dir"] = State.Root, ["privacy.noise_multiplier"] = 0.0 });
+        ConfigWriter.WriteDefault(config, new Dictionary<string, object> { ["node.state_dir"] = State.Root, ["privacy.level"] = "off" });
 
         (int code, string output, _) = Cli("privacy", "--config", config);
 
