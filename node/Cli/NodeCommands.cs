@@ -100,7 +100,9 @@ public static class NodeCommands
         output.WriteLine($"  3. fedmesh run --config {config}");
         output.WriteLine($"  4. fedmesh status --config {config}         # from another terminal");
         string host = options.Network.ListenAddress is "::" or "0.0.0.0" ? "THIS_HOST" : options.Network.ListenAddress;
-        output.WriteLine($"other labs seed with: --seed {self}@{host}:{options.Network.ListenPort.ToString(CultureInfo.InvariantCulture)}");
+        // Port 0 is chosen when the node binds it: the port is then in the start log and <state_dir>/endpoints.json.
+        string port = options.Network.ListenPort == 0 ? "PORT (chosen at start: see `fedmesh status`)" : options.Network.ListenPort.ToString(CultureInfo.InvariantCulture);
+        output.WriteLine($"other labs seed with: --seed {self}@{host}:{port}");
         if (options.Network.Closed)
         {
             output.WriteLine($"closed mesh: other labs admit this node with `fedmesh trust add {self}`; admit theirs with `fedmesh trust add --config {config} PEER_ID`");

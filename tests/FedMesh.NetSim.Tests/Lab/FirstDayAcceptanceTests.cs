@@ -39,16 +39,11 @@ public sealed class FirstDayAcceptanceTests(ITestOutputHelper output)
             string site = Path.Combine(root, $"site{i}");
             string data = Path.Combine(site, "data");
             Directory.CreateDirectory(data);
-            // The site's own records: its era's addresses, one paragraph per JSON line (one record = one line).
-            using (var writer = new StreamWriter(Path.Combine(data, "addresses.jsonl")))
-            {
-                foreach (string paragraph in partition.Shards[i].Addresses
-                    .SelectMany(a => a.Text.Split("\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                    .Where(p => p.Length >= 80))
-                {
-                    writer.WriteLine(JsonSerializer.Serialize(new { text = paragraph }));
-                }
-            }
+            // The site's own records: its era's addresses cut into paragraphs of whole sentences, one per JSON line
+            // (one record = one line, the privacy unit), as a lab's export of many short documents would be.
+            File.WriteAllLines(
+                Path.Combine(data, "addresses.jsonl"),
+                TextRecords.Paragraphs(partition.Shards[i].Texts).Select(p => JsonSerializer.Serialize(new { text = p })));
 
             var args = new List<string>
             {
