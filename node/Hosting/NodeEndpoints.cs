@@ -22,7 +22,7 @@ public sealed record NodeEndpoints(
     private const int MaxBytes = 4096;
 
     public void Write(string path) =>
-        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.Write(path, JsonSerializer.SerializeToUtf8Bytes(this), Storage.StateDirectory.FileMode);
 
     /// <summary>The file's content, or null when it is absent, too large or not an endpoints file.</summary>
     public static NodeEndpoints? TryRead(string path)
