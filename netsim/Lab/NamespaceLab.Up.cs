@@ -5,9 +5,6 @@ namespace FedMesh.NetSim.Lab;
 /// <summary><c>up</c>: build the namespaces, write configs, start the nodes; roll everything back on failure.</summary>
 public sealed partial class NamespaceLab
 {
-    /// <summary>The node binary the default command runs: <c>fedmesh</c> in netsim's own output folder.</summary>
-    public static string DefaultNodeBinary => Path.Combine(AppContext.BaseDirectory, "fedmesh");
-
     /// <summary>
     /// Creates the lab and starts one process per node. The state file is written after every step, and any
     /// failure (or cancellation) tears down what was made before the error is thrown; the lab directory with the
@@ -73,10 +70,15 @@ public sealed partial class NamespaceLab
             return CommandTemplate.Parse(template);
         }
 
-        string binary = DefaultNodeBinary;
-        return File.Exists(binary)
-            ? [binary, "run", "--config", "{config}"]
-            : throw new LabException($"the fedmesh binary is not next to netsim ({binary}); build the node or pass --command");
+        try
+        {
+            // fedmesh in netsim's own output folder (the project references node/Cli), found the one way every program does.
+            return [.. FedMesh.Node.Hosting.FedmeshExecutable.Command(), "run", "--config", "{config}"];
+        }
+        catch (FileNotFoundException ex)
+        {
+            throw new LabException($"{ex.Message}, or pass --command");
+        }
     }
 
     private LabState Plan(string lab, int nodes, int basePort, IReadOnlyList<string> command)

@@ -14,7 +14,7 @@ namespace FedMesh.Node.Cli;
 /// <summary><c>fedmesh run [--config FILE] [--state-dir DIR]</c> (found as <see cref="NodeLocator"/> says): the daemon, on the .NET Generic Host (systemd notify + watchdog).</summary>
 public static class RunCommand
 {
-    public static Command Create()
+    public static Command Create(NodeHooks? hooks = null)
     {
         var config = NodeLocator.ConfigOption();
         var stateDir = NodeLocator.StateDirOption();
@@ -47,6 +47,7 @@ public static class RunCommand
             builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(hooks ?? NodeHooks.None);
             builder.Services.AddSingleton<NodeService>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
             builder.Services.AddHostedService<SystemdWatchdog>();
@@ -82,11 +83,11 @@ internal sealed class NodeService : IHostedService
     private NodeRuntime? _runtime;
     private IAsyncDisposable? _owner;
 
-    public NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
+    public NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime, NodeHooks hooks)
         : this(
             async cancel =>
             {
-                AssembledNode node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancel), cancel).ConfigureAwait(false);
+                AssembledNode node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancel, hooks: hooks), cancel).ConfigureAwait(false);
                 return (node.Runtime, node);
             },
             lifetime)

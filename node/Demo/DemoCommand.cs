@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace FedMesh.Node.Demo;
 
-/// <summary><c>fedmesh demo [--nodes 4] [--rounds 15] [--period 10] [--out DIR] [--json]</c>.</summary>
+/// <summary><c>fedmesh-demo [--nodes 4] [--rounds 15] [--period 10] [--out DIR] [--json]</c>.</summary>
 public static class DemoCommand
 {
     public static Command Create()
@@ -48,7 +48,7 @@ public static class DemoCommand
                 || options.PretrainSteps is < 1 or > 1_000_000 || Privacy.PrivacyLevels.Parse(options.PrivacyLevel) is null
                 || !(options.EpsilonBudget > 0) || options.BatchSize is < 1 or > 4096)
             {
-                Console.Error.WriteLine("fedmesh demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000, --privacy record|node|off, --epsilon > 0, --batch 1..4096");
+                Console.Error.WriteLine("fedmesh-demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000, --privacy record|node|off, --epsilon > 0, --batch 1..4096");
                 return 2;
             }
 

@@ -1,6 +1,6 @@
 namespace FedMesh.Node.Demo;
 
-/// <summary>Settings of <c>fedmesh demo</c>. Without DP (20 steps of batch 16 a round, 2026-11-24, quiet machine): 175 s,
+/// <summary>Settings of <c>fedmesh-demo</c>. Without DP (20 steps of batch 16 a round, 2026-11-24, quiet machine): 175 s,
 /// global held-out bits per byte base 2.754, local-only 2.447, mesh 2.373. With the record-level DP defaults below
 /// (2026-12-04, load average ≈ 25–37): 1560 s; base 2.754, local-only without DP 2.390, mesh with DP 2.613 at
 /// ε ≤ 7.994 per node, δ = 1e-5.</summary>

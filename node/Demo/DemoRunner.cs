@@ -13,7 +13,7 @@ using Spectre.Console;
 
 namespace FedMesh.Node.Demo;
 
-/// <summary>The figures <c>fedmesh demo</c> ends with (also its --json output).</summary>
+/// <summary>The figures <c>fedmesh-demo</c> ends with (also its --json output).</summary>
 public sealed record DemoSummary(
     double BaseBpc,
     double LocalOnlyBpc,
@@ -42,7 +42,7 @@ public sealed record DemoSummary(
 }
 
 /// <summary>
-/// <c>fedmesh demo</c>: a local mesh of N real <c>fedmesh run</c> processes on loopback, node i holding era i of the
+/// <c>fedmesh-demo</c>: a local mesh of N real <c>fedmesh run</c> processes on loopback, node i holding era i of the
 /// shipped SOTU corpus, on a cached pretrained base. A live table follows them (round, peers, train loss, held-out bpc,
 /// ε); at the end the base, local-only (each node training alone for the same steps) and mesh adapters are scored on
 /// the global held-out addresses (drawn from every era, in no node's data) and bpc over time is plotted.
@@ -286,13 +286,9 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 
     private Process Start(DemoNode node)
     {
-        var start = new ProcessStartInfo(FedmeshHost(out string? assembly)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (assembly is not null)
-        {
-            start.ArgumentList.Add(assembly);
-        }
-
-        foreach (string arg in new[] { "run", "--config", node.Config })
+        IReadOnlyList<string> fedmesh = FedmeshExecutable.Command();
+        var start = new ProcessStartInfo(fedmesh[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in fedmesh.Skip(1).Concat(["run", "--config", node.Config]))
         {
             start.ArgumentList.Add(arg);
         }
@@ -335,31 +331,6 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
 
         // Without a timeout WaitForExit also waits until the redirected output has been read to its end.
         node.Process?.WaitForExit();
-    }
-
-    /// <summary>The program that runs <c>fedmesh</c>: this process's own executable when it is the fedmesh apphost, else
-    /// the apphost next to fedmesh.dll (test hosts), else the dotnet host with fedmesh.dll as first argument.</summary>
-    private static string FedmeshHost(out string? assembly)
-    {
-        string? self = Environment.ProcessPath;
-        string dll = typeof(DemoRunner).Assembly.Location;
-        string apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
-        assembly = null;
-        if (self is not null && Path.GetFileNameWithoutExtension(self) == "fedmesh")
-        {
-            return self;
-        }
-
-        if (File.Exists(apphost))
-        {
-            return apphost;
-        }
-
-        assembly = dll;
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        return self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self
-            : !string.IsNullOrEmpty(host) ? host
-            : "dotnet";
     }
 
     private async Task FollowAsync(List<DemoNode> nodes, List<(int, int, double)> history, Stopwatch clock, CancellationToken cancel)

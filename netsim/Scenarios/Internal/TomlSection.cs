@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using FedMesh.Node.Configuration.Internal;
+using FedMesh.Node.Configuration;
 using Tomlyn.Syntax;
 
 namespace FedMesh.NetSim.Scenarios.Internal;

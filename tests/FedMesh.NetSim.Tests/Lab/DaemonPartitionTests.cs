@@ -79,8 +79,7 @@ public sealed class DaemonPartitionTests
             });
         }
 
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "/usr/bin/dotnet";
-        string command = $"/usr/bin/env {BaseModelCache.DirectoryVariable}={cache} {dotnet} exec {Path.Combine(AppContext.BaseDirectory, "fedmesh.dll")} run --config {root}/n{{index}}.toml";
+        string command = $"/usr/bin/env {BaseModelCache.DirectoryVariable}={cache} {string.Join(' ', FedMesh.Node.Hosting.FedmeshExecutable.Command())} run --config {root}/n{{index}}.toml";
         var lab = new NamespaceLab(TestLab.Options(root) with { StartupGrace = TimeSpan.FromSeconds(2) });
         try
         {

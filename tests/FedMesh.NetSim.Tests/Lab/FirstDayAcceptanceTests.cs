@@ -141,9 +141,9 @@ public sealed class FirstDayAcceptanceTests(ITestOutputHelper output)
 
     private static string Config(string root, int site) => Path.Combine(root, $"site{site}", "fedmesh.toml");
 
-    private static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "/usr/bin/dotnet";
+    private static string Dotnet => FedMesh.Node.Hosting.FedmeshExecutable.DotnetHost();
 
-    private static string FedmeshDll => Path.Combine(AppContext.BaseDirectory, "fedmesh.dll");
+    private static string FedmeshDll => FedMesh.Node.Hosting.FedmeshExecutable.Command()[^1];
 
     /// <summary>Runs <c>fedmesh ARGS</c>, inside network namespace <paramref name="ns"/> when given (nsenter, so /sys stays as it is).</summary>
     private static async Task<(int Code, string Stdout, string Stderr)> FedmeshAsync(string? ns, IEnumerable<string> args)

@@ -29,6 +29,6 @@ public class TestAttackSwitchTests
     public void A_bad_value_names_the_variable(string value)
     {
         var error = Assert.Throws<ArgumentException>(() => TestAttackSwitch.Parse(value));
-        Assert.Contains(TestAttackSwitch.Variable, error.Message, StringComparison.Ordinal);
+        Assert.Contains(TestAttackSwitch.Option, error.Message, StringComparison.Ordinal);
     }
 }

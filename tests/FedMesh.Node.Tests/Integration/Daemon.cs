@@ -23,16 +23,20 @@ public sealed class Daemon : IDisposable
     private readonly HttpClient _http = new() { Timeout = RequestTimeout };
     private readonly List<string> _output = [];
     private readonly Dictionary<string, string> _environment;
+    private readonly IReadOnlyList<string> _program;
     private readonly Dictionary<string, object> _overrides;
     private Process? _process;
     private (int Port, int AdminPort, int? MetricsPort)? _bound;
 
-    public Daemon(string root, string name, IReadOnlyDictionary<string, object> overrides, Dictionary<string, string> environment)
+    /// <param name="program">The command that runs the daemon (default: fedmesh next to the tests; the test kit's
+    /// attack host for an attacking node).</param>
+    public Daemon(string root, string name, IReadOnlyDictionary<string, object> overrides, Dictionary<string, string> environment, IReadOnlyList<string>? program = null)
     {
         Name = name;
         StateDir = Path.Combine(root, name, "state");
         ConfigPath = Path.Combine(root, name, "fedmesh.toml");
         _environment = environment;
+        _program = program ?? FedmeshExecutable.Command();
         Directory.CreateDirectory(Path.GetDirectoryName(ConfigPath)!);
 
         // The identity is made before the first start so tests can put peer ids into each other's configuration.
@@ -120,7 +124,7 @@ public sealed class Daemon : IDisposable
 
         _bound = null;
         File.Delete(Paths.Endpoints);
-        var start = new ProcessStartInfo(DotnetHost(), ["exec", NodeDll(), "run", "--config", ConfigPath])
+        var start = new ProcessStartInfo(_program[0], [.. _program.Skip(1), "run", "--config", ConfigPath])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -276,16 +280,5 @@ public sealed class Daemon : IDisposable
         {
             _output.Add(line);
         }
-    }
-
-    /// <summary>The dotnet host running the tests (the CLI sets DOTNET_HOST_PATH), else the one on PATH.</summary>
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    /// <summary>fedmesh.dll is copied next to the test assembly by the project reference to node/.</summary>
-    private static string NodeDll()
-    {
-        string dll = Path.Combine(AppContext.BaseDirectory, "fedmesh.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"the fedmesh daemon is not next to the tests ({dll}); build tests/FedMesh.Node.Tests");
     }
 }

@@ -84,12 +84,9 @@ public sealed class DaemonLab : IDisposable
         }
 
         var environment = new Dictionary<string, string> { [BaseModelCache.DirectoryVariable] = CacheDir };
-        if (attack is not null)
-        {
-            environment[TestAttackSwitch.Variable] = attack;
-        }
-
-        return new Daemon(Path.Combine(Root, test), $"n{index}", overrides, environment);
+        // An attacker is the real daemon run by the test kit's attack host (the fedmesh program has no attack path).
+        IReadOnlyList<string>? program = attack is null ? null : [.. FedmeshExecutable.Command("fedmesh-attack"), TestAttackSwitch.Option, attack];
+        return new Daemon(Path.Combine(Root, test), $"n{index}", overrides, environment, program);
     }
 
     /// <summary>Bits per byte of an exported adapter (state/adapter) on the shared held-out set.</summary>

@@ -1,0 +1,4 @@
+using System.CommandLine;
+using FedMesh.Node.Bench;
+
+return await BenchRoot.Build().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,471 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using FedMesh.Node.Gossip;
+using FedMesh.Node.Learning;
+using FedMesh.Node.Merge;
+using FedMesh.Node.Privacy;
+using FedMesh.Node.Reputation;
+using FedMesh.Node.Reputation.Internal;
+using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+using NSec.Cryptography;
+
+namespace FedMesh.Node.Mesh;
+
+/// <summary>
+/// One node's learning rounds (SPEC.md §10). What travels is each node's adapter *state* (an adapter is itself a
+/// delta to the shared base model). Each round:
+/// <list type="number">
+/// <item>train <see cref="MeshOptions.LocalSteps"/> steps from the current state x (update u);</item>
+/// <item>privatize u (clip to C, add N(0, σ²C²)), record the release in the ledger (durably, before anything
+/// leaves), and release x + ũ, signed; the node's own state becomes x + ũ, so everything it ever sends is a
+/// function of earlier releases and noise-protected updates (post-processing);</item>
+/// <item>pull any peer state farther from its own than the distance bound in to that distance
+/// (<see cref="MeshOptions.PeerDistanceBound"/>), then merge its own state with the newest state of each other origin heard from (one entry per origin: a
+/// node's own contribution and every peer's count once however many paths delivered them, so the average stays
+/// unbiased under asymmetric gossip), weighted by trust × γ^age, with the configured robust rule centered on its
+/// own state; reputation then scores each contributor on its distance to the aggregate and on its deviation
+/// history (<see cref="CollusionMath"/>: colluders' histories point the same way);</item>
+/// <item>adopt the merged candidate only if the held-out loss does not get worse by more than the gate's margin.</item>
+/// </list>
+/// Not thread-safe: the daemon's round loop (or the simulator) calls it; <see cref="Offer"/> may be called between
+/// rounds from the same loop.
+/// </summary>
+public sealed class RoundCoordinator
+{
+    private readonly ILearner _learner;
+    private readonly IAggregator _aggregator;
+    private readonly ReputationTracker _reputation;
+    private readonly ValidationGate? _gate;
+    private readonly LocalDpMechanism? _dp;
+    private readonly PrivacyLedger? _ledger;
+    private readonly Key _signingKey;
+    private readonly LocalMesh _mesh;
+    private readonly TimeProvider _time;
+    private readonly MeshOptions _options;
+    private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
+    private ulong _lastSequence;
+    private DateTimeOffset? _lastRoundAt;
+    private TimeSpan _roundInterval;
+    private DeviationHistory? _history;
+    private double _lastChange;
+
+    public RoundCoordinator(
+        ILearner learner,
+        IAggregator aggregator,
+        ReputationTracker reputation,
+        ValidationGate? gate,
+        LocalDpMechanism? dp,
+        PrivacyLedger? ledger,
+        Key signingKey,
+        LocalMesh mesh,
+        TimeProvider time,
+        MeshOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Problem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        if (options.PrivacyEnabled && (ledger is null || (dp is null && ledger.Options.Level == PrivacyLevel.Node)))
+        {
+            throw new ArgumentException("privacy is enabled but no mechanism or ledger was given", nameof(options));
+        }
+
+        _learner = learner ?? throw new ArgumentNullException(nameof(learner));
+        _aggregator = aggregator ?? throw new ArgumentNullException(nameof(aggregator));
+        _reputation = reputation ?? throw new ArgumentNullException(nameof(reputation));
+        _gate = gate;
+        _dp = dp;
+        _ledger = ledger;
+        _signingKey = signingKey ?? throw new ArgumentNullException(nameof(signingKey));
+        _mesh = mesh ?? throw new ArgumentNullException(nameof(mesh));
+        _time = time ?? throw new ArgumentNullException(nameof(time));
+        _options = options;
+        Self = PeerId.FromPublicKey(signingKey.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+    }
+
+    public PeerId Self { get; }
+
+    /// <summary>Rounds completed.</summary>
+    public long Round { get; private set; }
+
+    /// <summary>Origins whose newest state is waiting to be merged.</summary>
+    public int InboxCount => _inbox.Count;
+
+    /// <summary>
+    /// The first sequence of this process: sequences must grow across restarts (peers drop anything not newer than
+    /// what they saw), so they start at the larger of the persisted last one + 1 and the current Unix time in ms.
+    /// </summary>
+    public void ResumeSequence(ulong lastPersisted) => _lastSequence = Math.Max(_lastSequence, lastPersisted);
+
+    /// <summary>
+    /// Continues round numbering after a checkpoint restore: without it a restarted daemon counted from 1 again,
+    /// so its status went backwards, <c>gossip.max_rounds</c> ran that many rounds anew and staleness ages were
+    /// computed against the wrong round.
+    /// </summary>
+    public void ResumeRound(long completed) => Round = Math.Max(Round, completed);
+
+    /// <summary>
+    /// Test-only fault injection (the test kit's attack host sets it through Hosting.NodeHooks): maps the state about to be released to the
+    /// state actually signed and sent. The node keeps its honest state; only what peers see is attacked. Null (the
+    /// normal case) releases the honest state.
+    /// </summary>
+    public Func<float[], float[]>? ReleaseAttack { get; init; }
+
+    /// <summary>The last sequence used for a release (persist it to resume after a restart).</summary>
+    public ulong LastSequence => _lastSequence;
+
+    /// <summary>The options this coordinator runs with.</summary>
+    public MeshOptions Options => _options;
+
+    /// <summary>
+    /// A verified peer state arrived (decoded from a delta the gossip engine verified). Returns null when it is
+    /// waiting to be merged (or was ignored: this node's own, or not newer than the origin's state already waiting),
+    /// else why it was refused: a state of another length, or a manifest timestamp outside the clock bounds
+    /// (<see cref="ManifestClock"/>; the engine checks them on arrival too, this guards every other caller).
+    /// </summary>
+    /// <remarks>
+    /// A state is dated by its manifest but never later than when it reached this node
+    /// (<see cref="StoredDelta.ReceivedAt"/>): a timestamp ahead of this node's clock (within the allowed skew) used
+    /// to be clamped to age 0, so the state kept full weight and was never evicted for as long as it was ahead.
+    /// </remarks>
+    public string? Offer(StoredDelta delta, float[] state)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        ArgumentNullException.ThrowIfNull(state);
+        DeltaManifest m = delta.Delta.Manifest;
+        PeerId origin = PeerId.FromPublicKey(m.Origin.Span);
+        if (origin == Self)
+        {
+            return null;
+        }
+
+        if (state.Length != _mesh.Schema.TotalElements)
+        {
+            return $"state has {state.Length} values, the adapter schema {_mesh.Schema.TotalElements}";
+        }
+
+        DateTimeOffset made;
+        try
+        {
+            made = ManifestClock.Check(m.TimestampMs, _time.GetUtcNow(), _options.StalenessHorizon);
+        }
+        catch (FedMesh.Protocol.ProtocolException ex)
+        {
+            return ex.Message;
+        }
+
+        if (_inbox.TryGetValue(origin, out InboxEntry? existing) && existing.Sequence >= m.Sequence)
+        {
+            return null;
+        }
+
+        DateTimeOffset dated = made < delta.ReceivedAt ? made : delta.ReceivedAt;
+        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, dated);
+        return null;
+    }
+
+    /// <summary>Runs one round: train, privatize and release, merge, gate, adopt.</summary>
+    public RoundReport RunRound(CancellationToken cancellationToken)
+    {
+        long round = ++Round;
+        ObserveRoundInterval(_time.GetUtcNow());
+        float[] before = _learner.GetAdapter();
+        if (_options.PrivacyEnabled && _ledger!.Options.Level == PrivacyLevel.Record)
+        {
+            return RunRecordLevelRound(round, before, cancellationToken);
+        }
+
+        LocalRound local = _learner.Train(_options.LocalSteps, cancellationToken);
+        double updateNorm = TensorPrimitives.Norm(local.Delta);
+
+        float[] own = (float[])before.Clone();
+        SignedDelta? released = null;
+        ReadOnlyMemory<byte> payload = default;
+        string? notReleased = null;
+        if (_options.PrivacyEnabled)
+        {
+            PrivatizedDelta privatized = _dp!.Privatize(local.Delta);
+            TensorPrimitives.Add(own, privatized.Values, own);
+            // Node level: the update is not subsampled, so q travels as nil (SPEC §5.2: nil = node level).
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(privatized.ClipNorm, privatized.NoiseMultiplier, null));
+            ReleaseDecision decision = _ledger!.ReserveRelease(privatized.Release, Convert.ToHexStringLower(released.ContentId));
+            if (!decision.Granted)
+            {
+                // Nothing leaves; the node keeps learning from its raw update and keeps merging what it receives.
+                (released, payload, notReleased) = (null, default, decision.Reason);
+                Array.Copy(before, own, own.Length);
+                TensorPrimitives.Add(own, local.Delta, own);
+            }
+        }
+        else
+        {
+            TensorPrimitives.Add(own, local.Delta, own);
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(0, 0, null));
+        }
+
+        return Finish(round, before, own, local.MeanLoss, updateNorm, released, payload, notReleased);
+    }
+
+    /// <summary>
+    /// A record-level round: the round's DP-SGD steps — each a Poisson-subsampled Gaussian mechanism (q, σ) over the
+    /// local records — are charged to the ledger durably *before* training touches the data, so neither a crash
+    /// mid-round nor a refused release under-counts ε; when the charge would exceed the budget the node does not
+    /// train at all (its data is not touched again) and only merges what it receives. The trained adapter is
+    /// post-processing of the noised steps, so releasing it costs nothing more; merging peers' released states is
+    /// post-processing of their mechanisms too.
+    /// </summary>
+    private RoundReport RunRecordLevelRound(long round, float[] before, CancellationToken cancellationToken)
+    {
+        GaussianRelease charge = _ledger!.Options.DefaultRelease;
+        // The release's sequence is fixed now and names the charge ("seq-N"), so an auditor can match every release a
+        // peer holds (its manifest sequence) to the charge made before its round trained.
+        ulong sequence = NextSequence();
+        ReleaseDecision decision = _ledger.ReserveRelease(charge, ChargeId(sequence));
+        float[] own = (float[])before.Clone();
+        SignedDelta? released = null;
+        ReadOnlyMemory<byte> payload = default;
+        LocalRound? local = null;
+        if (decision.Granted)
+        {
+            local = _learner.Train(_options.LocalSteps, cancellationToken);
+            TensorPrimitives.Add(own, local.Delta, own);
+            (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(charge.ClipNorm, charge.NoiseMultiplier, charge.SamplingRate), sequence);
+        }
+
+        return Finish(
+            round, before, own, local?.MeanLoss ?? double.NaN, local is null ? 0 : TensorPrimitives.Norm(local.Delta), released, payload,
+            decision.Granted ? null : $"not trained: {decision.Reason}");
+    }
+
+    /// <summary>The ledger content id of a record-level round's charge: "seq-" and the sequence its release carries.</summary>
+    public static string ChargeId(ulong sequence) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"seq-{sequence}");
+
+    /// <summary>Merges <paramref name="own"/> with the inbox, adopts the result and reports the round.</summary>
+    private RoundReport Finish(
+        long round, float[] before, float[] own, double trainLoss, double updateNorm, SignedDelta? released, ReadOnlyMemory<byte> payload, string? notReleased)
+    {
+        double change = TensorPrimitives.Distance(before, own);
+        // A round that did not train (budget exhausted at record level) has no change of its own: keep the last
+        // round's scale for the automatic distance bound, or every peer state would be pulled onto this one.
+        _lastChange = change > 0 ? change : _lastChange;
+        double bound = _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * _lastChange;
+        var (adopted, report) = Merge(round, own, bound);
+        _learner.SetAdapter(adopted);
+        return report with
+        {
+            TrainLoss = trainLoss,
+            Released = released,
+            ReleasedPayload = payload,
+            NotReleasedReason = notReleased,
+            UpdateNorm = updateNorm,
+        };
+    }
+
+    private (float[] Adopted, RoundReport Report) Merge(long round, float[] own, double distanceBound)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        var decisions = new List<MergeDecision>();
+        var inputs = new List<DeltaInput> { new(own, 1.0, Self.Value) };
+        var contributors = new List<InboxEntry>();
+        var bounded = new HashSet<PeerId>();
+        foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
+        {
+            // Never negative: entries are dated no later than their arrival, which is before this round.
+            long age = Math.Max(0, (long)((now - entry.Timestamp) / RoundUnit));
+            double weight = _reputation.GetWeight(entry.Origin) * StalenessDiscount.Factor(round - age, round, _options.Staleness);
+            if (age > _options.Staleness.MaxAgeRounds)
+            {
+                _inbox.Remove(entry.Origin);
+                decisions.Add(Decision(entry, merged: false, $"stale: {age} rounds old"));
+                continue;
+            }
+
+            if (weight <= 0)
+            {
+                decisions.Add(Decision(entry, merged: false, "origin ignored: trust below threshold"));
+                continue;
+            }
+
+            if (contributors.Count + 1 >= _options.MaxMergeInputs)
+            {
+                decisions.Add(Decision(entry, merged: false, "over the per-round merge cap (older than the newest states)"));
+                continue;
+            }
+
+            float[] state = entry.State;
+            float scale = NormBounding.DistanceScaleFor(own, state, distanceBound);
+            if (scale < 1f)
+            {
+                // Copy: the inbox keeps the state as received (a later round re-bounds it against a newer own state).
+                state = (float[])state.Clone();
+                NormBounding.PullTowards(own, state, scale);
+                bounded.Add(entry.Origin);
+            }
+
+            inputs.Add(new DeltaInput(state, weight, entry.Origin.Value));
+            contributors.Add(entry);
+        }
+
+        if (contributors.Count == 0)
+        {
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Decisions = decisions, Adopted = false });
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        float[] candidate = new float[own.Length];
+        AggregationResult result = _aggregator.Aggregate(inputs, candidate, own);
+        stopwatch.Stop();
+
+        var distances = new List<KeyValuePair<PeerId, double>>();
+        int mergedCount = 0, rejected = 0;
+        for (int i = 1; i < inputs.Count; i++)
+        {
+            InboxEntry entry = contributors[i - 1];
+            DeltaOutcome outcome = result.Outcomes[i];
+            if (outcome.Accepted)
+            {
+                mergedCount++;
+                if (!double.IsNaN(outcome.DistanceToAggregate))
+                {
+                    distances.Add(new(entry.Origin, outcome.DistanceToAggregate));
+                }
+            }
+            else
+            {
+                rejected++;
+                _reputation.RecordRejected(entry.Origin);
+            }
+
+            string merged = bounded.Contains(entry.Origin)
+                ? $"merged (farther than {distanceBound:G4} from this node's state: pulled in to that distance)"
+                : "merged";
+            decisions.Add(Decision(entry, outcome.Accepted, outcome.Accepted ? merged : $"{outcome.Rejection}: {outcome.Detail}"));
+        }
+
+        if (distances.Count > 0)
+        {
+            _reputation.RecordRound(distances, HistoryScores(distances, candidate));
+        }
+
+        if (!result.HasAggregate)
+        {
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Bounded = bounded.Count, Decisions = decisions, MergeTime = stopwatch.Elapsed });
+        }
+
+        bool adopt = true;
+        string? gateReason = null;
+        double? heldOutLoss = null;
+        if (_gate is not null)
+        {
+            GateDecision gate = _gate.Evaluate(own, candidate, contributors.Select(c => c.Origin).ToArray());
+            adopt = gate.Accepted;
+            gateReason = gate.Accepted ? null : gate.Reason;
+            heldOutLoss = gate.Accepted ? gate.CandidateLoss : gate.CurrentLoss;
+        }
+
+        return (adopt ? candidate : own, new RoundReport
+        {
+            Round = round,
+            TrainLoss = 0,
+            Merged = mergedCount,
+            Rejected = rejected,
+            Bounded = bounded.Count,
+            Adopted = adopt,
+            GateReason = gateReason,
+            HeldOutLoss = heldOutLoss,
+            MergeTime = stopwatch.Elapsed,
+            Decisions = decisions,
+        });
+    }
+
+    /// <summary>
+    /// What "one round" of age is in time: the nominal period, or the node's measured round interval when rounds run
+    /// slower than that (a loaded machine, a slow learner). Measuring age in nominal periods alone made every peer
+    /// state look several rounds old when rounds overran the period, so γ^age all but dropped them: measured in
+    /// <c>fedmesh demo</c> at load average 27, rounds took ≈ 35 s against a 6 s period and nodes merged nothing in
+    /// half their rounds. Capped at <see cref="MaxRoundUnitPeriods"/> periods so one long stall (a suspended process)
+    /// does not make arbitrarily old states look fresh.
+    /// </summary>
+    public TimeSpan RoundUnit
+    {
+        get
+        {
+            TimeSpan unit = _roundInterval > _options.RoundPeriod ? _roundInterval : _options.RoundPeriod;
+            TimeSpan cap = _options.RoundPeriod * MaxRoundUnitPeriods;
+            return unit < cap ? unit : cap;
+        }
+    }
+
+    /// <summary>Largest round unit, in nominal periods (see <see cref="RoundUnit"/>).</summary>
+    public const int MaxRoundUnitPeriods = 10;
+
+    /// <summary>Weight of the newest interval in the moving average: 0.3 follows a change in load within ≈ 3 rounds
+    /// while one odd round moves the unit by under a third.</summary>
+    private const double RoundIntervalSmoothing = 0.3;
+
+    private void ObserveRoundInterval(DateTimeOffset now)
+    {
+        if (_lastRoundAt is { } last && now > last)
+        {
+            TimeSpan interval = now - last;
+            _roundInterval = _roundInterval == TimeSpan.Zero
+                ? interval
+                : (_roundInterval * (1 - RoundIntervalSmoothing)) + (interval * RoundIntervalSmoothing);
+        }
+
+        _lastRoundAt = now;
+    }
+
+    /// <summary>
+    /// Adds each measured contributor's deviation from the aggregate to its history and scores the histories against
+    /// each other (<see cref="CollusionMath"/>); null when the option is off. Origins no longer in the inbox are
+    /// forgotten, which bounds the history to the inbox.
+    /// </summary>
+    private double[]? HistoryScores(List<KeyValuePair<PeerId, double>> measured, float[] aggregate)
+    {
+        ReputationOptions o = _reputation.Options;
+        if (!o.ScoreCollusion)
+        {
+            return null;
+        }
+
+        _history ??= new DeviationHistory(o.HistoryDecay);
+        _history.Retain(_inbox.Keys.ToHashSet());
+        var peers = new PeerId[measured.Count];
+        for (int i = 0; i < measured.Count; i++)
+        {
+            peers[i] = measured[i].Key;
+            _history.Observe(peers[i], _inbox[peers[i]].State, aggregate);
+        }
+
+        return _history.Scores(peers, o.CollusionCosineLow, o.CollusionCosineHigh);
+    }
+
+    /// <summary>The next release sequence: max(last + 1, now in Unix ms), so sequences grow across restarts.</summary>
+    private ulong NextSequence() => _lastSequence = Math.Max(_lastSequence + 1, (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds());
+
+    private (SignedDelta Delta, ReadOnlyMemory<byte> Payload) Sign(float[] state, DpParameters privacy, ulong? sequence = null)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        _lastSequence = sequence ?? NextSequence();
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, state, _options.Encoding);
+        var header = new DeltaHeader
+        {
+            MeshId = _mesh.MeshId,
+            BaseModelHash = _mesh.BaseModelHash,
+            Schema = _mesh.Schema,
+            Sequence = _lastSequence,
+            Timestamp = now,
+            Privacy = privacy,
+        };
+        return (SignedDelta.Create(_signingKey, header, encoded), encoded.Payload);
+    }
+
+    private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
+        new(entry.Origin.Value, entry.ContentIdHex, entry.Sequence, TensorPrimitives.Norm(entry.State), merged, reason);
+
+    private sealed record InboxEntry(PeerId Origin, string ContentIdHex, ulong Sequence, float[] State, DateTimeOffset Timestamp);
+}
