@@ -25,7 +25,7 @@ public class PayloadBufferTests
     }
 
     [SkippableFact]
-    public void The_assembled_payload_of_a_large_delta_lies_in_huge_page_advised_memory()
+    public void A_large_delta_is_encoded_and_assembled_in_huge_page_advised_memory()
     {
         SkipUnlessTransparentHugePages();
 
@@ -41,7 +41,14 @@ public class PayloadBufferTests
             Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(delta.Chunk(encoded.Payload, i)));
         }
 
-        Assert.True(MemoryMarshal.TryGetArray(assembler.Payload, out ArraySegment<byte> array));
+        AssertHugePageAdvised(assembler.Payload);
+        AssertHugePageAdvised(encoded.Payload);
+        Assert.True(assembler.Payload.Span.SequenceEqual(encoded.Payload.Span));
+    }
+
+    private static void AssertHugePageAdvised(ReadOnlyMemory<byte> payload)
+    {
+        Assert.True(MemoryMarshal.TryGetArray(payload, out ArraySegment<byte> array));
         GCHandle pin = GCHandle.Alloc(array.Array, GCHandleType.Pinned);
         try
         {
@@ -54,8 +61,6 @@ public class PayloadBufferTests
         {
             pin.Free();
         }
-
-        Assert.True(assembler.Payload.Span.SequenceEqual(encoded.Payload.Span));
     }
 
     [SkippableFact]
