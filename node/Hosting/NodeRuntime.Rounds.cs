@@ -148,6 +148,7 @@ public sealed partial class NodeRuntime
             Metrics.TrainLoss.Set(report.TrainLoss);
         }
         Metrics.MergeSeconds.Observe(report.MergeTime.TotalSeconds);
+        Metrics.RecordRound(report);
         foreach (MergeDecision d in report.Decisions)
         {
             _parts.Audit?.Append(new AuditRecord(
