@@ -28,6 +28,8 @@ public sealed partial class NodeRuntime
         {
             _baseBpc = learner.Evaluate(_parts.HeldOut, new float[learner.Schema.TotalElements]).BitsPerByte;
             _lastBpc = learner.Evaluate(_parts.HeldOut).BitsPerByte;
+            Metrics.BaseHeldOutBpc.Set(_baseBpc.Value);
+            Metrics.HeldOutBpc.Set(_lastBpc.Value);
         }
 
         try

@@ -27,6 +27,7 @@ public sealed class NodeMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         TrainLoss = factory.CreateGauge("fedmesh_train_loss", "Mean training loss of the last local round (nats per byte).");
         HeldOutBpc = factory.CreateGauge("fedmesh_heldout_bpc", "Held-out bits per byte after the last round.");
+        BaseHeldOutBpc = factory.CreateGauge("fedmesh_base_heldout_bpc", "Held-out bits per byte of the base model alone (zero adapter), measured at start: the line fedmesh_heldout_bpc must stay below.");
         EpsilonSpent = factory.CreateGauge("fedmesh_privacy_epsilon_spent", "Differential-privacy epsilon spent so far.");
         EpsilonBudget = factory.CreateGauge("fedmesh_privacy_epsilon_budget", "Configured epsilon budget.");
         LedgerTruncated = factory.CreateGauge(
@@ -117,6 +118,8 @@ public sealed class NodeMetrics
     public Gauge TrainLoss { get; }
 
     public Gauge HeldOutBpc { get; }
+
+    public Gauge BaseHeldOutBpc { get; }
 
     public Gauge EpsilonSpent { get; }
 
