@@ -159,6 +159,12 @@ public static class NodeCommands
 
     public static Command Peers() => AdminQuery("peers", "List the running node's peers.", "/peers", PrintPeers);
 
+    /// <summary><c>fedmesh health</c>: the admin endpoint's /healthz, exit 0 when live and 1 otherwise (an unreachable node
+    /// or 503), for a container HEALTHCHECK or a monitoring probe that runs commands.</summary>
+    public static Command Health() => AdminQuery("health", "Check that the running node is alive (its /healthz): exit 0 ok, 1 not.", "/healthz", PrintHealth);
+
+    private static void PrintHealth(JsonElement health, TextWriter output) => output.WriteLine(health.GetProperty("status").GetString());
+
     public static Command Export()
     {
         var config = NodeLocator.ConfigOption();
