@@ -69,6 +69,8 @@ chmod 0700 "$rootfs/var/lib/fedmesh"
 tar -C "$rootfs" --numeric-owner -cf "$work/rootfs.tar" .
 cp "$here/Dockerfile" "$work/Dockerfile"
 revision=$(git -C "$repo" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-docker build --quiet --build-arg "REVISION=$revision" -t "$tag" -f "$work/Dockerfile" "$work" >/dev/null
+# The legacy builder (docker.io 20.10) is enough for FROM scratch + ADD; its output is shown only if it fails.
+docker build --build-arg "REVISION=$revision" -t "$tag" -f "$work/Dockerfile" "$work" >"$work/build.log" 2>&1 \
+  || { cat "$work/build.log" >&2; exit 1; }
 size=$(docker image inspect "$tag" --format '{{.Size}}')
 echo "built $tag ($revision): $((size / 1024 / 1024)) MiB"
