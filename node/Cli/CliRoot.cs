@@ -21,6 +21,7 @@ public static class CliRoot
         root.Subcommands.Add(NodeCommands.Init());
         root.Subcommands.Add(NodeCommands.Status());
         root.Subcommands.Add(NodeCommands.Peers());
+        root.Subcommands.Add(NodeCommands.Health());
         root.Subcommands.Add(NodeCommands.Export());
         root.Subcommands.Add(NodeCommands.Trust());
 

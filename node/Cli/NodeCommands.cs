@@ -29,26 +29,43 @@ public static class NodeCommands
         var closed = new Option<bool>("--closed") { Description = "Closed mesh: admit only the peers given with --allow (or added later with `fedmesh trust add`)." };
         var allow = new Option<string[]>("--allow") { Description = "Peer id admitted to a closed mesh (repeatable).", AllowMultipleArgumentsPerToken = true };
         var force = new Option<bool>("--force") { Description = "Overwrite an existing fedmesh.toml." };
+        var system = new Option<bool>("--system") { Description = $"Set up the service layout systemd/fedmesh.service expects: {SystemLayout.Config}, state in {SystemLayout.State}, data in {SystemLayout.Data} (instead of --dir)." };
+        var systemRoot = new Option<string?>("--root") { Description = "With --system: create the files under this folder instead of / (an image or package being built, tests); the configuration still names the real paths." };
         var command = new Command("init", "Write a commented configuration and an identity key; print the peer id and the next commands.")
         {
-            dir, name, listenAddress, port, admin, metrics, stateDir, data, mesh, seeds, closed, allow, force,
+            dir, name, listenAddress, port, admin, metrics, stateDir, data, mesh, seeds, closed, allow, force, system, systemRoot,
         };
         command.SetAction(parse =>
         {
             TextWriter output = parse.InvocationConfiguration.Output;
             TextWriter error = parse.InvocationConfiguration.Error;
-            string root = Path.GetFullPath(parse.GetValue(dir)!);
-            string configPath = Path.Combine(root, "fedmesh.toml");
-            if (File.Exists(configPath) && !parse.GetValue(force))
+            bool isSystem = parse.GetValue(system);
+            if (!isSystem && parse.GetValue(systemRoot) is not null)
             {
-                error.WriteLine($"fedmesh init: {configPath} exists (use --force to overwrite)");
+                error.WriteLine("fedmesh init: --root applies to --system only");
+                return 2;
+            }
+
+            if (isSystem && parse.GetResult(dir) is { Implicit: false })
+            {
+                error.WriteLine($"fedmesh init: --system writes {SystemLayout.Config}; --dir cannot move it (use --root to build an image or package)");
+                return 2;
+            }
+
+            // Under --system the files go to --root + the real path; everything written into fedmesh.toml is the real path.
+            var layout = new SystemLayout(isSystem && parse.GetValue(systemRoot) is { } r ? Path.GetFullPath(r) : null);
+            string root = isSystem ? Path.GetDirectoryName(SystemLayout.Config)! : Path.GetFullPath(parse.GetValue(dir)!);
+            string configPath = isSystem ? SystemLayout.Config : Path.Combine(root, "fedmesh.toml");
+            if (File.Exists(layout.OnDisk(configPath)) && !parse.GetValue(force))
+            {
+                error.WriteLine($"fedmesh init: {layout.OnDisk(configPath)} exists (use --force to overwrite)");
                 return 2;
             }
 
             var overrides = new Dictionary<string, object>
             {
                 ["node.name"] = parse.GetValue(name)!,
-                ["node.state_dir"] = Path.GetFullPath(parse.GetValue(stateDir) ?? Path.Combine(root, "state")),
+                ["node.state_dir"] = Path.GetFullPath(parse.GetValue(stateDir) ?? (isSystem ? SystemLayout.State : Path.Combine(root, "state"))),
                 ["network.listen_address"] = parse.GetValue(listenAddress)!,
                 ["network.listen_port"] = (long)parse.GetValue(port),
                 ["network.mesh_id"] = parse.GetValue(mesh)!,
@@ -57,26 +74,27 @@ public static class NodeCommands
                 ["network.allowlist"] = (parse.GetValue(allow) ?? []).ToList(),
                 ["admin.listen"] = parse.GetValue(admin)!,
                 ["metrics.listen"] = parse.GetValue(metrics)!,
-                ["data.folder"] = Path.GetFullPath(parse.GetValue(data) ?? Path.Combine(root, "data")),
+                ["data.folder"] = Path.GetFullPath(parse.GetValue(data) ?? (isSystem ? SystemLayout.Data : Path.Combine(root, "data"))),
             };
 
             try
             {
-                Directory.CreateDirectory(root);
-                (IReadOnlyDictionary<string, object> privacy, string privacySummary) = InitPrivacy.For((string)overrides["data.folder"], NodeOptions.Default);
+                Directory.CreateDirectory(layout.OnDisk(root));
+                (IReadOnlyDictionary<string, object> privacy, string privacySummary) = InitPrivacy.For(layout.OnDisk((string)overrides["data.folder"]), NodeOptions.Default);
                 foreach ((string key, object value) in privacy)
                 {
                     overrides[key] = value;
                 }
 
-                NodeOptions options = ConfigWriter.WriteDefault(configPath, overrides);
-                Directory.CreateDirectory(options.Data.Folder);
-                using StateDirectory state = StateDirectory.Open(options.Node.StateDir);
+                NodeOptions options = ConfigWriter.WriteDefault(layout.OnDisk(configPath), overrides);
+                // The state directory first: it is created 0700, and the default data folder is inside it.
+                using StateDirectory state = StateDirectory.Open(layout.OnDisk(options.Node.StateDir));
+                Directory.CreateDirectory(layout.OnDisk(options.Data.Folder));
                 using NodeIdentity identity = File.Exists(state.Paths.IdentityKey) ? KeyFile.Load(state.Paths.IdentityKey) : KeyFile.Create(state.Paths.IdentityKey);
-                output.WriteLine($"wrote {configPath}");
+                output.WriteLine($"wrote {layout.OnDisk(configPath)}");
                 output.WriteLine($"peer id {identity.PeerId}");
                 output.WriteLine(privacySummary);
-                WriteNextSteps(output, configPath, options, identity.PeerId);
+                WriteNextSteps(output, configPath, options, identity.PeerId, isSystem);
                 return 0;
             }
             catch (Exception ex) when (ex is ConfigException or IOException or UnauthorizedAccessException or StateDirectoryException or KeyFileException)
@@ -90,14 +108,23 @@ public static class NodeCommands
     }
 
     /// <summary>What to do after <c>init</c>: fill the data folder, check it, run, and what to tell the other labs.</summary>
-    private static void WriteNextSteps(TextWriter output, string configPath, NodeOptions options, PeerId self)
+    private static void WriteNextSteps(TextWriter output, string configPath, NodeOptions options, PeerId self, bool system)
     {
         string config = Quote(configPath);
         output.WriteLine();
         output.WriteLine("next:");
         output.WriteLine($"  1. put this node's training files (.txt, .jsonl, .jsonl.gz) into {options.Data.Folder}");
         output.WriteLine($"  2. fedmesh data check --config {config}     # what will be trained on, after redaction");
-        output.WriteLine($"  3. fedmesh run --config {config}");
+        if (system)
+        {
+            // systemd's StateDirectory= hands the state directory (and the data inside it) to the fedmesh user.
+            output.WriteLine("  3. systemctl enable --now fedmesh && journalctl -u fedmesh -f   # the first start pretrains or loads the base model");
+        }
+        else
+        {
+            output.WriteLine($"  3. fedmesh run --config {config}");
+        }
+
         output.WriteLine($"  4. fedmesh status --config {config}         # from another terminal");
         string host = options.Network.ListenAddress is "::" or "0.0.0.0" ? "THIS_HOST" : options.Network.ListenAddress;
         // Port 0 is chosen when the node binds it: the port is then in the start log and <state_dir>/endpoints.json.
@@ -109,11 +136,34 @@ public static class NodeCommands
         }
     }
 
+    /// <summary>
+    /// The service layout (<c>init --system</c>): configuration in /etc (read-only under ProtectSystem=strict, as
+    /// configuration should be), state in /var/lib/fedmesh (systemd's StateDirectory=fedmesh), and the private training
+    /// data inside the state directory, whose mode 0700 keeps it from every other local user. <see cref="OnDisk"/>
+    /// maps a real path under the --root an image or package is built in.
+    /// </summary>
+    private sealed record SystemLayout(string? Root)
+    {
+        public const string Config = NodeLocator.SystemConfig;
+
+        public const string State = "/var/lib/fedmesh";
+
+        public const string Data = "/var/lib/fedmesh/data";
+
+        public string OnDisk(string path) => Root is null ? path : Path.Join(Root.TrimEnd('/'), path);
+    }
+
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
 
     public static Command Status() => AdminQuery("status", "Show the running node's round, peers, trust, privacy budget and bpc.", "/status", PrintStatus);
 
     public static Command Peers() => AdminQuery("peers", "List the running node's peers.", "/peers", PrintPeers);
+
+    /// <summary><c>fedmesh health</c>: the admin endpoint's /healthz, exit 0 when live and 1 otherwise (an unreachable node
+    /// or 503), for a container HEALTHCHECK or a monitoring probe that runs commands.</summary>
+    public static Command Health() => AdminQuery("health", "Check that the running node is alive (its /healthz): exit 0 ok, 1 not.", "/healthz", PrintHealth);
+
+    private static void PrintHealth(JsonElement health, TextWriter output) => output.WriteLine(health.GetProperty("status").GetString());
 
     public static Command Export()
     {

@@ -30,12 +30,15 @@ public static class RunCommand
 
             NodeOptions options = node.Options;
             HostApplicationBuilder builder = Host.CreateApplicationBuilder([]);
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o =>
+            string? logFormat = ConsoleLogging.Resolve(ConsoleLogging.HostSetting(builder.Configuration), options.Node.LogFormat, out string? logProblem);
+            if (logFormat is null)
             {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            });
+                parse.InvocationConfiguration.Error.WriteLine($"fedmesh run: {logProblem}");
+                return 2;
+            }
+
+            builder.Logging.ClearProviders();
+            builder.Logging.AddNodeConsole(logFormat);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
 
             // A start failure is reported once, below, as "fedmesh run: <what to fix>"; the host would also log it
@@ -83,10 +86,12 @@ internal sealed class NodeService : IHostedService
     private NodeRuntime? _runtime;
     private IAsyncDisposable? _owner;
 
-    public NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime, NodeHooks hooks)
+    public NodeService(NodeOptions options, TimeProvider time, ILoggerFactory loggers, IHostApplicationLifetime lifetime, NodeHooks hooks, ISystemdNotifier notifier)
         : this(
             async cancel =>
             {
+                // Under systemd the start timeout is extended while the model loads or is pretrained (first start).
+                await using StartupTimeoutExtender extender = StartupTimeoutExtender.Start(notifier, time, "loading the base model (pretrained on a first start) and the node's state");
                 AssembledNode node = await Task.Run(() => NodeFactory.Create(options, loggers, time, cancellationToken: cancel, hooks: hooks), cancel).ConfigureAwait(false);
                 return (node.Runtime, node);
             },

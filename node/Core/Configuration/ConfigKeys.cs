@@ -21,6 +21,9 @@ public static class ConfigKeys
             o => o.Node.Name, (o, v) => o with { Node = o.Node with { Name = v } }),
         Str("node", "state_dir", "State directory (identity key, checkpoints, ledgers, audit log); created with mode 0700.", AbsolutePath,
             o => o.Node.StateDir, (o, v) => o with { Node = o.Node with { StateDir = v } }),
+        Str("node", "log_format", "Console log format: \"simple\", \"json\" (one object per event, for log shippers) or \"systemd\"; the environment variable Logging__Console__FormatterName wins when set.",
+            v => OneOf(v, NodeSection.KnownLogFormats),
+            o => o.Node.LogFormat, (o, v) => o with { Node = o.Node with { LogFormat = v } }),
         Long("node", "seed", "Random seed; 0 = seed from OS entropy (production). Set only for reproducible tests.", long.MinValue, long.MaxValue,
             o => o.Node.Seed, (o, v) => o with { Node = o.Node with { Seed = v } }),
 

@@ -17,4 +17,15 @@ public sealed record NodeSection
     /// Tests and netsim set a non-zero seed to make runs reproducible.
     /// </summary>
     public long Seed { get; init; }
+
+    /// <summary>
+    /// Console log format of <c>fedmesh run</c>: "simple" (one line per event, for a terminal and journald, which
+    /// stamps lines itself), "json" (one JSON object per event with its event id and named values, for a log
+    /// shipper) or "systemd" (syslog priority prefixes). The .NET setting <c>Logging:Console:FormatterName</c>
+    /// (environment <c>Logging__Console__FormatterName</c>) wins over this key when set.
+    /// </summary>
+    public string LogFormat { get; init; } = "simple";
+
+    /// <summary>The console formatters .NET ships (Microsoft.Extensions.Logging.Console.ConsoleFormatterNames).</summary>
+    public static readonly IReadOnlyList<string> KnownLogFormats = ["simple", "json", "systemd"];
 }

@@ -271,6 +271,7 @@ public sealed class RoundCoordinator
         var inputs = new List<DeltaInput> { new(own, 1.0, Self.Value) };
         var contributors = new List<InboxEntry>();
         var bounded = new HashSet<PeerId>();
+        var divergence = new List<KeyValuePair<string, double>>();
         foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
         {
             // Never negative: entries are dated no later than their arrival, which is before this round.
@@ -296,6 +297,7 @@ public sealed class RoundCoordinator
             }
 
             float[] state = entry.State;
+            divergence.Add(new(entry.Origin.Value, TensorPrimitives.Distance(own, state)));
             float scale = NormBounding.DistanceScaleFor(own, state, distanceBound);
             if (scale < 1f)
             {
@@ -352,18 +354,20 @@ public sealed class RoundCoordinator
 
         if (!result.HasAggregate)
         {
-            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Bounded = bounded.Count, Decisions = decisions, MergeTime = stopwatch.Elapsed });
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Bounded = bounded.Count, Decisions = decisions, MergeTime = stopwatch.Elapsed, PeerDivergence = divergence });
         }
 
         bool adopt = true;
         string? gateReason = null;
         double? heldOutLoss = null;
+        (double, double)? gateLosses = null;
         if (_gate is not null)
         {
             GateDecision gate = _gate.Evaluate(own, candidate, contributors.Select(c => c.Origin).ToArray());
             adopt = gate.Accepted;
             gateReason = gate.Accepted ? null : gate.Reason;
             heldOutLoss = gate.Accepted ? gate.CandidateLoss : gate.CurrentLoss;
+            gateLosses = (gate.CurrentLoss, gate.CandidateLoss);
         }
 
         return (adopt ? candidate : own, new RoundReport
@@ -378,6 +382,9 @@ public sealed class RoundCoordinator
             HeldOutLoss = heldOutLoss,
             MergeTime = stopwatch.Elapsed,
             Decisions = decisions,
+            DriftDistance = adopt ? TensorPrimitives.Distance(own, candidate) : 0,
+            GateLosses = gateLosses,
+            PeerDivergence = divergence,
         });
     }
 

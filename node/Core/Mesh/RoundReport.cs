@@ -44,6 +44,18 @@ public sealed record RoundReport
 
     public TimeSpan MergeTime { get; init; }
 
+    /// <summary>L2 distance between the node's own state after training and the state it ends the round with: the
+    /// merged candidate when adopted, else 0; null when nothing was merged.</summary>
+    public double? DriftDistance { get; init; }
+
+    /// <summary>The validation gate's measurement of this round, when it ran: held-out loss (nats per byte) of the
+    /// node's own state and of the merged candidate.</summary>
+    public (double Own, double Candidate)? GateLosses { get; init; }
+
+    /// <summary>L2 distance of each contributing origin's newest state (as received, before any pull-in) from the
+    /// node's own state this round; empty when nothing was merged.</summary>
+    public IReadOnlyList<KeyValuePair<string, double>> PeerDivergence { get; init; } = [];
+
     /// <summary>Per-origin outcome of the merge, for the audit log: (origin, content id, decision, reason).</summary>
     public IReadOnlyList<MergeDecision> Decisions { get; init; } = [];
 }

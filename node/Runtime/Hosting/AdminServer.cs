@@ -13,8 +13,9 @@ using Microsoft.Extensions.Logging;
 namespace FedMesh.Node.Hosting;
 
 /// <summary>
-/// The node's local admin endpoint: GET /status and /peers (JSON, read by `fedmesh status` / `fedmesh peers`) and
-/// GET /metrics (Prometheus text). Bound to loopback by default; it exposes no write operations.
+/// The node's local admin endpoint: GET /status and /peers (JSON, read by `fedmesh status` / `fedmesh peers`),
+/// GET /metrics (Prometheus text), and GET /healthz (liveness) and /readyz (readiness): 200 or 503 with the checks as
+/// JSON (<see cref="NodeHealth"/>). Bound to loopback by default; it exposes no write operations.
 /// Served by Kestrel (not HttpListener, whose Linux implementation rejected "0.0.0.0" and "[::]" prefixes, cannot bind
 /// port 0, and once failed to start when a request arrived while it was binding): the socket is bound and listening
 /// before <see cref="StartAsync"/> returns, port 0 picks a free port (<see cref="BoundEndPoint"/>), and "::" is
@@ -38,6 +39,9 @@ public sealed class AdminServer : IAsyncDisposable
         _status = status;
         _loggers = loggers;
     }
+
+    /// <summary>The node's health for /healthz and /readyz; null answers both with 503 "not started".</summary>
+    public Func<NodeHealth>? Health { get; init; }
 
     /// <summary>The address and port actually bound (after <see cref="StartAsync"/>).</summary>
     public IPEndPoint? BoundEndPoint { get; private set; }
@@ -121,6 +125,13 @@ public sealed class AdminServer : IAsyncDisposable
             case "/status" when _status is not null:
                 await WriteJsonAsync(response, _status(), cancel).ConfigureAwait(false);
                 break;
+            case "/healthz":
+            case "/readyz":
+                NodeHealth? health = Health?.Invoke();
+                bool ok = health is not null && (context.Request.Path.Value!.StartsWith("/healthz", StringComparison.Ordinal) ? health.Live : health.Ready);
+                response.StatusCode = ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+                await WriteJsonAsync(response, HealthBody(health, ok), cancel).ConfigureAwait(false);
+                break;
             case "/peers" when _status is not null:
                 await WriteJsonAsync(response, _status().Peers, cancel).ConfigureAwait(false);
                 break;
@@ -158,6 +169,19 @@ public sealed class AdminServer : IAsyncDisposable
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
+
+    /// <summary>"ok" or "unavailable" with the checks, so a failing probe says which check failed.</summary>
+    private static object HealthBody(NodeHealth? health, bool ok) => health is null
+        ? new { Status = "unavailable", Reason = "not started" }
+        : new
+        {
+            Status = ok ? "ok" : "unavailable",
+            health.Started,
+            health.Listening,
+            health.ModelLoaded,
+            health.Stopping,
+            health.Fault,
+        };
 
     private static async Task WriteJsonAsync<T>(HttpResponse response, T value, CancellationToken cancel)
     {

@@ -28,6 +28,8 @@ public sealed partial class NodeRuntime
         {
             _baseBpc = learner.Evaluate(_parts.HeldOut, new float[learner.Schema.TotalElements]).BitsPerByte;
             _lastBpc = learner.Evaluate(_parts.HeldOut).BitsPerByte;
+            Metrics.BaseHeldOutBpc.Set(_baseBpc.Value);
+            Metrics.HeldOutBpc.Set(_lastBpc.Value);
         }
 
         try
@@ -148,6 +150,7 @@ public sealed partial class NodeRuntime
             Metrics.TrainLoss.Set(report.TrainLoss);
         }
         Metrics.MergeSeconds.Observe(report.MergeTime.TotalSeconds);
+        Metrics.RecordRound(report);
         foreach (MergeDecision d in report.Decisions)
         {
             _parts.Audit?.Append(new AuditRecord(

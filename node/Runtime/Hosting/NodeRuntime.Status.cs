@@ -2,6 +2,19 @@ namespace FedMesh.Node.Hosting;
 
 public sealed partial class NodeRuntime
 {
+    private volatile bool _loopsStarted;
+
+    /// <summary>Liveness and readiness for the admin endpoint's /healthz and /readyz.</summary>
+    public NodeHealth GetHealth() => new(
+        _loopsStarted,
+        _listener is not null,
+        _parts.Rounds is null || _parts.Learner is not null,
+        Volatile.Read(ref _stopping) is not null,
+        Fault is { } fault ? $"{fault.Loop} loop: {fault.Exception.Message}" : null);
+
+    /// <summary>True while <see cref="GetHealth"/> says ready (fedmesh_ready).</summary>
+    public bool IsReady => GetHealth().Ready;
+
     /// <summary>A snapshot for `fedmesh status`, the admin endpoint and the demo table.</summary>
     public NodeStatus GetStatus()
     {

@@ -219,6 +219,9 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         {
             await StartMdnsAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        _loopsStarted = true;
+        Metrics.Ready.Set(1);
     }
 
     /// <summary>The bound admin endpoint (port 0 in the options picks a free one); null when not served.</summary>
@@ -240,7 +243,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
 
         if (_parts.AdminListen is { } admin)
         {
-            _admin = new AdminServer(admin, Metrics, GetStatus, Loggers);
+            _admin = new AdminServer(admin, Metrics, GetStatus, Loggers) { Health = GetHealth };
             await StartEndpointAsync(_admin, "admin.listen", admin, cancellationToken).ConfigureAwait(false);
         }
 
@@ -249,7 +252,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         if (_parts.MetricsListen is { } metrics && (metrics.Port == 0 || !metrics.Equals(_parts.AdminListen)))
         {
             // Metrics only: the scrape endpoint is often opened to a monitoring network, status and peers are not.
-            _metricsServer = new AdminServer(metrics, Metrics, status: null, Loggers);
+            _metricsServer = new AdminServer(metrics, Metrics, status: null, Loggers) { Health = GetHealth };
             await StartEndpointAsync(_metricsServer, "metrics.listen", metrics, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -342,6 +345,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
 
     private async Task StopCoreAsync()
     {
+        Metrics.Ready.Set(0);
         await _stop.CancelAsync().ConfigureAwait(false);
         _listener?.Dispose();
         foreach (PeerSession session in _sessions.Values)

@@ -27,6 +27,7 @@ public sealed class NodeMetrics
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 14) });
         TrainLoss = factory.CreateGauge("fedmesh_train_loss", "Mean training loss of the last local round (nats per byte).");
         HeldOutBpc = factory.CreateGauge("fedmesh_heldout_bpc", "Held-out bits per byte after the last round.");
+        BaseHeldOutBpc = factory.CreateGauge("fedmesh_base_heldout_bpc", "Held-out bits per byte of the base model alone (zero adapter), measured at start: the line fedmesh_heldout_bpc must stay below.");
         EpsilonSpent = factory.CreateGauge("fedmesh_privacy_epsilon_spent", "Differential-privacy epsilon spent so far.");
         EpsilonBudget = factory.CreateGauge("fedmesh_privacy_epsilon_budget", "Configured epsilon budget.");
         LedgerTruncated = factory.CreateGauge(
@@ -44,6 +45,58 @@ public sealed class NodeMetrics
             "fedmesh_peer_trust",
             "Trust score per known peer (0..1).",
             new GaugeConfiguration { LabelNames = ["peer"] });
+
+        (string version, string commit, string runtime) = BuildInfo.Current;
+        factory.CreateGauge(
+            "fedmesh_build_info",
+            "Always 1; the labels say which build runs (version, git commit, .NET runtime).",
+            new GaugeConfiguration { LabelNames = ["version", "commit", "runtime"] }).WithLabels(version, commit, runtime).Set(1);
+        Ready = factory.CreateGauge("fedmesh_ready", "1 once the node is ready (model loaded, listening, loops running); 0 while starting or stopping.");
+
+        // Drift: how far this node's data pulls it from what the mesh agrees on (issue 17).
+        DriftDistance = factory.CreateGauge(
+            "fedmesh_drift_distance",
+            "L2 distance between the node's own state after local training and the state it adopted at the end of the last round that merged (0 when the merge was not adopted).");
+        DriftBpcGap = factory.CreateGauge(
+            "fedmesh_drift_bpc_gap",
+            "Held-out bits per byte of the merged candidate minus that of the node's own state, as the validation gate measured them in the last round that merged; above 0 the mesh's model fits this node's data worse than its own does.");
+        GateEvaluations = factory.CreateCounter("fedmesh_gate_evaluations_total", "Merged candidates scored by the validation gate.");
+        GateRejections = factory.CreateCounter("fedmesh_gate_rejections_total", "Merged candidates the validation gate refused (the node kept its own state).");
+        UpdateNorm = factory.CreateGauge("fedmesh_update_norm", "L2 norm of the last round's local update before privatization (0 for a round that did not train).");
+        PeerDivergence = factory.CreateGauge(
+            "fedmesh_peer_divergence",
+            "L2 distance between each origin's newest state and this node's own state in the last round's merge.",
+            new GaugeConfiguration { LabelNames = ["peer"] });
+        ReleasesRefused = factory.CreateCounter(
+            "fedmesh_privacy_releases_refused_total",
+            "Rounds whose release the privacy ledger refused (budget exhausted or ledger truncated); nothing left the node.");
+
+        // process_* (CPU, memory, threads, handles, start time) and dotnet_* (GC collections, heap size) for this
+        // process; registered per registry, so each in-process node of a test exports them too.
+        DotNetStats.Register(Registry);
+    }
+
+    /// <summary>Every metric family this node exports, as Prometheus names them (histograms and summaries expand to
+    /// _bucket/_sum/_count in the exposition). The dashboard and alert-rule tests check their references against this.</summary>
+    public async Task<IReadOnlySet<string>> ExportedNamesAsync(CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        await ExportAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string line in System.Text.Encoding.UTF8.GetString(buffer.ToArray()).Split('\n'))
+        {
+            if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
+            {
+                string[] parts = line.Split(' ');
+                names.Add(parts[2]);
+                if (parts[3] is "histogram" or "summary")
+                {
+                    names.UnionWith([parts[2] + "_bucket", parts[2] + "_sum", parts[2] + "_count"]);
+                }
+            }
+        }
+
+        return names;
     }
 
     public CollectorRegistry Registry { get; }
@@ -66,6 +119,8 @@ public sealed class NodeMetrics
 
     public Gauge HeldOutBpc { get; }
 
+    public Gauge BaseHeldOutBpc { get; }
+
     public Gauge EpsilonSpent { get; }
 
     public Gauge EpsilonBudget { get; }
@@ -82,6 +137,59 @@ public sealed class NodeMetrics
     public Counter ConnectionsRefused { get; }
 
     public Gauge Trust { get; }
+
+    /// <summary>fedmesh_ready: 1 while <see cref="Hosting.NodeRuntime.IsReady"/>.</summary>
+    public Gauge Ready { get; }
+
+    public Gauge DriftDistance { get; }
+
+    public Gauge DriftBpcGap { get; }
+
+    public Counter GateEvaluations { get; }
+
+    public Counter GateRejections { get; }
+
+    public Gauge UpdateNorm { get; }
+
+    public Gauge PeerDivergence { get; }
+
+    public Counter ReleasesRefused { get; }
+
+    /// <summary>The drift, gate and release metrics of one finished round.</summary>
+    public void RecordRound(Mesh.RoundReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        UpdateNorm.Set(report.UpdateNorm);
+        if (report.NotReleasedReason is not null)
+        {
+            ReleasesRefused.Inc();
+        }
+
+        if (report.DriftDistance is { } drift)
+        {
+            DriftDistance.Set(drift);
+        }
+
+        if (report.GateLosses is { } losses)
+        {
+            GateEvaluations.Inc();
+            if (!report.Adopted)
+            {
+                GateRejections.Inc();
+            }
+
+            double gap = Learning.LanguageModelMath.BitsPerByte(losses.Candidate) - Learning.LanguageModelMath.BitsPerByte(losses.Own);
+            if (double.IsFinite(gap))
+            {
+                DriftBpcGap.Set(gap);
+            }
+        }
+
+        foreach ((string peer, double distance) in report.PeerDivergence)
+        {
+            PeerDivergence.WithLabels(peer).Set(distance);
+        }
+    }
 
     /// <summary>Writes the Prometheus text exposition format.</summary>
     public Task ExportAsync(Stream destination, CancellationToken cancellationToken) =>

@@ -74,6 +74,9 @@ public sealed class Daemon : IDisposable
 
     public string Name { get; }
 
+    /// <summary>Environment variables of the next <see cref="Start"/>, on top of the test process's.</summary>
+    public IDictionary<string, string> Env => _environment;
+
     public string PeerId { get; }
 
     public string StateDir { get; }
