@@ -14,11 +14,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 tag=${1:-fedmesh:latest}
-# The fedmesh CLI project (node/ until the layered split moves it to node/Cli).
-project=${FEDMESH_CLI_PROJECT:-}
-if [ -z "$project" ]; then
-  if [ -f "$repo/node/Cli/fedmesh.csproj" ]; then project="$repo/node/Cli/fedmesh.csproj"; else project="$repo/node"; fi
-fi
+# The fedmesh CLI project (Program + CLI only: no demo, bench or test-kit code in the image).
+project=${FEDMESH_CLI_PROJECT:-$repo/node/Cli/fedmesh.csproj}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fedmesh-image.XXXXXX")
 trap 'rm -rf "$work"' EXIT
