@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using FedMesh.Node.Discovery;
 using FedMesh.Node.Membership;
+using FedMesh.Node.Transport;
 using FedMesh.Protocol;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Messages;
@@ -75,7 +76,7 @@ public sealed partial class NodeRuntime
     {
         while (!stop.IsCancellationRequested)
         {
-            TcpPipe pipe;
+            TransportConnection pipe;
             try
             {
                 pipe = await _listener!.AcceptAsync(stop).ConfigureAwait(false);
@@ -93,7 +94,7 @@ public sealed partial class NodeRuntime
 
             // Admission before any handshake work or buffer: the source address's attempt rate, then a slot (which
             // counts handshakes in progress, so a flood of half-open handshakes cannot exceed max_connections).
-            IPAddress remote = pipe.RemoteEndPoint is IPEndPoint ep ? Normalize(ep.Address) : IPAddress.None;
+            IPAddress remote = pipe.RemoteEndPoint is { } ep ? Normalize(ep.Address) : IPAddress.None;
             ConnectionSlots.Lease? lease = null;
             string reason;
             if (!_addressRates.TryAdmit(remote))
@@ -185,7 +186,7 @@ public sealed partial class NodeRuntime
         bool attempted = true;
         try
         {
-            IPAddress[] addresses = target.Address.Ip is { } ip ? [ip] : await Dns.GetHostAddressesAsync(target.Address.Host, stop).ConfigureAwait(false);
+            IPAddress[] addresses = target.Address.Ip is { } ip ? [ip] : await _parts.Transport.ResolveAsync(target.Address.Host, stop).ConfigureAwait(false);
             if (addresses.Length == 0)
             {
                 throw new TransportException(TransportErrorKind.Unreachable, $"{target.Address.Host} resolves to no address");
@@ -200,10 +201,10 @@ public sealed partial class NodeRuntime
                 return;
             }
 
-            TcpPipe pipe;
+            TransportConnection pipe;
             try
             {
-                pipe = await TcpPipe.ConnectAsync(new IPEndPoint(addresses[0], target.Address.Port), stop).ConfigureAwait(false);
+                pipe = await _parts.Transport.ConnectAsync(new IPEndPoint(addresses[0], target.Address.Port), stop).ConfigureAwait(false);
             }
             catch
             {
@@ -248,14 +249,14 @@ public sealed partial class NodeRuntime
     /// <summary>Runs the handshake, then registers the session and pumps its frames into the engine. Owns
     /// <paramref name="lease"/> (released when the connection ends). Returns the authenticated peer, or null when the
     /// handshake failed or the connection was a duplicate.</summary>
-    private async Task<PeerId?> HandshakeAsync(TcpPipe pipe, ConnectionSlots.Lease lease, bool initiator, string address, byte[]? pinned, CancellationToken stop)
+    private async Task<PeerId?> HandshakeAsync(TransportConnection pipe, ConnectionSlots.Lease lease, bool initiator, string address, byte[]? pinned, CancellationToken stop)
     {
         SecureConnection connection;
         try
         {
             connection = initiator
-                ? await SecureConnection.ConnectAsync(pipe, _parts.Identity, ConnectionOptions, pinned is null ? (ReadOnlyMemory<byte>?)null : pinned, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false)
-                : await SecureConnection.AcceptAsync(pipe, _parts.Identity, ConnectionOptions, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false);
+                ? await SecureConnection.ConnectAsync(pipe.Pipe, _parts.Identity, ConnectionOptions, pinned is null ? (ReadOnlyMemory<byte>?)null : pinned, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false)
+                : await SecureConnection.AcceptAsync(pipe.Pipe, _parts.Identity, ConnectionOptions, _parts.Time, Loggers.CreateLogger("FedMesh.Transport"), stop).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ProtocolException or IOException or OperationCanceledException or SocketException)
         {
@@ -367,7 +368,7 @@ public sealed partial class NodeRuntime
         return string.CompareOrdinal(initiatorId, responderId) < 0;
     }
 
-    private async Task PumpAsync(PeerSession session, TcpPipe pipe, ConnectionSlots.Lease lease)
+    private async Task PumpAsync(PeerSession session, TransportConnection pipe, ConnectionSlots.Lease lease)
     {
         PeerId peer = session.Peer;
         try

@@ -91,8 +91,14 @@ public sealed record NodeParts
     /// <summary>Where the bound ports are written at start (<see cref="NodeEndpoints"/>); null = nowhere.</summary>
     public string? EndpointsPath { get; init; }
 
+    /// <summary>Where connections come from: TCP in the daemon, in-memory pipes in tests and the simulator.</summary>
+    public Transport.ITransportFactory Transport { get; init; } = FedMesh.Node.Transport.TcpTransportFactory.Instance;
+
+    /// <summary>The only clock the runtime reads (timers, timeouts, backoff, status).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Seeds every random choice the runtime makes (gossip fan-out, dial jitter, mDNS timing), so a host that
+    /// passes a fixed seed gets the same choices each run.</summary>
     public int Seed { get; init; }
 }
 
@@ -115,7 +121,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     private readonly GossipEngine _engine;
     private readonly List<Task> _tasks = [];
     private readonly DateTimeOffset _started;
-    private TcpPipeListener? _listener;
+    private Transport.ITransportListener? _listener;
     private AdminServer? _admin;
     private AdminServer? _metricsServer;
     private MdnsDiscovery? _mdns;
@@ -231,7 +237,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     {
         try
         {
-            _listener = TcpPipeListener.Start(_parts.Listen);
+            _listener = _parts.Transport.Listen(_parts.Listen);
         }
         catch (TransportException ex)
         {
