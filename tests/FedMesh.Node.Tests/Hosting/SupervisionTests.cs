@@ -55,6 +55,63 @@ public class SupervisionTests
         Assert.Contains(logs.Lines, l => l.StartsWith("Critical 6050 The round loop failed, stopping the node: injected learner fault in round 3", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Every kind of long-running loop is supervised: a fault injected into it (through the runtime's test seam, on
+    /// virtual time so the five-minute peer-book loop gets its turn) stops the host with exit code 70 and a Critical
+    /// line naming the loop and the reason.
+    /// </summary>
+    [Theory]
+    [InlineData("actor")]
+    [InlineData("accept")]
+    [InlineData("dial")]
+    [InlineData("tick")]
+    [InlineData("peerbook")]
+    [InlineData("round")]
+    public async Task A_fault_in_any_runtime_loop_stops_the_host_with_exit_code_70_and_the_loop_and_reason_logged(string loop)
+    {
+        var logs = new CapturedLogs();
+        using var id = NodeIdentity.Create();
+        using var learner = new FailingLearner(failOnRound: int.MaxValue);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        NodeRuntime? runtime = null;
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder([]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton(sp => new NodeService(
+            _ =>
+            {
+                runtime = new NodeRuntime(Parts(id, learner, Coordinator(id, learner)) with { Time = time }, sp.GetRequiredService<ILoggerFactory>())
+                {
+                    LoopFaultInjection = name =>
+                    {
+                        if (name == loop)
+                        {
+                            throw new InvalidOperationException($"injected fault in the {name} loop");
+                        }
+                    },
+                };
+                return Task.FromResult<(NodeRuntime, IAsyncDisposable)>((runtime, runtime));
+            },
+            sp.GetRequiredService<IHostApplicationLifetime>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
+        using IHost host = builder.Build();
+        NodeService service = host.Services.GetRequiredService<NodeService>();
+
+        Task run = host.RunAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!run.IsCompleted)
+        {
+            // Virtual time: 10 s per step reaches every loop's next iteration (1 s tick, 2 s dial, 5 min peer book).
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(10, timeout.Token);
+        }
+
+        await run;
+        Assert.Equal(NodeRuntime.FaultExitCode, service.ExitCode);
+        Assert.Equal(loop, runtime!.Fault!.Loop);
+        Assert.Contains(logs.Lines, l => l.StartsWith($"Critical 6050 The {loop} loop failed, stopping the node: injected fault in the {loop} loop", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_validly_signed_delta_dated_past_year_9999_or_an_hour_ahead_is_rejected_and_the_rounds_keep_running()
     {
