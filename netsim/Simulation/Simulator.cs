@@ -216,7 +216,7 @@ public sealed partial class Simulator : IDisposable
             ScheduleTicks();
         });
 
-    private static int[][] BuildTopology(Scenario s)
+    internal static int[][] BuildTopology(Scenario s)
     {
         Random random = SimSeeds.Random(s.Seed, "topology");
         TopologySpec t = s.Topology;

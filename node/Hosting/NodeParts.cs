@@ -35,7 +35,10 @@ public sealed record NodeParts
     /// <summary>Most peers this node dials and keeps in its own view (network.max_peers): the dial loop stops dialling
     /// once this many sessions are open. Others may still connect to it, up to the inbound share of
     /// <see cref="MaxConnections"/>, so a newcomer can always join through a seed that is "full".</summary>
-    public int MaxPeers { get; init; } = 16;
+    public int MaxPeers { get; init; } = DefaultMaxPeers;
+
+    /// <summary>network.max_peers' default, as <see cref="Configuration.NetworkSection.MaxPeers"/> (where its reason is given).</summary>
+    public const int DefaultMaxPeers = 16;
 
     /// <summary>The round loop's one decision about peers (whose verified states are offered for merging); flood
     /// (every verified state) when null. See <see cref="IRoundPeerPolicy"/>.</summary>

@@ -386,7 +386,8 @@ internal sealed class ConnectionManager
     /// <summary>Tells every peer Bye (stop).</summary>
     public async Task CloseAllAsync()
     {
-        foreach (PeerSession session in _sessions.Values)
+        // In peer-id order (not the dictionary's hash order), so a simulated shutdown is the same in every process.
+        foreach (PeerSession session in _sessions.Values.OrderBy(s => s.Peer.Value, StringComparer.Ordinal))
         {
             try
             {

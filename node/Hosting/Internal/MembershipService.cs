@@ -269,7 +269,7 @@ internal sealed class MembershipService
     /// <summary>Once a second (the gossip tick): sessions whose peer is suspected are closed, and redialled later.</summary>
     public void Tick()
     {
-        foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness)
+        foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.OrderBy(p => p.Key.Value, StringComparer.Ordinal))
         {
             if (detector.SampleCount > 0 && detector.IsSuspected())
             {
@@ -299,8 +299,11 @@ internal sealed class MembershipService
         }
 
         _book.RecordSuccess(peer);
+        // In peer-id order, not the dictionary's (hash order differs between processes): the simulator's runs must
+        // be a function of the seed alone.
         PeerEntry[] known = _listenAddresses
             .Where(p => p.Key != peer && Connections.IsConnected(p.Key) && p.Value.Addresses.Count > 0)
+            .OrderBy(p => p.Key.Value, StringComparer.Ordinal)
             .Take(MessageLimits.MaxPeersPerList)
             .Select(p => new PeerEntry(p.Value.PublicKey, p.Value.Addresses))
             .ToArray();

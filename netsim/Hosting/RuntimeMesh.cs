@@ -1,0 +1,225 @@
+using System.Globalization;
+using System.Net;
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+using System.Text;
+using FedMesh.NetSim.Hosting.Internal;
+using FedMesh.NetSim.Scenarios;
+using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Simulation.Internal;
+using FedMesh.Node.Discovery;
+using FedMesh.Node.Gossip;
+using FedMesh.Node.Hosting;
+using FedMesh.Node.Learning;
+using FedMesh.Node.Learning.Surrogate;
+using FedMesh.Node.Membership;
+using FedMesh.Node.Merge;
+using FedMesh.Node.Mesh;
+using FedMesh.Node.Reputation;
+using FedMesh.Node.Transport;
+using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FedMesh.NetSim.Hosting;
+
+/// <summary>
+/// N real <see cref="NodeRuntime"/>s (the daemon's own connection manager, handshake and AEAD, membership, gossip
+/// actor, round loop) joined by in-memory duplex pipes (<see cref="InMemoryNetwork"/>) on the simulator's
+/// <see cref="VirtualClock"/>, all on one thread in a deterministic order (<see cref="SerialExecutor"/>): the same
+/// scenario and seed give byte-identical results. Each node dials its topology neighbours as seeds; from there on,
+/// peer exchange, max_peers, reconnect backoff, failure detection, staleness and the distance bound are the daemon's.
+/// Covered so far: the surrogate learner, honest nodes, no link latency, no churn or partitions (see
+/// netsim/scenarios/README.md, "Real runtime").
+/// </summary>
+public sealed class RuntimeMesh : IAsyncDisposable
+{
+    /// <summary>The port every simulated host listens on (the daemon's default).</summary>
+    public const int Port = 7340;
+
+    private readonly Scenario _scenario;
+    private readonly ISimTask _task;
+    private readonly InMemoryNetwork _network = new(InMemoryNetwork.DefaultPipeOptions);
+    private readonly NodeIdentity[] _identities;
+    private readonly ILearner[] _learners;
+    private readonly NodeRuntime[] _runtimes;
+    private readonly TimeSpan[] _phase;
+    private readonly LocalMesh _mesh;
+
+    public RuntimeMesh(Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (scenario.Learner.Kind != LearnerKind.Surrogate || scenario.Byzantine.Fraction > 0 || scenario.Churn.Rate > 0 || scenario.Events.Count > 0)
+        {
+            throw new ArgumentException($"scenario {scenario.Name}: the real-runtime host runs honest surrogate meshes without churn or events so far");
+        }
+
+        _scenario = scenario;
+        Clock = new VirtualClock();
+        _task = new SurrogateTask(new SurrogateProblem(scenario.Learner.Surrogate with { Seed = scenario.Seed }, scenario.Nodes));
+        _mesh = new LocalMesh(SHA256.HashData(Encoding.UTF8.GetBytes($"fedmesh-netsim-mesh|{scenario.Name}")), _task.BaseModelHash, _task.Schema);
+        int[][] graph = Simulator.BuildTopology(scenario);
+        Random phases = SimSeeds.Random(scenario.Seed, "phase");
+        _phase = [.. Enumerable.Range(0, scenario.Nodes).Select(_ => TimeSpan.FromTicks((long)(phases.NextDouble() * 0.5 * scenario.Period.Ticks)))];
+        _identities = new NodeIdentity[scenario.Nodes];
+        _learners = new ILearner[scenario.Nodes];
+        _runtimes = new NodeRuntime[scenario.Nodes];
+        for (int i = 0; i < scenario.Nodes; i++)
+        {
+            _identities[i] = NodeIdentity.FromSeed(SimSeeds.Bytes(scenario.Seed, "identity", i));
+            _learners[i] = _task.CreateLearner(i);
+            _runtimes[i] = new NodeRuntime(Parts(i, graph[i]), NullLoggerFactory.Instance);
+        }
+    }
+
+    public VirtualClock Clock { get; }
+
+    /// <summary>The simulated address of node <paramref name="node"/>: 10.a.b.c from its index + 1.</summary>
+    public static IPAddress AddressOf(int node)
+    {
+        int n = node + 1;
+        return new IPAddress([10, (byte)(n >> 16), (byte)(n >> 8), (byte)n]);
+    }
+
+    /// <summary>Runs the scenario on one pool thread; the process's thread pool is restricted for good (netsim only).</summary>
+    public static RuntimeMeshResult Run(Scenario scenario)
+    {
+        SerialExecutor.Enforce();
+        return Task.Run(async () =>
+        {
+            await using var mesh = new RuntimeMesh(scenario);
+            return await mesh.RunAsync().ConfigureAwait(false);
+        }).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Starts each node at its phase, runs until every node has done its rounds and stopped.</summary>
+    private async Task<RuntimeMeshResult> RunAsync()
+    {
+        for (int i = 0; i < _runtimes.Length; i++)
+        {
+            NodeRuntime runtime = _runtimes[i];
+            Clock.Schedule(_phase[i], () => _ = runtime.StartAsync(CancellationToken.None));
+        }
+
+        // Rounds, then the period each node keeps serving after its last round, then a margin of two periods.
+        TimeSpan limit = _scenario.Period * (_scenario.Rounds + 3);
+        await SerialExecutor.DriveAsync(Clock, () => _runtimes.All(r => r.Completion.IsCompleted), limit).ConfigureAwait(false);
+        return Collect();
+    }
+
+    private RuntimeMeshResult Collect()
+    {
+        float[]? optimum = _task.OptimumOf(Enumerable.Range(0, _runtimes.Length));
+        var nodes = new RuntimeNodeResult[_runtimes.Length];
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            NodeStatus s = _runtimes[i].GetStatus();
+            float[] adapter = _learners[i].GetAdapter();
+            double? distance = optimum is null ? null : Distance(adapter, optimum);
+            if (_runtimes[i].Fault is { } fault)
+            {
+                throw new InvalidOperationException($"node {i}: {fault}");
+            }
+
+            nodes[i] = new RuntimeNodeResult(i, s.PeerId, s.Round, s.DeltasSent, s.DeltasReceived, s.DeltasMerged, s.DeltasRejected, s.BytesIn, s.BytesOut, _runtimes[i].PeerBook.Count, _task.Score(i, _learners[i]), distance);
+        }
+
+        return new RuntimeMeshResult(_scenario.Name, _scenario.Seed, _runtimes.Length, _scenario.Rounds, nodes, _network.ConnectionsOpened, Clock.EventsRun, Clock.Elapsed);
+    }
+
+    private static double Distance(float[] a, float[] b)
+    {
+        float[] diff = new float[a.Length];
+        TensorPrimitives.Subtract(a, b, diff);
+        return TensorPrimitives.Norm(diff);
+    }
+
+    private NodeParts Parts(int i, int[] neighbours)
+    {
+        var reputation = new ReputationTracker(_scenario.Reputation, Clock);
+        var coordinator = new RoundCoordinator(
+            _learners[i],
+            new RobustAggregator(AggregatorOptions.Default with { Rule = _scenario.Rule, MaxDegreeOfParallelism = 1 }),
+            reputation,
+            _scenario.ValidationGate ? new ValidationGate(_scenario.Gate, a => _task.GateLoss(i, _learners[i], a), reputation) : null,
+            dp: null,
+            ledger: null,
+            _identities[i].SigningKey,
+            _mesh,
+            Clock,
+            MeshOptions.Default with
+            {
+                LocalSteps = _scenario.Learner.LocalSteps,
+                MaxMergeInputs = _scenario.Gossip.MaxMergeInputs,
+                PrivacyEnabled = false,
+                RoundPeriod = _scenario.Period,
+            });
+        return new NodeParts
+        {
+            Identity = _identities[i],
+            Mesh = _mesh,
+            MeshName = _scenario.Name,
+            Listen = new IPEndPoint(AddressOf(i), Port),
+            // Each node dials its topology neighbours with a higher index (the lower one dials it), as an operator
+            // would list seeds; everything after the first connections is the daemon's own membership.
+            Seeds = [.. neighbours.Where(n => n > i).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
+            MaxPeers = Math.Max(NodeParts.DefaultMaxPeers, neighbours.Length),
+            MaxConnections = Math.Max(64, 4 * neighbours.Length),
+            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, MaxDeltaAge = coordinator.Options.StalenessHorizon },
+            Rounds = coordinator,
+            Learner = _learners[i],
+            Reputation = reputation,
+            RoundPeriod = _scenario.Period,
+            MaxRounds = _scenario.Rounds,
+            Transport = _network.Host(AddressOf(i)),
+            Time = Clock,
+            Seed = SimSeeds.Int(_scenario.Seed, "runtime", i),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (NodeRuntime runtime in _runtimes)
+        {
+            await runtime.DisposeAsync().ConfigureAwait(false);
+        }
+
+        foreach (ILearner learner in _learners)
+        {
+            learner.Dispose();
+        }
+
+        foreach (NodeIdentity identity in _identities)
+        {
+            identity.Dispose();
+        }
+    }
+}
+
+/// <summary>One node at the end of a real-runtime run (counters from its own status; bytes are the runtime's wire
+/// counts: frame bodies plus header and AEAD tag).</summary>
+public sealed record RuntimeNodeResult(
+    int Node, string PeerId, long Rounds, long DeltasSent, long DeltasReceived, long DeltasMerged, long DeltasRejected,
+    long BytesIn, long BytesOut, int KnownPeers, double Score, double? DistanceToOptimum);
+
+/// <summary>A real-runtime run: per node, and what the harness saw.</summary>
+public sealed record RuntimeMeshResult(
+    string Scenario, ulong Seed, int Nodes, int Rounds, IReadOnlyList<RuntimeNodeResult> PerNode, long ConnectionsOpened, long TimerEvents, TimeSpan VirtualTime)
+{
+    /// <summary>The run as CSV, one line per node (invariant culture, fixed precision): what determinism compares.</summary>
+    public string ToCsv()
+    {
+        var text = new StringBuilder("node,peer_id,rounds,deltas_sent,deltas_received,deltas_merged,deltas_rejected,bytes_in,bytes_out,known_peers,score,distance\n");
+        foreach (RuntimeNodeResult n in PerNode)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{n.Node},{n.PeerId},{n.Rounds},{n.DeltasSent},{n.DeltasReceived},{n.DeltasMerged},{n.DeltasRejected},{n.BytesIn},{n.BytesOut},{n.KnownPeers},{n.Score:R},{n.DistanceToOptimum:R}\n");
+        }
+
+        return text.ToString();
+    }
+
+    public string Summary() => string.Create(CultureInfo.InvariantCulture,
+        $"{Scenario} seed {Seed}: {Nodes} nodes x {Rounds} rounds on the real runtime; {ConnectionsOpened} connections, {TimerEvents} timer events, " +
+        $"virtual {VirtualTime.TotalSeconds:F1} s; mean bytes/node in {PerNode.Average(n => n.BytesIn):F0} out {PerNode.Average(n => n.BytesOut):F0}; " +
+        $"mean distance to optimum {PerNode.Average(n => n.DistanceToOptimum ?? double.NaN):G6}; merged {PerNode.Sum(n => n.DeltasMerged)}, rejected {PerNode.Sum(n => n.DeltasRejected)}");
+}
