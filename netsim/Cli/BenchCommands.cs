@@ -32,7 +32,9 @@ public static class BenchCommands
         var nodes = new Option<int?>("--nodes") { Description = "Override the scenario's node count." };
         var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
         var csv = new Option<string?>("--csv") { Description = "Write the per-node results here (what determinism compares)." };
-        var command = new Command("runtime", "Run a scenario on the real node runtime (in-memory pipes, virtual time, one thread).") { scenario, nodes, rounds, csv };
+        var series = new Option<string?>("--series") { Description = "Write the per-round means here (round, mean score, mean distance, mean peers)." };
+        var noEvents = new Option<bool>("--no-events") { Description = "Ignore the scenario's events (the baseline of partition-heal)." };
+        var command = new Command("runtime", "Run a scenario on the real node runtime (in-memory pipes, virtual time, one thread).") { scenario, nodes, rounds, csv, series, noEvents };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s))
@@ -62,6 +64,11 @@ public static class BenchCommands
                 s = s with { Rounds = r };
             }
 
+            if (parse.GetValue(noEvents))
+            {
+                s = s with { Events = [] };
+            }
+
             TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var wall = Stopwatch.StartNew();
             Hosting.RuntimeMeshResult result;
@@ -77,11 +84,21 @@ public static class BenchCommands
 
             wall.Stop();
             double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            foreach (string line in result.Events)
+            {
+                Console.WriteLine(line);
+            }
+
             Console.WriteLine(result.Summary());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wall {wall.Elapsed.TotalSeconds:F2} s, cpu {cpu:F2} s, {wall.Elapsed.TotalMicroseconds / ((double)s.Nodes * s.Rounds):F0} µs/node-round"));
             if (parse.GetValue(csv) is { } path)
             {
                 Protocol.IO.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(result.ToCsv()));
+            }
+
+            if (parse.GetValue(series) is { } seriesPath)
+            {
+                Protocol.IO.AtomicFile.Write(seriesPath, System.Text.Encoding.UTF8.GetBytes(result.SeriesCsv()));
             }
 
             return 0;

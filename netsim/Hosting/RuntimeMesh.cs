@@ -45,13 +45,16 @@ public sealed class RuntimeMesh : IAsyncDisposable
     private readonly NodeRuntime[] _runtimes;
     private readonly TimeSpan[] _phase;
     private readonly LocalMesh _mesh;
+    private readonly List<RuntimeRoundSample> _series = [];
+    private readonly List<string> _events = [];
 
     public RuntimeMesh(Scenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        if (scenario.Learner.Kind != LearnerKind.Surrogate || scenario.Byzantine.Fraction > 0 || scenario.Churn.Rate > 0 || scenario.Events.Count > 0)
+        if (scenario.Learner.Kind != LearnerKind.Surrogate || scenario.Byzantine.Fraction > 0 || scenario.Churn.Rate > 0
+            || scenario.Events.Any(e => e.Kind is not (ScenarioEventKind.Partition or ScenarioEventKind.Heal)))
         {
-            throw new ArgumentException($"scenario {scenario.Name}: the real-runtime host runs honest surrogate meshes without churn or events so far");
+            throw new ArgumentException($"scenario {scenario.Name}: the real-runtime host runs honest surrogate meshes with partition/heal events only so far (no churn, crash, join, leave, degrade or attackers)");
         }
 
         _scenario = scenario;
@@ -101,6 +104,20 @@ public sealed class RuntimeMesh : IAsyncDisposable
             Clock.Schedule(_phase[i], () => _ = runtime.StartAsync(CancellationToken.None));
         }
 
+        foreach (ScenarioEvent e in _scenario.Events)
+        {
+            Clock.Schedule(_scenario.Period * (e.Round - 1), () => Apply(e));
+        }
+
+        float[]? optimum = _task.OptimumOf(Enumerable.Range(0, _runtimes.Length));
+        for (int round = 1; round <= _scenario.Rounds; round++)
+        {
+            // As the simulator samples: at 0.99 of the round's window, when every node has run round r (phases lie
+            // in the first half) and its release has had the rest of the window to spread.
+            int r = round;
+            Clock.Schedule((_scenario.Period * (round - 1)) + (_scenario.Period * 0.99), () => _series.Add(Sample(r, optimum)));
+        }
+
         // Rounds, then the period each node keeps serving after its last round, then a margin of two periods.
         TimeSpan limit = _scenario.Period * (_scenario.Rounds + 3);
         await SerialExecutor.DriveAsync(Clock, () => _runtimes.All(r => r.Completion.IsCompleted), limit).ConfigureAwait(false);
@@ -124,7 +141,55 @@ public sealed class RuntimeMesh : IAsyncDisposable
             nodes[i] = new RuntimeNodeResult(i, s.PeerId, s.Round, s.DeltasSent, s.DeltasReceived, s.DeltasMerged, s.DeltasRejected, s.BytesIn, s.BytesOut, _runtimes[i].PeerBook.Count, _task.Score(i, _learners[i]), distance);
         }
 
-        return new RuntimeMeshResult(_scenario.Name, _scenario.Seed, _runtimes.Length, _scenario.Rounds, nodes, _network.ConnectionsOpened, Clock.EventsRun, Clock.Elapsed);
+        return new RuntimeMeshResult(_scenario.Name, _scenario.Seed, _runtimes.Length, _scenario.Rounds, nodes, _network.ConnectionsOpened, Clock.EventsRun, Clock.Elapsed)
+        {
+            Series = _series,
+            Events = _events,
+        };
+    }
+
+    private RuntimeRoundSample Sample(int round, float[]? optimum)
+    {
+        double score = 0, distance = 0;
+        int connected = 0;
+        for (int i = 0; i < _runtimes.Length; i++)
+        {
+            score += _task.Score(i, _learners[i]);
+            distance += optimum is null ? double.NaN : Distance(_learners[i].GetAdapter(), optimum);
+            connected += _runtimes[i].GetStatus().Peers.Count;
+        }
+
+        int n = _runtimes.Length;
+        return new RuntimeRoundSample(round, score / n, distance / n, (double)connected / n);
+    }
+
+    /// <summary>A partition refuses new connections across groups and resets the open ones (nodes in no group form one
+    /// more group); a heal lets connections through again. Reconnecting is the daemons' own dial loop and backoff.</summary>
+    private void Apply(ScenarioEvent e)
+    {
+        if (e.Kind == ScenarioEventKind.Heal)
+        {
+            _network.Reachable = null;
+            _events.Add(string.Create(CultureInfo.InvariantCulture, $"t={Clock.Elapsed.TotalSeconds:F3}s round {e.Round}: heal"));
+            return;
+        }
+
+        var group = new Dictionary<IPAddress, int>();
+        int g = 0;
+        foreach (KeyValuePair<string, int[]> members in e.Groups)
+        {
+            foreach (int node in members.Value)
+            {
+                group[AddressOf(node)] = g;
+            }
+
+            g++;
+        }
+
+        int GroupOf(IPAddress host) => group.TryGetValue(host, out int found) ? found : -1;
+        _network.Reachable = (from, to) => GroupOf(from) == GroupOf(to);
+        int reset = _network.Sever((a, b) => GroupOf(a) != GroupOf(b));
+        _events.Add(string.Create(CultureInfo.InvariantCulture, $"t={Clock.Elapsed.TotalSeconds:F3}s round {e.Round}: partition into {g + (group.Count < _runtimes.Length ? 1 : 0)} groups, {reset} connections reset"));
     }
 
     private static double Distance(float[] a, float[] b)
@@ -202,10 +267,30 @@ public sealed record RuntimeNodeResult(
     int Node, string PeerId, long Rounds, long DeltasSent, long DeltasReceived, long DeltasMerged, long DeltasRejected,
     long BytesIn, long BytesOut, int KnownPeers, double Score, double? DistanceToOptimum);
 
-/// <summary>A real-runtime run: per node, and what the harness saw.</summary>
+/// <summary>Means over the nodes at 0.99 of round <see cref="Round"/>'s window (the simulator's sampling point).</summary>
+public sealed record RuntimeRoundSample(int Round, double MeanScore, double MeanDistanceToOptimum, double MeanPeers);
+
+/// <summary>A real-runtime run: per node, per round, and what the harness saw.</summary>
 public sealed record RuntimeMeshResult(
     string Scenario, ulong Seed, int Nodes, int Rounds, IReadOnlyList<RuntimeNodeResult> PerNode, long ConnectionsOpened, long TimerEvents, TimeSpan VirtualTime)
 {
+    public IReadOnlyList<RuntimeRoundSample> Series { get; init; } = [];
+
+    /// <summary>Scenario events as applied, with their virtual time.</summary>
+    public IReadOnlyList<string> Events { get; init; } = [];
+
+    /// <summary>The per-round means as CSV (round, mean score, mean distance to the optimum, mean connected peers).</summary>
+    public string SeriesCsv()
+    {
+        var text = new StringBuilder("round,mean_score,mean_distance,mean_peers\n");
+        foreach (RuntimeRoundSample r in Series)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{r.Round},{r.MeanScore:R},{r.MeanDistanceToOptimum:R},{r.MeanPeers:R}\n");
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>The run as CSV, one line per node (invariant culture, fixed precision): what determinism compares.</summary>
     public string ToCsv()
     {

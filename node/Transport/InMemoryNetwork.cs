@@ -30,6 +30,7 @@ public sealed class InMemoryNetwork
         useSynchronizationContext: false);
 
     private readonly Dictionary<IPEndPoint, Listener> _listeners = [];
+    private readonly List<Link> _links = [];
     private readonly Dictionary<IPAddress, int> _nextPort = [];
     private readonly Lock _lock = new();
     private readonly PipeOptions _pipeOptions;
@@ -43,6 +44,33 @@ public sealed class InMemoryNetwork
 
     /// <summary>Connections opened so far (both ends accepted or not).</summary>
     public long ConnectionsOpened { get; private set; }
+
+    /// <summary>
+    /// Resets every open connection between hosts that <paramref name="cut"/> separates (from, to), as a partition
+    /// does to TCP once keep-alives fail: both ends' reads fail with <see cref="TransportErrorKind.Reset"/> and their
+    /// writes with "writer completed". Returns the number of connections reset. Combine with <see cref="Reachable"/>
+    /// so that new connections across the cut are refused too.
+    /// </summary>
+    public int Sever(Func<IPAddress, IPAddress, bool> cut)
+    {
+        ArgumentNullException.ThrowIfNull(cut);
+        List<Link> severed;
+        lock (_lock)
+        {
+            _links.RemoveAll(l => l.Closed);
+            severed = _links.Where(l => cut(l.Client, l.Server) || cut(l.Server, l.Client)).ToList();
+            _links.RemoveAll(severed.Contains);
+        }
+
+        foreach (Link link in severed)
+        {
+            var reset = new TransportException(TransportErrorKind.Reset, $"connection {link.Client} - {link.Server} reset");
+            link.ToServer.Writer.Complete(reset);
+            link.ToClient.Writer.Complete(reset);
+        }
+
+        return severed.Count;
+    }
 
     /// <summary>The transport of the host at <paramref name="address"/>: what it listens on and dials from.</summary>
     public ITransportFactory Host(IPAddress address)
@@ -109,8 +137,14 @@ public sealed class InMemoryNetwork
 
         var toServer = new Pipe(_pipeOptions);
         var toClient = new Pipe(_pipeOptions);
-        var client = new End(toClient.Reader, toServer.Writer);
-        var server = new End(toServer.Reader, toClient.Writer);
+        var link = new Link(from, to.Address, toServer, toClient);
+        var client = new End(toClient.Reader, toServer.Writer, link);
+        var server = new End(toServer.Reader, toClient.Writer, link);
+        lock (_lock)
+        {
+            _links.Add(link);
+        }
+
         if (!listener.Offer(new TransportConnection(server, local, server.CloseAsync)))
         {
             server.Close();
@@ -121,18 +155,44 @@ public sealed class InMemoryNetwork
         return new TransportConnection(client, to, client.CloseAsync);
     }
 
+    /// <summary>Both directions of one connection (for <see cref="Sever"/>); closed once both ends closed.</summary>
+    private sealed class Link(IPAddress client, IPAddress server, Pipe toServer, Pipe toClient)
+    {
+        private int _endsClosed;
+
+        public IPAddress Client => client;
+
+        public IPAddress Server => server;
+
+        public Pipe ToServer => toServer;
+
+        public Pipe ToClient => toClient;
+
+        public bool Closed => Volatile.Read(ref _endsClosed) >= 2;
+
+        public void EndClosed() => Interlocked.Increment(ref _endsClosed);
+    }
+
     /// <summary>One end of a connection: reads what the other end writes. Closing completes both halves this end
     /// holds, which the other end sees as end of stream (as a FIN).</summary>
-    private sealed class End(PipeReader input, PipeWriter output) : IDuplexPipe
+    private sealed class End(PipeReader input, PipeWriter output, Link link) : IDuplexPipe
     {
+        private int _closed;
+
         public PipeReader Input => input;
 
         public PipeWriter Output => output;
 
         public void Close()
         {
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
+            {
+                return;
+            }
+
             input.Complete();
             output.Complete();
+            link.EndClosed();
         }
 
         public ValueTask CloseAsync()

@@ -55,6 +55,27 @@ public class InMemoryTransportTests
     }
 
     [Fact]
+    public async Task Severing_resets_the_connections_across_the_cut_and_leaves_the_others_open()
+    {
+        var network = new InMemoryNetwork();
+        IPAddress a = IPAddress.Parse("10.0.0.1"), b = IPAddress.Parse("10.0.0.2"), c = IPAddress.Parse("10.0.0.3");
+        using ITransportListener listener = network.Host(a).Listen(new IPEndPoint(IPAddress.Any, 7000));
+        await using TransportConnection fromB = await network.Host(b).ConnectAsync(listener.LocalEndPoint, CancellationToken.None);
+        await using TransportConnection atA1 = await listener.AcceptAsync(CancellationToken.None);
+        await using TransportConnection fromC = await network.Host(c).ConnectAsync(listener.LocalEndPoint, CancellationToken.None);
+        await using TransportConnection atA2 = await listener.AcceptAsync(CancellationToken.None);
+
+        Assert.Equal(1, network.Sever((x, y) => x.Equals(c) || y.Equals(c)));
+
+        var reset = await Assert.ThrowsAsync<TransportException>(async () => await fromC.Pipe.Input.ReadAsync());
+        Assert.Equal(TransportErrorKind.Reset, reset.Kind);
+        await Assert.ThrowsAsync<TransportException>(async () => await atA2.Pipe.Input.ReadAsync());
+        await fromB.Pipe.Output.WriteAsync(new byte[] { 7 });
+        ReadResult read = await atA1.Pipe.Input.ReadAsync();
+        Assert.Equal(new byte[] { 7 }, read.Buffer.ToArray());
+    }
+
+    [Fact]
     public async Task Runtimes_over_in_memory_pipes_handshake_and_deliver_a_signed_delta_through_a_relay()
     {
         var network = new InMemoryNetwork();
