@@ -34,7 +34,9 @@ public static class BenchCommands
         var csv = new Option<string?>("--csv") { Description = "Write the per-node results here (what determinism compares)." };
         var series = new Option<string?>("--series") { Description = "Write the per-round means here (round, mean score, mean distance, mean peers)." };
         var noEvents = new Option<bool>("--no-events") { Description = "Ignore the scenario's events (the baseline of partition-heal)." };
-        var command = new Command("runtime", "Run a scenario on the real node runtime (in-memory pipes, virtual time, one thread).") { scenario, nodes, rounds, csv, series, noEvents };
+        var noByzantine = new Option<bool>("--no-byzantine") { Description = "Every node honest (the clean baseline)." };
+        var absent = new Option<bool>("--attackers-absent") { Description = "Attackers never start: the honest nodes alone." };
+        var command = new Command("runtime", "Run a scenario on the real node runtime (in-memory pipes, virtual time, one thread).") { scenario, nodes, rounds, csv, series, noEvents, noByzantine, absent };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s))
@@ -67,6 +69,16 @@ public static class BenchCommands
             if (parse.GetValue(noEvents))
             {
                 s = s with { Events = [] };
+            }
+
+            if (parse.GetValue(noByzantine))
+            {
+                s = s with { Byzantine = s.Byzantine with { Fraction = 0 } };
+            }
+
+            if (parse.GetValue(absent))
+            {
+                s = s with { Byzantine = s.Byzantine with { Absent = true } };
             }
 
             TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;

@@ -7,6 +7,7 @@ using FedMesh.NetSim.Hosting.Internal;
 using FedMesh.NetSim.Scenarios;
 using FedMesh.NetSim.Simulation;
 using FedMesh.NetSim.Simulation.Internal;
+using FedMesh.Node.Attacks;
 using FedMesh.Node.Discovery;
 using FedMesh.Node.Gossip;
 using FedMesh.Node.Hosting;
@@ -47,14 +48,21 @@ public sealed class RuntimeMesh : IAsyncDisposable
     private readonly LocalMesh _mesh;
     private readonly List<RuntimeRoundSample> _series = [];
     private readonly List<string> _events = [];
+    private readonly int[][] _graph;
+    private readonly bool[] _byzantine;
+    private readonly int[] _honest;
+
+    /// <summary>Each node's released (honest) states, newest first, at most ReplayDepth + 1: what the omniscient and
+    /// replaying attacks craft from, as in the simulator.</summary>
+    private readonly List<float[]>[] _releases;
 
     public RuntimeMesh(Scenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        if (scenario.Learner.Kind != LearnerKind.Surrogate || scenario.Byzantine.Fraction > 0 || scenario.Churn.Rate > 0
+        if (scenario.Learner.Kind != LearnerKind.Surrogate || scenario.Churn.Rate > 0
             || scenario.Events.Any(e => e.Kind is not (ScenarioEventKind.Partition or ScenarioEventKind.Heal)))
         {
-            throw new ArgumentException($"scenario {scenario.Name}: the real-runtime host runs honest surrogate meshes with partition/heal events only so far (no churn, crash, join, leave, degrade or attackers)");
+            throw new ArgumentException($"scenario {scenario.Name}: the real-runtime host runs surrogate meshes with partition/heal events only so far (no churn, crash, join, leave or degrade)");
         }
 
         _scenario = scenario;
@@ -62,6 +70,10 @@ public sealed class RuntimeMesh : IAsyncDisposable
         _task = new SurrogateTask(new SurrogateProblem(scenario.Learner.Surrogate with { Seed = scenario.Seed }, scenario.Nodes));
         _mesh = new LocalMesh(SHA256.HashData(Encoding.UTF8.GetBytes($"fedmesh-netsim-mesh|{scenario.Name}")), _task.BaseModelHash, _task.Schema);
         int[][] graph = Simulator.BuildTopology(scenario);
+        _graph = graph;
+        _byzantine = Simulator.PickByzantine(scenario);
+        _honest = [.. Enumerable.Range(0, scenario.Nodes).Where(i => !_byzantine[i])];
+        _releases = [.. Enumerable.Range(0, scenario.Nodes).Select(_ => new List<float[]>())];
         Random phases = SimSeeds.Random(scenario.Seed, "phase");
         _phase = [.. Enumerable.Range(0, scenario.Nodes).Select(_ => TimeSpan.FromTicks((long)(phases.NextDouble() * 0.5 * scenario.Period.Ticks)))];
         _identities = new NodeIdentity[scenario.Nodes];
@@ -72,6 +84,17 @@ public sealed class RuntimeMesh : IAsyncDisposable
             _identities[i] = NodeIdentity.FromSeed(SimSeeds.Bytes(scenario.Seed, "identity", i));
             _learners[i] = _task.CreateLearner(i);
             _runtimes[i] = new NodeRuntime(Parts(i, graph[i]), NullLoggerFactory.Instance);
+            if (!_byzantine[i])
+            {
+                int node = i;
+                _runtimes[i].RoundCompleted += report =>
+                {
+                    if (report.Released is { } released)
+                    {
+                        Remember(node, DeltaDecoder.DecodeFlat(released.Manifest, report.ReleasedPayload.Span));
+                    }
+                };
+            }
         }
     }
 
@@ -100,6 +123,11 @@ public sealed class RuntimeMesh : IAsyncDisposable
     {
         for (int i = 0; i < _runtimes.Length; i++)
         {
+            if (Absent(i))
+            {
+                continue;
+            }
+
             NodeRuntime runtime = _runtimes[i];
             Clock.Schedule(_phase[i], () => _ = runtime.StartAsync(CancellationToken.None));
         }
@@ -109,7 +137,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
             Clock.Schedule(_scenario.Period * (e.Round - 1), () => Apply(e));
         }
 
-        float[]? optimum = _task.OptimumOf(Enumerable.Range(0, _runtimes.Length));
+        float[]? optimum = _task.OptimumOf(_honest);
         for (int round = 1; round <= _scenario.Rounds; round++)
         {
             // As the simulator samples: at 0.99 of the round's window, when every node has run round r (phases lie
@@ -120,13 +148,46 @@ public sealed class RuntimeMesh : IAsyncDisposable
 
         // Rounds, then the period each node keeps serving after its last round, then a margin of two periods.
         TimeSpan limit = _scenario.Period * (_scenario.Rounds + 3);
-        await SerialExecutor.DriveAsync(Clock, () => _runtimes.All(r => r.Completion.IsCompleted), limit).ConfigureAwait(false);
+        await SerialExecutor.DriveAsync(Clock, () => _runtimes.Where((_, i) => !Absent(i)).All(r => r.Completion.IsCompleted), limit).ConfigureAwait(false);
         return Collect();
+    }
+
+    /// <summary>Attackers that never start (ByzantineSpec.Absent: the honest nodes alone).</summary>
+    private bool Absent(int node) => _byzantine[node] && _scenario.Byzantine.Absent;
+
+    private void Remember(int node, float[] state)
+    {
+        List<float[]> history = _releases[node];
+        history.Insert(0, state);
+        if (history.Count > Simulator.ReplayDepth + 1)
+        {
+            history.RemoveAt(history.Count - 1);
+        }
+    }
+
+    /// <summary>
+    /// What an attacker signs instead of its honest state (the coordinator's release hook, so the daemon's own
+    /// signing, sequence and gossip carry it): the simulator's crafting, from the honest nodes' latest releases and
+    /// this node's own history.
+    /// </summary>
+    private float[] Attack(int node, float[] own)
+    {
+        AttackKind kind = _scenario.Byzantine.Attack;
+        int round = _releases[node].Count == 0 ? 1 : (int)_runtimes[node].GetStatus().Round + 1;
+        IReadOnlyList<ReadOnlyMemory<float>> honest = kind is AttackKind.Alie or AttackKind.InnerProduct
+            ? _honest.Select(i => (ReadOnlyMemory<float>)(_releases[i].Count > 0 ? _releases[i][0] : _learners[i].GetAdapter())).DefaultIfEmpty(own).ToArray()
+            : [own];
+        IReadOnlyList<float[]> previous = _releases[node].Count > 0 ? [_releases[node][^1]] : [own];
+        Remember(node, (float[])own.Clone());
+        int inputs = Math.Min(_scenario.Gossip.MaxMergeInputs, Math.Max(2, _graph[node].Length + 1));
+        int colluding = Math.Min(inputs - 1, 1 + _graph[node].Count(i => _byzantine[i]));
+        var options = AttackOptions.Default with { AlieZ = AttackLibrary.AlieZ(inputs, colluding) };
+        return AttackLibrary.Craft(kind, honest, previous, 1, inputs, options, SimSeeds.Int(_scenario.Seed, "attack", node, round))[0];
     }
 
     private RuntimeMeshResult Collect()
     {
-        float[]? optimum = _task.OptimumOf(Enumerable.Range(0, _runtimes.Length));
+        float[]? optimum = _task.OptimumOf(_honest);
         var nodes = new RuntimeNodeResult[_runtimes.Length];
         for (int i = 0; i < nodes.Length; i++)
         {
@@ -138,7 +199,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
                 throw new InvalidOperationException($"node {i}: {fault}");
             }
 
-            nodes[i] = new RuntimeNodeResult(i, s.PeerId, s.Round, s.DeltasSent, s.DeltasReceived, s.DeltasMerged, s.DeltasRejected, s.BytesIn, s.BytesOut, _runtimes[i].PeerBook.Count, _task.Score(i, _learners[i]), distance);
+            nodes[i] = new RuntimeNodeResult(i, _byzantine[i], s.PeerId, s.Round, s.DeltasSent, s.DeltasReceived, s.DeltasMerged, s.DeltasRejected, s.BytesIn, s.BytesOut, _runtimes[i].PeerBook.Count, _task.Score(i, _learners[i]), distance);
         }
 
         return new RuntimeMeshResult(_scenario.Name, _scenario.Seed, _runtimes.Length, _scenario.Rounds, nodes, _network.ConnectionsOpened, Clock.EventsRun, Clock.Elapsed)
@@ -152,14 +213,14 @@ public sealed class RuntimeMesh : IAsyncDisposable
     {
         double score = 0, distance = 0;
         int connected = 0;
-        for (int i = 0; i < _runtimes.Length; i++)
+        foreach (int i in _honest)
         {
             score += _task.Score(i, _learners[i]);
             distance += optimum is null ? double.NaN : Distance(_learners[i].GetAdapter(), optimum);
             connected += _runtimes[i].GetStatus().Peers.Count;
         }
 
-        int n = _runtimes.Length;
+        int n = Math.Max(1, _honest.Length);
         return new RuntimeRoundSample(round, score / n, distance / n, (double)connected / n);
     }
 
@@ -218,7 +279,10 @@ public sealed class RuntimeMesh : IAsyncDisposable
                 MaxMergeInputs = _scenario.Gossip.MaxMergeInputs,
                 PrivacyEnabled = false,
                 RoundPeriod = _scenario.Period,
-            });
+            })
+        {
+            ReleaseAttack = _byzantine[i] ? own => Attack(i, own) : null,
+        };
         return new NodeParts
         {
             Identity = _identities[i],
@@ -264,7 +328,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
 /// <summary>One node at the end of a real-runtime run (counters from its own status; bytes are the runtime's wire
 /// counts: frame bodies plus header and AEAD tag).</summary>
 public sealed record RuntimeNodeResult(
-    int Node, string PeerId, long Rounds, long DeltasSent, long DeltasReceived, long DeltasMerged, long DeltasRejected,
+    int Node, bool Byzantine, string PeerId, long Rounds, long DeltasSent, long DeltasReceived, long DeltasMerged, long DeltasRejected,
     long BytesIn, long BytesOut, int KnownPeers, double Score, double? DistanceToOptimum);
 
 /// <summary>Means over the nodes at 0.99 of round <see cref="Round"/>'s window (the simulator's sampling point).</summary>
@@ -294,10 +358,10 @@ public sealed record RuntimeMeshResult(
     /// <summary>The run as CSV, one line per node (invariant culture, fixed precision): what determinism compares.</summary>
     public string ToCsv()
     {
-        var text = new StringBuilder("node,peer_id,rounds,deltas_sent,deltas_received,deltas_merged,deltas_rejected,bytes_in,bytes_out,known_peers,score,distance\n");
+        var text = new StringBuilder("node,byzantine,peer_id,rounds,deltas_sent,deltas_received,deltas_merged,deltas_rejected,bytes_in,bytes_out,known_peers,score,distance\n");
         foreach (RuntimeNodeResult n in PerNode)
         {
-            text.Append(CultureInfo.InvariantCulture, $"{n.Node},{n.PeerId},{n.Rounds},{n.DeltasSent},{n.DeltasReceived},{n.DeltasMerged},{n.DeltasRejected},{n.BytesIn},{n.BytesOut},{n.KnownPeers},{n.Score:R},{n.DistanceToOptimum:R}\n");
+            text.Append(CultureInfo.InvariantCulture, $"{n.Node},{(n.Byzantine ? 1 : 0)},{n.PeerId},{n.Rounds},{n.DeltasSent},{n.DeltasReceived},{n.DeltasMerged},{n.DeltasRejected},{n.BytesIn},{n.BytesOut},{n.KnownPeers},{n.Score:R},{n.DistanceToOptimum:R}\n");
         }
 
         return text.ToString();
@@ -306,5 +370,5 @@ public sealed record RuntimeMeshResult(
     public string Summary() => string.Create(CultureInfo.InvariantCulture,
         $"{Scenario} seed {Seed}: {Nodes} nodes x {Rounds} rounds on the real runtime; {ConnectionsOpened} connections, {TimerEvents} timer events, " +
         $"virtual {VirtualTime.TotalSeconds:F1} s; mean bytes/node in {PerNode.Average(n => n.BytesIn):F0} out {PerNode.Average(n => n.BytesOut):F0}; " +
-        $"mean distance to optimum {PerNode.Average(n => n.DistanceToOptimum ?? double.NaN):G6}; merged {PerNode.Sum(n => n.DeltasMerged)}, rejected {PerNode.Sum(n => n.DeltasRejected)}");
+        $"honest nodes' mean distance to their optimum {PerNode.Where(n => !n.Byzantine).Average(n => n.DistanceToOptimum ?? double.NaN):G6}; merged {PerNode.Sum(n => n.DeltasMerged)}, rejected {PerNode.Sum(n => n.DeltasRejected)}");
 }

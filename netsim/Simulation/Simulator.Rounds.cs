@@ -60,7 +60,7 @@ public sealed partial class Simulator
 
     /// <summary>Rounds back a replaying attacker resends from. 3: older than the staleness discount's sweet spot
     /// but within its cap, so the replayed state is still merged (Replay's harm is dragging consensus back).</summary>
-    private const int ReplayDepth = 3;
+    internal const int ReplayDepth = 3;
 
     private readonly HashSet<int> _budgetLogged = [];
 
