@@ -55,10 +55,10 @@ public class RuntimeMeshTests
             Assert.Equal(12, rows.Length);
             foreach (string[] row in rows.Select(r => r.Split(',')))
             {
-                Assert.Equal("4", row[2]); // rounds
-                Assert.True(long.Parse(row[5], System.Globalization.CultureInfo.InvariantCulture) > 0, $"node {row[0]} merged nothing");
-                Assert.True(long.Parse(row[7], System.Globalization.CultureInfo.InvariantCulture) > 0, $"node {row[0]} received no bytes");
-                Assert.Equal("0", row[6]); // honest mesh: nothing rejected
+                Assert.Equal("4", row[3]); // rounds
+                Assert.True(long.Parse(row[6], System.Globalization.CultureInfo.InvariantCulture) > 0, $"node {row[0]} merged nothing");
+                Assert.True(long.Parse(row[8], System.Globalization.CultureInfo.InvariantCulture) > 0, $"node {row[0]} received no bytes");
+                Assert.Equal("0", row[7]); // honest mesh: nothing rejected
             }
         }
         finally
