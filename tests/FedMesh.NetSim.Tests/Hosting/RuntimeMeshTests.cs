@@ -33,10 +33,29 @@ public class RuntimeMeshTests
         [merge]
         rule = "mean"
         validation_gate = false
+
+        [[events]]
+        round = 2
+        kind = "partition"
+        groups = { east = [0, 1, 2, 3, 4, 5] }
+
+        [[events]]
+        round = 2
+        kind = "crash"
+        nodes = [7]
+
+        [[events]]
+        round = 3
+        kind = "heal"
+
+        [[events]]
+        round = 3
+        kind = "restart"
+        nodes = [7]
         """;
 
     [Fact]
-    public async Task The_same_scenario_and_seed_give_byte_identical_results_on_the_real_runtime_and_every_node_learns_from_the_others()
+    public async Task The_same_scenario_and_seed_give_byte_identical_results_on_the_real_runtime_through_a_partition_a_crash_and_a_restart()
     {
         string dir = Directory.CreateTempSubdirectory("netsim-runtime-").FullName;
         try
@@ -51,11 +70,13 @@ public class RuntimeMeshTests
 
             byte[] a = await File.ReadAllBytesAsync(first);
             Assert.Equal(a, await File.ReadAllBytesAsync(second));
+            Assert.Equal(await File.ReadAllBytesAsync(first + ".series"), await File.ReadAllBytesAsync(second + ".series"));
             string[] rows = (await File.ReadAllLinesAsync(first)).Skip(1).ToArray();
             Assert.Equal(12, rows.Length);
             foreach (string[] row in rows.Select(r => r.Split(',')))
             {
-                Assert.Equal("4", row[3]); // rounds
+                // Node 7 crashed in round 2 and restarted from its checkpoint (round 1) in round 3: 1 + 2 rounds.
+                Assert.Equal(row[0] == "7" ? "3" : "4", row[3]);
                 Assert.True(long.Parse(row[6], System.Globalization.CultureInfo.InvariantCulture) > 0, $"node {row[0]} merged nothing");
                 Assert.True(long.Parse(row[8], System.Globalization.CultureInfo.InvariantCulture) > 0, $"node {row[0]} received no bytes");
                 Assert.Equal("0", row[7]); // honest mesh: nothing rejected
@@ -74,7 +95,7 @@ public class RuntimeMeshTests
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "netsim.dll"), "bench", "runtime", "--scenario", scenario, "--csv", csv })
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "netsim.dll"), "bench", "runtime", "--scenario", scenario, "--csv", csv, "--series", csv + ".series" })
         {
             start.ArgumentList.Add(arg);
         }
