@@ -7,7 +7,6 @@ using FedMesh.NetSim.Hosting.Internal;
 using FedMesh.NetSim.Scenarios;
 using FedMesh.NetSim.Simulation;
 using FedMesh.NetSim.Simulation.Internal;
-using FedMesh.Node.Attacks;
 using FedMesh.Node.Discovery;
 using FedMesh.Node.Gossip;
 using FedMesh.Node.Hosting;
@@ -293,17 +292,13 @@ public sealed class RuntimeMesh : IAsyncDisposable
     /// </summary>
     private float[] Attack(int node, float[] own)
     {
-        AttackKind kind = _scenario.Byzantine.Attack;
         int round = _releases[node].Count == 0 ? 1 : (int)(_runtimes[node]?.GetStatus().Round ?? 0) + 1;
-        IReadOnlyList<ReadOnlyMemory<float>> honest = kind is AttackKind.Alie or AttackKind.InnerProduct
+        IReadOnlyList<ReadOnlyMemory<float>> honest = ByzantineRelease.NeedsAllHonest(_scenario.Byzantine.Attack)
             ? _honest.Select(i => (ReadOnlyMemory<float>)(_releases[i].Count > 0 ? _releases[i][0] : _learners[i].GetAdapter())).DefaultIfEmpty(own).ToArray()
             : [own];
-        IReadOnlyList<float[]> previous = _releases[node].Count > 0 ? [_releases[node][^1]] : [own];
+        float[] previous = _releases[node].Count > 0 ? _releases[node][^1] : own;
         Remember(node, (float[])own.Clone());
-        int inputs = Math.Min(_scenario.Gossip.MaxMergeInputs, Math.Max(2, _graph[node].Length + 1));
-        int colluding = Math.Min(inputs - 1, 1 + _graph[node].Count(i => _byzantine[i]));
-        var options = AttackOptions.Default with { AlieZ = AttackLibrary.AlieZ(inputs, colluding) };
-        return AttackLibrary.Craft(kind, honest, previous, 1, inputs, options, SimSeeds.Int(_scenario.Seed, "attack", node, round))[0];
+        return ByzantineRelease.Craft(_scenario, node, _graph[node], i => _byzantine[i], honest, previous, round);
     }
 
     private RuntimeMeshResult Collect()
