@@ -12,6 +12,10 @@ namespace FedMesh.Node.Hosting;
 /// </summary>
 public interface IRoundPeerPolicy
 {
+    /// <summary>Called on the round loop just before each round runs, with the peers connected now (in id order):
+    /// a mode that merges only its neighbours' states sets them here.</summary>
+    void BeforeRound(long round, IReadOnlyList<PeerId> connected);
+
     /// <summary>Whether the verified state <paramref name="delta"/>, made by <paramref name="origin"/> and received
     /// from <paramref name="from"/>, is offered to the round coordinator. Called on the gossip actor.</summary>
     bool ShouldMerge(StoredDelta delta, PeerId origin, PeerId from);
@@ -25,6 +29,11 @@ public sealed class FloodPeerPolicy : IRoundPeerPolicy
 
     private FloodPeerPolicy()
     {
+    }
+
+    public void BeforeRound(long round, IReadOnlyList<PeerId> connected)
+    {
+        // Flood merges every verified state, whoever is connected.
     }
 
     public bool ShouldMerge(StoredDelta delta, PeerId origin, PeerId from) => true;

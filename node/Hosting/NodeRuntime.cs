@@ -66,7 +66,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable
         _membership.Attach(_connections);
         if (parts.Rounds is { } rounds)
         {
-            _rounds = new RoundLoop(parts, rounds, _actor, _telemetry, _logger);
+            _rounds = new RoundLoop(parts, rounds, _actor, _connections.ConnectedPeers, _telemetry, _logger);
             _rounds.Completed += r => RoundCompleted?.Invoke(r);
         }
 

@@ -74,6 +74,9 @@ internal sealed class ConnectionManager
 
     public bool IsConnected(PeerId peer) => _sessions.ContainsKey(peer);
 
+    /// <summary>The peers with a session now, in id order (not the dictionary's hash order: runs must not depend on it).</summary>
+    public IReadOnlyList<PeerId> ConnectedPeers() => [.. _sessions.Keys.OrderBy(p => p.Value, StringComparer.Ordinal)];
+
     public bool TryGetSession(PeerId peer, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeerSession? session) => _sessions.TryGetValue(peer, out session);
 
     /// <exception cref="NodeStartException">The listen address cannot be bound.</exception>

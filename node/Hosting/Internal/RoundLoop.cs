@@ -16,7 +16,7 @@ namespace FedMesh.Node.Hosting.Internal;
 /// <see cref="IRoundPeerPolicy"/>, and are offered to the coordinator at the start of the next round; the release is
 /// written ahead to the sequence file, then published and audited through the actor; checkpoints after each round.
 /// </summary>
-internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, GossipActor actor, NodeTelemetry telemetry, ILogger logger)
+internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, GossipActor actor, Func<IReadOnlyList<PeerId>> connected, NodeTelemetry telemetry, ILogger logger)
 {
     private readonly ConcurrentQueue<(StoredDelta Delta, float[] State)> _offers = new();
     private readonly IRoundPeerPolicy _policy = parts.PeerPolicy ?? FloodPeerPolicy.Instance;
@@ -72,6 +72,8 @@ internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, Gossip
                     Offer(offer.Delta, offer.State);
                 }
 
+                // The one peer decision of the round (IRoundPeerPolicy): whom this round merges from.
+                _policy.BeforeRound(telemetry.Round + 1, connected());
                 RoundReport report = rounds.RunRound(stop);
                 Publish(report);
                 AfterRound(report, learner);

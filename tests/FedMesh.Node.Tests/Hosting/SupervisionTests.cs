@@ -165,6 +165,70 @@ public class SupervisionTests
         Assert.False(node.Completion.IsCompleted);
     }
 
+    [Fact]
+    public async Task The_round_loop_asks_its_peer_policy_whose_states_to_merge_and_tells_it_the_connected_peers()
+    {
+        var network = new FedMesh.Node.Transport.InMemoryNetwork();
+        using var aId = NodeIdentity.Create();
+        using var bId = NodeIdentity.Create();
+        using var la = new FailingLearner(failOnRound: int.MaxValue);
+        using var lb = new FailingLearner(failOnRound: int.MaxValue);
+        var policy = new RefusingPolicy();
+        IPAddress hostA = IPAddress.Parse("10.0.0.1"), hostB = IPAddress.Parse("10.0.0.2");
+        await using var a = new NodeRuntime(
+            Parts(aId, la, Coordinator(aId, la)) with { Transport = network.Host(hostA), Listen = new IPEndPoint(hostA, 7000) },
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await using var b = new NodeRuntime(
+            Parts(bId, lb, Coordinator(bId, lb)) with
+            {
+                Transport = network.Host(hostB),
+                Listen = new IPEndPoint(hostB, 7000),
+                Seeds = [new Seed(new PeerAddress("10.0.0.1", 7000))],
+                PeerPolicy = policy,
+            },
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await a.StartAsync(CancellationToken.None);
+        await b.StartAsync(CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (b.GetStatus().DeltasReceived < 3 || !policy.SawConnected(a.Self))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        // b heard a's states and its policy refused each one: nothing merged. a (flood) merges b's.
+        Assert.True(policy.Refused >= 1);
+        Assert.Equal(0, b.GetStatus().DeltasMerged);
+        while (a.GetStatus().DeltasMerged == 0)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    /// <summary>Refuses every state and records whom it was told is connected.</summary>
+    private sealed class RefusingPolicy : IRoundPeerPolicy
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, bool> _connected = new();
+        private int _refused;
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        public bool SawConnected(PeerId peer) => _connected.ContainsKey(peer);
+
+        public void BeforeRound(long round, IReadOnlyList<PeerId> connected)
+        {
+            foreach (PeerId peer in connected)
+            {
+                _connected[peer] = true;
+            }
+        }
+
+        public bool ShouldMerge(StoredDelta delta, PeerId origin, PeerId from)
+        {
+            Interlocked.Increment(ref _refused);
+            return false;
+        }
+    }
+
     private static RoundCoordinator Coordinator(NodeIdentity id, ILearner learner) => new(
         learner,
         new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
