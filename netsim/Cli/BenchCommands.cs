@@ -20,7 +20,102 @@ public static class BenchCommands
         var bench = new Command("bench", "Simulator benchmarks that print figures (add --json for machines).");
         bench.Subcommands.Add(Scale());
         bench.Subcommands.Add(Dissemination());
+        bench.Subcommands.Add(Runtime());
         return bench;
+    }
+
+    /// <summary><c>netsim bench runtime</c>: the scenario on N real node runtimes (handshake, AEAD, membership, round
+    /// loop) over in-memory pipes on virtual time, one thread; prints wall and CPU time, writes per-node CSV.</summary>
+    private static Command Runtime()
+    {
+        var scenario = new Option<string>("--scenario") { Description = "Scenario (honest surrogate mesh, no events).", DefaultValueFactory = _ => "netsim/scenarios/scale-1000.toml" };
+        var nodes = new Option<int?>("--nodes") { Description = "Override the scenario's node count." };
+        var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
+        var csv = new Option<string?>("--csv") { Description = "Write the per-node results here (what determinism compares)." };
+        var series = new Option<string?>("--series") { Description = "Write the per-round means here (round, mean score, mean distance, mean peers)." };
+        var noEvents = new Option<bool>("--no-events") { Description = "Ignore the scenario's events (the baseline of partition-heal)." };
+        var noByzantine = new Option<bool>("--no-byzantine") { Description = "Every node honest (the clean baseline)." };
+        var absent = new Option<bool>("--attackers-absent") { Description = "Attackers never start: the honest nodes alone." };
+        var command = new Command("runtime", "Run a scenario on the real node runtime (in-memory pipes, virtual time, one thread).") { scenario, nodes, rounds, csv, series, noEvents, noByzantine, absent };
+        command.SetAction(parse =>
+        {
+            if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s))
+            {
+                return 2;
+            }
+
+            if (parse.GetValue(nodes) is { } n)
+            {
+                if (n is < 2 or > MaxBenchNodes)
+                {
+                    Console.Error.WriteLine($"netsim bench runtime: --nodes must be 2..{MaxBenchNodes}");
+                    return 2;
+                }
+
+                s = s with { Nodes = n };
+            }
+
+            if (parse.GetValue(rounds) is { } r)
+            {
+                if (r is < 1 or > ScenarioLoader.MaxRounds)
+                {
+                    Console.Error.WriteLine($"netsim bench runtime: --rounds must be 1..{ScenarioLoader.MaxRounds}");
+                    return 2;
+                }
+
+                s = s with { Rounds = r };
+            }
+
+            if (parse.GetValue(noEvents))
+            {
+                s = s with { Events = [] };
+            }
+
+            if (parse.GetValue(noByzantine))
+            {
+                s = s with { Byzantine = s.Byzantine with { Fraction = 0 } };
+            }
+
+            if (parse.GetValue(absent))
+            {
+                s = s with { Byzantine = s.Byzantine with { Absent = true } };
+            }
+
+            TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var wall = Stopwatch.StartNew();
+            Hosting.RuntimeMeshResult result;
+            try
+            {
+                result = Hosting.RuntimeMesh.Run(s);
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"netsim bench runtime: {ex.Message}");
+                return 2;
+            }
+
+            wall.Stop();
+            double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            foreach (string line in result.Events)
+            {
+                Console.WriteLine(line);
+            }
+
+            Console.WriteLine(result.Summary());
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wall {wall.Elapsed.TotalSeconds:F2} s, cpu {cpu:F2} s, {wall.Elapsed.TotalMicroseconds / ((double)s.Nodes * s.Rounds):F0} µs/node-round"));
+            if (parse.GetValue(csv) is { } path)
+            {
+                Protocol.IO.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(result.ToCsv()));
+            }
+
+            if (parse.GetValue(series) is { } seriesPath)
+            {
+                Protocol.IO.AtomicFile.Write(seriesPath, System.Text.Encoding.UTF8.GetBytes(result.SeriesCsv()));
+            }
+
+            return 0;
+        });
+        return command;
     }
 
     private static Command Scale()

@@ -60,7 +60,7 @@ public sealed partial class Simulator
 
     /// <summary>Rounds back a replaying attacker resends from. 3: older than the staleness discount's sweet spot
     /// but within its cap, so the replayed state is still merged (Replay's harm is dragging consensus back).</summary>
-    private const int ReplayDepth = 3;
+    internal const int ReplayDepth = 3;
 
     private readonly HashSet<int> _budgetLogged = [];
 
@@ -72,18 +72,11 @@ public sealed partial class Simulator
     /// </summary>
     private (SignedDelta, ReadOnlyMemory<byte>) Attack(SimNode node, SignedDelta released, float[] honestState, int round)
     {
-        AttackKind kind = _scenario.Byzantine.Attack;
-        IReadOnlyList<ReadOnlyMemory<float>> honest = kind is AttackKind.Alie or AttackKind.InnerProduct
+        IReadOnlyList<ReadOnlyMemory<float>> honest = Internal.ByzantineRelease.NeedsAllHonest(_scenario.Byzantine.Attack)
             ? HonestNodes.Where(i => _nodes[i].Up).Select(i => (ReadOnlyMemory<float>)(_nodes[i].ReleaseHistory.Count > 0 ? _nodes[i].ReleaseHistory[0] : _nodes[i].Learner.GetAdapter())).DefaultIfEmpty(honestState).ToArray()
             : [honestState];
-        IReadOnlyList<float[]> previous = node.ReleaseHistory.Count > 0 ? [node.ReleaseHistory[^1]] : [honestState];
-        int inputs = Math.Min(_scenario.Gossip.MaxMergeInputs, Math.Max(2, _graph[node.Index].Length + 1));
-        // ALIE's z depends on how many of a victim's n inputs collude (Baruch et al. 2019, §3): the attacker and its
-        // Byzantine neighbours. Craft is asked for one delta, and its count would otherwise stand in for f = 1,
-        // which gives z = Φ⁻¹(1/2) = 0 at n = 20 (the plain honest mean), not the paper's attack.
-        int colluding = Math.Min(inputs - 1, 1 + _graph[node.Index].Count(i => _nodes[i].Byzantine));
-        var options = AttackOptions.Default with { AlieZ = AttackLibrary.AlieZ(inputs, colluding) };
-        float[] attacked = AttackLibrary.Craft(kind, honest, previous, 1, inputs, options, SimSeeds.Int(_scenario.Seed, "attack", node.Index, round))[0];
+        float[] previous = node.ReleaseHistory.Count > 0 ? node.ReleaseHistory[^1] : honestState;
+        float[] attacked = Internal.ByzantineRelease.Craft(_scenario, node.Index, _graph[node.Index], i => _nodes[i].Byzantine, honest, previous, round);
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(Mesh.Schema, attacked, TensorEncoding.Float32);
         var header = new DeltaHeader
         {

@@ -216,7 +216,7 @@ public sealed partial class Simulator : IDisposable
             ScheduleTicks();
         });
 
-    private static int[][] BuildTopology(Scenario s)
+    internal static int[][] BuildTopology(Scenario s)
     {
         Random random = SimSeeds.Random(s.Seed, "topology");
         TopologySpec t = s.Topology;
@@ -229,7 +229,7 @@ public sealed partial class Simulator : IDisposable
         };
     }
 
-    private static bool[] PickByzantine(Scenario s)
+    internal static bool[] PickByzantine(Scenario s)
     {
         var result = new bool[s.Nodes];
         int count = (int)(s.Byzantine.Fraction * s.Nodes);

@@ -67,6 +67,30 @@ public sealed class VirtualClock : TimeProvider
         return run;
     }
 
+    /// <summary>Runs the single next event (timers disposed meanwhile are skipped), moving the clock to its time;
+    /// false when none is scheduled. The runtime host calls it only once every task is idle, so each timer's
+    /// consequences settle before the next timer fires.</summary>
+    public bool RunNext()
+    {
+        while (_queue.TryDequeue(out ScheduledEvent? next, out var key))
+        {
+            _nowTicks = Math.Max(_nowTicks, key.Ticks);
+            if (next.Timer is { Disposed: true })
+            {
+                continue;
+            }
+
+            next.Action();
+            EventsRun++;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Time of the next scheduled event, or null when none is.</summary>
+    public TimeSpan? NextEventAt => _queue.TryPeek(out _, out var key) ? TimeSpan.FromTicks(key.Ticks) : null;
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         ArgumentNullException.ThrowIfNull(callback);

@@ -39,7 +39,7 @@ public static class ConfigKeys
             o => o.Network.Allowlist, (o, v) => o with { Network = o.Network with { Allowlist = v } }),
         List("network", "seeds", "Bootstrap peers, \"host:port\" or \"peerid@host:port\".", v => Each(v, Seed),
             o => o.Network.Seeds, (o, v) => o with { Network = o.Network with { Seeds = v } }),
-        Int("network", "max_peers", "Most peers kept in the gossip view.", 1, 1024,
+        Int("network", "max_peers", "Most peers this node dials and keeps in its view; others may still connect to it, up to max_connections.", 1, 1024,
             o => o.Network.MaxPeers, (o, v) => o with { Network = o.Network with { MaxPeers = v } }),
         Int("network", "max_connections", "Most open connections (peers plus handshakes in progress); at least max_peers.", 1, 4096,
             o => o.Network.MaxConnections, (o, v) => o with { Network = o.Network with { MaxConnections = v } }),

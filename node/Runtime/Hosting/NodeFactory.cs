@@ -183,7 +183,10 @@ public static class NodeFactory
             }
 
             rounds.ResumeSequence(resumeAfter);
-            var book = new PeerBook(identity.PeerId, time, PeerBookOptions.Default, loggers.CreateLogger<PeerBook>());
+            var listen = new IPEndPoint(IPAddress.Parse(options.Network.ListenAddress), options.Network.ListenPort);
+            // A node listening on loopback is in a mesh on this host (the demo, test labs): there, a peer's loopback
+            // addresses in peer exchange are its real ones; anywhere else PexSanity refuses them.
+            var book = new PeerBook(identity.PeerId, time, PeerBookOptions.Default with { AllowLoopbackFromPex = IPAddress.IsLoopback(listen.Address) }, loggers.CreateLogger<PeerBook>());
             if (File.Exists(paths.Peers))
             {
                 book.Load(paths.Peers);
@@ -194,11 +197,12 @@ public static class NodeFactory
                 Identity = identity,
                 Mesh = mesh,
                 MeshName = options.Network.MeshId,
-                Listen = new IPEndPoint(IPAddress.Parse(options.Network.ListenAddress), options.Network.ListenPort),
+                Listen = listen,
                 Seeds = Seed.ParseList(options.Network.Seeds),
                 Allowlist = allowlist,
                 Mdns = options.Network.Mdns,
                 MaxConnections = options.Network.MaxConnections,
+                MaxPeers = options.Network.MaxPeers,
                 Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, MaxDeltaAge = rounds.Options.StalenessHorizon },
                 Rounds = rounds,
                 Learner = learner,

@@ -1,125 +1,44 @@
-using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
-using System.Threading.Channels;
-using FedMesh.Node.Audit;
 using FedMesh.Node.Discovery;
 using FedMesh.Node.Gossip;
+using FedMesh.Node.Hosting.Internal;
 using FedMesh.Node.Membership;
-using FedMesh.Node.Mesh;
 using FedMesh.Node.Metrics;
-using FedMesh.Protocol;
+using FedMesh.Node.Mesh;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Messages;
-using FedMesh.Protocol.Security;
-using FedMesh.Protocol.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Hosting;
 
-/// <summary>Everything a running node is made of, assembled by <see cref="NodeFactory"/> (or a test/benchmark).</summary>
-public sealed record NodeParts
-{
-    public required NodeIdentity Identity { get; init; }
-
-    public required LocalMesh Mesh { get; init; }
-
-    /// <summary>The mesh name (handshake binding and mDNS TXT); <see cref="LocalMesh.MeshId"/> is its hash.</summary>
-    public required string MeshName { get; init; }
-
-    public required IPEndPoint Listen { get; init; }
-
-    public IReadOnlyList<Seed> Seeds { get; init; } = [];
-
-    public IReadOnlySet<PeerId>? Allowlist { get; init; }
-
-    public bool Mdns { get; init; }
-
-    /// <summary>Most connections at once, handshakes in progress included (network.max_connections); split into
-    /// inbound and outbound slots by <see cref="NodeRuntime.ConnectionLimitsFor"/>.</summary>
-    public int MaxConnections { get; init; } = 64;
-
-    /// <summary>Inbound connection attempts per remote address.</summary>
-    public AddressRateOptions AddressRates { get; init; } = AddressRateOptions.Default;
-
-    /// <summary>A handshake not finished within this is abandoned and its slot freed (SPEC.md §3).</summary>
-    public TimeSpan HandshakeTimeout { get; init; } = HandshakeOptions.Default.Timeout;
-
-    public GossipOptions Gossip { get; init; } = GossipOptions.Default;
-
-    /// <summary>The learning side; null for a relay-only node (benchmarks).</summary>
-    public RoundCoordinator? Rounds { get; init; }
-
-    public Learning.ILearner? Learner { get; init; }
-
-    /// <summary>Documents the node reports held-out bpc on (its local holdout).</summary>
-    public IReadOnlyList<string> HeldOut { get; init; } = [];
-
-    public TimeSpan RoundPeriod { get; init; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>Stop after this many rounds (0 = run until stopped).</summary>
-    public long MaxRounds { get; init; }
-
-    public AuditLog? Audit { get; init; }
-
-    public Privacy.PrivacyLedger? Ledger { get; init; }
-
-    /// <summary>Whether deltas are noised and charged to <see cref="Ledger"/>; with DP off the ledger is kept only
-    /// for what earlier releases spent, and status says "off" instead of that old budget state.</summary>
-    public bool PrivacyEnabled { get; init; } = true;
-
-    public Reputation.ReputationTracker? Reputation { get; init; }
-
-    /// <summary>Address of the Prometheus endpoint ([metrics]); null = not served; port 0 picks a free one. When it
-    /// equals <see cref="AdminListen"/> the admin endpoint's /metrics serves it.</summary>
-    public IPEndPoint? MetricsListen { get; init; }
-
-    public Storage.CheckpointStore? Checkpoints { get; init; }
-
-    public PeerBook? PeerBook { get; init; }
-
-    public string? PeerBookPath { get; init; }
-
-    public string? SequencePath { get; init; }
-
-    /// <summary>Writes the current adapter in the export format (safetensors + JSON) after each round.</summary>
-    public Action<Learning.ILearner>? Export { get; init; }
-
-    /// <summary>Address of the admin endpoint ([admin]); null = not served; port 0 picks a free one.</summary>
-    public IPEndPoint? AdminListen { get; init; }
-
-    /// <summary>Where the bound ports are written at start (<see cref="NodeEndpoints"/>); null = nowhere.</summary>
-    public string? EndpointsPath { get; init; }
-
-    public TimeProvider Time { get; init; } = TimeProvider.System;
-
-    public int Seed { get; init; }
-}
-
 /// <summary>
-/// A running FedMesh node: accepts and dials secure connections, drives the <see cref="GossipEngine"/> from one
-/// actor loop (every engine call happens there), runs learning rounds on their own task, and exposes status and
-/// metrics. Shutdown is graceful: the round in progress finishes or is abandoned at a step boundary, peers get Bye.
+/// A running FedMesh node, composed of small services (Orleans' membership is the model): a
+/// <see cref="ConnectionManager"/> over the injected transport (accept, dial, handshake, one session per peer), a
+/// <see cref="MembershipService"/> (peer book, dial targets and backoff, max_peers, peer exchange, failure detection),
+/// the <see cref="GossipActor"/> (every engine call on one loop), the <see cref="RoundLoop"/> and
+/// <see cref="NodeTelemetry"/> (status, metrics, audit). Every long-running loop runs under one
+/// <see cref="LoopSupervisor"/>: a fault in any of them stops the node with its reason. Shutdown is graceful: the
+/// round in progress finishes or is abandoned at a step boundary, peers get Bye, the peer book is saved.
 /// </summary>
-public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
+public sealed partial class NodeRuntime : IAsyncDisposable
 {
-    /// <summary>Engine actions queued at most; readers of the network wait when the engine falls behind.</summary>
-    private const int ActorCapacity = 4096;
-
     private readonly NodeParts _parts;
     private readonly ILogger _logger;
-    private readonly Channel<Action> _actor = Channel.CreateBounded<Action>(new BoundedChannelOptions(ActorCapacity) { SingleReader = true });
-    private readonly ConcurrentDictionary<PeerId, PeerSession> _sessions = new();
-    private readonly ConcurrentQueue<(StoredDelta Delta, float[] State)> _offers = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly GossipEngine _engine;
-    private readonly List<Task> _tasks = [];
-    private readonly DateTimeOffset _started;
-    private TcpPipeListener? _listener;
+    private readonly LoopSupervisor _supervisor;
+    private readonly NodeTelemetry _telemetry;
+    private readonly GossipActor _actor;
+    private readonly MembershipService _membership;
+    private readonly ConnectionManager _connections;
+    private readonly RoundLoop? _rounds;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private AdminServer? _admin;
     private AdminServer? _metricsServer;
     private MdnsDiscovery? _mdns;
     private UdpMulticastTransport? _mdnsTransport;
+    private Task? _stopping;
 
     public NodeRuntime(NodeParts parts, ILoggerFactory loggers)
     {
@@ -128,6 +47,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         _parts = parts;
         _logger = loggers.CreateLogger("FedMesh.Node");
         Loggers = loggers;
+        Metrics = new NodeMetrics();
         // The listen port is filled in once bound (StartAsync), so port 0 announces the port actually chosen.
         var hello = new HelloMessage
         {
@@ -138,16 +58,19 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
             ListenAddresses = [new PeerAddress(parts.Listen.Address.ToString(), Math.Max(1, parts.Listen.Port)).ToString()],
             SoftwareVersion = SoftwareVersion,
         };
-        var sequences = new SequenceTracker();
-        _engine = new GossipEngine(parts.Mesh, hello, parts.Gossip, sequences, parts.Time, new Random(parts.Seed), this);
-        _started = parts.Time.GetUtcNow();
-        Metrics = new NodeMetrics();
-        _slots = new ConnectionSlots(ConnectionLimitsFor(parts.MaxConnections));
-        _addressRates = new AddressRateLimiter(parts.Time, parts.AddressRates);
-        _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
-        _refusalLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
-        _handshakeLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
-        _duplicateLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _supervisor = new LoopSupervisor(_logger, StopAsync, _stop.Token);
+        _telemetry = new NodeTelemetry(parts, Metrics);
+        _actor = new GossipActor(parts, hello, _telemetry, _logger, _stop.Token);
+        _membership = new MembershipService(parts, loggers, _logger);
+        _connections = new ConnectionManager(parts, loggers, _logger, _telemetry, _actor, _membership, _stop.Token);
+        _membership.Attach(_connections);
+        if (parts.Rounds is { } rounds)
+        {
+            _rounds = new RoundLoop(parts, rounds, _actor, _connections.ConnectedPeers, _telemetry, _logger);
+            _rounds.Completed += r => RoundCompleted?.Invoke(r);
+        }
+
+        _actor.Attach(_connections, _membership, _rounds, (d, from) => DeltaArrived?.Invoke(d, from));
     }
 
     /// <summary>Reported in Hello and `fedmesh --version`.</summary>
@@ -159,8 +82,14 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
 
     public PeerId Self => _parts.Identity.PeerId;
 
-    /// <summary>The TCP endpoint actually bound (port 0 in the options picks a free one).</summary>
-    public IPEndPoint? ListenEndPoint => _listener?.LocalEndPoint;
+    /// <summary>The endpoint actually bound (port 0 in the options picks a free one).</summary>
+    public IPEndPoint? ListenEndPoint => _connections.LocalEndPoint;
+
+    /// <summary>The bound admin endpoint (port 0 in the options picks a free one); null when not served.</summary>
+    public IPEndPoint? AdminEndPoint => _admin?.BoundEndPoint;
+
+    /// <summary>The bound metrics-only endpoint; null when not served separately.</summary>
+    public IPEndPoint? MetricsEndPoint => _metricsServer?.BoundEndPoint;
 
     /// <summary>Raised (on the actor loop) for each verified delta; benchmarks and tests watch it.</summary>
     public event Action<StoredDelta, PeerId>? DeltaArrived;
@@ -168,13 +97,46 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     /// <summary>Raised after each round with its report.</summary>
     public event Action<RoundReport>? RoundCompleted;
 
-    /// <summary>Completes when the node stops by itself (MaxRounds reached) or is stopped.</summary>
+    /// <summary>Completes when the node stops by itself (MaxRounds reached, or a loop fault) or is stopped.</summary>
     public Task Completion => _completion.Task;
 
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>The peers this node knows (what peers.json holds).</summary>
+    public PeerBook PeerBook => _membership.Book;
+
+    /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
+    internal int OpenConnections => _connections.OpenConnections;
+
+    /// <summary>Test seam (see <see cref="LoopSupervisor.FaultInjection"/>): called with each loop's name every
+    /// iteration; a test throws from it to kill that loop.</summary>
+    internal Action<string>? LoopFaultInjection
+    {
+        get => _supervisor.FaultInjection;
+        set => _supervisor.FaultInjection = value;
+    }
 
     /// <summary>Hash of a mesh name: what Hello and manifests carry as the 32-byte mesh id (SPEC.md §9.8).</summary>
     public static byte[] MeshIdFor(string meshName) => MeshId.FromName(meshName);
+
+    /// <summary>
+    /// Splits network.max_connections: a quarter (at least 1) for dials, the rest inbound. Dials go to the
+    /// max_peers peers this node picks; inbound slots take strangers' handshakes, so they are the larger share,
+    /// and a flood of inbound handshakes can never take the slots this node needs to dial out. No per-address cap on
+    /// established inbound connections (labs behind one NAT address, or many nodes on one host, are normal), but
+    /// at most <see cref="ConnectionLimitOptions.MaxHandshakesPerAddress"/> handshakes in progress per address.
+    /// </summary>
+    internal static ConnectionLimitOptions ConnectionLimitsFor(int maxConnections)
+    {
+        int outbound = Math.Max(1, maxConnections / 4);
+        int inbound = Math.Max(1, maxConnections - outbound);
+        return new ConnectionLimitOptions { MaxOutbound = outbound, MaxInbound = inbound, MaxInboundPerAddress = inbound };
+    }
+
+    /// <summary>Adds an address to dial (seeds, mDNS, peer exchange). Known addresses are ignored.</summary>
+    public void AddDialTarget(PeerAddress address, PeerId? expected = null, byte[]? publicKey = null) =>
+        _membership.AddDialTarget(address, expected, publicKey);
+
+    /// <summary>A snapshot for `fedmesh status`, the admin endpoint and the demo table.</summary>
+    public NodeStatus GetStatus() => _telemetry.Status(ListenEndPoint?.ToString() ?? string.Empty, _connections.Sessions);
 
     /// <summary>
     /// Binds every socket first (gossip listener, admin and metrics endpoints), and only then starts the loops: a
@@ -193,8 +155,10 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
             throw;
         }
 
-        Log.Listening(_logger, Self.Value, _listener!.LocalEndPoint.ToString());
-        _engine.SetListenAddresses([new PeerAddress(_parts.Listen.Address.ToString(), _listener.LocalEndPoint.Port).ToString()]);
+        IPEndPoint bound = _connections.LocalEndPoint!;
+        Log.Listening(_logger, Self.Value, bound.ToString());
+        IReadOnlyList<string> listen = [new PeerAddress(_parts.Listen.Address.ToString(), bound.Port).ToString()];
+        _actor.Post(() => _actor.Engine.SetListenAddresses(listen));
         if (_admin is not null)
         {
             Log.AdminListening(_logger, _admin.Url);
@@ -206,13 +170,14 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         }
 
         WriteEndpoints();
-        _tasks.Add(Task.Run(ActorLoopAsync));
-        _tasks.Add(Supervise("accept", () => AcceptLoopAsync(_stop.Token)));
-        _tasks.Add(Supervise("dial", () => DialLoopAsync(_stop.Token)));
-        _tasks.Add(Supervise("tick", () => TickLoopAsync(_stop.Token)));
-        if (_parts.Rounds is not null)
+        _supervisor.Start("actor", _ => _actor.RunAsync(_supervisor));
+        _supervisor.Start("accept", stop => _connections.AcceptLoopAsync(_supervisor, stop));
+        _supervisor.Start("dial", stop => _membership.DialLoopAsync(_supervisor, stop));
+        _supervisor.Start("tick", stop => _actor.TickAsync(_supervisor, stop));
+        _supervisor.Start("peerbook", stop => _membership.PersistLoopAsync(_supervisor, stop));
+        if (_rounds is not null)
         {
-            _tasks.Add(Supervise("round", () => RoundLoopAsync(_stop.Token)));
+            _supervisor.Start("round", RunRoundsAsync);
         }
 
         if (_parts.Mdns)
@@ -224,23 +189,22 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         Metrics.Ready.Set(1);
     }
 
-    /// <summary>The bound admin endpoint (port 0 in the options picks a free one); null when not served.</summary>
-    public IPEndPoint? AdminEndPoint => _admin?.BoundEndPoint;
-
-    /// <summary>The bound metrics-only endpoint; null when not served separately.</summary>
-    public IPEndPoint? MetricsEndPoint => _metricsServer?.BoundEndPoint;
+    private async Task RunRoundsAsync(CancellationToken stop)
+    {
+        if (await _rounds!.RunAsync(_supervisor, stop).ConfigureAwait(false))
+        {
+            // Finished the configured rounds: keep serving deltas to peers for one more period, then stop.
+            _ = Task.Factory.StartNew(async () =>
+            {
+                await Task.Delay(_parts.RoundPeriod, _parts.Time, CancellationToken.None).ConfigureAwait(false);
+                await StopAsync().ConfigureAwait(false);
+            }, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current);
+        }
+    }
 
     private async Task BindAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            _listener = TcpPipeListener.Start(_parts.Listen);
-        }
-        catch (TransportException ex)
-        {
-            throw new NodeStartException("network.listen_address/listen_port", _parts.Listen.ToString(), ex);
-        }
-
+        _connections.Bind();
         if (_parts.AdminListen is { } admin)
         {
             _admin = new AdminServer(admin, Metrics, GetStatus, Loggers) { Health = GetHealth };
@@ -272,8 +236,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     /// <summary>Releases what <see cref="BindAsync"/> bound before it failed.</summary>
     private async Task UnbindAsync()
     {
-        _listener?.Dispose();
-        _listener = null;
+        _connections.Unbind();
         foreach (AdminServer? server in new[] { _admin, _metricsServer })
         {
             if (server is not null)
@@ -297,7 +260,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         var endpoints = new NodeEndpoints(
             Self.Value,
             Environment.ProcessId,
-            _listener!.LocalEndPoint.ToString(),
+            _connections.LocalEndPoint!.ToString(),
             _admin?.Url,
             _metricsServer?.Url ?? (_parts.MetricsListen is not null ? _admin?.Url : null));
         try
@@ -310,13 +273,34 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
         }
     }
 
-    /// <summary>Stops everything: no new rounds, peers told Bye, state saved.</summary>
+    private async Task StartMdnsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _mdnsTransport = new UdpMulticastTransport(_parts.Time);
+            _mdns = new MdnsDiscovery(
+                new MdnsService(Self, _parts.MeshName, ListenEndPoint!.Port),
+                _mdnsTransport,
+                _parts.Time,
+                new Random(_parts.Seed + 2),
+                logger: Loggers.CreateLogger<MdnsDiscovery>());
+            await _mdns.StartAsync(cancellationToken).ConfigureAwait(false);
+            MdnsDiscovery mdns = _mdns;
+            _supervisor.Start("mdns", stop => _membership.DiscoveryLoopAsync(mdns, _supervisor, stop));
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or InvalidOperationException)
+        {
+            // No multicast here (no interface, port in use, sandbox): seeds and peer exchange still work.
+            Log.MdnsUnavailable(_logger, ex.Message);
+        }
+    }
+
+    /// <summary>Stops everything: no new rounds, peers told Bye, state saved. Idempotent: every caller (the round
+    /// loop after max_rounds, a faulted loop, the host, DisposeAsync) awaits the same stop, so nothing is disposed
+    /// while a stop is still in progress.</summary>
     public Task StopAsync()
     {
-        // Idempotent: every caller (the round loop after max_rounds, the host, DisposeAsync) awaits the same stop,
-        // so nothing is disposed while a stop is still in progress.
-        Task? stopping = Volatile.Read(ref _stopping);
-        if (stopping is not null)
+        if (Volatile.Read(ref _stopping) is { } stopping)
         {
             return stopping;
         }
@@ -337,33 +321,20 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
             {
                 started.TrySetResult();
             }
-        }, TaskScheduler.Default);
+        }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Current);
         return started.Task;
     }
-
-    private Task? _stopping;
 
     private async Task StopCoreAsync()
     {
         Metrics.Ready.Set(0);
         await _stop.CancelAsync().ConfigureAwait(false);
-        _listener?.Dispose();
-        foreach (PeerSession session in _sessions.Values)
-        {
-            try
-            {
-                await session.CloseAsync(ProtocolErrorCode.Shutdown, "node shutting down").ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is ObjectDisposedException or ProtocolException or IOException)
-            {
-                // The connection ended on its own while we were stopping; nothing left to close.
-            }
-        }
-
-        _actor.Writer.TryComplete();
+        _connections.Unbind();
+        await _connections.CloseAllAsync().ConfigureAwait(false);
+        _actor.Complete();
         try
         {
-            await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+            await Task.WhenAll(_supervisor.Loops).WaitAsync(TimeSpan.FromSeconds(30), _parts.Time).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
         {
@@ -390,12 +361,8 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
             await _metricsServer.DisposeAsync().ConfigureAwait(false);
         }
 
-        foreach (PeerSession session in _sessions.Values)
-        {
-            await session.DisposeAsync().ConfigureAwait(false);
-        }
-
-        SavePeerBook();
+        await _connections.DisposeAllAsync().ConfigureAwait(false);
+        _membership.Save();
         _completion.TrySetResult();
     }
 
@@ -409,67 +376,39 @@ public sealed partial class NodeRuntime : IAsyncDisposable, IGossipHost
     public Task PublishAsync(SignedDelta delta, ReadOnlyMemory<byte> payload)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
+        _actor.Post(() =>
         {
-            _engine.Publish(delta, payload);
+            _actor.Engine.Publish(delta, payload);
             done.TrySetResult();
         });
         return done.Task;
     }
 
-    /// <summary>Runs an action on the engine's actor loop.</summary>
-    private void Post(Action action)
+    /// <summary>Restores the adapter from the newest valid checkpoint (a corrupt latest falls back to the previous).</summary>
+    public long RestoreCheckpoint()
     {
-        if (!_actor.Writer.TryWrite(action))
+        if (_parts.Checkpoints is not { } store || _parts.Learner is not { } learner)
         {
-            // Full: wait (backpressure to whoever produced the work), unless shutting down.
-            _ = _actor.Writer.WriteAsync(action, _stop.Token).AsTask().ContinueWith(
-                t => Log.ActorDropped(_logger, t.Exception?.GetBaseException().Message ?? "cancelled"),
-                CancellationToken.None,
-                TaskContinuationOptions.NotOnRanToCompletion,
-                TaskScheduler.Default);
+            return 0;
         }
-    }
 
-    private async Task ActorLoopAsync()
-    {
-        await foreach (Action action in _actor.Reader.ReadAllAsync().ConfigureAwait(false))
+        Storage.CheckpointLoadResult result = store.LoadLatest();
+        foreach (Storage.SkippedCheckpoint skipped in result.Skipped)
         {
-            try
-            {
-                action();
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                // A bug in one message's handling must not take the node down; it is logged loudly.
-                Log.ActorFailed(_logger, ex);
-            }
+            Log.CheckpointSkipped(_logger, skipped.Path, skipped.Reason);
         }
-    }
 
-    private async Task TickLoopAsync(CancellationToken stop)
-    {
-        // Once a second: stalled pulls move on (the stall timeout itself is 10 s), peers get a ping.
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _parts.Time);
-        ulong nonce = 0;
-        try
+        if (result.Loaded is not { } checkpoint || checkpoint.Payload.Length != learner.Schema.TotalElements * sizeof(float))
         {
-            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
-            {
-                Post(() =>
-                {
-                    _engine.Tick();
-                    nonce++;
-                    foreach (PeerId peer in _engine.ReadyPeers)
-                    {
-                        Send(peer, new PingMessage(nonce));
-                    }
-                });
-                Metrics.Peers.Set(_sessions.Count);
-            }
+            return 0;
         }
-        catch (OperationCanceledException)
-        {
-        }
+
+        float[] adapter = new float[learner.Schema.TotalElements];
+        Buffer.BlockCopy(checkpoint.Payload, 0, adapter, 0, checkpoint.Payload.Length);
+        learner.SetAdapter(adapter);
+        _telemetry.ResumeAt(checkpoint.Round);
+        _parts.Rounds?.ResumeRound(checkpoint.Round);
+        Debug.Assert(checkpoint.Round >= 0);
+        return checkpoint.Round;
     }
 }

@@ -55,6 +55,63 @@ public class SupervisionTests
         Assert.Contains(logs.Lines, l => l.StartsWith("Critical 6050 The round loop failed, stopping the node: injected learner fault in round 3", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Every kind of long-running loop is supervised: a fault injected into it (through the runtime's test seam, on
+    /// virtual time so the five-minute peer-book loop gets its turn) stops the host with exit code 70 and a Critical
+    /// line naming the loop and the reason.
+    /// </summary>
+    [Theory]
+    [InlineData("actor")]
+    [InlineData("accept")]
+    [InlineData("dial")]
+    [InlineData("tick")]
+    [InlineData("peerbook")]
+    [InlineData("round")]
+    public async Task A_fault_in_any_runtime_loop_stops_the_host_with_exit_code_70_and_the_loop_and_reason_logged(string loop)
+    {
+        var logs = new CapturedLogs();
+        using var id = NodeIdentity.Create();
+        using var learner = new FailingLearner(failOnRound: int.MaxValue);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        NodeRuntime? runtime = null;
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder([]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton(sp => new NodeService(
+            _ =>
+            {
+                runtime = new NodeRuntime(Parts(id, learner, Coordinator(id, learner)) with { Time = time }, sp.GetRequiredService<ILoggerFactory>())
+                {
+                    LoopFaultInjection = name =>
+                    {
+                        if (name == loop)
+                        {
+                            throw new InvalidOperationException($"injected fault in the {name} loop");
+                        }
+                    },
+                };
+                return Task.FromResult<(NodeRuntime, IAsyncDisposable)>((runtime, runtime));
+            },
+            sp.GetRequiredService<IHostApplicationLifetime>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<NodeService>());
+        using IHost host = builder.Build();
+        NodeService service = host.Services.GetRequiredService<NodeService>();
+
+        Task run = host.RunAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!run.IsCompleted)
+        {
+            // Virtual time: 10 s per step reaches every loop's next iteration (1 s tick, 2 s dial, 5 min peer book).
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(10, timeout.Token);
+        }
+
+        await run;
+        Assert.Equal(NodeRuntime.FaultExitCode, service.ExitCode);
+        Assert.Equal(loop, runtime!.Fault!.Loop);
+        Assert.Contains(logs.Lines, l => l.StartsWith($"Critical 6050 The {loop} loop failed, stopping the node: injected fault in the {loop} loop", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_validly_signed_delta_dated_past_year_9999_or_an_hour_ahead_is_rejected_and_the_rounds_keep_running()
     {
@@ -106,6 +163,70 @@ public class SupervisionTests
 
         Assert.Null(node.Fault);
         Assert.False(node.Completion.IsCompleted);
+    }
+
+    [Fact]
+    public async Task The_round_loop_asks_its_peer_policy_whose_states_to_merge_and_tells_it_the_connected_peers()
+    {
+        var network = new FedMesh.Node.Transport.InMemoryNetwork();
+        using var aId = NodeIdentity.Create();
+        using var bId = NodeIdentity.Create();
+        using var la = new FailingLearner(failOnRound: int.MaxValue);
+        using var lb = new FailingLearner(failOnRound: int.MaxValue);
+        var policy = new RefusingPolicy();
+        IPAddress hostA = IPAddress.Parse("10.0.0.1"), hostB = IPAddress.Parse("10.0.0.2");
+        await using var a = new NodeRuntime(
+            Parts(aId, la, Coordinator(aId, la)) with { Transport = network.Host(hostA), Listen = new IPEndPoint(hostA, 7000) },
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await using var b = new NodeRuntime(
+            Parts(bId, lb, Coordinator(bId, lb)) with
+            {
+                Transport = network.Host(hostB),
+                Listen = new IPEndPoint(hostB, 7000),
+                Seeds = [new Seed(new PeerAddress("10.0.0.1", 7000))],
+                PeerPolicy = policy,
+            },
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        await a.StartAsync(CancellationToken.None);
+        await b.StartAsync(CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (b.GetStatus().DeltasReceived < 3 || !policy.SawConnected(a.Self))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        // b heard a's states and its policy refused each one: nothing merged. a (flood) merges b's.
+        Assert.True(policy.Refused >= 1);
+        Assert.Equal(0, b.GetStatus().DeltasMerged);
+        while (a.GetStatus().DeltasMerged == 0)
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
+    /// <summary>Refuses every state and records whom it was told is connected.</summary>
+    private sealed class RefusingPolicy : IRoundPeerPolicy
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, bool> _connected = new();
+        private int _refused;
+
+        public int Refused => Volatile.Read(ref _refused);
+
+        public bool SawConnected(PeerId peer) => _connected.ContainsKey(peer);
+
+        public void BeforeRound(long round, IReadOnlyList<PeerId> connected)
+        {
+            foreach (PeerId peer in connected)
+            {
+                _connected[peer] = true;
+            }
+        }
+
+        public bool ShouldMerge(StoredDelta delta, PeerId origin, PeerId from)
+        {
+            Interlocked.Increment(ref _refused);
+            return false;
+        }
     }
 
     private static RoundCoordinator Coordinator(NodeIdentity id, ILearner learner) => new(

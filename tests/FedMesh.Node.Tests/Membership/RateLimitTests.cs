@@ -44,45 +44,6 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public void Peer_limiter_enforces_messages_and_bytes_per_peer_independently()
-    {
-        var time = new FakeTimeProvider();
-        var options = new RateLimitOptions { MessagesPerSecond = 2, BurstMessages = 2, BytesPerSecond = 1000, BurstBytes = 1000 };
-        var limiter = new PeerRateLimiter(time, options);
-        Assert.True(limiter.TryAdmit(TestIds.Id(1), 100));
-        Assert.True(limiter.TryAdmit(TestIds.Id(1), 100));
-        Assert.False(limiter.TryAdmit(TestIds.Id(1), 100)); // message budget spent
-        Assert.True(limiter.TryAdmit(TestIds.Id(2), 1000)); // another peer has its own buckets
-        Assert.False(limiter.TryAdmit(TestIds.Id(2), 1));    // byte budget spent (message budget left)
-        time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(limiter.TryAdmit(TestIds.Id(1), 100));
-        Assert.True(limiter.TryAdmit(TestIds.Id(2), 999));
-    }
-
-    [Fact]
-    public void A_refused_message_spends_nothing()
-    {
-        var time = new FakeTimeProvider();
-        var limiter = new PeerRateLimiter(time, new RateLimitOptions { MessagesPerSecond = 1, BurstMessages = 1, BytesPerSecond = 10, BurstBytes = 10 });
-        Assert.False(limiter.TryAdmit(TestIds.Id(1), 11)); // too many bytes: must not spend the one message token
-        Assert.True(limiter.TryAdmit(TestIds.Id(1), 10));
-    }
-
-    [Fact]
-    public void Peer_limiter_forgets_the_idlest_peer_beyond_its_bound()
-    {
-        var time = new FakeTimeProvider();
-        var limiter = new PeerRateLimiter(time, new RateLimitOptions { MaxTrackedPeers = 3 });
-        for (int i = 0; i < 10; i++)
-        {
-            limiter.TryAdmit(TestIds.Id(i), 1);
-            time.Advance(TimeSpan.FromMilliseconds(1));
-        }
-
-        Assert.Equal(3, limiter.TrackedPeers);
-    }
-
-    [Fact]
     public void Connection_slots_cap_directions_per_address_and_duplicate_peers()
     {
         var slots = new ConnectionSlots(new ConnectionLimitOptions { MaxInbound = 3, MaxOutbound = 1, MaxInboundPerAddress = 2 });

@@ -1,0 +1,413 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Threading.Channels;
+using FedMesh.Node.Membership;
+using FedMesh.Node.Transport;
+using FedMesh.Protocol;
+using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
+using FedMesh.Protocol.Security;
+using FedMesh.Protocol.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Node.Hosting.Internal;
+
+/// <summary>
+/// The node's connections over the injected <see cref="ITransportFactory"/>: admission of inbound connections
+/// (address rate, then a <see cref="ConnectionSlots"/> lease that also counts handshakes in progress), dialling,
+/// the secure handshake, one session per peer (<see cref="DuplicateRule"/> tie-breaks), and one pump per session
+/// that decodes frames into the gossip actor. Which addresses to dial is membership's decision, not this class's.
+/// </summary>
+internal sealed class ConnectionManager
+{
+    /// <summary>Refused connections and failed handshakes: at most one line per address per minute during a flood.</summary>
+    private static readonly TimeSpan RefusalLogInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Addresses (or peer ids) whose log lines are throttled at once; beyond it the oldest is forgotten.</summary>
+    private const int MaxThrottledKeys = 1024;
+
+    private readonly NodeParts _parts;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly NodeTelemetry _telemetry;
+    private readonly GossipActor _actor;
+    private readonly MembershipService _membership;
+    private readonly CancellationToken _stopping;
+    private readonly ConcurrentDictionary<PeerId, PeerSession> _sessions = new();
+    private readonly ConnectionSlots _slots;
+    private readonly AddressRateLimiter _addressRates;
+    private readonly LogThrottle _refusalLog;
+    private readonly LogThrottle _handshakeLog;
+    private readonly LogThrottle _duplicateLog;
+    private readonly ConnectionOptions _options;
+    private ITransportListener? _listener;
+
+    public ConnectionManager(NodeParts parts, ILoggerFactory loggers, ILogger logger, NodeTelemetry telemetry, GossipActor actor, MembershipService membership, CancellationToken stopping)
+    {
+        _parts = parts;
+        _loggers = loggers;
+        _logger = logger;
+        _telemetry = telemetry;
+        _actor = actor;
+        _membership = membership;
+        _stopping = stopping;
+        _slots = new ConnectionSlots(NodeRuntime.ConnectionLimitsFor(parts.MaxConnections));
+        _addressRates = new AddressRateLimiter(parts.Time, parts.AddressRates);
+        _refusalLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _handshakeLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _duplicateLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        _options = ConnectionOptions.Default with
+        {
+            Handshake = HandshakeOptions.Default with { MeshId = parts.MeshName, Allowlist = parts.Allowlist, Timeout = parts.HandshakeTimeout },
+        };
+    }
+
+    /// <summary>The address actually bound, once <see cref="Bind"/> ran.</summary>
+    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+
+    /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
+    public int OpenConnections => _slots.Inbound + _slots.Outbound;
+
+    public int SessionCount => _sessions.Count;
+
+    public ICollection<PeerSession> Sessions => _sessions.Values;
+
+    public bool IsConnected(PeerId peer) => _sessions.ContainsKey(peer);
+
+    /// <summary>The peers with a session now, in id order (not the dictionary's hash order: runs must not depend on it).</summary>
+    public IReadOnlyList<PeerId> ConnectedPeers() => [.. _sessions.Keys.OrderBy(p => p.Value, StringComparer.Ordinal)];
+
+    public bool TryGetSession(PeerId peer, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeerSession? session) => _sessions.TryGetValue(peer, out session);
+
+    /// <exception cref="NodeStartException">The listen address cannot be bound.</exception>
+    public void Bind()
+    {
+        try
+        {
+            _listener = _parts.Transport.Listen(_parts.Listen);
+        }
+        catch (TransportException ex)
+        {
+            throw new NodeStartException("network.listen_address/listen_port", _parts.Listen.ToString(), ex);
+        }
+    }
+
+    /// <summary>Stops accepting (idempotent).</summary>
+    public void Unbind() => _listener?.Dispose();
+
+    public async Task AcceptLoopAsync(LoopSupervisor supervisor, CancellationToken stop)
+    {
+        ITransportListener listener = _listener ?? throw new InvalidOperationException("not bound");
+        while (!stop.IsCancellationRequested)
+        {
+            supervisor.Iteration("accept");
+            TransportConnection connection;
+            try
+            {
+                connection = await listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or IOException or System.Net.Sockets.SocketException)
+            {
+                if (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                Log.AcceptFailed(_logger, ex.Message);
+                continue;
+            }
+
+            // Admission before any handshake work or buffer: the source address's attempt rate, then a slot (which
+            // counts handshakes in progress, so a flood of half-open handshakes cannot exceed max_connections).
+            IPAddress remote = connection.RemoteEndPoint is { } ep ? Normalize(ep.Address) : IPAddress.None;
+            ConnectionSlots.Lease? lease = null;
+            string reason;
+            if (!_addressRates.TryAdmit(remote))
+            {
+                reason = "connection rate limit of its address";
+            }
+            else
+            {
+                lease = _slots.TryAcquire(ConnectionDirection.Inbound, remote, out reason);
+            }
+
+            if (lease is null)
+            {
+                _telemetry.ConnectionRefused();
+                if (_refusalLog.ShouldLog(remote.ToString(), out int suppressed))
+                {
+                    Log.ConnectionRefused(_logger, remote.ToString(), reason, suppressed);
+                }
+
+                await connection.DisposeAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            string address = connection.RemoteEndPoint?.ToString() ?? "?";
+            _ = Spawn(() => HandshakeAsync(connection, lease, initiator: false, address, null, stop));
+        }
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
+    /// <summary>Starts work on the current task scheduler (the thread pool in the daemon).</summary>
+    private static Task Spawn(Func<Task> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current).Unwrap();
+
+    /// <summary>Dials <paramref name="target"/> and runs the handshake; throws what the transport or handshake threw.</summary>
+    public async Task<(DialOutcome Outcome, PeerId? Peer)> DialAsync(PeerAddress target, byte[]? pinnedKey, CancellationToken stop)
+    {
+        IPAddress[] addresses = target.Ip is { } ip ? [ip] : await _parts.Transport.ResolveAsync(target.Host, stop).ConfigureAwait(false);
+        if (addresses.Length == 0)
+        {
+            throw new TransportException(TransportErrorKind.Unreachable, $"{target.Host} resolves to no address");
+        }
+
+        // The outbound slot is taken before connecting, so dials in progress count towards max_connections too.
+        ConnectionSlots.Lease? lease = _slots.TryAcquire(ConnectionDirection.Outbound, addresses[0], out _);
+        if (lease is null)
+        {
+            return (DialOutcome.NoSlot, null);
+        }
+
+        TransportConnection connection;
+        try
+        {
+            connection = await _parts.Transport.ConnectAsync(new IPEndPoint(addresses[0], target.Port), stop).ConfigureAwait(false);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+
+        PeerId? peer = await HandshakeAsync(connection, lease, initiator: true, target.ToString(), pinnedKey, stop).ConfigureAwait(false);
+        return (peer is null ? DialOutcome.Failed : DialOutcome.Connected, peer);
+    }
+
+    /// <summary>Runs the handshake, then registers the session and pumps its frames into the engine. Owns
+    /// <paramref name="lease"/> (released when the connection ends). Returns the authenticated peer, or null when the
+    /// handshake failed or the peer was this node itself.</summary>
+    private async Task<PeerId?> HandshakeAsync(TransportConnection transport, ConnectionSlots.Lease lease, bool initiator, string address, byte[]? pinned, CancellationToken stop)
+    {
+        SecureConnection connection;
+        try
+        {
+            ILogger log = _loggers.CreateLogger("FedMesh.Transport");
+            connection = initiator
+                ? await SecureConnection.ConnectAsync(transport.Pipe, _parts.Identity, _options, pinned is null ? (ReadOnlyMemory<byte>?)null : pinned, _parts.Time, log, stop).ConfigureAwait(false)
+                : await SecureConnection.AcceptAsync(transport.Pipe, _parts.Identity, _options, _parts.Time, log, stop).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ProtocolException or IOException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+            lease.Dispose();
+            // Throttled per address and reason: a flood of bad or silent handshakes must not flood the log as well,
+            // while a different failure from the same host (another node rejected for another reason) still shows.
+            if (_handshakeLog.ShouldLog(HostOf(address) + " " + ex.Message, out int suppressed))
+            {
+                Log.HandshakeRejected(_logger, address, ex.Message, suppressed);
+            }
+
+            await transport.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        lease.MarkEstablished();
+        PeerId peer = connection.RemotePeerId;
+        if (peer == _parts.Identity.PeerId)
+        {
+            lease.Dispose();
+            await connection.CloseAsync(ProtocolErrorCode.Shutdown, "connected to itself").ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
+
+        var session = new PeerSession(connection, initiator, address, _parts.Time, _telemetry.BytesOut);
+        if (!TryRegister(session))
+        {
+            lease.Dispose();
+            await session.CloseAsync(ProtocolErrorCode.Shutdown, "duplicate connection").ConfigureAwait(false);
+            await session.DisposeAsync().ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+            return peer;
+        }
+
+        Log.PeerConnected(_logger, peer.Value, address, initiator ? "outbound" : "inbound");
+        byte[] publicKey = connection.Session.RemotePublicKey.ToArray();
+        _membership.Connected(peer);
+        _actor.Post(() => _actor.Engine.Connected(peer, publicKey));
+        _ = Spawn(() => PumpAsync(session, transport, lease));
+        return peer;
+    }
+
+    private static string HostOf(string address) =>
+        PeerAddress.TryParse(address, out PeerAddress parsed, out _) ? parsed.Host : address;
+
+    /// <summary>
+    /// One connection per peer pair (SPEC.md §9.8). A new connection for a peer that already has a session:
+    /// <list type="bullet">
+    /// <item>the established session is kept when it is <see cref="DuplicateRule.Healthy"/> and older than a crossed
+    /// dial can be; the newcomer is closed and both addresses logged at warning (a second node holding the same key
+    /// cannot silently evict the real one);</item>
+    /// <item>otherwise (both dialled each other at once, or the old session went quiet) the connection initiated by
+    /// the peer with the smaller id survives on both sides, so they agree without a message; a stale session yields.</item>
+    /// </list>
+    /// </summary>
+    private bool TryRegister(PeerSession session)
+    {
+        while (true)
+        {
+            if (_sessions.TryAdd(session.Peer, session))
+            {
+                return true;
+            }
+
+            if (!_sessions.TryGetValue(session.Peer, out PeerSession? existing))
+            {
+                continue;
+            }
+
+            DuplicateOutcome outcome = DuplicateRule.Decide(
+                _parts.Time.GetUtcNow(), existing.Established, existing.LastReceived, Winner(existing), Winner(session), _options);
+            if (outcome == DuplicateOutcome.KeepEstablished)
+            {
+                if (_duplicateLog.ShouldLog(session.Peer.Value, out int suppressed))
+                {
+                    Log.DuplicateRefused(_logger, session.Peer.Value, session.Address, existing.Address, suppressed);
+                }
+
+                return false;
+            }
+
+            if (outcome == DuplicateOutcome.CrossedKeepEstablished || !_sessions.TryUpdate(session.Peer, session, existing))
+            {
+                return false;
+            }
+
+            if (outcome == DuplicateOutcome.ReplaceStale)
+            {
+                Log.StaleSessionReplaced(_logger, session.Peer.Value, existing.Address, session.Address);
+            }
+
+            _ = existing.CloseAsync(ProtocolErrorCode.Shutdown, "duplicate connection");
+            return true;
+        }
+    }
+
+    private bool Winner(PeerSession s)
+    {
+        string self = _parts.Identity.PeerId.Value;
+        string initiatorId = s.Initiator ? self : s.Peer.Value;
+        string responderId = s.Initiator ? s.Peer.Value : self;
+        return string.CompareOrdinal(initiatorId, responderId) < 0;
+    }
+
+    private async Task PumpAsync(PeerSession session, TransportConnection transport, ConnectionSlots.Lease lease)
+    {
+        PeerId peer = session.Peer;
+        try
+        {
+            await foreach (ReceivedFrame frame in session.Connection.Incoming.ReadAllAsync().ConfigureAwait(false))
+            {
+                using (frame)
+                {
+                    long wire = frame.Body.Length + PeerSession.FrameOverhead;
+                    session.CountIn(wire);
+                    _telemetry.BytesIn(wire);
+                    _membership.Heard(peer);
+                    WireMessage message;
+                    try
+                    {
+                        message = MessageCodec.Decode(frame.Type, frame.Body);
+                    }
+                    catch (ProtocolException ex)
+                    {
+                        Log.BadMessage(_logger, peer.Value, ex.Message);
+                        await session.CloseAsync(ex.Code, ex.Message).ConfigureAwait(false);
+                        break;
+                    }
+
+                    // Back-pressure: when the engine is behind, this peer's reads wait here (bounded actor queue).
+                    await _actor.PostAsync(() => _actor.Engine.Receive(peer, message)).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ChannelClosedException)
+        {
+        }
+        finally
+        {
+            ProtocolException reason = await session.Connection.Completion.ConfigureAwait(false);
+            Log.PeerDisconnected(_logger, peer.Value, reason.Message);
+            if (_sessions.TryRemove(new KeyValuePair<PeerId, PeerSession>(peer, session)))
+            {
+                _actor.Post(() => _actor.Engine.Disconnected(peer));
+                // Closed by the other side within moments of the handshake while no other session to that peer
+                // exists: it kept another session for our key (SPEC.md §9.8), so another node may be using it.
+                if (!_stopping.IsCancellationRequested && !session.ClosedLocally && !_sessions.ContainsKey(peer)
+                    && DuplicateRule.ClosedSoonAfterHandshake(session.Established, _parts.Time.GetUtcNow(), _options)
+                    && _duplicateLog.ShouldLog(peer.Value, out int suppressed))
+                {
+                    Log.ClosedRightAfterHandshake(_logger, peer.Value, session.Address, reason.Message, suppressed);
+                }
+            }
+
+            _membership.Disconnected(peer, _sessions.ContainsKey(peer));
+            lease.Dispose();
+            await session.DisposeAsync().ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Queues a message for a peer; a peer whose queue is full is not reading and is dropped.</summary>
+    public void Send(PeerId peer, WireMessage message)
+    {
+        if (!_sessions.TryGetValue(peer, out PeerSession? session) || session.TrySend(message))
+        {
+            return;
+        }
+
+        if (session.IsClosing)
+        {
+            // Closing (it was sent Bye, e.g. after a malformed message): not a peer that stopped reading.
+            return;
+        }
+
+        Log.PeerOverloaded(_logger, peer.Value);
+        _ = session.CloseAsync(ProtocolErrorCode.Overloaded, "peer does not read fast enough");
+    }
+
+    public void Close(PeerId peer, ProtocolErrorCode code, string reason)
+    {
+        if (_sessions.TryGetValue(peer, out PeerSession? session))
+        {
+            _ = session.CloseAsync(code, reason);
+        }
+    }
+
+    /// <summary>Tells every peer Bye (stop).</summary>
+    public async Task CloseAllAsync()
+    {
+        // In peer-id order (not the dictionary's hash order), so a simulated shutdown is the same in every process.
+        foreach (PeerSession session in _sessions.Values.OrderBy(s => s.Peer.Value, StringComparer.Ordinal))
+        {
+            try
+            {
+                await session.CloseAsync(ProtocolErrorCode.Shutdown, "node shutting down").ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or ProtocolException or IOException)
+            {
+                // The connection ended on its own while we were stopping; nothing left to close.
+            }
+        }
+    }
+
+    public async Task DisposeAllAsync()
+    {
+        foreach (PeerSession session in _sessions.Values)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

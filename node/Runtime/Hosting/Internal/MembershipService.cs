@@ -1,0 +1,401 @@
+using FedMesh.Node.Discovery;
+using FedMesh.Node.Membership;
+using FedMesh.Protocol;
+using FedMesh.Protocol.Identity;
+using FedMesh.Protocol.Messages;
+using Microsoft.Extensions.Logging;
+
+namespace FedMesh.Node.Hosting.Internal;
+
+/// <summary>
+/// Who this node knows and whom it dials. Seeds, mDNS announcements, peer exchange and connections all go into the
+/// <see cref="PeerBook"/> (persisted as peers.json, so a restarted node finds its mesh without its seeds); the dial
+/// loop dials from it, most useful first, until <see cref="NodeParts.MaxPeers"/> sessions are open, each address with
+/// its own <see cref="ReconnectScheduler"/> backoff; peer lists pass <see cref="PeerBook.MergePex"/> (caps and
+/// <see cref="PexSanity"/>); a per-peer <see cref="PhiAccrualDetector"/> fed by every received frame closes a session
+/// that went silent long before the connection's 90 s idle timeout would.
+/// </summary>
+internal sealed class MembershipService
+{
+    /// <summary>Dial targets are revisited every 2 s; each has its own backoff.</summary>
+    private static readonly TimeSpan DialInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>peers.json is saved every 5 minutes (and at stop): a crash loses at most that much of what the node
+    /// learned, and a 300 KiB atomic write every 5 min is nothing next to the checkpoints.</summary>
+    private static readonly TimeSpan SaveInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>A failing dial address is logged when it first fails, then at most every 10 minutes (with the number
+    /// of failures in between): a dead seed retried with a 60 s backoff cap stays visible without filling the log.</summary>
+    private static readonly TimeSpan DialLogInterval = TimeSpan.FromMinutes(10);
+
+    /// <summary>Addresses whose log lines are throttled at once; beyond it the oldest is forgotten.</summary>
+    private const int MaxThrottledKeys = 1024;
+
+    /// <summary>
+    /// Reconnect backoff of the daemon: 1 s first retry, decorrelated jitter (Brooker 2015), capped at 60 s so a seed
+    /// that restarts is found again within a minute (ReconnectOptions' 5 min default suits peers that are long gone;
+    /// a node has few dial targets, so retrying each once a minute costs nothing).
+    /// </summary>
+    internal static readonly ReconnectOptions Reconnect = ReconnectOptions.Default with { MaxDelay = TimeSpan.FromSeconds(60) };
+
+    /// <summary>
+    /// Failure detection on the 1 Hz ping heartbeat: φ ≥ 8 (Akka's and Cassandra's threshold) with a 15 s acceptable
+    /// pause, so a peer is suspected after roughly 16 s of silence. That is well beyond a GC pause or a training step
+    /// hogging a loaded 2-core machine (false suspicions cost a reconnect), and still a sixth of the 90 s idle timeout.
+    /// </summary>
+    internal static readonly PhiAccrualOptions Liveness = PhiAccrualOptions.Default with { AcceptablePause = TimeSpan.FromSeconds(15) };
+
+    private readonly NodeParts _parts;
+    private readonly ILogger _logger;
+    private readonly PeerBook _book;
+    private readonly Random _random;
+    private readonly Dictionary<string, DialTarget> _targets = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private readonly LogThrottle _dialLog;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PhiAccrualDetector> _liveness = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, (byte[] PublicKey, IReadOnlyList<string> Addresses)> _listenAddresses = new();
+    private ConnectionManager? _connections;
+    private long _order;
+
+    public MembershipService(NodeParts parts, ILoggerFactory loggers, ILogger logger)
+    {
+        _parts = parts;
+        _logger = logger;
+        _book = parts.PeerBook ?? new PeerBook(parts.Identity.PeerId, parts.Time, PeerBookOptions.Default with { AllowLoopbackFromPex = System.Net.IPAddress.IsLoopback(parts.Listen.Address) }, loggers.CreateLogger<PeerBook>());
+        _random = new Random(parts.Seed + 1);
+        _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
+    }
+
+    public PeerBook Book => _book;
+
+    /// <summary>Dial targets held at most: four per connection slot (seeds, the book's most useful entries, mDNS).</summary>
+    private int MaxTargets => 4 * _parts.MaxConnections;
+
+    public void Attach(ConnectionManager connections) => _connections = connections;
+
+    private ConnectionManager Connections => _connections ?? throw new InvalidOperationException("membership not attached");
+
+    /// <summary>Adds an address to dial (seeds, mDNS, peer exchange, a benchmark's mesh). Known addresses are ignored.</summary>
+    public void AddDialTarget(PeerAddress address, PeerId? expected = null, byte[]? publicKey = null, bool seed = false)
+    {
+        lock (_lock)
+        {
+            string key = address.ToString();
+            if (!_targets.ContainsKey(key) && (_targets.Count < MaxTargets || seed))
+            {
+                _targets.Add(key, new DialTarget(address, expected, publicKey, seed, _order++, new ReconnectScheduler(_parts.Time, _random, Reconnect)));
+            }
+        }
+    }
+
+    /// <summary>The dial loop: seeds and the persisted book first, then every <see cref="DialInterval"/> the due
+    /// targets, most useful first, while fewer than <see cref="NodeParts.MaxPeers"/> sessions are open.</summary>
+    public async Task DialLoopAsync(LoopSupervisor supervisor, CancellationToken stop)
+    {
+        foreach (Seed seed in _parts.Seeds)
+        {
+            if (seed.Id is { } id && id != _parts.Identity.PeerId)
+            {
+                _book.Observe(id, [seed.Address], PeerSources.Seed);
+            }
+
+            AddDialTarget(seed.Address, seed.Id, seed: true);
+        }
+
+        using var timer = new PeriodicTimer(DialInterval, _parts.Time);
+        do
+        {
+            supervisor.Iteration("dial");
+            foreach (DialTarget target in Due())
+            {
+                _ = Task.Factory.StartNew(() => DialAsync(target, stop), stop, TaskCreationOptions.DenyChildAttach, TaskScheduler.Current).Unwrap();
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
+    }
+
+    /// <summary>Targets to dial now, marked in flight: the book's entries join the targets, and dialling stops at
+    /// max_peers (sessions plus dials in flight).</summary>
+    private List<DialTarget> Due()
+    {
+        foreach (PeerRecord record in _book.Snapshot())
+        {
+            if (record.Addresses.Count > 0 && !Connections.IsConnected(record.Id))
+            {
+                AddDialTarget(record.Addresses[0], record.Id, record.PublicKey);
+            }
+        }
+
+        lock (_lock)
+        {
+            int inFlight = _targets.Values.Count(t => t.InFlight);
+            int room = _parts.MaxPeers - Connections.SessionCount - inFlight;
+            var due = _targets.Values
+                .Where(t => !t.InFlight && t.Backoff.IsDue && !IsConnectedTo(t))
+                .OrderByDescending(t => t.Seed)
+                .ThenBy(t => t.Backoff.Failures)
+                .ThenBy(t => t.Order)
+                .Take(Math.Max(0, room))
+                .ToList();
+            foreach (DialTarget t in due)
+            {
+                t.InFlight = true;
+            }
+
+            return due;
+        }
+    }
+
+    private bool IsConnectedTo(DialTarget target) =>
+        (target.Expected is { } id && (Connections.IsConnected(id) || id == _parts.Identity.PeerId)) || (target.ConnectedAs is { } c && Connections.IsConnected(c));
+
+    private async Task DialAsync(DialTarget target, CancellationToken stop)
+    {
+        DialOutcome outcome = DialOutcome.Failed;
+        PeerId? peer = null;
+        try
+        {
+            (outcome, peer) = await Connections.DialAsync(target.Address, target.PublicKey, stop).ConfigureAwait(false);
+            target.ConnectedAs = peer ?? target.ConnectedAs;
+            if (peer is { } p && target.Expected is { } expected && expected != p)
+            {
+                Log.UnexpectedPeer(_logger, target.Address.ToString(), expected.Value, p.Value);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Whatever went wrong with this address (refused, unreachable, bad key pin, DNS), the next attempt waits
+            // for the backoff; the dial loop itself never dies. Logged at warning (an operator's seed may be wrong),
+            // at most once per address per DialLogInterval with the count of failures in between.
+            if (!stop.IsCancellationRequested && _dialLog.ShouldLog(target.Address.ToString(), out int suppressed))
+            {
+                Log.DialFailed(_logger, target.Address.ToString(), ex.Message, suppressed);
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                target.InFlight = false;
+                switch (outcome)
+                {
+                    case DialOutcome.Connected:
+                        target.Backoff.OnSuccess();
+                        break;
+                    case DialOutcome.Failed:
+                        target.Backoff.OnFailure();
+                        if ((target.Expected ?? target.ConnectedAs) is { } id)
+                        {
+                            _book.RecordFailure(id);
+                        }
+
+                        break;
+                    default:
+                        // No slot free: not this address's fault, tried again at the next tick without backoff.
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Saves peers.json every <see cref="SaveInterval"/> (and <see cref="Save"/> once more at stop).</summary>
+    public async Task PersistLoopAsync(LoopSupervisor supervisor, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(SaveInterval, _parts.Time);
+        while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+        {
+            supervisor.Iteration("peerbook");
+            Save();
+        }
+    }
+
+    public void Save()
+    {
+        if (_parts.PeerBookPath is not { } path)
+        {
+            return;
+        }
+
+        try
+        {
+            _book.Save(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.PeerBookSaveFailed(_logger, path, ex.Message);
+        }
+    }
+
+    /// <summary>Forwards mDNS announcements into the book and the dial targets until stopped.</summary>
+    public async Task DiscoveryLoopAsync(MdnsDiscovery mdns, LoopSupervisor supervisor, CancellationToken stop)
+    {
+        await foreach (DiscoveredPeer found in mdns.ReadChangesAsync(stop).ConfigureAwait(false))
+        {
+            supervisor.Iteration("mdns");
+            if (found.Change == DiscoveryChange.Lost || found.PeerId == _parts.Identity.PeerId)
+            {
+                continue;
+            }
+
+            _book.Observe(found.PeerId, found.Addresses, PeerSources.Mdns, _parts.MeshName);
+            foreach (PeerAddress address in found.Addresses)
+            {
+                AddDialTarget(address, found.PeerId);
+            }
+        }
+    }
+
+    /// <summary>A session was established (either direction): its failure detector starts.</summary>
+    public void Connected(PeerId peer) => _liveness[peer] = new PhiAccrualDetector(_parts.Time, Liveness);
+
+    public void Disconnected(PeerId peer, bool stillConnected)
+    {
+        if (!stillConnected)
+        {
+            _liveness.TryRemove(peer, out _);
+            _listenAddresses.TryRemove(peer, out _);
+        }
+    }
+
+    /// <summary>A frame arrived from <paramref name="peer"/>: a heartbeat for its detector.</summary>
+    public void Heard(PeerId peer)
+    {
+        if (_liveness.TryGetValue(peer, out PhiAccrualDetector? detector))
+        {
+            detector.Heartbeat();
+        }
+    }
+
+    /// <summary>Once a second (the gossip tick): sessions whose peer is suspected are closed, and redialled later.</summary>
+    public void Tick()
+    {
+        foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.OrderBy(p => p.Key.Value, StringComparer.Ordinal))
+        {
+            if (detector.SampleCount > 0 && detector.IsSuspected())
+            {
+                _liveness.TryRemove(peer, out _);
+                string reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"suspected failed: phi {detector.Phi():F1} >= {Liveness.Threshold}");
+                Log.PeerClosed(_logger, peer.Value, nameof(ProtocolErrorCode.Timeout), reason);
+                Connections.Close(peer, ProtocolErrorCode.Timeout, reason);
+            }
+        }
+    }
+
+    /// <summary>A peer's Hello was accepted: it goes into the book with the addresses it listens on, and it is told
+    /// where the peers we know listen (peer exchange, SPEC.md §9.8).</summary>
+    public void PeerReady(PeerId peer, HelloMessage hello)
+    {
+        if (!Connections.TryGetSession(peer, out PeerSession? session))
+        {
+            return;
+        }
+
+        IReadOnlyList<string> advertised = Advertised(hello, session);
+        _listenAddresses[peer] = (hello.PublicKey.ToArray(), advertised);
+        var addresses = advertised.Select(a => PeerAddress.TryParse(a, out PeerAddress p, out _) ? p : (PeerAddress?)null).OfType<PeerAddress>().ToArray();
+        if (PexSanity.KeyMatchesId(peer, hello.PublicKey.ToArray()))
+        {
+            _book.Observe(peer, addresses, PeerSources.Direct, _parts.MeshName, hello.PublicKey.ToArray());
+        }
+
+        _book.RecordSuccess(peer);
+        // In peer-id order, not the dictionary's (hash order differs between processes): the simulator's runs must
+        // be a function of the seed alone.
+        PeerEntry[] known = _listenAddresses
+            .Where(p => p.Key != peer && Connections.IsConnected(p.Key) && p.Value.Addresses.Count > 0)
+            .OrderBy(p => p.Key.Value, StringComparer.Ordinal)
+            .Take(MessageLimits.MaxPeersPerList)
+            .Select(p => new PeerEntry(p.Value.PublicKey, p.Value.Addresses))
+            .ToArray();
+        if (known.Length > 0)
+        {
+            Connections.Send(peer, new PeerListMessage(known));
+        }
+    }
+
+    /// <summary>A peer's PeerList: untrusted hearsay, merged into the book under its caps and sanity checks; the dial
+    /// loop picks the new entries up from there.</summary>
+    public void PeerList(PeerId reporter, PeerListMessage list)
+    {
+        var entries = new List<PexEntry>(Math.Min(list.Peers.Count, _book.Options.MaxPexRecordsPerMessage));
+        foreach (PeerEntry entry in list.Peers.Take(_book.Options.MaxPexRecordsPerMessage))
+        {
+            if (entry.PublicKey.Length != PeerId.PublicKeyLength)
+            {
+                continue;
+            }
+
+            var addresses = new List<PeerAddress>();
+            foreach (string text in entry.Addresses.Take(MessageLimits.MaxAddresses))
+            {
+                if (PeerAddress.TryParse(text, out PeerAddress address, out _))
+                {
+                    addresses.Add(address);
+                }
+            }
+
+            byte[] key = entry.PublicKey.ToArray();
+            entries.Add(new PexEntry(PeerId.FromPublicKey(key), addresses, key));
+        }
+
+        _book.MergePex(reporter, entries);
+    }
+
+    /// <summary>A peer's listen addresses as others can use them: an unspecified host (0.0.0.0, ::) is replaced by
+    /// the address its connection came from.</summary>
+    private static IReadOnlyList<string> Advertised(HelloMessage hello, PeerSession session)
+    {
+        string observedHost = PeerAddress.TryParse(session.Address, out PeerAddress observed, out _) ? observed.Host : string.Empty;
+        var result = new List<string>();
+        foreach (string text in hello.ListenAddresses.Take(MessageLimits.MaxAddresses))
+        {
+            if (!PeerAddress.TryParse(text, out PeerAddress address, out _))
+            {
+                continue;
+            }
+
+            bool unspecified = address.Ip is { } ip && (ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any));
+            if (unspecified && observedHost.Length > 0)
+            {
+                address = new PeerAddress(observedHost, address.Port);
+            }
+
+            result.Add(address.ToString());
+        }
+
+        return result;
+    }
+
+    private sealed class DialTarget(PeerAddress address, PeerId? expected, byte[]? publicKey, bool seed, long order, ReconnectScheduler backoff)
+    {
+        public PeerAddress Address { get; } = address;
+
+        public PeerId? Expected { get; } = expected;
+
+        public byte[]? PublicKey { get; } = publicKey;
+
+        public bool Seed { get; } = seed;
+
+        /// <summary>Insertion order: ties are dialled first-come (seeds as configured, then the book's order).</summary>
+        public long Order { get; } = order;
+
+        public ReconnectScheduler Backoff { get; } = backoff;
+
+        public PeerId? ConnectedAs { get; set; }
+
+        public bool InFlight { get; set; }
+    }
+}
+
+/// <summary>How a dial ended, for the dialled address's backoff.</summary>
+internal enum DialOutcome
+{
+    /// <summary>A session exists (this one, or a duplicate that kept the other).</summary>
+    Connected,
+
+    /// <summary>Refused, unreachable, handshake failed: back off.</summary>
+    Failed,
+
+    /// <summary>No outbound slot free: not the address's fault; retried at the next tick without backoff.</summary>
+    NoSlot,
+}

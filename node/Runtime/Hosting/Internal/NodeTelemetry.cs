@@ -1,0 +1,213 @@
+using System.Globalization;
+using FedMesh.Node.Audit;
+using FedMesh.Node.Metrics;
+using FedMesh.Node.Mesh;
+using FedMesh.Node.Privacy;
+using FedMesh.Node.Gossip;
+using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Hosting.Internal;
+
+/// <summary>
+/// What the node tells the outside about itself: the counters behind `fedmesh status`, the Prometheus metrics
+/// (<see cref="NodeMetrics"/>, one count for both) and the audit log. Thread-safe: connections count bytes from their
+/// own tasks, the actor counts deltas, the round loop reports rounds.
+/// </summary>
+internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
+{
+    private readonly DateTimeOffset _started = parts.Time.GetUtcNow();
+    private long _round;
+    private long _deltasSent;
+    private long _deltasReceived;
+    private long _deltasMerged;
+    private long _deltasRejected;
+
+    // Wire bytes since start over every connection, closed ones included (a per-session sum forgets closed ones).
+    private long _bytesIn;
+    private long _bytesOut;
+    private double? _lastTrainLoss;
+    private double? _lastBpc;
+    private double? _baseBpc;
+
+    public NodeMetrics Metrics => metrics;
+
+    public long Round => Interlocked.Read(ref _round);
+
+    public void ResumeAt(long round) => Interlocked.Exchange(ref _round, round);
+
+    public void BytesIn(long wire)
+    {
+        Interlocked.Add(ref _bytesIn, wire);
+        metrics.BytesIn.Inc(wire);
+    }
+
+    public void BytesOut(long wire)
+    {
+        Interlocked.Add(ref _bytesOut, wire);
+        metrics.BytesOut.Inc(wire);
+    }
+
+    public void PeerCount(int peers) => metrics.Peers.Set(peers);
+
+    public void ConnectionRefused() => metrics.ConnectionsRefused.Inc();
+
+    /// <summary>A verified delta arrived (before any merge decision).</summary>
+    public void DeltaReceived()
+    {
+        Interlocked.Increment(ref _deltasReceived);
+        metrics.DeltasIn.Inc();
+    }
+
+    /// <summary>A delta refused: by the engine (<paramref name="reasonLabel"/> = the protocol code) or by the coordinator ("NotMerged").</summary>
+    public void DeltaRejected(string reasonLabel)
+    {
+        Interlocked.Increment(ref _deltasRejected);
+        metrics.DeltasRejected.WithLabels(reasonLabel).Inc();
+    }
+
+    public void DeltaSent()
+    {
+        Interlocked.Increment(ref _deltasSent);
+        metrics.DeltasOut.Inc();
+    }
+
+    public void Audit(AuditEventKind kind, PeerId origin, StoredDelta delta, double norm, string decision, string? reason)
+    {
+        DpParameters dp = delta.Delta.Manifest.Privacy;
+        parts.Audit?.Append(new AuditRecord(kind, origin.Value, delta.ContentIdHex, (long)delta.Delta.Manifest.Sequence, norm, dp.ClipNorm, dp.NoiseMultiplier, decision, reason));
+    }
+
+    public void Audit(AuditRecord record) => parts.Audit?.Append(record);
+
+    /// <summary>The held-out bits per byte of the base model and of the adapter the node starts with.</summary>
+    public void Baseline(double baseBpc, double startBpc)
+    {
+        _baseBpc = baseBpc;
+        _lastBpc = startBpc;
+    }
+
+    /// <summary>A round ended: counters, loss and bpc gauges, the merge decisions audited, trust per peer.</summary>
+    public void RoundDone(RoundReport report, double? heldOutBpc)
+    {
+        Interlocked.Exchange(ref _round, report.Round);
+        Interlocked.Add(ref _deltasMerged, report.Merged);
+        metrics.Rounds.Inc();
+        if (double.IsFinite(report.TrainLoss))
+        {
+            // NaN: a round that did not train (record-level budget exhausted) or whose DP-SGD draws took no record.
+            _lastTrainLoss = report.TrainLoss;
+            metrics.TrainLoss.Set(report.TrainLoss);
+        }
+
+        metrics.MergeSeconds.Observe(report.MergeTime.TotalSeconds);
+        foreach (MergeDecision d in report.Decisions)
+        {
+            Audit(new AuditRecord(
+                d.Merged ? AuditEventKind.Merged : AuditEventKind.Rejected,
+                d.Origin,
+                d.ContentIdHex,
+                (long)d.Sequence,
+                d.Norm,
+                double.NaN,
+                double.NaN,
+                d.Merged ? (report.Adopted ? "merged" : "gate-rejected") : "rejected",
+                d.Merged ? report.GateReason : d.Reason));
+        }
+
+        if (heldOutBpc is { } bpc)
+        {
+            _lastBpc = bpc;
+            metrics.HeldOutBpc.Set(bpc);
+        }
+
+        PublishPrivacy();
+        if (parts.Reputation is { } reputation)
+        {
+            foreach (Reputation.PeerTrust t in reputation.Snapshot())
+            {
+                metrics.Trust.WithLabels(t.Peer.Value).Set(t.Trust);
+            }
+        }
+    }
+
+    public double LastBpc => _lastBpc ?? double.NaN;
+
+    /// <summary>The privacy gauges from the ledger (so a node that starts with a truncated ledger shows it at once).</summary>
+    public void PublishPrivacy()
+    {
+        if (parts.Ledger is { } ledger)
+        {
+            PrivacyBudgetStatus status = ledger.GetStatus();
+            metrics.EpsilonSpent.Set(status.SpentEpsilon);
+            metrics.EpsilonBudget.Set(status.BudgetEpsilon);
+            metrics.LedgerTruncated.Set(status.State == PrivacyBudgetState.Truncated ? 1 : 0);
+            metrics.NoiseMultiplier.Set(status.Mechanism.NoiseMultiplier);
+            metrics.SamplingRate.Set(status.Mechanism.SamplingRate);
+            metrics.PrivacyLevel.WithLabels(status.Level).Set(1);
+        }
+        else
+        {
+            metrics.PrivacyLevel.WithLabels(PrivacyLevels.Off).Set(1);
+        }
+    }
+
+    /// <summary>The audit line's statement of the guarantee a release was made under (level and mechanism).</summary>
+    public string PrivacyNote()
+    {
+        if (parts.Ledger?.Options is not { } o)
+        {
+            return "privacy off";
+        }
+
+        return o.Level == PrivacyLevel.Record
+            ? string.Create(CultureInfo.InvariantCulture, $"privacy record: DP-SGD q={o.SamplingRate:G4} sigma={o.NoiseMultiplier:G4} C={o.ClipNorm:G4} steps={o.StepsPerRelease}")
+            : string.Create(CultureInfo.InvariantCulture, $"privacy node: whole update sigma={o.NoiseMultiplier:G4} C={o.ClipNorm:G4}");
+    }
+
+    /// <summary>A snapshot for `fedmesh status`, the admin endpoint and the demo table.</summary>
+    public NodeStatus Status(string listen, IEnumerable<PeerSession> sessions)
+    {
+        PrivacyBudgetStatus? privacy = parts.Ledger?.GetStatus();
+        var trust = (parts.Reputation?.Snapshot() ?? []).ToDictionary(t => t.Peer, t => t.Trust);
+        DateTimeOffset now = parts.Time.GetUtcNow();
+        var peers = sessions
+            .Select(s => new PeerStatus(
+                s.Peer.Value,
+                s.Address,
+                Connected: true,
+                trust.TryGetValue(s.Peer, out double t) ? t : 0.5,
+                s.Initiator ? "outbound" : "inbound",
+                SecondsSinceSeen: Math.Max(0, (now - s.LastReceived).TotalSeconds)))
+            .OrderBy(p => p.PeerId, StringComparer.Ordinal)
+            .ToArray();
+        return new NodeStatus
+        {
+            PeerId = parts.Identity.PeerId.Value,
+            MeshId = parts.MeshName,
+            Listen = listen,
+            Round = Round,
+            UptimeSeconds = (now - _started).TotalSeconds,
+            LastTrainLoss = _lastTrainLoss,
+            LastHeldOutBpc = _lastBpc,
+            BaseHeldOutBpc = _baseBpc,
+            Privacy = privacy is null
+                ? new PrivacyStatus(false, 0, 0, 0, PrivacyStatus.Off)
+                : !parts.PrivacyEnabled
+                ? new PrivacyStatus(false, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, PrivacyStatus.Off)
+                : new PrivacyStatus(
+                    true, privacy.SpentEpsilon, privacy.BudgetEpsilon, privacy.Delta, privacy.State.ToString().ToLowerInvariant(), privacy.Level,
+                    privacy.Mechanism.NoiseMultiplier, privacy.Mechanism.SamplingRate, privacy.Mechanism.ClipNorm, privacy.Mechanism.Steps)
+                {
+                    Reason = privacy.State is PrivacyBudgetState.Truncated or PrivacyBudgetState.Exhausted ? privacy.Message : null,
+                },
+            DeltasSent = Interlocked.Read(ref _deltasSent),
+            DeltasReceived = Interlocked.Read(ref _deltasReceived),
+            DeltasMerged = Interlocked.Read(ref _deltasMerged),
+            DeltasRejected = Interlocked.Read(ref _deltasRejected),
+            BytesIn = Interlocked.Read(ref _bytesIn),
+            BytesOut = Interlocked.Read(ref _bytesOut),
+            Peers = peers,
+        };
+    }
+}
