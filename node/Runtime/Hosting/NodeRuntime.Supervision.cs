@@ -14,6 +14,17 @@ public sealed partial class NodeRuntime
 
     /// <summary>Why the node stopped by itself on a fault, or null (running, or stopped normally).</summary>
     public NodeFault? Fault => _supervisor.Fault;
+
+    /// <summary>Liveness and readiness for the admin endpoint's /healthz and /readyz.</summary>
+    public NodeHealth GetHealth() => new(
+        _loopsStarted,
+        _connections.LocalEndPoint is not null,
+        _parts.Rounds is null || _parts.Learner is not null,
+        Volatile.Read(ref _stopping) is not null,
+        Fault is { } fault ? $"{fault.Loop} loop: {fault.Exception.Message}" : null);
+
+    /// <summary>True while <see cref="GetHealth"/> says ready (fedmesh_ready).</summary>
+    public bool IsReady => GetHealth().Ready;
 }
 
 /// <summary>A loop of the node failed: which one and with what.</summary>

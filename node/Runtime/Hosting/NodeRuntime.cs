@@ -39,6 +39,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     private MdnsDiscovery? _mdns;
     private UdpMulticastTransport? _mdnsTransport;
     private Task? _stopping;
+    private volatile bool _loopsStarted;
 
     public NodeRuntime(NodeParts parts, ILoggerFactory loggers)
     {

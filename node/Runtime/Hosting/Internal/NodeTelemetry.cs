@@ -85,6 +85,8 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
     {
         _baseBpc = baseBpc;
         _lastBpc = startBpc;
+        metrics.BaseHeldOutBpc.Set(baseBpc);
+        metrics.HeldOutBpc.Set(startBpc);
     }
 
     /// <summary>A round ended: counters, loss and bpc gauges, the merge decisions audited, trust per peer.</summary>
@@ -101,6 +103,7 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
         }
 
         metrics.MergeSeconds.Observe(report.MergeTime.TotalSeconds);
+        metrics.RecordRound(report);
         foreach (MergeDecision d in report.Decisions)
         {
             Audit(new AuditRecord(
