@@ -424,6 +424,11 @@ public sealed class SecureConnectionTests : IDisposable
             time.Advance(idle / 2);
             await a.SendAsync(FrameType.Ping, new byte[] { 1 }, Guard);
             (await NextAsync(b, Guard)).Dispose();
+
+            // Traffic the other way too: otherwise a (which received nothing since the handshake) times out at the
+            // next step and its Bye(Timeout) races the assertion that b is still open (failed under load average 87).
+            await b.SendAsync(FrameType.Ping, new byte[] { 2 }, Guard);
+            (await NextAsync(a, Guard)).Dispose();
             time.Advance(idle * 3 / 4);
             Assert.False(b.IsClosed);
             time.Advance(idle / 2);
