@@ -62,8 +62,11 @@ internal sealed class ConnectionManager
         };
     }
 
-    /// <summary>The address actually bound, once <see cref="Bind"/> ran.</summary>
-    public IPEndPoint? LocalEndPoint => _listener?.LocalEndPoint;
+    /// <summary>The address actually bound, once <see cref="Bind"/> ran; null again after <see cref="Unbind"/> (read from a
+    /// copy taken at bind: the listener's socket refuses the question once disposed, and /healthz asks during a stop).</summary>
+    public IPEndPoint? LocalEndPoint => Volatile.Read(ref _bound);
+
+    private IPEndPoint? _bound;
 
     /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
     public int OpenConnections => _slots.Inbound + _slots.Outbound;
@@ -85,6 +88,7 @@ internal sealed class ConnectionManager
         try
         {
             _listener = _parts.Transport.Listen(_parts.Listen);
+            Volatile.Write(ref _bound, _listener.LocalEndPoint);
         }
         catch (TransportException ex)
         {
@@ -93,7 +97,11 @@ internal sealed class ConnectionManager
     }
 
     /// <summary>Stops accepting (idempotent).</summary>
-    public void Unbind() => _listener?.Dispose();
+    public void Unbind()
+    {
+        Volatile.Write(ref _bound, null);
+        _listener?.Dispose();
+    }
 
     public async Task AcceptLoopAsync(LoopSupervisor supervisor, CancellationToken stop)
     {
