@@ -60,7 +60,7 @@ public sealed partial class ContainerMeshTests(ContainerLab lab, ITestOutputHelp
             // sessions are not closed at once (silent peers are dropped after the 90 s idle timeout), so the partition
             // shows as nothing arriving: n3 receives no delta while the others go on releasing one per round.
             long cutAt = (await n3.WaitForStatusAsync(_ => true, Patience, "a status")).GetProperty("deltas_received").GetInt64();
-            double n0RoundsAtCut = Get((await n0.MetricsAsync())!, "fedmesh_rounds_total");
+            double n0RoundsAtCut = Get(await n0.WaitForAsync(_ => true, Patience, "metrics"), "fedmesh_rounds_total");
             await n0.WaitForAsync(m => Get(m, "fedmesh_rounds_total") >= n0RoundsAtCut + 3, Patience, "three rounds of n0 during the partition");
             long whileCut = (await n3.WaitForStatusAsync(_ => true, Patience, "a status")).GetProperty("deltas_received").GetInt64();
             Assert.Equal(cutAt, whileCut);
@@ -148,8 +148,9 @@ public sealed partial class ContainerMeshTests(ContainerLab lab, ITestOutputHelp
         Assert.Contains($"{intruderId} is not in this closed mesh's allowlist", log, StringComparison.Ordinal);
         // Nothing crossed: the closed node has no peer and the intruder received no delta (it may count a connection
         // for the moment between its side of the handshake finishing and the closed node's refusal).
-        Assert.Equal(0, Get((await closed.MetricsAsync())!, "fedmesh_peers"));
-        Assert.Equal(0, Get((await intruder.MetricsAsync())!, "fedmesh_deltas_received_total"));
+        // Polled (a scrape can time out on a loaded machine), then read once.
+        Assert.Equal(0, Get(await closed.WaitForAsync(_ => true, Patience, "metrics"), "fedmesh_peers"));
+        Assert.Equal(0, Get(await intruder.WaitForAsync(_ => true, Patience, "metrics"), "fedmesh_deltas_received_total"));
     }
 
     [SkippableFact]

@@ -20,12 +20,13 @@ internal static class CoordinatorKit
     public static Key NewKey() =>
         Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
 
-    public static RoundCoordinator NewCoordinator(ILearner learner, MeshOptions options, TimeProvider? time = null) =>
+    public static RoundCoordinator NewCoordinator(
+        ILearner learner, MeshOptions options, TimeProvider? time = null, ReputationTracker? reputation = null, ValidationGate? gate = null) =>
         new(
             learner,
             new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
-            new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }), // full weight 1 from the start
-            gate: null,
+            reputation ?? new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }), // full weight 1 from the start
+            gate,
             dp: null,
             ledger: null,
             NewKey(),

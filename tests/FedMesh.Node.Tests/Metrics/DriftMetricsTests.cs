@@ -1,4 +1,3 @@
-using FedMesh.Node.Merge;
 using FedMesh.Node.Mesh;
 using FedMesh.Node.Metrics;
 using FedMesh.Node.Reputation;
@@ -46,17 +45,8 @@ public sealed class DriftMetricsTests
         using var learner = new CoordinatorKit.StepLearner(0.1f);
         var reputation = new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 });
         var gate = new ValidationGate(ValidationGateOptions.Default, adapter => System.Numerics.Tensors.TensorPrimitives.Sum(adapter) / adapter.Length, reputation);
-        var coordinator = new RoundCoordinator(
-            learner,
-            new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
-            reputation,
-            gate,
-            dp: null,
-            ledger: null,
-            CoordinatorKit.NewKey(),
-            CoordinatorKit.Mesh,
-            TimeProvider.System,
-            MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6 });
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(
+            learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6 }, reputation: reputation, gate: gate);
         using Key peer = CoordinatorKit.NewKey();
         float[] state = Enumerable.Repeat(0.9f, D).ToArray();
         coordinator.Offer(CoordinatorKit.Stored(peer, state), state);
