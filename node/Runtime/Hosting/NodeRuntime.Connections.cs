@@ -376,7 +376,7 @@ public sealed partial class NodeRuntime
             {
                 using (frame)
                 {
-                    long wire = frame.Body.Length + PeerSession.FrameOverhead;
+                    long wire = frame.Body.Length + session.FrameOverhead;
                     session.CountIn(wire);
                     Interlocked.Add(ref _bytesIn, wire);
                     Metrics.BytesIn.Inc(wire);
