@@ -12,7 +12,7 @@ public sealed record TorchSpec
     /// <summary>Base model shape. Not a scenario key: the node's "tiny" default; tests use a smaller one.</summary>
     public ModelOptions Model { get; init; } = ModelOptions.Default;
 
-    /// <summary>Pretraining steps of the base (part of its cache key). 3000: the node's and <c>fedmesh demo</c>'s
+    /// <summary>Pretraining steps of the base (part of its cache key). 3000: the node's and <c>fedmesh-demo</c>'s
     /// default, so the simulator reuses the base they cached.</summary>
     public int PretrainSteps { get; init; } = PretrainOptions.Default.Steps;
 

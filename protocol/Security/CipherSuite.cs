@@ -71,6 +71,13 @@ public static class CipherSuites
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "not a single cipher suite"),
     };
 
+    /// <summary>
+    /// Bytes a sealed frame adds to its body on the wire under <paramref name="suite"/>: the frame header
+    /// (<see cref="Wire.FrameHeader.Size"/>, SPEC.md §3) and the suite's tag (16, or 32 for AEGIS-256). The one place
+    /// wire-byte counters (the node's per-peer totals, /metrics, netsim) take the overhead from.
+    /// </summary>
+    public static int FrameOverhead(CipherSuite suite) => Wire.FrameHeader.Size + TagSize(suite);
+
     /// <summary>Nonce bytes of the suite: 12, or 32 for AEGIS-256.</summary>
     public static int NonceSize(CipherSuite suite) => suite switch
     {

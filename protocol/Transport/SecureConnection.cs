@@ -69,6 +69,9 @@ public sealed partial class SecureConnection : IAsyncDisposable
     /// <summary>Who is on the other side, the suite and the transcript hash.</summary>
     public HandshakeResult Session { get; }
 
+    /// <summary>Bytes each frame of this connection adds to its body on the wire (header + this suite's tag).</summary>
+    public int FrameOverhead => CipherSuites.FrameOverhead(Session.Suite);
+
     public PeerId RemotePeerId => Session.RemotePeerId;
 
     /// <summary>Decrypted frames in arrival order; completes when the connection closes. Dispose each frame.</summary>

@@ -38,9 +38,9 @@ openblas=$(dirname "$(find "$blas_dir/root" -name 'libblas.so.3' | head -n 1)")
 [ -n "$openblas" ] && [ -e "$openblas/libblas.so.3" ] || { echo "error: OpenBLAS libblas.so.3 not found in the package" >&2; exit 1; }
 
 echo "Building fedmesh (Release)..." >&2
-dotnet build node -c Release -v q -nologo >/dev/null
-fedmesh=node/bin/Release/net10.0/fedmesh
-corpus=node/datasets/moby-dick.jsonl.gz
+dotnet build node/Bench -c Release -v q -nologo >/dev/null
+fedmesh=node/Bench/bin/Release/net10.0/fedmesh-bench
+corpus=node/Learning/datasets/moby-dick.jsonl.gz
 
 pytorch_bench() { # threads
   LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OMP_NUM_THREADS="$1" \
@@ -138,7 +138,7 @@ PY
 }
 
 fedmesh_bench() { # threads
-  "$fedmesh" bench train --json --threads "$1" --steps "$steps" --warmup "$warmup"
+  "$fedmesh" train --json --threads "$1" --steps "$steps" --warmup "$warmup"
 }
 
 field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }

@@ -19,8 +19,9 @@ internal sealed class PeerSession : IAsyncDisposable
     /// </summary>
     public const int OutgoingCapacity = 8192;
 
-    /// <summary>Bytes a frame adds to its body on the wire: the 8-byte header and the 16-byte AEAD tag (SPEC.md §3).</summary>
-    public const int FrameOverhead = Protocol.Wire.FrameHeader.Size + Protocol.Wire.FrameLimits.AeadTagSize;
+    /// <summary>Bytes a frame adds to its body on the wire: the 8-byte header and the negotiated suite's AEAD tag
+    /// (SPEC.md §3; 16 bytes, 32 for AEGIS-256), from <see cref="Protocol.Security.CipherSuites.FrameOverhead"/>.</summary>
+    public int FrameOverhead => Connection.FrameOverhead;
 
     private readonly Channel<WireMessage> _outgoing = Channel.CreateBounded<WireMessage>(
         new BoundedChannelOptions(OutgoingCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });

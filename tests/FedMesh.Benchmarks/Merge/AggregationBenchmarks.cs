@@ -5,7 +5,7 @@ namespace FedMesh.Benchmarks.Merge;
 
 /// <summary>
 /// Single-core cost of each aggregation rule on cache-sized inputs (d = 256 Ki floats, 1 MiB per delta), with a
-/// copy of the same bytes as the baseline. The memory-bound 4 Mi-float figures come from `fedmesh bench merge`.
+/// copy of the same bytes as the baseline. The memory-bound 4 Mi-float figures come from `fedmesh-bench merge`.
 /// </summary>
 [MemoryDiagnoser]
 public class AggregationBenchmarks

@@ -22,7 +22,7 @@ public class TransferBenchmarks
     [Benchmark(Baseline = true)]
     public Task<TransferMeasurement> Plain_socket_64MiB() => TransferProbe.PlainAsync(Bytes);
 
-    /// <summary>The `fedmesh bench transfer` baseline: 64 MiB of distinct bytes copied into a payload-sized buffer.</summary>
+    /// <summary>The `fedmesh-bench transfer` baseline: 64 MiB of distinct bytes copied into a payload-sized buffer.</summary>
     [Benchmark]
     public Task<TransferMeasurement> Plain_copy_64MiB() => TransferProbe.PlainCopyAsync(_payload, _copy);
 

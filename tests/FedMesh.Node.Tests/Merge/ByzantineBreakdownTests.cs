@@ -17,7 +17,7 @@ public sealed class ByzantineBreakdownTests
 
     /// <summary>
     /// Relative error every robust rule must stay under. The weakest robust figure is centered clipping around the
-    /// zero delta under sign flip (≈ 0.24 in `fedmesh bench robustness`): each attacker's pull is capped at τ ≈ the
+    /// zero delta under sign flip (≈ 0.24 in `fedmesh-bench robustness`): each attacker's pull is capped at τ ≈ the
     /// honest norm, so 3 of 16 can move the first iterate by ≈ 2·3/16 ≈ 0.375, and the later iterations halve that.
     /// 0.35 leaves margin for the smaller d here while staying far below the broken mean (≥ 1.1 under these attacks).
     /// </summary>

@@ -39,6 +39,19 @@ public class FrameProtectorTests
 
     [Theory]
     [MemberData(nameof(Suites))]
+    public void The_frame_overhead_wire_counters_use_is_exactly_what_sealing_adds(CipherSuite suite)
+    {
+        using var sender = new FrameProtector(suite, Key);
+        byte[] body = new byte[1000];
+        byte[] frame = new byte[FrameHeader.Size + body.Length + CipherSuites.MaxTagSize];
+
+        Assert.Equal(body.Length + CipherSuites.FrameOverhead(suite), sender.Seal(FrameType.DeltaChunk, body, frame));
+        // AEGIS-256 carries a 32-byte tag: an overhead of header + 16 undercounted its frames.
+        Assert.Equal(suite == CipherSuite.Aegis256 ? 40 : 24, CipherSuites.FrameOverhead(suite));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
     public void Frames_open_in_order_in_place(CipherSuite suite)
     {
         using var sender = new FrameProtector(suite, Key);

@@ -5,7 +5,7 @@ namespace FedMesh.Node.Attacks;
 
 /// <summary>
 /// Malicious deltas computed from honest ones, as pure functions (randomness only from the passed seeded
-/// <see cref="Random"/>). Used by tests, <c>fedmesh bench robustness</c> and netsim's Byzantine nodes.
+/// <see cref="Random"/>). Used by tests, <c>fedmesh-bench robustness</c> and netsim's Byzantine nodes.
 /// </summary>
 public static class AttackLibrary
 {

@@ -320,7 +320,7 @@ internal sealed class ConnectionManager
             {
                 using (frame)
                 {
-                    long wire = frame.Body.Length + PeerSession.FrameOverhead;
+                    long wire = frame.Body.Length + session.FrameOverhead;
                     session.CountIn(wire);
                     _telemetry.BytesIn(wire);
                     _membership.Heard(peer);
