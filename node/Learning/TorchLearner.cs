@@ -20,7 +20,7 @@ public sealed partial class TorchLearner : ILearner
     private readonly IAdapterModel _model;
     private readonly TokenCodec _codec;
     private readonly TrainerOptions _trainer;
-    private readonly StepRunner _runner;
+    private readonly StepRunner? _runner;
     private readonly Parameter[] _adapterParameters;
     private readonly ILogger _logger;
     private readonly byte[] _baseHash;
@@ -29,7 +29,8 @@ public sealed partial class TorchLearner : ILearner
     /// <param name="baseModel">The shared frozen base.</param>
     /// <param name="lora">Adapter shape; with the base it fixes the schema.</param>
     /// <param name="trainer">Optimiser, batch, threads and seed.</param>
-    /// <param name="trainingDocuments">Local private text; at least Context + 2 bytes. With
+    /// <param name="trainingDocuments">Local private text; at least Context + 2 bytes, or none for a learner that only
+    /// scores and generates. With
     /// <see cref="TrainerOptions.DpSgd"/> each document is one record (the privacy unit).</param>
     /// <remarks>DP-SGD draws its noise and its Poisson batches from the OS CSPRNG (<see cref="GaussianNoiseSource.CreateSecure"/>).</remarks>
     public TorchLearner(BaseModel baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, ILogger? logger = null)
@@ -79,7 +80,12 @@ public sealed partial class TorchLearner : ILearner
             ArgumentNullException.ThrowIfNull(trainingDocuments);
             ApplyThreads(trainer.Threads);
             _adapterParameters = _model.AdapterParameters.Select(p => p.Parameter).ToArray();
-            if (trainer.DpSgd is null)
+            if (trainingDocuments.Count == 0)
+            {
+                // Scoring and generation only (fedmesh eval / generate): no sampler, Train and Step refuse.
+                _runner = null;
+            }
+            else if (trainer.DpSgd is null)
             {
                 var sampler = new BatchSampler(codec.Stream(trainingDocuments).Tokens, trainer.BatchSize, model.Context, new Random(trainer.Seed));
                 _runner = new StepRunner(_model, _adapterParameters, sampler, trainer);
@@ -106,7 +112,7 @@ public sealed partial class TorchLearner : ILearner
     public double SamplingRate { get; } = 1.0;
 
     /// <summary>The step runner (tests reach the per-example gradients through it).</summary>
-    internal StepRunner Runner => _runner;
+    internal StepRunner Runner => _runner ?? throw new InvalidOperationException("this learner was made without training documents (scoring only)");
 
     /// <summary>The built-in model (tests compare per-example gradients with a naive loop over it).</summary>
     internal ByteTransformer Model => (ByteTransformer)_model;
@@ -132,7 +138,7 @@ public sealed partial class TorchLearner : ILearner
         int done = 0, scored = 0;
         for (; done < steps && !cancellationToken.IsCancellationRequested; done++)
         {
-            float loss = _runner.Step();
+            float loss = Runner.Step();
             if (!float.IsNaN(loss))
             {
                 // A DP-SGD step whose Poisson draw took no record has no loss (it still applied its noise).
@@ -155,7 +161,7 @@ public sealed partial class TorchLearner : ILearner
     public float Step()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Step();
+        return Runner.Step();
     }
 
     public void Dispose()

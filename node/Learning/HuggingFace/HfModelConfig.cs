@@ -291,7 +291,7 @@ public sealed record HfModelConfig
         return e.ValueKind == JsonValueKind.String ? e.GetString()! : throw new InvalidDataException($"key '{key}' is not a string");
     }
 
-    /// <summary>For messages: "gpt2, 12 layers × 768, 12 heads".</summary>
+    /// <summary>For messages: "gpt2, 12 layers x 768, 12 heads (12 kv), vocab 50257".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{ModelType}, {Layers} layers × {Hidden}, {Heads} heads ({KvHeads} kv), vocab {VocabSize}");
+        $"{ModelType}, {Layers} layers x {Hidden}, {Heads} heads ({KvHeads} kv), vocab {VocabSize}");
 }

@@ -15,6 +15,12 @@ internal abstract class TokenCodec
     /// <summary>Token ids of one document (no separator).</summary>
     public abstract int[] Encode(string text);
 
+    /// <summary>Text of token ids (invalid UTF-8 becomes U+FFFD).</summary>
+    public abstract string Decode(IReadOnlyList<int> ids);
+
+    /// <summary>The ids a generation starts from: the prompt, after the start token where the model has one.</summary>
+    public abstract int[] Prompt(string text);
+
     /// <summary>The documents' tokens, each followed by <see cref="Separator"/>, stopping at <paramref name="maxBytes"/> of text.</summary>
     public abstract TokenStream Stream(IReadOnlyList<string> documents, long maxBytes = int.MaxValue);
 
@@ -31,6 +37,11 @@ internal sealed class ByteCodec : TokenCodec
     public override int Separator => ByteStream.Separator;
 
     public override int[] Encode(string text) => Array.ConvertAll(Encoding.UTF8.GetBytes(text), b => (int)b);
+
+    public override string Decode(IReadOnlyList<int> ids) => Encoding.UTF8.GetString(ids.Select(i => (byte)i).ToArray());
+
+    /// <summary>The byte model has no start token; an empty prompt starts after a document separator.</summary>
+    public override int[] Prompt(string text) => text.Length == 0 ? [Separator] : Encode(text);
 
     /// <summary>Every byte but the first is predicted, so the denominator is length − 1.</summary>
     public override TokenStream Stream(IReadOnlyList<string> documents, long maxBytes = int.MaxValue)
@@ -62,6 +73,10 @@ internal sealed class HfCodec : TokenCodec
     public override int Separator { get; }
 
     public override int[] Encode(string text) => _tokenizer.Encode(text);
+
+    public override string Decode(IReadOnlyList<int> ids) => _tokenizer.Decode(ids);
+
+    public override int[] Prompt(string text) => [_start, .. Encode(text)];
 
     public override TokenStream Stream(IReadOnlyList<string> documents, long maxBytes = int.MaxValue)
     {
