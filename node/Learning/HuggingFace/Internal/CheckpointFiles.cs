@@ -139,21 +139,24 @@ internal static class CheckpointFiles
         }
 
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var maps = new Dictionary<string, (MemoryMappedFile File, MemoryMappedViewAccessor View)>(StringComparer.Ordinal);
+        var files = new Dictionary<string, MemoryMappedFile>(StringComparer.Ordinal);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes(HashDomain));
         try
         {
             foreach ((string canonical, SafetensorsEntry e) in resolved.OrderBy(r => r.Entry.Name, StringComparer.Ordinal))
             {
-                if (!maps.TryGetValue(e.File, out var map))
+                if (!files.TryGetValue(e.File, out MemoryMappedFile? file))
                 {
-                    MemoryMappedFile file = MemoryMappedFile.CreateFromFile(e.File, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-                    map = (file, file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read));
-                    maps[e.File] = map;
+                    file = MemoryMappedFile.CreateFromFile(e.File, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+                    files[e.File] = file;
                 }
 
-                weights[canonical] = Copy(map.View, e, hash);
+                // One view per tensor, unmapped right after the copy: the mapped file pages count towards the
+                // process's resident set while mapped, so peak memory stays ≈ the float32 weights + one tensor.
+                // (A zero-length view would map to the end of the file; required weights are never empty, checked anyway.)
+                using MemoryMappedViewAccessor view = file.CreateViewAccessor(e.DataStart, Math.Max(1, e.ByteLength), MemoryMappedFileAccess.Read);
+                weights[canonical] = Copy(view, e, hash);
             }
 
             return (weights, hash.GetHashAndReset());
@@ -169,9 +172,8 @@ internal static class CheckpointFiles
         }
         finally
         {
-            foreach ((MemoryMappedFile file, MemoryMappedViewAccessor view) in maps.Values)
+            foreach (MemoryMappedFile file in files.Values)
             {
-                view.Dispose();
                 file.Dispose();
             }
         }
@@ -191,7 +193,7 @@ internal static class CheckpointFiles
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
             try
             {
-                byte* source = basePointer + view.PointerOffset + e.DataStart;
+                byte* source = basePointer + view.PointerOffset;
                 Span<float> target = MemoryMarshal.Cast<byte, float>(t.bytes);
                 // Chunks keep each span under 2 GiB and let the hash and the conversion share a cache-warm block.
                 const int ChunkElements = 1 << 20;

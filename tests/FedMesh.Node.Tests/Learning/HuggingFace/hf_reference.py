@@ -2,7 +2,7 @@
 """Tiny Hugging Face checkpoints and an independent reference forward pass (PyTorch 1.13, float32).
 
   make   --arch gpt2|llama|qwen2|mistral --out DIR [--dtype f32|bf16|f16] [--shards N] [--seed S]
-         [--layers L --hidden D --heads H --kv-heads K --inter I --positions P]
+         [--layers L --hidden D --heads H --kv-heads K --inter I --positions P --vocab V --tie --std S]
          writes config.json, model.safetensors (or N shards + model.safetensors.index.json) and a byte-level BPE
          tokenizer (gpt2: vocab.json + merges.txt; Llama layout: tokenizer.json), random weights.
   logits --dir DIR --ids "1,2,3;4,5,6" --out FILE
@@ -143,8 +143,8 @@ def make(a):
     vocab_size = a.vocab
     special = write_tokenizer(a.out, a.arch, vocab_size)
 
-    def w(*shape, std=0.2):
-        return (torch.randn(*shape) * std).to(dtype)
+    def w(*shape, std=None):
+        return (torch.randn(*shape) * (a.std if std is None else std)).to(dtype)
 
     def gain(n):
         return (1.0 + 0.1 * torch.randn(n)).to(dtype)
@@ -217,7 +217,15 @@ def softmax_attention(q, k, v):
     return torch.softmax(scores.masked_fill(mask, float("-inf")), dim=-1) @ v
 
 
-def gpt2_forward(c, W, ids):
+def adapter(lora, path, x, y):
+    """y + (alpha/r) * B(A(x)) when `lora` (module path -> (A, B, scale)) adapts `path` (PEFT's LoRA Linear)."""
+    if lora and path in lora:
+        a, b, scale = lora[path]
+        return y + (x @ a.t()) @ b.t() * scale
+    return y
+
+
+def gpt2_forward(c, W, ids, lora=None):
     d, H = c["n_embd"], c["n_head"]
     pre = "transformer." if "transformer.wte.weight" in W else ""
     g = lambda n: W[pre + n]
@@ -236,7 +244,7 @@ def gpt2_forward(c, W, ids):
     for i in range(c["n_layer"]):
         p = f"h.{i}."
         h = ln(x, p + "ln_1")
-        qkv = h @ g(p + "attn.c_attn.weight") + g(p + "attn.c_attn.bias")
+        qkv = adapter(lora, f"transformer.{p}attn.c_attn", h, h @ g(p + "attn.c_attn.weight") + g(p + "attn.c_attn.bias"))
         q, k, v = [z.view(b, t, H, d // H).transpose(1, 2) for z in qkv.split(d, dim=-1)]
         a = softmax_attention(q, k, v).transpose(1, 2).reshape(b, t, d)
         x = x + a @ g(p + "attn.c_proj.weight") + g(p + "attn.c_proj.bias")
@@ -245,7 +253,7 @@ def gpt2_forward(c, W, ids):
     return ln(x, "ln_f") @ g("wte.weight").t()
 
 
-def llama_forward(c, W, ids):
+def llama_forward(c, W, ids, lora=None):
     d, H = c["hidden_size"], c["num_attention_heads"]
     K = c.get("num_key_value_heads") or H
     hd = c.get("head_dim") or d // H
@@ -257,7 +265,7 @@ def llama_forward(c, W, ids):
 
     def lin(x, n):
         y = x @ W[n + ".weight"].t()
-        return y + W[n + ".bias"] if n + ".bias" in W else y
+        return adapter(lora, n, x, y + W[n + ".bias"] if n + ".bias" in W else y)
 
     inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
     freqs = torch.outer(torch.arange(t, dtype=torch.float32), inv)
@@ -316,6 +324,7 @@ def main():
     m.add_argument("--positions", type=int, default=64)
     m.add_argument("--vocab", type=int, default=280)
     m.add_argument("--tie", action="store_true")
+    m.add_argument("--std", type=float, default=0.2, help="weight standard deviation (GPT-2 initialises with 0.02)")
     l = sub.add_parser("logits")
     l.add_argument("--dir", required=True)
     l.add_argument("--ids", required=True)
