@@ -111,7 +111,7 @@ public static class TrainBenchCommand
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            w.WriteNumber("steps_s", Math.Round(x.StepsPerSecond, 2));
+            w.WriteNumber("steps_s", Math.Round(x.StepsPerSecond, x.StepsPerSecond < 1 ? 5 : 2)); // 5 decimals for sub-1 rates (a 124 M base on a loaded machine)
             w.WriteNumber("tokens_s", Math.Round(x.TokensPerSecond));
             w.WriteNumber("threads", x.Threads);
             w.WriteNumber("params_total", x.ParametersTotal);
