@@ -23,6 +23,8 @@ public static class CliRoot
         root.Subcommands.Add(NodeCommands.Peers());
         root.Subcommands.Add(NodeCommands.Health());
         root.Subcommands.Add(NodeCommands.Export());
+        root.Subcommands.Add(ModelCommands.Generate());
+        root.Subcommands.Add(ModelCommands.Eval());
         root.Subcommands.Add(NodeCommands.Trust());
 
         return root;

@@ -169,8 +169,10 @@ public static class NodeCommands
     {
         var config = NodeLocator.ConfigOption();
         var stateDir = NodeLocator.StateDirOption();
-        var output = new Option<string>("--out", "-o") { Description = "Folder to write adapter.safetensors and adapter.json to.", Required = true };
-        var command = new Command("export", "Export the node's current adapter (safetensors + JSON config).") { config, stateDir, output };
+        var output = new Option<string>("--out", "-o") { Description = "Folder to write the adapter to.", Required = true };
+        var format = new Option<string>("--format") { Description = "fedmesh (adapter.safetensors + adapter.json) or peft (adapter_config.json + adapter_model.safetensors for Hugging Face PEFT; needs a Hugging Face base).", DefaultValueFactory = _ => "fedmesh" };
+        format.AcceptOnlyFromAmong("fedmesh", "peft");
+        var command = new Command("export", "Export the node's current adapter (FedMesh or Hugging Face PEFT layout).") { config, stateDir, output, format };
         command.SetAction(parse =>
         {
             TextWriter error = parse.InvocationConfiguration.Error;
@@ -189,6 +191,23 @@ public static class NodeCommands
             }
 
             string target = Path.GetFullPath(parse.GetValue(output)!);
+            if (parse.GetValue(format) == "peft")
+            {
+                try
+                {
+                    using ModelCommands.Loaded loaded = ModelCommands.Load(node.Options, null, source);
+                    loaded.Base.SaveAdapter(target, loaded.Learner, loaded.Lora, "peft");
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or Configuration.ConfigException)
+                {
+                    error.WriteLine($"fedmesh export: {e.Message}");
+                    return 1;
+                }
+
+                parse.InvocationConfiguration.Output.WriteLine($"exported {Learning.HuggingFace.PeftAdapter.ConfigFile}, {Learning.HuggingFace.PeftAdapter.TensorsFile} to {target}");
+                return 0;
+            }
+
             foreach (string f in files)
             {
                 AtomicFile.Write(Path.Combine(target, f), File.ReadAllBytes(Path.Combine(source, f)));

@@ -4,11 +4,12 @@ using static TorchSharp.torch;
 
 namespace FedMesh.Node.Learning;
 
-/// <summary>Held-out scoring: cross-entropy over consecutive Context-byte windows of the documents.</summary>
+/// <summary>Held-out scoring: cross-entropy over consecutive Context-token windows of the documents, per byte of text.</summary>
 public sealed partial class TorchLearner
 {
-    /// <summary>Windows scored per forward pass: bounds memory (64 × 64 × 256 logits ≈ 4 MiB).</summary>
-    private const int EvalBatchWindows = 64;
+    /// <summary>Logits scored per forward pass: 2^20 floats (4 MiB) bounds memory whatever the vocabulary — 64 windows
+    /// of 64 bytes for the built-in model (as before bases were pluggable), one window at a time for a 50 k vocabulary.</summary>
+    private const long EvalBatchLogits = 1 << 20;
 
     public Evaluation Evaluate(IReadOnlyList<string> documents)
     {
@@ -39,22 +40,24 @@ public sealed partial class TorchLearner
     private Evaluation Score(IReadOnlyList<string> documents)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        byte[] stream = ByteStream.Concatenate(documents, _trainer.MaxEvalBytes);
-        if (stream.Length < 2)
+        TokenStream scored = _codec.Stream(documents, _trainer.MaxEvalBytes);
+        int[] stream = scored.Tokens;
+        if (stream.Length < 2 || scored.Bytes == 0)
         {
-            throw new ArgumentException("evaluation documents hold fewer than 2 bytes", nameof(documents));
+            throw new ArgumentException("evaluation documents hold fewer than 2 tokens", nameof(documents));
         }
 
         ApplyThreads(_trainer.Threads);
-        int context = _model.Options.Context;
+        int context = _model.Context;
+        int windowsPerPass = (int)Math.Max(1, EvalBatchLogits / ((long)context * _model.VocabSize));
         int full = (stream.Length - 1) / context;
         int tail = (stream.Length - 1) - (full * context);
         double nats = 0;
         using (no_grad())
         {
-            for (int first = 0; first < full; first += EvalBatchWindows)
+            for (int first = 0; first < full; first += windowsPerPass)
             {
-                int count = Math.Min(EvalBatchWindows, full - first);
+                int count = Math.Min(windowsPerPass, full - first);
                 nats += WindowLoss(stream, first * context, count, context);
             }
 
@@ -64,13 +67,12 @@ public sealed partial class TorchLearner
             }
         }
 
-        long predicted = stream.Length - 1;
-        double mean = nats / predicted;
-        return new Evaluation(mean, LanguageModelMath.BitsPerByte(mean), predicted);
+        double mean = nats / scored.Bytes;
+        return new Evaluation(mean, LanguageModelMath.BitsPerByte(mean), scored.Bytes);
     }
 
     /// <summary>Summed loss of <paramref name="count"/> windows of <paramref name="time"/> predictions from <paramref name="start"/>.</summary>
-    private double WindowLoss(byte[] stream, int start, int count, int time)
+    private double WindowLoss(int[] stream, int start, int count, int time)
     {
         using DisposeScope scope = NewDisposeScope();
         var indices = new long[count * (time + 1)];

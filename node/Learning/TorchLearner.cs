@@ -1,3 +1,5 @@
+using FedMesh.Node.Learning.HuggingFace;
+using FedMesh.Node.Learning.HuggingFace.Internal;
 using FedMesh.Node.Learning.Internal;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Privacy.Internal;
@@ -15,9 +17,10 @@ namespace FedMesh.Node.Learning;
 /// </summary>
 public sealed partial class TorchLearner : ILearner
 {
-    private readonly ByteTransformer _model;
+    private readonly IAdapterModel _model;
+    private readonly TokenCodec _codec;
     private readonly TrainerOptions _trainer;
-    private readonly StepRunner _runner;
+    private readonly StepRunner? _runner;
     private readonly Parameter[] _adapterParameters;
     private readonly ILogger _logger;
     private readonly byte[] _baseHash;
@@ -26,7 +29,8 @@ public sealed partial class TorchLearner : ILearner
     /// <param name="baseModel">The shared frozen base.</param>
     /// <param name="lora">Adapter shape; with the base it fixes the schema.</param>
     /// <param name="trainer">Optimiser, batch, threads and seed.</param>
-    /// <param name="trainingDocuments">Local private text; at least Context + 2 bytes. With
+    /// <param name="trainingDocuments">Local private text; at least Context + 2 bytes, or none for a learner that only
+    /// scores and generates. With
     /// <see cref="TrainerOptions.DpSgd"/> each document is one record (the privacy unit).</param>
     /// <remarks>DP-SGD draws its noise and its Poisson batches from the OS CSPRNG (<see cref="GaussianNoiseSource.CreateSecure"/>).</remarks>
     public TorchLearner(BaseModel baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, ILogger? logger = null)
@@ -34,37 +38,62 @@ public sealed partial class TorchLearner : ILearner
     {
     }
 
+    /// <summary>A learner over a Hugging Face base (shared, not copied: the base must outlive the learner).</summary>
+    /// <param name="context">Tokens per training and evaluation window (at most the model's positions).</param>
+    public TorchLearner(HfBase baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, int context, ILogger? logger = null)
+        : this(HfSchema(baseModel, lora, context), HfModel(baseModel, lora, trainer, context), new HfCodec(baseModel), baseModel.Hash, baseModel.HashHex,
+            trainer, trainingDocuments, logger, null, null)
+    {
+    }
+
     /// <summary>Tests only: DP-SGD noise and sampling from the given (seeded) sources instead of the CSPRNG.</summary>
     internal TorchLearner(
         BaseModel baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, ILogger? logger,
         IGaussianNoiseSource? dpNoise, IRandomWords? dpSampling)
+        : this(ByteSchema(baseModel, lora), ByteModel(baseModel, lora, trainer), ByteCodec.Instance, baseModel.Hash, baseModel.HashHex,
+            trainer, trainingDocuments, logger, dpNoise, dpSampling)
     {
-        ArgumentNullException.ThrowIfNull(baseModel);
-        ArgumentNullException.ThrowIfNull(lora);
-        ArgumentNullException.ThrowIfNull(trainer);
-        ArgumentNullException.ThrowIfNull(trainingDocuments);
-        trainer.Validate();
-        Schema = LoraLayout.Schema(baseModel.Options, lora);
+    }
+
+    /// <summary>Tests only: a Hugging Face learner with seeded DP-SGD noise and sampling.</summary>
+    internal TorchLearner(
+        HfBase baseModel, LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> trainingDocuments, int context, ILogger? logger,
+        IGaussianNoiseSource? dpNoise, IRandomWords? dpSampling)
+        : this(HfSchema(baseModel, lora, context), HfModel(baseModel, lora, trainer, context), new HfCodec(baseModel), baseModel.Hash, baseModel.HashHex,
+            trainer, trainingDocuments, logger, dpNoise, dpSampling)
+    {
+    }
+
+    /// <summary>Takes ownership of <paramref name="model"/> (disposed here if construction fails).</summary>
+    private TorchLearner(
+        AdapterSchema schema, IAdapterModel model, TokenCodec codec, byte[] baseHash, string baseHashHex, TrainerOptions trainer,
+        IReadOnlyList<string> trainingDocuments, ILogger? logger, IGaussianNoiseSource? dpNoise, IRandomWords? dpSampling)
+    {
+        Schema = schema;
+        _model = model;
+        _codec = codec;
         _trainer = trainer;
         _logger = logger ?? NullLogger.Instance;
-        _baseHash = baseModel.Hash;
-        ApplyThreads(trainer.Threads);
-        BatchSampler? sampler = trainer.DpSgd is null
-            ? new BatchSampler(ByteStream.Concatenate(trainingDocuments), trainer.BatchSize, baseModel.Options.Context, new Random(trainer.Seed))
-            : null;
-        _model = ByteTransformer.FromBase(baseModel);
+        _baseHash = baseHash;
         try
         {
-            _model.AttachLora(lora, trainer.Seed);
+            ArgumentNullException.ThrowIfNull(trainingDocuments);
+            ApplyThreads(trainer.Threads);
             _adapterParameters = _model.AdapterParameters.Select(p => p.Parameter).ToArray();
-            if (trainer.DpSgd is null)
+            if (trainingDocuments.Count == 0)
             {
-                _runner = new StepRunner(_model, _adapterParameters, sampler!, trainer);
+                // Scoring and generation only (fedmesh eval / generate): no sampler, Train and Step refuse.
+                _runner = null;
+            }
+            else if (trainer.DpSgd is null)
+            {
+                var sampler = new BatchSampler(codec.Stream(trainingDocuments).Tokens, trainer.BatchSize, model.Context, new Random(trainer.Seed));
+                _runner = new StepRunner(_model, _adapterParameters, sampler, trainer);
             }
             else
             {
                 SamplingRate = DpSgdOptions.SamplingRate(trainer.BatchSize, trainingDocuments.Count);
-                var records = new RecordSampler(trainingDocuments, baseModel.Options.Context, SamplingRate, dpSampling ?? new CryptoRandomWords());
+                var records = new RecordSampler(codec.Records(trainingDocuments), codec.Separator, model.Context, SamplingRate, dpSampling ?? new CryptoRandomWords());
                 _runner = new StepRunner(_model, _adapterParameters, records, trainer, dpNoise ?? GaussianNoiseSource.CreateSecure());
             }
         }
@@ -74,7 +103,7 @@ public sealed partial class TorchLearner : ILearner
             throw;
         }
 
-        Log.LearnerReady(_logger, baseModel.ParameterCount, Schema.TotalElements, Schema.HashHex, baseModel.HashHex);
+        Log.LearnerReady(_logger, model.BaseParameterCount, Schema.TotalElements, Schema.HashHex, baseHashHex);
     }
 
     public AdapterSchema Schema { get; }
@@ -83,15 +112,18 @@ public sealed partial class TorchLearner : ILearner
     public double SamplingRate { get; } = 1.0;
 
     /// <summary>The step runner (tests reach the per-example gradients through it).</summary>
-    internal StepRunner Runner => _runner;
+    internal StepRunner Runner => _runner ?? throw new InvalidOperationException("this learner was made without training documents (scoring only)");
 
-    /// <summary>The model (tests compare per-example gradients with a naive loop over it).</summary>
-    internal ByteTransformer Model => _model;
+    /// <summary>The built-in model (tests compare per-example gradients with a naive loop over it).</summary>
+    internal ByteTransformer Model => (ByteTransformer)_model;
+
+    /// <summary>The model, whichever base it runs on.</summary>
+    internal IAdapterModel AdapterModel => _model;
 
     public ReadOnlyMemory<byte> BaseModelHash => _baseHash;
 
     /// <summary>Base weights (frozen) plus adapter weights.</summary>
-    public long TotalParameters => _model.BaseParameters.Sum(p => p.Parameter.numel()) + TrainableParameters;
+    public long TotalParameters => _model.BaseParameterCount + TrainableParameters;
 
     /// <summary>Adapter weights: the only ones that train.</summary>
     public long TrainableParameters => Schema.TotalElements;
@@ -106,7 +138,7 @@ public sealed partial class TorchLearner : ILearner
         int done = 0, scored = 0;
         for (; done < steps && !cancellationToken.IsCancellationRequested; done++)
         {
-            float loss = _runner.Step();
+            float loss = Runner.Step();
             if (!float.IsNaN(loss))
             {
                 // A DP-SGD step whose Poisson draw took no record has no loss (it still applied its noise).
@@ -123,13 +155,13 @@ public sealed partial class TorchLearner : ILearner
     }
 
     /// <summary>The base weights as they are now (frozen: equal to the constructor's base, bit for bit).</summary>
-    internal BaseModel SnapshotBase() => _model.ToBase();
+    internal BaseModel SnapshotBase() => Model.ToBase();
 
     /// <summary>Runs one training step (for benchmarks); returns its loss.</summary>
     public float Step()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return _runner.Step();
+        return Runner.Step();
     }
 
     public void Dispose()
@@ -141,6 +173,45 @@ public sealed partial class TorchLearner : ILearner
 
         _disposed = true;
         _model.Dispose();
+    }
+
+    private static AdapterSchema ByteSchema(BaseModel baseModel, LoraOptions lora)
+    {
+        ArgumentNullException.ThrowIfNull(baseModel);
+        ArgumentNullException.ThrowIfNull(lora);
+        return LoraLayout.Schema(baseModel.Options, lora);
+    }
+
+    private static ByteTransformer ByteModel(BaseModel baseModel, LoraOptions lora, TrainerOptions trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        trainer.Validate();
+        ByteTransformer model = ByteTransformer.FromBase(baseModel);
+        try
+        {
+            model.AttachLora(lora, trainer.Seed);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static AdapterSchema HfSchema(HfBase baseModel, LoraOptions lora, int context)
+    {
+        ArgumentNullException.ThrowIfNull(baseModel);
+        ArgumentNullException.ThrowIfNull(lora);
+        ModelOptions.Require(context >= 2 && context <= baseModel.Config.MaxPositions, nameof(context), $"must be 2..{baseModel.Config.MaxPositions} (the model's positions)");
+        return HfAdapterSchema.Create(baseModel.Config, lora);
+    }
+
+    private static HfTransformer HfModel(HfBase baseModel, LoraOptions lora, TrainerOptions trainer, int context)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        trainer.Validate();
+        return new HfTransformer(baseModel, context, HfAdapterSchema.Sites(baseModel.Config, lora), lora, trainer.Seed);
     }
 
     /// <summary>Sets libtorch's intra-op thread count (process-wide); 0 keeps libtorch's default.</summary>

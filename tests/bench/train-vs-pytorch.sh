@@ -12,14 +12,22 @@
 #
 # Usage: [ROUNDS=3] [THREADS="1 2"] tests/bench/train-vs-pytorch.sh [STEPS]   (needs root for apt-get if python3-torch is missing)
 # Prints one JSON object: fedmesh_steps_s, pytorch_steps_s, ratio (= fedmesh / pytorch), and per-thread figures.
+#
+# BASE=gpt2|llama (issue 14): instead, a Hugging Face checkpoint generated locally with random weights (GPT-2 small:
+# 12 layers, width 768, 12 heads, 1024 positions, vocabulary 50257, 124 M parameters, F32, ≈ 0.5 GB; llama: the same
+# sizes with 4 key/value heads, SwiGLU width 2048, untied head), LoRA r = 8 (α 16) on c_attn (gpt2) or q_proj, v_proj
+# (llama), batch 4 × 128 tokens: `fedmesh bench train --base DIR --json` (its steps/s, checkpoint load time and peak
+# RSS) against the same step in PyTorch (tests/bench/hf_train_step.py over hf_reference.py's reference forward).
+# HF_DIR=DIR keeps the generated checkpoint there between runs. Default STEPS 20.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-steps=${1:-300}
+hf_base=${BASE:-}
+steps=${1:-$([ -n "$hf_base" ] && echo 20 || echo 300)}
 rounds=${ROUNDS:-3}
 # Thread counts to try. On a heavily shared machine 2 OpenMP threads spin-wait for each other and collapse
 # (both libtorch builds drop to 1-5 steps/s at load 15 on 2 cores); THREADS=1 then compares what matters.
 thread_counts=${THREADS:-1 2}
-warmup=20
+warmup=$([ -n "$hf_base" ] && echo 3 || echo 20)
 
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   if [ "$(id -u)" != 0 ]; then
@@ -42,7 +50,25 @@ dotnet build node/Bench -c Release -v q -nologo >/dev/null
 fedmesh=node/Bench/bin/Release/net10.0/fedmesh-bench
 corpus=node/Learning/datasets/moby-dick.jsonl.gz
 
+if [ -n "$hf_base" ]; then
+  case "$hf_base" in
+    gpt2) make_args="--arch gpt2"; modules="c_attn" ;;
+    llama) make_args="--arch llama --kv-heads 4 --inter 2048"; modules="q_proj,v_proj" ;;
+    *) echo "error: BASE must be gpt2 or llama" >&2; exit 2 ;;
+  esac
+  hf_dir=${HF_DIR:-$blas_dir/$hf_base}
+  if [ ! -f "$hf_dir/config.json" ]; then
+    echo "Generating a random $hf_base checkpoint (124 M-class, F32) in $hf_dir..." >&2
+    /usr/bin/python3 tests/FedMesh.Node.Tests/Learning/HuggingFace/hf_reference.py make --out "$hf_dir" $make_args \
+      --layers 12 --hidden 768 --heads 12 --positions 1024 --vocab 50257 --std 0.02 >&2
+  fi
+fi
 pytorch_bench() { # threads
+  if [ -n "$hf_base" ]; then
+    LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OMP_NUM_THREADS="$1" \
+      /usr/bin/python3 tests/bench/hf_train_step.py "$hf_dir" "$1" "$steps" "$warmup" 4 128 8 "$modules"
+    return
+  fi
   LD_LIBRARY_PATH="$openblas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" OMP_NUM_THREADS="$1" \
     /usr/bin/python3 - "$1" "$steps" "$warmup" "$corpus" <<'PY'
 import gzip, json, math, random, sys, time
@@ -138,6 +164,11 @@ PY
 }
 
 fedmesh_bench() { # threads
+  if [ -n "$hf_base" ]; then
+    "$fedmesh" train --base "$hf_dir" --json --threads "$1" --steps "$steps" --warmup "$warmup" --batch 4 --context 128 \
+      --rank 8 --lora-modules ${modules//,/ }
+    return
+  fi
   "$fedmesh" train --json --threads "$1" --steps "$steps" --warmup "$warmup"
 }
 
@@ -174,6 +205,8 @@ print(json.dumps({
     "pytorch_steps_s": pb["steps_s"], "pytorch_threads": pb["threads"],
     "ratio": round(fb["steps_s"] / pb["steps_s"], 3),
     "fedmesh_params_total": fb["params_total"], "pytorch_params_total": pb["params_total"],
+    **({"fedmesh_load_s": fb["load_s"], "fedmesh_peak_rss_mb": fb["peak_rss_mb"], "pytorch_peak_rss_mb": pb.get("peak_rss_mb"),
+        "base_model": fb["base_model"], "lora_modules": fb["lora_modules"]} if "load_s" in fb else {}),
     "params_trainable": fb["params_trainable"],
     "fedmesh_by_threads": {str(r["threads"]): r["steps_s"] for r in fs},
     "pytorch_by_threads": {str(r["threads"]): r["steps_s"] for r in ps},

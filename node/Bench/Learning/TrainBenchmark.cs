@@ -31,6 +31,9 @@ public sealed record DpOverheadResult(TrainBenchmarkResult Plain, TrainBenchmark
     public double Overhead => Plain.StepsPerSecond / Private.StepsPerSecond;
 }
 
+/// <summary>LoRA training throughput on a Hugging Face base, with its load time and the process's peak RSS.</summary>
+public sealed record HfTrainBenchmarkResult(TrainBenchmarkResult Train, double LoadSeconds, long PeakRssBytes, string Base, string Modules);
+
 /// <summary>Measured LoRA training throughput.</summary>
 public sealed record TrainBenchmarkResult(
     double StepsPerSecond, double TokensPerSecond, int Threads, long ParametersTotal, long ParametersTrainable,
@@ -51,6 +54,51 @@ public static class TrainBenchmark
         BaseModel baseModel = Pretrainer.Train(
             new PretrainOptions { Model = options.Model, Steps = 0, Trainer = options.Trainer }, documents, null, CancellationToken.None);
         using var learner = new TorchLearner(baseModel, options.Lora, options.Trainer, documents);
+        return Time(options, learner, time);
+    }
+
+    /// <summary>
+    /// The same timed steps on a Hugging Face base (<paramref name="baseDirectory"/>), windows of Model.Context
+    /// tokens; also reports the checkpoint's load time and the process's peak resident memory (VmHWM).
+    /// </summary>
+    public static HfTrainBenchmarkResult RunHf(TrainBenchmarkOptions options, string baseDirectory, IReadOnlyList<string> documents, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        ModelOptions.Require(options.Steps >= 1, nameof(options.Steps), "must be at least 1");
+        TorchLearner.ApplyThreads(options.Trainer.Threads);
+        using HuggingFace.HfBase model = HuggingFace.HfBase.Load(baseDirectory);
+        using var learner = new TorchLearner(model, options.Lora, options.Trainer, documents, options.Model.Context);
+        TrainBenchmarkResult result = Time(options, learner, time);
+        return new HfTrainBenchmarkResult(result, model.LoadTime.TotalSeconds, PeakResidentBytes(), model.Config.ToString(),
+            string.Join(' ', HuggingFace.HfAdapterSchema.Modules(model.Config.Architecture, options.Lora)));
+    }
+
+    /// <summary>VmHWM of /proc/self/status (peak resident set), or the current working set where it is unavailable.</summary>
+    public static long PeakResidentBytes()
+    {
+        const string Key = "VmHWM:";
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                if (line.StartsWith(Key, StringComparison.Ordinal))
+                {
+                    string kb = line[Key.Length..].Trim().Split(' ')[0];
+                    return long.Parse(kb, System.Globalization.CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+            // Not Linux: fall through to the working set.
+        }
+
+        return Environment.WorkingSet;
+    }
+
+    private static TrainBenchmarkResult Time(TrainBenchmarkOptions options, TorchLearner learner, TimeProvider time)
+    {
         double first = 0;
         for (int i = 0; i < options.WarmupSteps; i++)
         {

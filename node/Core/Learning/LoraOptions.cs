@@ -39,6 +39,13 @@ public sealed record LoraOptions
     /// <summary>Query and value, as in the paper's main experiments.</summary>
     public LoraTargets Targets { get; init; } = LoraTargets.Query | LoraTargets.Value;
 
+    /// <summary>
+    /// PEFT module names to adapt on a Hugging Face base ("c_attn", "q_proj", …; PEFT's target_modules); null derives
+    /// them from <see cref="Targets"/> (q → q_proj / c_attn, o → o_proj / c_proj, mlp_up → gate_proj + up_proj / c_fc, …).
+    /// The built-in model ignores it.
+    /// </summary>
+    public IReadOnlyList<string>? Modules { get; init; }
+
     /// <summary>The factor applied to B·A·x.</summary>
     public float Scale => Alpha / Rank;
 

@@ -14,6 +14,15 @@ public static class LoraTargetNames
         ("mlp_down", LoraTargets.MlpDown),
     ];
 
+    /// <summary>PEFT module names of the Hugging Face layouts (GPT-2, then Llama), usable on a Hugging Face base.</summary>
+    private static readonly string[] ModuleNames = ["c_attn", "c_proj", "c_fc", "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+    /// <summary>"c_attn, c_proj, …", for error messages.</summary>
+    public static string KnownModules => string.Join(", ", ModuleNames);
+
+    /// <summary>True for a PEFT module name (learning.lora_targets on a Hugging Face base).</summary>
+    public static bool IsModuleName(string name) => ModuleNames.Contains(name, StringComparer.Ordinal);
+
     /// <summary>"q, k, v, o, mlp_up, mlp_down", for error messages.</summary>
     public static string Known => string.Join(", ", Names.Select(n => n.Name));
 

@@ -9,19 +9,25 @@ namespace FedMesh.Node.Learning.Internal;
 /// </summary>
 internal sealed class BatchSampler
 {
-    private readonly byte[] _stream;
+    private readonly int[] _stream;
     private readonly int _batch;
     private readonly int _window;
     private readonly long[] _buffer;
     private readonly Random _random;
 
     public BatchSampler(byte[] stream, int batchSize, int context, Random random)
+        : this(Array.ConvertAll(stream, b => (int)b), batchSize, context, random)
+    {
+    }
+
+    /// <summary>Windows over a token stream (ids of a tokenizer; bytes for the built-in model).</summary>
+    public BatchSampler(int[] stream, int batchSize, int context, Random random)
     {
         _window = context + 1;
         if (stream.Length < _window + 1)
         {
             throw new ArgumentException(
-                $"training documents hold {stream.Length} bytes; at least {_window + 1} (context + 2) are needed", nameof(stream));
+                $"training documents hold {stream.Length} tokens; at least {_window + 1} (context + 2) are needed", nameof(stream));
         }
 
         _stream = stream;

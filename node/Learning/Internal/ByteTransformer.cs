@@ -10,7 +10,7 @@ namespace FedMesh.Node.Learning.Internal;
 /// names and the adapter schema order are explicit (pre-LN blocks as in GPT-2, Radford et al. 2019 §2.3).
 /// Optional LoRA factors are added to the selected linear maps: y = W x + b + (α/r)·B(A(dropout(x))).
 /// </summary>
-internal sealed partial class ByteTransformer : IDisposable
+internal sealed partial class ByteTransformer : IAdapterModel
 {
     /// <summary>LayerNorm ε of GPT-2 / PyTorch's default.</summary>
     private const double LayerNormEpsilon = 1e-5;
@@ -40,6 +40,12 @@ internal sealed partial class ByteTransformer : IDisposable
     }
 
     public ModelOptions Options => _options;
+
+    public int Context => _options.Context;
+
+    public int VocabSize => ModelOptions.VocabSize;
+
+    public long BaseParameterCount => _base.Sum(p => p.Parameter.numel());
 
     /// <summary>Base weights in canonical (checkpoint) order.</summary>
     public IReadOnlyList<NamedParameter> BaseParameters => _base;

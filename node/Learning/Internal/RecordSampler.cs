@@ -21,8 +21,9 @@ internal sealed class RecordSampler
     /// <summary>Random words drawn per refill: 512 words (4 KiB) amortise the CSPRNG call over a few steps.</summary>
     private const int WordBuffer = 512;
 
-    private readonly byte[][] _records;
+    private readonly int[][] _records;
     private readonly int _context;
+    private readonly int _padding;
     private readonly double _logOneMinusQ;
     private readonly IRandomWords _words;
     private readonly ulong[] _buffer = new ulong[WordBuffer];
@@ -32,11 +33,18 @@ internal sealed class RecordSampler
     /// <param name="documents">The records; each is its UTF-8 bytes followed by the document separator.</param>
     /// <param name="samplingRate">q in (0, 1].</param>
     public RecordSampler(IReadOnlyList<string> documents, int context, double samplingRate, IRandomWords words)
+        : this(ByteRecords(documents), ByteStream.Separator, context, samplingRate, words)
     {
-        ArgumentNullException.ThrowIfNull(documents);
-        if (documents.Count == 0)
+    }
+
+    /// <param name="records">Each record's token ids, its separator included.</param>
+    /// <param name="padding">Input id of the positions past a short record's end (their targets are ignored).</param>
+    public RecordSampler(int[][] records, int padding, int context, double samplingRate, IRandomWords words)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Length == 0)
         {
-            throw new ArgumentException("record-level DP-SGD needs at least one training record", nameof(documents));
+            throw new ArgumentException("record-level DP-SGD needs at least one training record", nameof(records));
         }
 
         if (!(samplingRate > 0 && samplingRate <= 1))
@@ -44,13 +52,8 @@ internal sealed class RecordSampler
             throw new ArgumentOutOfRangeException(nameof(samplingRate), samplingRate, "sampling rate must be in (0, 1]");
         }
 
-        _records = documents.Select(d =>
-        {
-            byte[] bytes = new byte[Encoding.UTF8.GetByteCount(d) + 1];
-            Encoding.UTF8.GetBytes(d, bytes);
-            bytes[^1] = ByteStream.Separator;
-            return bytes;
-        }).ToArray();
+        _records = records;
+        _padding = padding;
         _context = context;
         SamplingRate = samplingRate;
         _logOneMinusQ = samplingRate < 1 ? Math.Log(1 - samplingRate) : double.NegativeInfinity;
@@ -97,7 +100,7 @@ internal sealed class RecordSampler
         var target = new long[b * _context];
         for (int i = 0; i < b; i++)
         {
-            byte[] record = _records[records[i]];
+            int[] record = _records[records[i]];
             int window = _context + 1;
             int start = record.Length > window ? (int)UniformBelow((ulong)(record.Length - window + 1)) : 0;
             int available = Math.Min(window, record.Length) - 1; // predicted bytes of this window
@@ -105,12 +108,30 @@ internal sealed class RecordSampler
             for (int t = 0; t < _context; t++)
             {
                 bool valid = t < available;
-                input[row + t] = valid ? record[start + t] : ByteStream.Separator;
+                input[row + t] = valid ? record[start + t] : _padding;
                 target[row + t] = valid ? record[start + t + 1] : IgnoredTarget;
             }
         }
 
         return (torch.tensor(input, new long[] { b, _context }, ScalarType.Int64), torch.tensor(target, new long[] { b, _context }, ScalarType.Int64));
+    }
+
+    /// <summary>Each document's UTF-8 bytes followed by the separator, as token ids.</summary>
+    private static int[][] ByteRecords(IReadOnlyList<string> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        return documents.Select(d =>
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(d);
+            var ids = new int[bytes.Length + 1];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                ids[i] = bytes[i];
+            }
+
+            ids[^1] = ByteStream.Separator;
+            return ids;
+        }).ToArray();
     }
 
     private ulong NextWord()

@@ -15,7 +15,7 @@ namespace FedMesh.Node.Learning.Internal;
 /// </summary>
 internal sealed class StepRunner
 {
-    private readonly ByteTransformer _model;
+    private readonly IAdapterModel _model;
     private readonly BatchSampler? _sampler;
     private readonly FusedAdamW _optimizer;
     private readonly RecordSampler? _records;
@@ -24,7 +24,7 @@ internal sealed class StepRunner
     private readonly int _expectedBatch;
     private readonly float[]? _gradient;
 
-    public StepRunner(ByteTransformer model, IReadOnlyList<Parameter> trainable, BatchSampler sampler, TrainerOptions options)
+    public StepRunner(IAdapterModel model, IReadOnlyList<Parameter> trainable, BatchSampler sampler, TrainerOptions options)
     {
         _model = model;
         _sampler = sampler;
@@ -32,7 +32,7 @@ internal sealed class StepRunner
     }
 
     /// <summary>A record-level DP-SGD runner over the LoRA factors of <paramref name="model"/>.</summary>
-    public StepRunner(ByteTransformer model, IReadOnlyList<Parameter> trainable, RecordSampler records, TrainerOptions options, IGaussianNoiseSource noise)
+    public StepRunner(IAdapterModel model, IReadOnlyList<Parameter> trainable, RecordSampler records, TrainerOptions options, IGaussianNoiseSource noise)
     {
         _model = model;
         _records = records;

@@ -101,7 +101,16 @@ public static class NodeFactory
             }
 
             TrainingSplit split = TrainingSplit.Create(data, (ulong)options.Node.Seed, options.Data.HoldoutFraction);
-            if (split.Problem(model.Context, options.Data.Folder, options.Data.HoldoutFraction) is { } tooSmall)
+            bool builtinBase = options.Learning.Base == LearningBase.Builtin;
+            if (builtinBase && lora.Modules is { Count: > 0 })
+            {
+                throw new ConfigException([new ConfigError("config", null, "learning.lora_targets",
+                    $"names PEFT modules ({string.Join(", ", lora.Modules)}), which only a Hugging Face base has; learning.base is \"builtin\" (use q, k, v, o, mlp_up, mlp_down)")]);
+            }
+
+            // Windows are bytes for the built-in model, tokens (≥ 1 byte each) on a Hugging Face base.
+            int windowContext = builtinBase ? model.Context : options.Learning.Context;
+            if (split.Problem(windowContext, options.Data.Folder, options.Data.HoldoutFraction) is { } tooSmall)
             {
                 throw new InvalidDataException(tooSmall);
             }
@@ -113,15 +122,21 @@ public static class NodeFactory
             NodePrivacy privacy = NodePrivacy.Resolve(options.Privacy, train.Count, trainer.BatchSize, options.Gossip.LocalSteps);
             LogPrivacy(log, privacy, train.Count, options.Privacy.PlannedRounds);
             PrivacyMechanismFile.Write(paths.PrivacyMechanism, privacy.Ledger);
-            BaseModel baseModel = BaseModelCache.GetOrCreate(
+            LearningBase learningBase = LearningBase.Resolve(options.Learning.Base, options.Learning.Context, () => BaseModelCache.GetOrCreate(
                 PretrainOptions.Default with { Model = model, Steps = options.Learning.PretrainSteps },
                 progress: pretrainProgress,
                 logger: loggers.CreateLogger("FedMesh.Learning"),
-                cancellationToken: cancellationToken);
-            Protocol.IO.AtomicFile.Write(paths.BaseRef, System.Text.Encoding.ASCII.GetBytes(baseModel.HashHex + "\n"), StateDirectory.FileMode);
+                cancellationToken: cancellationToken));
+            owned.Add(learningBase);
+            Protocol.IO.AtomicFile.Write(paths.BaseRef, System.Text.Encoding.ASCII.GetBytes(learningBase.HashHex + "\n"), StateDirectory.FileMode);
 
-            var learner = new TorchLearner(baseModel, lora, trainer with { DpSgd = privacy.DpSgd }, train, loggers.CreateLogger<TorchLearner>());
+            TorchLearner learner = learningBase.CreateLearner(lora, trainer with { DpSgd = privacy.DpSgd }, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
+            if (options.Learning.InitAdapter.Length > 0)
+            {
+                // The starting point only: a checkpoint restored below (a node that has run before) replaces it.
+                learningBase.LoadAdapter(options.Learning.InitAdapter, learner);
+            }
 
             var mesh = new LocalMesh(NodeRuntime.MeshIdFor(options.Network.MeshId), learner.BaseModelHash, learner.Schema);
             bool privacyOn = privacy.Ledger is not null;
@@ -226,7 +241,7 @@ public static class NodeFactory
             };
             var runtime = new NodeRuntime(parts, loggers);
             long restored = runtime.RestoreCheckpoint();
-            NodeFactoryLog.Assembled(log, identity.PeerId.Value, baseModel.HashHex[..16], learner.Schema.TotalElements, train.Count, holdout.Count, restored);
+            NodeFactoryLog.Assembled(log, identity.PeerId.Value, learningBase.HashHex[..16], learner.Schema.TotalElements, train.Count, holdout.Count, restored);
             return new AssembledNode(runtime, state, identity, learner, [.. owned.Where(o => o is not StateDirectory)]);
         }
         catch
@@ -302,11 +317,15 @@ public static class NodeFactory
     /// </summary>
     internal static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(LearningSection learning)
     {
+        string[] modules = learning.LoraTargets.Where(LoraTargetNames.IsModuleName).ToArray();
+        string[] shortNames = learning.LoraTargets.Where(n => !LoraTargetNames.IsModuleName(n)).ToArray();
         var lora = LoraOptions.Default with
         {
             Rank = learning.LoraRank,
             Alpha = (float)learning.LoraAlpha,
-            Targets = Targets(learning.LoraTargets),
+            // PEFT module names (Hugging Face bases) win over the short names when any is given.
+            Targets = shortNames.Length > 0 ? Targets(shortNames) : LoraOptions.Default.Targets,
+            Modules = modules.Length > 0 ? modules : null,
         };
         var trainer = TrainerOptions.Default with
         {

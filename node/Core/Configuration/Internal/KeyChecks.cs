@@ -62,8 +62,14 @@ internal static partial class KeyChecks
     /// <summary>LoRA target names the learner knows, at least one.</summary>
     internal static string? LoraTargetList(IReadOnlyList<string> values) =>
         Each(values, Identifier, allowEmpty: false) is { } problem ? problem
-            : Learning.LoraTargetNames.TryParse(values, out _, out string? unknown) ? null
-            : $"has unknown target \"{Shorten(unknown ?? string.Empty)}\" (known: {Learning.LoraTargetNames.Known})";
+            : Learning.LoraTargetNames.TryParse(values.Where(v => !Learning.LoraTargetNames.IsModuleName(v)), out _, out string? unknown) ? null
+            : $"has unknown target \"{Shorten(unknown ?? string.Empty)}\" (known: {Learning.LoraTargetNames.Known}, or PEFT module names {Learning.LoraTargetNames.KnownModules})";
+
+    /// <summary>learning.base: "builtin" or an absolute path.</summary>
+    internal static string? BaseSetting(string value) =>
+        value == Learning.LearningBase.Builtin ? null
+            : AbsolutePath(value) is null ? null
+            : $"must be \"builtin\" or an absolute path (a Hugging Face model folder or a pretrain checkpoint), got \"{Shorten(value)}\"";
 
     /// <summary>A short identifier: 1..64 of [a-z0-9_-], starting with a letter or digit.</summary>
     internal static string? Identifier(string value) =>

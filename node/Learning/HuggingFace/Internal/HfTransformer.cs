@@ -1,0 +1,222 @@
+using FedMesh.Node.Learning.Internal;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace FedMesh.Node.Learning.HuggingFace.Internal;
+
+/// <summary>
+/// GPT-2 and the Llama layout computed functionally over a shared, frozen <see cref="HfBase"/> (its weights are
+/// referenced, never copied or freed here), with LoRA factors on the linear maps PEFT would target:
+/// y = W x + b + (α/r)·B(A(dropout(x))) (Hu et al. 2021, §4.1). Matches transformers' GPT2LMHeadModel and
+/// LlamaForCausalLM forward passes in float32 (checked against an independent PyTorch implementation in the tests).
+/// </summary>
+internal sealed class HfTransformer : IAdapterModel
+{
+    private readonly HfModelConfig _c;
+    private readonly IReadOnlyDictionary<string, Tensor> _w;
+    private readonly List<NamedParameter> _adapters = [];
+    private readonly Dictionary<string, (Parameter A, Parameter B)> _lora = new(StringComparer.Ordinal);
+    private readonly float _scale;
+    private readonly float _dropout;
+    private readonly Tensor? _cos;
+    private readonly Tensor? _sin;
+
+    /// <summary>Per-example copies of the LoRA factors while <see cref="PerExampleLosses"/> runs, else null.</summary>
+    private Dictionary<string, (Tensor A, Tensor B)>? _perExample;
+
+    /// <param name="context">Tokens per window (≤ the model's positions).</param>
+    /// <param name="sites">The adapted linear maps (schema order).</param>
+    public HfTransformer(HfBase baseModel, int context, IReadOnlyList<HfLinear> sites, LoraOptions lora, long seed)
+    {
+        _c = baseModel.Config;
+        _w = baseModel.Weights;
+        Context = context;
+        _scale = lora.Scale;
+        _dropout = lora.Dropout;
+        if (_c.Architecture == HfArchitecture.Llama)
+        {
+            (_cos, _sin) = Rotary(context, _c.HeadDim, _c.RopeTheta);
+        }
+
+        using var generator = new Generator(unchecked((ulong)seed));
+        foreach (HfLinear site in sites)
+        {
+            // A ~ U(±1/√in) as PEFT's Kaiming-uniform init (a = √5) gives, B = 0: the adapter starts as a no-op.
+            double bound = 1.0 / Math.Sqrt(site.In);
+            var a = new Parameter(rand(new long[] { lora.Rank, site.In }, generator: generator).mul_(2 * bound).sub_(bound));
+            var b = new Parameter(zeros(site.Out, lora.Rank));
+            _adapters.Add(new NamedParameter(site.Path + HfAdapterNames.ASuffix, a));
+            _adapters.Add(new NamedParameter(site.Path + HfAdapterNames.BSuffix, b));
+            _lora[site.Path] = (a, b);
+        }
+
+        BaseParameterCount = _w.Values.Sum(t => t.numel());
+    }
+
+    public int Context { get; }
+
+    public int VocabSize => _c.VocabSize;
+
+    public IReadOnlyList<NamedParameter> AdapterParameters => _adapters;
+
+    public long BaseParameterCount { get; }
+
+    public Tensor Forward(Tensor indices, bool training) =>
+        _c.Architecture == HfArchitecture.Gpt2 ? Gpt2(indices, training) : Llama(indices, training);
+
+    public Tensor Loss(Tensor windows, bool training, bool sum = false)
+    {
+        long time = windows.shape[1] - 1;
+        Tensor logits = Forward(windows.narrow(1, 0, time), training);
+        Tensor flat = logits.reshape(-1, _c.VocabSize);
+        Tensor loss = F.cross_entropy(flat, windows.narrow(1, 1, time).reshape(-1), reduction: sum ? nn.Reduction.Sum : nn.Reduction.Mean);
+        // Autograd keeps what backward needs (log-softmax's output, the head's input), not the logits themselves; the
+        // dispose scope would hold them to the end of the step: [batch × time × vocab] floats, 103 MB for GPT-2 at
+        // 4 × 128 tokens. Released now.
+        flat.Dispose();
+        logits.Dispose();
+        return loss;
+    }
+
+    public (Tensor Losses, Tensor[] Leaves) PerExampleLosses(Tensor input, Tensor target)
+    {
+        long b = input.shape[0];
+        (Dictionary<string, (Tensor A, Tensor B)> copies, Tensor[] leaves) = PerExampleLora.Expand(_lora, _adapters, b, HfAdapterNames.ASuffix, HfAdapterNames.BSuffix);
+        _perExample = copies;
+        try
+        {
+            Tensor logits = Forward(input, training: true);
+            return (PerExampleLora.MeanLosses(logits, target, _c.VocabSize), leaves);
+        }
+        finally
+        {
+            _perExample = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (NamedParameter p in _adapters)
+        {
+            p.Parameter.Dispose();
+        }
+
+        _cos?.Dispose();
+        _sin?.Dispose();
+    }
+
+    /// <summary>GPT2LMHeadModel: learned positions, pre-LN blocks, fused q/k/v Conv1D, tanh-GELU MLP, head tied to wte.</summary>
+    private Tensor Gpt2(Tensor ids, bool training)
+    {
+        long batch = ids.shape[0], time = ids.shape[1];
+        int d = _c.Hidden, heads = _c.Heads, hd = _c.HeadDim;
+        Tensor wte = W("transformer.wte.weight");
+        Tensor x = wte.index_select(0, ids.reshape(-1)).reshape(batch, time, d) + W("transformer.wpe.weight").narrow(0, 0, time);
+        for (int i = 0; i < _c.Layers; i++)
+        {
+            string p = $"transformer.h.{i}.";
+            Tensor h = LayerNorm(x, p + "ln_1");
+            Tensor[] qkv = Conv1D(h, p + "attn.c_attn", training).split(d, -1);
+            Tensor q = qkv[0].view(batch, time, heads, hd).transpose(1, 2);
+            Tensor k = qkv[1].view(batch, time, heads, hd).transpose(1, 2);
+            Tensor v = qkv[2].view(batch, time, heads, hd).transpose(1, 2);
+            Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, d);
+            x = x + Conv1D(a, p + "attn.c_proj", training);
+            h = LayerNorm(x, p + "ln_2");
+            x = x + Conv1D(F.gelu(Conv1D(h, p + "mlp.c_fc", training), GELU.Approximate.tanh), p + "mlp.c_proj", training);
+        }
+
+        return F.linear(LayerNorm(x, "transformer.ln_f"), wte);
+    }
+
+    /// <summary>LlamaForCausalLM (and Qwen2/Mistral): RMSNorm, rotary q/k, grouped-query attention, SwiGLU MLP.</summary>
+    private Tensor Llama(Tensor ids, bool training)
+    {
+        long batch = ids.shape[0], time = ids.shape[1];
+        int d = _c.Hidden, heads = _c.Heads, kvHeads = _c.KvHeads, hd = _c.HeadDim;
+        Tensor embed = W("model.embed_tokens.weight");
+        Tensor x = embed.index_select(0, ids.reshape(-1)).reshape(batch, time, d);
+        Tensor cos = _cos!.narrow(0, 0, time);
+        Tensor sin = _sin!.narrow(0, 0, time);
+        for (int i = 0; i < _c.Layers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            Tensor h = RmsNorm(x, p + "input_layernorm.weight");
+            Tensor q = Rope(Linear(h, p + "self_attn.q_proj", training).view(batch, time, heads, hd).transpose(1, 2), cos, sin);
+            Tensor k = Rope(Linear(h, p + "self_attn.k_proj", training).view(batch, time, kvHeads, hd).transpose(1, 2), cos, sin);
+            Tensor v = Linear(h, p + "self_attn.v_proj", training).view(batch, time, kvHeads, hd).transpose(1, 2);
+            if (kvHeads != heads)
+            {
+                // Query head j reads key/value head j / (heads / kvHeads), as transformers' repeat_kv.
+                k = k.repeat_interleave(heads / kvHeads, 1);
+                v = v.repeat_interleave(heads / kvHeads, 1);
+            }
+
+            Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, heads * hd);
+            x = x + Linear(a, p + "self_attn.o_proj", training);
+            h = RmsNorm(x, p + "post_attention_layernorm.weight");
+            Tensor gated = F.silu(Linear(h, p + "mlp.gate_proj", training)) * Linear(h, p + "mlp.up_proj", training);
+            x = x + Linear(gated, p + "mlp.down_proj", training);
+        }
+
+        x = RmsNorm(x, "model.norm.weight");
+        return F.linear(x, _c.TieEmbeddings ? embed : W("lm_head.weight"));
+    }
+
+    private Tensor W(string name) => _w[name];
+
+    private Tensor? Bias(string name) => _w.TryGetValue(name, out Tensor? b) ? b : null;
+
+    private Tensor LayerNorm(Tensor x, string prefix) =>
+        F.layer_norm(x, new long[] { _c.Hidden }, W(prefix + ".weight"), W(prefix + ".bias"), _c.NormEpsilon);
+
+    /// <summary>x · rsqrt(mean(x²) + ε) · g (Zhang &amp; Sennrich 2019), as LlamaRMSNorm computes it in float32.</summary>
+    private Tensor RmsNorm(Tensor x, string weight) =>
+        x.mul(x.pow(2).mean(new long[] { -1 }, keepdim: true).add(_c.NormEpsilon).rsqrt()).mul(W(weight));
+
+    /// <summary>GPT-2's Conv1D: weight stored [in, out], so y = x·W + b (W.t() is a view: no copy).</summary>
+    private Tensor Conv1D(Tensor x, string site, bool training) =>
+        AddLora(F.linear(x, W(site + ".weight").t(), W(site + ".bias")), x, site, training);
+
+    private Tensor Linear(Tensor x, string site, bool training) =>
+        AddLora(F.linear(x, W(site + ".weight"), Bias(site + ".bias")), x, site, training);
+
+    private Tensor AddLora(Tensor y, Tensor x, string site, bool training)
+    {
+        if (!_lora.TryGetValue(site, out (Parameter A, Parameter B) ab))
+        {
+            return y;
+        }
+
+        Tensor input = _dropout > 0 && training ? F.dropout(x, _dropout, true) : x;
+        return _perExample is not null
+            ? PerExampleLora.Add(y, input, _perExample[site], _scale)
+            : y.add(F.linear(F.linear(input, ab.A), ab.B), _scale);
+    }
+
+    /// <summary>q·cos + rotate_half(q)·sin with rotate_half(x) = [−x₂, x₁] (transformers' apply_rotary_pos_emb).</summary>
+    private static Tensor Rope(Tensor x, Tensor cos, Tensor sin)
+    {
+        long half = x.shape[^1] / 2;
+        Tensor rotated = cat(new[] { x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half) }, -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    /// <summary>cos/sin [context, headDim] of θ^(−2i/d) · position, the halves duplicated (LlamaRotaryEmbedding, float32).</summary>
+    private static (Tensor Cos, Tensor Sin) Rotary(int context, int headDim, double theta)
+    {
+        using DisposeScope scope = NewDisposeScope();
+        // θ^(−2i/d) in double, rounded once to float32: within an ulp of the float32 power transformers computes.
+        float[] inverse = new float[headDim / 2];
+        for (int i = 0; i < inverse.Length; i++)
+        {
+            inverse[i] = (float)(1.0 / Math.Pow(theta, 2.0 * i / headDim));
+        }
+
+        Tensor freqs = outer(arange(context, ScalarType.Float32), tensor(inverse));
+        Tensor emb = cat(new[] { freqs, freqs }, -1);
+        return (emb.cos().MoveToOuterDisposeScope(), emb.sin().MoveToOuterDisposeScope());
+    }
+}
