@@ -11,7 +11,7 @@ namespace FedMesh.Node.Learning;
 public sealed class LearningBase : IDisposable
 {
     /// <summary>The value of learning.base that selects the built-in byte-level model.</summary>
-    public const string Builtin = "builtin";
+    public const string Builtin = Configuration.LearningSection.BuiltinBase;
 
     /// <summary>Tokens per window on a Hugging Face base: 128 keeps a GPT-2-small LoRA step of batch 4 near a second on 2 cores.</summary>
     public const int DefaultContext = 128;

@@ -17,7 +17,10 @@ public sealed record LearningSection
     /// absolute path of a checkpoint written by <c>fedmesh pretrain --out</c>. Every node of a mesh needs the same base
     /// (its hash is the mesh's base identity, SPEC.md §4.2.1-2).
     /// </summary>
-    public string Base { get; init; } = "builtin";
+    public string Base { get; init; } = BuiltinBase;
+
+    /// <summary>The <see cref="Base"/> value naming the built-in byte-level model.</summary>
+    public const string BuiltinBase = "builtin";
 
     /// <summary>Tokens per training and evaluation window on a Hugging Face base (the built-in model uses its own 64
     /// bytes): 128 tokens ≈ 500 bytes of English, and a GPT-2-small LoRA step of batch 4 stays near a second on 2 cores.</summary>

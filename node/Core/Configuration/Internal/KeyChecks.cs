@@ -67,7 +67,7 @@ internal static partial class KeyChecks
 
     /// <summary>learning.base: "builtin" or an absolute path.</summary>
     internal static string? BaseSetting(string value) =>
-        value == Learning.LearningBase.Builtin ? null
+        value == LearningSection.BuiltinBase ? null
             : AbsolutePath(value) is null ? null
             : $"must be \"builtin\" or an absolute path (a Hugging Face model folder or a pretrain checkpoint), got \"{Shorten(value)}\"";
 
