@@ -1,3 +1,5 @@
+using FedMesh.Node.Gossip;
+using FedMesh.Protocol.Deltas;
 using FedMesh.NetSim.Network;
 using FedMesh.NetSim.Scenarios.Internal;
 using FedMesh.Node.Attacks;
@@ -54,7 +56,10 @@ public static partial class ScenarioLoader
     private static GossipSpec ReadGossip(TomlSection g) => new()
     {
         Fanout = g.Int("fanout", new GossipSpec().Fanout, 1, 64),
-        Relay = g.Bool("relay", true),
+        Mode = g.Choice("mode", new GossipSpec().Mode, (GossipModes.Neighbours, GossipMode.Neighbours), (GossipModes.Flood, GossipMode.Flood)),
+        Encoding = g.Choice(
+            "encoding", new GossipSpec().Encoding,
+            (WireEncodings.Fp32, TensorEncoding.Float32), (WireEncodings.Fp16, TensorEncoding.Float16), (WireEncodings.Int8, TensorEncoding.Int8)),
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
     };
 

@@ -31,7 +31,8 @@ public sealed partial class Simulator
             return;
         }
 
-        RoundReport report = node.Coordinator!.RunRound(CancellationToken.None);
+        node.Coordinator!.Neighbours = node.Engine!.ReadyPeers.Count();
+        RoundReport report = node.Coordinator.RunRound(CancellationToken.None);
         node.LastReport = report;
         node.RoundsRun++;
         if (report.Released is { } released)
@@ -84,7 +85,7 @@ public sealed partial class Simulator
         int colluding = Math.Min(inputs - 1, 1 + _graph[node.Index].Count(i => _nodes[i].Byzantine));
         var options = AttackOptions.Default with { AlieZ = AttackLibrary.AlieZ(inputs, colluding) };
         float[] attacked = AttackLibrary.Craft(kind, honest, previous, 1, inputs, options, SimSeeds.Int(_scenario.Seed, "attack", node.Index, round))[0];
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Mesh.Schema, attacked, TensorEncoding.Float32);
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Mesh.Schema, attacked, _scenario.Gossip.Encoding);
         var header = new DeltaHeader
         {
             MeshId = Mesh.MeshId,

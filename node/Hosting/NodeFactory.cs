@@ -163,6 +163,9 @@ public static class NodeFactory
                 MeshOptions.Default with
                 {
                     LocalSteps = options.Gossip.LocalSteps,
+                    Mode = Gossip.GossipModes.Parse(options.Gossip.Mode),
+                    MixingDegree = options.Gossip.Fanout,
+                    Encoding = Gossip.WireEncodings.Parse(options.Gossip.Encoding),
                     PrivacyEnabled = privacyOn,
                     RoundPeriod = TimeSpan.FromSeconds(options.Gossip.PeriodSeconds),
                     PeerDistanceBound = options.Merge.NormBound,
@@ -200,7 +203,7 @@ public static class NodeFactory
                 Allowlist = allowlist,
                 Mdns = options.Network.Mdns,
                 MaxConnections = options.Network.MaxConnections,
-                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, MaxDeltaAge = rounds.Options.StalenessHorizon },
+                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, Mode = rounds.Options.Mode, MaxDeltaAge = rounds.Options.StalenessHorizon },
                 Rounds = rounds,
                 Learner = learner,
                 HeldOut = holdout,

@@ -40,6 +40,7 @@ public sealed partial class NodeRuntime
                     Offer(rounds, offer.Delta, offer.State);
                 }
 
+                rounds.Neighbours = _sessions.Count;
                 RoundReport report = rounds.RunRound(stop);
                 Publish(report);
                 AfterRound(report, learner);

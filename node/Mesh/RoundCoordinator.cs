@@ -114,6 +114,14 @@ public sealed class RoundCoordinator
     /// </summary>
     public Func<float[], float[]>? ReleaseAttack { get; init; }
 
+    /// <summary>
+    /// Peers this node's release can go to (connected and ready); the host sets it before each round. 0 = unknown.
+    /// </summary>
+    public int Neighbours { get; set; }
+
+    /// <summary>The out-degree neighbours-mode mixing assumes: the fanout, or fewer when fewer peers are connected.</summary>
+    public int OutDegree => Neighbours > 0 ? Math.Min(_options.MixingDegree, Neighbours) : _options.MixingDegree;
+
     /// <summary>The last sequence used for a release (persist it to resume after a restart).</summary>
     public ulong LastSequence => _lastSequence;
 
@@ -271,6 +279,7 @@ public sealed class RoundCoordinator
         var inputs = new List<DeltaInput> { new(own, 1.0, Self.Value) };
         var contributors = new List<InboxEntry>();
         var bounded = new HashSet<PeerId>();
+        int distrusted = 0;
         foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
         {
             // Never negative: entries are dated no later than their arrival, which is before this round.
@@ -285,6 +294,7 @@ public sealed class RoundCoordinator
 
             if (weight <= 0)
             {
+                distrusted++;
                 decisions.Add(Decision(entry, merged: false, "origin ignored: trust below threshold"));
                 continue;
             }
@@ -307,6 +317,16 @@ public sealed class RoundCoordinator
 
             inputs.Add(new DeltaInput(state, weight, entry.Origin.Value));
             contributors.Add(entry);
+        }
+
+        if (_options.Mode == GossipMode.Neighbours)
+        {
+            // Metropolis–Hastings mixing: own state 1 + max(m, d) − m against 1 per neighbour state (MixingWeights),
+            // d = this node's out-degree less the neighbours reputation cut off (their edges are out of the mixing
+            // graph). Uniform once m ≥ d; a node that heard from fewer peers than it sends to keeps more of its own
+            // state rather than adopting one neighbour's.
+            int degree = Math.Max(0, OutDegree - distrusted);
+            inputs[0] = inputs[0] with { Weight = MixingWeights.OwnWeight(contributors.Count, degree) };
         }
 
         if (contributors.Count == 0)
