@@ -30,9 +30,10 @@ public static class RunCommand
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
         var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8)." };
         var fanout = new Option<int?>("--fanout") { Description = "Override gossip.fanout (1..64)." };
+        var noFeedback = new Option<bool>("--no-error-feedback") { Description = "Lossy encodings without error feedback (to measure what it buys)." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines, mode, encoding, fanout,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines, mode, encoding, fanout, noFeedback,
         };
         command.SetAction(parse =>
         {
@@ -67,6 +68,7 @@ public static class RunCommand
                         Mode = parse.GetValue(mode) is { } m ? GossipModes.Parse(m) : s.Gossip.Mode,
                         Encoding = parse.GetValue(encoding) is { } e ? WireEncodings.Parse(e) : s.Gossip.Encoding,
                         Fanout = parse.GetValue(fanout) is { } f ? (f is >= 1 and <= 64 ? f : throw new ArgumentException($"--fanout must be 1..64, got {f}")) : s.Gossip.Fanout,
+                        ErrorFeedback = s.Gossip.ErrorFeedback && !parse.GetValue(noFeedback),
                     },
                 };
             }

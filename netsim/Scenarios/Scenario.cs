@@ -111,6 +111,9 @@ public sealed record GossipSpec
     /// <summary>The node's <c>gossip.encoding</c> of released states, default the daemon's.</summary>
     public TensorEncoding Encoding { get; init; } = WireEncodings.Parse(GossipSection.Default.Encoding);
 
+    /// <summary>Error feedback on lossy encodings (the node always uses it; off only to measure what it buys).</summary>
+    public bool ErrorFeedback { get; init; } = true;
+
     /// <summary>Most origins merged per round (the node's MaxMergeInputs).</summary>
     public int MaxMergeInputs { get; init; } = 32;
 }

@@ -60,6 +60,7 @@ public static partial class ScenarioLoader
         Encoding = g.Choice(
             "encoding", new GossipSpec().Encoding,
             (WireEncodings.Fp32, TensorEncoding.Float32), (WireEncodings.Fp16, TensorEncoding.Float16), (WireEncodings.Int8, TensorEncoding.Int8)),
+        ErrorFeedback = g.Bool("error_feedback", new GossipSpec().ErrorFeedback),
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
     };
 

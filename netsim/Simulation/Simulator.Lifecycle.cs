@@ -56,6 +56,7 @@ public sealed partial class Simulator
             Mode = _scenario.Gossip.Mode,
             MixingDegree = _scenario.Gossip.Fanout,
             Encoding = _scenario.Gossip.Encoding,
+            ErrorFeedback = _scenario.Gossip.ErrorFeedback,
             PrivacyEnabled = privacy is not null,
             RoundPeriod = _scenario.Period,
         });

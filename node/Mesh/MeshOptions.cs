@@ -28,6 +28,13 @@ public sealed record MeshOptions
     public TensorEncoding Encoding { get; init; } = TensorEncoding.Float32;
 
     /// <summary>
+    /// With a lossy <see cref="Encoding"/>, add what rounding took off the previous release to the next one
+    /// (<see cref="Mesh.ErrorFeedback"/>), so the rounding does not bias what neighbours average. On by default; off only
+    /// to measure what it buys.
+    /// </summary>
+    public bool ErrorFeedback { get; init; } = true;
+
+    /// <summary>
     /// Neighbours (default): the inbox holds only what neighbours sent (the engine relays nothing), the newest state of
     /// each within the staleness cap, mixed with Metropolis–Hastings weights (<see cref="MixingWeights"/>); flood: the
     /// newest state of every origin, uniformly weighted. Keeping a neighbour's state for a few rounds (discounted γ^age,

@@ -44,6 +44,7 @@ public sealed class RoundCoordinator
     private readonly TimeProvider _time;
     private readonly MeshOptions _options;
     private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
+    private readonly ErrorFeedback _feedback = new();
     private ulong _lastSequence;
     private DateTimeOffset? _lastRoundAt;
     private TimeSpan _roundInterval;
@@ -255,6 +256,15 @@ public sealed class RoundCoordinator
     private RoundReport Finish(
         long round, float[] before, float[] own, double trainLoss, double updateNorm, SignedDelta? released, ReadOnlyMemory<byte> payload, string? notReleased)
     {
+        if (released is not null)
+        {
+            _feedback.Commit();
+        }
+        else
+        {
+            _feedback.Discard();
+        }
+
         double change = TensorPrimitives.Distance(before, own);
         // A round that did not train (budget exhausted at record level) has no change of its own: keep the last
         // round's scale for the automatic distance bound, or every peer state would be pulled onto this one.
@@ -471,7 +481,11 @@ public sealed class RoundCoordinator
     {
         DateTimeOffset now = _time.GetUtcNow();
         _lastSequence = sequence ?? NextSequence();
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, state, _options.Encoding);
+        // Lossy encodings send the state plus the rounding earlier releases lost (ErrorFeedback); the rounding is
+        // applied to the privatized state, after the noise: post-processing, the guarantee is unchanged.
+        bool feedback = _options.Encoding != TensorEncoding.Float32 && _options.ErrorFeedback;
+        float[] target = feedback ? _feedback.Compensate(state) : state;
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding);
         var header = new DeltaHeader
         {
             MeshId = _mesh.MeshId,
@@ -481,7 +495,13 @@ public sealed class RoundCoordinator
             Timestamp = now,
             Privacy = privacy,
         };
-        return (SignedDelta.Create(_signingKey, header, encoded), encoded.Payload);
+        SignedDelta signed = SignedDelta.Create(_signingKey, header, encoded);
+        if (feedback)
+        {
+            _feedback.Prepare(target, DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span));
+        }
+
+        return (signed, encoded.Payload);
     }
 
     private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
