@@ -1,10 +1,10 @@
-using FedMesh.Node.Gossip;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using FedMesh.NetSim.Scenarios;
 using FedMesh.NetSim.Simulation;
+using FedMesh.Node.Gossip;
 
 namespace FedMesh.NetSim.Cli;
 
@@ -53,14 +53,7 @@ public static class BenchCommands
 
             try
             {
-                s = s with
-                {
-                    Gossip = s.Gossip with
-                    {
-                        Mode = parse.GetValue(mode) is { } m ? GossipModes.Parse(m) : s.Gossip.Mode,
-                        Encoding = parse.GetValue(encoding) is { } e ? WireEncodings.Parse(e) : s.Gossip.Encoding,
-                    },
-                };
+                s = s with { Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) };
             }
             catch (ArgumentException ex)
             {

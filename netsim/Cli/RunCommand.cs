@@ -1,4 +1,3 @@
-using FedMesh.Node.Gossip;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -63,10 +62,8 @@ public static class RunCommand
             {
                 s = s with
                 {
-                    Gossip = s.Gossip with
+                    Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) with
                     {
-                        Mode = parse.GetValue(mode) is { } m ? GossipModes.Parse(m) : s.Gossip.Mode,
-                        Encoding = parse.GetValue(encoding) is { } e ? WireEncodings.Parse(e) : s.Gossip.Encoding,
                         Fanout = parse.GetValue(fanout) is { } f ? (f is >= 1 and <= 64 ? f : throw new ArgumentException($"--fanout must be 1..64, got {f}")) : s.Gossip.Fanout,
                         ErrorFeedback = s.Gossip.ErrorFeedback && !parse.GetValue(noFeedback),
                     },

@@ -1,11 +1,11 @@
+using FedMesh.Node.Attacks;
 using FedMesh.Node.Configuration;
 using FedMesh.Node.Gossip;
-using FedMesh.Protocol.Deltas;
-using FedMesh.Node.Attacks;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Reputation;
+using FedMesh.Protocol.Deltas;
 
 namespace FedMesh.NetSim.Scenarios;
 

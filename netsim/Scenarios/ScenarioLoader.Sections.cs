@@ -1,12 +1,12 @@
-using FedMesh.Node.Gossip;
-using FedMesh.Protocol.Deltas;
 using FedMesh.NetSim.Network;
 using FedMesh.NetSim.Scenarios.Internal;
 using FedMesh.Node.Attacks;
+using FedMesh.Node.Gossip;
 using FedMesh.Node.Learning;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
+using FedMesh.Protocol.Deltas;
 
 namespace FedMesh.NetSim.Scenarios;
 
