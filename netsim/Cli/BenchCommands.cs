@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using FedMesh.NetSim.Scenarios;
 using FedMesh.NetSim.Simulation;
+using FedMesh.Node.Gossip;
 
 namespace FedMesh.NetSim.Cli;
 
@@ -124,7 +125,9 @@ public static class BenchCommands
         var nodes = new Option<string>("--nodes") { Description = "Comma-separated node counts.", DefaultValueFactory = _ => "100,300,1000,3000" };
         var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var command = new Command("scale", "Wall time of a whole run (all rounds) for each N, on this machine, single-threaded.") { scenario, nodes, rounds, json };
+        var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8)." };
+        var command = new Command("scale", "Wall time and bytes per node-round of a whole run (all rounds) for each N, on this machine, single-threaded.") { scenario, nodes, rounds, json, mode, encoding };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
@@ -143,11 +146,22 @@ public static class BenchCommands
                 s = s with { Rounds = r };
             }
 
+            try
+            {
+                s = s with { Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) };
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"netsim bench scale: {ex.Message}");
+                return 2;
+            }
+
             var rows = new List<object>();
             bool asJson = parse.GetValue(json);
             if (!asJson)
             {
-                Console.WriteLine($"{"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"µs/node-round",13} {"clock events",13} {"deltas",10} {"mean ‖x−w*‖",12}");
+                Console.WriteLine($"{GossipModes.Name(s.Gossip.Mode)}, {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
+                Console.WriteLine($"{"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"µs/node-round",13} {"clock events",13} {"deltas",10} {"B/node-round",12} {"mean ‖x−w*‖",12}");
             }
 
             foreach (int n in counts)
@@ -166,10 +180,12 @@ public static class BenchCommands
                 double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                 double perNodeRound = wall.Elapsed.TotalMicroseconds / ((double)n * scaled.Rounds);
                 double distance = result.Summaries[^1].MeanDistanceToOptimum;
-                rows.Add(new { nodes = n, rounds = scaled.Rounds, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, clock_events = result.EventsRun, deltas_verified = result.DeltasVerified, final_mean_distance_to_optimum = distance });
+                // Bytes sent + received per honest node that was up, per round (wire frames incl. headers).
+                double bytesPerNodeRound = result.Summaries.Sum(r => (double)(r.BytesIn + r.BytesOut)) / Math.Max(1, result.Summaries.Sum(r => r.HonestUp));
+                rows.Add(new { nodes = n, rounds = scaled.Rounds, mode = GossipModes.Name(s.Gossip.Mode), encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, clock_events = result.EventsRun, deltas_verified = result.DeltasVerified, bytes_per_node_round = bytesPerNodeRound, final_mean_distance_to_optimum = distance });
                 if (!asJson)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,13:F1} {result.EventsRun,13} {result.DeltasVerified,10} {distance,12:G4}"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,13:F1} {result.EventsRun,13} {result.DeltasVerified,10} {bytesPerNodeRound,12:F0} {distance,12:G4}"));
                 }
             }
 

@@ -26,9 +26,13 @@ public static class RunCommand
         var noTrust = new Option<bool>("--no-reputation") { Description = "Trust-neutral weights (merge.reputation = false): measure the aggregation rule alone." };
         var baselines = new Option<bool>("--baselines") { Description = "Torch scenarios: also run local-only, centralized pooled and FedAvg-star training (learner.baselines = true)." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Torch scenarios: the mesh only, even if the file sets learner.baselines." };
+        var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8)." };
+        var fanout = new Option<int?>("--fanout") { Description = "Override gossip.fanout (1..64)." };
+        var noFeedback = new Option<bool>("--no-error-feedback") { Description = "Lossy encodings without error feedback (to measure what it buys)." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines, mode, encoding, fanout, noFeedback,
         };
         command.SetAction(parse =>
         {
@@ -52,6 +56,23 @@ public static class RunCommand
                 }
 
                 s = s with { Rule = r };
+            }
+
+            try
+            {
+                s = s with
+                {
+                    Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) with
+                    {
+                        Fanout = parse.GetValue(fanout) is { } f ? (f is >= 1 and <= 64 ? f : throw new ArgumentException($"--fanout must be 1..64, got {f}")) : s.Gossip.Fanout,
+                        ErrorFeedback = s.Gossip.ErrorFeedback && !parse.GetValue(noFeedback),
+                    },
+                };
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"netsim run: {ex.Message}");
+                return 2;
             }
 
             s = s with

@@ -1,8 +1,11 @@
 using FedMesh.Node.Attacks;
+using FedMesh.Node.Configuration;
+using FedMesh.Node.Gossip;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Reputation;
+using FedMesh.Protocol.Deltas;
 
 namespace FedMesh.NetSim.Scenarios;
 
@@ -100,11 +103,16 @@ public sealed record GossipSpec
     public int Fanout { get; init; } = 8;
 
     /// <summary>
-    /// Relay what was verified from others (the daemon always does). false limits every node to its neighbours'
-    /// own states — decentralised SGD on the graph — which is what makes 1,000+ node runs tractable: with relay
-    /// every state reaches every node, N² verifications a round.
+    /// The node's <c>gossip.mode</c>, default the daemon's (neighbours: each node merges only its neighbours' own
+    /// states, O(N · fanout) verifications a round; flood: every state reaches every node, N² verifications a round).
     /// </summary>
-    public bool Relay { get; init; } = true;
+    public GossipMode Mode { get; init; } = GossipModes.Parse(GossipSection.Default.Mode);
+
+    /// <summary>The node's <c>gossip.encoding</c> of released states, default the daemon's.</summary>
+    public TensorEncoding Encoding { get; init; } = WireEncodings.Parse(GossipSection.Default.Encoding);
+
+    /// <summary>Error feedback on lossy encodings (the node always uses it; off only to measure what it buys).</summary>
+    public bool ErrorFeedback { get; init; } = true;
 
     /// <summary>Most origins merged per round (the node's MaxMergeInputs).</summary>
     public int MaxMergeInputs { get; init; } = 32;

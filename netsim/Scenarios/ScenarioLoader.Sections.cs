@@ -1,10 +1,12 @@
 using FedMesh.NetSim.Network;
 using FedMesh.NetSim.Scenarios.Internal;
 using FedMesh.Node.Attacks;
+using FedMesh.Node.Gossip;
 using FedMesh.Node.Learning;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Privacy;
+using FedMesh.Protocol.Deltas;
 
 namespace FedMesh.NetSim.Scenarios;
 
@@ -54,7 +56,11 @@ public static partial class ScenarioLoader
     private static GossipSpec ReadGossip(TomlSection g) => new()
     {
         Fanout = g.Int("fanout", new GossipSpec().Fanout, 1, 64),
-        Relay = g.Bool("relay", true),
+        Mode = g.Choice("mode", new GossipSpec().Mode, (GossipModes.Neighbours, GossipMode.Neighbours), (GossipModes.Flood, GossipMode.Flood)),
+        Encoding = g.Choice(
+            "encoding", new GossipSpec().Encoding,
+            (WireEncodings.Fp32, TensorEncoding.Float32), (WireEncodings.Fp16, TensorEncoding.Float16), (WireEncodings.Int8, TensorEncoding.Int8)),
+        ErrorFeedback = g.Bool("error_feedback", new GossipSpec().ErrorFeedback),
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
     };
 

@@ -12,7 +12,7 @@ namespace FedMesh.NetSim.Simulation;
 public sealed record DisseminationResult(int Nodes, int Hops99, double Milliseconds99, int Reached, double BytesPerReceiverOverPayload, double BytesPerReceiverOverDelta);
 
 /// <summary>
-/// Publishes one delta from node 0 of an N-node random regular mesh (relay on, no rounds) and follows it with the
+/// Publishes one delta from node 0 of an N-node random regular mesh (flood mode, no rounds) and follows it with the
 /// simulator's delivery probe. Every node runs the real gossip engine; the state is a surrogate adapter of
 /// <c>floats</c> values with one sample per split (the learner is not used, only its schema).
 /// </summary>
@@ -37,6 +37,8 @@ public static class DisseminationProbe
             Rounds = 1,
             Seed = seed,
             Topology = new TopologySpec { Kind = TopologyKind.RandomRegular, Degree = degree },
+            // Epidemic spread of one delta to every node is what this probe measures: flood mode, exact encoding.
+            Gossip = new GossipSpec { Mode = Node.Gossip.GossipMode.Flood, Encoding = Protocol.Deltas.TensorEncoding.Float32 },
             Learner = new LearnerSpec
             {
                 Surrogate = SurrogateOptions.Default with { Dimension = floats, TrainSamples = 1, TestSamples = 1, BatchSize = 1 },

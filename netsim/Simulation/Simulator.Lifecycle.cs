@@ -53,6 +53,10 @@ public sealed partial class Simulator
         {
             LocalSteps = _scenario.Learner.LocalSteps,
             MaxMergeInputs = _scenario.Gossip.MaxMergeInputs,
+            Mode = _scenario.Gossip.Mode,
+            MixingDegree = _scenario.Gossip.Fanout,
+            Encoding = _scenario.Gossip.Encoding,
+            ErrorFeedback = _scenario.Gossip.ErrorFeedback,
             PrivacyEnabled = privacy is not null,
             RoundPeriod = _scenario.Period,
         });
@@ -68,7 +72,7 @@ public sealed partial class Simulator
         node.Engine = new GossipEngine(
             Mesh,
             hello,
-            GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, MaxDeltaAge = node.Coordinator.Options.StalenessHorizon },
+            GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = _scenario.Gossip.Mode, MaxDeltaAge = node.Coordinator.Options.StalenessHorizon },
             new SequenceTracker(),
             Clock,
             SimSeeds.Random(_scenario.Seed, "gossip", node.Index, node.Incarnation),

@@ -31,7 +31,8 @@ public sealed partial class Simulator
             return;
         }
 
-        RoundReport report = node.Coordinator!.RunRound(CancellationToken.None);
+        node.Coordinator!.Neighbours = node.Engine!.ReadyPeers.Count();
+        RoundReport report = node.Coordinator.RunRound(CancellationToken.None);
         node.LastReport = report;
         node.RoundsRun++;
         if (report.Released is { } released)
@@ -77,7 +78,7 @@ public sealed partial class Simulator
             : [honestState];
         float[] previous = node.ReleaseHistory.Count > 0 ? node.ReleaseHistory[^1] : honestState;
         float[] attacked = Internal.ByzantineRelease.Craft(_scenario, node.Index, _graph[node.Index], i => _nodes[i].Byzantine, honest, previous, round);
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Mesh.Schema, attacked, TensorEncoding.Float32);
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Mesh.Schema, attacked, _scenario.Gossip.Encoding);
         var header = new DeltaHeader
         {
             MeshId = Mesh.MeshId,

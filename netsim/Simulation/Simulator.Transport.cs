@@ -10,19 +10,10 @@ namespace FedMesh.NetSim.Simulation;
 /// <summary>Messages between engines: encoded at the sender, carried by the network, decoded at the receiver.</summary>
 public sealed partial class Simulator
 {
-    /// <summary>Have announcements not sent because relay is off (see <see cref="Scenarios.GossipSpec.Relay"/>).</summary>
-    public long RelaysSuppressed { get; private set; }
-
     internal int IndexOf(PeerId peer) => _byPeer.TryGetValue(peer, out int index) ? index : -1;
 
     internal void Transmit(SimNode from, PeerId peer, WireMessage message)
     {
-        if (!_scenario.Gossip.Relay && message is HaveMessage have && !have.Origin.Span.SequenceEqual(from.PublicKey))
-        {
-            RelaysSuppressed++;
-            return;
-        }
-
         SimNode to = _nodes[_byPeer[peer]];
         byte[] body = MessageCodec.Encode(message);
         long bytes = body.Length + FrameHeaderBytes;

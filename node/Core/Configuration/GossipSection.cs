@@ -14,6 +14,21 @@ public sealed record GossipSection
     /// </summary>
     public int Fanout { get; init; } = 3;
 
+    /// <summary>
+    /// "neighbours" (default): each round a node sends its own release to <see cref="Fanout"/> peers and merges only
+    /// what its neighbours sent it, so its traffic per round (≈ 2 × fanout × the state) does not grow with the mesh;
+    /// "flood": every state is relayed to every node ((N − 1) × the state per node and round). See
+    /// <see cref="Gossip.GossipMode"/>.
+    /// </summary>
+    public string Mode { get; init; } = Gossip.GossipModes.Neighbours;
+
+    /// <summary>
+    /// Wire encoding of released states: "int8" (default) quarters the bytes of "fp32"; its rounding error (≤ max|x| /
+    /// 254 per tensor, below the DP noise a release already carries) is applied after the noise, so it is
+    /// post-processing and costs no privacy. "fp16" halves them.
+    /// </summary>
+    public string Encoding { get; init; } = Gossip.WireEncodings.Int8;
+
     /// <summary>20 local optimiser steps per round, as in local SGD / FedAvg's E·B/… steps (McMahan et al., 2017).</summary>
     public int LocalSteps { get; init; } = 20;
 

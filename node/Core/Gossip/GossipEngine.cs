@@ -9,7 +9,9 @@ namespace FedMesh.Node.Gossip;
 /// Content-addressed delta dissemination (SPEC.md §9), written without I/O so the daemon and netsim run the same
 /// code: Hello checks, Have announcements to a random fanout, receiver-driven windowed pulls (Want) of the manifest
 /// and chunks from one announcer at a time, verification of the signature and every chunk, resumption from another
-/// announcer after a stall, and re-announcement of what was verified. Every delta is downloaded at most once per node.
+/// announcer after a stall, and (flood mode) re-announcement of what was verified. Every delta is downloaded at most
+/// once per node. In neighbours mode (<see cref="GossipMode.Neighbours"/>) only the node's own releases are announced,
+/// to <see cref="GossipOptions.Fanout"/> peers, and only a peer's own states are pulled from it: nothing is relayed.
 /// Not thread-safe: one caller (an actor loop or the simulator) drives it.
 /// </summary>
 public sealed partial class GossipEngine
@@ -96,7 +98,9 @@ public sealed partial class GossipEngine
         CloseSilentNewcomers(now);
         StartPulls(_scheduler.OnTick(now));
         DropAbandoned();
-        if (now >= _nextAntiEntropy)
+        // Anti-entropy makes every state reach every node: flood mode only. In neighbours mode a state that missed a
+        // neighbour is superseded by the next round's release, which goes to freshly chosen peers.
+        if (Relays && now >= _nextAntiEntropy)
         {
             _nextAntiEntropy = now + _options.AntiEntropyInterval;
             PeerId[] ready = ReadyPeers.ToArray();
@@ -221,8 +225,12 @@ public sealed partial class GossipEngine
         state.Ready = true;
         _host.PeerReady(peer, hello);
 
-        // A newcomer learns at once what this node holds (newest per origin), so a late joiner catches up.
-        SendLatest(peer);
+        // Flood: a newcomer learns at once what this node holds (newest per origin), so a late joiner catches up.
+        // Neighbours: a newcomer is sent states when peers pick it as a target, like every other neighbour.
+        if (Relays)
+        {
+            SendLatest(peer);
+        }
     }
 
     /// <summary>Announces the newest stored delta of each origin to one peer (catch-up on Hello, and anti-entropy).</summary>
@@ -236,6 +244,13 @@ public sealed partial class GossipEngine
 
     private void OnHave(PeerId peer, HaveMessage have)
     {
+        if (!Relays && !have.Origin.Span.SequenceEqual(_peers[peer].PublicKey))
+        {
+            // Neighbours mode merges what neighbours sent of their own: a relayed state would be pulled (a whole
+            // state's bytes) only to be ignored, and would let one peer make this node's traffic grow with N.
+            return;
+        }
+
         string id = Convert.ToHexStringLower(have.ContentId.Span);
         if (_scheduler.IsDone(id) || _store.TryGet(id, out _))
         {
@@ -423,7 +438,10 @@ public sealed partial class GossipEngine
         _store.Add(stored);
         StartPulls(_scheduler.OnFinished(transfer.Id, _time.GetUtcNow()));
         _host.DeltaVerified(stored, from);
-        Announce(stored, except: from);
+        if (Relays)
+        {
+            Announce(stored, except: from);
+        }
     }
 
     private void Reject(PeerId from, string id, ProtocolException ex)
@@ -515,6 +533,9 @@ public sealed partial class GossipEngine
         transfer.Outstanding += asked;
         _host.Send(transfer.Source!.Value, new WantMessage(Convert.FromHexString(transfer.Id), wantManifest, ranges));
     }
+
+    /// <summary>Flood mode: verified states of other origins are announced on (and anti-entropy runs).</summary>
+    private bool Relays => _options.Mode == GossipMode.Flood;
 
     private void Announce(StoredDelta stored, PeerId? except)
     {

@@ -12,6 +12,13 @@ public sealed record GossipOptions
     /// </summary>
     public int Fanout { get; init; } = 8;
 
+    /// <summary>
+    /// Neighbours (default): only this node's own releases are announced, to <see cref="Fanout"/> peers, and Haves of
+    /// other origins are ignored, so a node's traffic is flat in the mesh size; flood: every verified state is
+    /// announced on (<see cref="GossipMode"/>).
+    /// </summary>
+    public GossipMode Mode { get; init; } = GossipMode.Neighbours;
+
     /// <summary>Verified deltas kept to serve to others (the newest per origin are kept first).</summary>
     public int MaxStoredDeltas { get; init; } = 256;
 

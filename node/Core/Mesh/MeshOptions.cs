@@ -19,8 +19,36 @@ public sealed record MeshOptions
     /// <summary>Discount of a state by its age in rounds (γ^age, dropped beyond the cap).</summary>
     public StalenessOptions Staleness { get; init; } = StalenessOptions.Default;
 
-    /// <summary>Wire encoding of released states. fp32 is exact; fp16 halves bytes at ~1e-3 relative error.</summary>
+    /// <summary>
+    /// Wire encoding of released states (<c>gossip.encoding</c>). fp32 is exact; fp16 halves bytes at ~1e-3 relative
+    /// error; int8 quarters them at ≤ max|x| / 254 absolute error per tensor. Applied to the state after the DP noise,
+    /// so it is post-processing and the privacy guarantee is unchanged. The record default stays exact; the daemon's
+    /// configuration default is <c>gossip.encoding</c>'s.
+    /// </summary>
     public TensorEncoding Encoding { get; init; } = TensorEncoding.Float32;
+
+    /// <summary>
+    /// With a lossy <see cref="Encoding"/>, add what rounding took off the previous release to the next one
+    /// (<see cref="Mesh.ErrorFeedback"/>), so the rounding does not bias what neighbours average. On by default; off only
+    /// to measure what it buys.
+    /// </summary>
+    public bool ErrorFeedback { get; init; } = true;
+
+    /// <summary>
+    /// Neighbours (default): the inbox holds only what neighbours sent (the engine relays nothing), the newest state of
+    /// each within the staleness cap, mixed with Metropolis–Hastings weights (<see cref="MixingWeights"/>); flood: the
+    /// newest state of every origin, uniformly weighted. Keeping a neighbour's state for a few rounds (discounted γ^age,
+    /// as flood keeps every origin's) gives the robust rule more inputs than one round's fanout: measured on a 10-node
+    /// ALIE run (30% attackers, geometric median, fanout 8), using each received state only once ended 9.6% farther
+    /// from the optimum than flood, keeping them 1.6%.
+    /// </summary>
+    public Gossip.GossipMode Mode { get; init; } = Gossip.GossipMode.Neighbours;
+
+    /// <summary>
+    /// The degree the mixing weights assume for every node in neighbours mode: the gossip fanout (each node's
+    /// out-degree, and its expected in-degree). 3 = <c>gossip.fanout</c>'s default.
+    /// </summary>
+    public int MixingDegree { get; init; } = 3;
 
     /// <summary>Apply local differential privacy (clip + Gaussian noise, ledger) to every release.</summary>
     public bool PrivacyEnabled { get; init; } = true;
@@ -67,6 +95,11 @@ public sealed record MeshOptions
         if (MaxMergeInputs is < 1 or > 1024)
         {
             return "MaxMergeInputs must be between 1 and 1024";
+        }
+
+        if (MixingDegree is < 1 or > 1024)
+        {
+            return "the mixing degree (gossip.fanout) must be between 1 and 1024";
         }
 
         if (!(PeerDistanceBound >= 0) || double.IsInfinity(PeerDistanceBound))

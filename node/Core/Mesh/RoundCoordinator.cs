@@ -44,6 +44,7 @@ public sealed class RoundCoordinator
     private readonly TimeProvider _time;
     private readonly MeshOptions _options;
     private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
+    private readonly ErrorFeedback _feedback = new();
     private ulong _lastSequence;
     private DateTimeOffset? _lastRoundAt;
     private TimeSpan _roundInterval;
@@ -113,6 +114,14 @@ public sealed class RoundCoordinator
     /// normal case) releases the honest state.
     /// </summary>
     public Func<float[], float[]>? ReleaseAttack { get; init; }
+
+    /// <summary>
+    /// Peers this node's release can go to (connected and ready); the host sets it before each round. 0 = unknown.
+    /// </summary>
+    public int Neighbours { get; set; }
+
+    /// <summary>The out-degree neighbours-mode mixing assumes: the fanout, or fewer when fewer peers are connected.</summary>
+    public int OutDegree => Neighbours > 0 ? Math.Min(_options.MixingDegree, Neighbours) : _options.MixingDegree;
 
     /// <summary>The last sequence used for a release (persist it to resume after a restart).</summary>
     public ulong LastSequence => _lastSequence;
@@ -247,6 +256,15 @@ public sealed class RoundCoordinator
     private RoundReport Finish(
         long round, float[] before, float[] own, double trainLoss, double updateNorm, SignedDelta? released, ReadOnlyMemory<byte> payload, string? notReleased)
     {
+        if (released is not null)
+        {
+            _feedback.Commit();
+        }
+        else
+        {
+            _feedback.Discard();
+        }
+
         double change = TensorPrimitives.Distance(before, own);
         // A round that did not train (budget exhausted at record level) has no change of its own: keep the last
         // round's scale for the automatic distance bound, or every peer state would be pulled onto this one.
@@ -272,6 +290,7 @@ public sealed class RoundCoordinator
         var contributors = new List<InboxEntry>();
         var bounded = new HashSet<PeerId>();
         var divergence = new List<KeyValuePair<string, double>>();
+        int distrusted = 0;
         foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
         {
             // Never negative: entries are dated no later than their arrival, which is before this round.
@@ -286,6 +305,7 @@ public sealed class RoundCoordinator
 
             if (weight <= 0)
             {
+                distrusted++;
                 decisions.Add(Decision(entry, merged: false, "origin ignored: trust below threshold"));
                 continue;
             }
@@ -309,6 +329,16 @@ public sealed class RoundCoordinator
 
             inputs.Add(new DeltaInput(state, weight, entry.Origin.Value));
             contributors.Add(entry);
+        }
+
+        if (_options.Mode == GossipMode.Neighbours)
+        {
+            // Metropolis–Hastings mixing: own state 1 + max(m, d) − m against 1 per neighbour state (MixingWeights),
+            // d = this node's out-degree less the neighbours reputation cut off (their edges are out of the mixing
+            // graph). Uniform once m ≥ d; a node that heard from fewer peers than it sends to keeps more of its own
+            // state rather than adopting one neighbour's.
+            int degree = Math.Max(0, OutDegree - distrusted);
+            inputs[0] = inputs[0] with { Weight = MixingWeights.OwnWeight(contributors.Count, degree) };
         }
 
         if (contributors.Count == 0)
@@ -458,7 +488,11 @@ public sealed class RoundCoordinator
     {
         DateTimeOffset now = _time.GetUtcNow();
         _lastSequence = sequence ?? NextSequence();
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, state, _options.Encoding);
+        // Lossy encodings send the state plus the rounding earlier releases lost (ErrorFeedback); the rounding is
+        // applied to the privatized state, after the noise: post-processing, the guarantee is unchanged.
+        bool feedback = _options.Encoding != TensorEncoding.Float32 && _options.ErrorFeedback;
+        float[] target = feedback ? _feedback.Compensate(state) : state;
+        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding);
         var header = new DeltaHeader
         {
             MeshId = _mesh.MeshId,
@@ -468,7 +502,13 @@ public sealed class RoundCoordinator
             Timestamp = now,
             Privacy = privacy,
         };
-        return (SignedDelta.Create(_signingKey, header, encoded), encoded.Payload);
+        SignedDelta signed = SignedDelta.Create(_signingKey, header, encoded);
+        if (feedback)
+        {
+            _feedback.Prepare(target, DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span));
+        }
+
+        return (signed, encoded.Payload);
     }
 
     private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>

@@ -177,6 +177,9 @@ public static class NodeFactory
                 MeshOptions.Default with
                 {
                     LocalSteps = options.Gossip.LocalSteps,
+                    Mode = Gossip.GossipModes.Parse(options.Gossip.Mode),
+                    MixingDegree = options.Gossip.Fanout,
+                    Encoding = Gossip.WireEncodings.Parse(options.Gossip.Encoding),
                     PrivacyEnabled = privacyOn,
                     RoundPeriod = TimeSpan.FromSeconds(options.Gossip.PeriodSeconds),
                     PeerDistanceBound = options.Merge.NormBound,
@@ -218,7 +221,7 @@ public static class NodeFactory
                 Mdns = options.Network.Mdns,
                 MaxConnections = options.Network.MaxConnections,
                 MaxPeers = options.Network.MaxPeers,
-                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, MaxDeltaAge = rounds.Options.StalenessHorizon },
+                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, Mode = rounds.Options.Mode, MaxDeltaAge = rounds.Options.StalenessHorizon },
                 Rounds = rounds,
                 Learner = learner,
                 HeldOut = holdout,

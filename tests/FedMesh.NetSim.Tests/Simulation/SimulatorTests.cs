@@ -55,7 +55,8 @@ public sealed class SimulatorTests : IDisposable
     [Fact]
     public void A_partition_blocks_delivery_and_severs_its_connections_and_heal_brings_each_side_the_others_newest_states_at_once()
     {
-        var scenario = new Scenario { Nodes = 4, Rounds = 1, Learner = new LearnerSpec { Surrogate = Node.Learning.Surrogate.SurrogateOptions.Default with { Dimension = 8 } } };
+        // Flood mode: catch-up on Hello and relay are what carries a state across a healed partition.
+        var scenario = new Scenario { Nodes = 4, Rounds = 1, Gossip = new GossipSpec { Mode = Node.Gossip.GossipMode.Flood }, Learner = new LearnerSpec { Surrogate = Node.Learning.Surrogate.SurrogateOptions.Default with { Dimension = 8 } } };
         using var sim = new Simulator(scenario, Path.Combine(_root, "p"));
         var got = new List<(int Node, string Id)>();
         sim.DeltaReached = (node, delta, _) => got.Add((node, delta.ContentIdHex));

@@ -61,7 +61,7 @@ public class DeltaStoreTests
     [Fact]
     public void A_node_with_a_small_store_still_serves_the_newest_delta_of_each_origin_to_a_late_joiner()
     {
-        var net = new GossipNetwork(3, options: GossipOptions.Default with { MaxStoredDeltas = 2 });
+        var net = new GossipNetwork(3, options: GossipNetwork.Flood with { MaxStoredDeltas = 2 });
         net.Connect(0, 1);
         net.Run();
         for (int i = 1; i <= 4; i++)

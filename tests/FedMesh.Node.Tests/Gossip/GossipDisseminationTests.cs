@@ -94,7 +94,7 @@ public class GossipDisseminationTests(ITestOutputHelper output)
     [Fact]
     public void With_a_fanout_below_the_degree_push_misses_some_nodes_and_anti_entropy_reaches_them()
     {
-        var net = new GossipNetwork(16, seed: 5, options: GossipOptions.Default with { Fanout = 1 });
+        var net = new GossipNetwork(16, seed: 5, options: GossipNetwork.Flood with { Fanout = 1 });
         net.ConnectAll(Topology.Full(16));
         net.Run();
         StoredDelta d = net[0].Publish(chunkSize: 1024);

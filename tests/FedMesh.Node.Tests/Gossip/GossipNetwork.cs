@@ -27,9 +27,12 @@ internal sealed class GossipNetwork
         Fixture = fixture ?? GossipFixture.Small;
         for (int i = 0; i < nodes; i++)
         {
-            Nodes.Add(new GossipTestNode(this, i, options ?? GossipOptions.Default, seed));
+            Nodes.Add(new GossipTestNode(this, i, options ?? Flood, seed));
         }
     }
+
+    /// <summary>The engine's options in flood mode: most tests here check epidemic relay (every node gets every delta).</summary>
+    public static GossipOptions Flood { get; } = GossipOptions.Default with { Mode = GossipMode.Flood };
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 

@@ -12,7 +12,7 @@ public class GossipRandomizedTests(ITestOutputHelper output)
     private const int Nodes = 8;
 
     /// <summary>Small windows and chunks so transfers span many messages and are often cut mid-way.</summary>
-    private static readonly GossipOptions Options = GossipOptions.Default with { MaxChunksPerWant = 4 };
+    private static readonly GossipOptions Options = GossipNetwork.Flood with { MaxChunksPerWant = 4 };
 
     /// <summary>Each round every node tells one random ready neighbour its newest deltas (push only): a node that gave
     /// up a pull waits until a holder picks it, probability ≥ 1/7 per round with ≤ 7 neighbours, so 100 rounds leave

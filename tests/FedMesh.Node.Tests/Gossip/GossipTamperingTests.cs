@@ -211,7 +211,7 @@ public class GossipTamperingTests
     [Fact]
     public void A_flood_of_Haves_for_unknown_content_is_bounded_by_the_pending_limit()
     {
-        var options = GossipOptions.Default with { Pull = PullOptions.Default with { MaxPending = 8, MaxConcurrent = 2 } };
+        var options = GossipNetwork.Flood with { Pull = PullOptions.Default with { MaxPending = 8, MaxConcurrent = 2 } };
         var net = new GossipNetwork(1, options: options);
         GossipTestNode node = WithFakePeer(net);
         for (int i = 0; i < 100; i++)

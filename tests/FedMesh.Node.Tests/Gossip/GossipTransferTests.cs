@@ -11,7 +11,7 @@ public class GossipTransferTests
 
     private const int Window = 8;
 
-    private static readonly GossipOptions Windowed = GossipOptions.Default with { MaxChunksPerWant = Window };
+    private static readonly GossipOptions Windowed = GossipNetwork.Flood with { MaxChunksPerWant = Window };
 
     /// <summary>Chunk indices a node asked <paramref name="of"/> for, in order (clipped to the delta's chunk count).</summary>
     private static List<uint> Asked(GossipTestNode node, PeerId? of, int chunkCount) =>

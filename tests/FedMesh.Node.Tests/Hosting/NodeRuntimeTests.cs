@@ -44,12 +44,14 @@ public class NodeRuntimeTests
         using var a = NodeIdentity.Create();
         using var b = NodeIdentity.Create();
         using var c = NodeIdentity.Create();
-        await using var na = new NodeRuntime(Parts(a, 0), Loggers);
+        // Flood mode: relaying what was verified is what carries a's delta over b to c.
+        GossipOptions flood = GossipOptions.Default with { Mode = GossipMode.Flood };
+        await using var na = new NodeRuntime(Parts(a, 0) with { Gossip = flood }, Loggers);
         await na.StartAsync(CancellationToken.None);
         int pa = na.ListenEndPoint!.Port;
-        await using var nb = new NodeRuntime(Parts(b, 0, pa), Loggers);
+        await using var nb = new NodeRuntime(Parts(b, 0, pa) with { Gossip = flood }, Loggers);
         await nb.StartAsync(CancellationToken.None);
-        await using var nc = new NodeRuntime(Parts(c, 0, nb.ListenEndPoint!.Port), Loggers);
+        await using var nc = new NodeRuntime(Parts(c, 0, nb.ListenEndPoint!.Port) with { Gossip = flood }, Loggers);
         await nc.StartAsync(CancellationToken.None);
 
         var atB = new TaskCompletionSource<StoredDelta>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using FedMesh.Node.Gossip;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Mesh;
 using NSec.Cryptography;
@@ -47,7 +48,7 @@ public sealed class PeerDistanceBoundTests
     {
         // Own change per round: 0.1 in every coordinate → ‖u‖ = 0.8; automatic bound 10 × 0.8 = 8.
         using var learner = new CoordinatorKit.StepLearner(0.1f);
-        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false });
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, Mode = GossipMode.Flood });
         using Key peer = CoordinatorKit.NewKey();
         float[] far = Enumerable.Repeat(50f, D).ToArray();
         coordinator.Offer(CoordinatorKit.Stored(peer, far), far);
@@ -66,7 +67,7 @@ public sealed class PeerDistanceBoundTests
     public void An_absolute_bound_applies_as_given_and_a_near_peer_is_merged_untouched()
     {
         using var learner = new CoordinatorKit.StepLearner(0.1f);
-        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6 });
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6, Mode = GossipMode.Flood });
         using Key peer = CoordinatorKit.NewKey();
         float[] far = Enumerable.Repeat(50f, D).ToArray();
         coordinator.Offer(CoordinatorKit.Stored(peer, far), far);

@@ -1,3 +1,4 @@
+using FedMesh.Node.Gossip;
 using FedMesh.Node.Mesh;
 using Microsoft.Extensions.Time.Testing;
 using NSec.Cryptography;
@@ -18,7 +19,7 @@ public sealed class RoundUnitTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         using var learner = new CoordinatorKit.StepLearner(0.1f);
-        RoundCoordinator c = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, RoundPeriod = Period }, time);
+        RoundCoordinator c = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, RoundPeriod = Period, Mode = GossipMode.Flood }, time);
 
         c.RunRound(CancellationToken.None);
         Assert.Equal(Period, c.RoundUnit);
@@ -47,7 +48,7 @@ public sealed class RoundUnitTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         using var learner = new CoordinatorKit.StepLearner(0f);
         RoundCoordinator c = CoordinatorKit.NewCoordinator(
-            learner, MeshOptions.Default with { PrivacyEnabled = false, RoundPeriod = Period, PeerDistanceBound = 1e6 }, time);
+            learner, MeshOptions.Default with { PrivacyEnabled = false, RoundPeriod = Period, PeerDistanceBound = 1e6, Mode = GossipMode.Flood }, time);
         for (int i = 0; i < 5; i++)
         {
             time.Advance(TimeSpan.FromSeconds(35));

@@ -73,7 +73,10 @@ internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, Gossip
                 }
 
                 // The one peer decision of the round (IRoundPeerPolicy): whom this round merges from.
-                _policy.BeforeRound(telemetry.Round + 1, connected());
+                IReadOnlyList<PeerId> peers = connected();
+                _policy.BeforeRound(telemetry.Round + 1, peers);
+                // Neighbours mode's mixing weights (Metropolis–Hastings) need this node's degree now.
+                rounds.Neighbours = peers.Count;
                 RoundReport report = rounds.RunRound(stop);
                 Publish(report);
                 AfterRound(report, learner);

@@ -1,0 +1,32 @@
+using FedMesh.Protocol.Deltas;
+
+namespace FedMesh.Node.Gossip;
+
+/// <summary>The configuration names of the protocol's tensor encodings (<c>gossip.encoding</c>, SPEC.md §5.4).</summary>
+public static class WireEncodings
+{
+    public const string Fp32 = "fp32";
+
+    public const string Fp16 = "fp16";
+
+    public const string Int8 = "int8";
+
+    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8];
+
+    /// <summary>The encoding a configuration name denotes; throws naming the accepted values otherwise.</summary>
+    public static TensorEncoding Parse(string name) => name switch
+    {
+        Fp32 => TensorEncoding.Float32,
+        Fp16 => TensorEncoding.Float16,
+        Int8 => TensorEncoding.Int8,
+        _ => throw new ArgumentException($"gossip.encoding must be one of {string.Join(", ", Names)}, got \"{name}\"", nameof(name)),
+    };
+
+    public static string Name(TensorEncoding encoding) => encoding switch
+    {
+        TensorEncoding.Float32 => Fp32,
+        TensorEncoding.Float16 => Fp16,
+        TensorEncoding.Int8 => Int8,
+        _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding"),
+    };
+}

@@ -1,0 +1,93 @@
+using FedMesh.Node.Gossip;
+using FedMesh.Protocol.Messages;
+
+namespace FedMesh.Node.Tests.Gossip;
+
+/// <summary>Neighbours mode (gossip.mode = "neighbours"): own releases go to fanout peers, nothing is relayed.</summary>
+public class GossipNeighboursModeTests
+{
+    private static readonly GossipOptions Neighbours = GossipOptions.Default with { Mode = GossipMode.Neighbours, Fanout = 3 };
+
+    [Fact]
+    public void The_default_mode_is_neighbours() => Assert.Equal(GossipMode.Neighbours, GossipOptions.Default.Mode);
+
+    [Fact]
+    public void A_release_reaches_exactly_fanout_peers_and_no_receiver_announces_it_on()
+    {
+        var net = new GossipNetwork(10, seed: 3, options: Neighbours);
+        net.ConnectAll(Topology.Full(10));
+        net.Run();
+        StoredDelta published = net[0].Publish(chunkSize: 1024);
+        net.Run();
+
+        Assert.Equal(3, net.Nodes.Count(n => n.Index != 0 && n.Holds(published)));
+        Assert.Equal(3, net[0].Sent.Count(s => s.Message is HaveMessage));
+        foreach (GossipTestNode node in net.Nodes.Skip(1))
+        {
+            Assert.DoesNotContain(node.Sent, s => s.Message is HaveMessage);
+        }
+
+        // Anti-entropy is flood's: in neighbours mode the next round's release supersedes a missed one.
+        net.Advance(GossipOptions.Default.AntiEntropyInterval * 3);
+        net.Run();
+        Assert.Equal(3, net.Nodes.Count(n => n.Index != 0 && n.Holds(published)));
+    }
+
+    [Fact]
+    public void Flood_mode_with_the_same_fanout_reaches_every_node()
+    {
+        var net = new GossipNetwork(10, seed: 3, options: Neighbours with { Mode = GossipMode.Flood });
+        net.ConnectAll(Topology.Full(10));
+        net.Run();
+        StoredDelta published = net[0].Publish(chunkSize: 1024);
+        net.Run();
+        net.Advance(GossipOptions.Default.AntiEntropyInterval);
+        net.Run();
+
+        Assert.All(net.Nodes, n => Assert.True(n.Holds(published)));
+    }
+
+    [Fact]
+    public void A_Have_for_another_origin_than_the_announcing_peer_is_not_pulled()
+    {
+        var net = new GossipNetwork(2, options: Neighbours);
+        var relay = new FakePeer(77);
+        relay.Join(net[0], net.Fixture);
+        StoredDelta foreign = net[1].Publish(chunkSize: 1024);
+
+        net[0].Engine.Receive(relay.Peer, foreign.Delta.Have());
+
+        Assert.Equal(0, relay.WantsFrom(net[0]));
+        Assert.Equal(0, net[0].Engine.TransfersInFlight);
+    }
+
+    [Fact]
+    public void A_Have_for_the_announcing_peers_own_release_is_pulled()
+    {
+        var net = new GossipNetwork(2, options: Neighbours);
+        var peer = new FakePeer(77);
+        peer.Join(net[0], net.Fixture);
+        (Protocol.Deltas.SignedDelta own, _) = net.Fixture.Sign(peer.Key, 1, 1024);
+
+        net[0].Engine.Receive(peer.Peer, own.Have());
+
+        Assert.Equal(1, peer.WantsFrom(net[0]));
+    }
+
+    [Fact]
+    public void A_newcomer_is_not_sent_the_states_of_other_origins_on_Hello()
+    {
+        var net = new GossipNetwork(3, options: Neighbours with { Fanout = 8 });
+        net.Connect(0, 1);
+        net.Run();
+        net[1].Publish(chunkSize: 1024);
+        net.Run();
+        Assert.Single(net[0].Verified);
+
+        net.Connect(2, 0);
+        net.Run();
+
+        Assert.Empty(net[2].Verified);
+        Assert.DoesNotContain(net[0].Sent, s => s.To == net[2].Peer && s.Message is HaveMessage);
+    }
+}
