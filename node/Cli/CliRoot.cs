@@ -31,6 +31,7 @@ public static class CliRoot
 
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(Demo.DemoCommand.Create());
+        bench.Subcommands.Add(Demo.PrivateMeshBenchCommand.Create());
         root.Subcommands.Add(NodeCommands.Init());
         root.Subcommands.Add(NodeCommands.Status());
         root.Subcommands.Add(NodeCommands.Peers());
