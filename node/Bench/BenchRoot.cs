@@ -19,6 +19,7 @@ public static class BenchRoot
         root.Subcommands.Add(Gossip.Bench.GossipBenchCommand.Create());
         root.Subcommands.Add(Gossip.Bench.GossipBenchCommand.Node());
         root.Subcommands.Add(Learning.Cli.TrainBenchCommand.Create());
+        root.Subcommands.Add(Demo.PrivateMeshBenchCommand.Create());
         return root;
     }
 }

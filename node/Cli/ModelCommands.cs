@@ -108,7 +108,7 @@ public static class ModelCommands
     internal static Loaded Load(NodeOptions options, string? baseOverride, string? adapter)
     {
         LearningSection learning = baseOverride is null ? options.Learning : options.Learning with { Base = Path.GetFullPath(baseOverride) };
-        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(learning);
+        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(learning, options.Network.MeshId);
         LearningBase learningBase = LearningBase.Resolve(learning.Base, learning.Context, () => BaseModelCache.GetOrCreate(
             PretrainOptions.Default with { Model = NodeFactory.ModelSizes[learning.ModelSize], Steps = learning.PretrainSteps }));
         try

@@ -18,6 +18,7 @@ public static class DemoCommand
         var level = new Option<string>("--privacy") { Description = "privacy.level of the nodes: record (default), node or off.", DefaultValueFactory = _ => DemoOptions.Default.PrivacyLevel };
         var epsilon = new Option<double>("--epsilon") { Description = "Privacy budget ε of each node for the whole run.", DefaultValueFactory = _ => DemoOptions.Default.EpsilonBudget };
         var batch = new Option<int>("--batch") { Description = "Expected records per DP-SGD step (learning.batch_size).", DefaultValueFactory = _ => DemoOptions.Default.BatchSize };
+        var ffa = new Option<bool>("--ffa") { Description = "FFA-LoRA: A frozen at the mesh id's initialisation, only B trained, noised and exchanged.", DefaultValueFactory = _ => DemoOptions.Default.FrozenA };
         var rule = new Option<string>("--rule") { Description = "Merge rule.", DefaultValueFactory = _ => DemoOptions.Default.MergeRule };
         var output = new Option<string?>("--out") { Description = "Folder for node folders, logs, plot and summary (default: a new temp folder)." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Base-model pretraining steps (cached by value; the nodes use the same).", DefaultValueFactory = _ => DemoOptions.Default.PretrainSteps };
@@ -25,7 +26,7 @@ public static class DemoCommand
         var json = new Option<bool>("--json") { Description = "Print only the summary, as JSON." };
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
-            nodes, rounds, period, sigma, level, epsilon, batch, rule, output, pretrainSteps, cacheDir, json,
+            nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -38,6 +39,7 @@ public static class DemoCommand
                 PrivacyLevel = parse.GetValue(level)!,
                 EpsilonBudget = parse.GetValue(epsilon),
                 BatchSize = parse.GetValue(batch),
+                FrozenA = parse.GetValue(ffa),
                 MergeRule = parse.GetValue(rule)!,
                 OutputDirectory = parse.GetValue(output),
                 PretrainSteps = parse.GetValue(pretrainSteps),
@@ -64,6 +66,7 @@ public static class DemoCommand
                     seconds = Math.Round(s.Seconds, 1),
                     nodes = s.Nodes,
                     privacy_level = s.PrivacyLevel,
+                    lora_frozen_a = s.FrozenA,
                     epsilon_budget = s.EpsilonBudget,
                     epsilon_spent = s.EpsilonSpent,
                     node_epsilons = s.NodeEpsilons.Select(e => Math.Round(e, 4)),

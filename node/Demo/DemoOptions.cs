@@ -42,6 +42,9 @@ public sealed record DemoOptions
     /// <see cref="LearningRate"/> for why).</summary>
     public IReadOnlyList<string> LoraTargets { get; init; } = ["q", "k", "v", "o", "mlp_up", "mlp_down"];
 
+    /// <summary>FFA-LoRA (learning.lora_frozen_a): A frozen at the mesh id's initialisation, only B trained and sent.</summary>
+    public bool FrozenA { get; init; }
+
     /// <summary>LoRA rank r (α = 2r, the node default's ratio).</summary>
     public int LoraRank { get; init; } = 8;
 

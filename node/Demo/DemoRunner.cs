@@ -39,6 +39,9 @@ public sealed record DemoSummary(
     public string PrivacyLevel { get; init; } = Privacy.PrivacyLevels.Off;
 
     public double EpsilonBudget { get; init; }
+
+    /// <summary>FFA-LoRA (A frozen, only B exchanged).</summary>
+    public bool FrozenA { get; init; }
 }
 
 /// <summary>
@@ -108,7 +111,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         Info("scoring base, local-only and mesh adapters on the global held-out addresses …");
         // The nodes' own [learning] section (WriteNode), so the three models differ only in what they saw; only the
         // scoring evaluation is larger than the nodes' per-round one.
-        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(NodeLearning(options) with { EvalBytes = options.EvalBytes });
+        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(NodeLearning(options) with { EvalBytes = options.EvalBytes }, MeshName);
         double baseBpc, meshBpc, localBpc;
         using (var scorer = new TorchLearner(baseModel, lora, trainer, globalHoldout))
         {
@@ -160,6 +163,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             NodeDeltas = nodes.Select(n => n.LastDelta).ToArray(),
             PrivacyLevel = options.PrivacyLevel,
             EpsilonBudget = options.EpsilonBudget,
+            FrozenA = options.FrozenA,
             NodeNoiseMultipliers = nodes.Select(n => n.NoiseMultiplier).ToArray(),
             NodeSamplingRates = nodes.Select(n => n.SamplingRate).ToArray(),
         };
@@ -214,6 +218,9 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         return model!;
     }
 
+    /// <summary>network.mesh_id of the demo's nodes (it also seeds FFA-LoRA's frozen A).</summary>
+    internal const string MeshName = "demo";
+
     private string CacheDirectory => options.CacheDirectory ?? BaseModelCache.DefaultDirectory;
 
     /// <summary>
@@ -221,7 +228,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
     /// and from which the in-process local-only baselines take their learner options. One libtorch thread per node:
     /// the nodes, and later the baselines, run side by side on the machine's cores.
     /// </summary>
-    private static LearningSection NodeLearning(DemoOptions options) => LearningSection.Default with
+    internal static LearningSection NodeLearning(DemoOptions options) => LearningSection.Default with
     {
         Threads = 1,
         BatchSize = options.BatchSize,
@@ -229,6 +236,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         LoraRank = options.LoraRank,
         LoraAlpha = 2.0 * options.LoraRank,
         LoraTargets = options.LoraTargets.ToList(),
+        LoraFrozenA = options.FrozenA,
         PretrainSteps = options.PretrainSteps,
         EvalBytes = options.NodeEvalBytes,
     };
@@ -251,7 +259,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["node.seed"] = (long)(index + 1),
             ["network.listen_address"] = "127.0.0.1",
             ["network.listen_port"] = 0L,
-            ["network.mesh_id"] = "demo",
+            ["network.mesh_id"] = MeshName,
             ["network.seeds"] = seeds.ToList(),
             ["network.mdns"] = false,
             ["gossip.period_seconds"] = options.PeriodSeconds,
@@ -264,6 +272,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["learning.lora_rank"] = (long)learning.LoraRank,
             ["learning.lora_alpha"] = learning.LoraAlpha,
             ["learning.lora_targets"] = learning.LoraTargets.ToList(),
+            ["learning.lora_frozen_a"] = learning.LoraFrozenA,
             ["learning.pretrain_steps"] = (long)learning.PretrainSteps,
             ["learning.eval_bytes"] = (long)learning.EvalBytes,
             ["data.folder"] = data,

@@ -73,6 +73,8 @@ public static class ConfigKeys
             o => o.Learning.LoraAlpha, (o, v) => o with { Learning = o.Learning with { LoraAlpha = v } }),
         List("learning", "lora_targets", "Projections that get adapters (e.g. \"q\", \"k\", \"v\", \"o\"; on a Hugging Face base also PEFT names such as \"c_attn\", \"q_proj\").", LoraTargetList,
             o => o.Learning.LoraTargets, (o, v) => o with { Learning = o.Learning with { LoraTargets = v } }),
+        Bool("learning", "lora_frozen_a", "FFA-LoRA: freeze A at an initialisation derived from the mesh id; only B trains and is exchanged.",
+            o => o.Learning.LoraFrozenA, (o, v) => o with { Learning = o.Learning with { LoraFrozenA = v } }),
         Float("learning", "lr", "Learning rate.", 0, 1, minExclusive: true,
             o => o.Learning.LearningRate, (o, v) => o with { Learning = o.Learning with { LearningRate = v } }),
         Int("learning", "batch_size", "Sequences per optimiser step.", 1, 4096,

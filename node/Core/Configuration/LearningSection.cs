@@ -41,6 +41,10 @@ public sealed record LearningSection
     /// given directly ("c_attn", "q_proj", "gate_proj", …).</summary>
     public IReadOnlyList<string> LoraTargets { get; init; } = ["q", "v"];
 
+    /// <summary>FFA-LoRA (<see cref="Learning.LoraOptions.FreezeA"/>): A frozen at an initialisation every node derives
+    /// from the mesh id, only B trained, noised and exchanged (half the bytes). Off by default: plain LoRA.</summary>
+    public bool LoraFrozenA { get; init; }
+
     /// <summary>Learning rate 1e-3: a typical AdamW rate for LoRA adapters of small models.</summary>
     public double LearningRate { get; init; } = 1e-3;
 

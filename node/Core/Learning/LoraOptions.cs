@@ -46,6 +46,16 @@ public sealed record LoraOptions
     /// </summary>
     public IReadOnlyList<string>? Modules { get; init; }
 
+    /// <summary>
+    /// FFA-LoRA (Sun et al., ICLR 2024, "Improving LoRA in privacy-preserving federated learning"): A stays frozen at
+    /// its initialisation and only B trains, is noised and is exchanged. Off by default (plain LoRA). With A shared and
+    /// fixed the model is linear in B, so averaging the nodes' B is exactly averaging their updates (plain LoRA averages
+    /// A and B separately, which is not the average of B·A), DP noise covers half the coordinates, and an adapter is
+    /// half the bytes. Part of the schema: the schema lists only the B tensors, so FFA and plain nodes never mix. Every
+    /// node of a mesh must initialise A alike: the node seeds it from the mesh id (<c>learning.lora_frozen_a</c>).
+    /// </summary>
+    public bool FreezeA { get; init; }
+
     /// <summary>The factor applied to B·A·x.</summary>
     public float Scale => Alpha / Rank;
 

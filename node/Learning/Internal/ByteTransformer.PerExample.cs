@@ -19,7 +19,7 @@ internal sealed partial class ByteTransformer
     /// <param name="input">Byte indices [b, t].</param>
     /// <param name="target">Next bytes [b, t]; <see cref="RecordSampler.IgnoredTarget"/> marks padding.</param>
     /// <returns>Each example's mean loss over its predicted bytes [b], and the leaf copies in adapter order
-    /// (A then B per site) whose <c>grad</c> rows hold the per-example gradients after backward.</returns>
+    /// (A then B per site; only B with <see cref="LoraOptions.FreezeA"/>) whose <c>grad</c> rows hold the per-example gradients after backward.</returns>
     public (Tensor Losses, Tensor[] Leaves) PerExampleLosses(Tensor input, Tensor target)
     {
         if (_loraOptions is null)
@@ -33,7 +33,10 @@ internal sealed partial class ByteTransformer
         int next = 0;
         foreach ((string site, (Parameter a, Parameter bFactor)) in _lora)
         {
-            Tensor ae = a.detach().unsqueeze(0).expand(b, -1, -1).contiguous().requires_grad_(true);
+            // A frozen (FFA-LoRA): one shared view, no per-example copy and no gradient.
+            Tensor ae = a.requires_grad
+                ? a.detach().unsqueeze(0).expand(b, -1, -1).contiguous().requires_grad_(true)
+                : a.detach().unsqueeze(0).expand(b, -1, -1);
             Tensor be = bFactor.detach().unsqueeze(0).expand(b, -1, -1).contiguous().requires_grad_(true);
             copies[site] = (ae, be);
         }

@@ -53,6 +53,9 @@ internal sealed partial class ByteTransformer : IAdapterModel
     /// <summary>LoRA factors in schema order (per layer, per target: A then B).</summary>
     public IReadOnlyList<NamedParameter> AdapterParameters => _adapters;
 
+    /// <summary>The (A, B) factors of every adapted site in schema order, including a frozen A (FFA-LoRA).</summary>
+    public IEnumerable<(Parameter A, Parameter B)> LoraFactors => _lora.Values;
+
     /// <summary>Canonical names and shapes of the base weights for <paramref name="options"/>.</summary>
     public static IReadOnlyList<(string Name, long[] Shape)> BaseLayout(ModelOptions options)
     {
@@ -128,7 +131,8 @@ internal sealed partial class ByteTransformer : IAdapterModel
         return BaseModel.Create(_options, weights);
     }
 
-    /// <summary>Adds LoRA factors (A ~ U(±1/√in) like PEFT's Kaiming init, B = 0) and freezes the base.</summary>
+    /// <summary>Adds LoRA factors (A ~ U(±1/√in) like PEFT's Kaiming init, B = 0) and freezes the base; with
+    /// <see cref="LoraOptions.FreezeA"/> A is frozen too and only B is an adapter parameter.</summary>
     public void AttachLora(LoraOptions lora, long seed)
     {
         lora.Validate(_options);
@@ -142,9 +146,13 @@ internal sealed partial class ByteTransformer : IAdapterModel
         foreach ((string key, int outDim, int inDim) in LoraLayout.Sites(_options, lora))
         {
             double bound = 1.0 / Math.Sqrt(inDim);
-            var a = new Parameter(rand(new long[] { lora.Rank, inDim }, generator: generator).mul_(2 * bound).sub_(bound));
+            var a = new Parameter(rand(new long[] { lora.Rank, inDim }, generator: generator).mul_(2 * bound).sub_(bound), requires_grad: !lora.FreezeA);
             var b = new Parameter(zeros(outDim, lora.Rank));
-            _adapters.Add(new NamedParameter(key + LoraLayout.ASuffix, a));
+            if (!lora.FreezeA)
+            {
+                _adapters.Add(new NamedParameter(key + LoraLayout.ASuffix, a));
+            }
+
             _adapters.Add(new NamedParameter(key + LoraLayout.BSuffix, b));
             _lora[key] = (a, b);
         }

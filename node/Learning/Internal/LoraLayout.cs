@@ -24,7 +24,8 @@ internal static class LoraLayout
         }
     }
 
-    /// <summary>A [r, in] then B [out, r] for each site.</summary>
+    /// <summary>A [r, in] then B [out, r] for each site; only B with <see cref="LoraOptions.FreezeA"/> (A is not
+    /// part of the adapter: it never changes and is derived, not exchanged).</summary>
     public static AdapterSchema Schema(ModelOptions model, LoraOptions lora)
     {
         model.Validate();
@@ -32,7 +33,11 @@ internal static class LoraLayout
         var tensors = new List<TensorInfo>();
         foreach ((string key, int outDim, int inDim) in Sites(model, lora))
         {
-            tensors.Add(new TensorInfo(key + ASuffix, new[] { lora.Rank, inDim }));
+            if (!lora.FreezeA)
+            {
+                tensors.Add(new TensorInfo(key + ASuffix, new[] { lora.Rank, inDim }));
+            }
+
             tensors.Add(new TensorInfo(key + BSuffix, new[] { outDim, lora.Rank }));
         }
 

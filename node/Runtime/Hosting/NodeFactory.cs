@@ -83,7 +83,7 @@ public static class NodeFactory
                 throw new ConfigException([new ConfigError("config", null, "learning.model_size", $"must be one of {string.Join(", ", ModelSizes.Keys)}, got \"{options.Learning.ModelSize}\"")]);
             }
 
-            (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(options.Learning);
+            (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(options.Learning, options.Network.MeshId);
 
             // Everything that can be wrong with the configuration or the data folder is found before the base model
             // loads (or is pretrained, which takes minutes on a first start): a bad start fails in seconds.
@@ -318,7 +318,9 @@ public static class NodeFactory
     /// The <c>[learning]</c> section → the learner's adapter and trainer options: what a node builds its learner from,
     /// and what the demo builds its in-process baselines from, so the two cannot drift apart.
     /// </summary>
-    internal static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(LearningSection learning)
+    /// <param name="meshName">network.mesh_id: with FFA-LoRA it seeds the frozen A, which every node of the mesh
+    /// must share and nobody sends.</param>
+    internal static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(LearningSection learning, string meshName)
     {
         string[] modules = learning.LoraTargets.Where(LoraTargetNames.IsModuleName).ToArray();
         string[] shortNames = learning.LoraTargets.Where(n => !LoraTargetNames.IsModuleName(n)).ToArray();
@@ -329,6 +331,7 @@ public static class NodeFactory
             // PEFT module names (Hugging Face bases) win over the short names when any is given.
             Targets = shortNames.Length > 0 ? Targets(shortNames) : LoraOptions.Default.Targets,
             Modules = modules.Length > 0 ? modules : null,
+            FreezeA = learning.LoraFrozenA,
         };
         var trainer = TrainerOptions.Default with
         {
@@ -338,10 +341,15 @@ public static class NodeFactory
             MaxEvalBytes = learning.EvalBytes,
             // The seed fixes the LoRA A initialisation, which must be the same on every node of a mesh (states
             // are averaged factor by factor); batches differ anyway because every node's data differs.
-            Seed = 1,
+            Seed = learning.LoraFrozenA ? FrozenASeed(meshName) : 1,
         };
         return (lora, trainer);
     }
+
+    /// <summary>FFA-LoRA's seed of A: the first 31 bits of the mesh id (SHA-256 of its name, <see cref="Protocol.Identity.MeshId"/>),
+    /// so every node of a mesh derives the same frozen A and another mesh a different one, with no bytes exchanged.</summary>
+    public static int FrozenASeed(string meshName) =>
+        (int)(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(Protocol.Identity.MeshId.FromName(meshName)) & int.MaxValue);
 
     /// <summary>learning.lora_targets names → flags.</summary>
     internal static LoraTargets Targets(IReadOnlyList<string> names) =>

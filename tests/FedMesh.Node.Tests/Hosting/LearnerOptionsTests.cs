@@ -21,7 +21,7 @@ public sealed class LearnerOptionsTests
             EvalBytes = 4096,
         };
 
-        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(learning);
+        (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(learning, "m");
 
         Assert.Equal(4, lora.Rank);
         Assert.Equal(12f, lora.Alpha);
@@ -37,8 +37,8 @@ public sealed class LearnerOptionsTests
     [Fact]
     public void Zero_threads_means_one_per_core_and_an_unknown_target_names_the_key()
     {
-        Assert.Equal(Environment.ProcessorCount, NodeFactory.LearnerOptions(LearningSection.Default with { Threads = 0 }).Trainer.Threads);
-        var e = Assert.Throws<ConfigException>(() => NodeFactory.LearnerOptions(LearningSection.Default with { LoraTargets = ["q", "attention"] }));
+        Assert.Equal(Environment.ProcessorCount, NodeFactory.LearnerOptions(LearningSection.Default with { Threads = 0 }, "m").Trainer.Threads);
+        var e = Assert.Throws<ConfigException>(() => NodeFactory.LearnerOptions(LearningSection.Default with { LoraTargets = ["q", "attention"] }, "m"));
         Assert.Contains("learning.lora_targets", e.Message, StringComparison.Ordinal);
         Assert.Contains("attention", e.Message, StringComparison.Ordinal);
     }

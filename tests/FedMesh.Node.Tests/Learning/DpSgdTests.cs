@@ -18,8 +18,8 @@ public sealed class DpSgdTests(LearningFixture fixture)
     private IReadOnlyList<string> Records => [
         fixture.SotuTrain[0][..400], "Short record.", fixture.SotuTrain[0][400..1_000], fixture.SotuTrain[1][..300], fixture.SotuTrain[1][300..2_000]];
 
-    private TorchLearner DpLearner(double clip, double sigma, int batch = 2, ulong seed = 3) => new(
-        fixture.Base, Lora, LearningFixture.TinyTrainer with { BatchSize = batch, DpSgd = new DpSgdOptions { ClipNorm = clip, NoiseMultiplier = sigma } },
+    private TorchLearner DpLearner(double clip, double sigma, int batch = 2, ulong seed = 3, bool frozenA = false) => new(
+        fixture.Base, Lora with { FreezeA = frozenA }, LearningFixture.TinyTrainer with { BatchSize = batch, DpSgd = new DpSgdOptions { ClipNorm = clip, NoiseMultiplier = sigma } },
         Records, null, GaussianNoiseSource.CreateSeeded(seed), new Xoshiro256StarStar(seed));
 
     /// <summary>A non-zero adapter: with B = 0 (LoRA's initialisation) A's gradient would be zero and prove nothing.</summary>
@@ -29,10 +29,12 @@ public sealed class DpSgdTests(LearningFixture fixture)
         learner.SetAdapter(Enumerable.Range(0, (int)learner.Schema.TotalElements).Select(_ => (float)(random.NextDouble() - 0.5) * 0.2f).ToArray());
     }
 
-    [Fact]
-    public void Per_example_gradients_equal_a_naive_per_example_loop()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // FFA-LoRA: A frozen, per-example gradients of B only
+    public void Per_example_gradients_equal_a_naive_per_example_loop(bool frozenA)
     {
-        using TorchLearner learner = DpLearner(clip: 1, sigma: 0);
+        using TorchLearner learner = DpLearner(clip: 1, sigma: 0, frozenA: frozenA);
         Randomise(learner);
         int[] all = Enumerable.Range(0, Records.Count).ToArray();
         using DisposeScope scope = NewDisposeScope();
@@ -63,6 +65,28 @@ public sealed class DpSgdTests(LearningFixture fixture)
     }
 
     [Fact]
+    public void Ffa_lora_trains_and_exchanges_only_B_with_A_frozen_at_its_seed()
+    {
+        using TorchLearner plain = DpLearner(clip: 1, sigma: 1);
+        using TorchLearner ffa = DpLearner(clip: 1, sigma: 1, frozenA: true);
+        Assert.All(ffa.Schema.Tensors, t => Assert.EndsWith(".lora_b", t.Name, StringComparison.Ordinal));
+        Assert.Equal(plain.Schema.Tensors.Where(t => t.Name.EndsWith(".lora_b", StringComparison.Ordinal)).Select(t => t.Name), ffa.Schema.Tensors.Select(t => t.Name));
+        Assert.NotEqual(plain.Schema.HashHex, ffa.Schema.HashHex); // FFA and plain nodes never merge each other's states
+        Assert.Equal(plain.Schema.TotalElements, 2 * ffa.Schema.TotalElements); // all targets: A and B hold r·Σin = r·Σout values
+
+        float[] frozenBefore = FrozenA(ffa);
+        Assert.Equal(FrozenA(plain), frozenBefore); // same seed, same A: the initialisation is plain LoRA's
+        LocalRound round = ffa.Train(3, CancellationToken.None);
+        Assert.Equal(ffa.Schema.TotalElements, round.Delta.Length);
+        Assert.Contains(round.Delta, d => d != 0f);
+        Assert.Equal(frozenBefore, FrozenA(ffa));
+    }
+
+    /// <summary>The learner's LoRA A factors in site order, trained or not.</summary>
+    private static float[] FrozenA(TorchLearner learner) =>
+        learner.Model.LoraFactors.SelectMany(f => f.A.data<float>().ToArray()).ToArray();
+
+    [Fact]
     public void Clipping_bounds_each_records_contribution_to_C()
     {
         const double C = 0.05; // far below the tiny model's per-record gradient norms (≈ 0.5–5), so every record is clipped
@@ -85,6 +109,26 @@ public sealed class DpSgdTests(LearningFixture fixture)
         // Adding or removing one record moves the clipped sum by at most C: the sensitivity the noise is scaled to.
         double change = Math.Sqrt(sumAll.Zip(sumWithout, (a, b) => (double)(a - b) * (a - b)).Sum());
         Assert.InRange(change, C * 0.999, C * 1.0001);
+    }
+
+    [Fact]
+    public void Clipped_sum_taken_in_chunks_equals_the_sum_over_the_whole_batch()
+    {
+        // A DP step takes large batches MaxRecordsPerChunk records at a time, adding each chunk's clipped sum.
+        using TorchLearner learner = DpLearner(clip: 0.05, sigma: 0);
+        Randomise(learner);
+        int n = Records.Count;
+        float[] whole = new float[learner.Schema.TotalElements], chunked = new float[learner.Schema.TotalElements];
+        using DisposeScope scope = NewDisposeScope();
+        (Tensor input, Tensor target) = learner.Runner.Records!.Windows(Enumerable.Range(0, n).ToArray());
+        learner.Runner.ClippedGradientSum(input, target, whole);
+        learner.Runner.ClippedGradientSum(input.narrow(0, 0, 2), target.narrow(0, 0, 2), chunked);
+        learner.Runner.ClippedGradientSum(input.narrow(0, 2, n - 2), target.narrow(0, 2, n - 2), chunked);
+        Assert.Contains(whole, g => Math.Abs(g) > 1e-4);
+        for (int j = 0; j < whole.Length; j++)
+        {
+            Assert.True(Math.Abs(whole[j] - chunked[j]) <= 1e-5 * Math.Max(1, Math.Abs(whole[j])), $"coordinate {j}: {whole[j]} vs {chunked[j]}");
+        }
     }
 
     [Fact]
