@@ -19,7 +19,8 @@ public sealed class DriftMetricsTests
         // Own state after training: 0.1 per coordinate (update norm 0.1·√64 = 0.8); the peer's 0.3 per coordinate
         // (divergence 0.2·8 = 1.6); the mean adopted is 0.2 per coordinate (drift 0.1·8 = 0.8).
         using var learner = new CoordinatorKit.StepLearner(0.1f);
-        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false });
+        // Flood mode: the plain mean of own and peer state (neighbours mode's mixing weights would favour the own state).
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, MeshOptions.Default with { PrivacyEnabled = false, Mode = FedMesh.Node.Gossip.GossipMode.Flood });
         using Key peer = CoordinatorKit.NewKey();
         float[] state = Enumerable.Repeat(0.3f, D).ToArray();
         coordinator.Offer(CoordinatorKit.Stored(peer, state), state);
@@ -46,7 +47,7 @@ public sealed class DriftMetricsTests
         var reputation = new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 });
         var gate = new ValidationGate(ValidationGateOptions.Default, adapter => System.Numerics.Tensors.TensorPrimitives.Sum(adapter) / adapter.Length, reputation);
         RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(
-            learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6 }, reputation: reputation, gate: gate);
+            learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6, Mode = FedMesh.Node.Gossip.GossipMode.Flood }, reputation: reputation, gate: gate);
         using Key peer = CoordinatorKit.NewKey();
         float[] state = Enumerable.Repeat(0.9f, D).ToArray();
         coordinator.Offer(CoordinatorKit.Stored(peer, state), state);
