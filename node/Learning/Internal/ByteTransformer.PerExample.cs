@@ -1,7 +1,4 @@
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace FedMesh.Node.Learning.Internal;
 
@@ -27,36 +24,12 @@ internal sealed partial class ByteTransformer
             throw new InvalidOperationException("per-example gradients need LoRA adapters attached");
         }
 
-        long b = input.shape[0];
-        var copies = new Dictionary<string, (Tensor A, Tensor B)>(StringComparer.Ordinal);
-        var leaves = new Tensor[_adapters.Count];
-        int next = 0;
-        foreach ((string site, (Parameter a, Parameter bFactor)) in _lora)
-        {
-            // A frozen (FFA-LoRA): one shared view, no per-example copy and no gradient.
-            Tensor ae = a.requires_grad
-                ? a.detach().unsqueeze(0).expand(b, -1, -1).contiguous().requires_grad_(true)
-                : a.detach().unsqueeze(0).expand(b, -1, -1);
-            Tensor be = bFactor.detach().unsqueeze(0).expand(b, -1, -1).contiguous().requires_grad_(true);
-            copies[site] = (ae, be);
-        }
-
-        // Adapter order (the schema's), not the dictionary's.
-        foreach (NamedParameter p in _adapters)
-        {
-            string site = p.Name[..^LoraLayout.ASuffix.Length];
-            bool isA = p.Name.EndsWith(LoraLayout.ASuffix, StringComparison.Ordinal);
-            leaves[next++] = isA ? copies[site].A : copies[site].B;
-        }
-
+        (Dictionary<string, (Tensor A, Tensor B)> copies, Tensor[] leaves) =
+            PerExampleLora.Expand(_lora, _adapters, input.shape[0], LoraLayout.ASuffix, LoraLayout.BSuffix);
         _perExample = copies;
         try
         {
-            Tensor logits = Forward(input, training: true);
-            Tensor perToken = F.cross_entropy(logits.reshape(-1, ModelOptions.VocabSize), target.reshape(-1),
-                ignore_index: RecordSampler.IgnoredTarget, reduction: nn.Reduction.None).view(b, -1);
-            Tensor counts = target.ne(RecordSampler.IgnoredTarget).sum(1).clamp_min(1).to(perToken.dtype);
-            return (perToken.sum(1).div(counts), leaves);
+            return (PerExampleLora.MeanLosses(Forward(input, training: true), target, ModelOptions.VocabSize), leaves);
         }
         finally
         {

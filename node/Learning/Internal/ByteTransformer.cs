@@ -244,8 +244,7 @@ internal sealed partial class ByteTransformer : IAdapterModel
             if (_perExample is not null)
             {
                 // Per-example factors [b, r, in] and [b, out, r]: batched matmuls, example i uses only its own copy.
-                (Tensor a, Tensor b) = _perExample[site];
-                return y.add(input.bmm(a.transpose(1, 2)).bmm(b.transpose(1, 2)), lora.Scale);
+                return PerExampleLora.Add(y, input, _perExample[site], lora.Scale);
             }
 
             return y.add(F.linear(F.linear(input, ab.A), ab.B), lora.Scale); // add with alpha: one op, not mul + add

@@ -48,6 +48,9 @@ internal static class PerExampleLora
         return perToken.sum(1).div(counts);
     }
 
+    /// <summary>A trained factor's per-example leaf; a frozen one (FFA-LoRA's A) is one shared view: no copy, no gradient.</summary>
     private static Tensor Leaf(Parameter p, long batch) =>
-        p.detach().unsqueeze(0).expand(batch, -1, -1).contiguous().requires_grad_(true);
+        p.requires_grad
+            ? p.detach().unsqueeze(0).expand(batch, -1, -1).contiguous().requires_grad_(true)
+            : p.detach().unsqueeze(0).expand(batch, -1, -1);
 }
