@@ -55,7 +55,7 @@ public static class TrainBenchCommand
                 TrainBenchmarkOptions hfOptions = options with { Lora = options.Lora with { Alpha = 2f * options.Lora.Rank, Modules = named.Length > 0 ? named : null } };
                 HfTrainBenchmarkResult hf = TrainBenchmark.RunHf(hfOptions, hfDirectory, documents, TimeProvider.System);
                 Console.WriteLine(r.GetValue(json) ? FedMesh.Node.Cli.BenchMachine.Json(ToJson(hf), torch: true) : ToText(hf.Train) + string.Create(CultureInfo.InvariantCulture,
-                    $"; base {hf.Base} loaded in {hf.LoadSeconds:F2} s; LoRA on {hf.Modules}; peak RSS {hf.PeakRssBytes / (1024 * 1024)} MB"));
+                    $"; base {hf.Base} loaded in {hf.LoadSeconds:F2} s (weights {hf.ReadSeconds:F2} s; {hf.StartupSeconds:F2} s after process start); LoRA on {hf.Modules}; peak RSS {hf.PeakRssBytes / (1024 * 1024)} MB"));
                 return 0;
             }
 
@@ -101,7 +101,7 @@ public static class TrainBenchCommand
     private static string ToJson(HfTrainBenchmarkResult x)
     {
         string train = ToJson(x.Train);
-        string extra = JsonSerializer.Serialize(new { base_model = x.Base, lora_modules = x.Modules, load_s = Math.Round(x.LoadSeconds, 3), peak_rss_mb = x.PeakRssBytes / (1024 * 1024) });
+        string extra = JsonSerializer.Serialize(new { base_model = x.Base, lora_modules = x.Modules, load_s = Math.Round(x.LoadSeconds, 3), load_read_s = Math.Round(x.ReadSeconds, 3), startup_to_loaded_s = Math.Round(x.StartupSeconds, 3), peak_rss_mb = x.PeakRssBytes / (1024 * 1024) });
         return train[..^1] + "," + extra[1..];
     }
 

@@ -14,8 +14,9 @@ public sealed class HfBase : IDisposable
     private readonly Dictionary<string, torch.Tensor> _weights;
     private bool _disposed;
 
-    private HfBase(string directory, HfModelConfig config, HfTokenizer tokenizer, Dictionary<string, torch.Tensor> weights, byte[] hash, TimeSpan loadTime)
+    private HfBase(string directory, HfModelConfig config, HfTokenizer tokenizer, Dictionary<string, torch.Tensor> weights, byte[] hash, TimeSpan loadTime, TimeSpan readTime)
     {
+        ReadTime = readTime;
         Directory = directory;
         Config = config;
         Tokenizer = tokenizer;
@@ -38,6 +39,9 @@ public sealed class HfBase : IDisposable
 
     /// <summary>Wall time of <see cref="Load"/> (headers, tokenizer, weights and hash).</summary>
     public TimeSpan LoadTime { get; }
+
+    /// <summary>The part of <see cref="LoadTime"/> spent reading, widening and hashing the weights.</summary>
+    public TimeSpan ReadTime { get; }
 
     public long ParameterCount => _weights.Values.Sum(w => w.numel());
 
@@ -85,8 +89,9 @@ public sealed class HfBase : IDisposable
                 $"{tokenizer.Source}: the tokenizer has {tokenizer.VocabularySize} token ids but '{embedding.Name}' in {embedding.File} has {embedding.Shape[0]} rows: tokenizer and weights belong to different models");
         }
 
+        long read = Stopwatch.GetTimestamp();
         (Dictionary<string, torch.Tensor> weights, byte[] hash) = CheckpointFiles.Load(resolved);
-        return new HfBase(full, config, tokenizer, weights, hash, Stopwatch.GetElapsedTime(start));
+        return new HfBase(full, config, tokenizer, weights, hash, Stopwatch.GetElapsedTime(start), Stopwatch.GetElapsedTime(read));
     }
 
     public void Dispose()

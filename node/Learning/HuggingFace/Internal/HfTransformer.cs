@@ -63,21 +63,26 @@ internal sealed class HfTransformer : IAdapterModel
 
     public long BaseParameterCount { get; }
 
-    public Tensor Forward(Tensor indices, bool training) =>
+    public Tensor Forward(Tensor indices, bool training)
+    {
+        using Tensor hidden = Hidden(indices, training);
+        return F.linear(hidden, Head);
+    }
+
+    /// <summary>The output head: GPT-2's is tied to wte; the Llama layout's is lm_head unless tied to the embedding.</summary>
+    private Tensor Head => _c.Architecture == HfArchitecture.Gpt2 ? W("transformer.wte.weight")
+        : _c.TieEmbeddings ? W("model.embed_tokens.weight") : W("lm_head.weight");
+
+    /// <summary>The final normalised hidden states [batch, time, width], the head's input.</summary>
+    private Tensor Hidden(Tensor indices, bool training) =>
         _c.Architecture == HfArchitecture.Gpt2 ? Gpt2(indices, training) : Llama(indices, training);
 
     public Tensor Loss(Tensor windows, bool training, bool sum = false)
     {
         long time = windows.shape[1] - 1;
-        Tensor logits = Forward(windows.narrow(1, 0, time), training);
-        Tensor flat = logits.reshape(-1, _c.VocabSize);
-        Tensor loss = F.cross_entropy(flat, windows.narrow(1, 1, time).reshape(-1), reduction: sum ? nn.Reduction.Sum : nn.Reduction.Mean);
-        // Autograd keeps what backward needs (log-softmax's output, the head's input), not the logits themselves; the
-        // dispose scope would hold them to the end of the step: [batch × time × vocab] floats, 103 MB for GPT-2 at
-        // 4 × 128 tokens. Released now.
-        flat.Dispose();
-        logits.Dispose();
-        return loss;
+        using Tensor hidden = Hidden(windows.narrow(1, 0, time), training);
+        using Tensor flat = hidden.reshape(-1, _c.Hidden);
+        return ChunkedCrossEntropy.Loss(flat, Head, windows.narrow(1, 1, time).reshape(-1), sum);
     }
 
     public (Tensor Losses, Tensor[] Leaves) PerExampleLosses(Tensor input, Tensor target)
@@ -107,7 +112,7 @@ internal sealed class HfTransformer : IAdapterModel
         _sin?.Dispose();
     }
 
-    /// <summary>GPT2LMHeadModel: learned positions, pre-LN blocks, fused q/k/v Conv1D, tanh-GELU MLP, head tied to wte.</summary>
+    /// <summary>GPT2LMHeadModel up to its head: learned positions, pre-LN blocks, fused q/k/v Conv1D, tanh-GELU MLP, ln_f.</summary>
     private Tensor Gpt2(Tensor ids, bool training)
     {
         long batch = ids.shape[0], time = ids.shape[1];
@@ -117,21 +122,24 @@ internal sealed class HfTransformer : IAdapterModel
         for (int i = 0; i < _c.Layers; i++)
         {
             string p = $"transformer.h.{i}.";
-            Tensor h = LayerNorm(x, p + "ln_1");
-            Tensor[] qkv = Conv1D(h, p + "attn.c_attn", training).split(d, -1);
-            Tensor q = qkv[0].view(batch, time, heads, hd).transpose(1, 2);
-            Tensor k = qkv[1].view(batch, time, heads, hd).transpose(1, 2);
-            Tensor v = qkv[2].view(batch, time, heads, hd).transpose(1, 2);
-            Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, d);
-            x = x + Conv1D(a, p + "attn.c_proj", training);
-            h = LayerNorm(x, p + "ln_2");
-            x = x + Conv1D(F.gelu(Conv1D(h, p + "mlp.c_fc", training), GELU.Approximate.tanh), p + "mlp.c_proj", training);
+            x = Block(x, x =>
+            {
+                Tensor h = LayerNorm(x, p + "ln_1");
+                Tensor[] qkv = Conv1D(h, p + "attn.c_attn", training).split(d, -1);
+                Tensor q = qkv[0].view(batch, time, heads, hd).transpose(1, 2);
+                Tensor k = qkv[1].view(batch, time, heads, hd).transpose(1, 2);
+                Tensor v = qkv[2].view(batch, time, heads, hd).transpose(1, 2);
+                Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, d);
+                x = x + Conv1D(a, p + "attn.c_proj", training);
+                h = LayerNorm(x, p + "ln_2");
+                return x + Conv1D(F.gelu(Conv1D(h, p + "mlp.c_fc", training), GELU.Approximate.tanh), p + "mlp.c_proj", training);
+            });
         }
 
-        return F.linear(LayerNorm(x, "transformer.ln_f"), wte);
+        return LayerNorm(x, "transformer.ln_f");
     }
 
-    /// <summary>LlamaForCausalLM (and Qwen2/Mistral): RMSNorm, rotary q/k, grouped-query attention, SwiGLU MLP.</summary>
+    /// <summary>LlamaForCausalLM (and Qwen2/Mistral) up to its head: RMSNorm, rotary q/k, grouped-query attention, SwiGLU MLP, final norm.</summary>
     private Tensor Llama(Tensor ids, bool training)
     {
         long batch = ids.shape[0], time = ids.shape[1];
@@ -143,26 +151,47 @@ internal sealed class HfTransformer : IAdapterModel
         for (int i = 0; i < _c.Layers; i++)
         {
             string p = $"model.layers.{i}.";
-            Tensor h = RmsNorm(x, p + "input_layernorm.weight");
-            Tensor q = Rope(Linear(h, p + "self_attn.q_proj", training).view(batch, time, heads, hd).transpose(1, 2), cos, sin);
-            Tensor k = Rope(Linear(h, p + "self_attn.k_proj", training).view(batch, time, kvHeads, hd).transpose(1, 2), cos, sin);
-            Tensor v = Linear(h, p + "self_attn.v_proj", training).view(batch, time, kvHeads, hd).transpose(1, 2);
-            if (kvHeads != heads)
+            x = Block(x, x =>
             {
-                // Query head j reads key/value head j / (heads / kvHeads), as transformers' repeat_kv.
-                k = k.repeat_interleave(heads / kvHeads, 1);
-                v = v.repeat_interleave(heads / kvHeads, 1);
-            }
+                Tensor h = RmsNorm(x, p + "input_layernorm.weight");
+                Tensor q = Rope(Linear(h, p + "self_attn.q_proj", training).view(batch, time, heads, hd).transpose(1, 2), cos, sin);
+                Tensor k = Rope(Linear(h, p + "self_attn.k_proj", training).view(batch, time, kvHeads, hd).transpose(1, 2), cos, sin);
+                Tensor v = Linear(h, p + "self_attn.v_proj", training).view(batch, time, kvHeads, hd).transpose(1, 2);
+                if (kvHeads != heads)
+                {
+                    // Query head j reads key/value head j / (heads / kvHeads), as transformers' repeat_kv.
+                    k = k.repeat_interleave(heads / kvHeads, 1);
+                    v = v.repeat_interleave(heads / kvHeads, 1);
+                }
 
-            Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, heads * hd);
-            x = x + Linear(a, p + "self_attn.o_proj", training);
-            h = RmsNorm(x, p + "post_attention_layernorm.weight");
-            Tensor gated = F.silu(Linear(h, p + "mlp.gate_proj", training)) * Linear(h, p + "mlp.up_proj", training);
-            x = x + Linear(gated, p + "mlp.down_proj", training);
+                Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, heads * hd);
+                x = x + Linear(a, p + "self_attn.o_proj", training);
+                h = RmsNorm(x, p + "post_attention_layernorm.weight");
+                Tensor gated = F.silu(Linear(h, p + "mlp.gate_proj", training)) * Linear(h, p + "mlp.up_proj", training);
+                return x + Linear(gated, p + "mlp.down_proj", training);
+            });
         }
 
-        x = RmsNorm(x, "model.norm.weight");
-        return F.linear(x, _c.TieEmbeddings ? embed : W("lm_head.weight"));
+        return RmsNorm(x, "model.norm.weight");
+    }
+
+    /// <summary>
+    /// One transformer block in its own dispose scope. TorchSharp keeps every tensor a scope creates until the scope
+    /// ends, so under the step's single scope all of a forward pass's temporaries (norm intermediates, rotary halves,
+    /// reshaped copies, MLP products: ≈ 2× what autograd saves) would stay resident until the step ends. Disposing a
+    /// handle only drops this reference: what backward needs, autograd holds itself. The block's input (the previous
+    /// residual stream) is released too; the caller's embedding output is the first one.
+    /// </summary>
+    private static Tensor Block(Tensor x, Func<Tensor, Tensor> block)
+    {
+        Tensor next;
+        using (DisposeScope scope = NewDisposeScope())
+        {
+            next = block(x).MoveToOuterDisposeScope();
+        }
+
+        x.Dispose();
+        return next;
     }
 
     private Tensor W(string name) => _w[name];
