@@ -91,6 +91,7 @@ public sealed class HfBase : IDisposable
 
         long read = Stopwatch.GetTimestamp();
         (Dictionary<string, torch.Tensor> weights, byte[] hash) = CheckpointFiles.Load(resolved);
+        LinuxMemory.TrimHeap();
         return new HfBase(full, config, tokenizer, weights, hash, Stopwatch.GetElapsedTime(start), Stopwatch.GetElapsedTime(read));
     }
 

@@ -16,9 +16,9 @@ namespace FedMesh.Node.Learning.Internal;
 /// </summary>
 internal static class ChunkedCrossEntropy
 {
-    /// <summary>8 Mi floats (32 MiB) of logits per block: large enough that the head's matrix product stays efficient
-    /// (≥ 160 rows at GPT-2's vocabulary), small enough that the blocks' memory is a tenth of the whole.</summary>
-    public const long MaxLogitElements = 8L << 20;
+    /// <summary>2 Mi floats (8 MiB) of logits per block: still ≥ 40 rows at GPT-2's vocabulary, enough for the head's
+    /// matrix product to run at full speed, while a block's logits, log-softmax and two gradients stay ≈ 32 MB.</summary>
+    public const long MaxLogitElements = 2L << 20;
 
     /// <param name="hidden">[tokens, width] hidden states (may require a gradient).</param>
     /// <param name="head">[vocabulary, width] output head (no gradient).</param>

@@ -206,7 +206,7 @@ internal static class CheckpointFiles
             }
 
             float* target = DataPointer(t);
-            HugePages.Advise((byte*)target, count * sizeof(float));
+            LinuxMemory.Advise((byte*)target, count * sizeof(float));
             int width = e.Dtype == "F32" ? 4 : 2;
             int chunkElements = ChunkBytes / 4;
             for (long at = 0; at < count; at += chunkElements)
