@@ -24,9 +24,10 @@ public static class DemoCommand
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Base-model pretraining steps (cached by value; the nodes use the same).", DefaultValueFactory = _ => DemoOptions.Default.PretrainSteps };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Base-model cache folder for the demo and its nodes (default: $FEDMESH_CACHE_DIR, $XDG_CACHE_HOME/fedmesh or ~/.cache/fedmesh)." };
         var json = new Option<bool>("--json") { Description = "Print only the summary, as JSON." };
+        var baseDir = new Option<string?>("--base") { Description = "Hugging Face model folder every node adapts (learning.base); default: the built-in byte model." };
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
-            nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json,
+            nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json, baseDir,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -45,12 +46,19 @@ public static class DemoCommand
                 PretrainSteps = parse.GetValue(pretrainSteps),
                 CacheDirectory = parse.GetValue(cacheDir),
                 Json = parse.GetValue(json),
+                Base = parse.GetValue(baseDir) is { } folder ? Path.GetFullPath(folder) : DemoOptions.Default.Base,
             };
             if (options.Nodes is < 2 or > 8 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0 || options.NoiseMultiplier is > 0 and < 0.3
                 || options.PretrainSteps is < 1 or > 1_000_000 || Privacy.PrivacyLevels.Parse(options.PrivacyLevel) is null
                 || !(options.EpsilonBudget > 0) || options.BatchSize is < 1 or > 4096)
             {
                 Console.Error.WriteLine("fedmesh-demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000, --privacy record|node|off, --epsilon > 0, --batch 1..4096");
+                return 2;
+            }
+
+            if (options.Base != DemoOptions.Default.Base && !Learning.HuggingFace.HfBase.IsModelFolder(options.Base))
+            {
+                Console.Error.WriteLine($"fedmesh-demo: --base {options.Base}: not a Hugging Face model folder (no config.json)");
                 return 2;
             }
 

@@ -84,6 +84,11 @@ public sealed record DemoOptions
     /// key, so the cached base is the same entry either way.</summary>
     public int PretrainThreads { get; init; } = 1;
 
+    /// <summary>learning.base of every node and of the demo's scoring: "builtin" (the byte-level model pretrained for
+    /// <see cref="PretrainSteps"/>; the default, so the README's demo command is unchanged) or the absolute path of a
+    /// Hugging Face model folder (LoRA on its modules that <see cref="LoraTargets"/> map to, scores in bits per byte).</summary>
+    public string Base { get; init; } = Configuration.LearningSection.BuiltinBase;
+
     /// <summary>Base-model cache folder for the demo and its node processes (passed on as $FEDMESH_CACHE_DIR);
     /// null = <see cref="Learning.BaseModelCache.DefaultDirectory"/>.</summary>
     public string? CacheDirectory { get; init; }

@@ -67,7 +67,15 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         var clock = Stopwatch.StartNew();
         string root = options.OutputDirectory ?? Path.Combine(Path.GetTempPath(), $"fedmesh-demo-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
         Directory.CreateDirectory(root);
-        BaseModel baseModel = Pretrain(options.PretrainSteps, cancel);
+        // The demo scores with the base its nodes run on: the pretrained byte model, or the Hugging Face folder
+        // (loaded here once more; each node process loads its own copy).
+        using LearningBase learningBase = options.Base == LearningBase.Builtin
+            ? LearningBase.FromBytes(Pretrain(options.PretrainSteps, cancel))
+            : LearningBase.Resolve(options.Base, NodeLearning(options).Context, () => throw new InvalidOperationException("not the builtin base"));
+        if (learningBase.Hf is { } hf)
+        {
+            Info($"base {hf.Config} from {hf.Directory} (loaded in {hf.LoadTime.TotalSeconds:F1} s)");
+        }
 
         IReadOnlyList<SotuAddress> corpus = SotuCorpus.ReadShipped();
         SotuPartition partition = SotuPartition.Create(corpus, options.Nodes, SotuSplitOptions.Default);
@@ -113,7 +121,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         // scoring evaluation is larger than the nodes' per-round one.
         (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(NodeLearning(options) with { EvalBytes = options.EvalBytes }, MeshName);
         double baseBpc, meshBpc, localBpc;
-        using (var scorer = new TorchLearner(baseModel, lora, trainer, globalHoldout))
+        using (TorchLearner scorer = learningBase.CreateLearner(lora, trainer, globalHoldout))
         {
             baseBpc = scorer.Evaluate(globalHoldout, new float[scorer.Schema.TotalElements]).BitsPerByte;
             var meshScores = new List<double>();
@@ -134,7 +142,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         // learner and the learners side by side, one per core: two OpenMP threads on one learner collapse when the
         // machine is busy (the baseline took > 15 min at load average 20, measured), independent learners do not.
         Info($"training the local-only baselines ({options.Rounds * options.LocalSteps} steps per node, each node's data alone) …");
-        TorchLearner[] alone = nodes.Select(n => new TorchLearner(baseModel, lora, trainer, Records(n.Shard))).ToArray();
+        TorchLearner[] alone = nodes.Select(n => learningBase.CreateLearner(lora, trainer, Records(n.Shard))).ToArray();
         try
         {
             var localScores = new double[alone.Length];
@@ -239,6 +247,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         LoraFrozenA = options.FrozenA,
         PretrainSteps = options.PretrainSteps,
         EvalBytes = options.NodeEvalBytes,
+        Base = options.Base,
     };
 
     /// <summary>A node's records: its addresses cut into paragraphs (the privacy unit of record-level DP).</summary>
@@ -274,6 +283,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["learning.lora_targets"] = learning.LoraTargets.ToList(),
             ["learning.lora_frozen_a"] = learning.LoraFrozenA,
             ["learning.pretrain_steps"] = (long)learning.PretrainSteps,
+            ["learning.base"] = learning.Base,
             ["learning.eval_bytes"] = (long)learning.EvalBytes,
             ["data.folder"] = data,
             ["data.redaction_rules"] = false,
