@@ -20,6 +20,7 @@ public static class BenchRoot
         root.Subcommands.Add(Gossip.Bench.GossipBenchCommand.Node());
         root.Subcommands.Add(Learning.Cli.TrainBenchCommand.Create());
         root.Subcommands.Add(Demo.PrivateMeshBenchCommand.Create());
+        root.Subcommands.Add(Demo.CanaryBenchCommand.Create());
         return root;
     }
 }

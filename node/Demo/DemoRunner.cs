@@ -138,17 +138,19 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             meshBpc = meshScores.Count > 0 ? meshScores.Average() : double.NaN;
         }
 
-        // Local-only: the same base, data and number of local steps, no exchange and no noise. One libtorch thread per
+        // Local-only: the same base, adapter and data, no exchange and no noise, on the baseline's own schedule
+        // (DemoOptions.LocalOnlySteps/BatchSize/LearningRate, whatever the private mesh runs). One libtorch thread per
         // learner and the learners side by side, one per core: two OpenMP threads on one learner collapse when the
         // machine is busy (the baseline took > 15 min at load average 20, measured), independent learners do not.
-        Info($"training the local-only baselines ({options.Rounds * options.LocalSteps} steps per node, each node's data alone) …");
-        TorchLearner[] alone = nodes.Select(n => learningBase.CreateLearner(lora, trainer, Records(n.Shard))).ToArray();
+        Info($"training the local-only baselines ({options.LocalOnlySteps} steps of {options.LocalOnlyBatchSize} windows per node, each node's data alone) …");
+        (LoraOptions aloneLora, TrainerOptions aloneTrainer) = NodeFactory.LearnerOptions(NodeLearning(options.LocalOnlyDemo()) with { EvalBytes = options.EvalBytes }, MeshName);
+        TorchLearner[] alone = nodes.Select(n => learningBase.CreateLearner(aloneLora, aloneTrainer, Records(n.Shard))).ToArray();
         try
         {
             var localScores = new double[alone.Length];
             Parallel.For(0, alone.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
             {
-                alone[i].Train(options.Rounds * options.LocalSteps, cancel);
+                alone[i].Train(options.LocalOnlySteps, cancel);
                 localScores[i] = alone[i].Evaluate(globalHoldout).BitsPerByte;
             });
             localBpc = localScores.Average();

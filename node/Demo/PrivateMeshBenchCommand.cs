@@ -23,13 +23,14 @@ public static class PrivateMeshBenchCommand
         var batch = new Option<int>("--batch") { Description = "Expected records per DP-SGD step (windows per step without DP).", DefaultValueFactory = _ => d.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => d.LearningRate };
         var clip = new Option<double>("--clip") { Description = "Clip norm C.", DefaultValueFactory = _ => d.ClipNorm };
+        var recordChars = new Option<int>("--record-chars") { Description = "Least characters of a paragraph record (the privacy unit).", DefaultValueFactory = _ => d.RecordChars };
         var rule = new Option<string>("--rule") { Description = "Merge rule: mean or trimmed_mean.", DefaultValueFactory = _ => d.MergeRule };
         var evalEvery = new Option<int>("--eval-every") { Description = "Score the mesh every N rounds (0 = at the end only).", DefaultValueFactory = _ => 0 };
         var noLocal = new Option<bool>("--no-local-only") { Description = "Skip the local-only baselines." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("dp-mesh", "The demo's mesh in process under record/node/no DP: mesh and local-only bits per byte per ε and seed.")
         {
-            levels, epsilons, seeds, rounds, steps, batch, lr, clip, rule, evalEvery, noLocal, json,
+            levels, epsilons, seeds, rounds, steps, batch, lr, clip, recordChars, rule, evalEvery, noLocal, json,
         };
         command.SetAction((ParseResult r) =>
         {
@@ -43,32 +44,47 @@ public static class PrivateMeshBenchCommand
                 BatchSize = r.GetValue(batch),
                 LearningRate = r.GetValue(lr),
                 ClipNorm = r.GetValue(clip),
+                RecordChars = r.GetValue(recordChars),
                 MergeRule = r.GetValue(rule)!,
             };
             if (levelNames.Length == 0 || levelNames.Any(l => PrivacyLevels.Parse(Unprefixed(l)) is null) || eps.Length == 0 || eps.Any(e => !(e > 0) || !double.IsFinite(e))
                 || r.GetValue(seeds) is < 1 or > 100 || demo.Rounds is < 1 or > 10_000 || demo.LocalSteps is < 1 or > 10_000 || demo.BatchSize is < 1 or > 4096
-                || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.MergeRule is not ("mean" or "trimmed_mean") || r.GetValue(evalEvery) < 0)
+                || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.RecordChars is < 1 or > 100_000 || demo.MergeRule is not ("mean" or "trimmed_mean") || r.GetValue(evalEvery) < 0)
             {
-                Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --rule mean|trimmed_mean, --eval-every >= 0");
+                Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --record-chars 1..100000, --rule mean|trimmed_mean, --eval-every >= 0");
                 return 2;
             }
 
             var runs = new List<PrivateMeshResult>();
-            foreach (string level in levelNames)
+            // The local-only baseline does not depend on the mesh's level or ε: trained once per (seed, FFA-LoRA).
+            var localOnly = new Dictionary<(int Seed, bool FrozenA), double>();
+            // Seeds outermost: every cell has one run before any has two, so a run cut short still covers the table.
+            for (int seed = 1; seed <= r.GetValue(seeds); seed++)
             {
-                foreach (double e in Unprefixed(level) == PrivacyLevels.Off ? eps.Take(1) : eps)
+                foreach (string level in levelNames)
                 {
-                    for (int seed = 1; seed <= r.GetValue(seeds); seed++)
+                    foreach (double e in Unprefixed(level) == PrivacyLevels.Off ? eps.Take(1) : eps)
                     {
                         var options = new PrivateMeshOptions
                         {
-                            Demo = demo with { EpsilonBudget = e, FrozenA = level.StartsWith(FfaPrefix, StringComparison.Ordinal) },
+                            Demo = demo with { EpsilonBudget = e, FrozenA = IsFfa(level) },
                             Level = Unprefixed(level),
                             Seed = seed,
-                            LocalOnly = !r.GetValue(noLocal),
+                            LocalOnly = false,
                             EvalEvery = r.GetValue(evalEvery),
                         };
                         PrivateMeshResult run = PrivateMeshSimulation.Run(options, Console.Error.WriteLine, CancellationToken.None);
+                        if (!r.GetValue(noLocal))
+                        {
+                            var key = (seed, options.Demo.FrozenA);
+                            if (!localOnly.TryGetValue(key, out double bpc))
+                            {
+                                localOnly[key] = bpc = PrivateMeshSimulation.LocalOnlyBpc(options.Demo, seed, CancellationToken.None);
+                            }
+
+                            run = run with { LocalOnlyBpc = bpc };
+                        }
+
                         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{run.Label} ε={run.Epsilon:G4} seed {seed}: mesh {run.MeshBpc:F4}, local-only {run.LocalOnlyBpc:F4}, base {run.BaseBpc:F4}, σ {string.Join('/', run.NoiseMultipliers.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))}, q {run.SamplingRates.Average():F4}, {run.Seconds:F0} s"));
                         runs.Add(run);
@@ -85,7 +101,11 @@ public static class PrivateMeshBenchCommand
     /// <summary>A level token's prefix for FFA-LoRA runs.</summary>
     private const string FfaPrefix = "ffa:";
 
-    private static string Unprefixed(string level) => level.StartsWith(FfaPrefix, StringComparison.Ordinal) ? level[FfaPrefix.Length..] : level;
+    /// <summary>The level without its "ffa:" prefix.</summary>
+    public static string Unprefixed(string level) => IsFfa(level) ? level[FfaPrefix.Length..] : level;
+
+    /// <summary>Whether a level token asks for FFA-LoRA.</summary>
+    public static bool IsFfa(string level) => level.StartsWith(FfaPrefix, StringComparison.Ordinal);
 
     /// <summary>Mean and sample standard deviation (0 for one value).</summary>
     public static (double Mean, double Sd) MeanSd(IReadOnlyList<double> values)
@@ -123,6 +143,10 @@ public static class PrivateMeshBenchCommand
             w.WriteNumber("batch", demo.BatchSize);
             w.WriteNumber("lr", demo.LearningRate);
             w.WriteNumber("clip_norm", demo.ClipNorm);
+            w.WriteNumber("record_chars", demo.RecordChars);
+            w.WriteNumber("local_only_steps", demo.LocalOnlySteps);
+            w.WriteNumber("local_only_batch", demo.LocalOnlyBatchSize);
+            w.WriteNumber("local_only_lr", demo.LocalOnlyLearningRate);
             w.WriteString("merge_rule", demo.MergeRule);
             w.WriteStartArray("cells");
             foreach (var c in Cells(runs))

@@ -16,8 +16,14 @@ public sealed record PrivateMeshOptions
     /// <summary>record | node | off (<see cref="PrivacyLevels"/>); ε = <see cref="DemoOptions.EpsilonBudget"/>.</summary>
     public string Level { get; init; } = PrivacyLevels.Record;
 
-    /// <summary>Also train the local-only baselines (each node alone, no privacy, the same steps).</summary>
+    /// <summary>Also train the local-only baselines (each node alone, no privacy, the demo's baseline settings:
+    /// <see cref="DemoOptions.LocalOnlySteps"/> steps of <see cref="DemoOptions.LocalOnlyBatchSize"/> windows at
+    /// <see cref="DemoOptions.LocalOnlyLearningRate"/>).</summary>
     public bool LocalOnly { get; init; } = true;
+
+    /// <summary>A canary to insert into node 1's data and measure the exposure of under the mesh's final state (the
+    /// state every other node adopts); null = none.</summary>
+    public CanarySpec? Canary { get; init; }
 
     /// <summary>Seeds the LoRA A initialisation and the non-private batch sampler (DP noise and Poisson draws come
     /// from the OS CSPRNG, as in a node).</summary>
@@ -35,6 +41,12 @@ public sealed record PrivateMeshResult(
 {
     /// <summary>FFA-LoRA run (A frozen, only B trained and exchanged).</summary>
     public bool FrozenA { get; init; }
+
+    /// <summary>Exposure of <see cref="PrivateMeshOptions.Canary"/> in bits under the final state (NaN without a canary).</summary>
+    public double CanaryExposureBits { get; init; } = double.NaN;
+
+    /// <summary>The format's maximum exposure for the candidates scored: log2(candidates + 1).</summary>
+    public double CanaryMaxExposureBits { get; init; } = double.NaN;
 
     /// <summary>The level, prefixed "ffa:" for FFA-LoRA.</summary>
     public string Label => FrozenA ? "ffa:" + Level : Level;
@@ -65,11 +77,15 @@ public static class PrivateMeshSimulation
         SotuPartition partition = SotuPartition.Create(SotuCorpus.ReadShipped(), demo.Nodes, SotuSplitOptions.Default);
         IReadOnlyList<string> holdout = partition.Holdout.Select(a => a.Text).ToArray();
         IReadOnlyList<string>[] records = partition.Shards.Select(s => TextRecords.Paragraphs(s.Texts, demo.RecordChars)).ToArray();
-        (LoraOptions lora, TrainerOptions trainer) = Hosting.NodeFactory.LearnerOptions(DemoRunner.NodeLearning(demo) with { EvalBytes = demo.EvalBytes }, DemoRunner.MeshName);
-        // Seeds 1..N vary A's initialisation (plain LoRA) or, under FFA-LoRA, the mesh id it is derived from.
-        trainer = trainer with { Seed = demo.FrozenA ? Hosting.NodeFactory.FrozenASeed($"{DemoRunner.MeshName}-{options.Seed}") : options.Seed };
+        if (options.Canary is { } canary)
+        {
+            // k records of node 1 are the canary sentence (Carlini et al. 2019 insert it k times): under record-level
+            // DP its guarantee is then group privacy over k records.
+            records[0] = records[0].Concat(Enumerable.Repeat(canary.Secret, canary.Copies)).ToArray();
+        }
+
+        (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(demo, options.Seed);
         int steps = demo.LocalSteps;
-        long totalSteps = (long)demo.Rounds * steps;
 
         var sigmas = new double[demo.Nodes];
         var rates = new double[demo.Nodes];
@@ -128,24 +144,16 @@ public static class PrivateMeshSimulation
             }
 
             meshBpc = curve.Count > 0 && curve[^1].Item1 == demo.Rounds ? curve[^1].Item2 : scorer.Evaluate(holdout, state).BitsPerByte;
-            double localBpc = double.NaN;
-            if (options.LocalOnly)
-            {
-                var scores = new double[demo.Nodes];
-                System.Threading.Tasks.Parallel.For(0, demo.Nodes, Parallel, i =>
-                {
-                    using var alone = new TorchLearner(baseModel, lora, trainer with { Threads = 1 }, records[i]);
-                    alone.Train((int)totalSteps, cancel);
-                    scores[i] = alone.Evaluate(holdout).BitsPerByte;
-                });
-                localBpc = scores.Average();
-            }
+            double localBpc = options.LocalOnly ? LocalOnlyBpc(demo, options.Seed, cancel) : double.NaN;
+            (double exposure, double maxExposure) = options.Canary is { } c ? Exposure(scorer, state, c) : (double.NaN, double.NaN);
 
             return new PrivateMeshResult(
                 options.Level, level == PrivacyLevel.Off ? double.PositiveInfinity : demo.EpsilonBudget, baseBpc, meshBpc, localBpc,
                 records.Select(r => r.Count).ToArray(), sigmas, rates, epsilons, delta, curve, clock.Elapsed.TotalSeconds)
             {
                 FrozenA = demo.FrozenA,
+                CanaryExposureBits = exposure,
+                CanaryMaxExposureBits = maxExposure,
             };
         }
         finally
@@ -156,6 +164,45 @@ public static class PrivateMeshSimulation
             }
         }
     }
+
+    /// <summary>
+    /// The local-only baseline of the demo's setting: each node's learner alone on its own records (no canary), no
+    /// privacy, <see cref="DemoOptions.LocalOnlySteps"/> steps of <see cref="DemoOptions.LocalOnlyBatchSize"/> windows
+    /// at <see cref="DemoOptions.LocalOnlyLearningRate"/>; the mean of the nodes' bits per byte on the global held-out
+    /// slice. It depends on the seed (and FFA-LoRA), not on the mesh's privacy level or ε, so the bench trains it once
+    /// per seed.
+    /// </summary>
+    public static double LocalOnlyBpc(DemoOptions demo, int seed, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(demo);
+        BaseModel baseModel = BaseModelCache.GetOrCreate(
+            PretrainOptions.Default with { Steps = demo.PretrainSteps, Trainer = PretrainOptions.Default.Trainer with { Threads = demo.PretrainThreads } },
+            demo.CacheDirectory ?? BaseModelCache.DefaultDirectory, cancellationToken: cancel);
+        SotuPartition partition = SotuPartition.Create(SotuCorpus.ReadShipped(), demo.Nodes, SotuSplitOptions.Default);
+        IReadOnlyList<string> holdout = partition.Holdout.Select(a => a.Text).ToArray();
+        (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(demo.LocalOnlyDemo(), seed);
+        var scores = new double[demo.Nodes];
+        System.Threading.Tasks.Parallel.For(0, demo.Nodes, Parallel, i =>
+        {
+            using var alone = new TorchLearner(baseModel, lora, trainer with { Threads = 1 }, TextRecords.Paragraphs(partition.Shards[i].Texts, demo.RecordChars));
+            alone.Train(demo.LocalOnlySteps, cancel);
+            scores[i] = alone.Evaluate(holdout).BitsPerByte;
+        });
+        return scores.Average();
+    }
+
+    /// <summary>Learner options of the demo's nodes; seeds 1..N vary A's initialisation (plain LoRA) or, under
+    /// FFA-LoRA, the mesh id it is derived from.</summary>
+    private static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(DemoOptions demo, int seed)
+    {
+        (LoraOptions lora, TrainerOptions trainer) = Hosting.NodeFactory.LearnerOptions(DemoRunner.NodeLearning(demo) with { EvalBytes = demo.EvalBytes }, DemoRunner.MeshName);
+        return (lora, trainer with { Seed = demo.FrozenA ? Hosting.NodeFactory.FrozenASeed($"{DemoRunner.MeshName}-{seed}") : seed });
+    }
+
+    /// <summary>The canary's exposure under <paramref name="state"/>: each text scored by its bits per byte (the
+    /// prefix is common, so the ranking is the secret part's).</summary>
+    private static (double Exposure, double Max) Exposure(TorchLearner scorer, float[] state, CanarySpec canary) =>
+        CanaryExposure.Measure(text => scorer.Evaluate([text], state).BitsPerByte, canary.Secret, canary.Candidates, canary.CandidateSeed);
 
     /// <summary>One learner at a time: with four learners training on parallel threads of one process libtorch failed
     /// once in a scalar conversion of an ordinary add (`toFloat`, measured 2026-12-04 in this bench), so the in-process
@@ -190,3 +237,8 @@ public static class PrivateMeshSimulation
         return merged;
     }
 }
+
+/// <summary>A canary (Carlini et al. 2019): <paramref name="Secret"/> inserted <paramref name="Copies"/> times as
+/// records of one node; exposure is its rank among <paramref name="Candidates"/> random texts of the same format
+/// drawn from <paramref name="CandidateSeed"/>.</summary>
+public sealed record CanarySpec(string Secret, int Copies, int Candidates, int CandidateSeed);

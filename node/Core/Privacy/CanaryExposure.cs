@@ -29,6 +29,22 @@ public static class CanaryExposure
         return MaxExposure(candidateScores.Count) - Math.Log2(rank);
     }
 
+    /// <summary>
+    /// Exposure of <paramref name="secret"/> under a model given as <paramref name="score"/> (lower = more likely, e.g.
+    /// bits per byte of the text), ranked among <paramref name="candidates"/> random texts of its format drawn from
+    /// <paramref name="candidateSeed"/> (a candidate equal to the secret is skipped, so ties with itself cannot count).
+    /// </summary>
+    /// <returns>The exposure and the format's maximum for the candidates scored, in bits.</returns>
+    public static (double Exposure, double Max) Measure(Func<string, double> score, string secret, int candidates, int candidateSeed)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(secret);
+        ArgumentOutOfRangeException.ThrowIfLessThan(candidates, 1);
+        var random = new Random(candidateSeed);
+        double[] scores = Enumerable.Range(0, candidates).Select(_ => Format(random)).Where(t => t != secret).Select(score).ToArray();
+        return (Exposure(score(secret), scores), MaxExposure(scores.Length));
+    }
+
     /// <summary>The largest exposure m candidates can show: log2(m + 1) bits.</summary>
     public static double MaxExposure(int candidates)
     {

@@ -31,6 +31,8 @@ public sealed class DemoRunnerTests(HfCheckpoints checkpoints) : IDisposable, IC
             PeriodSeconds = 2,
             PretrainSteps = 5,
             BatchSize = 8,
+            LocalOnlySteps = 4,
+            LocalOnlyBatchSize = 8,
             EvalBytes = 8 * 1024,
             CacheDirectory = Path.Combine(_root, "cache"),
             OutputDirectory = Path.Combine(_root, "out"),
