@@ -5,7 +5,8 @@ namespace FedMesh.Protocol.Deltas;
 
 /// <summary>
 /// Turns a verified payload back into floats (SPEC.md §5.4), checking it against its manifest: exact total
-/// length, int8 values within ±127, and every decoded value finite. Violations are
+/// length (for sparse tensors, the sum of what their bitmaps say), bitmap padding bits clear, int8 values within
+/// ±127, and every decoded value finite. Violations are
 /// <see cref="ProtocolException"/>(<see cref="ProtocolErrorCode.MalformedMessage"/>) naming the tensor.
 /// </summary>
 public static class DeltaDecoder
@@ -21,7 +22,32 @@ public static class DeltaDecoder
     }
 
     /// <summary>Decodes into <paramref name="destination"/>, which must hold exactly the manifest's elements.</summary>
-    public static void DecodeFlat(DeltaManifest manifest, ReadOnlySpan<byte> payload, Span<float> destination)
+    public static void DecodeFlat(DeltaManifest manifest, ReadOnlySpan<byte> payload, Span<float> destination) =>
+        DecodeFlat(manifest, payload, destination, carried: default);
+
+    /// <summary>
+    /// Decodes into a new flat array and reports which elements the delta carried: <paramref name="carried"/> is null
+    /// when every tensor is dense (all carried), else one flag per element (false = absent from a sparse tensor, decoded
+    /// as 0; SPEC §10: the receiver uses its own value there).
+    /// </summary>
+    public static float[] DecodeFlat(DeltaManifest manifest, ReadOnlySpan<byte> payload, out bool[]? carried)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        long elements = manifest.Tensors.Sum(t => t.Info.ElementCount);
+        float[] flat = new float[elements];
+        carried = manifest.Tensors.Any(t => t.Encoding.IsSparse()) ? new bool[elements] : null;
+        DecodeFlat(manifest, payload, flat, carried);
+        return flat;
+    }
+
+    /// <summary>Whether any tensor of the manifest is sparse (its delta may leave elements out).</summary>
+    public static bool IsSparse(DeltaManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return manifest.Tensors.Any(t => t.Encoding.IsSparse());
+    }
+
+    private static void DecodeFlat(DeltaManifest manifest, ReadOnlySpan<byte> payload, Span<float> destination, Span<bool> carried)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         if (payload.Length != manifest.TotalSize)
@@ -40,22 +66,48 @@ public static class DeltaDecoder
         foreach (ManifestTensor t in manifest.Tensors)
         {
             int n = (int)t.Info.ElementCount;
-            int length = (int)t.ByteLength;
-            ReadOnlySpan<byte> source = payload.Slice(byteOffset, length);
-            if (t.Encoding == TensorEncoding.Int8 && source.Contains(unchecked((byte)sbyte.MinValue)))
+            Span<float> values = destination.Slice(elementOffset, n);
+            if (t.Encoding.IsSparse())
             {
-                throw Malformed($"tensor '{t.Info.Name}' holds int8 value -128 (symmetric encoding uses -127..127)");
+                // The bitmap says how long the tensor is; it is bounded by what is left of the payload.
+                Span<bool> flags = carried.IsEmpty ? default : carried.Slice(elementOffset, n);
+                byteOffset += SparseCodec.Decode(payload[byteOffset..], t.Scale, values, flags, out string? problem)
+                    ?? throw Malformed($"sparse tensor '{t.Info.Name}': {problem}");
+            }
+            else
+            {
+                int length = (int)t.ByteLength;
+                if (payload.Length - byteOffset < length)
+                {
+                    throw Malformed($"tensor '{t.Info.Name}' needs {length} bytes, {payload.Length - byteOffset} are left");
+                }
+
+                ReadOnlySpan<byte> source = payload.Slice(byteOffset, length);
+                if (t.Encoding == TensorEncoding.Int8 && source.Contains(unchecked((byte)sbyte.MinValue)))
+                {
+                    throw Malformed($"tensor '{t.Info.Name}' holds int8 value -128 (symmetric encoding uses -127..127)");
+                }
+
+                TensorCodec.Decode(source, t.Encoding, t.Scale, values);
+                if (!carried.IsEmpty)
+                {
+                    carried.Slice(elementOffset, n).Fill(true);
+                }
+
+                byteOffset += length;
             }
 
-            Span<float> values = destination.Slice(elementOffset, n);
-            TensorCodec.Decode(source, t.Encoding, t.Scale, values);
             if (!TensorPrimitives.IsFiniteAll(values))
             {
                 throw Malformed($"tensor '{t.Info.Name}' contains NaN or infinity");
             }
 
-            byteOffset += length;
             elementOffset += n;
+        }
+
+        if (byteOffset != payload.Length)
+        {
+            throw Malformed($"tensors take {byteOffset} bytes, the payload has {payload.Length}");
         }
     }
 

@@ -54,7 +54,50 @@ public static class DeltaEncoder
         return Encode(schema, ordered, Uniform(schema, encoding));
     }
 
-    /// <summary>Encodes tensors given in schema order, each with its own encoding.</summary>
+    /// <summary>
+    /// Encodes a flat state sparsely (SPEC §5.4, sparse int8): every tensor carries only the elements whose
+    /// <paramref name="carried"/> flag is set (flat, in schema order like <paramref name="flat"/>), as int8 with a
+    /// scale over the carried elements.
+    /// </summary>
+    public static EncodedDelta EncodeFlatSparse(AdapterSchema schema, ReadOnlyMemory<float> flat, ReadOnlySpan<bool> carried)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        if (flat.Length != schema.TotalElements || carried.Length != schema.TotalElements)
+        {
+            throw new ArgumentException($"flat delta has {flat.Length} elements and {carried.Length} presence flags, schema needs {schema.TotalElements}", nameof(flat));
+        }
+
+        var manifest = new ManifestTensor[schema.Tensors.Count];
+        var lengths = new int[manifest.Length];
+        long total = 0;
+        int offset = 0;
+        for (int i = 0; i < manifest.Length; i++)
+        {
+            TensorInfo info = schema.Tensors[i];
+            int n = (int)info.ElementCount;
+            ReadOnlySpan<float> values = flat.Span.Slice(offset, n);
+            RequireEncodable(info.Name, values, TensorEncoding.SparseInt8);
+            manifest[i] = new ManifestTensor(info, TensorEncoding.SparseInt8, SparseCodec.Scale(values, carried.Slice(offset, n)));
+            lengths[i] = SparseCodec.Length(carried.Slice(offset, n));
+            total += lengths[i];
+            offset += n;
+        }
+
+        byte[] payload = new byte[total];
+        int at = 0;
+        offset = 0;
+        for (int i = 0; i < manifest.Length; i++)
+        {
+            int n = (int)manifest[i].Info.ElementCount;
+            SparseCodec.Encode(flat.Span.Slice(offset, n), carried.Slice(offset, n), manifest[i].Scale, payload.AsSpan(at, lengths[i]));
+            at += lengths[i];
+            offset += n;
+        }
+
+        return new EncodedDelta(payload, manifest);
+    }
+
+    /// <summary>Encodes tensors given in schema order, each with its own (dense) encoding.</summary>
     public static EncodedDelta Encode(AdapterSchema schema, IReadOnlyList<ReadOnlyMemory<float>> tensorsInOrder, IReadOnlyList<TensorEncoding> encodings)
     {
         ArgumentNullException.ThrowIfNull(schema);
@@ -77,6 +120,11 @@ public static class DeltaEncoder
             }
 
             RequireEncodable(info.Name, values, encodings[i]);
+            if (encodings[i].IsSparse())
+            {
+                throw new ArgumentException($"tensor '{info.Name}': sparse int8 needs the presence flags (EncodeFlatSparse)", nameof(encodings));
+            }
+
             float scale = encodings[i] == TensorEncoding.Int8 ? TensorCodec.Int8Scale(values) : 0f;
             manifest[i] = new ManifestTensor(info, encodings[i], scale);
             total += manifest[i].ByteLength;
@@ -103,6 +151,11 @@ public static class DeltaEncoder
 
     private static TensorEncoding[] Uniform(AdapterSchema schema, TensorEncoding encoding)
     {
+        if (encoding.IsSparse())
+        {
+            throw new ArgumentException("sparse int8 needs the presence flags: use EncodeFlatSparse", nameof(encoding));
+        }
+
         if (!TensorEncodings.IsDefined(encoding))
         {
             throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding");

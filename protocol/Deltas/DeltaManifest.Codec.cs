@@ -219,7 +219,7 @@ public sealed partial record DeltaManifest
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
-        long payload = 0;
+        long payload = 0, payloadMax = 0;
         foreach (ManifestTensor t in Tensors)
         {
             if (!names.Add(t.Info.Name))
@@ -232,22 +232,30 @@ public sealed partial record DeltaManifest
                 return $"tensor '{t.Info.Name}' has unknown encoding {(byte)t.Encoding}";
             }
 
-            bool scaleOk = t.Encoding == TensorEncoding.Int8 ? float.IsFinite(t.Scale) && t.Scale >= 0 : t.Scale == 0 && !float.IsNegative(t.Scale);
+            bool scaleOk = t.Encoding.HasScale() ? float.IsFinite(t.Scale) && t.Scale >= 0 : t.Scale == 0 && !float.IsNegative(t.Scale);
             if (!scaleOk)
             {
-                return $"tensor '{t.Info.Name}' scale {t.Scale} is invalid for {t.Encoding} (int8: finite ≥ 0; float encodings: +0)";
+                return $"tensor '{t.Info.Name}' scale {t.Scale} is invalid for {t.Encoding} (int8, sparse int8: finite ≥ 0; float encodings: +0)";
             }
 
-            payload += t.ByteLength;
+            payload += t.MinByteLength;
+            payloadMax += t.MaxByteLength;
             if ((ulong)payload > DeltaLimits.MaxTotalSize)
             {
                 return $"tensors need more than {DeltaLimits.MaxTotalSize} bytes";
             }
         }
 
-        if (payload != TotalSize)
+        // Dense tensors fix the payload's length; a sparse tensor's length is in its bitmap (checked exactly when the
+        // payload is decoded), so the manifest can only bound it: bitmaps alone ≤ total_size ≤ bitmaps and every element.
+        if (payload == payloadMax && payload != TotalSize)
         {
             return $"total_size {TotalSize} differs from the {payload} bytes the tensor list needs";
+        }
+
+        if (TotalSize < payload || TotalSize > payloadMax)
+        {
+            return $"total_size {TotalSize} outside the {payload}..{payloadMax} bytes the tensor list can take";
         }
 
         if (Privacy?.Problem() is { } dp)

@@ -54,6 +54,8 @@ public static class ConfigKeys
             o => o.Gossip.Mode, (o, v) => o with { Gossip = o.Gossip with { Mode = v } }),
         Str("gossip", "encoding", $"Wire encoding of released states: {string.Join(", ", Gossip.WireEncodings.Names)} (applied after the DP noise: post-processing).", v => OneOf(v, Gossip.WireEncodings.Names),
             o => o.Gossip.Encoding, (o, v) => o with { Gossip = o.Gossip with { Encoding = v } }),
+        Float("gossip", "density", "With encoding \"sparse\": fraction of each tensor's elements a release carries (random-k; receivers keep their own value for the rest).", 0, 1, minExclusive: true,
+            o => o.Gossip.Density, (o, v) => o with { Gossip = o.Gossip with { Density = v } }),
         Int("gossip", "local_steps", "Local optimiser steps per round.", 1, 100_000,
             o => o.Gossip.LocalSteps, (o, v) => o with { Gossip = o.Gossip with { LocalSteps = v } }),
         Long("gossip", "max_rounds", "Stop after this many rounds; 0 = run until stopped.", 0, 1_000_000_000,

@@ -29,6 +29,13 @@ public sealed record GossipSection
     /// </summary>
     public string Encoding { get; init; } = Gossip.WireEncodings.Int8;
 
+    /// <summary>
+    /// With <c>encoding = "sparse"</c>: the fraction of each tensor's elements a release carries (random-k, drawn afresh
+    /// each release; a receiver keeps its own value for the rest). 0.25 with a bitmap of 1 bit per element costs
+    /// 0.375 bytes per element, 10.7× fewer than fp32 and 2.7× fewer than int8. Ignored by the dense encodings.
+    /// </summary>
+    public double Density { get; init; } = Mesh.MeshOptions.DefaultDensity;
+
     /// <summary>20 local optimiser steps per round, as in local SGD / FedAvg's E·B/… steps (McMahan et al., 2017).</summary>
     public int LocalSteps { get; init; } = 20;
 

@@ -11,7 +11,10 @@ public static class WireEncodings
 
     public const string Int8 = "int8";
 
-    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8];
+    /// <summary>Random-k sparse int8 (<c>gossip.density</c> of each tensor per release; <see cref="Mesh.RandomK"/>).</summary>
+    public const string Sparse = "sparse";
+
+    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8, Sparse];
 
     /// <summary>The encoding a configuration name denotes; throws naming the accepted values otherwise.</summary>
     public static TensorEncoding Parse(string name) => name switch
@@ -19,6 +22,7 @@ public static class WireEncodings
         Fp32 => TensorEncoding.Float32,
         Fp16 => TensorEncoding.Float16,
         Int8 => TensorEncoding.Int8,
+        Sparse => TensorEncoding.SparseInt8,
         _ => throw new ArgumentException($"gossip.encoding must be one of {string.Join(", ", Names)}, got \"{name}\"", nameof(name)),
     };
 
@@ -27,6 +31,7 @@ public static class WireEncodings
         TensorEncoding.Float32 => Fp32,
         TensorEncoding.Float16 => Fp16,
         TensorEncoding.Int8 => Int8,
+        TensorEncoding.SparseInt8 => Sparse,
         _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding"),
     };
 }

@@ -34,6 +34,15 @@ public sealed record MeshOptions
     /// </summary>
     public bool ErrorFeedback { get; init; } = true;
 
+    /// <summary>Default <see cref="Density"/>: a quarter of each tensor per release.</summary>
+    public const double DefaultDensity = 0.25;
+
+    /// <summary>
+    /// With <see cref="TensorEncoding.SparseInt8"/> (<c>gossip.encoding = "sparse"</c>), the fraction of each tensor's
+    /// elements a release carries (<see cref="RandomK"/>; <c>gossip.density</c>). Ignored by dense encodings.
+    /// </summary>
+    public double Density { get; init; } = DefaultDensity;
+
     /// <summary>
     /// Neighbours (default): the inbox holds only what neighbours sent (the engine relays nothing), the newest state of
     /// each within the staleness cap, mixed with Metropolis–Hastings weights (<see cref="MixingWeights"/>); flood: the
@@ -100,6 +109,11 @@ public sealed record MeshOptions
         if (MixingDegree is < 1 or > 1024)
         {
             return "the mixing degree (gossip.fanout) must be between 1 and 1024";
+        }
+
+        if (!(Density > 0 && Density <= 1))
+        {
+            return "gossip.density must be in (0, 1]";
         }
 
         if (!(PeerDistanceBound >= 0) || double.IsInfinity(PeerDistanceBound))

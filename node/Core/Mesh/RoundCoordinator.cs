@@ -51,6 +51,10 @@ public sealed class RoundCoordinator
     private DeviationHistory? _history;
     private double _lastChange;
 
+    /// <summary>Per-node part of the sparse mask's seed (the public key's first 4 bytes): stable across runs, unlike
+    /// string hash codes, so a simulated run with the same keys draws the same masks.</summary>
+    private readonly int _maskSeed;
+
     public RoundCoordinator(
         ILearner learner,
         IAggregator aggregator,
@@ -84,7 +88,9 @@ public sealed class RoundCoordinator
         _mesh = mesh ?? throw new ArgumentNullException(nameof(mesh));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _options = options;
-        Self = PeerId.FromPublicKey(signingKey.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+        byte[] publicKey = signingKey.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        Self = PeerId.FromPublicKey(publicKey);
+        _maskSeed = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(publicKey);
     }
 
     public PeerId Self { get; }
@@ -171,8 +177,32 @@ public sealed class RoundCoordinator
             return null;
         }
 
+        // A sparse state (SPEC §5.4 code 3) leaves elements out: remember which, so the merge uses this node's own
+        // value there (RandomK.FillAbsent) instead of the 0 the decoder wrote.
+        bool[]? carried = null;
+        if (DeltaDecoder.IsSparse(m))
+        {
+            try
+            {
+                _ = DeltaDecoder.DecodeFlat(m, delta.Payload.Span, out carried);
+            }
+            catch (FedMesh.Protocol.ProtocolException ex)
+            {
+                return ex.Message;
+            }
+        }
+
+        if (carried is not null && existing is not null)
+        {
+            // The receiver's copy of the origin's state (CHOCO-SGD's public copy x̂, Koloskova et al. 2019, kept best
+            // effort because a neighbours-mode node does not hear every release): the elements this release carries
+            // overwrite the copy's, the others keep the origin's last value heard here instead of falling back to this
+            // node's own. Without it an element mixes only in the rounds it is drawn (density × the dense mixing).
+            (state, carried) = RandomK.Overlay(existing.State, existing.Carried, state, carried);
+        }
+
         DateTimeOffset dated = made < delta.ReceivedAt ? made : delta.ReceivedAt;
-        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, dated);
+        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, dated, carried);
         return null;
     }
 
@@ -290,6 +320,7 @@ public sealed class RoundCoordinator
         var contributors = new List<InboxEntry>();
         var bounded = new HashSet<PeerId>();
         var divergence = new List<KeyValuePair<string, double>>();
+        var received = new Dictionary<PeerId, float[]>();
         int distrusted = 0;
         foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
         {
@@ -317,6 +348,14 @@ public sealed class RoundCoordinator
             }
 
             float[] state = entry.State;
+            if (entry.Carried is { } carried)
+            {
+                // Copy: the inbox keeps the state as received; the elements it left out are this round's own values.
+                state = (float[])state.Clone();
+                RandomK.FillAbsent(own, state, carried);
+            }
+
+            received[entry.Origin] = state;
             divergence.Add(new(entry.Origin.Value, TensorPrimitives.Distance(own, state)));
             float scale = NormBounding.DistanceScaleFor(own, state, distanceBound);
             if (scale < 1f)
@@ -379,7 +418,7 @@ public sealed class RoundCoordinator
 
         if (distances.Count > 0)
         {
-            _reputation.RecordRound(distances, HistoryScores(distances, candidate));
+            _reputation.RecordRound(distances, HistoryScores(distances, candidate, received));
         }
 
         if (!result.HasAggregate)
@@ -461,7 +500,7 @@ public sealed class RoundCoordinator
     /// each other (<see cref="CollusionMath"/>); null when the option is off. Origins no longer in the inbox are
     /// forgotten, which bounds the history to the inbox.
     /// </summary>
-    private double[]? HistoryScores(List<KeyValuePair<PeerId, double>> measured, float[] aggregate)
+    private double[]? HistoryScores(List<KeyValuePair<PeerId, double>> measured, float[] aggregate, Dictionary<PeerId, float[]> received)
     {
         ReputationOptions o = _reputation.Options;
         if (!o.ScoreCollusion)
@@ -475,7 +514,7 @@ public sealed class RoundCoordinator
         for (int i = 0; i < measured.Count; i++)
         {
             peers[i] = measured[i].Key;
-            _history.Observe(peers[i], _inbox[peers[i]].State, aggregate);
+            _history.Observe(peers[i], received[peers[i]], aggregate);
         }
 
         return _history.Scores(peers, o.CollusionCosineLow, o.CollusionCosineHigh);
@@ -492,7 +531,14 @@ public sealed class RoundCoordinator
         // applied to the privatized state, after the noise: post-processing, the guarantee is unchanged.
         bool feedback = _options.Encoding != TensorEncoding.Float32 && _options.ErrorFeedback;
         float[] target = feedback ? _feedback.Compensate(state) : state;
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding);
+        // Sparse: a random subset of each tensor, drawn independently of the data (RandomK), seeded by this node and
+        // the release's sequence so a simulated run is reproducible.
+        bool[]? carried = _options.Encoding.IsSparse()
+            ? RandomK.Mask(_mesh.Schema, _options.Density, new Random(_maskSeed ^ (int)_lastSequence ^ (int)(_lastSequence >> 32)))
+            : null;
+        EncodedDelta encoded = carried is null
+            ? DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding)
+            : DeltaEncoder.EncodeFlatSparse(_mesh.Schema, target, carried);
         var header = new DeltaHeader
         {
             MeshId = _mesh.MeshId,
@@ -505,7 +551,15 @@ public sealed class RoundCoordinator
         SignedDelta signed = SignedDelta.Create(_signingKey, header, encoded);
         if (feedback)
         {
-            _feedback.Prepare(target, DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span));
+            float[] sent = DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span);
+            if (carried is not null)
+            {
+                // An element left out keeps its residual: "sent" = the uncompensated state there, so target − sent is
+                // the residual it already had and goes out with the element the next time it is drawn.
+                RandomK.FillAbsent(state, sent, carried);
+            }
+
+            _feedback.Prepare(target, sent);
         }
 
         return (signed, encoded.Payload);
@@ -514,5 +568,6 @@ public sealed class RoundCoordinator
     private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
         new(entry.Origin.Value, entry.ContentIdHex, entry.Sequence, TensorPrimitives.Norm(entry.State), merged, reason);
 
-    private sealed record InboxEntry(PeerId Origin, string ContentIdHex, ulong Sequence, float[] State, DateTimeOffset Timestamp);
+    /// <summary>A peer's newest state; <paramref name="Carried"/> is null for a dense state, else which elements it holds.</summary>
+    private sealed record InboxEntry(PeerId Origin, string ContentIdHex, ulong Sequence, float[] State, DateTimeOffset Timestamp, bool[]? Carried = null);
 }

@@ -180,6 +180,7 @@ public static class NodeFactory
                     Mode = Gossip.GossipModes.Parse(options.Gossip.Mode),
                     MixingDegree = options.Gossip.Fanout,
                     Encoding = Gossip.WireEncodings.Parse(options.Gossip.Encoding),
+                    Density = options.Gossip.Density,
                     PrivacyEnabled = privacyOn,
                     RoundPeriod = TimeSpan.FromSeconds(options.Gossip.PeriodSeconds),
                     PeerDistanceBound = options.Merge.NormBound,
