@@ -420,6 +420,11 @@ public sealed class RuntimeMesh : IAsyncDisposable
             {
                 LocalSteps = _scenario.Learner.LocalSteps,
                 MaxMergeInputs = _scenario.Gossip.MaxMergeInputs,
+                // gossip.mode / fanout / encoding as the daemon reads them (NodeFactory: MixingDegree = fanout).
+                Mode = _scenario.Gossip.Mode,
+                MixingDegree = _scenario.Gossip.Fanout,
+                Encoding = _scenario.Gossip.Encoding,
+                ErrorFeedback = _scenario.Gossip.ErrorFeedback,
                 PrivacyEnabled = false,
                 RoundPeriod = _scenario.Period,
             })
@@ -437,7 +442,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
             Seeds = [.. neighbours.Where(n => n > i).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
             MaxPeers = Math.Max(NodeParts.DefaultMaxPeers, neighbours.Length),
             MaxConnections = Math.Max(64, 4 * neighbours.Length),
-            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, MaxDeltaAge = coordinator.Options.StalenessHorizon },
+            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = coordinator.Options.Mode, MaxDeltaAge = coordinator.Options.StalenessHorizon },
             Rounds = coordinator,
             Learner = _learners[i],
             Reputation = reputation,
