@@ -150,22 +150,6 @@ public class RuntimeMeshTests
         Assert.True(process.ExitCode == 0, $"netsim {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
     }
 
-    private static async Task RunAsync(string scenario, string csv)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "netsim.dll"), "bench", "runtime", "--scenario", scenario, "--csv", csv, "--series", csv + ".series" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(process.ExitCode == 0, $"netsim bench runtime exited {process.ExitCode}: {await output}{await error}");
-    }
+    private static Task RunAsync(string scenario, string csv) =>
+        NetsimAsync("bench", "runtime", "--scenario", scenario, "--csv", csv, "--series", csv + ".series");
 }
