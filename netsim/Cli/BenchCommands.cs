@@ -127,7 +127,8 @@ public static class BenchCommands
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
         var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8)." };
-        var command = new Command("scale", "Wall time and bytes per node-round of a whole run (all rounds) for each N, on this machine, single-threaded.") { scenario, nodes, rounds, json, mode, encoding };
+        var flood = new Option<string?>("--flood-up-to") { Description = "Also run flood mode for N up to this count (comma list members only): rounds to consensus = first round whose mean distance to the optimum is within 1 % of flood's final." };
+        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, flood };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
@@ -146,6 +147,13 @@ public static class BenchCommands
                 s = s with { Rounds = r };
             }
 
+            int floodUpTo = 0;
+            if (parse.GetValue(flood) is { } f && !int.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out floodUpTo))
+            {
+                Console.Error.WriteLine($"netsim bench scale: --flood-up-to must be a node count, got '{f}'");
+                return 2;
+            }
+
             try
             {
                 s = s with { Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) };
@@ -160,32 +168,49 @@ public static class BenchCommands
             bool asJson = parse.GetValue(json);
             if (!asJson)
             {
-                Console.WriteLine($"{GossipModes.Name(s.Gossip.Mode)}, {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
-                Console.WriteLine($"{"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"µs/node-round",13} {"clock events",13} {"deltas",10} {"B/node-round",12} {"mean ‖x−w*‖",12}");
+                Console.WriteLine($"real runtime (handshake + AEAD), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
+                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"µs/node-round",13} {"B/node-round",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
             }
 
             foreach (int n in counts)
             {
-                Scenario scaled = s with { Nodes = n, Events = [], Name = $"{s.Name}-n{n}" };
-                TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-                var wall = Stopwatch.StartNew();
-                SimulationResult result;
-                using (var simulator = new Simulator(scaled))
+                Hosting.RuntimeMeshResult? floodRun = null;
+                var modes = new List<GossipMode>();
+                if (n <= floodUpTo && s.Gossip.Mode != GossipMode.Flood)
                 {
-                    result = simulator.Run();
+                    modes.Add(GossipMode.Flood);
                 }
 
-                wall.Stop();
-                // CPU time as well as wall time: on a shared machine the wall clock also counts other processes' turns.
-                double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
-                double perNodeRound = wall.Elapsed.TotalMicroseconds / ((double)n * scaled.Rounds);
-                double distance = result.Summaries[^1].MeanDistanceToOptimum;
-                // Bytes sent + received per honest node that was up, per round (wire frames incl. headers).
-                double bytesPerNodeRound = result.Summaries.Sum(r => (double)(r.BytesIn + r.BytesOut)) / Math.Max(1, result.Summaries.Sum(r => r.HonestUp));
-                rows.Add(new { nodes = n, rounds = scaled.Rounds, mode = GossipModes.Name(s.Gossip.Mode), encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, clock_events = result.EventsRun, deltas_verified = result.DeltasVerified, bytes_per_node_round = bytesPerNodeRound, final_mean_distance_to_optimum = distance });
-                if (!asJson)
+                modes.Add(s.Gossip.Mode);
+                foreach (GossipMode m in modes)
                 {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,13:F1} {result.EventsRun,13} {result.DeltasVerified,10} {bytesPerNodeRound,12:F0} {distance,12:G4}"));
+                    Scenario scaled = s with { Nodes = n, Events = [], Name = $"{s.Name}-n{n}", Gossip = s.Gossip with { Mode = m } };
+                    TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                    var wall = Stopwatch.StartNew();
+                    Hosting.RuntimeMeshResult result = Hosting.RuntimeMesh.Run(scaled);
+                    wall.Stop();
+                    // CPU time as well as wall time: on a shared machine the wall clock also counts other processes' turns.
+                    double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+                    double perNodeRound = wall.Elapsed.TotalMicroseconds / ((double)n * scaled.Rounds);
+                    double distance = result.Series[^1].MeanDistanceToOptimum;
+                    // Real wire bytes (frames with header and AEAD tag, handshakes included) sent + received per node
+                    // per round, over the whole run.
+                    double bytesPerNodeRound = result.PerNode.Sum(x => (double)(x.BytesIn + x.BytesOut)) / ((double)n * scaled.Rounds);
+                    if (m == GossipMode.Flood)
+                    {
+                        floodRun = result;
+                    }
+
+                    // Consensus as issue 16 defines it: the first round whose mean distance to the optimum is within
+                    // 1 % of flood's final one (flood is the reference: every node merges every origin).
+                    int? toConsensus = floodRun is null ? null
+                        : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, bytes_per_node_round = bytesPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
+                    if (!asJson)
+                    {
+                        string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,13:F1} {bytesPerNodeRound,12:F0} {distance,12:G4} {consensus,21}"));
+                    }
                 }
             }
 

@@ -29,7 +29,7 @@ namespace FedMesh.NetSim.Hosting;
 /// <see cref="VirtualClock"/>, all on one thread in a deterministic order (<see cref="SerialExecutor"/>): the same
 /// scenario and seed give byte-identical results. Each node dials its topology neighbours as seeds; from there on,
 /// peer exchange, max_peers, reconnect backoff, failure detection, staleness and the distance bound are the daemon's.
-/// Covered so far: the surrogate learner without DP; partitions, crashes, restarts from the checkpoint store,
+/// `netsim run` runs surrogate scenarios without DP here. Covered so far: partitions, crashes, restarts from the checkpoint store,
 /// joins, leaves, churn and Byzantine releases; not yet link latency, bandwidth or loss (see
 /// netsim/scenarios/README.md, "The real runtime").
 /// </summary>
@@ -62,6 +62,14 @@ public sealed class RuntimeMesh : IAsyncDisposable
     private readonly LocalMesh _mesh;
     private float[]? _optimum;
     private readonly List<RuntimeRoundSample> _series = [];
+    private readonly List<NodeRoundRecord> _records = [];
+
+    /// <summary>Each node's wire counters at the previous sample (a new process counts from zero).</summary>
+    private readonly long[] _bytesInAt;
+    private readonly long[] _bytesOutAt;
+
+    /// <summary>Each node's last round report since the previous sample (merged, rejected, adopted).</summary>
+    private readonly RoundReport?[] _report;
     private readonly List<string> _events = [];
     private readonly int[][] _graph;
     private readonly bool[] _byzantine;
@@ -98,6 +106,9 @@ public sealed class RuntimeMesh : IAsyncDisposable
         _last = new NodeRuntime?[scenario.Nodes];
         _incarnation = new int[scenario.Nodes];
         _left = new bool[scenario.Nodes];
+        _bytesInAt = new long[scenario.Nodes];
+        _bytesOutAt = new long[scenario.Nodes];
+        _report = new RoundReport?[scenario.Nodes];
         _churn = SimSeeds.Random(scenario.Seed, "churn");
         // Crashes restart from what is on disk: a real checkpoint store and sequence file per node, only when the
         // scenario has restarts (a checkpoint is an fsync'd file per node-round).
@@ -221,6 +232,9 @@ public sealed class RuntimeMesh : IAsyncDisposable
         _incarnation[node]++;
         NodeParts parts = Parts(node, _graph[node]);
         var runtime = new NodeRuntime(parts, NullLoggerFactory.Instance);
+        _bytesInAt[node] = 0;
+        _bytesOutAt[node] = 0;
+        runtime.RoundCompleted += report => _report[node] = report;
         if (!_byzantine[node])
         {
             runtime.RoundCompleted += report =>
@@ -324,6 +338,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
         return new RuntimeMeshResult(_scenario.Name, _scenario.Seed, _runtimes.Length, _scenario.Rounds, nodes, _network.ConnectionsOpened, Clock.EventsRun, Clock.Elapsed)
         {
             Series = _series,
+            Records = _records,
             Events = _events,
         };
     }
@@ -342,7 +357,45 @@ public sealed class RuntimeMesh : IAsyncDisposable
         }
 
         int n = Math.Max(1, up);
+        RecordNodes(round);
         return new RuntimeRoundSample(round, up, score / n, distance / n, (double)connected / n);
+    }
+
+    /// <summary>
+    /// One row per node for the round's window (what <c>netsim run</c> writes to nodes/node-NNNN.csv): held-out loss,
+    /// distances to the honest up nodes' mean and to the optimum, the window's wire bytes from the node's own counters,
+    /// connected peers and its round report's merged/rejected/adopted. ε is 0: the host runs without DP.
+    /// </summary>
+    private void RecordNodes(int round)
+    {
+        float[][] adapters = [.. _learners.Select(l => l.GetAdapter())];
+        int dimension = adapters[0].Length;
+        float[] consensus = new float[dimension];
+        int up = 0;
+        foreach (int i in _honest.Where(i => _runtimes[i] is not null))
+        {
+            TensorPrimitives.Add(consensus, adapters[i], consensus);
+            up++;
+        }
+
+        TensorPrimitives.Divide(consensus, Math.Max(1, up), consensus);
+        for (int i = 0; i < adapters.Length; i++)
+        {
+            NodeStatus? status = _runtimes[i]?.GetStatus();
+            long bytesIn = status is null ? 0 : status.BytesIn - _bytesInAt[i];
+            long bytesOut = status is null ? 0 : status.BytesOut - _bytesOutAt[i];
+            if (status is not null)
+            {
+                _bytesInAt[i] = status.BytesIn;
+                _bytesOutAt[i] = status.BytesOut;
+            }
+
+            RoundReport? report = _report[i];
+            _report[i] = null;
+            _records.Add(new NodeRoundRecord(round, i, _byzantine[i], status is not null, _task.Score(i, _learners[i]), Distance(adapters[i], consensus),
+                _optimum is null ? double.NaN : Distance(adapters[i], _optimum), 0, bytesIn, bytesOut, status?.Peers.Count ?? 0,
+                report?.Merged ?? 0, report?.Rejected ?? 0, report?.Adopted ?? false));
+        }
     }
 
     /// <summary>A partition refuses new connections across groups and resets the open ones (nodes in no group form one
@@ -420,6 +473,11 @@ public sealed class RuntimeMesh : IAsyncDisposable
             {
                 LocalSteps = _scenario.Learner.LocalSteps,
                 MaxMergeInputs = _scenario.Gossip.MaxMergeInputs,
+                // gossip.mode / fanout / encoding as the daemon reads them (NodeFactory: MixingDegree = fanout).
+                Mode = _scenario.Gossip.Mode,
+                MixingDegree = _scenario.Gossip.Fanout,
+                Encoding = _scenario.Gossip.Encoding,
+                ErrorFeedback = _scenario.Gossip.ErrorFeedback,
                 PrivacyEnabled = false,
                 RoundPeriod = _scenario.Period,
             })
@@ -437,7 +495,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
             Seeds = [.. neighbours.Where(n => n > i).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
             MaxPeers = Math.Max(NodeParts.DefaultMaxPeers, neighbours.Length),
             MaxConnections = Math.Max(64, 4 * neighbours.Length),
-            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, MaxDeltaAge = coordinator.Options.StalenessHorizon },
+            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = coordinator.Options.Mode, MaxDeltaAge = coordinator.Options.StalenessHorizon },
             Rounds = coordinator,
             Learner = _learners[i],
             Reputation = reputation,
@@ -502,6 +560,31 @@ public sealed record RuntimeMeshResult(
     string Scenario, ulong Seed, int Nodes, int Rounds, IReadOnlyList<RuntimeNodeResult> PerNode, long ConnectionsOpened, long TimerEvents, TimeSpan VirtualTime)
 {
     public IReadOnlyList<RuntimeRoundSample> Series { get; init; } = [];
+
+    /// <summary>One row per node per round window (<see cref="NodeRoundRecord"/>), in round then node order.</summary>
+    public IReadOnlyList<NodeRoundRecord> Records { get; init; } = [];
+
+    /// <summary>
+    /// The run as <c>netsim run</c>'s outputs: per-node rows, means over the honest up nodes per round, events.
+    /// Counters come from the runtimes: messages sent = deltas sent, verified = deltas received (each passed signature
+    /// verification), delivered bytes = wire bytes received (frames with header and AEAD tag); in-memory pipes drop
+    /// nothing (no link model), so dropped is 0.
+    /// </summary>
+    public SimulationResult ToSimulationResult()
+    {
+        var summaries = new List<RoundSummary>();
+        foreach (IGrouping<int, NodeRoundRecord> round in Records.GroupBy(r => r.Round))
+        {
+            NodeRoundRecord[] honest = [.. round.Where(r => !r.Byzantine && r.Up)];
+            int n = Math.Max(1, honest.Length);
+            summaries.Add(new RoundSummary(round.Key, honest.Length, honest.Sum(r => r.Loss) / n, honest.Sum(r => r.DistanceToConsensus) / n,
+                honest.Sum(r => r.DistanceToOptimum) / n, honest.Length == 0 ? 0 : honest.Max(r => r.DistanceToOptimum), 0,
+                honest.Sum(r => r.BytesIn), honest.Sum(r => r.BytesOut)));
+        }
+
+        return new SimulationResult(Scenario, Seed, Nodes, Rounds, Records, summaries, Events, PerNode.Sum(n => n.DeltasSent), 0,
+            PerNode.Sum(n => n.BytesIn), PerNode.Sum(n => n.DeltasReceived), PerNode.Sum(n => n.DeltasRejected), TimerEvents);
+    }
 
     /// <summary>Scenario events as applied, with their virtual time.</summary>
     public IReadOnlyList<string> Events { get; init; } = [];

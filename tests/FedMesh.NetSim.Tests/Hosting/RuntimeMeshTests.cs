@@ -88,14 +88,57 @@ public class RuntimeMeshTests
         }
     }
 
-    private static async Task RunAsync(string scenario, string csv)
+    [Fact]
+    public async Task Netsim_run_goes_through_the_real_runtime_byte_identically_and_neighbours_mode_moves_fewer_wire_bytes_than_flood()
+    {
+        string dir = Directory.CreateTempSubdirectory("netsim-run-runtime-").FullName;
+        try
+        {
+            string scenario = Path.Combine(dir, "s.toml");
+            await File.WriteAllTextAsync(scenario, Scenario);
+            string a = Path.Combine(dir, "a");
+            string b = Path.Combine(dir, "b");
+            string flood = Path.Combine(dir, "flood");
+            string neighbours = Path.Combine(dir, "neighbours");
+
+            await NetsimAsync("run", scenario, "--out", a, "--json", "--no-plots");
+            await NetsimAsync("run", scenario, "--out", b, "--json", "--no-plots");
+            await NetsimAsync("run", scenario, "--out", flood, "--json", "--no-plots", "--no-events", "--mode", "flood");
+            await NetsimAsync("run", scenario, "--out", neighbours, "--json", "--no-plots", "--no-events");
+
+            Assert.Equal(FedMesh.NetSim.Output.RunOutputs.Digest(a), FedMesh.NetSim.Output.RunOutputs.Digest(b));
+            string events = await File.ReadAllTextAsync(Path.Combine(a, "events.log"));
+            Assert.Contains("partition into 2 groups", events, StringComparison.Ordinal);
+            Assert.Contains("node 7: round 3: restart", events, StringComparison.Ordinal);
+            // Node 7 is down in round 2 (crashed at its start) and up again in round 3 (restarted at its phase).
+            string[] node7 = await File.ReadAllLinesAsync(Path.Combine(a, "nodes", "node-0007.csv"));
+            Assert.Equal("0", node7[2].Split(',')[3]);
+            Assert.Equal("1", node7[3].Split(',')[3]);
+
+            // Flood relays every origin's state to every node; neighbours sends the node's own state to its fanout.
+            long floodBytes = HonestBytesIn(flood);
+            long neighbourBytes = HonestBytesIn(neighbours);
+            Assert.True(neighbourBytes < floodBytes, $"neighbours moved {neighbourBytes} B, flood {floodBytes} B");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Wire bytes received by the honest up nodes over the run (rounds.csv's bytes_in column).</summary>
+    private static long HonestBytesIn(string outDir) =>
+        File.ReadAllLines(Path.Combine(outDir, "rounds.csv")).Skip(1).Sum(l => long.Parse(l.Split(',')[7], System.Globalization.CultureInfo.InvariantCulture));
+
+    private static async Task NetsimAsync(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "netsim.dll"), "bench", "runtime", "--scenario", scenario, "--csv", csv, "--series", csv + ".series" })
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netsim.dll"));
+        foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
         }
@@ -104,6 +147,9 @@ public class RuntimeMeshTests
         Task<string> output = process.StandardOutput.ReadToEndAsync();
         Task<string> error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(process.ExitCode == 0, $"netsim bench runtime exited {process.ExitCode}: {await output}{await error}");
+        Assert.True(process.ExitCode == 0, $"netsim {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
     }
+
+    private static Task RunAsync(string scenario, string csv) =>
+        NetsimAsync("bench", "runtime", "--scenario", scenario, "--csv", csv, "--series", csv + ".series");
 }
