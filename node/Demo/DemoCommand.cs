@@ -69,6 +69,8 @@ public static class DemoCommand
                 {
                     base_bpc = Math.Round(s.BaseBpc, 4),
                     local_only_bpc = Math.Round(s.LocalOnlyBpc, 4),
+                    local_only_steps = options.LocalOnlySteps,
+                    local_only_batch = options.LocalOnlyBatchSize,
                     mesh_bpc = Math.Round(s.MeshBpc, 4),
                     rounds = s.Rounds,
                     seconds = Math.Round(s.Seconds, 1),
@@ -88,7 +90,7 @@ public static class DemoCommand
 
             var table = new Table().AddColumns("model (global held-out SOTU, every era)", "bits per byte");
             table.AddRow("base (no adapter)", s.BaseBpc.ToString("F4", CultureInfo.InvariantCulture));
-            table.AddRow("local-only (each node alone, same steps; mean)", s.LocalOnlyBpc.ToString("F4", CultureInfo.InvariantCulture));
+            table.AddRow(string.Create(CultureInfo.InvariantCulture, $"local-only (each node alone, no privacy, {options.LocalOnlySteps} steps × {options.LocalOnlyBatchSize} windows; mean)"), s.LocalOnlyBpc.ToString("F4", CultureInfo.InvariantCulture));
             table.AddRow("mesh (FedMesh adapters; mean over nodes)", s.MeshBpc.ToString("F4", CultureInfo.InvariantCulture));
             AnsiConsole.Write(table);
             string privacy = s.PrivacyLevel == Privacy.PrivacyLevels.Off
