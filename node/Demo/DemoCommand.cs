@@ -83,6 +83,8 @@ public static class DemoCommand
                     node_deltas = s.NodeDeltas,
                     node_noise_multipliers = s.NodeNoiseMultipliers,
                     node_sampling_rates = s.NodeSamplingRates.Select(q => Math.Round(q, 6)),
+                    busiest_node_bytes = s.BusiestNodeBytes,
+                    fedavg_server_bytes = s.FedavgServerBytes,
                     plot = s.Plot,
                 }));
                 return 0;
@@ -98,6 +100,8 @@ public static class DemoCommand
                 : string.Create(CultureInfo.InvariantCulture,
                     $"{s.PrivacyLevel}-level DP (mesh nodes only; local-only trains without privacy): ε spent per node {string.Join(", ", s.NodeEpsilons.Select(e => e.ToString("F3", CultureInfo.InvariantCulture)))} of {s.EpsilonBudget} at δ ≤ {s.NodeDeltas.DefaultIfEmpty(0).Max():G3}; σ {string.Join(", ", s.NodeNoiseMultipliers)}");
             AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Nodes} nodes, {s.Rounds} rounds, {s.Seconds:F0} s; {privacy}"));
+            AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"busiest node sent + received {s.BusiestNodeBytes:N0} wire bytes; a FedAvg server (fp32 payload) would move {s.FedavgServerBytes:N0} ({(double)s.BusiestNodeBytes / Math.Max(1, s.FedavgServerBytes):F3}×)"));
             AnsiConsole.WriteLine($"plot: {s.Plot}");
             AnsiConsole.WriteLine($"node folders, logs and summary.json: {s.OutputDirectory}");
             return 0;

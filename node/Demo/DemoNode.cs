@@ -46,6 +46,12 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
 
     public long DeltasOut { get; private set; }
 
+    /// <summary>Wire bytes the node received and sent over all its connections (status <c>bytes_in</c>/<c>bytes_out</c>,
+    /// frames and handshakes included), as of the last refresh.</summary>
+    public long BytesIn { get; private set; }
+
+    public long BytesOut { get; private set; }
+
     public string State { get; private set; } = "starting";
 
     /// <summary>The node's endpoints as written by this process run, or null while it has not bound them yet.</summary>
@@ -92,6 +98,8 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
             Peers = s.GetProperty("peers").GetArrayLength();
             DeltasIn = s.GetProperty("deltas_received").GetInt64();
             DeltasOut = s.GetProperty("deltas_sent").GetInt64();
+            BytesIn = s.GetProperty("bytes_in").GetInt64();
+            BytesOut = s.GetProperty("bytes_out").GetInt64();
             State = "running";
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or KeyNotFoundException)

@@ -42,6 +42,16 @@ public sealed record DemoSummary(
 
     /// <summary>FFA-LoRA (A frozen, only B exchanged).</summary>
     public bool FrozenA { get; init; }
+
+    /// <summary>Wire bytes sent + received by the node that moved the most over the run (from its status).</summary>
+    public long BusiestNodeBytes { get; init; }
+
+    /// <summary>
+    /// What a FedAvg server would move for the same nodes and rounds: each round it receives N states and sends N,
+    /// in fp32 and counting payload only (no framing), so the comparison is conservative for the mesh, whose bytes
+    /// include frames, manifests and handshakes.
+    /// </summary>
+    public long FedavgServerBytes { get; init; }
 }
 
 /// <summary>
@@ -121,9 +131,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         // scoring evaluation is larger than the nodes' per-round one.
         (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(NodeLearning(options) with { EvalBytes = options.EvalBytes }, MeshName);
         double baseBpc, meshBpc, localBpc;
+        long stateValues;
         using (TorchLearner scorer = learningBase.CreateLearner(lora, trainer, globalHoldout))
         {
             baseBpc = scorer.Evaluate(globalHoldout, new float[scorer.Schema.TotalElements]).BitsPerByte;
+            stateValues = scorer.Schema.TotalElements;
             var meshScores = new List<double>();
             foreach (DemoNode n in nodes)
             {
@@ -167,8 +179,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         double[] nodeEpsilons = nodes.Select(n => n.LastEpsilon).ToArray();
         string plot = Path.Combine(root, "demo-bpc.png");
         DemoPlot.Save(plot, history, options.Nodes, baseBpc, meshBpc, localBpc);
-        var summary = new DemoSummary(baseBpc, localBpc, meshBpc, nodes.Min(n => n.LastRound), clock.Elapsed.TotalSeconds, options.Nodes, epsilon, root, plot)
+        int rounds = nodes.Min(n => n.LastRound);
+        var summary = new DemoSummary(baseBpc, localBpc, meshBpc, rounds, clock.Elapsed.TotalSeconds, options.Nodes, epsilon, root, plot)
         {
+            BusiestNodeBytes = nodes.Max(n => n.BytesIn + n.BytesOut),
+            FedavgServerBytes = FedAvgServerBytes(options.Nodes, rounds, stateValues),
             NodeEpsilons = nodeEpsilons,
             NodeDeltas = nodes.Select(n => n.LastDelta).ToArray(),
             PrivacyLevel = options.PrivacyLevel,
@@ -180,6 +195,10 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         File.WriteAllText(Path.Combine(root, "summary.json"), JsonSerializer.Serialize(summary, AdminServer.Json));
         return summary;
     }
+
+    /// <summary>A FedAvg server's bytes over <paramref name="rounds"/>: it receives <paramref name="nodes"/> fp32 states
+    /// of <paramref name="stateValues"/> values and sends as many back each round.</summary>
+    internal static long FedAvgServerBytes(int nodes, int rounds, long stateValues) => 2L * nodes * rounds * stateValues * sizeof(float);
 
     private BaseModel Pretrain(int steps, CancellationToken cancel)
     {

@@ -151,14 +151,22 @@ public class RandomKTests
         return new StoredDelta(SignedDelta.Create(origin, header, encoded), encoded.Payload, at);
     }
 
-    [Fact]
-    public void The_coordinator_mixes_only_the_elements_a_sparse_state_carries()
+    /// <summary>A neighbours-mode coordinator of degree 1 (own ½, one neighbour ½) whose learner holds 1 everywhere and
+    /// does not move.</summary>
+    private static RoundCoordinator DegreeOneAtOnes(CoordinatorKit.StepLearner learner)
     {
-        using var learner = new CoordinatorKit.StepLearner(0f);
         learner.SetAdapter(Enumerable.Repeat(1f, CoordinatorKit.D).ToArray());
         RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(
             learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6, Mode = GossipMode.Neighbours, MixingDegree = 1 });
         coordinator.Neighbours = 1;
+        return coordinator;
+    }
+
+    [Fact]
+    public void The_coordinator_mixes_only_the_elements_a_sparse_state_carries()
+    {
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        RoundCoordinator coordinator = DegreeOneAtOnes(learner);
         using Key peer = CoordinatorKit.NewKey();
         float[] state = Enumerable.Repeat(3f, CoordinatorKit.D).ToArray();
         bool[] carried = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 4 == 0).ToArray();
@@ -192,10 +200,7 @@ public class RandomKTests
     public void The_coordinator_keeps_a_copy_of_each_origin_so_elements_of_earlier_sparse_releases_still_mix()
     {
         using var learner = new CoordinatorKit.StepLearner(0f);
-        learner.SetAdapter(Enumerable.Repeat(1f, CoordinatorKit.D).ToArray());
-        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(
-            learner, MeshOptions.Default with { PrivacyEnabled = false, PeerDistanceBound = 1e6, Mode = GossipMode.Neighbours, MixingDegree = 1 });
-        coordinator.Neighbours = 1;
+        RoundCoordinator coordinator = DegreeOneAtOnes(learner);
         using Key peer = CoordinatorKit.NewKey();
         float[] state = Enumerable.Repeat(3f, CoordinatorKit.D).ToArray();
         bool[] even = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 2 == 0).ToArray();
