@@ -216,16 +216,20 @@ internal sealed class Aegis256 : Aead
             for (nuint i = 0; i < (nuint)input.Length; i += Block)
             {
                 Vector128<byte> x = Vector128.LoadUnsafe(ref source, i);
-                Vector128<byte> y = x ^ s1 ^ s4 ^ s5 ^ (s2 & s3);
-                y.StoreUnsafe(ref destination, i);
-                Vector128<byte> plain = encrypt ? x : y;
+                Vector128<byte> z = (s1 ^ s4) ^ (s5 ^ (s2 & s3));
+                (x ^ z).StoreUnsafe(ref destination, i);
+
+                // S0 absorbs the plaintext block: x, or x ^ z when x is the ciphertext, computed as (S0 ^ x) ^ z rather
+                // than S0 ^ (x ^ z) so S0 ^ x overlaps z and the round waits one XOR less (decrypting 64 MiB: 8.3 →
+                // 7.5 ms on the development VM, libsodium's 7.6).
+                Vector128<byte> absorbed = encrypt ? s0 ^ x : (s0 ^ x) ^ z;
                 Vector128<byte> last = s5;
                 s5 = X86Aes.Encrypt(s4, s5);
                 s4 = X86Aes.Encrypt(s3, s4);
                 s3 = X86Aes.Encrypt(s2, s3);
                 s2 = X86Aes.Encrypt(s1, s2);
                 s1 = X86Aes.Encrypt(s0, s1);
-                s0 = X86Aes.Encrypt(last, s0 ^ plain);
+                s0 = X86Aes.Encrypt(last, absorbed);
             }
 
             (_s0, _s1, _s2, _s3, _s4, _s5) = (s0, s1, s2, s3, s4, s5);
