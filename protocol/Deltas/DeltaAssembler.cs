@@ -1,5 +1,8 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FedMesh.Protocol.IO.Internal;
 using FedMesh.Protocol.Messages;
+using FedMesh.Protocol.Transport;
 
 namespace FedMesh.Protocol.Deltas;
 
@@ -9,7 +12,8 @@ public enum ChunkOutcome
     /// <summary>Hash verified; stored.</summary>
     Accepted,
 
-    /// <summary>Already held; ignored (gossip delivers the same chunk from several peers).</summary>
+    /// <summary>Already held, or on its way into its slot from a connection's read loop (<see cref="DeltaAssembler.Reserve"/>);
+    /// ignored (gossip delivers the same chunk from several peers).</summary>
     Duplicate,
 }
 
@@ -17,12 +21,18 @@ public enum ChunkOutcome
 /// Collects the chunks of one verified delta in any order, from any peers (SPEC.md §5.5). Each chunk is
 /// checked against its manifest hash the moment it arrives, so a bad peer is detected on its first bad chunk
 /// and never poisons the payload. Memory is one buffer of the manifest's total size, itself capped by
-/// <see cref="DeltaLimits.MaxTotalSize"/>. Not thread-safe: one assembler per transfer, driven by one loop.
+/// <see cref="DeltaLimits.MaxTotalSize"/>. One loop drives <see cref="Accept(int, ReadOnlySpan{byte})"/> and reads the
+/// state; as <see cref="IChunkSlots"/> it also lends chunk slots to connections' read loops, which decrypt chunks
+/// straight into them from their own threads (<see cref="SecureConnection.ChunkSlots"/>): each slot's state changes
+/// atomically, so a slot is written by one party at a time and exposed only once its hash verified.
 /// </summary>
-public sealed class DeltaAssembler
+public sealed class DeltaAssembler : IChunkSlots
 {
+    /// <summary>Slot states: no verified data; being written (a read loop's reservation, or a copy in Accept); verified.</summary>
+    private const int Missing = 0, Reserved = 1, Held = 2;
+
     private readonly DeltaManifest _manifest;
-    private readonly bool[] _have;
+    private readonly int[] _state;
     private byte[]? _buffer;
     private int _received;
 
@@ -31,16 +41,16 @@ public sealed class DeltaAssembler
         ArgumentNullException.ThrowIfNull(delta);
         Delta = delta;
         _manifest = delta.Manifest;
-        _have = new bool[_manifest.ChunkCount];
+        _state = new int[_manifest.ChunkCount];
     }
 
     public SignedDelta Delta { get; }
 
-    public int ChunkCount => _have.Length;
+    public int ChunkCount => _state.Length;
 
     public int ReceivedCount => _received;
 
-    public bool IsComplete => _received == _have.Length;
+    public bool IsComplete => _received == _state.Length;
 
     /// <summary>Accepts a DeltaChunk message, which must name this delta's content id.</summary>
     public ChunkOutcome Accept(DeltaChunkMessage chunk)
@@ -57,16 +67,20 @@ public sealed class DeltaAssembler
     /// <summary>
     /// Verifies and stores chunk <paramref name="index"/>. Out-of-range index or wrong length →
     /// MalformedMessage; hash mismatch → BadChunkHash (the sender is faulty; drop it as a source);
-    /// a chunk already held → <see cref="ChunkOutcome.Duplicate"/> without hashing.
+    /// a chunk already held, or being placed by a read loop, → <see cref="ChunkOutcome.Duplicate"/> without hashing.
+    /// Data that is the chunk's slot itself (a <see cref="ReceivedFrame.PlacedChunk"/> of a slot this assembler
+    /// reserved) is hashed where it lies instead of copied.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The data is the chunk's slot, but the slot is not reserved.</exception>
     public ChunkOutcome Accept(int index, ReadOnlySpan<byte> data)
     {
-        if ((uint)index >= (uint)_have.Length)
+        if ((uint)index >= (uint)_state.Length)
         {
-            throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"chunk index {index} outside 0..{_have.Length - 1}");
+            throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"chunk index {index} outside 0..{_state.Length - 1}");
         }
 
-        if (_have[index])
+        int state = Volatile.Read(ref _state[index]);
+        if (state == Held)
         {
             return ChunkOutcome.Duplicate;
         }
@@ -77,29 +91,89 @@ public sealed class DeltaAssembler
             throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"chunk {index} is {data.Length} bytes, manifest says {expected}");
         }
 
+        Span<byte> slot = Slot(index).Span;
+        bool placed = Unsafe.AreSame(ref MemoryMarshal.GetReference(data), ref MemoryMarshal.GetReference(slot));
+        if (placed && state != Reserved)
+        {
+            throw new InvalidOperationException($"chunk {index} is in its slot, but the slot was not reserved");
+        }
+
         // Copy first, then hash the copy: the chunk's slot is not marked held until its hash verifies, so a bad
         // chunk never becomes part of the payload (the next copy of that chunk overwrites it), and hashing the
         // destination just written reads it from cache instead of the source a second time (measured: copy then
-        // hash 21.6 ms vs hash then copy 28.8 ms per 64 MiB of 1 MiB chunks).
-        // Uninitialised: a byte is exposed only once its chunk verified, and zeroing up to 64 MiB first would be
-        // one more pass over memory per delta. Huge-page advised: the chunk copies are the first touch of this
-        // memory, and 4 KiB first-touch faults cost more than the copies themselves (PayloadBuffer).
-        _buffer ??= PayloadBuffer.AllocateUninitialized((int)_manifest.TotalSize);
-        Span<byte> slot = _buffer.AsSpan((int)_manifest.ChunkOffset(index), data.Length);
-        data.CopyTo(slot);
+        // hash 21.6 ms vs hash then copy 28.8 ms per 64 MiB of 1 MiB chunks). The slot is reserved for the copy, so
+        // no read loop decrypts into it meanwhile; one that already did (or is doing so) delivers the chunk itself.
+        if (!placed)
+        {
+            if (Interlocked.CompareExchange(ref _state[index], Reserved, Missing) != Missing)
+            {
+                return ChunkOutcome.Duplicate;
+            }
+
+            data.CopyTo(slot);
+        }
+
         Span<byte> hash = stackalloc byte[DeltaLimits.HashLength];
         ContentHash.Compute(slot, hash);
         if (!hash.SequenceEqual(_manifest.ChunkHash(index)))
         {
+            // A placed chunk's slot stays reserved until its frame is disposed (which releases it): releasing it
+            // here could free a slot another read loop reserved after it.
+            if (!placed)
+            {
+                Volatile.Write(ref _state[index], Missing);
+            }
+
             throw new ProtocolException(ProtocolErrorCode.BadChunkHash, $"chunk {index} does not match its manifest hash");
         }
 
-        _have[index] = true;
+        Volatile.Write(ref _state[index], Held);
         _received++;
         return ChunkOutcome.Accepted;
     }
 
-    public bool Has(int index) => (uint)index < (uint)_have.Length && _have[index];
+    /// <inheritdoc/>
+    public Memory<byte> Reserve(ReadOnlySpan<byte> contentId, uint index, int length)
+    {
+        if (index >= (uint)_state.Length || length != _manifest.ChunkLength((int)index) || !contentId.SequenceEqual(Delta.ContentId)
+            || Interlocked.CompareExchange(ref _state[index], Reserved, Missing) != Missing)
+        {
+            return Memory<byte>.Empty;
+        }
+
+        return Slot((int)index);
+    }
+
+    /// <inheritdoc/>
+    public void Release(uint index)
+    {
+        if (index < (uint)_state.Length)
+        {
+            Interlocked.CompareExchange(ref _state[index], Missing, Reserved);
+        }
+    }
+
+    /// <summary>
+    /// Chunk <paramref name="index"/>'s place in the payload buffer, allocated with the first chunk (by whichever
+    /// thread comes first). Uninitialised: a byte is exposed only once its chunk verified, and zeroing up to 64 MiB
+    /// first would be one more pass over memory per delta. Huge-page advised: the chunk writes are the first touch of
+    /// this memory, and 4 KiB first-touch faults cost more than the copies themselves (PayloadBuffer).
+    /// </summary>
+    private Memory<byte> Slot(int index)
+    {
+        byte[] buffer = Volatile.Read(ref _buffer) ?? Allocate();
+        return buffer.AsMemory((int)_manifest.ChunkOffset(index), _manifest.ChunkLength(index));
+    }
+
+    private byte[] Allocate()
+    {
+        byte[] buffer = PayloadBuffer.AllocateUninitialized((int)_manifest.TotalSize);
+        return Interlocked.CompareExchange(ref _buffer, buffer, null) ?? buffer;
+    }
+
+    public bool Has(int index) => (uint)index < (uint)_state.Length && IsHeld(index);
+
+    private bool IsHeld(int index) => Volatile.Read(ref _state[index]) == Held;
 
     /// <summary>The chunks still missing as sorted, disjoint ranges, at most <paramref name="maxRanges"/> of them
     /// (the first ones; ask again for the rest) — the ranges of a resumed Want.</summary>
@@ -108,16 +182,16 @@ public sealed class DeltaAssembler
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRanges);
         var ranges = new List<ChunkRange>();
         int i = 0;
-        while (i < _have.Length && ranges.Count < maxRanges)
+        while (i < _state.Length && ranges.Count < maxRanges)
         {
-            if (_have[i])
+            if (IsHeld(i))
             {
                 i++;
                 continue;
             }
 
             int start = i;
-            while (i < _have.Length && !_have[i])
+            while (i < _state.Length && !IsHeld(i))
             {
                 i++;
             }
@@ -134,5 +208,5 @@ public sealed class DeltaAssembler
 
     /// <summary>The verified payload; only once every chunk has arrived.</summary>
     public ReadOnlyMemory<byte> Payload =>
-        IsComplete ? _buffer : throw new InvalidOperationException($"delta incomplete: {_received}/{_have.Length} chunks");
+        IsComplete ? _buffer : throw new InvalidOperationException($"delta incomplete: {_received}/{_state.Length} chunks");
 }

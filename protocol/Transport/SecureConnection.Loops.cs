@@ -111,7 +111,8 @@ public sealed partial class SecureConnection
     }
 
     /// <summary>
-    /// Decrypts into a pooled buffer, from where the frame lies in the pipe: 53 % of 1 MiB frames straddle two
+    /// Decrypts a DeltaChunk into its slot where <see cref="ChunkSlots"/> wants it (<see cref="ChunkOpener"/>), every
+    /// other frame into a pooled buffer, from where the frame lies in the pipe: 53 % of 1 MiB frames straddle two
     /// receive segments, and the suite's AEAD reads them in place where it takes pieces (AEGIS-256 on AES-NI),
     /// else after one copy into the buffer (<see cref="FrameProtector.Open(FrameHeader, in ReadOnlySequence{byte}, Span{byte})"/>,
     /// which is why the buffer holds the whole payload, tag included).
@@ -121,6 +122,11 @@ public sealed partial class SecureConnection
         if (FrameLimits.IsHandshake(frame.Type))
         {
             throw new ProtocolException(ProtocolErrorCode.UnexpectedFrameType, $"{frame.Type} frame after the handshake completed");
+        }
+
+        if (ChunkSlots is { } slots && ChunkOpener.Applies(_receiver, frame))
+        {
+            return ChunkOpener.Open(_receiver, frame, slots);
         }
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Math.Max((int)frame.Payload.Length, 1));

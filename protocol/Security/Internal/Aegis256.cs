@@ -93,7 +93,65 @@ internal sealed class Aegis256 : Aead
         return Verify(ref state, associatedData.Length, tag, plaintext[..length]);
     }
 
+    /// <summary>
+    /// Starts opening a message whose ciphertext is decrypted in parts (<see cref="Opening"/>): the read loop learns
+    /// where a DeltaChunk's data belongs from the chunk's first bytes, and decrypts the rest straight there.
+    /// </summary>
+    public Opening BeginOpen(scoped ReadOnlySpan<byte> nonce, scoped ReadOnlySpan<byte> associatedData)
+    {
+        var state = new State(_key, nonce);
+        state.Absorb(associatedData);
+        return new Opening(state, associatedData.Length);
+    }
+
     public override void Dispose() => CryptographicOperations.ZeroMemory(_key);
+
+    /// <summary>
+    /// One message being opened part by part: each <see cref="Decrypt"/> continues where the last ended, and every
+    /// part but the last must be whole blocks (a multiple of 16 bytes). Nothing decrypted is authentic until
+    /// <see cref="Verify"/> returns true; on false the caller discards (and clears) every part's output.
+    /// </summary>
+    public ref struct Opening
+    {
+        private readonly int _associatedLength;
+        private State _state;
+        private int _length;
+        private bool _ended;
+
+        internal Opening(State state, int associatedLength)
+        {
+            _state = state;
+            _associatedLength = associatedLength;
+        }
+
+        /// <exception cref="InvalidOperationException">A part after one that ended inside a block.</exception>
+        public void Decrypt(in ReadOnlySequence<byte> ciphertext, scoped Span<byte> output)
+        {
+            if (_ended)
+            {
+                throw new InvalidOperationException("only the last part may end inside a block");
+            }
+
+            var cursor = new Cursor(output[..checked((int)ciphertext.Length)]);
+            Span<byte> carry = stackalloc byte[Block];
+            foreach (ReadOnlyMemory<byte> segment in ciphertext)
+            {
+                cursor.Feed(ref _state, segment.Span, carry, encrypt: false);
+            }
+
+            cursor.Finish(ref _state, carry, encrypt: false);
+            _length += (int)ciphertext.Length;
+            _ended = ciphertext.Length % Block != 0;
+        }
+
+        /// <summary>Whether the tag (in constant time) authenticates everything decrypted.</summary>
+        public bool Verify(scoped ReadOnlySpan<byte> tag)
+        {
+            Span<byte> expected = stackalloc byte[2 * Block];
+            _state.Finalize(_associatedLength, _length, expected);
+            return CryptographicOperations.FixedTimeEquals(expected, tag);
+        }
+    }
 
     /// <summary>Compares tags in constant time; on a mismatch clears the plaintext (as libsodium does), so no
     /// unauthenticated byte is left behind for a caller that ignores the result.</summary>
@@ -155,7 +213,7 @@ internal sealed class Aegis256 : Aead
     }
 
     /// <summary>The six 128-bit state words S0..S5.</summary>
-    private struct State
+    internal struct State
     {
         // The draft's constants C0 (Fibonacci numbers mod 256) and C1.
         private static readonly Vector128<byte> C0 = Vector128.Create((byte)0x00, 0x01, 0x01, 0x02, 0x03, 0x05, 0x08, 0x0d, 0x15, 0x22, 0x37, 0x59, 0x90, 0xe9, 0x79, 0x62);

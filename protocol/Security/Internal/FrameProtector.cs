@@ -85,12 +85,31 @@ internal sealed class FrameProtector : IDisposable
         return _aead.Open(nonce, payload, destination, ad) ? bodyLength : throw NotAuthentic(header, frameNumber);
     }
 
+    /// <summary>Whether a frame can be opened part by part (<see cref="BeginOpen"/>): AEGIS-256 on AES-NI.</summary>
+    public bool OpensInParts => _aead is Aegis256;
+
+    /// <summary>
+    /// Starts opening the next frame part by part (only where <see cref="OpensInParts"/>): checks its length and
+    /// takes its nonce, as <see cref="Open(FrameHeader, in ReadOnlySequence{byte}, Span{byte})"/> does. The caller
+    /// decrypts the body's parts, then checks the tag; a tag that fails is <see cref="NotAuthentic"/>.
+    /// </summary>
+    public Aegis256.Opening BeginOpen(FrameHeader header, long payloadLength, out int bodyLength, out ulong frameNumber)
+    {
+        var aegis = _aead as Aegis256 ?? throw new InvalidOperationException($"{_aead.GetType().Name} opens frames whole");
+        bodyLength = BodyLength(header, payloadLength);
+        Span<byte> ad = stackalloc byte[FrameHeader.Size];
+        header.Write(ad);
+        Span<byte> nonce = stackalloc byte[_aead.NonceSize];
+        frameNumber = NextNonce(nonce);
+        return aegis.BeginOpen(nonce, ad);
+    }
+
     private int BodyLength(FrameHeader header, long payloadLength) =>
         payloadLength >= _aead.TagSize
             ? (int)payloadLength - _aead.TagSize
             : throw new ProtocolException(ProtocolErrorCode.DecryptFailed, $"{header.Type} payload of {payloadLength} bytes is shorter than the {_aead.TagSize}-byte tag");
 
-    private static ProtocolException NotAuthentic(FrameHeader header, ulong frameNumber) =>
+    public static ProtocolException NotAuthentic(FrameHeader header, ulong frameNumber) =>
         new(ProtocolErrorCode.DecryptFailed, $"{header.Type} frame #{frameNumber} does not authenticate (tampered, replayed or reordered)");
 
     /// <summary>Writes the next frame's nonce and returns that frame's number.</summary>

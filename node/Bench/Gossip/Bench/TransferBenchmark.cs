@@ -184,13 +184,15 @@ public static class TransferBenchmark
             while (assembler is null || !assembler.IsComplete)
             {
                 using ReceivedFrame frame = await server.Incoming.ReadAsync(cancel).ConfigureAwait(false);
+                // Placed: the read loop decrypted the chunk straight into the assembler's slot, which hashes it there.
                 // Borrowed: the chunk's data is a slice of the frame, valid until it is disposed at the end of this
                 // iteration; the assembler verifies it and copies it into the payload before that.
-                WireMessage message = MessageCodec.DecodeBorrowed(frame.Type, frame.Body);
+                WireMessage message = frame.PlacedChunk ?? MessageCodec.DecodeBorrowed(frame.Type, frame.Body);
                 switch (message)
                 {
                     case DeltaManifestMessage manifest:
                         assembler = new DeltaAssembler(SignedDelta.Verify(manifest, local));
+                        server.ChunkSlots = assembler;
                         break;
                     case DeltaChunkMessage chunk when assembler is not null:
                         if (assembler.Accept(chunk) != ChunkOutcome.Accepted)
