@@ -28,8 +28,12 @@ public enum ChunkOutcome
 /// </summary>
 public sealed class DeltaAssembler : IChunkSlots
 {
-    /// <summary>Slot states: no verified data; being written (a read loop's reservation, or a copy in Accept); verified.</summary>
-    private const int Missing = 0, Reserved = 1, Held = 2;
+    /// <summary>
+    /// Slot states: no verified data; being written (a read loop's reservation, or a copy in Accept); verified and
+    /// counted; and, for a slot a read loop filled (<see cref="Filled"/>), still reserved with its hash checked there:
+    /// matching, or not.
+    /// </summary>
+    private const int Missing = 0, Reserved = 1, Held = 2, FilledGood = 3, FilledBad = 4;
 
     private readonly DeltaManifest _manifest;
     private readonly int[] _state;
@@ -93,9 +97,15 @@ public sealed class DeltaAssembler : IChunkSlots
 
         Span<byte> slot = Slot(index).Span;
         bool placed = Unsafe.AreSame(ref MemoryMarshal.GetReference(data), ref MemoryMarshal.GetReference(slot));
-        if (placed && state != Reserved)
+        if (placed && state is not (Reserved or FilledGood or FilledBad))
         {
             throw new InvalidOperationException($"chunk {index} is in its slot, but the slot was not reserved");
+        }
+
+        // Hashed already by the read loop that filled the slot (Filled): only the verdict is left.
+        if (placed && state != Reserved)
+        {
+            return state == FilledGood ? Hold(index) : throw BadHash(index);
         }
 
         // Copy first, then hash the copy: the chunk's slot is not marked held until its hash verifies, so a bad
@@ -113,9 +123,7 @@ public sealed class DeltaAssembler : IChunkSlots
             data.CopyTo(slot);
         }
 
-        Span<byte> hash = stackalloc byte[DeltaLimits.HashLength];
-        ContentHash.Compute(slot, hash);
-        if (!hash.SequenceEqual(_manifest.ChunkHash(index)))
+        if (!Matches(index, slot))
         {
             // A placed chunk's slot stays reserved until its frame is disposed (which releases it): releasing it
             // here could free a slot another read loop reserved after it.
@@ -124,12 +132,19 @@ public sealed class DeltaAssembler : IChunkSlots
                 Volatile.Write(ref _state[index], Missing);
             }
 
-            throw new ProtocolException(ProtocolErrorCode.BadChunkHash, $"chunk {index} does not match its manifest hash");
+            throw BadHash(index);
         }
 
-        Volatile.Write(ref _state[index], Held);
-        _received++;
-        return ChunkOutcome.Accepted;
+        return Hold(index);
+    }
+
+    /// <inheritdoc/>
+    public void Filled(uint index)
+    {
+        if (index < (uint)_state.Length && Volatile.Read(ref _state[index]) == Reserved)
+        {
+            Volatile.Write(ref _state[index], Matches((int)index, Slot((int)index).Span) ? FilledGood : FilledBad);
+        }
     }
 
     /// <inheritdoc/>
@@ -147,11 +162,35 @@ public sealed class DeltaAssembler : IChunkSlots
     /// <inheritdoc/>
     public void Release(uint index)
     {
-        if (index < (uint)_state.Length)
+        if (index >= (uint)_state.Length)
         {
-            Interlocked.CompareExchange(ref _state[index], Missing, Reserved);
+            return;
+        }
+
+        // Only the reservation's holder releases it, so a reserved state cannot change under this loop but to Held.
+        int state = Volatile.Read(ref _state[index]);
+        if (state is Reserved or FilledGood or FilledBad)
+        {
+            Interlocked.CompareExchange(ref _state[index], Missing, state);
         }
     }
+
+    private bool Matches(int index, ReadOnlySpan<byte> slot)
+    {
+        Span<byte> hash = stackalloc byte[DeltaLimits.HashLength];
+        ContentHash.Compute(slot, hash);
+        return hash.SequenceEqual(_manifest.ChunkHash(index));
+    }
+
+    private ChunkOutcome Hold(int index)
+    {
+        Volatile.Write(ref _state[index], Held);
+        _received++;
+        return ChunkOutcome.Accepted;
+    }
+
+    private static ProtocolException BadHash(int index) =>
+        new(ProtocolErrorCode.BadChunkHash, $"chunk {index} does not match its manifest hash");
 
     /// <summary>
     /// Chunk <paramref name="index"/>'s place in the payload buffer, allocated with the first chunk (by whichever

@@ -19,6 +19,14 @@ public interface IChunkSlots
     /// </summary>
     Memory<byte> Reserve(ReadOnlySpan<byte> contentId, uint index, int length);
 
+    /// <summary>
+    /// The reserved slot of chunk <paramref name="index"/> now holds its authenticated data. Called on the read loop's
+    /// thread right after decrypting, while the data is in this core's cache: the place to check it (a
+    /// <see cref="Deltas.DeltaAssembler"/> hashes it here, so hashing reads cached data and the application's
+    /// thread only takes the verdict).
+    /// </summary>
+    void Filled(uint index);
+
     /// <summary>Frees a slot reserved and not (or not yet) accepted: its frame failed authentication, or was
     /// disposed unread. A no-op for a chunk already accepted.</summary>
     void Release(uint index);

@@ -78,8 +78,12 @@ internal static class ChunkOpener
             }
         }
 
-        return authentic
-            ? new ReceivedFrame(new DeltaChunkMessage(contentId, index, slot), slots)
-            : throw FrameProtector.NotAuthentic(frame.Header, frameNumber);
+        if (!authentic)
+        {
+            throw FrameProtector.NotAuthentic(frame.Header, frameNumber);
+        }
+
+        slots.Filled(index);
+        return new ReceivedFrame(new DeltaChunkMessage(contentId, index, slot), slots);
     }
 }
