@@ -45,97 +45,103 @@ public sealed class PlacedChunkTests : IDisposable
         return (initiator, responder);
     }
 
+    /// <summary>A to B over in-memory pipes, B placing chunks of a fresh test delta into its assembler.</summary>
+    private async Task<Transfer> StartAsync()
+    {
+        (SignedDelta delta, byte[] payload) = TestDeltas.Signed(_origin);
+        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
+        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
+        var assembler = new DeltaAssembler(delta);
+        b.ChunkSlots = assembler;
+        return new Transfer(a, b, assembler, delta, payload);
+    }
+
+    private sealed record Transfer(SecureConnection A, SecureConnection B, DeltaAssembler Assembler, SignedDelta Delta, byte[] Payload) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+    }
+
     [SkippableFact]
     public async Task Chunks_are_decrypted_into_their_slots_and_hashed_there()
     {
         Skip.IfNot(Aegis256.IsSupported, "needs AES-NI");
-        (SignedDelta delta, byte[] payload) = TestDeltas.Signed(_origin);
-        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
-        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
-        await using (a)
-        await using (b)
+        await using Transfer t = await StartAsync();
+        (SecureConnection a, SecureConnection b, DeltaAssembler assembler, SignedDelta delta, byte[] payload) = t;
+
+        // In reverse order: any chunk the assembler lacks is placed, not only the next one.
+        for (int i = delta.Manifest.ChunkCount - 1; i >= 0; i--)
         {
-            var assembler = new DeltaAssembler(delta);
-            b.ChunkSlots = assembler;
-
-            // In reverse order: any chunk the assembler lacks is placed, not only the next one.
-            for (int i = delta.Manifest.ChunkCount - 1; i >= 0; i--)
-            {
-                await a.SendAsync(delta.Chunk(payload, i), Guard);
-            }
-
-            var placed = new List<DeltaChunkMessage>();
-            for (int i = 0; i < delta.Manifest.ChunkCount; i++)
-            {
-                using ReceivedFrame frame = await b.Incoming.ReadAsync(Guard);
-                DeltaChunkMessage chunk = Assert.IsType<DeltaChunkMessage>(frame.PlacedChunk);
-                Assert.True(frame.Body.IsEmpty);
-                Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(chunk));
-                placed.Add(chunk);
-            }
-
-            Assert.True(assembler.IsComplete);
-            Assert.Equal(payload, assembler.Payload.ToArray());
-
-            // Each chunk's data was its slot in the payload buffer itself, not a copy.
-            Assert.True(MemoryMarshal.TryGetArray(assembler.Payload, out ArraySegment<byte> buffer));
-            Assert.All(placed, chunk =>
-            {
-                Assert.True(MemoryMarshal.TryGetArray(chunk.Data, out ArraySegment<byte> data));
-                Assert.Same(buffer.Array, data.Array);
-                Assert.Equal(buffer.Offset + delta.Manifest.ChunkOffset((int)chunk.Index), data.Offset);
-            });
+            await a.SendAsync(delta.Chunk(payload, i), Guard);
         }
+
+        var placed = new List<DeltaChunkMessage>();
+        for (int i = 0; i < delta.Manifest.ChunkCount; i++)
+        {
+            using ReceivedFrame frame = await b.Incoming.ReadAsync(Guard);
+            DeltaChunkMessage chunk = Assert.IsType<DeltaChunkMessage>(frame.PlacedChunk);
+            Assert.True(frame.Body.IsEmpty);
+            Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(chunk));
+            placed.Add(chunk);
+        }
+
+        Assert.True(assembler.IsComplete);
+        Assert.Equal(payload, assembler.Payload.ToArray());
+
+        // Each chunk's data was its slot in the payload buffer itself, not a copy.
+        Assert.True(MemoryMarshal.TryGetArray(assembler.Payload, out ArraySegment<byte> buffer));
+        Assert.All(placed, chunk =>
+        {
+            Assert.True(MemoryMarshal.TryGetArray(chunk.Data, out ArraySegment<byte> data));
+            Assert.Same(buffer.Array, data.Array);
+            Assert.Equal(buffer.Offset + delta.Manifest.ChunkOffset((int)chunk.Index), data.Offset);
+        });
     }
 
     [SkippableFact]
     public async Task Chunks_the_assembler_does_not_want_arrive_in_buffers_and_are_judged_as_before()
     {
         Skip.IfNot(Aegis256.IsSupported, "needs AES-NI");
-        (SignedDelta delta, byte[] payload) = TestDeltas.Signed(_origin);
         (SignedDelta other, byte[] otherPayload) = TestDeltas.Signed(_origin, sequence: 2, seed: 2);
-        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
-        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
-        await using (a)
-        await using (b)
+        await using Transfer t = await StartAsync();
+        (SecureConnection a, SecureConnection b, DeltaAssembler assembler, SignedDelta delta, byte[] payload) = t;
+        await a.SendAsync(delta.Chunk(payload, 3), Guard);
+        await a.SendAsync(delta.Chunk(payload, 3), Guard);
+        await a.SendAsync(other.Chunk(otherPayload, 4), Guard);
+        await a.SendAsync(new DeltaChunkMessage(delta.ContentId, 5, new byte[300]), Guard);
+
+        using (ReceivedFrame first = await b.Incoming.ReadAsync(Guard))
         {
-            var assembler = new DeltaAssembler(delta);
-            b.ChunkSlots = assembler;
-            await a.SendAsync(delta.Chunk(payload, 3), Guard);
-            await a.SendAsync(delta.Chunk(payload, 3), Guard);
-            await a.SendAsync(other.Chunk(otherPayload, 4), Guard);
-            await a.SendAsync(new DeltaChunkMessage(delta.ContentId, 5, new byte[300]), Guard);
-
-            using (ReceivedFrame first = await b.Incoming.ReadAsync(Guard))
-            {
-                Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(Assert.IsType<DeltaChunkMessage>(first.PlacedChunk)));
-            }
-
-            // Already held: not reserved again, delivered in a buffer, a duplicate as ever.
-            using (ReceivedFrame again = await b.Incoming.ReadAsync(Guard))
-            {
-                Assert.Null(again.PlacedChunk);
-                Assert.Equal(ChunkOutcome.Duplicate, assembler.Accept(MessageCodec.Decode<DeltaChunkMessage>(again.Type, again.Body)));
-            }
-
-            // Another delta's chunk: in a buffer, for whoever assembles that delta.
-            using (ReceivedFrame foreign = await b.Incoming.ReadAsync(Guard))
-            {
-                Assert.Null(foreign.PlacedChunk);
-                DeltaChunkMessage chunk = MessageCodec.Decode<DeltaChunkMessage>(foreign.Type, foreign.Body);
-                Assert.Equal(ChunkOutcome.Accepted, new DeltaAssembler(other).Accept(chunk));
-            }
-
-            // The wrong length for its index: no slot; the assembler refuses it with its reason.
-            using (ReceivedFrame wrong = await b.Incoming.ReadAsync(Guard))
-            {
-                Assert.Null(wrong.PlacedChunk);
-                var e = Assert.Throws<ProtocolException>(() => assembler.Accept(MessageCodec.Decode<DeltaChunkMessage>(wrong.Type, wrong.Body)));
-                Assert.Equal(ProtocolErrorCode.MalformedMessage, e.Code);
-            }
-
-            Assert.Equal(1, assembler.ReceivedCount);
+            Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(Assert.IsType<DeltaChunkMessage>(first.PlacedChunk)));
         }
+
+        // Already held: not reserved again, delivered in a buffer, a duplicate as ever.
+        using (ReceivedFrame again = await b.Incoming.ReadAsync(Guard))
+        {
+            Assert.Null(again.PlacedChunk);
+            Assert.Equal(ChunkOutcome.Duplicate, assembler.Accept(MessageCodec.Decode<DeltaChunkMessage>(again.Type, again.Body)));
+        }
+
+        // Another delta's chunk: in a buffer, for whoever assembles that delta.
+        using (ReceivedFrame foreign = await b.Incoming.ReadAsync(Guard))
+        {
+            Assert.Null(foreign.PlacedChunk);
+            DeltaChunkMessage chunk = MessageCodec.Decode<DeltaChunkMessage>(foreign.Type, foreign.Body);
+            Assert.Equal(ChunkOutcome.Accepted, new DeltaAssembler(other).Accept(chunk));
+        }
+
+        // The wrong length for its index: no slot; the assembler refuses it with its reason.
+        using (ReceivedFrame wrong = await b.Incoming.ReadAsync(Guard))
+        {
+            Assert.Null(wrong.PlacedChunk);
+            var e = Assert.Throws<ProtocolException>(() => assembler.Accept(MessageCodec.Decode<DeltaChunkMessage>(wrong.Type, wrong.Body)));
+            Assert.Equal(ProtocolErrorCode.MalformedMessage, e.Code);
+        }
+
+        Assert.Equal(1, assembler.ReceivedCount);
     }
 
     public static TheoryData<string> TamperedParts() => new() { "head", "data", "tag" };
@@ -192,39 +198,32 @@ public sealed class PlacedChunkTests : IDisposable
     public async Task A_placed_chunk_with_a_bad_hash_is_refused_and_its_slot_freed_when_the_frame_is_disposed()
     {
         Skip.IfNot(Aegis256.IsSupported, "needs AES-NI");
-        (SignedDelta delta, byte[] payload) = TestDeltas.Signed(_origin);
-        (IDuplexPipe pa, IDuplexPipe pb) = PipePair.Create();
-        (SecureConnection a, SecureConnection b) = await ConnectAsync(pa, pb);
-        await using (a)
-        await using (b)
+        await using Transfer t = await StartAsync();
+        (SecureConnection a, SecureConnection b, DeltaAssembler assembler, SignedDelta delta, byte[] payload) = t;
+        byte[] forged = payload.AsSpan(0, delta.Manifest.ChunkLength(0)).ToArray();
+        forged[7] ^= 1;
+
+        // A faulty (authenticated) sender: the right length, the wrong bytes.
+        await a.SendAsync(new DeltaChunkMessage(delta.ContentId, 0, forged), Guard);
+        using (ReceivedFrame frame = await b.Incoming.ReadAsync(Guard))
         {
-            var assembler = new DeltaAssembler(delta);
-            b.ChunkSlots = assembler;
-            byte[] forged = payload.AsSpan(0, delta.Manifest.ChunkLength(0)).ToArray();
-            forged[7] ^= 1;
+            DeltaChunkMessage chunk = Assert.IsType<DeltaChunkMessage>(frame.PlacedChunk);
+            Assert.Equal(ProtocolErrorCode.BadChunkHash, Assert.Throws<ProtocolException>(() => assembler.Accept(chunk)).Code);
+            Assert.False(assembler.Has(0));
 
-            // A faulty (authenticated) sender: the right length, the wrong bytes.
-            await a.SendAsync(new DeltaChunkMessage(delta.ContentId, 0, forged), Guard);
-            using (ReceivedFrame frame = await b.Incoming.ReadAsync(Guard))
-            {
-                DeltaChunkMessage chunk = Assert.IsType<DeltaChunkMessage>(frame.PlacedChunk);
-                Assert.Equal(ProtocolErrorCode.BadChunkHash, Assert.Throws<ProtocolException>(() => assembler.Accept(chunk)).Code);
-                Assert.False(assembler.Has(0));
-
-                // Still reserved by the frame: a copy from elsewhere waits for it.
-                Assert.Equal(ChunkOutcome.Duplicate, assembler.Accept(delta.Chunk(payload, 0)));
-            }
-
-            // A placed chunk read and dropped without being accepted frees its slot too.
-            await a.SendAsync(delta.Chunk(payload, 1), Guard);
-            using (ReceivedFrame unread = await b.Incoming.ReadAsync(Guard))
-            {
-                Assert.NotNull(unread.PlacedChunk);
-            }
-
-            Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(delta.Chunk(payload, 0)));
-            Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(delta.Chunk(payload, 1)));
+            // Still reserved by the frame: a copy from elsewhere waits for it.
+            Assert.Equal(ChunkOutcome.Duplicate, assembler.Accept(delta.Chunk(payload, 0)));
         }
+
+        // A placed chunk read and dropped without being accepted frees its slot too.
+        await a.SendAsync(delta.Chunk(payload, 1), Guard);
+        using (ReceivedFrame unread = await b.Incoming.ReadAsync(Guard))
+        {
+            Assert.NotNull(unread.PlacedChunk);
+        }
+
+        Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(delta.Chunk(payload, 0)));
+        Assert.Equal(ChunkOutcome.Accepted, assembler.Accept(delta.Chunk(payload, 1)));
     }
 
     [Fact]
