@@ -58,6 +58,11 @@ internal sealed class Aegis256 : Aead
 
     public override bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
+        if (sealedInput.Length < TagSize)
+        {
+            return false;
+        }
+
         int length = sealedInput.Length - TagSize;
         var state = new State(_key, nonce);
         state.Absorb(associatedData);
@@ -71,9 +76,9 @@ internal sealed class Aegis256 : Aead
     /// <summary>Opens a ciphertext ‖ tag that may span segments, straight into <paramref name="plaintext"/>.</summary>
     public override bool Open(ReadOnlySpan<byte> nonce, in ReadOnlySequence<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
-        if (sealedInput.IsSingleSegment)
+        if (sealedInput.IsSingleSegment || sealedInput.Length < TagSize)
         {
-            return Open(nonce, sealedInput.FirstSpan, plaintext, associatedData);
+            return Open(nonce, sealedInput.IsSingleSegment ? sealedInput.FirstSpan : [], plaintext, associatedData);
         }
 
         int length = checked((int)sealedInput.Length) - TagSize;

@@ -95,6 +95,9 @@ public class Aegis256Tests
                 Assert.All(opened, b => Assert.Equal(0, b));
             }
 
+            Assert.False(managed.Open(nonce, sealedBytes.AsSpan(0, 31), new byte[length], ad));
+            Assert.False(managed.Open(nonce, Segments.Split(sealedBytes[..31], 5), new byte[length], ad));
+
             byte[] otherAd = (byte[])ad.Clone();
             otherAd[1] ^= 1;
             Assert.False(managed.Open(nonce, sealedBytes, new byte[length], otherAd));
