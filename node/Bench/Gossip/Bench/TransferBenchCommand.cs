@@ -70,6 +70,7 @@ public static class TransferBenchCommand
                     secure_cpu_ms = Math.Round(r.SecureCpuSeconds * 1e3, 1),
                     raw_cpu_ms = Math.Round(r.RawCpuSeconds * 1e3, 1),
                     raw_hot_mb_s = Math.Round(r.RawHotMBps, 1),
+                    receive_path = TransferBenchmark.ReceivePath,
                 }));
             }
             else

@@ -43,6 +43,13 @@ public static class TransferBenchmark
     /// </summary>
     private const int WarmupTransfers = 64;
 
+    /// <summary>
+    /// What the secure side measures, printed in the JSON so figures are not read as the daemon's: this benchmark sets
+    /// <see cref="SecureConnection.ChunkSlots"/> itself, so chunks are decrypted into the assembler's slots; the node's
+    /// own receive path (ConnectionManager, GossipEngine) does not set it yet and decodes chunks into pooled buffers.
+    /// </summary>
+    public const string ReceivePath = "bench-wired placed chunks (SecureConnection.ChunkSlots set by the benchmark); the daemon's receive path does not use placed chunks yet";
+
     /// <summary>Size of the warm-up deltas: one chunk, so the 64 of them take well under a second.</summary>
     private const int WarmupBytes = 64 * 1024;
 
