@@ -38,6 +38,7 @@ public sealed partial class SecureConnection : IAsyncDisposable
     /// <summary>Set once DisposeAsync has released the cancellation source and crypto state.</summary>
     private int _released;
     private ProtocolException? _closeReason;
+    private IChunkSlots? _chunkSlots;
     private ByeMessage? _bye;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
@@ -81,6 +82,19 @@ public sealed partial class SecureConnection : IAsyncDisposable
     public Task<ProtocolException> Completion => _completion.Task;
 
     public bool IsClosed => Volatile.Read(ref _closeReason) is not null;
+
+    /// <summary>
+    /// Where the read loop decrypts DeltaChunk data straight into (a <see cref="Deltas.DeltaAssembler"/>, or a router
+    /// over several by content id), delivered as <see cref="ReceivedFrame.PlacedChunk"/>; null (the default): every
+    /// frame in a pooled buffer. Takes effect from the next frame the read loop opens (it runs ahead of the
+    /// application by up to <see cref="ConnectionOptions.ReceiveQueueFrames"/> frames); only suites that open in parts
+    /// (AEGIS-256 on AES-NI) use it, the others deliver every frame in a buffer.
+    /// </summary>
+    public IChunkSlots? ChunkSlots
+    {
+        get => Volatile.Read(ref _chunkSlots);
+        set => Volatile.Write(ref _chunkSlots, value);
+    }
 
     /// <summary>
     /// Queues one message body for sending; waits while the send queue is full. The body is copied, so the
@@ -209,6 +223,14 @@ public sealed partial class SecureConnection : IAsyncDisposable
         }
 
         await CloseAsync(ProtocolErrorCode.Shutdown, "disposed").ConfigureAwait(false);
+
+        // Frames nobody will read: their buffers go back to the pool, and placed chunks free their slots, which
+        // would otherwise stay reserved for a frame that never reaches the assembler.
+        while (_incoming.Reader.TryRead(out ReceivedFrame unread))
+        {
+            unread.Dispose();
+        }
+
         await _idleTimer.DisposeAsync().ConfigureAwait(false);
         Volatile.Write(ref _released, 1);
         _abort.Dispose();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace FedMesh.Protocol.Security.Internal;
@@ -33,13 +34,57 @@ internal abstract class Aead : IDisposable
     /// </summary>
     public abstract bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData);
 
+    /// <summary>
+    /// Seals <paramref name="head"/> ‖ <paramref name="tail"/> as one plaintext into <paramref name="sealedOutput"/>
+    /// (ciphertext ‖ tag). This default joins them in the output and seals in place (one copy of both); an AEAD that
+    /// takes its plaintext in pieces overrides it and reads each where it lies. A body without a tail is sealed as
+    /// <see cref="Seal(ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte}, ReadOnlySpan{byte})"/> would (in place when
+    /// it starts at the output); a tail must not overlap the output.
+    /// </summary>
+    public virtual void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail, Span<byte> sealedOutput, ReadOnlySpan<byte> associatedData)
+    {
+        if (tail.IsEmpty)
+        {
+            Seal(nonce, head, sealedOutput, associatedData);
+            return;
+        }
+
+        Span<byte> plaintext = sealedOutput[..(head.Length + tail.Length)];
+        head.CopyTo(plaintext);
+        tail.CopyTo(plaintext[head.Length..]);
+        Seal(nonce, plaintext, sealedOutput, associatedData);
+    }
+
+    /// <summary>
+    /// Opens ciphertext ‖ tag that may span several segments (a frame read from a pipe). This default opens a
+    /// single segment directly and copies a multi-segment input into <paramref name="plaintext"/> first, which must
+    /// then hold all of it (sealedInput.Length bytes, tag included), and opens it there in place; an AEAD that takes
+    /// its ciphertext in pieces overrides it and needs only the plaintext's length.
+    /// </summary>
+    public virtual bool Open(ReadOnlySpan<byte> nonce, in ReadOnlySequence<byte> sealedInput, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+    {
+        if (sealedInput.IsSingleSegment)
+        {
+            return Open(nonce, sealedInput.FirstSpan, plaintext, associatedData);
+        }
+
+        Span<byte> joined = plaintext[..checked((int)sealedInput.Length)];
+        sealedInput.CopyTo(joined);
+        return Open(nonce, joined, joined, associatedData);
+    }
+
     public abstract void Dispose();
 
+    /// <summary>
+    /// The suite's implementation. AEGIS-256 runs on <see cref="Aegis256"/> where the CPU has AES-NI (it takes
+    /// plaintext and ciphertext in pieces, saving the frame copies) and on libsodium elsewhere.
+    /// </summary>
     public static Aead Create(CipherSuite suite, ReadOnlySpan<byte> key) => suite switch
     {
         CipherSuite.Aes256Gcm => new OpenSslAead(suite, key),
         CipherSuite.ChaCha20Poly1305 when ChaCha20Poly1305.IsSupported => new OpenSslAead(suite, key),
         CipherSuite.ChaCha20Poly1305 => new SodiumAead(suite, key),
+        CipherSuite.Aegis256 when Aegis256.IsSupported => new Aegis256(key),
         CipherSuite.Aegis256 => new SodiumAead(suite, key),
         _ => throw new ArgumentOutOfRangeException(nameof(suite), suite, "not a single cipher suite"),
     };

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using FedMesh.Protocol.Wire;
 
@@ -32,15 +33,22 @@ internal sealed class FrameProtector : IDisposable
     /// (length 8 + body + <see cref="TagSize"/>); the body may already sit at destination[8..] (sealed in place).
     /// Returns the bytes written.
     /// </summary>
-    public int Seal(FrameType type, ReadOnlySpan<byte> body, Span<byte> destination)
+    public int Seal(FrameType type, ReadOnlySpan<byte> body, Span<byte> destination) => Seal(type, body, [], destination);
+
+    /// <summary>
+    /// As <see cref="Seal(FrameType, ReadOnlySpan{byte}, Span{byte})"/> for the body <paramref name="head"/> ‖
+    /// <paramref name="tail"/> (a DeltaChunk's encoded fields, then its data where the payload holds it): sealed
+    /// without joining the pieces first where the suite's AEAD takes them apart (<see cref="Aegis256"/>).
+    /// </summary>
+    public int Seal(FrameType type, ReadOnlySpan<byte> head, ReadOnlySpan<byte> tail, Span<byte> destination)
     {
-        int payload = body.Length + _aead.TagSize;
+        int payload = head.Length + tail.Length + _aead.TagSize;
         FrameWriter.CheckLength(type, payload);
         var header = new FrameHeader(type, payload);
         header.Write(destination);
         Span<byte> nonce = stackalloc byte[_aead.NonceSize];
         NextNonce(nonce);
-        _aead.Seal(nonce, body, destination.Slice(FrameHeader.Size, payload), destination[..FrameHeader.Size]);
+        _aead.Seal(nonce, head, tail, destination.Slice(FrameHeader.Size, payload), destination[..FrameHeader.Size]);
         return FrameHeader.Size + payload;
     }
 
@@ -54,34 +62,66 @@ internal sealed class FrameProtector : IDisposable
     /// <exception cref="ProtocolException">DecryptFailed: tampered, replayed, reordered or too short.</exception>
     public int Open(FrameHeader header, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
-        if (payload.Length < _aead.TagSize)
-        {
-            throw new ProtocolException(ProtocolErrorCode.DecryptFailed, $"{header.Type} payload of {payload.Length} bytes is shorter than the {_aead.TagSize}-byte tag");
-        }
-
+        int bodyLength = BodyLength(header, payload.Length);
         Span<byte> ad = stackalloc byte[FrameHeader.Size];
         header.Write(ad);
         Span<byte> nonce = stackalloc byte[_aead.NonceSize];
-        ulong frameNumber = _counter;
-        NextNonce(nonce);
-        int bodyLength = payload.Length - _aead.TagSize;
-        if (!_aead.Open(nonce, payload, destination[..bodyLength], ad))
-        {
-            throw new ProtocolException(ProtocolErrorCode.DecryptFailed,
-                $"{header.Type} frame #{frameNumber} does not authenticate (tampered, replayed or reordered)");
-        }
-
-        return bodyLength;
+        ulong frameNumber = NextNonce(nonce);
+        return _aead.Open(nonce, payload, destination[..bodyLength], ad) ? bodyLength : throw NotAuthentic(header, frameNumber);
     }
 
-    private void NextNonce(Span<byte> nonce)
+    /// <summary>
+    /// As <see cref="Open(FrameHeader, ReadOnlySpan{byte}, Span{byte})"/> for a payload read from a pipe, which may
+    /// span segments: opened where it lies when the suite's AEAD takes pieces (<see cref="Aegis256"/>), else joined
+    /// in <paramref name="destination"/> first, which must then hold the whole payload (tag included).
+    /// </summary>
+    public int Open(FrameHeader header, in ReadOnlySequence<byte> payload, Span<byte> destination)
+    {
+        int bodyLength = BodyLength(header, payload.Length);
+        Span<byte> ad = stackalloc byte[FrameHeader.Size];
+        header.Write(ad);
+        Span<byte> nonce = stackalloc byte[_aead.NonceSize];
+        ulong frameNumber = NextNonce(nonce);
+        return _aead.Open(nonce, payload, destination, ad) ? bodyLength : throw NotAuthentic(header, frameNumber);
+    }
+
+    /// <summary>Whether a frame can be opened part by part (<see cref="BeginOpen"/>): AEGIS-256 on AES-NI.</summary>
+    public bool OpensInParts => _aead is Aegis256;
+
+    /// <summary>
+    /// Starts opening the next frame part by part (only where <see cref="OpensInParts"/>): checks its length and
+    /// takes its nonce, as <see cref="Open(FrameHeader, in ReadOnlySequence{byte}, Span{byte})"/> does. The caller
+    /// decrypts the body's parts, then checks the tag; a tag that fails is <see cref="NotAuthentic"/>.
+    /// </summary>
+    public Aegis256.Opening BeginOpen(FrameHeader header, long payloadLength, out int bodyLength, out ulong frameNumber)
+    {
+        var aegis = _aead as Aegis256 ?? throw new InvalidOperationException($"{_aead.GetType().Name} opens frames whole");
+        bodyLength = BodyLength(header, payloadLength);
+        Span<byte> ad = stackalloc byte[FrameHeader.Size];
+        header.Write(ad);
+        Span<byte> nonce = stackalloc byte[_aead.NonceSize];
+        frameNumber = NextNonce(nonce);
+        return aegis.BeginOpen(nonce, ad);
+    }
+
+    private int BodyLength(FrameHeader header, long payloadLength) =>
+        payloadLength >= _aead.TagSize
+            ? (int)payloadLength - _aead.TagSize
+            : throw new ProtocolException(ProtocolErrorCode.DecryptFailed, $"{header.Type} payload of {payloadLength} bytes is shorter than the {_aead.TagSize}-byte tag");
+
+    public static ProtocolException NotAuthentic(FrameHeader header, ulong frameNumber) =>
+        new(ProtocolErrorCode.DecryptFailed, $"{header.Type} frame #{frameNumber} does not authenticate (tampered, replayed or reordered)");
+
+    /// <summary>Writes the next frame's nonce and returns that frame's number.</summary>
+    private ulong NextNonce(Span<byte> nonce)
     {
         if (_counter >= MaxFrames)
         {
             throw new ProtocolException(ProtocolErrorCode.Internal, $"frame counter reached {MaxFrames}; reconnect for fresh keys");
         }
 
-        WriteNonce(_counter++, nonce);
+        WriteNonce(_counter, nonce);
+        return _counter++;
     }
 
     /// <summary>

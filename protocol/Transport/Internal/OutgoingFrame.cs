@@ -7,8 +7,8 @@ namespace FedMesh.Protocol.Transport;
 /// <summary>
 /// A queued body (a struct: queueing allocates nothing): the first <c>headLength</c> bytes of a pooled buffer,
 /// followed by <see cref="Tail"/>, bytes the sender keeps unchanged until the frame is written (a DeltaChunk's
-/// data, a slice of an immutable payload). The write loop copies the tail once, straight into the frame it
-/// encrypts; every other body is all head.
+/// data, a slice of an immutable payload). The write loop encrypts the tail from where it lies into the frame
+/// (<see cref="Seal"/>); every other body is all head.
 /// </summary>
 internal readonly struct OutgoingFrame(FrameType type, byte[] head, int headLength, ReadOnlyMemory<byte> tail = default)
 {
@@ -29,22 +29,11 @@ internal readonly struct OutgoingFrame(FrameType type, byte[] head, int headLeng
     }
 
     /// <summary>
-    /// Encrypts the body into <paramref name="destination"/> (header ‖ ciphertext ‖ tag). A body with a tail is
-    /// assembled in the destination (head, then the tail's single copy) and sealed in place; a head-only body
-    /// is sealed from its pooled buffer. Returns the bytes written.
+    /// Encrypts the body into <paramref name="destination"/> (header ‖ ciphertext ‖ tag) and returns the bytes
+    /// written. A tail is read where it lies when the suite's AEAD takes the body in pieces (AEGIS-256 on AES-NI):
+    /// no copy of a chunk's data before it is encrypted; other suites join head and tail in the destination first.
     /// </summary>
-    public int Seal(FrameProtector sender, Span<byte> destination)
-    {
-        if (Tail.IsEmpty)
-        {
-            return sender.Seal(Type, Head, destination);
-        }
-
-        Span<byte> body = destination.Slice(FrameHeader.Size, Length);
-        Head.CopyTo(body);
-        Tail.Span.CopyTo(body[headLength..]);
-        return sender.Seal(Type, body, destination);
-    }
+    public int Seal(FrameProtector sender, Span<byte> destination) => sender.Seal(Type, Head, Tail.Span, destination);
 
     public void Return() => ArrayPool<byte>.Shared.Return(head);
 }

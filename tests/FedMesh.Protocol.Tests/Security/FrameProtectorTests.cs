@@ -135,6 +135,34 @@ public class FrameProtectorTests
         Assert.Equal(body, Open(receiver, frame));
     }
 
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void A_body_sealed_as_head_and_tail_is_the_joined_body_and_opens_from_split_segments(CipherSuite suite)
+    {
+        byte[] head = Enumerable.Range(0, 45).Select(i => (byte)(i * 11)).ToArray();
+        byte[] tail = Enumerable.Range(0, 5000).Select(i => (byte)(i * 13)).ToArray();
+        using var joinedSender = new FrameProtector(suite, Key);
+        byte[] expected = Seal(joinedSender, FrameType.DeltaChunk, [.. head, .. tail]);
+
+        using var sender = new FrameProtector(suite, Key);
+        byte[] frame = new byte[expected.Length];
+        Assert.Equal(frame.Length, sender.Seal(FrameType.DeltaChunk, head, tail, frame));
+        Assert.Equal(expected, frame);
+
+        // As the read loop gets a frame from the pipe: in segments cut anywhere, the tag split too. The buffer
+        // holds the whole payload, as the read loop rents it (suites that cannot read pieces join them there).
+        using var receiver = new FrameProtector(suite, Key);
+        byte[] payload = frame[FrameHeader.Size..];
+        byte[] body = new byte[payload.Length];
+        int length = receiver.Open(FrameHeader.Parse(frame), Framing.Segments.Split(payload, 3, 45, 4000, payload.Length - 5), body);
+        Assert.Equal([.. head, .. tail], body[..length]);
+
+        payload[100] ^= 1;
+        using var tampered = new FrameProtector(suite, Key);
+        Assert.Equal(ProtocolErrorCode.DecryptFailed,
+            Assert.Throws<ProtocolException>(() => tampered.Open(FrameHeader.Parse(frame), Framing.Segments.Split(payload, 64), new byte[payload.Length])).Code);
+    }
+
     [Fact]
     public void The_libsodium_ChaCha_fallback_matches_the_OpenSSL_one_byte_for_byte()
     {

@@ -43,6 +43,18 @@ public static class TransferBenchmark
     /// </summary>
     private const int WarmupTransfers = 64;
 
+    /// <summary>
+    /// What the secure side measures, printed in the JSON so figures are not read as something else. By default the
+    /// receive loop is the daemon's: every frame decrypted by the read loop into a pooled buffer, decoded borrowed and
+    /// handed to the <see cref="DeltaAssembler"/> (which copies and hashes it), as GossipEngine does. With
+    /// <c>placedChunks</c> the benchmark sets <see cref="SecureConnection.ChunkSlots"/> itself so chunks are decrypted
+    /// straight into the assembler's slots — a protocol-level path the daemon does not use yet.
+    /// </summary>
+    public const string DaemonReceivePath = "the daemon's: read loop decrypts into pooled buffers, DeltaAssembler copies and hashes";
+
+    /// <summary>See <see cref="DaemonReceivePath"/>.</summary>
+    public const string PlacedReceivePath = "placed chunks (SecureConnection.ChunkSlots set by the benchmark; the daemon does not use them yet)";
+
     /// <summary>Size of the warm-up deltas: one chunk, so the 64 of them take well under a second.</summary>
     private const int WarmupBytes = 64 * 1024;
 
@@ -51,7 +63,7 @@ public static class TransferBenchmark
     /// <param name="suites">Suites both ends offer (<see cref="CipherSuite.None"/>: the defaults, so the handshake picks
     /// what two nodes on this machine would); ChaCha20-Poly1305 is always among them.</param>
     public static async Task<TransferResult> RunAsync(long sizeBytes, int repeats, CancellationToken cancellationToken, int warmupTransfers = WarmupTransfers,
-        CipherSuite suites = CipherSuite.None)
+        CipherSuite suites = CipherSuite.None, bool placedChunks = false)
     {
         if (sizeBytes < 4 || sizeBytes > (long)DeltaLimits.MaxTotalSize)
         {
@@ -66,13 +78,13 @@ public static class TransferBenchmark
         for (int i = 0; i < warmupTransfers; i++)
         {
             await TransferProbe.PlainCopyAsync(smallPayload, copy.AsMemory(0, smallPayload.Length), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await SecureOnceAsync(small, smallPayload, smallLocal, options, cancellationToken).ConfigureAwait(false);
+            await SecureOnceAsync(small, smallPayload, smallLocal, options, placedChunks, cancellationToken).ConfigureAwait(false);
         }
 
         // One untimed full-size run of each: pooled buffers and socket memory are then as warm as in a running node.
         await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false);
         await TransferProbe.PlainAsync(payload.Length, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await SecureOnceAsync(delta, payload, local, options, cancellationToken).ConfigureAwait(false);
+        await SecureOnceAsync(delta, payload, local, options, placedChunks, cancellationToken).ConfigureAwait(false);
         await WaitForBackgroundCompilationAsync(cancellationToken).ConfigureAwait(false);
 
         var secure = new List<double>();
@@ -89,7 +101,7 @@ public static class TransferBenchmark
             raw.Add((await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false)).Elapsed.TotalSeconds);
             rawCpu.Add((Environment.CpuUsage.TotalTime - cpu).TotalSeconds);
             Settle();
-            (double seconds, double cpuSeconds, string suite) = await SecureOnceAsync(delta, payload, local, options, cancellationToken).ConfigureAwait(false);
+            (double seconds, double cpuSeconds, string suite) = await SecureOnceAsync(delta, payload, local, options, placedChunks, cancellationToken).ConfigureAwait(false);
             secure.Add(seconds);
             secureCpu.Add(cpuSeconds);
             cipher = suite;
@@ -168,7 +180,7 @@ public static class TransferBenchmark
     /// <returns>Wall-clock and process CPU seconds from the first send to the verified, reassembled payload
     /// (connection setup and handshake excluded, as in <see cref="TransferProbe"/>).</returns>
     private static async Task<(double Seconds, double CpuSeconds, string Cipher)> SecureOnceAsync(SignedDelta delta, ReadOnlyMemory<byte> payload, LocalMesh local,
-        ConnectionOptions options, CancellationToken cancel)
+        ConnectionOptions options, bool placedChunks, CancellationToken cancel)
     {
         using NodeIdentity sender = NodeIdentity.Create();
         using NodeIdentity receiver = NodeIdentity.Create();
@@ -184,13 +196,19 @@ public static class TransferBenchmark
             while (assembler is null || !assembler.IsComplete)
             {
                 using ReceivedFrame frame = await server.Incoming.ReadAsync(cancel).ConfigureAwait(false);
+                // Placed: the read loop decrypted the chunk straight into the assembler's slot, which hashes it there.
                 // Borrowed: the chunk's data is a slice of the frame, valid until it is disposed at the end of this
                 // iteration; the assembler verifies it and copies it into the payload before that.
-                WireMessage message = MessageCodec.DecodeBorrowed(frame.Type, frame.Body);
+                WireMessage message = frame.PlacedChunk ?? MessageCodec.DecodeBorrowed(frame.Type, frame.Body);
                 switch (message)
                 {
                     case DeltaManifestMessage manifest:
                         assembler = new DeltaAssembler(SignedDelta.Verify(manifest, local));
+                        if (placedChunks)
+                        {
+                            server.ChunkSlots = assembler;
+                        }
+
                         break;
                     case DeltaChunkMessage chunk when assembler is not null:
                         if (assembler.Accept(chunk) != ChunkOutcome.Accepted)

@@ -9,13 +9,15 @@ namespace FedMesh.Node.Tests.Gossip.Bench;
 /// </summary>
 public sealed class TransferBenchmarkTests
 {
-    [Fact]
-    public async Task A_multi_chunk_delta_with_a_short_last_chunk_arrives_verified_and_reports_consistent_figures()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_multi_chunk_delta_with_a_short_last_chunk_arrives_verified_and_reports_consistent_figures(bool placedChunks)
     {
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         long size = (3L << 20) + 12; // three full 1 MiB chunks and a 12-byte tail: exercises the short last chunk
 
-        TransferResult result = await TransferBenchmark.RunAsync(size, repeats: 1, guard.Token, warmupTransfers: 1);
+        TransferResult result = await TransferBenchmark.RunAsync(size, repeats: 1, guard.Token, warmupTransfers: 1, placedChunks: placedChunks);
 
         Assert.Equal(size, result.SizeBytes);
         Assert.True(result.SecureSeconds > 0 && result.RawSeconds > 0);
