@@ -32,7 +32,7 @@ public class PeerSamplingWiringTests
 
             // Enough shuffle cycles (10 s each) for the views to mix away from the seed.
             await AdvanceAsync(time, TimeSpan.FromSeconds(200));
-            Assert.All(nodes.Values, n => Assert.InRange(n.PeerView.Count, 1, ViewSize));
+            Assert.All(nodes.Values, n => Assert.True(n.PeerView.Count is >= 1 and <= ViewSize, $"{n.ListenEndPoint}: view of {n.PeerView.Count}, {n.GetStatus().Peers.Count} sessions"));
             Assert.True(Connected(nodes), "the overlay of partial views is not connected");
             // Views are partial: the seed is not in everyone's view any more (it was the only peer anyone knew).
             Assert.True(nodes.Values.Count(n => n.PeerView.Contains(ids[0].PeerId)) < Nodes - 1, "every node still holds the seed");
@@ -44,7 +44,7 @@ public class PeerSamplingWiringTests
                 nodes.Remove(gone.PeerId);
             }
 
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
             while (!(nodes.Values.All(n => n.PeerView.Count > 0 && n.PeerView.All(nodes.ContainsKey)) && Connected(nodes)))
             {
                 await AdvanceAsync(time, TimeSpan.FromSeconds(10), timeout.Token);
@@ -92,12 +92,14 @@ public class PeerSamplingWiringTests
         return seen.Count == nodes.Count;
     }
 
+    /// <summary>A virtual second at a time, with 100 ms of wall time for 40 nodes' frames to be handled: faster, a
+    /// loaded machine falls behind the 1 Hz heartbeats and the failure detector closes healthy sessions.</summary>
     private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
         {
             time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20, cancel);
+            await Task.Delay(100, cancel);
         }
     }
 }

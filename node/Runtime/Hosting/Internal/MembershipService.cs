@@ -312,6 +312,10 @@ internal sealed class MembershipService
         {
             StartShuffle();
         }
+        else
+        {
+            TopUp(target: null);
+        }
 
         foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.OrderBy(p => p.Key.Value, StringComparer.Ordinal))
         {
@@ -419,25 +423,36 @@ internal sealed class MembershipService
     private void StartShuffle()
     {
         ShuffleRequest? request;
-        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
         lock (_lock)
         {
             request = _sampler.StartShuffle();
-            // Slots freed by a gone target (or never filled) are topped up from live sessions: Cyclon assumes every
-            // target answers, and without this a node whose targets left would shrink its view to nothing while
-            // still connected. Only connected peers are added, so a departed one is not brought back.
-            foreach (PeerId peer in connected.OrderBy(_ => _random.Next()))
-            {
-                if (request?.Target != peer)
-                {
-                    _sampler.Add(peer);
-                }
-            }
         }
+
+        TopUp(request?.Target);
 
         if (request is not null && Connections.IsConnected(request.Target))
         {
             Connections.Send(request.Target, Describe(request.Offer, PeerListKind.ShuffleRequest));
+        }
+    }
+
+    /// <summary>
+    /// Fills free view slots from live sessions (every tick): Cyclon assumes every shuffle target answers, and without
+    /// this a node whose targets left would shrink its view to nothing while still connected. Only connected peers are
+    /// added, so a departed one is not brought back; the shuffle's target stays out until its reply.
+    /// </summary>
+    private void TopUp(PeerId? target)
+    {
+        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
+        lock (_lock)
+        {
+            foreach (PeerId peer in connected.OrderBy(_ => _random.Next()))
+            {
+                if (target != peer)
+                {
+                    _sampler.Add(peer);
+                }
+            }
         }
     }
 
