@@ -114,7 +114,7 @@ public static class MessageCodec
             WireMessage message = state.type switch
             {
                 FrameType.Hello => HelloMessage.Read(ref reader),
-                FrameType.PeerList => PeerListMessage.Read(ref reader),
+                FrameType.PeerList => PeerListMessage.Read(ref reader, ref trailing),
                 FrameType.Have => HaveMessage.Read(ref reader),
                 FrameType.Want => WantMessage.Read(ref reader),
                 FrameType.DeltaManifest => DeltaManifestMessage.Read(ref reader),

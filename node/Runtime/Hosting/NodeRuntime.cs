@@ -67,7 +67,7 @@ public sealed partial class NodeRuntime : IAsyncDisposable
         _membership.Attach(_connections);
         if (parts.Rounds is { } rounds)
         {
-            _rounds = new RoundLoop(parts, rounds, _actor, _connections.ConnectedPeers, _telemetry, _logger);
+            _rounds = new RoundLoop(parts, rounds, _actor, _membership.Neighbours, _telemetry, _logger);
             _rounds.Completed += r => RoundCompleted?.Invoke(r);
         }
 
@@ -103,6 +103,10 @@ public sealed partial class NodeRuntime : IAsyncDisposable
 
     /// <summary>The peers this node knows (what peers.json holds).</summary>
     public PeerBook PeerBook => _membership.Book;
+
+    /// <summary>The peer-sampling partial view (Cyclon, SPEC.md §9.10): at most 8 peers; a round's neighbours are its
+    /// connected members.</summary>
+    public IReadOnlyList<PeerId> PeerView => _membership.View;
 
     /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
     internal int OpenConnections => _connections.OpenConnections;

@@ -105,7 +105,7 @@ public class MembershipWiringTests
         }
     }
 
-    private static async Task<NodeRuntime> StartAsync(NodeParts parts)
+    internal static async Task<NodeRuntime> StartAsync(NodeParts parts)
     {
         var runtime = new NodeRuntime(parts, NullLoggerFactory.Instance);
         await runtime.StartAsync(CancellationToken.None);
@@ -123,7 +123,7 @@ public class MembershipWiringTests
         }
     }
 
-    private static NodeParts Parts(InMemoryNetwork network, TimeProvider time, NodeIdentity id, int host, int? seedHost = null) => new()
+    internal static NodeParts Parts(InMemoryNetwork network, TimeProvider time, NodeIdentity id, int host, int? seedHost = null) => new()
     {
         Identity = id,
         Mesh = new LocalMesh(NodeRuntime.MeshIdFor("book"), new byte[32], Schema),

@@ -45,6 +45,14 @@ internal sealed class MembershipService
     /// </summary>
     internal static readonly PhiAccrualOptions Liveness = PhiAccrualOptions.Default with { AcceptablePause = TimeSpan.FromSeconds(15) };
 
+    /// <summary>A Cyclon shuffle every 10 gossip ticks (10 s, SPEC.md §9.10): a dead view entry is aged out within
+    /// about c = 8 shuffles (80 s), and a shuffle's two PeerLists (≤ 4 entries each) every 10 s cost nothing next to a
+    /// round's deltas.</summary>
+    internal const int ShuffleEveryTicks = 10;
+
+    /// <summary>Cyclon ages on the wire are u16 (SPEC.md §4.3); older entries are all "very old".</summary>
+    private const int MaxWireAge = ushort.MaxValue;
+
     private readonly NodeParts _parts;
     private readonly ILogger _logger;
     private readonly PeerBook _book;
@@ -54,8 +62,10 @@ internal sealed class MembershipService
     private readonly LogThrottle _dialLog;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PhiAccrualDetector> _liveness = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, (byte[] PublicKey, IReadOnlyList<string> Addresses)> _listenAddresses = new();
+    private readonly PeerSampler _sampler;
     private ConnectionManager? _connections;
     private long _order;
+    private long _ticks;
 
     public MembershipService(NodeParts parts, ILoggerFactory loggers, ILogger logger)
     {
@@ -64,6 +74,30 @@ internal sealed class MembershipService
         _book = parts.PeerBook ?? new PeerBook(parts.Identity.PeerId, parts.Time, PeerBookOptions.Default with { AllowLoopbackFromPex = System.Net.IPAddress.IsLoopback(parts.Listen.Address) }, loggers.CreateLogger<PeerBook>());
         _random = new Random(parts.Seed + 1);
         _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
+        _sampler = new PeerSampler(parts.Identity.PeerId, PeerSamplingOptions.Default, new Random(parts.Seed + 2));
+    }
+
+    /// <summary>A round's neighbours (SPEC.md §9.10): the connected peers of the partial view, in peer-id order; all
+    /// connected peers while none of the view is (a node that just joined has sessions before its view fills).</summary>
+    public IReadOnlyList<PeerId> Neighbours()
+    {
+        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
+        HashSet<PeerId> view = [.. View];
+        PeerId[] inView = [.. connected.Where(view.Contains)];
+        return inView.Length > 0 ? inView : connected;
+    }
+
+    /// <summary>The Cyclon partial view (SPEC.md §9.10): at most <see cref="PeerSamplingOptions.ViewSize"/> peers,
+    /// in view order.</summary>
+    public IReadOnlyList<PeerId> View
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sampler.View.Select(e => e.Peer).ToArray();
+            }
+        }
     }
 
     public PeerBook Book => _book;
@@ -133,6 +167,7 @@ internal sealed class MembershipService
             var due = _targets.Values
                 .Where(t => !t.InFlight && t.Backoff.IsDue && !IsConnectedTo(t))
                 .OrderByDescending(t => t.Seed)
+                .ThenByDescending(t => InView(t))
                 .ThenBy(t => t.Backoff.Failures)
                 .ThenBy(t => t.Order)
                 .Take(Math.Max(0, room))
@@ -145,6 +180,10 @@ internal sealed class MembershipService
             return due;
         }
     }
+
+    /// <summary>The target is a peer of the partial view: dialled before the book's other entries. Under _lock.</summary>
+    private bool InView(DialTarget target) =>
+        (target.Expected ?? target.ConnectedAs) is { } id && _sampler.View.Any(e => e.Peer == id);
 
     private bool IsConnectedTo(DialTarget target) =>
         (target.Expected is { } id && (Connections.IsConnected(id) || id == _parts.Identity.PeerId)) || (target.ConnectedAs is { } c && Connections.IsConnected(c));
@@ -269,6 +308,15 @@ internal sealed class MembershipService
     /// <summary>Once a second (the gossip tick): sessions whose peer is suspected are closed, and redialled later.</summary>
     public void Tick()
     {
+        if (++_ticks % ShuffleEveryTicks == 0)
+        {
+            StartShuffle();
+        }
+        else
+        {
+            TopUp(target: null);
+        }
+
         foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.OrderBy(p => p.Key.Value, StringComparer.Ordinal))
         {
             if (detector.SampleCount > 0 && detector.IsSuspected())
@@ -299,6 +347,10 @@ internal sealed class MembershipService
         }
 
         _book.RecordSuccess(peer);
+        lock (_lock)
+        {
+            _sampler.Add(peer);
+        }
         // In peer-id order, not the dictionary's (hash order differs between processes): the simulator's runs must
         // be a function of the seed alone.
         PeerEntry[] known = _listenAddresses
@@ -318,11 +370,18 @@ internal sealed class MembershipService
     public void PeerList(PeerId reporter, PeerListMessage list)
     {
         var entries = new List<PexEntry>(Math.Min(list.Peers.Count, _book.Options.MaxPexRecordsPerMessage));
-        foreach (PeerEntry entry in list.Peers.Take(_book.Options.MaxPexRecordsPerMessage))
+        var offered = new List<ViewEntry>(entries.Capacity);
+        for (int i = 0; i < list.Peers.Count && i < _book.Options.MaxPexRecordsPerMessage; i++)
         {
+            PeerEntry entry = list.Peers[i];
             if (entry.PublicKey.Length != PeerId.PublicKeyLength)
             {
                 continue;
+            }
+
+            if (list.Kind != PeerListKind.Hint)
+            {
+                offered.Add(new ViewEntry(PeerId.FromPublicKey(entry.PublicKey.Span), list.Ages[i]));
             }
 
             var addresses = new List<PeerAddress>();
@@ -339,6 +398,90 @@ internal sealed class MembershipService
         }
 
         _book.MergePex(reporter, entries);
+        if (list.Kind == PeerListKind.ShuffleRequest)
+        {
+            IReadOnlyList<ViewEntry> reply;
+            lock (_lock)
+            {
+                reply = _sampler.OnShuffle(reporter, offered);
+            }
+
+            Connections.Send(reporter, Describe(reply, PeerListKind.ShuffleReply));
+        }
+        else if (list.Kind == PeerListKind.ShuffleReply)
+        {
+            lock (_lock)
+            {
+                _sampler.OnReply(reporter, offered);
+            }
+        }
+    }
+
+    /// <summary>Starts a Cyclon cycle (SPEC.md §9.10): the oldest view peer gets this node's offer. A target with no
+    /// session is simply left out of the view (Cyclon's rule for an unreachable peer); the dial loop may find it again
+    /// through the book.</summary>
+    private void StartShuffle()
+    {
+        ShuffleRequest? request;
+        lock (_lock)
+        {
+            request = _sampler.StartShuffle();
+        }
+
+        TopUp(request?.Target);
+
+        if (request is not null && Connections.IsConnected(request.Target))
+        {
+            Connections.Send(request.Target, Describe(request.Offer, PeerListKind.ShuffleRequest));
+        }
+    }
+
+    /// <summary>
+    /// Fills free view slots from live sessions (every tick): Cyclon assumes every shuffle target answers, and without
+    /// this a node whose targets left would shrink its view to nothing while still connected. Only connected peers are
+    /// added, so a departed one is not brought back; the shuffle's target stays out until its reply.
+    /// </summary>
+    private void TopUp(PeerId? target)
+    {
+        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
+        lock (_lock)
+        {
+            foreach (PeerId peer in connected.OrderBy(_ => _random.Next()))
+            {
+                if (target != peer)
+                {
+                    _sampler.Add(peer);
+                }
+            }
+        }
+    }
+
+    /// <summary>A shuffle half for the wire: each entry with the public key and addresses the book holds for it (this
+    /// node's own entry carries its key and no address: the receiver has its listen addresses from Hello). Entries the
+    /// book cannot describe are left out.</summary>
+    private PeerListMessage Describe(IReadOnlyList<ViewEntry> view, PeerListKind kind)
+    {
+        var peers = new List<PeerEntry>(view.Count);
+        var ages = new List<ushort>(view.Count);
+        foreach (ViewEntry e in view.Take(MessageLimits.MaxPeersPerList))
+        {
+            if (e.Peer == _parts.Identity.PeerId)
+            {
+                peers.Add(new PeerEntry(_parts.Identity.PublicKey.ToArray(), []));
+            }
+            else if (_book.TryGet(e.Peer, out PeerRecord record) && record.PublicKey is { } key)
+            {
+                peers.Add(new PeerEntry(key, record.Addresses.Take(MessageLimits.MaxAddresses).Select(a => a.ToString()).ToArray()));
+            }
+            else
+            {
+                continue;
+            }
+
+            ages.Add((ushort)Math.Clamp(e.Age, 0, MaxWireAge));
+        }
+
+        return new PeerListMessage(peers) { Kind = kind, Ages = ages };
     }
 
     /// <summary>A peer's listen addresses as others can use them: an unspecified host (0.0.0.0, ::) is replaced by

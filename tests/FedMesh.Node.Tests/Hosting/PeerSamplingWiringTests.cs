@@ -1,0 +1,105 @@
+using FedMesh.Node.Hosting;
+using FedMesh.Node.Transport;
+using FedMesh.Protocol.Identity;
+using Microsoft.Extensions.Time.Testing;
+
+namespace FedMesh.Node.Tests.Hosting;
+
+/// <summary>
+/// The runtime's Cyclon peer sampling (SPEC.md §9.10) over in-memory pipes on virtual time: 40 nodes that know only
+/// one seed end with bounded partial views forming one connected overlay, and after 20 % of them leave the survivors'
+/// views drop the departed and the overlay is connected again.
+/// </summary>
+public class PeerSamplingWiringTests
+{
+    private const int Nodes = 40;
+    private const int ViewSize = 8;
+
+    [Fact]
+    public async Task Forty_nodes_seeded_from_one_keep_bounded_connected_views_and_reconnect_after_a_fifth_leave()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Nodes).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        try
+        {
+            for (int i = 0; i < Nodes; i++)
+            {
+                NodeParts parts = MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1);
+                nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(parts);
+            }
+
+            // Enough shuffle cycles (10 s each) for the views to mix away from the seed.
+            await AdvanceAsync(time, TimeSpan.FromSeconds(200));
+            Assert.All(nodes.Values, n => Assert.True(n.PeerView.Count is >= 1 and <= ViewSize, $"{n.ListenEndPoint}: view of {n.PeerView.Count}, {n.GetStatus().Peers.Count} sessions"));
+            Assert.True(Connected(nodes), "the overlay of partial views is not connected");
+            // Views are partial: the seed is not in everyone's view any more (it was the only peer anyone knew).
+            Assert.True(nodes.Values.Count(n => n.PeerView.Contains(ids[0].PeerId)) < Nodes - 1, "every node still holds the seed");
+
+            // A fifth leaves (not the seed, so the test is about the overlay, not the bootstrap point).
+            foreach (NodeIdentity gone in ids.Skip(1).Take(Nodes / 5))
+            {
+                await nodes[gone.PeerId].DisposeAsync();
+                nodes.Remove(gone.PeerId);
+            }
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+            while (!(nodes.Values.All(n => n.PeerView.Count > 0 && n.PeerView.All(nodes.ContainsKey)) && Connected(nodes)))
+            {
+                await AdvanceAsync(time, TimeSpan.FromSeconds(10), timeout.Token);
+            }
+
+            Assert.All(nodes.Values, n => Assert.InRange(n.PeerView.Count, 1, ViewSize));
+        }
+        finally
+        {
+            foreach (NodeRuntime n in nodes.Values)
+            {
+                await n.DisposeAsync();
+            }
+
+            foreach (NodeIdentity id in ids)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The views as an undirected graph over the live nodes is one component.</summary>
+    private static bool Connected(Dictionary<PeerId, NodeRuntime> nodes)
+    {
+        var edges = nodes.Keys.ToDictionary(p => p, _ => new HashSet<PeerId>());
+        foreach ((PeerId id, NodeRuntime n) in nodes)
+        {
+            foreach (PeerId other in n.PeerView.Where(nodes.ContainsKey))
+            {
+                edges[id].Add(other);
+                edges[other].Add(id);
+            }
+        }
+
+        var seen = new HashSet<PeerId> { nodes.Keys.First() };
+        var queue = new Queue<PeerId>(seen);
+        while (queue.TryDequeue(out PeerId p))
+        {
+            foreach (PeerId q in edges[p].Where(seen.Add))
+            {
+                queue.Enqueue(q);
+            }
+        }
+
+        return seen.Count == nodes.Count;
+    }
+
+    /// <summary>A virtual second at a time, with 100 ms of wall time for 40 nodes' frames to be handled: faster, a
+    /// loaded machine falls behind the 1 Hz heartbeats and the failure detector closes healthy sessions.</summary>
+    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default)
+    {
+        for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(100, cancel);
+        }
+    }
+}
