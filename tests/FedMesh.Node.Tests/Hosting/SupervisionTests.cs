@@ -129,7 +129,9 @@ public class SupervisionTests
         node.RoundCompleted += reports.Enqueue;
         await node.StartAsync(CancellationToken.None);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (node.GetStatus().Peers.Count == 0)
+        // The relay has taken the node's Hello once it has pulled one of the node's round states: only then does a
+        // publication reach the node as an announcement (the Hello catch-up never offers a state dated in the future).
+        while (node.GetStatus().Peers.Count == 0 || relay.GetStatus().DeltasReceived == 0)
         {
             await Task.Delay(20, timeout.Token);
         }
