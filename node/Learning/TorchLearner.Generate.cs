@@ -12,7 +12,11 @@ public sealed partial class TorchLearner
     /// at the document separator): temperature, then nucleus (top-p) sampling from a seeded generator. The window is
     /// the last Context tokens (no key/value cache: generation here is for inspecting what the mesh learned).
     /// </summary>
-    public string Generate(string prompt, GenerationOptions options)
+    public string Generate(string prompt, GenerationOptions options) => _codec.Decode(GenerateIds(prompt, options));
+
+    /// <summary>The sampled token ids of <see cref="Generate"/> (prompt excluded), each below the codec's
+    /// <see cref="TokenCodec.DecodableIds"/>: logits of embedding rows the tokenizer has no token for are never drawn.</summary>
+    internal int[] GenerateIds(string prompt, GenerationOptions options)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(prompt);
@@ -29,7 +33,8 @@ public sealed partial class TorchLearner
             int start = Math.Max(0, ids.Count - _model.Context);
             long[] window = ids.Skip(start).Select(i => (long)i).ToArray();
             Tensor logits = _model.Forward(tensor(window, new long[] { 1, window.Length }), training: false)[0, window.Length - 1];
-            int next = Sample(logits.data<float>().ToArray(), options, random);
+            int decodable = Math.Min(_model.VocabSize, _codec.DecodableIds);
+            int next = Sample(logits.narrow(0, 0, decodable).data<float>().ToArray(), options, random);
             if (next == _codec.Separator)
             {
                 break;
@@ -38,7 +43,7 @@ public sealed partial class TorchLearner
             ids.Add(next);
         }
 
-        return _codec.Decode(ids.Skip(promptLength).ToArray());
+        return ids.Skip(promptLength).ToArray();
     }
 
     /// <summary>Greedy at temperature 0; else softmax(logits / T), keep the smallest top set with mass ≥ p, draw.</summary>

@@ -12,6 +12,13 @@ internal abstract class TokenCodec
     /// <summary>Id appended after every document, so the model learns where documents stop (and pads short records).</summary>
     public abstract int Separator { get; }
 
+    /// <summary>
+    /// One more than the largest id <see cref="Decode"/> stands for. A checkpoint's embedding may have more rows than
+    /// its tokenizer has ids (vocabularies padded to a multiple of 64 or 128 for speed, as Qwen's and many others are):
+    /// generation samples only below this bound, since the extra rows decode to nothing.
+    /// </summary>
+    public abstract int DecodableIds { get; }
+
     /// <summary>Token ids of one document (no separator).</summary>
     public abstract int[] Encode(string text);
 
@@ -35,6 +42,9 @@ internal sealed class ByteCodec : TokenCodec
     public static readonly ByteCodec Instance = new();
 
     public override int Separator => ByteStream.Separator;
+
+    /// <summary>Every byte value.</summary>
+    public override int DecodableIds => 256;
 
     public override int[] Encode(string text) => Array.ConvertAll(Encoding.UTF8.GetBytes(text), b => (int)b);
 
@@ -71,6 +81,9 @@ internal sealed class HfCodec : TokenCodec
     }
 
     public override int Separator { get; }
+
+    /// <summary>The tokenizer's ids (special tokens included) and the separator, whichever reaches further.</summary>
+    public override int DecodableIds => Math.Max(_tokenizer.VocabularySize, Separator + 1);
 
     public override int[] Encode(string text) => _tokenizer.Encode(text);
 

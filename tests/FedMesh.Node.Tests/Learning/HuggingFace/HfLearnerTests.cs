@@ -37,6 +37,22 @@ public sealed class HfLearnerTests(HfCheckpoints checkpoints)
     }
 
     [SkippableFact]
+    public void Generation_samples_only_ids_the_tokenizer_can_decode_when_the_embedding_has_padding_rows()
+    {
+        // 2,000 embedding rows against a tokenizer of a few hundred ids (padded vocabularies are common): a random
+        // model puts most of its probability on rows that decode to nothing, so before the bound the sampled text
+        // was almost empty (seen with a generated checkpoint in a walk-through: the prompt came back alone).
+        using HfBase model = HfBase.Load(checkpoints.Make("--arch llama --dtype f32 --kv-heads 2 --vocab 2000"));
+        var codec = new HfCodec(model);
+        Assert.True(codec.DecodableIds < 1000, $"the generated tokenizer has {codec.DecodableIds} ids");
+        using var learner = new TorchLearner(model, LoraOptions.Default with { Rank = 4 }, Trainer, Documents, context: 16);
+        int[] ids = learner.GenerateIds("Call me", new GenerationOptions { MaxTokens = 48, Temperature = 1.5, TopP = 1, Seed = 5 });
+        Assert.NotEmpty(ids);
+        Assert.All(ids, id => Assert.InRange(id, 0, codec.DecodableIds - 1));
+        Assert.Equal(codec.Decode(ids), learner.Generate("Call me", new GenerationOptions { MaxTokens = 48, Temperature = 1.5, TopP = 1, Seed = 5 }));
+    }
+
+    [SkippableFact]
     public void Per_example_gradients_on_a_llama_base_equal_a_naive_per_example_loop()
     {
         using HfBase model = HfBase.Load(checkpoints.Make("--arch qwen2 --dtype f32 --kv-heads 2 --tie"));
