@@ -26,7 +26,7 @@ public enum ChunkOutcome
 /// straight into them from their own threads (<see cref="SecureConnection.ChunkSlots"/>): each slot's state changes
 /// atomically, so a slot is written by one party at a time and exposed only once its hash verified.
 /// </summary>
-public sealed class DeltaAssembler : IChunkSlots
+public sealed class DeltaAssembler : IChunkSlots, IChunkSlotDirectory
 {
     /// <summary>
     /// Slot states: no verified data; being written (a read loop's reservation, or a copy in Accept); verified and
@@ -39,6 +39,7 @@ public sealed class DeltaAssembler : IChunkSlots
     private readonly int[] _state;
     private byte[]? _buffer;
     private int _received;
+    private int _placed;
 
     public DeltaAssembler(SignedDelta delta)
     {
@@ -53,6 +54,10 @@ public sealed class DeltaAssembler : IChunkSlots
     public int ChunkCount => _state.Length;
 
     public int ReceivedCount => _received;
+
+    /// <summary>Chunks accepted where a connection's read loop decrypted them (<see cref="ReceivedFrame.PlacedChunk"/>):
+    /// the others were copied in from a buffer. Says whether a receiver actually takes the placed path.</summary>
+    public int PlacedCount => _placed;
 
     public bool IsComplete => _received == _state.Length;
 
@@ -105,7 +110,7 @@ public sealed class DeltaAssembler : IChunkSlots
         // Hashed already by the read loop that filled the slot (Filled): only the verdict is left.
         if (placed && state != Reserved)
         {
-            return state == FilledGood ? Hold(index) : throw BadHash(index);
+            return state == FilledGood ? Hold(index, placed: true) : throw BadHash(index);
         }
 
         // Copy first, then hash the copy: the chunk's slot is not marked held until its hash verifies, so a bad
@@ -135,8 +140,11 @@ public sealed class DeltaAssembler : IChunkSlots
             throw BadHash(index);
         }
 
-        return Hold(index);
+        return Hold(index, placed);
     }
+
+    /// <summary>This assembler's slots for its own delta's chunks; null for any other content id.</summary>
+    public IChunkSlots? Find(ReadOnlySpan<byte> contentId) => contentId.SequenceEqual(Delta.ContentId) ? this : null;
 
     /// <inheritdoc/>
     public void Filled(uint index)
@@ -182,10 +190,11 @@ public sealed class DeltaAssembler : IChunkSlots
         return hash.SequenceEqual(_manifest.ChunkHash(index));
     }
 
-    private ChunkOutcome Hold(int index)
+    private ChunkOutcome Hold(int index, bool placed)
     {
         Volatile.Write(ref _state[index], Held);
         _received++;
+        _placed += placed ? 1 : 0;
         return ChunkOutcome.Accepted;
     }
 

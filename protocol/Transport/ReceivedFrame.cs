@@ -23,14 +23,19 @@ public readonly struct ReceivedFrame : IDisposable
         _length = length;
     }
 
-    internal ReceivedFrame(DeltaChunkMessage placed, IChunkSlots slots)
+    internal ReceivedFrame(DeltaChunkMessage placed, IChunkSlots slots, int length)
     {
         Type = FrameType.DeltaChunk;
         PlacedChunk = placed;
         _slots = slots;
+        _length = length;
     }
 
     public FrameType Type { get; }
+
+    /// <summary>The decrypted body's length in bytes, a <see cref="PlacedChunk"/>'s included (what a receiver counts as
+    /// received: <see cref="Body"/> is empty for one).</summary>
+    public int Length => _length;
 
     /// <summary>The body; empty for a <see cref="PlacedChunk"/> (its data is in its slot, not here).</summary>
     public ReadOnlyMemory<byte> Body => _buffer is null ? ReadOnlyMemory<byte>.Empty : _buffer.AsMemory(0, _length);

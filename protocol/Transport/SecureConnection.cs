@@ -38,7 +38,7 @@ public sealed partial class SecureConnection : IAsyncDisposable
     /// <summary>Set once DisposeAsync has released the cancellation source and crypto state.</summary>
     private int _released;
     private ProtocolException? _closeReason;
-    private IChunkSlots? _chunkSlots;
+    private IChunkSlotDirectory? _chunkSlots;
     private ByeMessage? _bye;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
@@ -85,12 +85,12 @@ public sealed partial class SecureConnection : IAsyncDisposable
 
     /// <summary>
     /// Where the read loop decrypts DeltaChunk data straight into (a <see cref="Deltas.DeltaAssembler"/>, or a router
-    /// over several by content id), delivered as <see cref="ReceivedFrame.PlacedChunk"/>; null (the default): every
+    /// over several by content id, <see cref="IChunkSlotDirectory"/>), delivered as <see cref="ReceivedFrame.PlacedChunk"/>; null (the default): every
     /// frame in a pooled buffer. Takes effect from the next frame the read loop opens (it runs ahead of the
     /// application by up to <see cref="ConnectionOptions.ReceiveQueueFrames"/> frames); only suites that open in parts
     /// (AEGIS-256 on AES-NI) use it, the others deliver every frame in a buffer.
     /// </summary>
-    public IChunkSlots? ChunkSlots
+    public IChunkSlotDirectory? ChunkSlots
     {
         get => Volatile.Read(ref _chunkSlots);
         set => Volatile.Write(ref _chunkSlots, value);

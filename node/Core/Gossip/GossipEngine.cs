@@ -28,6 +28,7 @@ public sealed partial class GossipEngine
     private readonly Dictionary<PeerId, PeerState> _peers = [];
     private readonly Dictionary<string, Transfer> _transfers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HaveMessage> _announced = new(StringComparer.Ordinal);
+    private readonly ChunkPlacements _placements = new();
     private DateTimeOffset _nextAntiEntropy;
 
     public GossipEngine(
@@ -71,6 +72,10 @@ public sealed partial class GossipEngine
 
     /// <summary>Deltas being pulled now.</summary>
     public int TransfersInFlight => _transfers.Count;
+
+    /// <summary>The assemblers of the deltas being pulled, for connections' read loops to decrypt chunks into
+    /// (thread-safe; the engine keeps it current as transfers start, change source and end).</summary>
+    public ChunkPlacements Placements => _placements;
 
     /// <summary>A secure connection to <paramref name="peer"/>, authenticated as <paramref name="publicKey"/>, is up.</summary>
     public void Connected(PeerId peer, ReadOnlyMemory<byte> publicKey)
@@ -123,7 +128,7 @@ public sealed partial class GossipEngine
         _sequences.Commit(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
         var stored = new StoredDelta(delta, payload, _time.GetUtcNow());
         _store.Add(stored);
-        _transfers.Remove(stored.ContentIdHex);
+        RemoveTransfer(stored.ContentIdHex);
         _announced.Remove(stored.ContentIdHex);
 
         // If the same content was being pulled, its slot frees up: start whatever waited for it.
@@ -333,6 +338,7 @@ public sealed partial class GossipEngine
 
         transfer.Delta = delta;
         transfer.Assembler = new DeltaAssembler(delta);
+        _placements.Set(id, transfer.Assembler, peer);
         transfer.Requested = new bool[delta.Manifest.ChunkCount];
 
         // The first window went out with the manifest request, sized from the Have hint. Those chunks are on their
@@ -410,7 +416,7 @@ public sealed partial class GossipEngine
     {
         foreach (string id in _transfers.Keys.Where(id => !_scheduler.IsPulling(id)).ToArray())
         {
-            _transfers.Remove(id);
+            RemoveTransfer(id);
         }
 
         foreach (string id in _announced.Keys.Where(id => !_scheduler.IsKnown(id)).ToArray())
@@ -422,7 +428,8 @@ public sealed partial class GossipEngine
     private void Complete(PeerId from, Transfer transfer)
     {
         SignedDelta delta = transfer.Delta!;
-        _transfers.Remove(transfer.Id);
+        RemoveTransfer(transfer.Id);
+        _placements.Completed(transfer.Assembler!);
         _announced.Remove(transfer.Id);
         try
         {
@@ -444,9 +451,16 @@ public sealed partial class GossipEngine
         }
     }
 
-    private void Reject(PeerId from, string id, ProtocolException ex)
+    /// <summary>Forgets a transfer and withdraws its assembler from the read loops.</summary>
+    private void RemoveTransfer(string id)
     {
         _transfers.Remove(id);
+        _placements.Remove(id);
+    }
+
+    private void Reject(PeerId from, string id, ProtocolException ex)
+    {
+        RemoveTransfer(id);
         _announced.Remove(id);
         _host.DeltaRejected(from, id, ex.Code, ex.Message);
         StartPulls(_scheduler.OnFinished(id, _time.GetUtcNow()));
@@ -471,6 +485,12 @@ public sealed partial class GossipEngine
             }
 
             transfer.Source = request.Peer;
+            if (transfer.Assembler is { } assembler)
+            {
+                // Only the current source places chunks (ChunkPlacements): the new one from now on.
+                _placements.Set(request.ContentId, assembler, request.Peer);
+            }
+
             transfer.Outstanding = 0;
             if (transfer.Requested is not null)
             {

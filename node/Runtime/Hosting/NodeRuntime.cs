@@ -111,6 +111,10 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
     internal int OpenConnections => _connections.OpenConnections;
 
+    /// <summary>The gossip engine's assemblers the connections' read loops place chunks into (thread-safe; tests and
+    /// the transfer benchmark look at which delta's chunks were placed).</summary>
+    internal ChunkPlacements ChunkPlacements => _actor.Engine.Placements;
+
     /// <summary>Test seam (see <see cref="LoopSupervisor.FaultInjection"/>): called with each loop's name every
     /// iteration; a test throws from it to kill that loop.</summary>
     internal Action<string>? LoopFaultInjection

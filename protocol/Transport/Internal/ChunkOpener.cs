@@ -6,7 +6,8 @@ using FedMesh.Protocol.Wire;
 namespace FedMesh.Protocol.Transport;
 
 /// <summary>
-/// Opens a DeltaChunk frame straight into the slot <see cref="IChunkSlots"/> reserves for it: the body's first
+/// Opens a DeltaChunk frame straight into the slot the <see cref="IChunkSlots"/> of its delta (as
+/// <see cref="IChunkSlotDirectory"/> finds them) reserves for it: the body's first
 /// <see cref="PrefixBytes"/> are decrypted on their own, which holds the chunk's head (content id, index, data
 /// length), and the rest is decrypted where that says the data belongs. A frame whose head is not the common layout,
 /// or whose chunk is not wanted there, is decrypted into a pooled buffer as usual, in the same pass. The tag is
@@ -25,7 +26,7 @@ internal static class ChunkOpener
         frame.Type == FrameType.DeltaChunk && receiver.OpensInParts && frame.Payload.Length > PrefixBytes + receiver.TagSize;
 
     /// <exception cref="ProtocolException">DecryptFailed: the frame does not authenticate.</exception>
-    public static ReceivedFrame Open(FrameProtector receiver, Frame frame, IChunkSlots slots)
+    public static ReceivedFrame Open(FrameProtector receiver, Frame frame, IChunkSlotDirectory directory)
     {
         ReadOnlySequence<byte> payload = frame.Payload;
         Aegis256.Opening opening = receiver.BeginOpen(frame.Header, payload.Length, out int bodyLength, out ulong frameNumber);
@@ -35,10 +36,11 @@ internal static class ChunkOpener
         opening.Decrypt(payload.Slice(0, PrefixBytes), prefix);
         ReadOnlySequence<byte> rest = payload.Slice(PrefixBytes, bodyLength - PrefixBytes);
 
-        Memory<byte> slot = DeltaChunkMessage.TryReadHead(prefix, bodyLength, out byte[] contentId, out uint index, out int headLength)
-            ? slots.Reserve(contentId, index, bodyLength - headLength)
-            : Memory<byte>.Empty;
-        if (slot.IsEmpty)
+        IChunkSlots? slots = DeltaChunkMessage.TryReadHead(prefix, bodyLength, out byte[] contentId, out uint index, out int headLength)
+            ? directory.Find(contentId)
+            : null;
+        Memory<byte> slot = slots is null ? Memory<byte>.Empty : slots.Reserve(contentId, index, bodyLength - headLength);
+        if (slots is null || slot.IsEmpty)
         {
             byte[] buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
             try
@@ -84,6 +86,6 @@ internal static class ChunkOpener
         }
 
         slots.Filled(index);
-        return new ReceivedFrame(new DeltaChunkMessage(contentId, index, slot), slots);
+        return new ReceivedFrame(new DeltaChunkMessage(contentId, index, slot), slots, bodyLength);
     }
 }

@@ -5,7 +5,7 @@ using FedMesh.Protocol.Security;
 
 namespace FedMesh.Node.Gossip.Bench;
 
-/// <summary><c>fedmesh-bench transfer [--size 64MiB] [--repeats 5] [--suite auto] [--placed-chunks] [--json]</c>.</summary>
+/// <summary><c>fedmesh-bench transfer [--size 64MiB] [--repeats 5] [--suite auto] [--json]</c>.</summary>
 public static class TransferBenchCommand
 {
     /// <summary>The <c>--suite</c> names and the suites both ends then offer (the handshake picks the fastest).</summary>
@@ -27,11 +27,7 @@ public static class TransferBenchCommand
             DefaultValueFactory = _ => "auto",
         };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
-        var placed = new Option<bool>("--placed-chunks")
-        {
-            Description = "Decrypt chunks straight into the assembler's slots (a protocol path the daemon does not use yet); default: the daemon's receive path.",
-        };
-        var command = new Command("transfer", "Signed delta through the secure channel vs a plain socket copy, over loopback TCP.") { size, repeats, suite, json, placed };
+        var command = new Command("transfer", "Signed delta through the secure channel vs a plain socket copy, over loopback TCP.") { size, repeats, suite, json };
         command.SetAction(async (parse, cancel) =>
         {
             if (!ByteSize.TryParse(parse.GetValue(size), out long bytes, out string error))
@@ -60,7 +56,7 @@ public static class TransferBenchCommand
                 return 2;
             }
 
-            TransferResult r = await TransferBenchmark.RunAsync(bytes, runs, cancel, suites: offered, placedChunks: parse.GetValue(placed)).ConfigureAwait(false);
+            TransferResult r = await TransferBenchmark.RunAsync(bytes, runs, cancel, suites: offered).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(FedMesh.Node.Cli.BenchMachine.Json(new
@@ -74,13 +70,15 @@ public static class TransferBenchCommand
                     secure_cpu_ms = Math.Round(r.SecureCpuSeconds * 1e3, 1),
                     raw_cpu_ms = Math.Round(r.RawCpuSeconds * 1e3, 1),
                     raw_hot_mb_s = Math.Round(r.RawHotMBps, 1),
-                    receive_path = parse.GetValue(placed) ? TransferBenchmark.PlacedReceivePath : TransferBenchmark.DaemonReceivePath,
+                    receive_path = TransferBenchmark.DaemonReceivePath,
+                    chunks = r.Chunks,
+                    placed_chunks = r.PlacedChunks,
                 }));
             }
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.SizeBytes / 1048576.0:F1} MiB signed delta, median of {runs}: secure {r.SecureMBps:F0} MB/s ({r.Cipher}), plain socket copy {r.RawMBps:F0} MB/s, ratio {r.Ratio:F3}; CPU {r.SecureCpuSeconds * 1e3:F0} ms vs {r.RawCpuSeconds * 1e3:F0} ms; cache-hot 1 MiB re-sent {r.RawHotMBps:F0} MB/s"));
+                    $"{r.SizeBytes / 1048576.0:F1} MiB signed delta, median of {runs}: secure {r.SecureMBps:F0} MB/s ({r.Cipher}), plain socket copy {r.RawMBps:F0} MB/s, ratio {r.Ratio:F3}; CPU {r.SecureCpuSeconds * 1e3:F0} ms vs {r.RawCpuSeconds * 1e3:F0} ms; cache-hot 1 MiB re-sent {r.RawHotMBps:F0} MB/s; {r.PlacedChunks} of {r.Chunks} chunks placed"));
             }
 
             return 0;

@@ -1,3 +1,5 @@
+using System.Net;
+using FedMesh.Node.Hosting;
 using FedMesh.Protocol;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
@@ -5,6 +7,7 @@ using FedMesh.Protocol.Messages;
 using FedMesh.Protocol.Security;
 using FedMesh.Protocol.Transport;
 using FedMesh.Protocol.Wire;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FedMesh.Node.Gossip.Bench;
 
@@ -17,6 +20,13 @@ namespace FedMesh.Node.Gossip.Bench;
 /// </summary>
 public sealed record TransferResult(long SizeBytes, double SecureSeconds, double RawSeconds, string Cipher, double SecureCpuSeconds = 0, double RawCpuSeconds = 0, double RawHotSeconds = 0)
 {
+    /// <summary>The delta's chunks.</summary>
+    public int Chunks { get; init; }
+
+    /// <summary>The fewest of <see cref="Chunks"/> the receiving node placed in any timed transfer (the rest arrived
+    /// before its engine had the manifest, in pooled buffers).</summary>
+    public int PlacedChunks { get; init; }
+
     public double SecureMBps => SizeBytes / SecureSeconds / 1e6;
 
     public double RawMBps => SizeBytes / RawSeconds / 1e6;
@@ -35,25 +45,25 @@ public sealed record TransferResult(long SizeBytes, double SecureSeconds, double
 public static class TransferBenchmark
 {
     /// <summary>
-    /// Untimed one-chunk transfers before measuring. The runtime recompiles a method optimised only after its 30th
-    /// call at tier 0 and 30 more instrumented (tiered PGO), on a background thread; code that runs once per
-    /// transfer (handshake, connection setup, manifest verification) needs about 60 transfers to get there.
-    /// Without them that compiler thread kept one of the development VM's two cores busy through the timed runs
-    /// (12 % of all CPU samples during 30 transfers of 64 MiB); a node that has run for a while pays this once.
+    /// Untimed one-chunk transfers before measuring: every code path of a transfer (node start, handshake, Hello, the
+    /// pull, manifest verification, chunk placement) and the buffer pools touched once. This executable runs with
+    /// tiered compilation off (FedMesh.Bench.csproj), so no method waits for call counts to be optimised; a few
+    /// transfers do what 64 did under tiered PGO, and each now starts a receiving node (~20 ms).
     /// </summary>
-    private const int WarmupTransfers = 64;
+    private const int WarmupTransfers = 8;
+
+    /// <summary>The mesh of the benchmark's nodes (its id is in the handshake, Hello and every manifest).</summary>
+    private const string MeshName = "bench-transfer";
 
     /// <summary>
-    /// What the secure side measures, printed in the JSON so figures are not read as something else. By default the
-    /// receive loop is the daemon's: every frame decrypted by the read loop into a pooled buffer, decoded borrowed and
-    /// handed to the <see cref="DeltaAssembler"/> (which copies and hashes it), as GossipEngine does. With
-    /// <c>placedChunks</c> the benchmark sets <see cref="SecureConnection.ChunkSlots"/> itself so chunks are decrypted
-    /// straight into the assembler's slots — a protocol-level path the daemon does not use yet.
+    /// What the secure side measures, printed in the JSON so figures are not read as something else: the receiver is a
+    /// real node (<see cref="NodeRuntime"/> on loopback TCP, the daemon's transport): its connection's read loop
+    /// decrypts every DeltaChunk of the delta it pulls straight into the gossip engine's assembler (ChunkPlacements),
+    /// which hashes it there; the pump hands frames to the gossip actor; the engine verifies the signature, accepts
+    /// the chunks and stores the delta. The sender is a bare secure connection serving the node's Want as a node does.
     /// </summary>
-    public const string DaemonReceivePath = "the daemon's: read loop decrypts into pooled buffers, DeltaAssembler copies and hashes";
-
-    /// <summary>See <see cref="DaemonReceivePath"/>.</summary>
-    public const string PlacedReceivePath = "placed chunks (SecureConnection.ChunkSlots set by the benchmark; the daemon does not use them yet)";
+    public const string DaemonReceivePath =
+        "the daemon's: NodeRuntime on loopback TCP, read loop decrypts chunks into the GossipEngine's assembler (ChunkPlacements), GossipActor verifies and stores";
 
     /// <summary>Size of the warm-up deltas: one chunk, so the 64 of them take well under a second.</summary>
     private const int WarmupBytes = 64 * 1024;
@@ -63,7 +73,7 @@ public static class TransferBenchmark
     /// <param name="suites">Suites both ends offer (<see cref="CipherSuite.None"/>: the defaults, so the handshake picks
     /// what two nodes on this machine would); ChaCha20-Poly1305 is always among them.</param>
     public static async Task<TransferResult> RunAsync(long sizeBytes, int repeats, CancellationToken cancellationToken, int warmupTransfers = WarmupTransfers,
-        CipherSuite suites = CipherSuite.None, bool placedChunks = false)
+        CipherSuite suites = CipherSuite.None)
     {
         if (sizeBytes < 4 || sizeBytes > (long)DeltaLimits.MaxTotalSize)
         {
@@ -78,13 +88,13 @@ public static class TransferBenchmark
         for (int i = 0; i < warmupTransfers; i++)
         {
             await TransferProbe.PlainCopyAsync(smallPayload, copy.AsMemory(0, smallPayload.Length), cancellationToken: cancellationToken).ConfigureAwait(false);
-            await SecureOnceAsync(small, smallPayload, smallLocal, options, placedChunks, cancellationToken).ConfigureAwait(false);
+            await SecureOnceAsync(small, smallPayload, smallLocal, origin, options, cancellationToken).ConfigureAwait(false);
         }
 
         // One untimed full-size run of each: pooled buffers and socket memory are then as warm as in a running node.
         await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false);
         await TransferProbe.PlainAsync(payload.Length, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await SecureOnceAsync(delta, payload, local, options, placedChunks, cancellationToken).ConfigureAwait(false);
+        await SecureOnceAsync(delta, payload, local, origin, options, cancellationToken).ConfigureAwait(false);
         await WaitForBackgroundCompilationAsync(cancellationToken).ConfigureAwait(false);
 
         var secure = new List<double>();
@@ -93,6 +103,7 @@ public static class TransferBenchmark
         var secureCpu = new List<double>();
         var rawCpu = new List<double>();
         string cipher = string.Empty;
+        int placedChunks = int.MaxValue;
         for (int r = 0; r < repeats; r++)
         {
             // Alternate the paths so load changes on this machine hit all alike.
@@ -101,7 +112,8 @@ public static class TransferBenchmark
             raw.Add((await TransferProbe.PlainCopyAsync(payload, copy, cancellationToken: cancellationToken).ConfigureAwait(false)).Elapsed.TotalSeconds);
             rawCpu.Add((Environment.CpuUsage.TotalTime - cpu).TotalSeconds);
             Settle();
-            (double seconds, double cpuSeconds, string suite) = await SecureOnceAsync(delta, payload, local, options, placedChunks, cancellationToken).ConfigureAwait(false);
+            (double seconds, double cpuSeconds, string suite, int placed) = await SecureOnceAsync(delta, payload, local, origin, options, cancellationToken).ConfigureAwait(false);
+            placedChunks = Math.Min(placedChunks, placed);
             secure.Add(seconds);
             secureCpu.Add(cpuSeconds);
             cipher = suite;
@@ -109,7 +121,11 @@ public static class TransferBenchmark
             rawHot.Add((await TransferProbe.PlainAsync(payload.Length, cancellationToken: cancellationToken).ConfigureAwait(false)).Elapsed.TotalSeconds);
         }
 
-        return new TransferResult(payload.Length, Median(secure), Median(raw), cipher, Median(secureCpu), Median(rawCpu), Median(rawHot));
+        return new TransferResult(payload.Length, Median(secure), Median(raw), cipher, Median(secureCpu), Median(rawCpu), Median(rawHot))
+        {
+            Chunks = delta.Manifest.ChunkCount,
+            PlacedChunks = placedChunks,
+        };
     }
 
     /// <summary>
@@ -130,9 +146,8 @@ public static class TransferBenchmark
     /// <summary>A signed delta of one float32 tensor of <paramref name="sizeBytes"/> bytes, and the mesh that accepts it.</summary>
     private static (SignedDelta Delta, ReadOnlyMemory<byte> Payload, LocalMesh Local) Signed(NodeIdentity origin, long sizeBytes)
     {
-        byte[] meshId = new byte[32];
+        byte[] meshId = NodeRuntime.MeshIdFor(MeshName);
         byte[] baseHash = new byte[32];
-        meshId.AsSpan().Fill(0x11);
         baseHash.AsSpan().Fill(0x22);
         var schema = new AdapterSchema([new TensorInfo("bench.delta", [(int)(sizeBytes / sizeof(float))])]);
         float[] values = new float[schema.TotalElements];
@@ -149,7 +164,8 @@ public static class TransferBenchmark
             BaseModelHash = baseHash,
             Schema = schema,
             Sequence = 1,
-            Timestamp = DateTimeOffset.UnixEpoch,
+            // Now: a node refuses manifests dated beyond gossip.max_delta_age (ManifestClock).
+            Timestamp = DateTimeOffset.UtcNow,
             Privacy = new DpParameters(0, 0, null),
         }, encoded);
         return (delta, encoded.Payload, new LocalMesh(meshId, baseHash, schema));
@@ -177,61 +193,57 @@ public static class TransferBenchmark
         }
     }
 
-    /// <returns>Wall-clock and process CPU seconds from the first send to the verified, reassembled payload
-    /// (connection setup and handshake excluded, as in <see cref="TransferProbe"/>).</returns>
-    private static async Task<(double Seconds, double CpuSeconds, string Cipher)> SecureOnceAsync(SignedDelta delta, ReadOnlyMemory<byte> payload, LocalMesh local,
-        ConnectionOptions options, bool placedChunks, CancellationToken cancel)
+    /// <returns>Wall-clock and process CPU seconds from the manifest's send (the node asked for it: Have, Want) to the
+    /// node's verified, stored delta (node start, connection setup, handshake and Hello excluded, as in
+    /// <see cref="TransferProbe"/>), and how many of the delta's chunks the node's read loop placed.</returns>
+    private static async Task<(double Seconds, double CpuSeconds, string Cipher, int Placed)> SecureOnceAsync(SignedDelta delta, ReadOnlyMemory<byte> payload,
+        LocalMesh local, NodeIdentity origin, ConnectionOptions options, CancellationToken cancel)
     {
-        using NodeIdentity sender = NodeIdentity.Create();
         using NodeIdentity receiver = NodeIdentity.Create();
-        await using LoopbackSecurePair pair = await LoopbackSecurePair.ConnectAsync(sender, receiver, options, cancellationToken: cancel).ConfigureAwait(false);
-        (SecureConnection client, SecureConnection server) = (pair.Initiator, pair.Responder);
+        await using var node = new NodeRuntime(new NodeParts
+        {
+            Identity = receiver,
+            Mesh = local,
+            MeshName = MeshName,
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+        }, NullLoggerFactory.Instance);
+        var arrived = new TaskCompletionSource<StoredDelta>(TaskCreationOptions.RunContinuationsAsynchronously);
+        node.DeltaArrived += (stored, _) => arrived.TrySetResult(stored);
+        await node.StartAsync(cancel).ConfigureAwait(false);
+
+        // The sender is the delta's origin: a node in the default (neighbours) mode pulls a peer's own states only.
+        await using TcpPipe pipe = await TcpPipe.ConnectAsync(node.ListenEndPoint!, cancel).ConfigureAwait(false);
+        await using SecureConnection sender = await SecureConnection.ConnectAsync(pipe, origin, options with
+        {
+            Handshake = options.Handshake with { MeshId = MeshName },
+        }, cancellationToken: cancel).ConfigureAwait(false);
+        var want = new TaskCompletionSource<WantMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task reading = ReadAsync(sender, want);
+        await sender.SendAsync(new HelloMessage
+        {
+            PublicKey = origin.PublicKey.ToArray(),
+            MeshId = local.MeshId,
+            BaseModelHash = local.BaseModelHash,
+            AdapterSchemaHash = local.Schema.Hash,
+            SoftwareVersion = "fedmesh-bench",
+        }, cancel).ConfigureAwait(false);
+        await sender.SendAsync(delta.Have(), cancel).ConfigureAwait(false);
+        WantMessage asked = await want.Task.WaitAsync(cancel).ConfigureAwait(false);
+        if (!asked.WantManifest || asked.Ranges.Sum(r => (long)r.Count) < delta.Manifest.ChunkCount)
+        {
+            throw new InvalidDataException($"the node asked for {asked.Ranges.Sum(r => (long)r.Count)} of {delta.Manifest.ChunkCount} chunks in its first Want");
+        }
 
         TimeProvider time = TimeProvider.System;
         TimeSpan cpuStart = Environment.CpuUsage.TotalTime;
         long start = time.GetTimestamp();
-        Task<DeltaAssembler> receive = Task.Run(async () =>
-        {
-            DeltaAssembler? assembler = null;
-            while (assembler is null || !assembler.IsComplete)
-            {
-                using ReceivedFrame frame = await server.Incoming.ReadAsync(cancel).ConfigureAwait(false);
-                // Placed: the read loop decrypted the chunk straight into the assembler's slot, which hashes it there.
-                // Borrowed: the chunk's data is a slice of the frame, valid until it is disposed at the end of this
-                // iteration; the assembler verifies it and copies it into the payload before that.
-                WireMessage message = frame.PlacedChunk ?? MessageCodec.DecodeBorrowed(frame.Type, frame.Body);
-                switch (message)
-                {
-                    case DeltaManifestMessage manifest:
-                        assembler = new DeltaAssembler(SignedDelta.Verify(manifest, local));
-                        if (placedChunks)
-                        {
-                            server.ChunkSlots = assembler;
-                        }
-
-                        break;
-                    case DeltaChunkMessage chunk when assembler is not null:
-                        if (assembler.Accept(chunk) != ChunkOutcome.Accepted)
-                        {
-                            throw new ProtocolException(ProtocolErrorCode.Internal, $"chunk {chunk.Index} not accepted");
-                        }
-
-                        break;
-                    default:
-                        throw new ProtocolException(ProtocolErrorCode.UnexpectedFrameType, $"unexpected {message.Type}");
-                }
-            }
-
-            return assembler;
-        }, cancel);
-
-        await client.SendAsync(FrameType.DeltaManifest, delta.Body, cancel).ConfigureAwait(false);
+        await sender.SendAsync(FrameType.DeltaManifest, delta.Body, cancel).ConfigureAwait(false);
         for (int i = 0; i < delta.Manifest.ChunkCount; i++)
         {
-            await client.SendAsync(delta.Chunk(payload, i), cancel).ConfigureAwait(false);
+            await sender.SendAsync(delta.Chunk(payload, i), cancel).ConfigureAwait(false);
         }
 
-        DeltaAssembler received = await receive.ConfigureAwait(false);
+        StoredDelta received = await arrived.Task.WaitAsync(cancel).ConfigureAwait(false);
         double seconds = time.GetElapsedTime(start).TotalSeconds;
         double cpuSeconds = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds;
         if (!received.Payload.Span.SequenceEqual(payload.Span))
@@ -239,7 +251,27 @@ public static class TransferBenchmark
             throw new InvalidDataException("the received payload differs from the one sent");
         }
 
-        return (seconds, cpuSeconds, client.Session.Suite.ToString());
+        string suite = sender.Session.Suite.ToString();
+        await node.StopAsync().ConfigureAwait(false);
+        await reading.ConfigureAwait(false);
+        return (seconds, cpuSeconds, suite, (int)node.ChunkPlacements.ChunksPlaced);
+    }
+
+    /// <summary>Reads what the node sends (Hello, Want, Pings, Bye) until the connection ends; hands over the first Want.</summary>
+    private static async Task ReadAsync(SecureConnection connection, TaskCompletionSource<WantMessage> want)
+    {
+        await foreach (ReceivedFrame frame in connection.Incoming.ReadAllAsync().ConfigureAwait(false))
+        {
+            using (frame)
+            {
+                if (frame.Type == FrameType.Want)
+                {
+                    want.TrySetResult(MessageCodec.Decode<WantMessage>(frame.Type, frame.Body));
+                }
+            }
+        }
+
+        want.TrySetException(new InvalidDataException($"the node closed the connection before asking for the delta: {(await connection.Completion.ConfigureAwait(false)).Message}"));
     }
 
     private static double Median(List<double> xs)

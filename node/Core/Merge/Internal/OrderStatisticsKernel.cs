@@ -28,7 +28,8 @@ internal static unsafe class OrderStatisticsKernel
     /// </summary>
     private static bool UseNetwork => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated;
 
-    public static void Run(PinnedRows rows, int d, float[] weights, QuantileWeights rule, nint destination, int maxDop)
+    /// <param name="path">Which code sorts (tests compare them): <see cref="OrderStatisticsPath.Auto"/> in production.</param>
+    public static void Run(PinnedRows rows, int d, float[] weights, QuantileWeights rule, nint destination, int maxDop, OrderStatisticsPath path = OrderStatisticsPath.Auto)
     {
         int k = rows.Count;
         bool uniform = weights.All(w => w == weights[0]);
@@ -55,8 +56,12 @@ internal static unsafe class OrderStatisticsKernel
         CoordinateBlocks.For(d, CoordinateBlocks.BlockLength(k), maxDop, (start, len) =>
         {
             float* dst = (float*)destination;
-            int vectorEnd = k <= MaxNetworkRows && UseNetwork ? start + (len & ~(Lanes - 1)) : start;
-            if (uniform)
+            int vectorEnd = k <= MaxNetworkRows && UseNetwork && path != OrderStatisticsPath.Scalar ? start + (len & ~(Lanes - 1)) : start;
+            if (uniform && path == OrderStatisticsPath.Auto && k is >= SortNetwork16.MinRows and <= SortNetwork16.Rows)
+            {
+                Uniform16Groups(x, rowCoefficients, usedRows, start, vectorEnd, dst);
+            }
+            else if (uniform)
             {
                 UniformGroups(x, network, rowCoefficients, usedRows, start, vectorEnd, dst);
             }
@@ -70,6 +75,28 @@ internal static unsafe class OrderStatisticsKernel
                 Scalar(x, weights, total, rule, vectorEnd, start + len, dst);
             }
         });
+    }
+
+    /// <summary>Equal weights, 9 ≤ k ≤ 16: the unrolled register network (<see cref="SortNetwork16"/>), then the
+    /// same coefficient sum as <see cref="UniformGroup"/>, in the same order.</summary>
+    private static void Uniform16Groups(nint[] x, float[] rowCoefficients, int[] usedRows, int from, int to, float* dst)
+    {
+        int k = x.Length;
+        Vector512<float>* v = stackalloc Vector512<float>[SortNetwork16.Rows];
+        fixed (nint* rows = x)
+        {
+            for (int c = from; c < to; c += Lanes)
+            {
+                SortNetwork16.Sort(rows, k, c, v);
+                Vector512<float> acc = Vector512<float>.Zero;
+                foreach (int j in usedRows)
+                {
+                    acc += v[j] * Vector512.Create(rowCoefficients[j]);
+                }
+
+                acc.Store(dst + c);
+            }
+        }
     }
 
     private static void UniformGroups(nint[] x, int[] network, float[] rowCoefficients, int[] usedRows, int from, int to, float* dst)

@@ -241,6 +241,9 @@ internal sealed class ConnectionManager
             return peer;
         }
 
+        // From the next frame on, chunks of deltas this peer is the source of are decrypted into their assemblers
+        // (Placements is the engine's one thread-safe part).
+        connection.ChunkSlots = _actor.Engine.Placements.For(peer);
         Log.PeerConnected(_logger, peer.Value, address, initiator ? "outbound" : "inbound");
         byte[] publicKey = connection.Session.RemotePublicKey.ToArray();
         _membership.Connected(peer);
@@ -318,16 +321,20 @@ internal sealed class ConnectionManager
         {
             await foreach (ReceivedFrame frame in session.Connection.Incoming.ReadAllAsync().ConfigureAwait(false))
             {
-                using (frame)
+                bool handedOver = false;
+                try
                 {
-                    long wire = frame.Body.Length + session.FrameOverhead;
+                    long wire = frame.Length + session.FrameOverhead;
                     session.CountIn(wire);
                     _telemetry.BytesIn(wire);
                     _membership.Heard(peer);
                     WireMessage message;
                     try
                     {
-                        message = MessageCodec.Decode(frame.Type, frame.Body);
+                        // A placed chunk is already in its assembler's slot (hashed there by the read loop); any other
+                        // chunk's data stays a slice of the frame's buffer (borrowed, not copied): the frame lives
+                        // until the engine has taken the message, which copies what it keeps.
+                        message = frame.PlacedChunk ?? MessageCodec.DecodeBorrowed(frame.Type, frame.Body);
                     }
                     catch (ProtocolException ex)
                     {
@@ -337,7 +344,27 @@ internal sealed class ConnectionManager
                     }
 
                     // Back-pressure: when the engine is behind, this peer's reads wait here (bounded actor queue).
-                    await _actor.PostAsync(() => _actor.Engine.Receive(peer, message)).ConfigureAwait(false);
+                    ReceivedFrame owned = frame;
+                    await _actor.PostAsync(() =>
+                    {
+                        try
+                        {
+                            _actor.Engine.Receive(peer, message);
+                        }
+                        finally
+                        {
+                            // Returns the buffer, or frees a placed chunk's slot the engine did not accept.
+                            owned.Dispose();
+                        }
+                    }).ConfigureAwait(false);
+                    handedOver = true;
+                }
+                finally
+                {
+                    if (!handedOver)
+                    {
+                        frame.Dispose();
+                    }
                 }
             }
         }
