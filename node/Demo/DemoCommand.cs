@@ -25,9 +25,11 @@ public static class DemoCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "Base-model cache folder for the demo and its nodes (default: $FEDMESH_CACHE_DIR, $XDG_CACHE_HOME/fedmesh or ~/.cache/fedmesh)." };
         var json = new Option<bool>("--json") { Description = "Print only the summary, as JSON." };
         var baseDir = new Option<string?>("--base") { Description = "Hugging Face model folder every node adapts (learning.base); default: the built-in byte model." };
+        var mode = new Option<string?>("--mode") { Description = "gossip.mode of the nodes: neighbours or flood (default: the daemon's, neighbours)." };
+        var encoding = new Option<string?>("--encoding") { Description = "gossip.encoding of the nodes: fp32, fp16, int8 or sparse (default: the daemon's, int8)." };
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
-            nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json, baseDir,
+            nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json, baseDir, mode, encoding,
         };
         command.SetAction(async (parse, cancel) =>
         {
@@ -47,7 +49,15 @@ public static class DemoCommand
                 CacheDirectory = parse.GetValue(cacheDir),
                 Json = parse.GetValue(json),
                 Base = parse.GetValue(baseDir) is { } folder ? Path.GetFullPath(folder) : DemoOptions.Default.Base,
+                GossipMode = parse.GetValue(mode),
+                Encoding = parse.GetValue(encoding),
             };
+            if ((options.GossipMode is { } m && !Gossip.GossipModes.Names.Contains(m)) || (options.Encoding is { } e && !Gossip.WireEncodings.Names.Contains(e)))
+            {
+                Console.Error.WriteLine($"fedmesh-demo: --mode must be one of {string.Join(", ", Gossip.GossipModes.Names)}; --encoding one of {string.Join(", ", Gossip.WireEncodings.Names)}");
+                return 2;
+            }
+
             if (options.Nodes is < 2 or > 8 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0 || options.NoiseMultiplier is > 0 and < 0.3
                 || options.PretrainSteps is < 1 or > 1_000_000 || Privacy.PrivacyLevels.Parse(options.PrivacyLevel) is null
                 || !(options.EpsilonBudget > 0) || options.BatchSize is < 1 or > 4096)
@@ -83,6 +93,8 @@ public static class DemoCommand
                     node_deltas = s.NodeDeltas,
                     node_noise_multipliers = s.NodeNoiseMultipliers,
                     node_sampling_rates = s.NodeSamplingRates.Select(q => Math.Round(q, 6)),
+                    gossip_mode = options.GossipMode ?? new Configuration.GossipSection().Mode,
+                    gossip_encoding = options.Encoding ?? new Configuration.GossipSection().Encoding,
                     busiest_node_bytes = s.BusiestNodeBytes,
                     fedavg_server_bytes = s.FedavgServerBytes,
                     plot = s.Plot,

@@ -90,6 +90,14 @@ public sealed record DemoOptions
 
     public string MergeRule { get; init; } = "trimmed_mean";
 
+    /// <summary>gossip.mode of the nodes ("neighbours" or "flood"); null (default) leaves the daemon's default
+    /// (neighbours), so the demo measures what <c>fedmesh run</c> does. Flood is there to compare bits per byte and
+    /// bytes with (issue 16: neighbours within 2 % of flood at ≤ 0.25× a FedAvg server's bytes).</summary>
+    public string? GossipMode { get; init; }
+
+    /// <summary>gossip.encoding of the nodes (fp32, fp16, int8, sparse); null (default) leaves the daemon's (int8).</summary>
+    public string? Encoding { get; init; }
+
     /// <summary>Where node folders, logs, the plot and the summary go; null = a new temporary folder.</summary>
     public string? OutputDirectory { get; init; }
 

@@ -319,6 +319,17 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["metrics.enabled"] = false,
             ["admin.listen"] = "127.0.0.1:0",
         };
+        // Only when asked: otherwise the nodes run the daemon's defaults (what `fedmesh run` does).
+        if (options.GossipMode is { } mode)
+        {
+            overrides["gossip.mode"] = mode;
+        }
+
+        if (options.Encoding is { } encoding)
+        {
+            overrides["gossip.encoding"] = encoding;
+        }
+
         string config = Path.Combine(dir, "fedmesh.toml");
         ConfigWriter.WriteDefault(config, overrides);
         return new DemoNode(index, shard, config, Path.Combine(dir, "state"), Path.Combine(dir, "node.log"));

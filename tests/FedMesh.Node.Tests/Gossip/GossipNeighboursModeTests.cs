@@ -90,4 +90,24 @@ public class GossipNeighboursModeTests
         Assert.Empty(net[2].Verified);
         Assert.DoesNotContain(net[0].Sent, s => s.To == net[2].Peer && s.Message is HaveMessage);
     }
+
+    [Fact]
+    public void A_newcomer_is_sent_this_nodes_own_newest_release_on_Hello_and_nothing_else()
+    {
+        var net = new GossipNetwork(3, options: Neighbours with { Fanout = 8 });
+        net.Connect(0, 1);
+        net.Run();
+        net[1].Publish(chunkSize: 1024);
+        net[0].Publish(chunkSize: 1024);
+        StoredDelta newest = net[0].Publish(chunkSize: 1024);
+        net.Run();
+
+        net.Connect(2, 0);
+        net.Run();
+
+        // Only node 0's newest own state crosses the new link: not its older one, not node 1's it holds.
+        StoredDelta received = Assert.Single(net[2].Verified);
+        Assert.Equal(newest.ContentIdHex, received.ContentIdHex);
+        Assert.Single(net[0].Sent, s => s.To == net[2].Peer && s.Message is HaveMessage);
+    }
 }
