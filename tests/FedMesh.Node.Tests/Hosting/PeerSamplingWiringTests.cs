@@ -1,4 +1,5 @@
 using FedMesh.Node.Hosting;
+using FedMesh.Node.Membership;
 using FedMesh.Node.Transport;
 using FedMesh.Protocol.Identity;
 using Microsoft.Extensions.Time.Testing;
@@ -66,13 +67,81 @@ public class PeerSamplingWiringTests
         }
     }
 
+    /// <summary>
+    /// Degree stays bounded (SPEC.md §9.10): 40 nodes seeded from one join, a fifth leave and eight new ones join
+    /// through the seed; once the overlay settled, every node holds at most view size + slack sessions (the sessions it
+    /// dialled are at most c, the others are peers that hold it in their views), the seed too, which everyone dialled
+    /// first, and the overlay of sessions is still one component. Before sessions outside the view were closed, nodes
+    /// dialled up to max_peers (16) of their book and kept every session: the seed held all 39.
+    /// </summary>
+    [Fact]
+    public async Task Sessions_outside_the_view_are_closed_so_every_node_s_degree_stays_bounded_after_churn()
+    {
+        const int Slack = ViewSize;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Nodes + 8).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        var sampling = PeerSamplingOptions.Default with { OutOfViewGrace = TimeSpan.FromSeconds(30) };
+        async Task StartAsync(int i) =>
+            nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(
+                MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1) with { PeerSampling = sampling });
+        try
+        {
+            for (int i = 0; i < Nodes; i++)
+            {
+                await StartAsync(i);
+            }
+
+            await AdvanceAsync(time, TimeSpan.FromSeconds(120));
+            foreach (NodeIdentity gone in ids.Skip(1).Take(Nodes / 5))
+            {
+                await nodes[gone.PeerId].DisposeAsync();
+                nodes.Remove(gone.PeerId);
+            }
+
+            for (int i = Nodes; i < ids.Length; i++)
+            {
+                await StartAsync(i);
+            }
+
+            // Joins and departures settle: grace (30 s) plus failure detection of the departed (≈ 16 s) plus shuffles.
+            await AdvanceAsync(time, TimeSpan.FromSeconds(150));
+            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
+            string shown = string.Join(",", degrees.Order());
+            Assert.True(degrees.All(d => d is >= 1 and <= ViewSize + Slack), $"degrees outside 1..{ViewSize + Slack}: {shown}");
+            Assert.True(degrees.Average() <= 1.5 * ViewSize, $"mean degree {degrees.Average():F1}: {shown}");
+            Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
+        }
+        finally
+        {
+            foreach (NodeRuntime n in nodes.Values)
+            {
+                await n.DisposeAsync();
+            }
+
+            foreach (NodeIdentity id in ids)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The sessions as an undirected graph over the live nodes is one component.</summary>
+    private static bool SessionsConnected(Dictionary<PeerId, NodeRuntime> nodes) =>
+        Components(nodes, n => n.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)));
+
     /// <summary>The views as an undirected graph over the live nodes is one component.</summary>
-    private static bool Connected(Dictionary<PeerId, NodeRuntime> nodes)
+    private static bool Connected(Dictionary<PeerId, NodeRuntime> nodes) => Components(nodes, n => n.PeerView);
+
+    /// <summary>The graph whose edges are each live node's <paramref name="links"/> (to live nodes, either direction)
+    /// is one component.</summary>
+    private static bool Components(Dictionary<PeerId, NodeRuntime> nodes, Func<NodeRuntime, IEnumerable<PeerId>> links)
     {
         var edges = nodes.Keys.ToDictionary(p => p, _ => new HashSet<PeerId>());
         foreach ((PeerId id, NodeRuntime n) in nodes)
         {
-            foreach (PeerId other in n.PeerView.Where(nodes.ContainsKey))
+            foreach (PeerId other in links(n).Where(nodes.ContainsKey))
             {
                 edges[id].Add(other);
                 edges[other].Add(id);
