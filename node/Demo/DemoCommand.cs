@@ -11,7 +11,14 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var nodes = new Option<int>("--nodes") { Description = "Node processes (2..8).", DefaultValueFactory = _ => DemoOptions.Default.Nodes };
+        var nodes = new Option<int>("--nodes") { Description = $"Node processes (2..{DemoOptions.MaxNodes}).", DefaultValueFactory = _ => DemoOptions.Default.Nodes };
+        var fanout = new Option<int>("--fanout") { Description = "gossip.fanout of every node; 0 = N − 1 (default).", DefaultValueFactory = _ => DemoOptions.Default.Fanout };
+        var steps = new Option<int>("--steps") { Description = "Local steps per round (gossip.local_steps).", DefaultValueFactory = _ => DemoOptions.Default.LocalSteps };
+        var lr = new Option<double>("--lr") { Description = "Learning rate of the nodes (learning.lr).", DefaultValueFactory = _ => DemoOptions.Default.LearningRate };
+        var aloneSteps = new Option<int>("--local-only-steps") { Description = "Steps of each node's local-only baseline.", DefaultValueFactory = _ => DemoOptions.Default.LocalOnlySteps };
+        var aloneBatch = new Option<int>("--local-only-batch") { Description = "Windows per step of the local-only baseline.", DefaultValueFactory = _ => DemoOptions.Default.LocalOnlyBatchSize };
+        var evalBytes = new Option<int>("--eval-bytes") { Description = "Global held-out bytes scored per model for the summary.", DefaultValueFactory = _ => DemoOptions.Default.EvalBytes };
+        var nodeEvalBytes = new Option<int>("--node-eval-bytes") { Description = "Held-out bytes each node scores per evaluation (learning.eval_bytes).", DefaultValueFactory = _ => DemoOptions.Default.NodeEvalBytes };
         var rounds = new Option<int>("--rounds") { Description = "Rounds per node.", DefaultValueFactory = _ => DemoOptions.Default.Rounds };
         var period = new Option<double>("--period") { Description = "Seconds per round.", DefaultValueFactory = _ => DemoOptions.Default.PeriodSeconds };
         var sigma = new Option<double>("--dp-sigma") { Description = "DP noise multiplier σ: 0 = planned by each node so the run fits --epsilon (default), else ≥ 0.3 (the privacy ledger's floor).", DefaultValueFactory = _ => DemoOptions.Default.NoiseMultiplier };
@@ -30,12 +37,20 @@ public static class DemoCommand
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
             nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json, baseDir, mode, encoding,
+            fanout, steps, lr, aloneSteps, aloneBatch, evalBytes, nodeEvalBytes,
         };
         command.SetAction(async (parse, cancel) =>
         {
             var options = DemoOptions.Default with
             {
                 Nodes = parse.GetValue(nodes),
+                Fanout = parse.GetValue(fanout),
+                LocalSteps = parse.GetValue(steps),
+                LearningRate = parse.GetValue(lr),
+                LocalOnlySteps = parse.GetValue(aloneSteps),
+                LocalOnlyBatchSize = parse.GetValue(aloneBatch),
+                EvalBytes = parse.GetValue(evalBytes),
+                NodeEvalBytes = parse.GetValue(nodeEvalBytes),
                 Rounds = parse.GetValue(rounds),
                 PeriodSeconds = parse.GetValue(period),
                 NoiseMultiplier = parse.GetValue(sigma),
@@ -58,11 +73,13 @@ public static class DemoCommand
                 return 2;
             }
 
-            if (options.Nodes is < 2 or > 8 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0 || options.NoiseMultiplier is > 0 and < 0.3
+            if (options.Nodes is < 2 or > DemoOptions.MaxNodes || options.Fanout is < 0 or > 64 || options.LocalSteps is < 1 or > 100_000
+                || !(options.LearningRate is > 0 and <= 1) || options.LocalOnlySteps is < 1 or > 1_000_000 || options.LocalOnlyBatchSize is < 1 or > 4096
+                || options.EvalBytes is < 1024 or > 64 * 1024 * 1024 || options.NodeEvalBytes is < 1024 or > 16 * 1024 * 1024 || options.Rounds is < 1 or > 10_000 || options.PeriodSeconds is < 1 or > 3600 || options.NoiseMultiplier < 0 || options.NoiseMultiplier is > 0 and < 0.3
                 || options.PretrainSteps is < 1 or > 1_000_000 || Privacy.PrivacyLevels.Parse(options.PrivacyLevel) is null
                 || !(options.EpsilonBudget > 0) || options.BatchSize is < 1 or > 4096)
             {
-                Console.Error.WriteLine("fedmesh-demo: --nodes must be 2..8, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000, --privacy record|node|off, --epsilon > 0, --batch 1..4096");
+                Console.Error.WriteLine($"fedmesh-demo: --nodes must be 2..{DemoOptions.MaxNodes}, --fanout 0..64, --steps 1..100000, --lr in (0, 1], --local-only-steps 1..1000000, --local-only-batch 1..4096, --eval-bytes 1024..64 MiB, --node-eval-bytes 1024..16 MiB, --rounds 1..10000, --period 1..3600 s, --dp-sigma 0 or ≥ 0.3, --pretrain-steps 1..1000000, --privacy record|node|off, --epsilon > 0, --batch 1..4096");
                 return 2;
             }
 
@@ -97,6 +114,13 @@ public static class DemoCommand
                     gossip_encoding = options.Encoding ?? new Configuration.GossipSection().Encoding,
                     busiest_node_bytes = s.BusiestNodeBytes,
                     fedavg_server_bytes = s.FedavgServerBytes,
+                    fanout = options.EffectiveFanout,
+                    node_mesh_bpc = s.NodeMeshBpc.Select(b => b is { } v ? Math.Round(v, 4) : (double?)null),
+                    node_local_only_bpc = s.NodeLocalOnlyBpc.Select(b => Math.Round(b, 4)),
+                    nodes_better_than_local_only = s.NodeMeshBpc.Zip(s.NodeLocalOnlyBpc).Count(p => p.First < p.Second),
+                    node_bytes = s.NodeBytes,
+                    node_peak_rss_mb = s.NodePeakRssBytes.Select(b => b / (1024 * 1024)),
+                    node_max_peers = s.NodeMaxPeers,
                     plot = s.Plot,
                 }));
                 return 0;

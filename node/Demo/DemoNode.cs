@@ -42,6 +42,13 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
 
     public int Peers { get; private set; }
 
+    /// <summary>Most sessions seen at once in the node's status.</summary>
+    public int MaxPeers { get; private set; }
+
+    /// <summary>Peak resident set of the node process (Linux VmHWM via <see cref="System.Diagnostics.Process.PeakWorkingSet64"/>),
+    /// sampled at every refresh while the process runs.</summary>
+    public long PeakRssBytes { get; private set; }
+
     public long DeltasIn { get; private set; }
 
     public long DeltasOut { get; private set; }
@@ -77,6 +84,7 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
 
     public async Task RefreshAsync(HttpClient http, CancellationToken cancel)
     {
+        SampleRss();
         try
         {
             _admin ??= Endpoints()?.Admin;
@@ -96,6 +104,7 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
             NoiseMultiplier = privacy.GetProperty("noise_multiplier").GetDouble();
             SamplingRate = privacy.GetProperty("sampling_rate").GetDouble();
             Peers = s.GetProperty("peers").GetArrayLength();
+            MaxPeers = Math.Max(MaxPeers, Peers);
             DeltasIn = s.GetProperty("deltas_received").GetInt64();
             DeltasOut = s.GetProperty("deltas_sent").GetInt64();
             BytesIn = s.GetProperty("bytes_in").GetInt64();
@@ -105,6 +114,22 @@ internal sealed class DemoNode(int index, SotuShard shard, string config, string
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or KeyNotFoundException)
         {
             State = Process is { HasExited: true } ? "done" : "starting";
+        }
+    }
+
+    private void SampleRss()
+    {
+        try
+        {
+            if (Process is { HasExited: false } p)
+            {
+                p.Refresh();
+                PeakRssBytes = Math.Max(PeakRssBytes, p.PeakWorkingSet64);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // The process exited between the check and the read: its last sample stands.
         }
     }
 

@@ -12,6 +12,17 @@ public sealed record DemoOptions
     /// <summary>Node processes; 4 gives four distinct eras of the SOTU corpus (1790s–2010s).</summary>
     public int Nodes { get; init; } = 4;
 
+    /// <summary>Most node processes a demo starts: 32, the issue-16 overlay run (each a TorchSharp process of
+    /// ≈ 250–300 MB RSS with one libtorch thread, so 32 fit a shared 24 GiB machine with room for other work).</summary>
+    public const int MaxNodes = 32;
+
+    /// <summary>gossip.fanout of every node; 0 (default) = N − 1, every other node each round (the 4-node demo's
+    /// setting). A larger mesh in neighbours mode sets a small fanout (the node default is 3).</summary>
+    public int Fanout { get; init; }
+
+    /// <summary>The fanout written into the nodes' configs (see <see cref="Fanout"/>).</summary>
+    public int EffectiveFanout => Fanout > 0 ? Fanout : Math.Max(1, Nodes - 1);
+
     /// <summary>Rounds per node. 15 rounds × 20 steps = 300 local steps, where the tiny model's held-out bpc has
     /// mostly levelled off on one era.</summary>
     public int Rounds { get; init; } = 15;

@@ -52,6 +52,21 @@ public sealed record DemoSummary(
     /// include frames, manifests and handshakes.
     /// </summary>
     public long FedavgServerBytes { get; init; }
+
+    /// <summary>Each node's mesh adapter on the global held-out set, in node order (null: the node wrote no adapter).</summary>
+    public IReadOnlyList<double?> NodeMeshBpc { get; init; } = [];
+
+    /// <summary>Each node's local-only baseline on the global held-out set, in node order.</summary>
+    public IReadOnlyList<double> NodeLocalOnlyBpc { get; init; } = [];
+
+    /// <summary>Each node's wire bytes sent + received over the run (its last status), in node order.</summary>
+    public IReadOnlyList<long> NodeBytes { get; init; } = [];
+
+    /// <summary>Each node process's peak resident set (VmHWM, sampled while it ran), in node order.</summary>
+    public IReadOnlyList<long> NodePeakRssBytes { get; init; } = [];
+
+    /// <summary>Each node's most sessions seen at once in its status (the overlay's degree), in node order.</summary>
+    public IReadOnlyList<int> NodeMaxPeers { get; init; } = [];
 }
 
 /// <summary>
@@ -132,22 +147,24 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         (LoraOptions lora, TrainerOptions trainer) = NodeFactory.LearnerOptions(NodeLearning(options) with { EvalBytes = options.EvalBytes }, MeshName);
         double baseBpc, meshBpc, localBpc;
         long stateValues;
+        var meshScores = new double?[nodes.Count];
+        var localScores = new double[nodes.Count];
         using (TorchLearner scorer = learningBase.CreateLearner(lora, trainer, globalHoldout))
         {
             baseBpc = scorer.Evaluate(globalHoldout, new float[scorer.Schema.TotalElements]).BitsPerByte;
             stateValues = scorer.Schema.TotalElements;
-            var meshScores = new List<double>();
             foreach (DemoNode n in nodes)
             {
                 string dir = new Storage.StatePaths(n.StateDir).Adapter;
                 if (File.Exists(Path.Combine(dir, AdapterCheckpoint.TensorsFile)))
                 {
                     AdapterCheckpoint.LoadInto(dir, scorer);
-                    meshScores.Add(scorer.Evaluate(globalHoldout).BitsPerByte);
+                    meshScores[n.Index] = scorer.Evaluate(globalHoldout).BitsPerByte;
                 }
             }
 
-            meshBpc = meshScores.Count > 0 ? meshScores.Average() : double.NaN;
+            double[] scored = meshScores.OfType<double>().ToArray();
+            meshBpc = scored.Length > 0 ? scored.Average() : double.NaN;
         }
 
         // Local-only: the same base, adapter and data, no exchange and no noise, on the baseline's own schedule
@@ -159,7 +176,6 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         TorchLearner[] alone = nodes.Select(n => learningBase.CreateLearner(aloneLora, aloneTrainer, Records(n.Shard))).ToArray();
         try
         {
-            var localScores = new double[alone.Length];
             Parallel.For(0, alone.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
             {
                 alone[i].Train(options.LocalOnlySteps, cancel);
@@ -191,6 +207,11 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             FrozenA = options.FrozenA,
             NodeNoiseMultipliers = nodes.Select(n => n.NoiseMultiplier).ToArray(),
             NodeSamplingRates = nodes.Select(n => n.SamplingRate).ToArray(),
+            NodeMeshBpc = meshScores,
+            NodeLocalOnlyBpc = localScores,
+            NodeBytes = nodes.Select(n => n.BytesIn + n.BytesOut).ToArray(),
+            NodePeakRssBytes = nodes.Select(n => n.PeakRssBytes).ToArray(),
+            NodeMaxPeers = nodes.Select(n => n.MaxPeers).ToArray(),
         };
         File.WriteAllText(Path.Combine(root, "summary.json"), JsonSerializer.Serialize(summary, AdminServer.Json));
         return summary;
@@ -295,7 +316,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
             ["gossip.period_seconds"] = options.PeriodSeconds,
             ["gossip.local_steps"] = (long)options.LocalSteps,
             ["gossip.max_rounds"] = (long)options.Rounds,
-            ["gossip.fanout"] = (long)Math.Max(1, options.Nodes - 1),
+            ["gossip.fanout"] = (long)options.EffectiveFanout,
             ["learning.threads"] = (long)learning.Threads,
             ["learning.batch_size"] = (long)learning.BatchSize,
             ["learning.lr"] = learning.LearningRate,

@@ -12,7 +12,7 @@ public static class ConfigKeys
 {
     /// <summary>Sections in file order.</summary>
     public static readonly IReadOnlyList<string> Sections =
-        ["node", "network", "gossip", "learning", "data", "merge", "privacy", "trust", "metrics", "admin", "checkpoints"];
+        ["node", "network", "membership", "gossip", "learning", "data", "merge", "privacy", "trust", "metrics", "admin", "checkpoints"];
 
     /// <summary>Every key, in file order.</summary>
     public static readonly IReadOnlyList<ConfigKey> All =
@@ -45,6 +45,15 @@ public static class ConfigKeys
             o => o.Network.MaxConnections, (o, v) => o with { Network = o.Network with { MaxConnections = v } }),
         Bool("network", "mdns", "Discover peers on the local network with mDNS (multicast UDP 5353).",
             o => o.Network.Mdns, (o, v) => o with { Network = o.Network with { Mdns = v } }),
+
+        Int("membership", "view_size", "Peers in the Cyclon partial view (SPEC.md §9.10): the node keeps sessions with them and draws gossip targets from them; at most network.max_peers.", 1, Membership.PeerSamplingOptions.MaxViewSize,
+            o => o.Membership.ViewSize, (o, v) => o with { Membership = o.Membership with { ViewSize = v } }),
+        Int("membership", "shuffle_length", "View entries swapped per shuffle; at most view_size.", 1, Membership.PeerSamplingOptions.MaxViewSize,
+            o => o.Membership.ShuffleLength, (o, v) => o with { Membership = o.Membership with { ShuffleLength = v } }),
+        Float("membership", "shuffle_period_seconds", "Seconds between Cyclon shuffles.", 1, 86400, minExclusive: false,
+            o => o.Membership.ShufflePeriodSeconds, (o, v) => o with { Membership = o.Membership with { ShufflePeriodSeconds = v } }),
+        Float("membership", "out_of_view_grace_seconds", "Seconds a session this node dialled may stay outside its view before it is closed (Bye Shutdown); never below view_size sessions, never mid-transfer.", 0, 86400, minExclusive: false,
+            o => o.Membership.OutOfViewGraceSeconds, (o, v) => o with { Membership = o.Membership with { OutOfViewGraceSeconds = v } }),
 
         Float("gossip", "period_seconds", "Seconds per gossip round.", 0.1, 86400, minExclusive: false,
             o => o.Gossip.PeriodSeconds, (o, v) => o with { Gossip = o.Gossip with { PeriodSeconds = v } }),

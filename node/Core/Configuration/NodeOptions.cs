@@ -14,6 +14,8 @@ public sealed record NodeOptions
 
     public NetworkSection Network { get; init; } = NetworkSection.Default;
 
+    public MembershipSection Membership { get; init; } = MembershipSection.Default;
+
     public GossipSection Gossip { get; init; } = GossipSection.Default;
 
     public LearningSection Learning { get; init; } = LearningSection.Default;

@@ -1,9 +1,14 @@
 namespace FedMesh.Node.Membership;
 
-/// <summary>Settings of the peer-sampling service (<see cref="PeerSampler"/>, Cyclon).</summary>
+/// <summary>Settings of the peer-sampling service (<see cref="PeerSampler"/>, Cyclon) and of the overlay the node keeps
+/// from it (configuration section <c>[membership]</c>, SPEC.md §9.10).</summary>
 public sealed record PeerSamplingOptions
 {
     public static readonly PeerSamplingOptions Default = new();
+
+    /// <summary>Largest view size accepted: Cyclon needs c ≳ ln N for a connected overlay, so 1024 is far beyond any
+    /// mesh, and it keeps a view's work per shuffle trivially small.</summary>
+    public const int MaxViewSize = 1024;
 
     /// <summary>
     /// Partial view size c. 8 ≥ 2 × the default fanout (3) leaves a choice of targets each round, and Cyclon keeps a
@@ -16,13 +21,37 @@ public sealed record PeerSamplingOptions
     /// a few cycles (Voulgaris et al. 2005 use l = 5 of c = 20; larger l mixes faster at more bytes).</summary>
     public int ShuffleLength { get; init; } = 4;
 
+    /// <summary>One Cyclon cycle every 10 s: a dead view entry is aged out within about c = 8 cycles (80 s), and a
+    /// shuffle's two PeerLists (≤ 4 entries each, ≈ 0.5 KB) every 10 s cost nothing next to a round's deltas.</summary>
+    public TimeSpan ShufflePeriod { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a session this node dialled may stay outside its view before it is closed (hysteresis): 60 s, six
+    /// shuffle periods. Cyclon swaps up to l entries per cycle, so a peer often leaves a view and comes back within a
+    /// few cycles; closing at once would redial it moments later (a handshake and a Hello catch-up each time). A
+    /// minute bounds the lingering sessions to the few that left within the last six cycles, and is still well under a
+    /// default round period's two (30 s) so a node's degree follows its view within a couple of rounds.
+    /// </summary>
+    public TimeSpan OutOfViewGrace { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>What is wrong with these settings (naming the <c>[membership]</c> key), or null.</summary>
     public string? Problem()
     {
-        if (ViewSize is < 1 or > 1024)
+        if (ViewSize is < 1 or > MaxViewSize)
         {
-            return "the peer-sampling view size must be between 1 and 1024";
+            return $"membership.view_size must be between 1 and {MaxViewSize}, got {ViewSize}";
         }
 
-        return ShuffleLength < 1 || ShuffleLength > ViewSize ? "the shuffle length must be between 1 and the view size" : null;
+        if (ShuffleLength < 1 || ShuffleLength > ViewSize)
+        {
+            return $"membership.shuffle_length must be between 1 and membership.view_size ({ViewSize}), got {ShuffleLength}";
+        }
+
+        if (ShufflePeriod < TimeSpan.FromSeconds(1))
+        {
+            return $"membership.shuffle_period_seconds must be at least 1 (the node's 1 s tick), got {ShufflePeriod.TotalSeconds}";
+        }
+
+        return OutOfViewGrace < TimeSpan.Zero ? $"membership.out_of_view_grace_seconds must not be negative, got {OutOfViewGrace.TotalSeconds}" : null;
     }
 }

@@ -222,6 +222,7 @@ public static class NodeFactory
                 Mdns = options.Network.Mdns,
                 MaxConnections = options.Network.MaxConnections,
                 MaxPeers = options.Network.MaxPeers,
+                PeerSampling = options.Membership.ToOptions(),
                 Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, Mode = rounds.Options.Mode, MaxDeltaAge = rounds.Options.StalenessHorizon },
                 Rounds = rounds,
                 Learner = learner,

@@ -37,6 +37,10 @@ public sealed record NodeParts
     /// <see cref="MaxConnections"/>, so a newcomer can always join through a seed that is "full".</summary>
     public int MaxPeers { get; init; } = DefaultMaxPeers;
 
+    /// <summary>The Cyclon view and the overlay kept from it ([membership]; SPEC.md §9.10): view size, shuffle length
+    /// and period, and how long a dialled session may stay outside the view.</summary>
+    public PeerSamplingOptions PeerSampling { get; init; } = PeerSamplingOptions.Default;
+
     /// <summary>network.max_peers' default, as <see cref="Configuration.NetworkSection.MaxPeers"/> (where its reason is given).</summary>
     public const int DefaultMaxPeers = 16;
 

@@ -3,6 +3,7 @@ using FedMesh.Protocol;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Messages;
 using FedMesh.Protocol.Transport;
+using FedMesh.Protocol.Wire;
 
 namespace FedMesh.Node.Hosting;
 
@@ -32,6 +33,7 @@ internal sealed class PeerSession : IAsyncDisposable
     private long _bytesOut;
     private long _bytesIn;
     private long _lastReceivedTicks;
+    private long _lastTransferTicks;
     private int _closedLocally;
 
     /// <param name="sent">Told the wire bytes of every message written (the node's totals and /metrics count them,
@@ -53,6 +55,19 @@ internal sealed class PeerSession : IAsyncDisposable
 
     /// <summary>When the last frame arrived (the handshake counts as one).</summary>
     public DateTimeOffset LastReceived => new(Interlocked.Read(ref _lastReceivedTicks), TimeSpan.Zero);
+
+    /// <summary>When a frame of a delta transfer (Want, DeltaManifest, DeltaChunk; SPEC.md §9.4) last crossed this
+    /// session in either direction; <see cref="DateTimeOffset.MinValue"/> before any.</summary>
+    public DateTimeOffset LastTransfer => new(Interlocked.Read(ref _lastTransferTicks), TimeSpan.Zero);
+
+    /// <summary>Messages queued and not yet written.</summary>
+    public int Queued => _outgoing.Reader.Count;
+
+    /// <summary>Notes a transfer frame (<see cref="IsTransfer(FrameType)"/>) received or sent now.</summary>
+    public void TransferSeen() => Interlocked.Exchange(ref _lastTransferTicks, _time.GetUtcNow().UtcTicks);
+
+    /// <summary>Frames that belong to a delta transfer: a session carrying them is mid-transfer.</summary>
+    public static bool IsTransfer(FrameType type) => type is FrameType.Want or FrameType.DeltaManifest or FrameType.DeltaChunk;
 
     public SecureConnection Connection { get; }
 
@@ -115,6 +130,11 @@ internal sealed class PeerSession : IAsyncDisposable
             {
                 // Encoded straight into the connection's pooled send buffer (no per-message body array).
                 int length = await Connection.SendAsync(message).ConfigureAwait(false);
+                if (IsTransfer(message.Type))
+                {
+                    TransferSeen();
+                }
+
                 long wire = length + FrameOverhead;
                 Interlocked.Add(ref _bytesOut, wire);
                 _sent?.Invoke(wire);

@@ -1,4 +1,5 @@
 using FedMesh.Node.Hosting;
+using FedMesh.Node.Membership;
 using FedMesh.Node.Transport;
 using FedMesh.Protocol.Identity;
 using Microsoft.Extensions.Time.Testing;
@@ -66,13 +67,83 @@ public class PeerSamplingWiringTests
         }
     }
 
+    /// <summary>
+    /// Degree stays bounded (SPEC.md §9.10): 40 nodes seeded from one join, a fifth leave and eight new ones join
+    /// through the seed; once the overlay settled, every node has dialled at most c = view size of its sessions (the
+    /// others are peers that hold it in their views), so the mean degree is at most 2c, and the overlay of sessions
+    /// is still one component. Before sessions outside the view were closed, nodes dialled up to max_peers (16).
+    /// </summary>
+    [Fact]
+    public async Task Sessions_outside_the_view_are_closed_so_every_node_s_degree_stays_bounded_after_churn()
+    {
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Nodes + 8).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        var sampling = PeerSamplingOptions.Default with { OutOfViewGrace = TimeSpan.FromSeconds(30) };
+        async Task StartAsync(int i) =>
+            nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(
+                MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1) with { PeerSampling = sampling });
+        try
+        {
+            for (int i = 0; i < Nodes; i++)
+            {
+                await StartAsync(i);
+            }
+
+            await AdvanceAsync(time, TimeSpan.FromSeconds(120));
+            foreach (NodeIdentity gone in ids.Skip(1).Take(Nodes / 5))
+            {
+                await nodes[gone.PeerId].DisposeAsync();
+                nodes.Remove(gone.PeerId);
+            }
+
+            for (int i = Nodes; i < ids.Length; i++)
+            {
+                await StartAsync(i);
+            }
+
+            // Joins and departures settle: grace (30 s) plus failure detection of the departed (≈ 16 s) plus shuffles.
+            await AdvanceAsync(time, TimeSpan.FromSeconds(150));
+            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
+            int[] dialled = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound")).ToArray();
+            string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}";
+            // The bound the dialler's rule enforces: at most c sessions a node dialled; every session is someone's
+            // dialled one, so the mean degree is at most 2c. Inbound is not capped per node (measured 9..29 at c = 8).
+            Assert.True(dialled.All(d => d <= ViewSize), shown);
+            Assert.True(degrees.All(d => d >= 1), shown);
+            Assert.True(degrees.Average() <= 2 * ViewSize, shown);
+            Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
+        }
+        finally
+        {
+            foreach (NodeRuntime n in nodes.Values)
+            {
+                await n.DisposeAsync();
+            }
+
+            foreach (NodeIdentity id in ids)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The sessions as an undirected graph over the live nodes is one component.</summary>
+    private static bool SessionsConnected(Dictionary<PeerId, NodeRuntime> nodes) =>
+        Components(nodes, n => n.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)));
+
     /// <summary>The views as an undirected graph over the live nodes is one component.</summary>
-    private static bool Connected(Dictionary<PeerId, NodeRuntime> nodes)
+    private static bool Connected(Dictionary<PeerId, NodeRuntime> nodes) => Components(nodes, n => n.PeerView);
+
+    /// <summary>The graph whose edges are each live node's <paramref name="links"/> (to live nodes, either direction)
+    /// is one component.</summary>
+    private static bool Components(Dictionary<PeerId, NodeRuntime> nodes, Func<NodeRuntime, IEnumerable<PeerId>> links)
     {
         var edges = nodes.Keys.ToDictionary(p => p, _ => new HashSet<PeerId>());
         foreach ((PeerId id, NodeRuntime n) in nodes)
         {
-            foreach (PeerId other in n.PeerView.Where(nodes.ContainsKey))
+            foreach (PeerId other in links(n).Where(nodes.ContainsKey))
             {
                 edges[id].Add(other);
                 edges[other].Add(id);

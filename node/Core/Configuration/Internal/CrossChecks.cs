@@ -25,6 +25,19 @@ internal static class CrossChecks
             yield return ("network.max_connections", $"must be at least network.max_peers ({o.Network.MaxPeers}), got {o.Network.MaxConnections}");
         }
 
+        // Cyclon swaps at most a view's worth of entries (Voulgaris et al. 2005: l ≤ c).
+        if (o.Membership.ShuffleLength > o.Membership.ViewSize)
+        {
+            yield return ("membership.shuffle_length", $"must be at most membership.view_size ({o.Membership.ViewSize}), got {o.Membership.ShuffleLength}");
+        }
+
+        // The node keeps sessions with its whole view, and it dials at most max_peers: a larger view would hold
+        // peers it never connects to.
+        if (o.Membership.ViewSize > o.Network.MaxPeers)
+        {
+            yield return ("membership.view_size", $"must be at most network.max_peers ({o.Network.MaxPeers}), got {o.Membership.ViewSize}");
+        }
+
         // Krum selects a delta whose n - f - 2 nearest neighbours are closest; it needs n > 2f + 2 inputs
         // (Blanchard et al., "Machine Learning with Adversaries", NeurIPS 2017, §4).
         if (o.Merge.Rule == "multi_krum" && o.Network.MaxPeers <= (2 * o.Merge.ByzantineF) + 2)

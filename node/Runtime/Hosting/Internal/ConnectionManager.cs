@@ -73,6 +73,9 @@ internal sealed class ConnectionManager
 
     public int SessionCount => _sessions.Count;
 
+    /// <summary>Sessions this node dialled (the surviving connection of a pair was initiated here).</summary>
+    public int OutboundCount => _sessions.Values.Count(s => s.Initiator);
+
     public ICollection<PeerSession> Sessions => _sessions.Values;
 
     public bool IsConnected(PeerId peer) => _sessions.ContainsKey(peer);
@@ -326,6 +329,10 @@ internal sealed class ConnectionManager
                 {
                     long wire = frame.Length + session.FrameOverhead;
                     session.CountIn(wire);
+                    if (PeerSession.IsTransfer(frame.Type))
+                    {
+                        session.TransferSeen();
+                    }
                     _telemetry.BytesIn(wire);
                     _membership.Heard(peer);
                     WireMessage message;

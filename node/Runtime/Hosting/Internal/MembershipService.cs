@@ -45,10 +45,10 @@ internal sealed class MembershipService
     /// </summary>
     internal static readonly PhiAccrualOptions Liveness = PhiAccrualOptions.Default with { AcceptablePause = TimeSpan.FromSeconds(15) };
 
-    /// <summary>A Cyclon shuffle every 10 gossip ticks (10 s, SPEC.md §9.10): a dead view entry is aged out within
-    /// about c = 8 shuffles (80 s), and a shuffle's two PeerLists (≤ 4 entries each) every 10 s cost nothing next to a
-    /// round's deltas.</summary>
-    internal const int ShuffleEveryTicks = 10;
+    /// <summary>A transfer frame (Want, manifest, chunk) within this long marks a session as mid-transfer, and it is
+    /// not closed for being outside the view: a transfer's frames follow each other within round trips, and 10 s is
+    /// the same margin as the Hello timeout (SPEC.md §9.1), far beyond a round trip on a loaded machine.</summary>
+    internal static readonly TimeSpan TransferQuiet = TimeSpan.FromSeconds(10);
 
     /// <summary>Cyclon ages on the wire are u16 (SPEC.md §4.3); older entries are all "very old".</summary>
     private const int MaxWireAge = ushort.MaxValue;
@@ -63,9 +63,14 @@ internal sealed class MembershipService
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PhiAccrualDetector> _liveness = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, (byte[] PublicKey, IReadOnlyList<string> Addresses)> _listenAddresses = new();
     private readonly PeerSampler _sampler;
+    private readonly PeerSamplingOptions _sampling;
+
+    /// <summary>Since when each connected peer has been outside the view (the hysteresis of <see cref="Prune"/>). Read
+    /// and written by <see cref="Tick"/> only.</summary>
+    private readonly Dictionary<PeerId, DateTimeOffset> _outOfViewSince = [];
     private ConnectionManager? _connections;
     private long _order;
-    private long _ticks;
+    private DateTimeOffset? _nextShuffle;
 
     public MembershipService(NodeParts parts, ILoggerFactory loggers, ILogger logger)
     {
@@ -74,7 +79,8 @@ internal sealed class MembershipService
         _book = parts.PeerBook ?? new PeerBook(parts.Identity.PeerId, parts.Time, PeerBookOptions.Default with { AllowLoopbackFromPex = System.Net.IPAddress.IsLoopback(parts.Listen.Address) }, loggers.CreateLogger<PeerBook>());
         _random = new Random(parts.Seed + 1);
         _dialLog = new LogThrottle(parts.Time, DialLogInterval, MaxThrottledKeys);
-        _sampler = new PeerSampler(parts.Identity.PeerId, PeerSamplingOptions.Default, new Random(parts.Seed + 2));
+        _sampling = parts.PeerSampling;
+        _sampler = new PeerSampler(parts.Identity.PeerId, _sampling, new Random(parts.Seed + 2));
     }
 
     /// <summary>A round's neighbours (SPEC.md §9.10): the connected peers of the partial view, in peer-id order; all
@@ -148,8 +154,13 @@ internal sealed class MembershipService
         while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false));
     }
 
-    /// <summary>Targets to dial now, marked in flight: the book's entries join the targets, and dialling stops at
-    /// max_peers (sessions plus dials in flight).</summary>
+    /// <summary>
+    /// Targets to dial now, marked in flight. The overlay is the view (SPEC.md §9.10): this node dials its view's peers
+    /// while fewer than min(view size, max_peers) of its sessions are ones it dialled (dials in flight included), and
+    /// anyone else (seeds, the book's other entries) only while it has fewer sessions than its view size (joining,
+    /// or recovering after its peers left), since a session outside the view would be closed again by
+    /// <see cref="Prune"/>. Inbound sessions are the other side's choice and do not use this node's dial budget.
+    /// </summary>
     private List<DialTarget> Due()
     {
         foreach (PeerRecord record in _book.Snapshot())
@@ -163,11 +174,12 @@ internal sealed class MembershipService
         lock (_lock)
         {
             int inFlight = _targets.Values.Count(t => t.InFlight);
-            int room = _parts.MaxPeers - Connections.SessionCount - inFlight;
+            int room = Math.Min(_sampling.ViewSize, _parts.MaxPeers) - Connections.OutboundCount - inFlight;
+            bool joining = Connections.SessionCount + inFlight < _sampling.ViewSize;
             var due = _targets.Values
-                .Where(t => !t.InFlight && t.Backoff.IsDue && !IsConnectedTo(t))
-                .OrderByDescending(t => t.Seed)
-                .ThenByDescending(t => InView(t))
+                .Where(t => !t.InFlight && t.Backoff.IsDue && !IsConnectedTo(t) && (joining || InView(t)))
+                .OrderByDescending(t => InView(t))
+                .ThenByDescending(t => t.Seed)
                 .ThenBy(t => t.Backoff.Failures)
                 .ThenBy(t => t.Order)
                 .Take(Math.Max(0, room))
@@ -305,17 +317,24 @@ internal sealed class MembershipService
         }
     }
 
-    /// <summary>Once a second (the gossip tick): sessions whose peer is suspected are closed, and redialled later.</summary>
+    /// <summary>Once a second (the gossip tick): a Cyclon shuffle every shuffle period, else the view is topped up from
+    /// live sessions; sessions long outside the view are closed (<see cref="Prune"/>); sessions whose peer is suspected
+    /// are closed, and redialled later.</summary>
     public void Tick()
     {
-        if (++_ticks % ShuffleEveryTicks == 0)
+        DateTimeOffset now = _parts.Time.GetUtcNow();
+        _nextShuffle ??= now + _sampling.ShufflePeriod;
+        if (now >= _nextShuffle)
         {
+            _nextShuffle = now + _sampling.ShufflePeriod;
             StartShuffle();
         }
         else
         {
             TopUp(target: null);
         }
+
+        Prune(now);
 
         foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.OrderBy(p => p.Key.Value, StringComparer.Ordinal))
         {
@@ -326,6 +345,61 @@ internal sealed class MembershipService
                 Log.PeerClosed(_logger, peer.Value, nameof(ProtocolErrorCode.Timeout), reason);
                 Connections.Close(peer, ProtocolErrorCode.Timeout, reason);
             }
+        }
+    }
+
+    /// <summary>
+    /// Keeps the node's degree near its view size (SPEC.md §9.10): a session this node dialled whose peer has been
+    /// outside the view for <see cref="PeerSamplingOptions.OutOfViewGrace"/> is closed with Bye(Shutdown), longest
+    /// outside first. Only the dialling side closes: the other side may hold this node in its view, and it would
+    /// redial at once (the dialler's view decides, so the two never fight over a link). Never below view-size
+    /// sessions (a node with few peers keeps them all, whatever its view says), and never a session that is
+    /// mid-transfer (<see cref="TransferQuiet"/>) or still has messages queued.
+    /// </summary>
+    private void Prune(DateTimeOffset now)
+    {
+        HashSet<PeerId> view = [.. View];
+        PeerSession[] sessions = [.. Connections.Sessions];
+        foreach (PeerSession session in sessions)
+        {
+            if (view.Contains(session.Peer))
+            {
+                _outOfViewSince.Remove(session.Peer);
+            }
+            else
+            {
+                _outOfViewSince.TryAdd(session.Peer, now);
+            }
+        }
+
+        HashSet<PeerId> connected = [.. sessions.Select(s => s.Peer)];
+        foreach (PeerId gone in _outOfViewSince.Keys.Where(p => !connected.Contains(p)).ToArray())
+        {
+            _outOfViewSince.Remove(gone);
+        }
+
+        int open = sessions.Length;
+        var candidates = sessions
+            .Where(s => s.Initiator && !s.IsClosing && _outOfViewSince.TryGetValue(s.Peer, out DateTimeOffset since) && now - since >= _sampling.OutOfViewGrace)
+            .OrderBy(s => _outOfViewSince[s.Peer])
+            .ThenBy(s => s.Peer.Value, StringComparer.Ordinal);
+        foreach (PeerSession session in candidates)
+        {
+            if (open <= _sampling.ViewSize)
+            {
+                break;
+            }
+
+            if (session.Queued > 0 || now - session.LastTransfer < TransferQuiet)
+            {
+                continue;
+            }
+
+            const string Reason = "outside the peer-sampling view";
+            Log.PeerClosed(_logger, session.Peer.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
+            Connections.Close(session.Peer, ProtocolErrorCode.Shutdown, Reason);
+            _outOfViewSince.Remove(session.Peer);
+            open--;
         }
     }
 
