@@ -69,8 +69,9 @@ public sealed record Scenario
     /// <summary>Validation-gate margins, in the learner's loss units.</summary>
     public ValidationGateOptions Gate { get; init; } = ValidationGateOptions.Default;
 
-    /// <summary>Null: privacy off (nothing clipped or noised, no ledger).</summary>
-    public PrivacyOptions? Privacy { get; init; }
+    /// <summary>The nodes' <c>[privacy]</c> section (torch scenarios), resolved by each node as the daemon does;
+    /// null: privacy off (nothing clipped or noised, no ledger).</summary>
+    public FedMesh.Node.Configuration.PrivacySection? Privacy { get; init; }
 
     public ByzantineSpec Byzantine { get; init; } = new();
 

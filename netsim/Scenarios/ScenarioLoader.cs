@@ -162,7 +162,7 @@ public static partial class ScenarioLoader
                 // merge from round 2 on.)
                 RelativeMargin = s["merge"].Double("gate_relative_margin", FedMesh.Node.Configuration.TrustSection.Default.ValidationMargin, 0, 1),
             },
-            Privacy = ReadPrivacy(s["privacy"]),
+            Privacy = ReadPrivacy(s["privacy"], s["learner"].String("kind") == "torch" ? LearnerKind.Torch : LearnerKind.Surrogate, rounds),
             Byzantine = ReadByzantine(s["byzantine"], nodes),
             Churn = ReadChurn(s["churn"], rounds),
         };
