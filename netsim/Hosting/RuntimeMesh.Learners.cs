@@ -66,7 +66,7 @@ public sealed partial class RuntimeMesh
             neighbours.Length, SimSeeds.Int(_scenario.Seed, "runtime", node, _incarnation[node]));
         var hooks = new NodeHooks
         {
-            Transport = _network.Host(AddressOf(node)),
+            Transport = TransportOf(node),
             Base = torch.Base,
             DpSeed = SimSeeds.UInt64(_scenario.Seed, "dp", node),
             Release = _byzantine[node] ? own => Attack(node, own) : null,

@@ -30,8 +30,9 @@ namespace FedMesh.NetSim.Hosting;
 /// `netsim run` runs every scenario here: surrogate learners are built in-process (<see cref="Parts"/>); torch
 /// scenarios assemble each node with the daemon's <see cref="NodeFactory"/> from a per-node configuration (real
 /// TorchLearner, record-level DP-SGD, ledger and budget as <c>fedmesh run</c> resolves them; RuntimeMesh.Learners.cs).
-/// Covered: partitions, crashes, restarts from the checkpoint store, joins, leaves, churn and Byzantine releases
-/// (torch: partitions, joins, leaves and attacks; see netsim/scenarios/README.md, "The real runtime").
+/// Covered: partitions, crashes, restarts from the checkpoint store, joins, leaves, churn, Byzantine releases (torch:
+/// partitions, joins, leaves and attacks) and, when the scenario declares links, their latency, bandwidth, loss and
+/// degrade events (RuntimeMesh.Links.cs; see netsim/scenarios/README.md, "The real runtime").
 /// </summary>
 public sealed partial class RuntimeMesh : IAsyncDisposable
 {
@@ -442,8 +443,10 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
 
                 return;
             case ScenarioEventKind.Degrade:
-                // In-memory pipes have no latency, bandwidth or loss model yet: the event is recorded, not applied.
-                _events.Add(string.Create(CultureInfo.InvariantCulture, $"t={Clock.Elapsed.TotalSeconds:F3}s round {e.Round}: degrade NOT applied (no link model on the real runtime yet)"));
+                // The link model on the in-memory pipes (RuntimeMesh.Links.cs) takes the new profile from now on.
+                Degrade(e);
+                _events.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"t={Clock.Elapsed.TotalSeconds:F3}s round {e.Round}: degrade {(e.Nodes.Count == 0 ? "all links" : "links of nodes " + string.Join(' ', e.Nodes))}: latency {e.Link!.BaseLatency.TotalMilliseconds} ms, loss {e.Link.Loss}, {e.Link.BandwidthBytesPerSecond * 8 / 1e6} Mbit/s (line {e.Line})"));
                 return;
         }
 
@@ -529,7 +532,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
                 Path.Combine(_stateRoot, $"node-{i:D5}", "checkpoints"), FedMesh.Node.Configuration.CheckpointSection.Default, Clock,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger<FedMesh.Node.Storage.CheckpointStore>.Instance),
             SequencePath = _stateRoot is null ? null : Path.Combine(_stateRoot, $"node-{i:D5}", "sequence"),
-            Transport = _network.Host(AddressOf(i)),
+            Transport = TransportOf(i),
             Time = Clock,
             Seed = SimSeeds.Int(_scenario.Seed, "runtime", i, _incarnation[i]),
         };

@@ -47,6 +47,10 @@ public sealed record Scenario
 
     public Network.LinkProfile Links { get; init; } = Network.LinkProfile.Default;
 
+    /// <summary>The file has a <c>[links]</c> section: the in-memory transport then applies <see cref="Links"/>
+    /// (without one, and without degrade events, links are instant and lossless, which the large scale runs rely on).</summary>
+    public bool LinksDeclared { get; init; }
+
     public GossipSpec Gossip { get; init; } = new();
 
     public LearnerSpec Learner { get; init; } = new();

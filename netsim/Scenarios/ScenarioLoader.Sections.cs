@@ -45,6 +45,9 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>A link profile from milliseconds / Mbit/s keys, starting from <paramref name="basis"/>.</summary>
+    /// <summary>The keys of a link profile (<c>[links]</c> and degrade events).</summary>
+    private static readonly string[] LinkKeys = ["latency_ms", "jitter_ms", "jitter_sigma", "bandwidth_mbps", "loss"];
+
     private static LinkProfile ReadLinks(TomlSection l, LinkProfile basis) => basis with
     {
         BaseLatency = TimeSpan.FromMilliseconds(l.Double("latency_ms", basis.BaseLatency.TotalMilliseconds, 0, 600_000)),

@@ -149,6 +149,7 @@ public static partial class ScenarioLoader
             Seed = (ulong)top.Integer("seed", 1, 0, long.MaxValue),
             Topology = ReadTopology(s["topology"], nodes),
             Links = ReadLinks(s["links"], LinkProfile.Default),
+            LinksDeclared = LinkKeys.Any(s["links"].Has),
             Gossip = ReadGossip(s["gossip"]),
             Learner = ReadLearner(s["learner"], s["data"], nodes),
             Rule = ReadRule(s["merge"]),
