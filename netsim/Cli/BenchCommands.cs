@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using FedMesh.NetSim.Scenarios;
-using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Hosting;
 using FedMesh.Node.Gossip;
 
 namespace FedMesh.NetSim.Cli;
@@ -20,7 +20,6 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Simulator benchmarks that print figures (add --json for machines).");
         bench.Subcommands.Add(Scale());
-        bench.Subcommands.Add(Dissemination());
         bench.Subcommands.Add(Runtime());
         return bench;
     }
@@ -217,55 +216,6 @@ public static class BenchCommands
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { scenario = s.Name, results = rows }, Json));
-            }
-
-            return 0;
-        });
-        return command;
-    }
-
-    private static Command Dissemination()
-    {
-        var nodes = new Option<string>("--nodes") { Description = "Comma-separated node counts.", DefaultValueFactory = _ => "16,64,256,1024" };
-        var size = new Option<int>("--floats") { Description = "Floats in the delta (fp32; 16384 = 64 KiB).", DefaultValueFactory = _ => DisseminationProbe.DefaultFloats };
-        var degree = new Option<int>("--degree") { Description = "Random-regular degree (the gossip fanout is 8).", DefaultValueFactory = _ => 8 };
-        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var command = new Command("dissemination", "One delta from one node over a random regular graph: relay hops and time until 99% have it, wire bytes per receiver.") { nodes, size, degree, json };
-        command.SetAction(parse =>
-        {
-            if (!TryParseCounts(parse.GetValue(nodes), out int[] counts))
-            {
-                return 2;
-            }
-
-            int floats = parse.GetValue(size);
-            int k = parse.GetValue(degree);
-            if (floats is < 1 or > 1 << 22 || k < 2 || counts.Any(n => n <= k || n * k % 2 != 0))
-            {
-                Console.Error.WriteLine("netsim bench dissemination: --floats must be 1..4194304, --degree ≥ 2 with N > degree and N·degree even");
-                return 2;
-            }
-
-            bool asJson = parse.GetValue(json);
-            var rows = new List<DisseminationResult>();
-            if (!asJson)
-            {
-                Console.WriteLine($"{"nodes",6} {"hops99",6} {"2log2N",6} {"ms99",8} {"reached",8} {"bytes/recv ÷ payload",20} {"÷ manifest+payload",18}");
-            }
-
-            foreach (int n in counts)
-            {
-                DisseminationResult r = DisseminationProbe.Run(n, k, floats, seed: 1);
-                rows.Add(r);
-                if (!asJson)
-                {
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,6} {r.Hops99,6} {2 * Math.Log2(n),6:F1} {r.Milliseconds99,8:F1} {r.Reached,8} {r.BytesPerReceiverOverPayload,20:F3} {r.BytesPerReceiverOverDelta,18:F3}"));
-                }
-            }
-
-            if (asJson)
-            {
-                Console.WriteLine(JsonSerializer.Serialize(rows, Json));
             }
 
             return 0;

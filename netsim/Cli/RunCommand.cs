@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using FedMesh.NetSim.Output;
 using FedMesh.NetSim.Scenarios;
-using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Hosting;
+using FedMesh.NetSim.Hosting.Internal;
 using FedMesh.Node.Merge;
-using Spectre.Console;
 
 namespace FedMesh.NetSim.Cli;
 
@@ -102,30 +102,31 @@ public static class RunCommand
     private static int Run(Scenario scenario, string directory, bool json, bool plots)
     {
         Directory.CreateDirectory(directory);
-        string state = Path.Combine(directory, "state");
-        if (Directory.Exists(state))
-        {
-            // The nodes' ledgers of an earlier run in the same --out: a new run starts from empty state, or it would
-            // be charged the old releases and differ from a fresh run of the same scenario and seed.
-            Directory.Delete(state, recursive: true);
-        }
-
         var wall = Stopwatch.StartNew();
-        SimulationResult result;
         // Progress lines: stderr with --json (stdout stays one JSON document), else plain lines on stdout.
         TextWriter progress = json ? Console.Error : Console.Out;
         void Info(string line) => progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{wall.Elapsed.TotalSeconds,6:F0} s] {line}"));
         bool torch = scenario.Learner.Kind == LearnerKind.Torch;
-        if (!torch && scenario.Privacy is null)
+        // Every scenario runs on N real NodeRuntimes: handshake, AEAD, membership, gossip actor and round loop with
+        // the daemon's options (torch nodes assembled by the daemon's NodeFactory); byte counts are wire bytes.
+        Info($"{scenario.Name}: {scenario.Nodes} nodes x {scenario.Rounds} rounds on the real node runtime{(torch ? " (TorchLearner" + (scenario.Privacy is { } p ? $", DP {p.Level} level" : "") + ")" : "")}");
+        SimulationResult result;
+        try
         {
-            // What the real-runtime host covers (surrogate learner, no DP) runs on N real NodeRuntimes: handshake,
-            // AEAD, membership, gossip actor and round loop with the daemon's options; byte counts are wire bytes.
-            Info($"{scenario.Name}: {scenario.Nodes} nodes x {scenario.Rounds} rounds on the real node runtime");
-            result = Hosting.RuntimeMesh.Run(scenario).ToSimulationResult();
+            result = RuntimeMesh.Run(scenario, Info, torch
+                ? (round, score) => Info(string.Create(CultureInfo.InvariantCulture, $"round {round}/{scenario.Rounds}: mean held-out bpc {score:F4}"))
+                : null).ToSimulationResult();
         }
-        else
+        catch (ArgumentException ex)
         {
-            result = RunSimulator(scenario, state, json, torch, Info);
+            Console.Error.WriteLine($"netsim run: {ex.Message}");
+            return 2;
+        }
+
+        if (torch && scenario.Learner.Torch.Baselines)
+        {
+            Info($"baselines: local-only, centralized pooled and FedAvg star, {scenario.Rounds} rounds × {scenario.Learner.LocalSteps} steps each …");
+            result = result with { Baselines = BaselineRunner.Run(scenario, Info) };
         }
 
         RunOutputs.Write(result, directory, plots);
@@ -139,39 +140,5 @@ public static class RunCommand
         Comparison.Print(result);
         SummaryTable.Print(result, directory, wall.Elapsed);
         return 0;
-    }
-
-    /// <summary>Torch and DP scenarios, which the real-runtime host does not cover yet: the simulator's wiring.</summary>
-    private static SimulationResult RunSimulator(Scenario scenario, string state, bool json, bool torch, Action<string> Info)
-    {
-        SimulationResult result;
-        using (var simulator = new Simulator(scenario, state, Info))
-        {
-            if (json || torch)
-            {
-                if (torch)
-                {
-                    // Real learners take seconds per round: a line per round instead of a bar (baseline lines follow).
-                    simulator.RoundCompleted = round => Info(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round}/{scenario.Rounds}: mean held-out bpc {simulator.LastSummary?.MeanLoss:F4}"));
-                }
-
-                result = simulator.Run();
-            }
-            else
-            {
-                result = null!;
-                AnsiConsole.Progress()
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-                    .Start(ctx =>
-                    {
-                        ProgressTask task = ctx.AddTask($"{scenario.Name}: {scenario.Nodes} nodes", maxValue: scenario.Rounds);
-                        simulator.RoundCompleted = round => task.Value = round;
-                        result = simulator.Run();
-                    });
-            }
-        }
-
-        return result;
     }
 }

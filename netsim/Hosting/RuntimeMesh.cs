@@ -5,8 +5,6 @@ using System.Security.Cryptography;
 using System.Text;
 using FedMesh.NetSim.Hosting.Internal;
 using FedMesh.NetSim.Scenarios;
-using FedMesh.NetSim.Simulation;
-using FedMesh.NetSim.Simulation.Internal;
 using FedMesh.Node.Discovery;
 using FedMesh.Node.Gossip;
 using FedMesh.Node.Hosting;
@@ -29,11 +27,14 @@ namespace FedMesh.NetSim.Hosting;
 /// <see cref="VirtualClock"/>, all on one thread in a deterministic order (<see cref="SerialExecutor"/>): the same
 /// scenario and seed give byte-identical results. Each node dials its topology neighbours as seeds; from there on,
 /// peer exchange, max_peers, reconnect backoff, failure detection, staleness and the distance bound are the daemon's.
-/// `netsim run` runs surrogate scenarios without DP here. Covered so far: partitions, crashes, restarts from the checkpoint store,
-/// joins, leaves, churn and Byzantine releases; not yet link latency, bandwidth or loss (see
-/// netsim/scenarios/README.md, "The real runtime").
+/// `netsim run` runs every scenario here: surrogate learners are built in-process (<see cref="Parts"/>); torch
+/// scenarios assemble each node with the daemon's <see cref="NodeFactory"/> from a per-node configuration (real
+/// TorchLearner, record-level DP-SGD, ledger and budget as <c>fedmesh run</c> resolves them; RuntimeMesh.Learners.cs).
+/// Covered: partitions, crashes, restarts from the checkpoint store, joins, leaves, churn, Byzantine releases (torch:
+/// partitions, joins, leaves and attacks) and, when the scenario declares links, their latency, bandwidth, loss and
+/// degrade events (RuntimeMesh.Links.cs; see netsim/scenarios/README.md, "The real runtime").
 /// </summary>
-public sealed class RuntimeMesh : IAsyncDisposable
+public sealed partial class RuntimeMesh : IAsyncDisposable
 {
     /// <summary>The port every simulated host listens on (the daemon's default).</summary>
     public const int Port = 7340;
@@ -79,21 +80,19 @@ public sealed class RuntimeMesh : IAsyncDisposable
     /// replaying attacks craft from, as in the simulator.</summary>
     private readonly List<float[]>[] _releases;
 
-    public RuntimeMesh(Scenario scenario)
+    /// <param name="info">Progress lines (torch: loading or pretraining the base, the nodes' records); null = silent.</param>
+    public RuntimeMesh(Scenario scenario, Action<string>? info = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        if (scenario.Learner.Kind != LearnerKind.Surrogate || scenario.Privacy is not null)
-        {
-            throw new ArgumentException($"scenario {scenario.Name}: the real-runtime host runs surrogate meshes without DP so far");
-        }
-
         _scenario = scenario;
+        _info = info ?? (_ => { });
         Clock = new VirtualClock();
-        _task = new SurrogateTask(new SurrogateProblem(scenario.Learner.Surrogate with { Seed = scenario.Seed }, scenario.Nodes));
+        _torch = scenario.Learner.Kind == LearnerKind.Torch ? CheckTorch(scenario, TorchWorkload.Create(scenario, _info)) : null;
+        _task = (ISimTask?)_torch ?? new SurrogateTask(new SurrogateProblem(scenario.Learner.Surrogate with { Seed = scenario.Seed }, scenario.Nodes));
         _mesh = new LocalMesh(SHA256.HashData(Encoding.UTF8.GetBytes($"fedmesh-netsim-mesh|{scenario.Name}")), _task.BaseModelHash, _task.Schema);
-        int[][] graph = Simulator.BuildTopology(scenario);
+        int[][] graph = MeshLayout.BuildTopology(scenario);
         _graph = graph;
-        _byzantine = Simulator.PickByzantine(scenario);
+        _byzantine = MeshLayout.PickByzantine(scenario);
         _honest = [.. Enumerable.Range(0, scenario.Nodes).Where(i => !_byzantine[i])];
         _optimum = _task.OptimumOf(_honest);
         _releases = [.. Enumerable.Range(0, scenario.Nodes).Select(_ => new List<float[]>())];
@@ -112,12 +111,13 @@ public sealed class RuntimeMesh : IAsyncDisposable
         _churn = SimSeeds.Random(scenario.Seed, "churn");
         // Crashes restart from what is on disk: a real checkpoint store and sequence file per node, only when the
         // scenario has restarts (a checkpoint is an fsync'd file per node-round).
-        _persist = scenario.Churn.Rate > 0 || scenario.Events.Any(e => e.Kind is ScenarioEventKind.Crash or ScenarioEventKind.Restart);
+        _persist = _torch is not null || scenario.Churn.Rate > 0 || scenario.Events.Any(e => e.Kind is ScenarioEventKind.Crash or ScenarioEventKind.Restart);
         _stateRoot = _persist ? Directory.CreateTempSubdirectory("netsim-runtime-").FullName : null;
         for (int i = 0; i < scenario.Nodes; i++)
         {
             _identities[i] = NodeIdentity.FromSeed(SimSeeds.Bytes(scenario.Seed, "identity", i));
-            _learners[i] = _task.CreateLearner(i);
+            // Torch nodes get theirs from the daemon's NodeFactory when they start (StartTorchNode).
+            _learners[i] = _task is SurrogateTask surrogate ? surrogate.CreateLearner(i) : null!;
             _reputations[i] = new ReputationTracker(scenario.Reputation, Clock);
         }
 
@@ -134,12 +134,15 @@ public sealed class RuntimeMesh : IAsyncDisposable
     }
 
     /// <summary>Runs the scenario on one pool thread; the process's thread pool is restricted for good (netsim only).</summary>
-    public static RuntimeMeshResult Run(Scenario scenario)
+    /// <param name="info">Progress lines; null = silent.</param>
+    /// <param name="roundDone">Called after each round's sample with the round and the honest up nodes' mean score.</param>
+    public static RuntimeMeshResult Run(Scenario scenario, Action<string>? info = null, Action<int, double>? roundDone = null)
     {
         SerialExecutor.Enforce();
         return Task.Run(async () =>
         {
-            await using var mesh = new RuntimeMesh(scenario);
+            await using var mesh = new RuntimeMesh(scenario, info);
+            mesh._roundDone = roundDone;
             return await mesh.RunAsync().ConfigureAwait(false);
         }).GetAwaiter().GetResult();
     }
@@ -165,7 +168,12 @@ public sealed class RuntimeMesh : IAsyncDisposable
             Clock.Schedule(windowStart, () => BeginRound(r));
             // As the simulator samples: at 0.99 of the round's window, when every node has run round r (phases lie
             // in the first half) and its release has had the rest of the window to spread.
-            Clock.Schedule(windowStart + (_scenario.Period * 0.99), () => _series.Add(Sample(r)));
+            Clock.Schedule(windowStart + (_scenario.Period * 0.99), () =>
+            {
+                RuntimeRoundSample sample = Sample(r);
+                _series.Add(sample);
+                _roundDone?.Invoke(r, sample.MeanScore);
+            });
         }
 
         // Past the last sample and before any node's next round (phases start at the window start).
@@ -230,22 +238,14 @@ public sealed class RuntimeMesh : IAsyncDisposable
         }
 
         _incarnation[node]++;
-        NodeParts parts = Parts(node, _graph[node]);
-        var runtime = new NodeRuntime(parts, NullLoggerFactory.Instance);
-        _bytesInAt[node] = 0;
-        _bytesOutAt[node] = 0;
-        runtime.RoundCompleted += report => _report[node] = report;
-        if (!_byzantine[node])
+        if (_torch is not null)
         {
-            runtime.RoundCompleted += report =>
-            {
-                if (report.Released is { } released)
-                {
-                    Remember(node, DeltaDecoder.DecodeFlat(released.Manifest, report.ReleasedPayload.Span));
-                }
-            };
+            StartTorchNode(node, why);
+            return;
         }
 
+        NodeParts parts = Parts(node, _graph[node]);
+        var runtime = new NodeRuntime(parts, NullLoggerFactory.Instance);
         if (_persist)
         {
             long round = runtime.RestoreCheckpoint();
@@ -262,6 +262,26 @@ public sealed class RuntimeMesh : IAsyncDisposable
         else if (why is not null)
         {
             _events.Add(string.Create(CultureInfo.InvariantCulture, $"t={Clock.Elapsed.TotalSeconds:F3}s node {node}: {why}"));
+        }
+
+        Started(node, runtime);
+    }
+
+    /// <summary>Watches a new process's rounds (reports; honest releases for the attackers) and starts it.</summary>
+    private void Started(int node, NodeRuntime runtime)
+    {
+        _bytesInAt[node] = 0;
+        _bytesOutAt[node] = 0;
+        runtime.RoundCompleted += report => _report[node] = report;
+        if (!_byzantine[node])
+        {
+            runtime.RoundCompleted += report =>
+            {
+                if (report.Released is { } released)
+                {
+                    Remember(node, DeltaDecoder.DecodeFlat(released.Manifest, report.ReleasedPayload.Span));
+                }
+            };
         }
 
         _runtimes[node] = runtime;
@@ -293,7 +313,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
     {
         List<float[]> history = _releases[node];
         history.Insert(0, state);
-        if (history.Count > Simulator.ReplayDepth + 1)
+        if (history.Count > MeshLayout.ReplayDepth + 1)
         {
             history.RemoveAt(history.Count - 1);
         }
@@ -308,7 +328,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
     {
         int round = _releases[node].Count == 0 ? 1 : (int)(_runtimes[node]?.GetStatus().Round ?? 0) + 1;
         IReadOnlyList<ReadOnlyMemory<float>> honest = ByzantineRelease.NeedsAllHonest(_scenario.Byzantine.Attack)
-            ? _honest.Select(i => (ReadOnlyMemory<float>)(_releases[i].Count > 0 ? _releases[i][0] : _learners[i].GetAdapter())).DefaultIfEmpty(own).ToArray()
+            ? _honest.Select(i => (ReadOnlyMemory<float>)(_releases[i].Count > 0 ? _releases[i][0] : _learners[i]?.GetAdapter() ?? own)).DefaultIfEmpty(own).ToArray()
             : [own];
         float[] previous = _releases[node].Count > 0 ? _releases[node][^1] : own;
         Remember(node, (float[])own.Clone());
@@ -324,15 +344,16 @@ public sealed class RuntimeMesh : IAsyncDisposable
             // The last process's counters (a restarted node's count from its restart; its bytes from then on).
             NodeRuntime? last = _last[i];
             NodeStatus? s = last?.GetStatus();
-            float[] adapter = _learners[i].GetAdapter();
-            double? distance = optimum is null ? null : Distance(adapter, optimum);
+            // A node that never started (absent attacker, a torch node that never joined) has no learner.
+            float[]? adapter = _learners[i]?.GetAdapter();
+            double? distance = optimum is null || adapter is null ? null : Distance(adapter, optimum);
             if (last?.Fault is { } fault)
             {
                 throw new InvalidOperationException($"node {i}: {fault}");
             }
 
             nodes[i] = new RuntimeNodeResult(i, _byzantine[i], _identities[i].PeerId.Value, s?.Round ?? 0, s?.DeltasSent ?? 0, s?.DeltasReceived ?? 0, s?.DeltasMerged ?? 0,
-                s?.DeltasRejected ?? 0, s?.BytesIn ?? 0, s?.BytesOut ?? 0, last?.PeerBook.Count ?? 0, _task.Score(i, _learners[i]), distance);
+                s?.DeltasRejected ?? 0, s?.BytesIn ?? 0, s?.BytesOut ?? 0, last?.PeerBook.Count ?? 0, _learners[i] is null ? double.NaN : _task.Score(i, _learners[i]), distance);
         }
 
         return new RuntimeMeshResult(_scenario.Name, _scenario.Seed, _runtimes.Length, _scenario.Rounds, nodes, _network.ConnectionsOpened, Clock.EventsRun, Clock.Elapsed)
@@ -348,27 +369,29 @@ public sealed class RuntimeMesh : IAsyncDisposable
         float[]? optimum = _optimum;
         double score = 0, distance = 0;
         int connected = 0, up = 0;
+        // Once per node and sample: a torch score is a held-out evaluation (about as costly as two training steps).
+        double[] scores = [.. Enumerable.Range(0, _learners.Length).Select(i => _learners[i] is null ? double.NaN : _task.Score(i, _learners[i]))];
         foreach (int i in _honest.Where(i => _runtimes[i] is not null))
         {
             up++;
-            score += _task.Score(i, _learners[i]);
+            score += scores[i];
             distance += optimum is null ? double.NaN : Distance(_learners[i].GetAdapter(), optimum);
             connected += _runtimes[i]!.GetStatus().Peers.Count;
         }
 
         int n = Math.Max(1, up);
-        RecordNodes(round);
+        RecordNodes(round, scores);
         return new RuntimeRoundSample(round, up, score / n, distance / n, (double)connected / n);
     }
 
     /// <summary>
     /// One row per node for the round's window (what <c>netsim run</c> writes to nodes/node-NNNN.csv): held-out loss,
     /// distances to the honest up nodes' mean and to the optimum, the window's wire bytes from the node's own counters,
-    /// connected peers and its round report's merged/rejected/adopted. ε is 0: the host runs without DP.
+    /// connected peers and its round report's merged/rejected/adopted, ε spent from its ledger.
     /// </summary>
-    private void RecordNodes(int round)
+    private void RecordNodes(int round, double[] scores)
     {
-        float[][] adapters = [.. _learners.Select(l => l.GetAdapter())];
+        float[][] adapters = [.. _learners.Select(l => l?.GetAdapter() ?? new float[_task.Schema.TotalElements])];
         int dimension = adapters[0].Length;
         float[] consensus = new float[dimension];
         int up = 0;
@@ -392,8 +415,9 @@ public sealed class RuntimeMesh : IAsyncDisposable
 
             RoundReport? report = _report[i];
             _report[i] = null;
-            _records.Add(new NodeRoundRecord(round, i, _byzantine[i], status is not null, _task.Score(i, _learners[i]), Distance(adapters[i], consensus),
-                _optimum is null ? double.NaN : Distance(adapters[i], _optimum), 0, bytesIn, bytesOut, status?.Peers.Count ?? 0,
+            // ε from the node's own ledger (status), as `fedmesh status` shows it; 0 without DP.
+            _records.Add(new NodeRoundRecord(round, i, _byzantine[i], status is not null, scores[i], Distance(adapters[i], consensus),
+                _optimum is null ? double.NaN : Distance(adapters[i], _optimum), status?.Privacy.EpsilonSpent ?? 0, bytesIn, bytesOut, status?.Peers.Count ?? 0,
                 report?.Merged ?? 0, report?.Rejected ?? 0, report?.Adopted ?? false));
         }
     }
@@ -419,8 +443,10 @@ public sealed class RuntimeMesh : IAsyncDisposable
 
                 return;
             case ScenarioEventKind.Degrade:
-                // In-memory pipes have no latency, bandwidth or loss model yet: the event is recorded, not applied.
-                _events.Add(string.Create(CultureInfo.InvariantCulture, $"t={Clock.Elapsed.TotalSeconds:F3}s round {e.Round}: degrade NOT applied (no link model on the real runtime yet)"));
+                // The link model on the in-memory pipes (RuntimeMesh.Links.cs) takes the new profile from now on.
+                Degrade(e);
+                _events.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"t={Clock.Elapsed.TotalSeconds:F3}s round {e.Round}: degrade {(e.Nodes.Count == 0 ? "all links" : "links of nodes " + string.Join(' ', e.Nodes))}: latency {e.Link!.BaseLatency.TotalMilliseconds} ms, loss {e.Link.Loss}, {e.Link.BandwidthBytesPerSecond * 8 / 1e6} Mbit/s (line {e.Line})"));
                 return;
         }
 
@@ -463,7 +489,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
             _learners[i],
             new RobustAggregator(AggregatorOptions.Default with { Rule = _scenario.Rule, MaxDegreeOfParallelism = 1 }),
             reputation,
-            _scenario.ValidationGate ? new ValidationGate(_scenario.Gate, a => _task.GateLoss(i, _learners[i], a), reputation) : null,
+            _scenario.ValidationGate ? new ValidationGate(_scenario.Gate, a => ((SurrogateTask)_task).GateLoss(i, _learners[i], a), reputation) : null,
             dp: null,
             ledger: null,
             _identities[i].SigningKey,
@@ -506,7 +532,7 @@ public sealed class RuntimeMesh : IAsyncDisposable
                 Path.Combine(_stateRoot, $"node-{i:D5}", "checkpoints"), FedMesh.Node.Configuration.CheckpointSection.Default, Clock,
                 Microsoft.Extensions.Logging.Abstractions.NullLogger<FedMesh.Node.Storage.CheckpointStore>.Instance),
             SequencePath = _stateRoot is null ? null : Path.Combine(_stateRoot, $"node-{i:D5}", "sequence"),
-            Transport = _network.Host(AddressOf(i)),
+            Transport = TransportOf(i),
             Time = Clock,
             Seed = SimSeeds.Int(_scenario.Seed, "runtime", i, _incarnation[i]),
         };
@@ -514,7 +540,8 @@ public sealed class RuntimeMesh : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (NodeRuntime? runtime in _last)
+        // Torch nodes' runtimes belong to their assembled nodes (DisposeTorchAsync).
+        foreach (NodeRuntime? runtime in _torch is null ? _last : [])
         {
             if (runtime is not null)
             {
@@ -522,9 +549,10 @@ public sealed class RuntimeMesh : IAsyncDisposable
             }
         }
 
-        foreach (ILearner learner in _learners)
+        await DisposeTorchAsync().ConfigureAwait(false);
+        foreach (ILearner learner in _torch is null ? _learners : [])
         {
-            learner.Dispose();
+            learner?.Dispose();
         }
 
         foreach (NodeIdentity identity in _identities)
@@ -578,7 +606,7 @@ public sealed record RuntimeMeshResult(
             NodeRoundRecord[] honest = [.. round.Where(r => !r.Byzantine && r.Up)];
             int n = Math.Max(1, honest.Length);
             summaries.Add(new RoundSummary(round.Key, honest.Length, honest.Sum(r => r.Loss) / n, honest.Sum(r => r.DistanceToConsensus) / n,
-                honest.Sum(r => r.DistanceToOptimum) / n, honest.Length == 0 ? 0 : honest.Max(r => r.DistanceToOptimum), 0,
+                honest.Sum(r => r.DistanceToOptimum) / n, honest.Length == 0 ? 0 : honest.Max(r => r.DistanceToOptimum), honest.Max(r => r.Epsilon),
                 honest.Sum(r => r.BytesIn), honest.Sum(r => r.BytesOut)));
         }
 

@@ -1,4 +1,4 @@
-using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Hosting;
 using FedMesh.Protocol.IO;
 using ScottPlot;
 

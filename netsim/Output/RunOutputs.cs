@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Hosting;
 using FedMesh.Protocol.IO;
 
 namespace FedMesh.NetSim.Output;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Hosting;
 using Spectre.Console;
 
 namespace FedMesh.NetSim.Output;

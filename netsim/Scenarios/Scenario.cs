@@ -47,6 +47,10 @@ public sealed record Scenario
 
     public Network.LinkProfile Links { get; init; } = Network.LinkProfile.Default;
 
+    /// <summary>The file has a <c>[links]</c> section: the in-memory transport then applies <see cref="Links"/>
+    /// (without one, and without degrade events, links are instant and lossless, which the large scale runs rely on).</summary>
+    public bool LinksDeclared { get; init; }
+
     public GossipSpec Gossip { get; init; } = new();
 
     public LearnerSpec Learner { get; init; } = new();
@@ -69,8 +73,9 @@ public sealed record Scenario
     /// <summary>Validation-gate margins, in the learner's loss units.</summary>
     public ValidationGateOptions Gate { get; init; } = ValidationGateOptions.Default;
 
-    /// <summary>Null: privacy off (nothing clipped or noised, no ledger).</summary>
-    public PrivacyOptions? Privacy { get; init; }
+    /// <summary>The nodes' <c>[privacy]</c> section (torch scenarios), resolved by each node as the daemon does;
+    /// null: privacy off (nothing clipped or noised, no ledger).</summary>
+    public FedMesh.Node.Configuration.PrivacySection? Privacy { get; init; }
 
     public ByzantineSpec Byzantine { get; init; } = new();
 

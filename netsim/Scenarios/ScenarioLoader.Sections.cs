@@ -5,6 +5,7 @@ using FedMesh.Node.Gossip;
 using FedMesh.Node.Learning;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Node.Merge;
+using FedMesh.Node.Configuration;
 using FedMesh.Node.Privacy;
 using FedMesh.Protocol.Deltas;
 
@@ -44,6 +45,9 @@ public static partial class ScenarioLoader
     }
 
     /// <summary>A link profile from milliseconds / Mbit/s keys, starting from <paramref name="basis"/>.</summary>
+    /// <summary>The keys of a link profile (<c>[links]</c> and degrade events).</summary>
+    private static readonly string[] LinkKeys = ["latency_ms", "jitter_ms", "jitter_sigma", "bandwidth_mbps", "loss"];
+
     private static LinkProfile ReadLinks(TomlSection l, LinkProfile basis) => basis with
     {
         BaseLatency = TimeSpan.FromMilliseconds(l.Double("latency_ms", basis.BaseLatency.TotalMilliseconds, 0, 600_000)),
@@ -138,12 +142,31 @@ public static partial class ScenarioLoader
             }
         }
 
+        // The base's shape (default: the node's "tiny"); smaller shapes make quick tests, and a shape is part of the
+        // base cache key, so another shape pretrains (and caches) its own base.
+        ModelOptions model = d.Model with
+        {
+            Layers = l.Int("model_layers", d.Model.Layers, 1, 64),
+            Width = l.Int("model_width", d.Model.Width, 8, 4096),
+            Heads = l.Int("model_heads", d.Model.Heads, 1, 64),
+            Context = l.Int("model_context", d.Model.Context, 8, 4096),
+        };
+        try
+        {
+            model.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            l.Error("model_width", ex.Message);
+        }
+
         return d with
         {
+            Model = model,
             PretrainSteps = l.Int("pretrain_steps", d.PretrainSteps, 0, 10_000_000),
             BatchSize = l.Int("batch_size", d.BatchSize, 1, 4096),
             LearningRate = (float)l.Double("learning_rate", d.LearningRate, 0, 1, exclusiveMin: true),
-            LoraRank = l.Int("lora_rank", d.LoraRank, 1, Math.Min(ModelOptions.Default.Width, 256)),
+            LoraRank = l.Int("lora_rank", d.LoraRank, 1, Math.Min(model.Width, 256)),
             LoraAlpha = (float)l.Double("lora_alpha", d.LoraAlpha, 0, 1e6, exclusiveMin: true),
             LoraTargets = targets,
             Threads = l.Int("threads", d.Threads, 1, 256),
@@ -169,17 +192,44 @@ public static partial class ScenarioLoader
         return AggregatorOptions.Default.Rule;
     }
 
-    private static PrivacyOptions? ReadPrivacy(TomlSection p)
+    /// <summary>
+    /// <c>[privacy]</c>: the daemon's own section (<see cref="PrivacySection"/>, same names and ranges as
+    /// <c>fedmesh.toml</c>), which every node resolves exactly as <c>fedmesh run</c> does. <c>enabled = false</c> (the
+    /// default) is <c>level = "off"</c>. DP runs in the daemon's TorchLearner (record level) or round coordinator
+    /// (node level), so it needs <c>learner.kind = "torch"</c>.
+    /// </summary>
+    private static PrivacySection? ReadPrivacy(TomlSection p, LearnerKind learner, int rounds)
     {
         bool enabled = p.Bool("enabled", false);
-        PrivacyOptions d = PrivacyOptions.Default;
+        PrivacySection d = PrivacySection.Default;
+        string level = p.String("level") ?? d.Level;
+        if (PrivacyLevels.Parse(level) is null or PrivacyLevel.Off)
+        {
+            p.Error("level", $"must be \"{PrivacyLevels.Record}\" or \"{PrivacyLevels.Node}\" (leave privacy off with enabled = false), got \"{level}\"");
+        }
+
+        double sigma = p.Double("noise_multiplier", d.NoiseMultiplier, 0, 1e6);
+        if (sigma is > 0 and < 0.3)
+        {
+            p.Error("noise_multiplier", $"must be 0 (plan sigma for planned_rounds) or at least 0.3 (the daemon's floor), got {sigma}");
+        }
+
         var options = d with
         {
+            Level = level,
             ClipNorm = p.Double("clip_norm", d.ClipNorm, 0, 1e6, exclusiveMin: true),
-            NoiseMultiplier = p.Double("noise_multiplier", d.NoiseMultiplier, 0.3, 1e6),
-            BudgetEpsilon = p.Double("budget_epsilon", d.BudgetEpsilon, 0, 1e6, exclusiveMin: true),
-            BudgetDelta = p.Double("budget_delta", d.BudgetDelta, 0, 0.5, exclusiveMin: true),
+            NoiseMultiplier = sigma,
+            EpsilonBudget = p.Double("budget_epsilon", d.EpsilonBudget, 0, 1e9, exclusiveMin: true),
+            // 0: the daemon's default, min(1e-5, 1/n) over the node's records.
+            Delta = p.Double("budget_delta", d.Delta, 0, 0.01),
+            // The budget should last the scenario unless the file says otherwise.
+            PlannedRounds = p.Int("planned_rounds", rounds, 1, 1_000_000),
         };
+        if (enabled && learner != LearnerKind.Torch)
+        {
+            p.Error("enabled", "differential privacy runs in the daemon's learner: set learner.kind = \"torch\" (the surrogate learner has no DP)");
+        }
+
         return enabled ? options : null;
     }
 

@@ -149,6 +149,7 @@ public static partial class ScenarioLoader
             Seed = (ulong)top.Integer("seed", 1, 0, long.MaxValue),
             Topology = ReadTopology(s["topology"], nodes),
             Links = ReadLinks(s["links"], LinkProfile.Default),
+            LinksDeclared = LinkKeys.Any(s["links"].Has),
             Gossip = ReadGossip(s["gossip"]),
             Learner = ReadLearner(s["learner"], s["data"], nodes),
             Rule = ReadRule(s["merge"]),
@@ -162,7 +163,7 @@ public static partial class ScenarioLoader
                 // merge from round 2 on.)
                 RelativeMargin = s["merge"].Double("gate_relative_margin", FedMesh.Node.Configuration.TrustSection.Default.ValidationMargin, 0, 1),
             },
-            Privacy = ReadPrivacy(s["privacy"]),
+            Privacy = ReadPrivacy(s["privacy"], s["learner"].String("kind") == "torch" ? LearnerKind.Torch : LearnerKind.Surrogate, rounds),
             Byzantine = ReadByzantine(s["byzantine"], nodes),
             Churn = ReadChurn(s["churn"], rounds),
         };

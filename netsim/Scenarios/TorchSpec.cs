@@ -9,7 +9,7 @@ namespace FedMesh.NetSim.Scenarios;
 /// </summary>
 public sealed record TorchSpec
 {
-    /// <summary>Base model shape. Not a scenario key: the node's "tiny" default; tests use a smaller one.</summary>
+    /// <summary>Base model shape: the node's "tiny" default; keys learner.model_layers/width/heads/context (tests use a smaller one).</summary>
     public ModelOptions Model { get; init; } = ModelOptions.Default;
 
     /// <summary>Pretraining steps of the base (part of its cache key). 3000: the node's and <c>fedmesh-demo</c>'s

@@ -148,7 +148,6 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         double baseBpc, meshBpc, localBpc;
         long stateValues;
         var meshScores = new double?[nodes.Count];
-        var localScores = new double[nodes.Count];
         using (TorchLearner scorer = learningBase.CreateLearner(lora, trainer, globalHoldout))
         {
             baseBpc = scorer.Evaluate(globalHoldout, new float[scorer.Schema.TotalElements]).BitsPerByte;
@@ -173,23 +172,9 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         // machine is busy (the baseline took > 15 min at load average 20, measured), independent learners do not.
         Info($"training the local-only baselines ({options.LocalOnlySteps} steps of {options.LocalOnlyBatchSize} windows per node, each node's data alone) …");
         (LoraOptions aloneLora, TrainerOptions aloneTrainer) = NodeFactory.LearnerOptions(NodeLearning(options.LocalOnlyDemo()) with { EvalBytes = options.EvalBytes }, MeshName);
-        TorchLearner[] alone = nodes.Select(n => learningBase.CreateLearner(aloneLora, aloneTrainer, Records(n.Shard))).ToArray();
-        try
-        {
-            Parallel.For(0, alone.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancel }, i =>
-            {
-                alone[i].Train(options.LocalOnlySteps, cancel);
-                localScores[i] = alone[i].Evaluate(globalHoldout).BitsPerByte;
-            });
-            localBpc = localScores.Average();
-        }
-        finally
-        {
-            foreach (TorchLearner learner in alone)
-            {
-                learner.Dispose();
-            }
-        }
+        double[] localScores = LocalOnlyBaseline.Run(nodes.Count, i => learningBase.CreateLearner(aloneLora, aloneTrainer, Records(nodes[i].Shard)),
+            options.LocalOnlySteps, globalHoldout, Environment.ProcessorCount, cancel);
+        localBpc = localScores.Average();
 
         double epsilon = nodes.Max(n => n.LastEpsilon);
         double[] nodeEpsilons = nodes.Select(n => n.LastEpsilon).ToArray();

@@ -181,14 +181,8 @@ public static class PrivateMeshSimulation
         SotuPartition partition = SotuPartition.Create(SotuCorpus.ReadShipped(), demo.Nodes, SotuSplitOptions.Default);
         IReadOnlyList<string> holdout = partition.Holdout.Select(a => a.Text).ToArray();
         (LoraOptions lora, TrainerOptions trainer) = LearnerOptions(demo.LocalOnlyDemo(), seed);
-        var scores = new double[demo.Nodes];
-        System.Threading.Tasks.Parallel.For(0, demo.Nodes, Parallel, i =>
-        {
-            using var alone = new TorchLearner(baseModel, lora, trainer with { Threads = 1 }, TextRecords.Paragraphs(partition.Shards[i].Texts, demo.RecordChars));
-            alone.Train(demo.LocalOnlySteps, cancel);
-            scores[i] = alone.Evaluate(holdout).BitsPerByte;
-        });
-        return scores.Average();
+        return LocalOnlyBaseline.Run(demo.Nodes, i => new TorchLearner(baseModel, lora, trainer with { Threads = 1 }, TextRecords.Paragraphs(partition.Shards[i].Texts, demo.RecordChars)),
+            demo.LocalOnlySteps, holdout, Parallel.MaxDegreeOfParallelism, cancel).Average();
     }
 
     /// <summary>Learner options of the demo's nodes; seeds 1..N vary A's initialisation (plain LoRA) or, under

@@ -73,6 +73,21 @@ public sealed class LearningBase : IDisposable
             ? new TorchLearner(hf, lora, trainer, documents, Context, logger)
             : new TorchLearner(Bytes!, lora, trainer, documents, logger);
 
+    /// <summary>A learner whose DP-SGD noise and Poisson batches come from generators seeded with
+    /// <paramref name="dpSeed"/> (reproducible simulations; see <c>NodeHooks.DpSeed</c>).</summary>
+    internal TorchLearner CreateLearner(LoraOptions lora, TrainerOptions trainer, IReadOnlyList<string> documents, ILogger? logger, ulong dpSeed)
+    {
+        // Two independent streams: the noise and the sampling must not be the same draws.
+        var noise = Privacy.GaussianNoiseSource.CreateSeeded(dpSeed);
+        var sampling = new Privacy.Internal.Xoshiro256StarStar(dpSeed ^ SamplingStream);
+        return Hf is { } hf
+            ? new TorchLearner(hf, lora, trainer, documents, Context, logger, noise, sampling)
+            : new TorchLearner(Bytes!, lora, trainer, documents, logger, noise, sampling);
+    }
+
+    /// <summary>Separates the seeded sampling stream from the noise stream (an arbitrary odd constant: the 64-bit golden ratio).</summary>
+    private const ulong SamplingStream = 0x9E3779B97F4A7C15;
+
     /// <summary>
     /// LoRA options of an adapter folder (PEFT's adapter_config.json or FedMesh's adapter.json), so a learner can be
     /// built with the schema the adapter has.

@@ -1,5 +1,4 @@
 using FedMesh.NetSim.Network;
-using FedMesh.NetSim.Simulation;
 
 namespace FedMesh.NetSim.Tests;
 
@@ -36,63 +35,5 @@ public class NetworkTests
         int[][] g = Topology.Clusters(12, 3, 1, new Random(1));
         Assert.Contains(1, g[0]);
         Assert.True(Topology.IsConnected(g));
-    }
-
-    [Fact]
-    public void A_partition_blocks_delivery_and_heal_restores_it()
-    {
-        var clock = new VirtualClock();
-        var net = new SimNetwork(clock, 4, new Random(1));
-        int delivered = 0;
-        net.Partition([[0, 1], [2, 3]]);
-        Assert.False(net.Send(0, 2, 100, () => delivered++));
-        Assert.True(net.Send(0, 1, 100, () => delivered++));
-        clock.RunUntil(TimeSpan.FromSeconds(1));
-        Assert.Equal(1, delivered);
-        net.Heal();
-        Assert.True(net.Send(0, 2, 100, () => delivered++));
-        clock.RunUntil(TimeSpan.FromSeconds(2));
-        Assert.Equal(2, delivered);
-    }
-
-    [Fact]
-    public void A_message_in_flight_when_the_partition_starts_is_lost()
-    {
-        var clock = new VirtualClock();
-        var net = new SimNetwork(clock, 2, new Random(1));
-        int delivered = 0;
-        net.Send(0, 1, 100, () => delivered++);
-        net.Partition([[0], [1]]);
-        clock.RunUntil(TimeSpan.FromSeconds(1));
-        Assert.Equal(0, delivered);
-        Assert.Equal(1, net.MessagesDropped);
-    }
-
-    [Fact]
-    public void Bandwidth_serialises_messages_on_a_link()
-    {
-        var clock = new VirtualClock();
-        var profile = new LinkProfile { BaseLatency = TimeSpan.Zero, JitterMedian = TimeSpan.Zero, BandwidthBytesPerSecond = 1000 };
-        var net = new SimNetwork(clock, 2, new Random(1), profile);
-        var arrivals = new List<TimeSpan>();
-        net.Send(0, 1, 1000, () => arrivals.Add(clock.Elapsed));
-        net.Send(0, 1, 500, () => arrivals.Add(clock.Elapsed));
-        clock.RunUntil(TimeSpan.FromSeconds(10));
-        Assert.Equal([TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1.5)], arrivals);
-    }
-
-    [Fact]
-    public void Loss_drops_about_the_configured_fraction()
-    {
-        var clock = new VirtualClock();
-        var net = new SimNetwork(clock, 2, new Random(3), LinkProfile.Default with { Loss = 0.2 });
-        int delivered = 0;
-        for (int i = 0; i < 10_000; i++)
-        {
-            net.Send(0, 1, 10, () => delivered++);
-        }
-
-        clock.RunUntil(TimeSpan.FromHours(1));
-        Assert.InRange(delivered, 7_700, 8_300);
     }
 }

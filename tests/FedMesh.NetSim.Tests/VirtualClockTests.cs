@@ -1,4 +1,4 @@
-using FedMesh.NetSim.Simulation;
+using FedMesh.NetSim.Hosting;
 
 namespace FedMesh.NetSim.Tests;
 

@@ -122,15 +122,22 @@ public static class NodeFactory
             NodePrivacy privacy = NodePrivacy.Resolve(options.Privacy, train.Count, trainer.BatchSize, options.Gossip.LocalSteps);
             LogPrivacy(log, privacy, train.Count, options.Privacy.PlannedRounds);
             PrivacyMechanismFile.Write(paths.PrivacyMechanism, privacy.Ledger);
-            LearningBase learningBase = LearningBase.Resolve(options.Learning.Base, options.Learning.Context, () => BaseModelCache.GetOrCreate(
+            LearningBase learningBase = hooks?.Base ?? LearningBase.Resolve(options.Learning.Base, options.Learning.Context, () => BaseModelCache.GetOrCreate(
                 PretrainOptions.Default with { Model = model, Steps = options.Learning.PretrainSteps },
                 progress: pretrainProgress,
                 logger: loggers.CreateLogger("FedMesh.Learning"),
                 cancellationToken: cancellationToken));
-            owned.Add(learningBase);
+            if (hooks?.Base is null)
+            {
+                owned.Add(learningBase);
+            }
+
             Protocol.IO.AtomicFile.Write(paths.BaseRef, System.Text.Encoding.ASCII.GetBytes(learningBase.HashHex + "\n"), StateDirectory.FileMode);
 
-            TorchLearner learner = learningBase.CreateLearner(lora, trainer with { DpSgd = privacy.DpSgd }, train, loggers.CreateLogger<TorchLearner>());
+            TrainerOptions learnerTrainer = trainer with { DpSgd = privacy.DpSgd };
+            TorchLearner learner = hooks?.DpSeed is { } dpSeed
+                ? learningBase.CreateLearner(lora, learnerTrainer, train, loggers.CreateLogger<TorchLearner>(), dpSeed)
+                : learningBase.CreateLearner(lora, learnerTrainer, train, loggers.CreateLogger<TorchLearner>());
             owned.Add(learner);
             if (options.Learning.InitAdapter.Length > 0)
             {
@@ -169,7 +176,9 @@ public static class NodeFactory
                 aggregator,
                 reputation,
                 gate,
-                privacy.Level == PrivacyLevel.Node ? new LocalDpMechanism(privacy.Ledger!, GaussianNoiseSource.CreateSecure()) : null,
+                privacy.Level == PrivacyLevel.Node
+                    ? new LocalDpMechanism(privacy.Ledger!, hooks?.DpSeed is { } nodeSeed ? GaussianNoiseSource.CreateSeeded(nodeSeed) : GaussianNoiseSource.CreateSecure())
+                    : null,
                 ledger,
                 signer,
                 mesh,
@@ -241,6 +250,7 @@ public static class NodeFactory
                 AdminListen = options.Admin.Enabled ? ListenEndPoint(options.Admin.Listen) : null,
                 MetricsListen = options.Metrics.Enabled ? ListenEndPoint(options.Metrics.Listen) : null,
                 EndpointsPath = paths.Endpoints,
+                Transport = hooks?.Transport ?? Transport.TcpTransportFactory.Instance,
                 Time = time,
                 Seed = (int)(options.Node.Seed & int.MaxValue),
             };
@@ -322,7 +332,7 @@ public static class NodeFactory
     /// </summary>
     /// <param name="meshName">network.mesh_id: with FFA-LoRA it seeds the frozen A, which every node of the mesh
     /// must share and nobody sends.</param>
-    internal static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(LearningSection learning, string meshName)
+    public static (LoraOptions Lora, TrainerOptions Trainer) LearnerOptions(LearningSection learning, string meshName)
     {
         string[] modules = learning.LoraTargets.Where(LoraTargetNames.IsModuleName).ToArray();
         string[] shortNames = learning.LoraTargets.Where(n => !LoraTargetNames.IsModuleName(n)).ToArray();

@@ -17,4 +17,20 @@ public sealed record NodeHooks
 
     /// <summary>What the node logs at start when a hook is installed (e.g. the attack's name).</summary>
     public string? Description { get; init; }
+
+    /// <summary>The transport the node listens and dials on (netsim: in-memory pipes on its virtual clock). Null: TCP.</summary>
+    public FedMesh.Node.Transport.ITransportFactory? Transport { get; init; }
+
+    /// <summary>
+    /// An already loaded base the node trains on instead of the one <c>learning.model_size</c>/<c>learning.base</c>
+    /// names (netsim shares one base between its nodes, and its tests use a smaller model). The caller keeps ownership.
+    /// </summary>
+    public FedMesh.Node.Learning.LearningBase? Base { get; init; }
+
+    /// <summary>
+    /// Draw DP noise (record-level DP-SGD's Gaussian noise and Poisson batches, node-level noise) from generators
+    /// seeded with this value instead of the OS CSPRNG, so a simulated run replays byte for byte. The guarantee is the
+    /// same mechanism but the noise is predictable from the seed: for simulations only. Null: CSPRNG (the daemon).
+    /// </summary>
+    public ulong? DpSeed { get; init; }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace FedMesh.NetSim.Tests.Hosting;
 
 /// <summary>
@@ -133,25 +131,7 @@ public class RuntimeMeshTests
     private static long HonestBytesIn(string outDir) =>
         File.ReadAllLines(Path.Combine(outDir, "rounds.csv")).Skip(1).Sum(l => long.Parse(l.Split(',')[7], System.Globalization.CultureInfo.InvariantCulture));
 
-    private static async Task NetsimAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netsim.dll"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        Assert.True(process.ExitCode == 0, $"netsim {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
-    }
+    private static Task NetsimAsync(params string[] args) => NetsimProcess.RunAsync(null, args);
 
     private static Task RunAsync(string scenario, string csv) =>
         NetsimAsync("bench", "runtime", "--scenario", scenario, "--csv", csv, "--series", csv + ".series");

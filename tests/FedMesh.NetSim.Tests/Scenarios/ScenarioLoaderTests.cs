@@ -36,7 +36,21 @@ public class ScenarioLoaderTests
         Assert.Equal(0.3, byz.Byzantine.Fraction);
         Assert.Equal(AttackKind.SignFlip, byz.Byzantine.Attack);
         Assert.Equal(AggregationRule.GeometricMedian, byz.Rule);
-        Assert.Equal(8.0, dp.Privacy!.BudgetEpsilon);
+        Assert.Equal(8.0, dp.Privacy!.EpsilonBudget);
+        Assert.Equal("record", dp.Privacy.Level);
+        Assert.Equal(LearnerKind.Torch, dp.Learner.Kind);
+        // σ planned by each node for the scenario's rounds, as `fedmesh init` leaves it.
+        Assert.Equal(0, dp.Privacy.NoiseMultiplier);
+        Assert.Equal(dp.Rounds, dp.Privacy.PlannedRounds);
+    }
+
+    [Fact]
+    public void Privacy_on_the_surrogate_learner_is_refused_naming_the_key()
+    {
+        var e = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("[privacy]\nenabled = true\n", "s.toml"));
+
+        Assert.Contains("privacy.enabled", e.Message, StringComparison.Ordinal);
+        Assert.Contains("learner.kind", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

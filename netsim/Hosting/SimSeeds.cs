@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace FedMesh.NetSim.Simulation;
+namespace FedMesh.NetSim.Hosting;
 
 /// <summary>
 /// Every random stream of a run derives from the scenario seed and a purpose label through SHA-256, so streams are

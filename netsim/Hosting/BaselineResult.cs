@@ -1,4 +1,4 @@
-namespace FedMesh.NetSim.Simulation;
+namespace FedMesh.NetSim.Hosting;
 
 /// <summary>
 /// The torch scenario's comparison arms, each at the mesh's budget of R rounds × S local steps, all scored (bits per

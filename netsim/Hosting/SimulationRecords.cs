@@ -1,4 +1,4 @@
-namespace FedMesh.NetSim.Simulation;
+namespace FedMesh.NetSim.Hosting;
 
 /// <summary>One node's state at the end of one round window (what the per-node CSV holds).</summary>
 /// <param name="Loss">Held-out loss of the node's adapter (surrogate: MSE).</param>

@@ -2,7 +2,7 @@ using FedMesh.Node.Learning;
 using FedMesh.Node.Learning.Surrogate;
 using FedMesh.Protocol.Deltas;
 
-namespace FedMesh.NetSim.Simulation.Internal;
+namespace FedMesh.NetSim.Hosting.Internal;
 
 /// <summary>The surrogate linear-regression task (<see cref="SurrogateProblem"/>): exact optimum, each node's
 /// seeded test split for both the gate and the loss column.</summary>

@@ -1,7 +1,7 @@
 using FedMesh.Node.Learning;
 using FedMesh.Protocol.Deltas;
 
-namespace FedMesh.NetSim.Simulation.Internal;
+namespace FedMesh.NetSim.Hosting.Internal;
 
 /// <summary>
 /// What the simulated nodes learn: their learners (through <see cref="ILearner"/>, as the node's round coordinator
@@ -12,12 +12,6 @@ internal interface ISimTask
     AdapterSchema Schema { get; }
 
     ReadOnlyMemory<byte> BaseModelHash { get; }
-
-    /// <summary>Node <paramref name="node"/>'s learner (its own data), adapter at zero.</summary>
-    ILearner CreateLearner(int node);
-
-    /// <summary>Loss of <paramref name="adapter"/> on the node's local held-out data (its validation gate).</summary>
-    double GateLoss(int node, ILearner learner, ReadOnlySpan<float> adapter);
 
     /// <summary>The loss column of the outputs for the learner's current adapter (surrogate: held-out MSE; torch:
     /// bits per byte on the global held-out addresses).</summary>

@@ -1,7 +1,7 @@
 using FedMesh.NetSim.Scenarios;
 using FedMesh.Node.Attacks;
 
-namespace FedMesh.NetSim.Simulation.Internal;
+namespace FedMesh.NetSim.Hosting.Internal;
 
 /// <summary>What a Byzantine node releases instead of its honest state: one home for the crafting that the simulator
 /// and the real-runtime host share.</summary>
@@ -13,7 +13,7 @@ internal static class ByzantineRelease
     /// <summary>
     /// The crafted state of <paramref name="node"/> in <paramref name="round"/>: from <paramref name="honest"/> (its
     /// own state, or every honest release for omniscient attacks) and <paramref name="previous"/> (its state
-    /// <see cref="Simulator.ReplayDepth"/> rounds back, for replay).
+    /// <see cref="MeshLayout.ReplayDepth"/> rounds back, for replay).
     /// </summary>
     public static float[] Craft(Scenario scenario, int node, int[] neighbours, Func<int, bool> isByzantine,
         IReadOnlyList<ReadOnlyMemory<float>> honest, float[] previous, int round)

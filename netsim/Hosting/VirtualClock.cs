@@ -1,4 +1,4 @@
-namespace FedMesh.NetSim.Simulation;
+namespace FedMesh.NetSim.Hosting;
 
 /// <summary>
 /// Discrete-event virtual time: a <see cref="TimeProvider"/> whose clock only moves when the simulator runs the
