@@ -24,13 +24,15 @@ public static class PrivateMeshBenchCommand
         var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => d.LearningRate };
         var clip = new Option<double>("--clip") { Description = "Clip norm C.", DefaultValueFactory = _ => d.ClipNorm };
         var recordChars = new Option<int>("--record-chars") { Description = "Least characters of a paragraph record (the privacy unit).", DefaultValueFactory = _ => d.RecordChars };
+        var targets = new Option<string>("--targets") { Description = "Comma-separated LoRA targets (q, k, v, o, mlp_up, mlp_down); the local-only baseline uses the same.", DefaultValueFactory = _ => string.Join(',', d.LoraTargets) };
+        var rank = new Option<int>("--rank") { Description = "LoRA rank r (α = 2r).", DefaultValueFactory = _ => d.LoraRank };
         var rule = new Option<string>("--rule") { Description = "Merge rule: mean or trimmed_mean.", DefaultValueFactory = _ => d.MergeRule };
         var evalEvery = new Option<int>("--eval-every") { Description = "Score the mesh every N rounds (0 = at the end only).", DefaultValueFactory = _ => 0 };
         var noLocal = new Option<bool>("--no-local-only") { Description = "Skip the local-only baselines." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("dp-mesh", "The demo's mesh in process under record/node/no DP: mesh and local-only bits per byte per ε and seed.")
         {
-            levels, epsilons, seeds, rounds, steps, batch, lr, clip, recordChars, rule, evalEvery, noLocal, json,
+            levels, epsilons, seeds, rounds, steps, batch, lr, clip, recordChars, targets, rank, rule, evalEvery, noLocal, json,
         };
         command.SetAction((ParseResult r) =>
         {
@@ -46,12 +48,15 @@ public static class PrivateMeshBenchCommand
                 ClipNorm = r.GetValue(clip),
                 RecordChars = r.GetValue(recordChars),
                 MergeRule = r.GetValue(rule)!,
+                LoraTargets = r.GetValue(targets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                LoraRank = r.GetValue(rank),
             };
             if (levelNames.Length == 0 || levelNames.Any(l => PrivacyLevels.Parse(Unprefixed(l)) is null) || eps.Length == 0 || eps.Any(e => !(e > 0) || !double.IsFinite(e))
                 || r.GetValue(seeds) is < 1 or > 100 || demo.Rounds is < 1 or > 10_000 || demo.LocalSteps is < 1 or > 10_000 || demo.BatchSize is < 1 or > 4096
-                || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.RecordChars is < 1 or > 100_000 || demo.MergeRule is not ("mean" or "trimmed_mean") || r.GetValue(evalEvery) < 0)
+                || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.RecordChars is < 1 or > 100_000 || demo.MergeRule is not ("mean" or "trimmed_mean") || r.GetValue(evalEvery) < 0
+                || demo.LoraTargets.Count == 0 || !Learning.LoraTargetNames.TryParse(demo.LoraTargets, out _, out _) || demo.LoraRank is < 1 or > 64)
             {
-                Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --record-chars 1..100000, --rule mean|trimmed_mean, --eval-every >= 0");
+                Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --record-chars 1..100000, --rule mean|trimmed_mean, --eval-every >= 0, --targets of q,k,v,o,mlp_up,mlp_down, --rank 1..64");
                 return 2;
             }
 
@@ -148,6 +153,8 @@ public static class PrivateMeshBenchCommand
             w.WriteNumber("local_only_batch", demo.LocalOnlyBatchSize);
             w.WriteNumber("local_only_lr", demo.LocalOnlyLearningRate);
             w.WriteString("merge_rule", demo.MergeRule);
+            w.WriteString("lora_targets", string.Join(',', demo.LoraTargets));
+            w.WriteNumber("lora_rank", demo.LoraRank);
             w.WriteStartArray("cells");
             foreach (var c in Cells(runs))
             {
