@@ -43,6 +43,11 @@ public sealed class AssembledNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Runtime.DisposeAsync().ConfigureAwait(false);
+
+        // The learner (and the base model under it) outlive the runtime's stop: a round still inside a long learner
+        // call when the stop's wait ran out must finish before they go (SIGTERM in the middle of a held-out
+        // evaluation disposed the learner under it: "round loop failed: Cannot access a disposed object").
+        await Runtime.LoopsEnded.ConfigureAwait(false);
         foreach (IDisposable d in _owned.Reverse())
         {
             d.Dispose();

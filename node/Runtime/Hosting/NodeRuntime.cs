@@ -101,6 +101,15 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// <summary>Completes when the node stops by itself (MaxRounds reached, or a loop fault) or is stopped.</summary>
     public Task Completion => _completion.Task;
 
+    /// <summary>
+    /// Completes when every supervised loop has returned (faulted or not). <see cref="StopAsync"/> waits for them only
+    /// 30 s, but a round may be inside a learner call that runs longer (a held-out evaluation under load takes
+    /// minutes): whoever owns the learner awaits this before disposing it, so no loop ever calls into a disposed
+    /// learner (in TorchSharp that is native memory freed under a running step).
+    /// </summary>
+    public Task LoopsEnded => Task.WhenAll(_supervisor.Loops).ContinueWith(static _ => { }, CancellationToken.None,
+        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     /// <summary>The peers this node knows (what peers.json holds).</summary>
     public PeerBook PeerBook => _membership.Book;
 
