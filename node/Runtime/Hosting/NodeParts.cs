@@ -37,6 +37,14 @@ public sealed record NodeParts
     /// <see cref="MaxConnections"/>, so a newcomer can always join through a seed that is "full".</summary>
     public int MaxPeers { get; init; } = DefaultMaxPeers;
 
+    /// <summary>
+    /// Decrypt delta chunks straight into the gossip engine's assemblers (no pooled buffer, hashed while cache-hot).
+    /// Off by default and not a configuration key: with it on, two `fedmesh run` daemons stopped exchanging deltas in
+    /// a walk-through (the receiver's first small delta never completed); its tests cover full-size chunks only.
+    /// The transfer benchmark and the wiring tests turn it on.
+    /// </summary>
+    public bool PlaceChunks { get; init; }
+
     /// <summary>The Cyclon view and the overlay kept from it ([membership]; SPEC.md §9.10): view size, shuffle length
     /// and period, and how long a dialled session may stay outside the view.</summary>
     public PeerSamplingOptions PeerSampling { get; init; } = PeerSamplingOptions.Default;

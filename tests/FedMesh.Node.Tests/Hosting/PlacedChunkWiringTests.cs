@@ -135,6 +135,7 @@ public sealed class PlacedChunkWiringTests : IAsyncDisposable
     {
         var parts = new NodeParts
         {
+            PlaceChunks = true,
             Identity = _nodeId,
             Mesh = new LocalMesh(NodeRuntime.MeshIdFor(MeshName), new byte[32], Schema),
             MeshName = MeshName,

@@ -244,11 +244,12 @@ internal sealed class ConnectionManager
             return peer;
         }
 
-        // Not yet: with the engine's placements set here (chunks decrypted straight into their assemblers), two
-        // daemons stopped exchanging deltas in a walk-through (the first, small delta never completed at the
-        // receiver; the placed path's tests cover full-size chunks only). Until that is found, chunks take the
-        // pooled path; `fedmesh-bench transfer` still measures the placed path.
-        // connection.ChunkSlots = _actor.Engine.Placements.For(peer);
+        // From the next frame on, chunks of deltas this peer is the source of are decrypted into their assemblers
+        // (Placements is the engine's one thread-safe part) — only where NodeParts.PlaceChunks asks for it.
+        if (_parts.PlaceChunks)
+        {
+            connection.ChunkSlots = _actor.Engine.Placements.For(peer);
+        }
         Log.PeerConnected(_logger, peer.Value, address, initiator ? "outbound" : "inbound");
         byte[] publicKey = connection.Session.RemotePublicKey.ToArray();
         _membership.Connected(peer);
