@@ -414,8 +414,22 @@ public static class NodeCommands
         output.WriteLine($"held-out  {Bits(s, "last_held_out_bpc")} bits/byte (base model {Bits(s, "base_held_out_bpc")})");
         output.WriteLine($"privacy   {PrivacyLine(p)}");
         output.WriteLine($"deltas    sent {s.GetProperty("deltas_sent").GetInt64()}  received {s.GetProperty("deltas_received").GetInt64()}  merged {s.GetProperty("deltas_merged").GetInt64()}  rejected {s.GetProperty("deltas_rejected").GetInt64()}");
-        output.WriteLine(string.Create(c, $"traffic   in {s.GetProperty("bytes_in").GetInt64() / 1e6:F1} MB  out {s.GetProperty("bytes_out").GetInt64() / 1e6:F1} MB (wire bytes since start)"));
+        output.WriteLine($"traffic   in {WireBytes(s.GetProperty("bytes_in").GetInt64())}  out {WireBytes(s.GetProperty("bytes_out").GetInt64())} (wire bytes since start)");
         PrintPeers(s.GetProperty("peers"), output);
+    }
+
+    /// <summary>A byte count in the largest decimal unit (B, kB, MB, GB) that keeps it at least 1, one decimal above
+    /// bytes: a small mesh's first rounds move a few kB, which "0.0 MB" hid.</summary>
+    internal static string WireBytes(long bytes)
+    {
+        CultureInfo c = CultureInfo.InvariantCulture;
+        return bytes switch
+        {
+            < 1_000 => string.Create(c, $"{bytes} B"),
+            < 1_000_000 => string.Create(c, $"{bytes / 1e3:F1} kB"),
+            < 1_000_000_000 => string.Create(c, $"{bytes / 1e6:F1} MB"),
+            _ => string.Create(c, $"{bytes / 1e9:F2} GB"),
+        };
     }
 
     /// <summary>The privacy line of `status`: "off" when no mechanism applies (no stale ε), else level, ε and mechanism.</summary>
