@@ -39,11 +39,12 @@ public sealed record NodeParts
 
     /// <summary>
     /// Decrypt delta chunks straight into the gossip engine's assemblers (no pooled buffer, hashed while cache-hot).
-    /// Off by default and not a configuration key: with it on, two `fedmesh run` daemons stopped exchanging deltas in
-    /// a walk-through (the receiver's first small delta never completed); its tests cover full-size chunks only.
-    /// The transfer benchmark and the wiring tests turn it on.
+    /// On by default, as the daemon runs; not a configuration key (a test may turn it off to compare with the pooled
+    /// path). It was off for a while because two `fedmesh run` daemons stopped exchanging deltas in a walk-through;
+    /// it did not recur with the placed path in tests or walks, and the cause found that fits it is a replaced session's
+    /// late Bye making the gossip engine forget the peer (ConnectionManager's engine sessions; ReplacedSessionTests).
     /// </summary>
-    public bool PlaceChunks { get; init; }
+    public bool PlaceChunks { get; init; } = true;
 
     /// <summary>The Cyclon view and the overlay kept from it ([membership]; SPEC.md §9.10): view size, shuffle length
     /// and period, and how long a dialled session may stay outside the view.</summary>

@@ -57,14 +57,14 @@ public static class TransferBenchmark
 
     /// <summary>
     /// What the secure side measures, printed in the JSON so figures are not read as something else: the receiver is a
-    /// real node (<see cref="NodeRuntime"/> on loopback TCP, the daemon's transport, with NodeParts.PlaceChunks on):
+    /// real node (<see cref="NodeRuntime"/> on loopback TCP, the daemon's transport, with NodeParts.PlaceChunks on, as in the daemon):
     /// its connection's read loop
     /// decrypts every DeltaChunk of the delta it pulls straight into the gossip engine's assembler (ChunkPlacements),
     /// which hashes it there; the pump hands frames to the gossip actor; the engine verifies the signature, accepts
     /// the chunks and stores the delta. The sender is a bare secure connection serving the node's Want as a node does.
     /// </summary>
     public const string DaemonReceivePath =
-        "a NodeRuntime on loopback TCP with NodeParts.PlaceChunks on (the shipped daemon has it off): read loop decrypts chunks into the GossipEngine's assembler (ChunkPlacements), GossipActor verifies and stores";
+        "the daemon's: NodeRuntime on loopback TCP (NodeParts.PlaceChunks on, as in the daemon): read loop decrypts chunks into the GossipEngine's assembler (ChunkPlacements), GossipActor verifies and stores";
 
     /// <summary>Size of the warm-up deltas: one chunk, so the 64 of them take well under a second.</summary>
     private const int WarmupBytes = 64 * 1024;

@@ -34,6 +34,16 @@ internal sealed class ConnectionManager
     private readonly MembershipService _membership;
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<PeerId, PeerSession> _sessions = new();
+
+    /// <summary>
+    /// The session whose frames the gossip engine takes for each peer, read and written on the actor's thread only
+    /// (in the order the actor runs connects, frames and disconnects). The engine knows peers, not sessions; when a
+    /// crossed dial replaces a session (SPEC.md §9.8), frames the old one had already read arrive after the engine
+    /// was told of the new one: its Bye made the engine forget the peer while the new session stayed up (two
+    /// daemons connected, exchanging nothing, for good), and its other frames came "before Hello" and closed the
+    /// new session. Frames of a session that is no longer the engine's are dropped (a placed chunk's slot freed).
+    /// </summary>
+    private readonly Dictionary<PeerId, PeerSession> _engineSessions = [];
     private readonly ConnectionSlots _slots;
     private readonly AddressRateLimiter _addressRates;
     private readonly LogThrottle _refusalLog;
@@ -245,7 +255,7 @@ internal sealed class ConnectionManager
         }
 
         // From the next frame on, chunks of deltas this peer is the source of are decrypted into their assemblers
-        // (Placements is the engine's one thread-safe part) — only where NodeParts.PlaceChunks asks for it.
+        // (Placements is the engine's one thread-safe part); on in the daemon (NodeParts.PlaceChunks).
         if (_parts.PlaceChunks)
         {
             connection.ChunkSlots = _actor.Engine.Placements.For(peer);
@@ -253,7 +263,11 @@ internal sealed class ConnectionManager
         Log.PeerConnected(_logger, peer.Value, address, initiator ? "outbound" : "inbound");
         byte[] publicKey = connection.Session.RemotePublicKey.ToArray();
         _membership.Connected(peer);
-        _actor.Post(() => _actor.Engine.Connected(peer, publicKey));
+        _actor.Post(() =>
+        {
+            _engineSessions[peer] = session;
+            _actor.Engine.Connected(peer, publicKey);
+        });
         _ = Spawn(() => PumpAsync(session, transport, lease));
         return peer;
     }
@@ -359,7 +373,10 @@ internal sealed class ConnectionManager
                     {
                         try
                         {
-                            _actor.Engine.Receive(peer, message);
+                            if (IsEngineSession(session))
+                            {
+                                _actor.Engine.Receive(peer, message);
+                            }
                         }
                         finally
                         {
@@ -387,7 +404,14 @@ internal sealed class ConnectionManager
             Log.PeerDisconnected(_logger, peer.Value, reason.Message);
             if (_sessions.TryRemove(new KeyValuePair<PeerId, PeerSession>(peer, session)))
             {
-                _actor.Post(() => _actor.Engine.Disconnected(peer));
+                _actor.Post(() =>
+                {
+                    if (IsEngineSession(session))
+                    {
+                        _engineSessions.Remove(peer);
+                        _actor.Engine.Disconnected(peer);
+                    }
+                });
                 // Closed by the other side within moments of the handshake while no other session to that peer
                 // exists: it kept another session for our key (SPEC.md §9.8), so another node may be using it.
                 if (!_stopping.IsCancellationRequested && !session.ClosedLocally && !_sessions.ContainsKey(peer)
@@ -404,6 +428,10 @@ internal sealed class ConnectionManager
             await transport.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>Whether <paramref name="session"/> is the one the engine was last told of for its peer (actor thread only).</summary>
+    private bool IsEngineSession(PeerSession session) =>
+        _engineSessions.TryGetValue(session.Peer, out PeerSession? current) && ReferenceEquals(current, session);
 
     /// <summary>Queues a message for a peer; a peer whose queue is full is not reading and is dropped.</summary>
     public void Send(PeerId peer, WireMessage message)
