@@ -197,6 +197,44 @@ public class RandomKTests
     }
 
     [Fact]
+    public void Kept_elements_move_by_what_the_receivers_own_state_moved_since_they_were_heard()
+    {
+        (float[] state, bool[] carried) = RandomK.Overlay(
+            [1, 2, 3, 4], [true, true, false, false], [9, 0, 9, 0], [true, false, true, false], ownThen: [0, 0, 0, 0], ownNow: [5, 1, 5, 1]);
+        // Element 1 was heard earlier: 2 + (1 − 0); elements 0 and 2 are the newer release's; 3 was never carried.
+        Assert.Equal([9f, 3f, 9f, 5f], state);
+        Assert.Equal([true, true, true, false], carried);
+        Assert.Throws<ArgumentException>(() => RandomK.Overlay([1, 2], null, [5, 0], [true, false], ownThen: [0], ownNow: [0, 0]));
+    }
+
+    [Fact]
+    public void The_coordinators_copy_of_an_origin_follows_this_nodes_own_drift_between_releases()
+    {
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        RoundCoordinator coordinator = DegreeOneAtOnes(learner);
+        using Key peer = CoordinatorKit.NewKey();
+        float[] state = Enumerable.Repeat(3f, CoordinatorKit.D).ToArray();
+        bool[] even = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 2 == 0).ToArray();
+        bool[] fourth = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 4 == 1).ToArray();
+        StoredDelta first = StoredSparse(peer, state, even, 1);
+        Assert.Null(coordinator.Offer(first, DeltaDecoder.DecodeFlat(first.Delta.Manifest, first.Payload.Span)));
+        // Between the origin's two releases this node moved from 1 to 2 everywhere (as the whole mesh does while it
+        // trains): the even elements heard in the first release are taken to have moved as much, 3 → 4.
+        learner.SetAdapter(Enumerable.Repeat(2f, CoordinatorKit.D).ToArray());
+        StoredDelta second = StoredSparse(peer, state, fourth, 2);
+        Assert.Null(coordinator.Offer(second, DeltaDecoder.DecodeFlat(second.Delta.Manifest, second.Payload.Span)));
+
+        coordinator.RunRound(CancellationToken.None);
+
+        float[] adopted = learner.GetAdapter();
+        for (int i = 0; i < adopted.Length; i++)
+        {
+            // Own 2 and the copy averaged (degree 1): even (2 + 4) / 2, the second release (2 + 3) / 2, absent own.
+            Assert.Equal(even[i] ? 3f : fourth[i] ? 2.5f : 2f, adopted[i], 1e-5f);
+        }
+    }
+
+    [Fact]
     public void The_coordinator_keeps_a_copy_of_each_origin_so_elements_of_earlier_sparse_releases_still_mix()
     {
         using var learner = new CoordinatorKit.StepLearner(0f);
