@@ -208,25 +208,21 @@ public class RandomKTests
     }
 
     [Fact]
+    public void The_coordinator_keeps_a_copy_of_each_origin_so_elements_of_earlier_sparse_releases_still_mix()
+    {
+        (float[] adopted, bool[] even, bool[] fourth) = AdoptedAfterTwoSparseReleases(ownBetween: 1f);
+        for (int i = 0; i < adopted.Length; i++)
+        {
+            Assert.Equal(even[i] || fourth[i] ? 2f : 1f, adopted[i], 1e-5f);
+        }
+    }
+
+    [Fact]
     public void The_coordinators_copy_of_an_origin_follows_this_nodes_own_drift_between_releases()
     {
-        using var learner = new CoordinatorKit.StepLearner(0f);
-        RoundCoordinator coordinator = DegreeOneAtOnes(learner);
-        using Key peer = CoordinatorKit.NewKey();
-        float[] state = Enumerable.Repeat(3f, CoordinatorKit.D).ToArray();
-        bool[] even = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 2 == 0).ToArray();
-        bool[] fourth = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 4 == 1).ToArray();
-        StoredDelta first = StoredSparse(peer, state, even, 1);
-        Assert.Null(coordinator.Offer(first, DeltaDecoder.DecodeFlat(first.Delta.Manifest, first.Payload.Span)));
         // Between the origin's two releases this node moved from 1 to 2 everywhere (as the whole mesh does while it
         // trains): the even elements heard in the first release are taken to have moved as much, 3 → 4.
-        learner.SetAdapter(Enumerable.Repeat(2f, CoordinatorKit.D).ToArray());
-        StoredDelta second = StoredSparse(peer, state, fourth, 2);
-        Assert.Null(coordinator.Offer(second, DeltaDecoder.DecodeFlat(second.Delta.Manifest, second.Payload.Span)));
-
-        coordinator.RunRound(CancellationToken.None);
-
-        float[] adopted = learner.GetAdapter();
+        (float[] adopted, bool[] even, bool[] fourth) = AdoptedAfterTwoSparseReleases(ownBetween: 2f);
         for (int i = 0; i < adopted.Length; i++)
         {
             // Own 2 and the copy averaged (degree 1): even (2 + 4) / 2, the second release (2 + 3) / 2, absent own.
@@ -234,8 +230,9 @@ public class RandomKTests
         }
     }
 
-    [Fact]
-    public void The_coordinator_keeps_a_copy_of_each_origin_so_elements_of_earlier_sparse_releases_still_mix()
+    /// <summary>A degree-1 node at ones hears one origin's state of threes twice, sparse: first the even elements,
+    /// then (after this node moved to <paramref name="ownBetween"/> everywhere) the elements i % 4 == 1; one round.</summary>
+    private static (float[] Adopted, bool[] Even, bool[] Fourth) AdoptedAfterTwoSparseReleases(float ownBetween)
     {
         using var learner = new CoordinatorKit.StepLearner(0f);
         RoundCoordinator coordinator = DegreeOneAtOnes(learner);
@@ -245,17 +242,17 @@ public class RandomKTests
         bool[] fourth = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 4 == 1).ToArray();
         foreach ((bool[] mask, ulong sequence) in new[] { (even, 1UL), (fourth, 2UL) })
         {
+            if (sequence == 2)
+            {
+                learner.SetAdapter(Enumerable.Repeat(ownBetween, CoordinatorKit.D).ToArray());
+            }
+
             StoredDelta stored = StoredSparse(peer, state, mask, sequence);
             Assert.Null(coordinator.Offer(stored, DeltaDecoder.DecodeFlat(stored.Delta.Manifest, stored.Payload.Span)));
         }
 
         coordinator.RunRound(CancellationToken.None);
-
-        float[] adopted = learner.GetAdapter();
-        for (int i = 0; i < adopted.Length; i++)
-        {
-            Assert.Equal(even[i] || fourth[i] ? 2f : 1f, adopted[i], 1e-5f);
-        }
+        return (learner.GetAdapter(), even, fourth);
     }
 
     [Fact]
