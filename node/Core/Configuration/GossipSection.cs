@@ -31,7 +31,7 @@ public sealed record GossipSection
 
     /// <summary>
     /// With <c>encoding = "sparse"</c>: the fraction of each tensor's elements a release carries (random-k, drawn afresh
-    /// each release; a receiver keeps its own value for the rest). 0.25 with a bitmap of 1 bit per element costs
+    /// each release; for the rest a receiver uses the origin's earlier value moved by its own drift since, else its own). 0.25 with a bitmap of 1 bit per element costs
     /// 0.375 bytes per element, 10.7× fewer than fp32 and 2.7× fewer than int8. Ignored by the dense encodings.
     /// </summary>
     public double Density { get; init; } = Mesh.MeshOptions.DefaultDensity;
