@@ -125,9 +125,10 @@ public static class BenchCommands
         var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
-        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse)." };
+        var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
         var flood = new Option<string?>("--flood-up-to") { Description = "Also run flood mode for N up to this count (comma list members only): rounds to consensus = first round whose mean distance to the optimum is within 1 % of flood's final." };
-        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, flood };
+        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, flood };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
@@ -155,7 +156,7 @@ public static class BenchCommands
 
             try
             {
-                s = s with { Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) };
+                s = s with { Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding), parse.GetValue(density)) };
             }
             catch (ArgumentException ex)
             {

@@ -27,12 +27,13 @@ public static class RunCommand
         var baselines = new Option<bool>("--baselines") { Description = "Torch scenarios: also run local-only, centralized pooled and FedAvg-star training (learner.baselines = true)." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Torch scenarios: the mesh only, even if the file sets learner.baselines." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
-        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse)." };
+        var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
         var fanout = new Option<int?>("--fanout") { Description = "Override gossip.fanout (1..64)." };
         var noFeedback = new Option<bool>("--no-error-feedback") { Description = "Lossy encodings without error feedback (to measure what it buys)." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines, mode, encoding, fanout, noFeedback,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, baselines, noBaselines, mode, encoding, density, fanout, noFeedback,
         };
         command.SetAction(parse =>
         {
@@ -62,7 +63,7 @@ public static class RunCommand
             {
                 s = s with
                 {
-                    Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding)) with
+                    Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding), parse.GetValue(density)) with
                     {
                         Fanout = parse.GetValue(fanout) is { } f ? (f is >= 1 and <= 64 ? f : throw new ArgumentException($"--fanout must be 1..64, got {f}")) : s.Gossip.Fanout,
                         ErrorFeedback = s.Gossip.ErrorFeedback && !parse.GetValue(noFeedback),

@@ -503,6 +503,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
                 Mode = _scenario.Gossip.Mode,
                 MixingDegree = _scenario.Gossip.Fanout,
                 Encoding = _scenario.Gossip.Encoding,
+                Density = _scenario.Gossip.Density,
                 ErrorFeedback = _scenario.Gossip.ErrorFeedback,
                 PrivacyEnabled = false,
                 RoundPeriod = _scenario.Period,

@@ -116,6 +116,9 @@ public sealed record GossipSpec
     /// <summary>The node's <c>gossip.encoding</c> of released states, default the daemon's.</summary>
     public TensorEncoding Encoding { get; init; } = WireEncodings.Parse(GossipSection.Default.Encoding);
 
+    /// <summary>The node's <c>gossip.density</c> (sparse encoding), default the daemon's.</summary>
+    public double Density { get; init; } = FedMesh.Node.Mesh.MeshOptions.DefaultDensity;
+
     /// <summary>Error feedback on lossy encodings (the node always uses it; off only to measure what it buys).</summary>
     public bool ErrorFeedback { get; init; } = true;
 

@@ -113,6 +113,7 @@ internal sealed class TorchWorkload : ISimTask, IDisposable
                 Fanout = Scenario.Gossip.Fanout,
                 Mode = Scenario.Gossip.Mode.Name(),
                 Encoding = WireEncodings.Name(Scenario.Gossip.Encoding),
+                Density = Scenario.Gossip.Density,
                 LocalSteps = Scenario.Learner.LocalSteps,
                 // Rounds run until the harness stops the process after the last window.
                 MaxRounds = 0,

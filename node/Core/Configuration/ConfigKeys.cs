@@ -63,7 +63,7 @@ public static class ConfigKeys
             o => o.Gossip.Mode, (o, v) => o with { Gossip = o.Gossip with { Mode = v } }),
         Str("gossip", "encoding", $"Wire encoding of released states: {string.Join(", ", Gossip.WireEncodings.Names)} (applied after the DP noise: post-processing).", v => OneOf(v, Gossip.WireEncodings.Names),
             o => o.Gossip.Encoding, (o, v) => o with { Gossip = o.Gossip with { Encoding = v } }),
-        Float("gossip", "density", "With encoding \"sparse\": fraction of each tensor's elements a release carries (random-k; receivers keep their own value for the rest).", 0, 1, minExclusive: true,
+        Float("gossip", "density", "With encoding \"sparse\": fraction of each tensor's elements a release carries (random-k; for the rest receivers use the origin's earlier value moved by their own drift since, else their own).", 0, 1, minExclusive: true,
             o => o.Gossip.Density, (o, v) => o with { Gossip = o.Gossip with { Density = v } }),
         Int("gossip", "local_steps", "Local optimiser steps per round.", 1, 100_000,
             o => o.Gossip.LocalSteps, (o, v) => o with { Gossip = o.Gossip with { LocalSteps = v } }),

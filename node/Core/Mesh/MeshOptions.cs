@@ -34,8 +34,13 @@ public sealed record MeshOptions
     /// </summary>
     public bool ErrorFeedback { get; init; } = true;
 
-    /// <summary>Default <see cref="Density"/>: a quarter of each tensor per release.</summary>
-    public const double DefaultDensity = 0.25;
+    /// <summary>
+    /// Default <see cref="Density"/>: three quarters of each tensor per release, 0.875 bytes per element with the
+    /// bitmap (4.6× fewer than fp32). Measured on sotu-16 (real learner, 10 rounds, same seed): 0.75 stayed within
+    /// 0.21 % of fp32's held-out bits per byte every round, while 0.25 (10.7× fewer bytes) was 0.66 % worse by round 3
+    /// (README, "compression cost").
+    /// </summary>
+    public const double DefaultDensity = 0.75;
 
     /// <summary>
     /// With <see cref="TensorEncoding.SparseInt8"/> (<c>gossip.encoding = "sparse"</c>), the fraction of each tensor's

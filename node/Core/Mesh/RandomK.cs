@@ -12,7 +12,8 @@ namespace FedMesh.Node.Mesh;
 /// Why random-k of the state rather than top-k or CHOCO's compressed differences: what travels is a state (§10), and a
 /// neighbours-mode node hears from a random few peers each round, so no receiver is sure to hold the sender's previous
 /// messages (CHOCO-SGD's public copy x̂ needs every one of them). An absolute value per carried element needs no
-/// history (a receiver still keeps the origin's last values as a best-effort copy, <see cref="Overlay"/>), and a
+/// history (a receiver still keeps the origin's last values as a best-effort copy, moved by its own drift since,
+/// <see cref="Overlay"/>), and a
 /// mask drawn independently of the data leaves each element's mixing matrix doubly stochastic in expectation (an edge
 /// carries element c with the same probability in both directions), so the average is not biased; top-k by magnitude
 /// or by change would favour the nodes whose elements move most. Robust rules see full vectors (absent elements are the
@@ -72,11 +73,35 @@ public static class RandomK
     /// newer values, the others keep the earlier ones (and are carried if the earlier state carried them; a dense
     /// earlier state, <paramref name="earlierCarried"/> null, carried all). Returns new arrays.
     /// </summary>
-    public static (float[] State, bool[] Carried) Overlay(ReadOnlySpan<float> earlier, bool[]? earlierCarried, ReadOnlySpan<float> newer, ReadOnlySpan<bool> newerCarried)
+    /// <remarks>
+    /// With <paramref name="ownThen"/> and <paramref name="ownNow"/> (the receiver's own state when the earlier state
+    /// was laid down, and now) a kept element is moved by what the receiver's own element moved in between:
+    /// earlier + (ownNow − ownThen), so the whole copy estimates the origin's state as of the newer release. Why: an
+    /// element kept from an earlier release is, in neighbours mode, several rounds older than the release (a neighbour
+    /// hears one in fanout / degree of an origin's releases, and at density ρ an element is in one in 1/ρ of those),
+    /// and while the mesh trains every node moves in a common direction; merging the old value drags the receiver
+    /// back by that drift (measured on the surrogate, 16 nodes, random 8-regular, fanout 2: at density 0.5 the mean
+    /// distance to the optimum after 10 rounds was 1.33 against fp32's 0.69). The receiver's own movement is the
+    /// estimate of the common drift every node has: the same difference-of-copies idea as CHOCO-SGD's
+    /// x̂_j − x̂_i (Koloskova et al. 2019), with both terms taken at the same moment.
+    /// </remarks>
+    public static (float[] State, bool[] Carried) Overlay(
+        ReadOnlySpan<float> earlier,
+        bool[]? earlierCarried,
+        ReadOnlySpan<float> newer,
+        ReadOnlySpan<bool> newerCarried,
+        ReadOnlySpan<float> ownThen = default,
+        ReadOnlySpan<float> ownNow = default)
     {
         if (earlier.Length != newer.Length || newerCarried.Length != newer.Length || (earlierCarried is not null && earlierCarried.Length != newer.Length))
         {
             throw new ArgumentException($"earlier state has {earlier.Length} values, the newer {newer.Length}, its flags {newerCarried.Length}");
+        }
+
+        bool drift = !ownThen.IsEmpty || !ownNow.IsEmpty;
+        if (drift && (ownThen.Length != newer.Length || ownNow.Length != newer.Length))
+        {
+            throw new ArgumentException($"the newer state has {newer.Length} values, the receiver's own then {ownThen.Length}, now {ownNow.Length}");
         }
 
         float[] state = earlier.ToArray();
@@ -86,6 +111,10 @@ public static class RandomK
             if (newerCarried[i])
             {
                 state[i] = newer[i];
+            }
+            else if (drift)
+            {
+                state[i] += ownNow[i] - ownThen[i];
             }
 
             carried[i] = newerCarried[i] || earlierCarried is null || earlierCarried[i];

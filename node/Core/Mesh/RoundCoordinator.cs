@@ -192,17 +192,21 @@ public sealed class RoundCoordinator
             }
         }
 
+        // The receiver's own state now: the time base of a sparse copy (RandomK.Overlay moves kept elements by it).
+        float[]? ownNow = carried is null ? null : _learner.GetAdapter();
         if (carried is not null && existing is not null)
         {
             // The receiver's copy of the origin's state (CHOCO-SGD's public copy x̂, Koloskova et al. 2019, kept best
             // effort because a neighbours-mode node does not hear every release): the elements this release carries
             // overwrite the copy's, the others keep the origin's last value heard here instead of falling back to this
             // node's own. Without it an element mixes only in the rounds it is drawn (density × the dense mixing).
-            (state, carried) = RandomK.Overlay(existing.State, existing.Carried, state, carried);
+            (state, carried) = existing.OwnAt is { } ownThen && ownThen.Length == ownNow!.Length
+                ? RandomK.Overlay(existing.State, existing.Carried, state, carried, ownThen, ownNow)
+                : RandomK.Overlay(existing.State, existing.Carried, state, carried);
         }
 
         DateTimeOffset dated = made < delta.ReceivedAt ? made : delta.ReceivedAt;
-        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, dated, carried);
+        _inbox[origin] = new InboxEntry(origin, delta.ContentIdHex, m.Sequence, state, dated, carried, ownNow);
         return null;
     }
 
@@ -568,6 +572,7 @@ public sealed class RoundCoordinator
     private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
         new(entry.Origin.Value, entry.ContentIdHex, entry.Sequence, TensorPrimitives.Norm(entry.State), merged, reason);
 
-    /// <summary>A peer's newest state; <paramref name="Carried"/> is null for a dense state, else which elements it holds.</summary>
-    private sealed record InboxEntry(PeerId Origin, string ContentIdHex, ulong Sequence, float[] State, DateTimeOffset Timestamp, bool[]? Carried = null);
+    /// <summary>A peer's newest state; <paramref name="Carried"/> is null for a dense state, else which elements it holds,
+    /// and <paramref name="OwnAt"/> this node's own state when it was laid down (the copy's time base).</summary>
+    private sealed record InboxEntry(PeerId Origin, string ContentIdHex, ulong Sequence, float[] State, DateTimeOffset Timestamp, bool[]? Carried = null, float[]? OwnAt = null);
 }

@@ -93,9 +93,20 @@ public class ScenarioLoaderTests
         Assert.Equal("partition-heal.toml:11: events[2].groups.west: node 9 does not exist (8 nodes, indices 0..7)", Assert.Single(ex.Errors).ToString());
     }
 
+    [Fact]
+    public void A_scenario_can_choose_the_sparse_encoding_and_its_density()
+    {
+        Scenario s = ScenarioLoader.Parse("nodes = 8\n[gossip]\nencoding = \"sparse\"\ndensity = 0.5\n", "sparse.toml");
+
+        Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.SparseInt8, s.Gossip.Encoding);
+        Assert.Equal(0.5, s.Gossip.Density);
+        Assert.Equal(FedMesh.Node.Mesh.MeshOptions.DefaultDensity, ScenarioLoader.Parse("nodes = 8\n", "dense.toml").Gossip.Density);
+    }
+
     [Theory]
     [InlineData("nodes = 8\nfanout = 3\n", 2, "fanout", "is not a known key")]
     [InlineData("nodes = 8\n[gossip]\nfanot = 3\n", 3, "gossip.fanot", "is not a known key")]
+    [InlineData("nodes = 8\n[gossip]\ndensity = 0\n", 3, "gossip.density", "must be in (0, 1]")]
     [InlineData("nodes = 8\n[topologies]\nkind = \"full\"\n", 2, "[topologies]", "is not a known table")]
     [InlineData("nodes = \"eight\"\n", 1, "nodes", "must be an integer, got a string")]
     [InlineData("nodes = 8\n\n[links]\nloss = 1.5\n", 4, "links.loss", "must be in [0, 1], got 1.5")]

@@ -197,7 +197,42 @@ public class RandomKTests
     }
 
     [Fact]
+    public void Kept_elements_move_by_what_the_receivers_own_state_moved_since_they_were_heard()
+    {
+        (float[] state, bool[] carried) = RandomK.Overlay(
+            [1, 2, 3, 4], [true, true, false, false], [9, 0, 9, 0], [true, false, true, false], ownThen: [0, 0, 0, 0], ownNow: [5, 1, 5, 1]);
+        // Element 1 was heard earlier: 2 + (1 − 0); elements 0 and 2 are the newer release's; 3 was never carried.
+        Assert.Equal([9f, 3f, 9f, 5f], state);
+        Assert.Equal([true, true, true, false], carried);
+        Assert.Throws<ArgumentException>(() => RandomK.Overlay([1, 2], null, [5, 0], [true, false], ownThen: [0], ownNow: [0, 0]));
+    }
+
+    [Fact]
     public void The_coordinator_keeps_a_copy_of_each_origin_so_elements_of_earlier_sparse_releases_still_mix()
+    {
+        (float[] adopted, bool[] even, bool[] fourth) = AdoptedAfterTwoSparseReleases(ownBetween: 1f);
+        for (int i = 0; i < adopted.Length; i++)
+        {
+            Assert.Equal(even[i] || fourth[i] ? 2f : 1f, adopted[i], 1e-5f);
+        }
+    }
+
+    [Fact]
+    public void The_coordinators_copy_of_an_origin_follows_this_nodes_own_drift_between_releases()
+    {
+        // Between the origin's two releases this node moved from 1 to 2 everywhere (as the whole mesh does while it
+        // trains): the even elements heard in the first release are taken to have moved as much, 3 → 4.
+        (float[] adopted, bool[] even, bool[] fourth) = AdoptedAfterTwoSparseReleases(ownBetween: 2f);
+        for (int i = 0; i < adopted.Length; i++)
+        {
+            // Own 2 and the copy averaged (degree 1): even (2 + 4) / 2, the second release (2 + 3) / 2, absent own.
+            Assert.Equal(even[i] ? 3f : fourth[i] ? 2.5f : 2f, adopted[i], 1e-5f);
+        }
+    }
+
+    /// <summary>A degree-1 node at ones hears one origin's state of threes twice, sparse: first the even elements,
+    /// then (after this node moved to <paramref name="ownBetween"/> everywhere) the elements i % 4 == 1; one round.</summary>
+    private static (float[] Adopted, bool[] Even, bool[] Fourth) AdoptedAfterTwoSparseReleases(float ownBetween)
     {
         using var learner = new CoordinatorKit.StepLearner(0f);
         RoundCoordinator coordinator = DegreeOneAtOnes(learner);
@@ -207,17 +242,17 @@ public class RandomKTests
         bool[] fourth = Enumerable.Range(0, CoordinatorKit.D).Select(i => i % 4 == 1).ToArray();
         foreach ((bool[] mask, ulong sequence) in new[] { (even, 1UL), (fourth, 2UL) })
         {
+            if (sequence == 2)
+            {
+                learner.SetAdapter(Enumerable.Repeat(ownBetween, CoordinatorKit.D).ToArray());
+            }
+
             StoredDelta stored = StoredSparse(peer, state, mask, sequence);
             Assert.Null(coordinator.Offer(stored, DeltaDecoder.DecodeFlat(stored.Delta.Manifest, stored.Payload.Span)));
         }
 
         coordinator.RunRound(CancellationToken.None);
-
-        float[] adopted = learner.GetAdapter();
-        for (int i = 0; i < adopted.Length; i++)
-        {
-            Assert.Equal(even[i] || fourth[i] ? 2f : 1f, adopted[i], 1e-5f);
-        }
+        return (learner.GetAdapter(), even, fourth);
     }
 
     [Fact]
