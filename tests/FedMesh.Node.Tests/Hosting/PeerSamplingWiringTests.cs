@@ -109,10 +109,68 @@ public class PeerSamplingWiringTests
             int[] dialled = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound")).ToArray();
             string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}";
             // The bound the dialler's rule enforces: at most c sessions a node dialled; every session is someone's
-            // dialled one, so the mean degree is at most 2c. Inbound is not capped per node (measured 9..29 at c = 8).
+            // dialled one, so the mean degree is at most 2c. Inbound is capped per node at c + 2 (before the cap,
+            // degrees measured 9..29 at c = 8: the seed every joiner dialled).
+            int[] inbound = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "inbound")).ToArray();
+            shown += $"; inbound {string.Join(",", inbound.Order())}";
             Assert.True(dialled.All(d => d <= ViewSize), shown);
+            Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
             Assert.True(degrees.All(d => d >= 1), shown);
             Assert.True(degrees.Average() <= 2 * ViewSize, shown);
+            Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
+        }
+        finally
+        {
+            foreach (NodeRuntime n in nodes.Values)
+            {
+                await n.DisposeAsync();
+            }
+
+            foreach (NodeIdentity id in ids)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The inbound cap (SPEC.md §9.10): twelve nodes that know only one hub all dial it. The hub answers those over its
+    /// cap (view size 3 + 2 = 5) with its peer list and Bye(Overloaded); the refused ones dial the peers listed instead.
+    /// Once joined, the hub never holds more than the cap of inbound sessions, nodes the hub refused still have
+    /// sessions, and the overlay of sessions is one component. Without the cap all twelve stayed on the hub.
+    /// </summary>
+    [Fact]
+    public async Task A_hub_every_joiner_dials_keeps_at_most_its_inbound_cap_and_refused_joiners_connect_through_its_peer_list()
+    {
+        const int Joiners = 12;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Joiners + 1).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        var sampling = PeerSamplingOptions.Default with { ViewSize = 3, ShuffleLength = 2 };
+        try
+        {
+            for (int i = 0; i <= Joiners; i++)
+            {
+                nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(
+                    MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1) with { PeerSampling = sampling });
+            }
+
+            NodeRuntime hub = nodes[ids[0].PeerId];
+            int Inbound(NodeRuntime n) => n.GetStatus().Peers.Count(p => p.Source == "inbound");
+            int most = 0;
+            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
+            // Settled: a minute more, the hub sampled every second.
+            int settled = 0;
+            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => settled = Math.Max(settled, Inbound(hub)));
+
+            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
+            var withHub = hub.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)).ToHashSet();
+            string shown = $"hub inbound: most {most} while joining, {settled} settled (cap {sampling.InboundCap}); degrees {string.Join(",", degrees.Order())}";
+            Assert.True(settled <= sampling.InboundCap, shown);
+            Assert.True(degrees.All(d => d >= 1), shown);
+            // The refused joiners (all but the cap, and the hub's own view dials) found others through its peer list.
+            Assert.True(ids.Skip(1).Count(id => !withHub.Contains(id.PeerId)) >= Joiners - sampling.InboundCap - sampling.ViewSize, shown);
             Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
         }
         finally
@@ -165,12 +223,13 @@ public class PeerSamplingWiringTests
 
     /// <summary>A virtual second at a time, with 100 ms of wall time for 40 nodes' frames to be handled: faster, a
     /// loaded machine falls behind the 1 Hz heartbeats and the failure detector closes healthy sessions.</summary>
-    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default)
+    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
         {
             time.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(100, cancel);
+            tick?.Invoke();
         }
     }
 }

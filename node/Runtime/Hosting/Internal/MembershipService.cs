@@ -53,6 +53,10 @@ internal sealed class MembershipService
     /// <summary>Cyclon ages on the wire are u16 (SPEC.md §4.3); older entries are all "very old".</summary>
     private const int MaxWireAge = ushort.MaxValue;
 
+    /// <summary>How long a refused newcomer's peer list may take to be written before the Bye goes out: a PeerList is
+    /// one small frame, so anything slower is a peer that does not read (SecureConnection drains for 5 s too).</summary>
+    private static readonly TimeSpan RefusalDrain = TimeSpan.FromSeconds(5);
+
     private readonly NodeParts _parts;
     private readonly ILogger _logger;
     private readonly PeerBook _book;
@@ -171,13 +175,14 @@ internal sealed class MembershipService
             }
         }
 
+        DateTimeOffset now = _parts.Time.GetUtcNow();
         lock (_lock)
         {
             int inFlight = _targets.Values.Count(t => t.InFlight);
             int room = Math.Min(_sampling.ViewSize, _parts.MaxPeers) - Connections.OutboundCount - inFlight;
             bool joining = Connections.SessionCount + inFlight < _sampling.ViewSize;
             var due = _targets.Values
-                .Where(t => !t.InFlight && t.Backoff.IsDue && !IsConnectedTo(t) && (joining || InView(t)))
+                .Where(t => !t.InFlight && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t) && (joining || InView(t)))
                 .OrderByDescending(t => InView(t))
                 .ThenByDescending(t => t.Seed)
                 .ThenBy(t => t.Backoff.Failures)
@@ -421,10 +426,15 @@ internal sealed class MembershipService
         }
 
         _book.RecordSuccess(peer);
-        lock (_lock)
+        bool refuse = !session.Initiator && InboundOverCap();
+        if (!refuse)
         {
-            _sampler.Add(peer);
+            lock (_lock)
+            {
+                _sampler.Add(peer);
+            }
         }
+
         // In peer-id order, not the dictionary's (hash order differs between processes): the simulator's runs must
         // be a function of the seed alone.
         PeerEntry[] known = _listenAddresses
@@ -437,6 +447,48 @@ internal sealed class MembershipService
         {
             Connections.Send(peer, new PeerListMessage(known));
         }
+
+        if (refuse)
+        {
+            // Over the inbound cap (SPEC.md §9.10): the newcomer keeps the peer list just queued (sent before the
+            // Bye) and dials those peers instead; this node's degree stays bounded however many joiners it was given to.
+            string reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inbound session cap ({_sampling.InboundCap}) reached");
+            Log.InboundRefused(_logger, peer.Value, _sampling.InboundCap);
+            _ = session.CloseAfterQueuedAsync(ProtocolErrorCode.Overloaded, reason, RefusalDrain);
+        }
+    }
+
+    /// <summary>Sessions other nodes dialled to this one (closing ones aside) exceed the inbound cap; the newest is
+    /// already registered, so more than the cap means it is one too many.</summary>
+    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && !s.IsClosing) > _sampling.InboundCap;
+
+    /// <summary>
+    /// <paramref name="peer"/> closed a session with Bye(Overloaded): it is over its inbound cap (or found this node
+    /// too slow a reader). When this node dialled it, that address is held off for a shuffle period, doubling with
+    /// each refusal in a row up to the reconnect ceiling (in-degrees change as views shuffle, one cycle at a time),
+    /// and the peer leaves the view so this node's view dials and shuffles go to others; it stays in the book and may
+    /// come back through a shuffle.
+    /// </summary>
+    public void Refused(PeerId peer, bool dialledByUs)
+    {
+        if (!dialledByUs)
+        {
+            return;
+        }
+
+        DateTimeOffset now = _parts.Time.GetUtcNow();
+        lock (_lock)
+        {
+            _sampler.Remove(peer);
+            foreach (DialTarget target in _targets.Values.Where(t => (t.Expected ?? t.ConnectedAs) == peer))
+            {
+                target.Refusals++;
+                double hold = Math.Min(Reconnect.MaxDelay.TotalSeconds, _sampling.ShufflePeriod.TotalSeconds * Math.Pow(2, Math.Min(target.Refusals - 1, 16)));
+                target.HeldUntil = now + TimeSpan.FromSeconds(hold);
+            }
+        }
+
+        Log.RefusedByPeer(_logger, peer.Value);
     }
 
     /// <summary>A peer's PeerList: untrusted hearsay, merged into the book under its caps and sanity checks; the dial
@@ -517,7 +569,9 @@ internal sealed class MembershipService
     /// </summary>
     private void TopUp(PeerId? target)
     {
-        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
+        // Not a session that is closing or that the peer refused (it leaves the view in Refused; re-adding it here
+        // before the session is gone would undo that).
+        PeerId[] connected = [.. Connections.Sessions.Where(s => !s.IsClosing && !s.RefusedByPeer).Select(s => s.Peer).OrderBy(p => p.Value, StringComparer.Ordinal)];
         lock (_lock)
         {
             foreach (PeerId peer in connected.OrderBy(_ => _random.Next()))
@@ -601,6 +655,13 @@ internal sealed class MembershipService
         public PeerId? ConnectedAs { get; set; }
 
         public bool InFlight { get; set; }
+
+        /// <summary>Refusals by this peer so far (Bye Overloaded); the hold after one is capped, so an old count costs
+        /// at most the reconnect ceiling once the peer refuses again.</summary>
+        public int Refusals { get; set; }
+
+        /// <summary>Not dialled before this time: the peer refused the last session (<see cref="Refused"/>).</summary>
+        public DateTimeOffset HeldUntil { get; set; } = DateTimeOffset.MinValue;
     }
 }
 
