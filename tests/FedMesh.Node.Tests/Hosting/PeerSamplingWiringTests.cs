@@ -187,6 +187,68 @@ public class PeerSamplingWiringTests
         }
     }
 
+    /// <summary>
+    /// Redial after a heal: eight nodes split 4/4 for five minutes, so every dial across the cut fails and its backoff
+    /// grows towards the 60 s ceiling. Once the cut heals, the first link across brings each side a peer list naming
+    /// the other side's peers (up again), those dial targets become due at once, and every node is back to all seven
+    /// peers within a few dial ticks instead of waiting out each pair's backoff (measured 20–60 s before).
+    /// </summary>
+    [Fact]
+    public async Task After_a_partition_heals_peers_named_in_a_peer_list_are_redialled_without_waiting_out_their_backoff()
+    {
+        const int Count = 8;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Count).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new List<NodeRuntime>();
+        try
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                nodes.Add(await MembershipWiringTests.StartAsync(MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1)));
+            }
+
+            using (var joined = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
+            {
+                while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
+                {
+                    await AdvanceAsync(time, TimeSpan.FromSeconds(1), joined.Token);
+                }
+            }
+
+            // Hosts 10.0.0.1-4 and 10.0.0.5-8.
+            static bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= Count / 2;
+            bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
+            network.Reachable = (a, b) => !Cut(a, b);
+            network.Sever(Cut);
+            await AdvanceAsync(time, TimeSpan.FromMinutes(5));
+            Assert.All(nodes, n => Assert.Equal(Count / 2 - 1, n.GetStatus().Peers.Count));
+
+            network.Reachable = null;
+            int seconds = 0;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
+            {
+                await AdvanceAsync(time, TimeSpan.FromSeconds(1), timeout.Token);
+                seconds++;
+            }
+
+            Assert.True(seconds <= 20, $"all links back {seconds} s after the heal");
+        }
+        finally
+        {
+            foreach (NodeRuntime n in nodes)
+            {
+                await n.DisposeAsync();
+            }
+
+            foreach (NodeIdentity id in ids)
+            {
+                id.Dispose();
+            }
+        }
+    }
+
     /// <summary>The sessions as an undirected graph over the live nodes is one component.</summary>
     private static bool SessionsConnected(Dictionary<PeerId, NodeRuntime> nodes) =>
         Components(nodes, n => n.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)));

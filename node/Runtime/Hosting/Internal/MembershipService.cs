@@ -127,7 +127,7 @@ internal sealed class MembershipService
             string key = address.ToString();
             if (!_targets.ContainsKey(key) && (_targets.Count < MaxTargets || seed))
             {
-                _targets.Add(key, new DialTarget(address, expected, publicKey, seed, _order++, new ReconnectScheduler(_parts.Time, _random, Reconnect)));
+                _targets.Add(key, new DialTarget(address, expected, publicKey, seed, seed ? _order++ : _random.NextInt64(), new ReconnectScheduler(_parts.Time, _random, Reconnect)));
             }
         }
     }
@@ -524,6 +524,11 @@ internal sealed class MembershipService
         }
 
         _book.MergePex(reporter, entries);
+        if (list.Kind == PeerListKind.Hint)
+        {
+            DueAgain(entries.Select(e => e.Id));
+        }
+
         if (list.Kind == PeerListKind.ShuffleRequest)
         {
             IReadOnlyList<ViewEntry> reply;
@@ -539,6 +544,29 @@ internal sealed class MembershipService
             lock (_lock)
             {
                 _sampler.OnReply(reporter, offered);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A §9.8 peer list names peers its sender has a session with now: evidence they are up again. Their dial targets
+    /// that are backing off after failed dials become due at the next dial tick, instead of waiting out a backoff that
+    /// grew while they were unreachable (up to <see cref="Reconnect"/>'s 60 s ceiling): after a partition heals, the
+    /// first link across brings each side the other's peers, and the rest of the links follow within a dial tick
+    /// rather than one by one as backoffs expire. A refusal hold (<see cref="Refused"/>) stays: that peer is up but
+    /// busy. Hearsay can only make this node dial sooner, never more often than the dial loop's tick and its budget.
+    /// </summary>
+    private void DueAgain(IEnumerable<PeerId> alive)
+    {
+        HashSet<PeerId> ids = [.. alive];
+        lock (_lock)
+        {
+            foreach (DialTarget target in _targets.Values)
+            {
+                if (!target.InFlight && target.Backoff.Failures > 0 && (target.Expected ?? target.ConnectedAs) is { } id && ids.Contains(id))
+                {
+                    target.Backoff.OnSuccess();
+                }
             }
         }
     }
@@ -647,7 +675,10 @@ internal sealed class MembershipService
 
         public bool Seed { get; } = seed;
 
-        /// <summary>Insertion order: ties are dialled first-come (seeds as configured, then the book's order).</summary>
+        /// <summary>Tie-break among equally ranked targets: seeds in the configured order; every other target a random
+        /// rank drawn when it was added. Not the book's order: every node learns the mesh in about the same order (the
+        /// seed's peer list), so first-come non-view dials of joining nodes all went to the same few early peers,
+        /// which then refused them over their inbound cap (measured at N = 32: up to 37 refusals at one node).</summary>
         public long Order { get; } = order;
 
         public ReconnectScheduler Backoff { get; } = backoff;
