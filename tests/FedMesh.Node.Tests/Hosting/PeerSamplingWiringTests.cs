@@ -55,15 +55,7 @@ public class PeerSamplingWiringTests
         }
         finally
         {
-            foreach (NodeRuntime n in nodes.Values)
-            {
-                await n.DisposeAsync();
-            }
-
-            foreach (NodeIdentity id in ids)
-            {
-                id.Dispose();
-            }
+            await StopAsync(nodes.Values, ids);
         }
     }
 
@@ -121,15 +113,7 @@ public class PeerSamplingWiringTests
         }
         finally
         {
-            foreach (NodeRuntime n in nodes.Values)
-            {
-                await n.DisposeAsync();
-            }
-
-            foreach (NodeIdentity id in ids)
-            {
-                id.Dispose();
-            }
+            await StopAsync(nodes.Values, ids);
         }
     }
 
@@ -175,15 +159,7 @@ public class PeerSamplingWiringTests
         }
         finally
         {
-            foreach (NodeRuntime n in nodes.Values)
-            {
-                await n.DisposeAsync();
-            }
-
-            foreach (NodeIdentity id in ids)
-            {
-                id.Dispose();
-            }
+            await StopAsync(nodes.Values, ids);
         }
     }
 
@@ -191,7 +167,7 @@ public class PeerSamplingWiringTests
     /// Redial after a heal: eight nodes split 4/4 for five minutes, so every dial across the cut fails and its backoff
     /// grows towards the 60 s ceiling. Once the cut heals, the first link across brings each side a peer list naming
     /// the other side's peers (up again), those dial targets become due at once, and every node is back to all seven
-    /// peers within a few dial ticks instead of waiting out each pair's backoff (measured 20–60 s before).
+    /// peers within a few dial ticks instead of each pair waiting out its own backoff (up to 60 s; not measured here).
     /// </summary>
     [Fact]
     public async Task After_a_partition_heals_peers_named_in_a_peer_list_are_redialled_without_waiting_out_their_backoff()
@@ -237,15 +213,21 @@ public class PeerSamplingWiringTests
         }
         finally
         {
-            foreach (NodeRuntime n in nodes)
-            {
-                await n.DisposeAsync();
-            }
+            await StopAsync(nodes, ids);
+        }
+    }
 
-            foreach (NodeIdentity id in ids)
-            {
-                id.Dispose();
-            }
+    /// <summary>Stops the nodes still running and disposes every identity.</summary>
+    private static async Task StopAsync(IEnumerable<NodeRuntime> nodes, IEnumerable<NodeIdentity> ids)
+    {
+        foreach (NodeRuntime n in nodes)
+        {
+            await n.DisposeAsync();
+        }
+
+        foreach (NodeIdentity id in ids)
+        {
+            id.Dispose();
         }
     }
 
