@@ -54,6 +54,8 @@ public static class ConfigKeys
             o => o.Membership.ShufflePeriodSeconds, (o, v) => o with { Membership = o.Membership with { ShufflePeriodSeconds = v } }),
         Float("membership", "out_of_view_grace_seconds", "Seconds a session this node dialled may stay outside its view before it is closed (Bye Shutdown); never below view_size sessions, never mid-transfer.", 0, 86400, minExclusive: false,
             o => o.Membership.OutOfViewGraceSeconds, (o, v) => o with { Membership = o.Membership with { OutOfViewGraceSeconds = v } }),
+        Int("membership", "max_inbound_sessions", "Most sessions other nodes may dial to this one; 0 = view_size + 2. Over it, a newcomer gets this node's peer list and Bye(Overloaded) and dials others.", 0, Membership.PeerSamplingOptions.MaxInboundLimit,
+            o => o.Membership.MaxInboundSessions, (o, v) => o with { Membership = o.Membership with { MaxInboundSessions = v } }),
 
         Float("gossip", "period_seconds", "Seconds per gossip round.", 0.1, 86400, minExclusive: false,
             o => o.Gossip.PeriodSeconds, (o, v) => o with { Gossip = o.Gossip with { PeriodSeconds = v } }),

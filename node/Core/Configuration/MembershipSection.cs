@@ -21,6 +21,9 @@ public sealed record MembershipSection
     /// (<see cref="PeerSamplingOptions.OutOfViewGrace"/>: 60).</summary>
     public double OutOfViewGraceSeconds { get; init; } = PeerSamplingOptions.Default.OutOfViewGrace.TotalSeconds;
 
+    /// <summary>Most inbound sessions; 0 = view_size + 2 (<see cref="PeerSamplingOptions.MaxInboundSessions"/>).</summary>
+    public int MaxInboundSessions { get; init; } = PeerSamplingOptions.Default.MaxInboundSessions;
+
     /// <summary>The runtime's options for these settings.</summary>
     public PeerSamplingOptions ToOptions() => new()
     {
@@ -28,5 +31,6 @@ public sealed record MembershipSection
         ShuffleLength = ShuffleLength,
         ShufflePeriod = TimeSpan.FromSeconds(ShufflePeriodSeconds),
         OutOfViewGrace = TimeSpan.FromSeconds(OutOfViewGraceSeconds),
+        MaxInboundSessions = MaxInboundSessions,
     };
 }

@@ -95,6 +95,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 6063, Level = LogLevel.Warning, Message = "Peer {PeerId} at {Address} closed the connection right after the handshake ({Reason}); if this repeats, that peer keeps another session for this node's key: is another node using a copy of it? ({Suppressed} repeats not logged)")]
     public static partial void ClosedRightAfterHandshake(ILogger logger, string peerId, string address, string reason, int suppressed);
 
+    [LoggerMessage(EventId = 6065, Level = LogLevel.Information, Message = "Refused peer {PeerId}: inbound session cap ({Cap}) reached; sent it this node's peer list and Bye(Overloaded)")]
+    public static partial void InboundRefused(ILogger logger, string peerId, int cap);
+
+    [LoggerMessage(EventId = 6066, Level = LogLevel.Information, Message = "Peer {PeerId} refused the session (Bye Overloaded: over its inbound cap or this node reads too slowly); dialling others, it is held off for a while")]
+    public static partial void RefusedByPeer(ILogger logger, string peerId);
+
     [LoggerMessage(EventId = 6064, Level = LogLevel.Warning, Message = "Could not write the bound endpoints to {Path}: {Reason}")]
     public static partial void EndpointsNotWritten(ILogger logger, string path, string reason);
 }

@@ -108,6 +108,38 @@ internal sealed class PeerSession : IAsyncDisposable
         await Connection.CloseAsync(code, reason).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Orderly close after the messages already queued here are written, so they reach the peer before the Bye (a
+    /// refused newcomer must get the peer list it is refused with). Waits at most <paramref name="drain"/> for the
+    /// queue: a peer that does not read is closed anyway.
+    /// </summary>
+    public async Task CloseAfterQueuedAsync(ProtocolErrorCode code, string reason, TimeSpan drain)
+    {
+        Volatile.Write(ref _closing, 1);
+        Interlocked.Exchange(ref _closedLocally, 1);
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            await _writer.WaitAsync(drain, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Not drained in time: the Bye goes out after whatever the connection already took.
+        }
+
+        await Connection.CloseAsync(code, reason).ConfigureAwait(false);
+    }
+
+    /// <summary>The peer said Bye(Overloaded): it refused this session (inbound cap, SPEC.md §9.10) or found this
+    /// node too slow a reader; not a sign of a second node using its key.</summary>
+    public bool RefusedByPeer
+    {
+        get => Volatile.Read(ref _refusedByPeer) != 0;
+        set => Volatile.Write(ref _refusedByPeer, value ? 1 : 0);
+    }
+
+    private int _refusedByPeer;
+
     public async ValueTask DisposeAsync()
     {
         Volatile.Write(ref _closing, 1);

@@ -163,6 +163,7 @@ public sealed class ConfigLoaderTests
     [InlineData("[membership]\nview_size = 0\n", "fedmesh.toml:2: membership.view_size must be between 1 and 1024, got 0")]
     [InlineData("[membership]\nshuffle_period_seconds = 0.5\n", "fedmesh.toml:2: membership.shuffle_period_seconds must be")]
     [InlineData("[membership]\nout_of_view_grace_seconds = -1\n", "fedmesh.toml:2: membership.out_of_view_grace_seconds must be")]
+    [InlineData("[membership]\nmax_inbound_sessions = -1\n", "fedmesh.toml:2: membership.max_inbound_sessions must be")]
     [InlineData("[merge]\nrule = \"average\"\n", "fedmesh.toml:2: merge.rule must be one of \"mean\", \"median\", \"trimmed_mean\", \"multi_krum\", \"geometric_median\", \"centered_clipping\", got \"average\"")]
     [InlineData("[merge]\nrule = \"multi_krum\"\nbyzantine_f = 7\n", "fedmesh.toml:3: merge.byzantine_f is 7 but krum needs network.max_peers > 2f + 2 = 16")]
     [InlineData("[data]\nredaction_patterns = [\"(unclosed\"]\n", "fedmesh.toml:2: data.redaction_patterns has an invalid regular expression \"(unclosed\"")]

@@ -55,15 +55,7 @@ public class PeerSamplingWiringTests
         }
         finally
         {
-            foreach (NodeRuntime n in nodes.Values)
-            {
-                await n.DisposeAsync();
-            }
-
-            foreach (NodeIdentity id in ids)
-            {
-                id.Dispose();
-            }
+            await StopAsync(nodes.Values, ids);
         }
     }
 
@@ -109,23 +101,133 @@ public class PeerSamplingWiringTests
             int[] dialled = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound")).ToArray();
             string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}";
             // The bound the dialler's rule enforces: at most c sessions a node dialled; every session is someone's
-            // dialled one, so the mean degree is at most 2c. Inbound is not capped per node (measured 9..29 at c = 8).
+            // dialled one, so the mean degree is at most 2c. Inbound is capped per node at c + 2 (before the cap,
+            // degrees measured 9..29 at c = 8: the seed every joiner dialled).
+            int[] inbound = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "inbound")).ToArray();
+            shown += $"; inbound {string.Join(",", inbound.Order())}";
             Assert.True(dialled.All(d => d <= ViewSize), shown);
+            Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
             Assert.True(degrees.All(d => d >= 1), shown);
             Assert.True(degrees.Average() <= 2 * ViewSize, shown);
             Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
         }
         finally
         {
-            foreach (NodeRuntime n in nodes.Values)
+            await StopAsync(nodes.Values, ids);
+        }
+    }
+
+    /// <summary>
+    /// The inbound cap (SPEC.md §9.10): twelve nodes that know only one hub all dial it. The hub answers those over its
+    /// cap (view size 3 + 2 = 5) with its peer list and Bye(Overloaded); the refused ones dial the peers listed instead.
+    /// Once joined, the hub never holds more than the cap of inbound sessions, nodes the hub refused still have
+    /// sessions, and the overlay of sessions is one component. Without the cap all twelve stayed on the hub.
+    /// </summary>
+    [Fact]
+    public async Task A_hub_every_joiner_dials_keeps_at_most_its_inbound_cap_and_refused_joiners_connect_through_its_peer_list()
+    {
+        const int Joiners = 12;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Joiners + 1).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        var sampling = PeerSamplingOptions.Default with { ViewSize = 3, ShuffleLength = 2 };
+        try
+        {
+            for (int i = 0; i <= Joiners; i++)
             {
-                await n.DisposeAsync();
+                nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(
+                    MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1) with { PeerSampling = sampling });
             }
 
-            foreach (NodeIdentity id in ids)
+            NodeRuntime hub = nodes[ids[0].PeerId];
+            int Inbound(NodeRuntime n) => n.GetStatus().Peers.Count(p => p.Source == "inbound");
+            int most = 0;
+            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
+            // Settled: a minute more, the hub sampled every second.
+            int settled = 0;
+            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => settled = Math.Max(settled, Inbound(hub)));
+
+            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
+            var withHub = hub.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)).ToHashSet();
+            string shown = $"hub inbound: most {most} while joining, {settled} settled (cap {sampling.InboundCap}); degrees {string.Join(",", degrees.Order())}";
+            Assert.True(settled <= sampling.InboundCap, shown);
+            Assert.True(degrees.All(d => d >= 1), shown);
+            // The refused joiners (all but the cap, and the hub's own view dials) found others through its peer list.
+            Assert.True(ids.Skip(1).Count(id => !withHub.Contains(id.PeerId)) >= Joiners - sampling.InboundCap - sampling.ViewSize, shown);
+            Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
+        }
+        finally
+        {
+            await StopAsync(nodes.Values, ids);
+        }
+    }
+
+    /// <summary>
+    /// Redial after a heal: eight nodes split 4/4 for five minutes, so every dial across the cut fails and its backoff
+    /// grows towards the 60 s ceiling. Once the cut heals, the first link across brings each side a peer list naming
+    /// the other side's peers (up again), those dial targets become due at once, and every node is back to all seven
+    /// peers within a few dial ticks instead of each pair waiting out its own backoff (up to 60 s; not measured here).
+    /// </summary>
+    [Fact]
+    public async Task After_a_partition_heals_peers_named_in_a_peer_list_are_redialled_without_waiting_out_their_backoff()
+    {
+        const int Count = 8;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Count).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new List<NodeRuntime>();
+        try
+        {
+            for (int i = 0; i < Count; i++)
             {
-                id.Dispose();
+                nodes.Add(await MembershipWiringTests.StartAsync(MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1)));
             }
+
+            using (var joined = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
+            {
+                while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
+                {
+                    await AdvanceAsync(time, TimeSpan.FromSeconds(1), joined.Token);
+                }
+            }
+
+            // Hosts 10.0.0.1-4 and 10.0.0.5-8.
+            static bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= Count / 2;
+            bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
+            network.Reachable = (a, b) => !Cut(a, b);
+            network.Sever(Cut);
+            await AdvanceAsync(time, TimeSpan.FromMinutes(5));
+            Assert.All(nodes, n => Assert.Equal(Count / 2 - 1, n.GetStatus().Peers.Count));
+
+            network.Reachable = null;
+            int seconds = 0;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+            while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
+            {
+                await AdvanceAsync(time, TimeSpan.FromSeconds(1), timeout.Token);
+                seconds++;
+            }
+
+            Assert.True(seconds <= 20, $"all links back {seconds} s after the heal");
+        }
+        finally
+        {
+            await StopAsync(nodes, ids);
+        }
+    }
+
+    /// <summary>Stops the nodes still running and disposes every identity.</summary>
+    private static async Task StopAsync(IEnumerable<NodeRuntime> nodes, IEnumerable<NodeIdentity> ids)
+    {
+        foreach (NodeRuntime n in nodes)
+        {
+            await n.DisposeAsync();
+        }
+
+        foreach (NodeIdentity id in ids)
+        {
+            id.Dispose();
         }
     }
 
@@ -165,12 +267,13 @@ public class PeerSamplingWiringTests
 
     /// <summary>A virtual second at a time, with 100 ms of wall time for 40 nodes' frames to be handled: faster, a
     /// loaded machine falls behind the 1 Hz heartbeats and the failure detector closes healthy sessions.</summary>
-    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default)
+    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
         {
             time.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(100, cancel);
+            tick?.Invoke();
         }
     }
 }

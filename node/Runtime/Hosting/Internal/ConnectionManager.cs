@@ -367,6 +367,14 @@ internal sealed class ConnectionManager
                         break;
                     }
 
+                    if (message is ByeMessage { Code: ProtocolErrorCode.Overloaded })
+                    {
+                        // The peer is over its inbound cap (or finds this node too slow): a busy node, not a bad
+                        // address; membership holds off redialling it and dials the peers it listed instead.
+                        session.RefusedByPeer = true;
+                        _membership.Refused(peer, session.Initiator);
+                    }
+
                     // Back-pressure: when the engine is behind, this peer's reads wait here (bounded actor queue).
                     ReceivedFrame owned = frame;
                     await _actor.PostAsync(() =>
@@ -414,7 +422,7 @@ internal sealed class ConnectionManager
                 });
                 // Closed by the other side within moments of the handshake while no other session to that peer
                 // exists: it kept another session for our key (SPEC.md §9.8), so another node may be using it.
-                if (!_stopping.IsCancellationRequested && !session.ClosedLocally && !_sessions.ContainsKey(peer)
+                if (!_stopping.IsCancellationRequested && !session.ClosedLocally && !session.RefusedByPeer && !_sessions.ContainsKey(peer)
                     && DuplicateRule.ClosedSoonAfterHandshake(session.Established, _parts.Time.GetUtcNow(), _options)
                     && _duplicateLog.ShouldLog(peer.Value, out int suppressed))
                 {

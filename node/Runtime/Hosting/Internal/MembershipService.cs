@@ -53,6 +53,10 @@ internal sealed class MembershipService
     /// <summary>Cyclon ages on the wire are u16 (SPEC.md §4.3); older entries are all "very old".</summary>
     private const int MaxWireAge = ushort.MaxValue;
 
+    /// <summary>How long a refused newcomer's peer list may take to be written before the Bye goes out: a PeerList is
+    /// one small frame, so anything slower is a peer that does not read (SecureConnection drains for 5 s too).</summary>
+    private static readonly TimeSpan RefusalDrain = TimeSpan.FromSeconds(5);
+
     private readonly NodeParts _parts;
     private readonly ILogger _logger;
     private readonly PeerBook _book;
@@ -123,7 +127,7 @@ internal sealed class MembershipService
             string key = address.ToString();
             if (!_targets.ContainsKey(key) && (_targets.Count < MaxTargets || seed))
             {
-                _targets.Add(key, new DialTarget(address, expected, publicKey, seed, _order++, new ReconnectScheduler(_parts.Time, _random, Reconnect)));
+                _targets.Add(key, new DialTarget(address, expected, publicKey, seed, seed ? _order++ : _random.NextInt64(), new ReconnectScheduler(_parts.Time, _random, Reconnect)));
             }
         }
     }
@@ -171,13 +175,14 @@ internal sealed class MembershipService
             }
         }
 
+        DateTimeOffset now = _parts.Time.GetUtcNow();
         lock (_lock)
         {
             int inFlight = _targets.Values.Count(t => t.InFlight);
             int room = Math.Min(_sampling.ViewSize, _parts.MaxPeers) - Connections.OutboundCount - inFlight;
             bool joining = Connections.SessionCount + inFlight < _sampling.ViewSize;
             var due = _targets.Values
-                .Where(t => !t.InFlight && t.Backoff.IsDue && !IsConnectedTo(t) && (joining || InView(t)))
+                .Where(t => !t.InFlight && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t) && (joining || InView(t)))
                 .OrderByDescending(t => InView(t))
                 .ThenByDescending(t => t.Seed)
                 .ThenBy(t => t.Backoff.Failures)
@@ -421,10 +426,15 @@ internal sealed class MembershipService
         }
 
         _book.RecordSuccess(peer);
-        lock (_lock)
+        bool refuse = !session.Initiator && InboundOverCap();
+        if (!refuse)
         {
-            _sampler.Add(peer);
+            lock (_lock)
+            {
+                _sampler.Add(peer);
+            }
         }
+
         // In peer-id order, not the dictionary's (hash order differs between processes): the simulator's runs must
         // be a function of the seed alone.
         PeerEntry[] known = _listenAddresses
@@ -437,6 +447,48 @@ internal sealed class MembershipService
         {
             Connections.Send(peer, new PeerListMessage(known));
         }
+
+        if (refuse)
+        {
+            // Over the inbound cap (SPEC.md §9.10): the newcomer keeps the peer list just queued (sent before the
+            // Bye) and dials those peers instead; this node's degree stays bounded however many joiners it was given to.
+            string reason = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"inbound session cap ({_sampling.InboundCap}) reached");
+            Log.InboundRefused(_logger, peer.Value, _sampling.InboundCap);
+            _ = session.CloseAfterQueuedAsync(ProtocolErrorCode.Overloaded, reason, RefusalDrain);
+        }
+    }
+
+    /// <summary>Sessions other nodes dialled to this one (closing ones aside) exceed the inbound cap; the newest is
+    /// already registered, so more than the cap means it is one too many.</summary>
+    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && !s.IsClosing) > _sampling.InboundCap;
+
+    /// <summary>
+    /// <paramref name="peer"/> closed a session with Bye(Overloaded): it is over its inbound cap (or found this node
+    /// too slow a reader). When this node dialled it, that address is held off for a shuffle period, doubling with
+    /// each refusal in a row up to the reconnect ceiling (in-degrees change as views shuffle, one cycle at a time),
+    /// and the peer leaves the view so this node's view dials and shuffles go to others; it stays in the book and may
+    /// come back through a shuffle.
+    /// </summary>
+    public void Refused(PeerId peer, bool dialledByUs)
+    {
+        if (!dialledByUs)
+        {
+            return;
+        }
+
+        DateTimeOffset now = _parts.Time.GetUtcNow();
+        lock (_lock)
+        {
+            _sampler.Remove(peer);
+            foreach (DialTarget target in _targets.Values.Where(t => (t.Expected ?? t.ConnectedAs) == peer))
+            {
+                target.Refusals++;
+                double hold = Math.Min(Reconnect.MaxDelay.TotalSeconds, _sampling.ShufflePeriod.TotalSeconds * Math.Pow(2, Math.Min(target.Refusals - 1, 16)));
+                target.HeldUntil = now + TimeSpan.FromSeconds(hold);
+            }
+        }
+
+        Log.RefusedByPeer(_logger, peer.Value);
     }
 
     /// <summary>A peer's PeerList: untrusted hearsay, merged into the book under its caps and sanity checks; the dial
@@ -472,6 +524,11 @@ internal sealed class MembershipService
         }
 
         _book.MergePex(reporter, entries);
+        if (list.Kind == PeerListKind.Hint)
+        {
+            DueAgain(entries.Select(e => e.Id));
+        }
+
         if (list.Kind == PeerListKind.ShuffleRequest)
         {
             IReadOnlyList<ViewEntry> reply;
@@ -487,6 +544,29 @@ internal sealed class MembershipService
             lock (_lock)
             {
                 _sampler.OnReply(reporter, offered);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A §9.8 peer list names peers its sender has a session with now: evidence they are up again. Their dial targets
+    /// that are backing off after failed dials become due at the next dial tick, instead of waiting out a backoff that
+    /// grew while they were unreachable (up to <see cref="Reconnect"/>'s 60 s ceiling): after a partition heals, the
+    /// first link across brings each side the other's peers, and the rest of the links follow within a dial tick
+    /// rather than one by one as backoffs expire. A refusal hold (<see cref="Refused"/>) stays: that peer is up but
+    /// busy. Hearsay can only make this node dial sooner, never more often than the dial loop's tick and its budget.
+    /// </summary>
+    private void DueAgain(IEnumerable<PeerId> alive)
+    {
+        HashSet<PeerId> ids = [.. alive];
+        lock (_lock)
+        {
+            foreach (DialTarget target in _targets.Values)
+            {
+                if (!target.InFlight && target.Backoff.Failures > 0 && (target.Expected ?? target.ConnectedAs) is { } id && ids.Contains(id))
+                {
+                    target.Backoff.OnSuccess();
+                }
             }
         }
     }
@@ -517,7 +597,9 @@ internal sealed class MembershipService
     /// </summary>
     private void TopUp(PeerId? target)
     {
-        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
+        // Not a session that is closing or that the peer refused (it leaves the view in Refused; re-adding it here
+        // before the session is gone would undo that).
+        PeerId[] connected = [.. Connections.Sessions.Where(s => !s.IsClosing && !s.RefusedByPeer).Select(s => s.Peer).OrderBy(p => p.Value, StringComparer.Ordinal)];
         lock (_lock)
         {
             foreach (PeerId peer in connected.OrderBy(_ => _random.Next()))
@@ -593,7 +675,10 @@ internal sealed class MembershipService
 
         public bool Seed { get; } = seed;
 
-        /// <summary>Insertion order: ties are dialled first-come (seeds as configured, then the book's order).</summary>
+        /// <summary>Tie-break among equally ranked targets: seeds in the configured order; every other target a random
+        /// rank drawn when it was added. Not the book's order: every node learns the mesh in about the same order (the
+        /// seed's peer list), so first-come non-view dials of joining nodes all went to the same few early peers,
+        /// which then refused them over their inbound cap (measured at N = 32: up to 37 refusals at one node).</summary>
         public long Order { get; } = order;
 
         public ReconnectScheduler Backoff { get; } = backoff;
@@ -601,6 +686,13 @@ internal sealed class MembershipService
         public PeerId? ConnectedAs { get; set; }
 
         public bool InFlight { get; set; }
+
+        /// <summary>Refusals by this peer so far (Bye Overloaded); the hold after one is capped, so an old count costs
+        /// at most the reconnect ceiling once the peer refuses again.</summary>
+        public int Refusals { get; set; }
+
+        /// <summary>Not dialled before this time: the peer refused the last session (<see cref="Refused"/>).</summary>
+        public DateTimeOffset HeldUntil { get; set; } = DateTimeOffset.MinValue;
     }
 }
 
