@@ -526,6 +526,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             Learner = _learners[i],
             Reputation = reputation,
             RoundPeriod = _scenario.Period,
+            HeartbeatInterval = _scenario.Gossip.Heartbeat,
             // Rounds run until the harness stops the process after the last window (restarted nodes included).
             MaxRounds = 0,
             Checkpoints = _stateRoot is null ? null : new FedMesh.Node.Storage.CheckpointStore(

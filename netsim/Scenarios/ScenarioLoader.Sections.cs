@@ -66,6 +66,7 @@ public static partial class ScenarioLoader
             (WireEncodings.Fp32, TensorEncoding.Float32), (WireEncodings.Fp16, TensorEncoding.Float16), (WireEncodings.Int8, TensorEncoding.Int8)),
         ErrorFeedback = g.Bool("error_feedback", new GossipSpec().ErrorFeedback),
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
+        Heartbeat = TimeSpan.FromSeconds(g.Double("heartbeat_s", new GossipSpec().Heartbeat.TotalSeconds, 1, 60)),
     };
 
     private static LearnerSpec ReadLearner(TomlSection l, TomlSection data, int nodes)
