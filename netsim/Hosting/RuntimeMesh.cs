@@ -284,6 +284,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             };
         }
 
+        Follow(node, runtime);
         _runtimes[node] = runtime;
         _last[node] = runtime;
         _ = runtime.StartAsync(CancellationToken.None);
