@@ -4,8 +4,9 @@ using FedMesh.Node.Gossip;
 
 namespace FedMesh.NetSim.Hosting;
 
-/// <summary>How one node's first release spread through a running real-runtime mesh (<c>netsim bench dissemination</c>).</summary>
+/// <summary>How one node's release spread through a running real-runtime mesh (<c>netsim bench dissemination</c>).</summary>
 /// <param name="Mode">The gossip mode the nodes ran (the daemon's gossip.mode).</param>
+/// <param name="ReleaseRound">The origin's round whose release was followed.</param>
 /// <param name="Reached">Nodes holding it at the end of the run, the origin included.</param>
 /// <param name="SecondsTo99">Virtual seconds from the release until 99 % of the nodes held it; null if they never did.</param>
 /// <param name="SecondsToAll">The same until every node held it.</param>
@@ -14,28 +15,31 @@ namespace FedMesh.NetSim.Hosting;
 /// <param name="BytesPerNodeRound">Wire bytes (sent + received, frames with header and tag, handshakes included) per node
 /// per round over the whole run: what the mode costs while everyone publishes every round.</param>
 public sealed record DisseminationResult(
-    string Mode, int Nodes, int Rounds, int Reached, double? SecondsTo99, double? SecondsToAll, int? RoundsToAll, int MaxHops, double BytesPerNodeRound);
+    string Mode, int Nodes, int Rounds, long ReleaseRound, int Reached, double? SecondsTo99, double? SecondsToAll, int? RoundsToAll, int MaxHops, double BytesPerNodeRound);
 
 public sealed partial class RuntimeMesh
 {
-    /// <summary>Set for a dissemination run: follows the origin's first release (Started wires it to each process).</summary>
+    /// <summary>Set for a dissemination run: follows the origin's release (Started wires it to each process).</summary>
     private DisseminationTracker? _probe;
 
     /// <summary>
     /// Runs <paramref name="scenario"/> (every node publishing every round, as in <c>netsim run</c>) and follows node
-    /// <paramref name="origin"/>'s first release: when each node first holds it (<see cref="DisseminationTracker"/>).
+    /// <paramref name="origin"/>'s release of round <paramref name="fromRound"/> (its first from then on): when each node
+    /// first holds it (<see cref="DisseminationTracker"/>).
     /// Same thread-pool restriction and determinism as <see cref="Run"/>.
     /// </summary>
-    public static DisseminationResult RunDissemination(Scenario scenario, int origin = 0)
+    public static DisseminationResult RunDissemination(Scenario scenario, int fromRound, int origin = 0)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentOutOfRangeException.ThrowIfNegative(origin);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(origin, scenario.Nodes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(fromRound, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fromRound, scenario.Rounds);
         SerialExecutor.Enforce();
         return Task.Run(async () =>
         {
             await using var mesh = new RuntimeMesh(scenario);
-            var probe = new DisseminationTracker(origin, [.. mesh._identities.Select(i => i.PeerId)], mesh.Clock);
+            var probe = new DisseminationTracker(origin, fromRound, [.. mesh._identities.Select(i => i.PeerId)], mesh.Clock);
             mesh._probe = probe;
             RuntimeMeshResult result = await mesh.RunAsync().ConfigureAwait(false);
             return Disseminated(scenario, probe, result);
@@ -63,6 +67,6 @@ public sealed partial class RuntimeMesh
         int? roundsToAll = toAll is { } s ? Math.Max(1, (int)Math.Ceiling(s / scenario.Period.TotalSeconds)) : null;
         int maxHops = Enumerable.Range(0, n).Where(i => probe.HeldAt[i] is not null).Select(i => probe.Hops[i]).DefaultIfEmpty(0).Max();
         double bytes = result.PerNode.Sum(x => (double)(x.BytesIn + x.BytesOut)) / ((double)n * scenario.Rounds);
-        return new DisseminationResult(GossipModes.Name(scenario.Gossip.Mode), n, scenario.Rounds, probe.Holding, to99, toAll, roundsToAll, maxHops, bytes);
+        return new DisseminationResult(GossipModes.Name(scenario.Gossip.Mode), n, scenario.Rounds, probe.ReleaseRound ?? 0, probe.Holding, to99, toAll, roundsToAll, maxHops, bytes);
     }
 }

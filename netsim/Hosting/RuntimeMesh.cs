@@ -518,8 +518,11 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             MeshName = _scenario.Name,
             Listen = new IPEndPoint(AddressOf(i), Port),
             // Each node dials its topology neighbours with a higher index (the lower one dials it), as an operator
-            // would list seeds; everything after the first connections is the daemon's own membership.
-            Seeds = [.. neighbours.Where(n => n > i).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
+            // would list seeds; everything after the first connections is the daemon's own membership. A node without
+            // a higher-index neighbour (the last one always) lists all of its neighbours: a neighbour dials a seed only
+            // while it has fewer sessions than its view size, so one whose first dial came before this node started
+            // may never dial again, and this node stayed alone (node 31 of a 40-node 4-regular mesh did).
+            Seeds = [.. (neighbours.Any(n => n > i) ? neighbours.Where(n => n > i) : neighbours).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
             MaxPeers = Math.Max(NodeParts.DefaultMaxPeers, neighbours.Length),
             MaxConnections = Math.Max(64, 4 * neighbours.Length),
             Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = coordinator.Options.Mode, MaxDeltaAge = coordinator.Options.StalenessHorizon },

@@ -5,14 +5,16 @@ using FedMesh.Protocol.Identity;
 namespace FedMesh.NetSim.Hosting.Internal;
 
 /// <summary>
-/// Follows one node's first release through a running mesh (<c>netsim bench dissemination</c>). A node <em>holds</em>
-/// it once it has stored (verified) a delta that carries it: the origin's release itself, or — since a round merges
+/// Follows one release of one node through a running mesh (<c>netsim bench dissemination</c>): the origin's first
+/// release in round <paramref name="fromRound"/> or later, so that the connections of the start (each new session is
+/// offered the node's newest state, SPEC.md §9.1) are in place. A node <em>holds</em> it once it has stored (verified)
+/// a delta that carries it: the origin's release itself, or — since a round merges
 /// the stored neighbours' states into the node's own before it releases (neighbours mode) — any release a node made
 /// after it held it. In flood mode the origin's delta is relayed to every node within its round; in neighbours mode
 /// nobody relays another origin's delta, so it travels as a contribution, one merge per hop. Called on the mesh's
 /// single thread only.
 /// </summary>
-internal sealed class DisseminationTracker(int origin, IReadOnlyList<PeerId> peers, VirtualClock clock)
+internal sealed class DisseminationTracker(int origin, int fromRound, IReadOnlyList<PeerId> peers, VirtualClock clock)
 {
     private readonly Dictionary<PeerId, int> _index = peers.Select((p, i) => (p, i)).ToDictionary(x => x.p, x => x.i);
     private readonly TimeSpan?[] _heldAt = new TimeSpan?[peers.Count];
@@ -23,6 +25,9 @@ internal sealed class DisseminationTracker(int origin, IReadOnlyList<PeerId> pee
 
     /// <summary>When the origin released the tracked delta (virtual time since the mesh started); null before.</summary>
     public TimeSpan? PublishedAt { get; private set; }
+
+    /// <summary>The origin's round whose release is followed; null before it.</summary>
+    public long? ReleaseRound { get; private set; }
 
     /// <summary>Nodes holding it now, the origin included.</summary>
     public int Holding { get; private set; }
@@ -35,7 +40,8 @@ internal sealed class DisseminationTracker(int origin, IReadOnlyList<PeerId> pee
 
     private TimeSpan Now => clock.Elapsed;
 
-    /// <summary>A node's round finished: the origin's first release is the tracked delta; a holder's release carries it.</summary>
+    /// <summary>A node's round finished: the origin's first release from <c>fromRound</c> on is the tracked delta; a
+    /// holder's release carries it.</summary>
     public void RoundCompleted(int node, RoundReport report)
     {
         if (report.Released is not { } released)
@@ -45,12 +51,13 @@ internal sealed class DisseminationTracker(int origin, IReadOnlyList<PeerId> pee
 
         if (PublishedAt is null)
         {
-            if (node != origin)
+            if (node != origin || report.Round < fromRound)
             {
                 return;
             }
 
             PublishedAt = Now;
+            ReleaseRound = report.Round;
             Hold(node, hops: 0);
         }
 
