@@ -20,6 +20,7 @@ public static class BenchCommands
     {
         var bench = new Command("bench", "Simulator benchmarks that print figures (add --json for machines).");
         bench.Subcommands.Add(Scale());
+        bench.Subcommands.Add(Dissemination());
         bench.Subcommands.Add(Runtime());
         return bench;
     }
@@ -169,7 +170,7 @@ public static class BenchCommands
             if (!asJson)
             {
                 Console.WriteLine($"real runtime (handshake + AEAD), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
-                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"µs/node-round",13} {"B/node-round",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
+                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"wall µs/n-r",11} {"cpu µs/n-r",10} {"B/node-round",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
             }
 
             foreach (int n in counts)
@@ -192,6 +193,7 @@ public static class BenchCommands
                     // CPU time as well as wall time: on a shared machine the wall clock also counts other processes' turns.
                     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                     double perNodeRound = wall.Elapsed.TotalMicroseconds / ((double)n * scaled.Rounds);
+                    double cpuPerNodeRound = cpu * 1e6 / ((double)n * scaled.Rounds);
                     double distance = result.Series[^1].MeanDistanceToOptimum;
                     // Real wire bytes (frames with header and AEAD tag, handshakes included) sent + received per node
                     // per round, over the whole run.
@@ -205,11 +207,11 @@ public static class BenchCommands
                     // 1 % of flood's final one (flood is the reference: every node merges every origin).
                     int? toConsensus = floodRun is null ? null
                         : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
-                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, bytes_per_node_round = bytesPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
                     if (!asJson)
                     {
                         string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,13:F1} {bytesPerNodeRound,12:F0} {distance,12:G4} {consensus,21}"));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,11:F0} {cpuPerNodeRound,10:F0} {bytesPerNodeRound,12:F0} {distance,12:G4} {consensus,21}"));
                     }
                 }
             }
@@ -222,6 +224,82 @@ public static class BenchCommands
             return 0;
         });
         return command;
+    }
+
+    /// <summary><c>netsim bench dissemination</c>: one release of node 0 followed through a running real-runtime mesh
+    /// for each N and mode (<see cref="RuntimeMesh.RunDissemination"/>).</summary>
+    private static Command Dissemination()
+    {
+        var scenario = new Option<string>("--scenario") { Description = "Scenario whose N and gossip mode are varied (its events are ignored).", DefaultValueFactory = _ => "netsim/scenarios/scale-1000.toml" };
+        var nodes = new Option<string>("--nodes") { Description = "Comma-separated node counts.", DefaultValueFactory = _ => "100,300,1000" };
+        var modes = new Option<string>("--modes") { Description = "Comma-separated gossip modes (flood, neighbours).", DefaultValueFactory = _ => "flood,neighbours" };
+        // 15 rounds: neighbours mode needed ≤ 8 periods at N = 1,000 on the random 8-regular graph (README); a run
+        // that ends first reports how many nodes it reached instead of a time.
+        var rounds = new Option<int>("--rounds") { Description = "Rounds each run lasts.", DefaultValueFactory = _ => 15 };
+        // Round 3: the start's connections are up (each new session is offered the node's newest state, which in a
+        // mesh still forming hands the release to every new peer directly, not by gossip).
+        var from = new Option<int>("--release-round") { Description = "Follow node 0's release of this round.", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var command = new Command("dissemination", "One node's release through a running mesh of real node runtimes: periods and virtual time until every node holds it, hops, wire bytes per node-round, per mode.") { scenario, nodes, modes, rounds, from, json };
+        command.SetAction(parse =>
+        {
+            if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
+            {
+                return 2;
+            }
+
+            int r = parse.GetValue(rounds);
+            int release = parse.GetValue(from);
+            if (r is < 1 or > ScenarioLoader.MaxRounds || release < 1 || release > r)
+            {
+                Console.Error.WriteLine($"netsim bench dissemination: --rounds must be 1..{ScenarioLoader.MaxRounds} and --release-round 1..--rounds, got {r} and {release}");
+                return 2;
+            }
+
+            GossipMode[] list;
+            try
+            {
+                list = [.. parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(GossipModes.Parse)];
+            }
+            catch (ArgumentException ex)
+            {
+                Console.Error.WriteLine($"netsim bench dissemination: --modes: {ex.Message}");
+                return 2;
+            }
+
+            bool asJson = parse.GetValue(json);
+            var rows = new List<DisseminationResult>();
+            if (!asJson)
+            {
+                Console.WriteLine($"real runtime (handshake + AEAD), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}, {s.Period.TotalSeconds:0.#} s periods, node 0's release of round {release}");
+                Console.WriteLine($"{"mode",10} {"nodes",6} {"reached",7} {"s to 99%",9} {"s to all",9} {"periods",7} {"max hops",8} {"B/node-round",12}");
+            }
+
+            foreach (int n in counts)
+            {
+                foreach (GossipMode m in list)
+                {
+                    Scenario run = s with { Nodes = n, Rounds = r, Events = [], Name = $"{s.Name}-n{n}", Gossip = s.Gossip with { Mode = m } };
+                    DisseminationResult result = RuntimeMesh.RunDissemination(run, release);
+                    rows.Add(result);
+                    if (!asJson)
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{result.Mode,10} {n,6} {result.Reached,7} {Seconds(result.SecondsTo99),9} {Seconds(result.SecondsToAll),9} {result.RoundsToAll?.ToString(CultureInfo.InvariantCulture) ?? $"> {r}",7} {result.MaxHops,8} {result.BytesPerNodeRound,12:F0}"));
+                    }
+                }
+            }
+
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { scenario = s.Name, results = rows }, Json));
+            }
+
+            return 0;
+        });
+        return command;
+
+        static string Seconds(double? value) => value is { } v ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
     }
 
     private static bool TryLoad(string path, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Scenario? scenario)

@@ -284,6 +284,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             };
         }
 
+        Follow(node, runtime);
         _runtimes[node] = runtime;
         _last[node] = runtime;
         _ = runtime.StartAsync(CancellationToken.None);
@@ -371,16 +372,18 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
         int connected = 0, up = 0;
         // Once per node and sample: a torch score is a held-out evaluation (about as costly as two training steps).
         double[] scores = [.. Enumerable.Range(0, _learners.Length).Select(i => _learners[i] is null ? double.NaN : _task.Score(i, _learners[i]))];
-        foreach (int i in _honest.Where(i => _runtimes[i] is not null))
+        // One status per up node and sample (each builds the node's peer list): the means and the per-node rows share it.
+        NodeStatus?[] statuses = [.. _runtimes.Select(r => r?.GetStatus())];
+        foreach (int i in _honest.Where(i => statuses[i] is not null))
         {
             up++;
             score += scores[i];
             distance += optimum is null ? double.NaN : Distance(_learners[i].GetAdapter(), optimum);
-            connected += _runtimes[i]!.GetStatus().Peers.Count;
+            connected += statuses[i]!.Peers.Count;
         }
 
         int n = Math.Max(1, up);
-        RecordNodes(round, scores);
+        RecordNodes(round, scores, statuses);
         return new RuntimeRoundSample(round, up, score / n, distance / n, (double)connected / n);
     }
 
@@ -389,13 +392,13 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
     /// distances to the honest up nodes' mean and to the optimum, the window's wire bytes from the node's own counters,
     /// connected peers and its round report's merged/rejected/adopted, ε spent from its ledger.
     /// </summary>
-    private void RecordNodes(int round, double[] scores)
+    private void RecordNodes(int round, double[] scores, NodeStatus?[] statuses)
     {
         float[][] adapters = [.. _learners.Select(l => l?.GetAdapter() ?? new float[_task.Schema.TotalElements])];
         int dimension = adapters[0].Length;
         float[] consensus = new float[dimension];
         int up = 0;
-        foreach (int i in _honest.Where(i => _runtimes[i] is not null))
+        foreach (int i in _honest.Where(i => statuses[i] is not null))
         {
             TensorPrimitives.Add(consensus, adapters[i], consensus);
             up++;
@@ -404,7 +407,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
         TensorPrimitives.Divide(consensus, Math.Max(1, up), consensus);
         for (int i = 0; i < adapters.Length; i++)
         {
-            NodeStatus? status = _runtimes[i]?.GetStatus();
+            NodeStatus? status = statuses[i];
             long bytesIn = status is null ? 0 : status.BytesIn - _bytesInAt[i];
             long bytesOut = status is null ? 0 : status.BytesOut - _bytesOutAt[i];
             if (status is not null)
@@ -518,8 +521,11 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             MeshName = _scenario.Name,
             Listen = new IPEndPoint(AddressOf(i), Port),
             // Each node dials its topology neighbours with a higher index (the lower one dials it), as an operator
-            // would list seeds; everything after the first connections is the daemon's own membership.
-            Seeds = [.. neighbours.Where(n => n > i).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
+            // would list seeds; everything after the first connections is the daemon's own membership. A node without
+            // a higher-index neighbour (the last one always) lists all of its neighbours: a neighbour dials a seed only
+            // while it has fewer sessions than its view size, so one whose first dial came before this node started
+            // may never dial again, and this node stayed alone (node 31 of a 40-node 4-regular mesh did).
+            Seeds = [.. (neighbours.Any(n => n > i) ? neighbours.Where(n => n > i) : neighbours).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
             MaxPeers = Math.Max(NodeParts.DefaultMaxPeers, neighbours.Length),
             MaxConnections = Math.Max(64, 4 * neighbours.Length),
             Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = coordinator.Options.Mode, MaxDeltaAge = coordinator.Options.StalenessHorizon },
@@ -527,6 +533,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             Learner = _learners[i],
             Reputation = reputation,
             RoundPeriod = _scenario.Period,
+            HeartbeatInterval = _scenario.Gossip.Heartbeat,
             // Rounds run until the harness stops the process after the last window (restarted nodes included).
             MaxRounds = 0,
             Checkpoints = _stateRoot is null ? null : new FedMesh.Node.Storage.CheckpointStore(

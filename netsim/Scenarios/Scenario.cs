@@ -124,6 +124,15 @@ public sealed record GossipSpec
 
     /// <summary>Most origins merged per round (the node's MaxMergeInputs).</summary>
     public int MaxMergeInputs { get; init; } = 32;
+
+    /// <summary>
+    /// The runtime's upkeep tick and heartbeat (<c>heartbeat_s</c>, the node's NodeParts.HeartbeatInterval): 1 s, the
+    /// daemon's (SPEC.md §7). On the real runtime each tick is a Ping and a Pong per session: with ~20 sessions per
+    /// node that is ~400 frames per node per 10 s round against ~20 for the gossip itself, so the largest scenarios
+    /// tick once per round period (a silent peer is then suspected after ~30 s instead of ~16 s). 1..60 s: below the
+    /// 90 s idle timeout, which a quiet session would otherwise hit.
+    /// </summary>
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(1);
 }
 
 public sealed record LearnerSpec

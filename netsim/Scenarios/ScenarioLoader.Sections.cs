@@ -68,6 +68,7 @@ public static partial class ScenarioLoader
         Density = g.Double("density", new GossipSpec().Density, 0, 1, exclusiveMin: true),
         ErrorFeedback = g.Bool("error_feedback", new GossipSpec().ErrorFeedback),
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
+        Heartbeat = TimeSpan.FromSeconds(g.Double("heartbeat_s", new GossipSpec().Heartbeat.TotalSeconds, 1, 60)),
     };
 
     private static LearnerSpec ReadLearner(TomlSection l, TomlSection data, int nodes)

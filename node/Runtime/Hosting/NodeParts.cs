@@ -63,6 +63,18 @@ public sealed record NodeParts
     /// <summary>A handshake not finished within this is abandoned and its slot freed (SPEC.md §3).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = HandshakeOptions.Default.Timeout;
 
+    /// <summary>
+    /// The upkeep tick (SPEC.md §7: stalled pulls move on, membership checks its failure detectors and shuffles) and
+    /// the heartbeat: each tick the side that dialled a session sends it one Ping, which the other side answers.
+    /// Default 1 s, SPEC.md §7's cadence. A longer tick trades slower detection of a silent peer (the φ detector
+    /// learns the interval it hears; its 15 s acceptable pause comes on top) for fewer frames on quiet connections:
+    /// netsim's largest meshes use one tick per round period (netsim/scenarios/README.md). Must be positive.
+    /// </summary>
+    public TimeSpan HeartbeatInterval { get; init; } = DefaultHeartbeatInterval;
+
+    /// <summary>SPEC.md §7: one Ping per second on each session.</summary>
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(1);
+
     public GossipOptions Gossip { get; init; } = GossipOptions.Default;
 
     /// <summary>The learning side; null for a relay-only node (benchmarks).</summary>

@@ -45,6 +45,11 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(parts);
         ArgumentNullException.ThrowIfNull(loggers);
+        if (parts.HeartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"NodeParts.HeartbeatInterval must be positive, got {parts.HeartbeatInterval}", nameof(parts));
+        }
+
         _parts = parts;
         _logger = loggers.CreateLogger("FedMesh.Node");
         Loggers = loggers;

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Wire;
-using NSec.Cryptography;
 
 namespace FedMesh.Protocol.Security.Internal;
 
@@ -68,38 +67,12 @@ internal static class HandshakeCrypto
         return header;
     }
 
-    /// <summary>An X25519 key pair; <paramref name="privateKey"/> is injected only by test vectors.</summary>
-    public static Key CreateEphemeral(ReadOnlySpan<byte> privateKey) => privateKey.IsEmpty
-        ? Key.Create(KeyAgreementAlgorithm.X25519)
-        : Key.Import(KeyAgreementAlgorithm.X25519, privateKey, KeyBlobFormat.RawPrivateKey);
-
-    /// <summary>HKDF-SHA256(ikm = X25519(own, peer), salt, info) → 64 bytes. Rejects low-order peer keys.</summary>
-    public static byte[] Derive(Key ephemeral, ReadOnlySpan<byte> peerEphemeral, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> info)
+    /// <summary>HKDF-SHA256(ikm = the handshake's X25519 result, salt, info) → 64 bytes (RFC 5869).</summary>
+    public static byte[] Derive(ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> info)
     {
-        if (!PublicKey.TryImport(KeyAgreementAlgorithm.X25519, peerEphemeral, KeyBlobFormat.RawPublicKey, out PublicKey? peer) || peer is null)
-        {
-            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, "peer's ephemeral key is not an X25519 public key");
-        }
-
-        SharedSecret? secret;
-        try
-        {
-            secret = KeyAgreementAlgorithm.X25519.Agree(ephemeral, peer);
-        }
-        catch (CryptographicException e)
-        {
-            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, "peer's ephemeral key is a low-order point", e);
-        }
-
-        if (secret is null)
-        {
-            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, "peer's ephemeral key is a low-order point");
-        }
-
-        using (secret)
-        {
-            return KeyDerivationAlgorithm.HkdfSha256.DeriveBytes(secret, salt, info, 2 * KeyLength);
-        }
+        byte[] keys = new byte[2 * KeyLength];
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, sharedSecret, keys, salt, info);
+        return keys;
     }
 
     /// <summary>The signed message: label ‖ transcript hash ‖ signer's public key.</summary>

@@ -1,6 +1,5 @@
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Wire;
-using NSec.Cryptography;
 using static FedMesh.Protocol.Security.Internal.HandshakeCrypto;
 
 namespace FedMesh.Protocol.Security.Internal;
@@ -14,7 +13,7 @@ internal sealed class HandshakeInitiator : IDisposable
     private readonly NodeIdentity _identity;
     private readonly HandshakeOptions _options;
     private readonly byte[]? _pinnedResponderKey;
-    private readonly Key _ephemeral;
+    private readonly EphemeralKey _ephemeral;
     private byte[] _hash;
     private CipherSuite _offered;
 
@@ -29,7 +28,7 @@ internal sealed class HandshakeInitiator : IDisposable
         _identity = identity;
         _options = options;
         _pinnedResponderKey = pinnedResponderKey?.ToArray();
-        _ephemeral = CreateEphemeral(ephemeralPrivateKey);
+        _ephemeral = new EphemeralKey(ephemeralPrivateKey);
         _hash = InitialHash(options.MeshId);
     }
 
@@ -41,7 +40,7 @@ internal sealed class HandshakeInitiator : IDisposable
         new FrameHeader(FrameType.HandshakeInit, InitPayloadLength).Write(frame);
         frame[FrameHeader.Size] = HandshakeVersion;
         frame[FrameHeader.Size + 1] = (byte)_offered;
-        _ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey).CopyTo(frame, FrameHeader.Size + 2);
+        _ephemeral.PublicKey.CopyTo(frame, FrameHeader.Size + 2);
         _hash = Mix(_hash, frame);
         return frame;
     }
@@ -58,7 +57,7 @@ internal sealed class HandshakeInitiator : IDisposable
 
         ReadOnlySpan<byte> responderEphemeral = payload.Slice(1, KeyLength);
         byte[] h2 = Mix(_hash, Header(FrameType.HandshakeResponse, ResponsePayloadLength), payload[..(1 + KeyLength)]);
-        byte[] handshakeKeys = Derive(_ephemeral, responderEphemeral, h2, HandshakeKeysInfo);
+        byte[] handshakeKeys = Derive(_ephemeral.Agree(responderEphemeral), h2, HandshakeKeysInfo);
         ReadOnlySpan<byte> sealedResponder = payload[(1 + KeyLength)..];
         byte[] responderKey = OpenIdentity(handshakeKeys.AsSpan(0, KeyLength), h2, sealedResponder, ResponderSignatureLabel, "responder");
         if (_pinnedResponderKey is not null && !responderKey.AsSpan().SequenceEqual(_pinnedResponderKey))
@@ -72,7 +71,7 @@ internal sealed class HandshakeInitiator : IDisposable
         byte[] h3 = Mix(h2, sealedResponder, Header(FrameType.HandshakeFinish, FinishPayloadLength));
         byte[] sealedInitiator = SealIdentity(handshakeKeys.AsSpan(KeyLength), h3, _identity, InitiatorSignatureLabel);
         byte[] h4 = Mix(h3, sealedInitiator);
-        byte[] traffic = Derive(_ephemeral, responderEphemeral, h4, [.. TrafficKeysInfo, (byte)suite]);
+        byte[] traffic = Derive(_ephemeral.Agree(responderEphemeral), h4, [.. TrafficKeysInfo, (byte)suite]);
         Array.Clear(handshakeKeys);
 
         byte[] finish = new byte[FrameHeader.Size + FinishPayloadLength];

@@ -1,6 +1,5 @@
 using FedMesh.Protocol.Identity;
 using FedMesh.Protocol.Wire;
-using NSec.Cryptography;
 using static FedMesh.Protocol.Security.Internal.HandshakeCrypto;
 
 namespace FedMesh.Protocol.Security.Internal;
@@ -10,7 +9,7 @@ internal sealed class HandshakeResponder : IDisposable
 {
     private readonly NodeIdentity _identity;
     private readonly HandshakeOptions _options;
-    private readonly Key _ephemeral;
+    private readonly EphemeralKey _ephemeral;
     private byte[] _hash;
     private byte[] _initiatorEphemeral = [];
     private byte[] _handshakeKeys = [];
@@ -21,7 +20,7 @@ internal sealed class HandshakeResponder : IDisposable
         options.Validate();
         _identity = identity;
         _options = options;
-        _ephemeral = CreateEphemeral(ephemeralPrivateKey);
+        _ephemeral = new EphemeralKey(ephemeralPrivateKey);
         _hash = InitialHash(options.MeshId);
     }
 
@@ -48,9 +47,9 @@ internal sealed class HandshakeResponder : IDisposable
         new FrameHeader(FrameType.HandshakeResponse, ResponsePayloadLength).Write(response);
         Span<byte> body = response.AsSpan(FrameHeader.Size);
         body[0] = (byte)_suite;
-        _ephemeral.PublicKey.Export(KeyBlobFormat.RawPublicKey).CopyTo(body[1..]);
+        _ephemeral.PublicKey.CopyTo(body[1..]);
         byte[] h2 = Mix(_hash, response.AsSpan(0, FrameHeader.Size), body[..(1 + KeyLength)]);
-        _handshakeKeys = Derive(_ephemeral, _initiatorEphemeral, h2, HandshakeKeysInfo);
+        _handshakeKeys = Derive(_ephemeral.Agree(_initiatorEphemeral), h2, HandshakeKeysInfo);
         byte[] sealedResponder = SealIdentity(_handshakeKeys.AsSpan(0, KeyLength), h2, _identity, ResponderSignatureLabel);
         sealedResponder.CopyTo(body[(1 + KeyLength)..]);
         _hash = Mix(h2, sealedResponder, Header(FrameType.HandshakeFinish, FinishPayloadLength));
@@ -70,7 +69,7 @@ internal sealed class HandshakeResponder : IDisposable
         byte[] initiatorKey = OpenIdentity(_handshakeKeys.AsSpan(KeyLength), h3, payload, InitiatorSignatureLabel, "initiator");
         CheckAllowed(_options, initiatorKey, "initiator");
         byte[] h4 = Mix(h3, payload);
-        byte[] traffic = Derive(_ephemeral, _initiatorEphemeral, h4, [.. TrafficKeysInfo, (byte)_suite]);
+        byte[] traffic = Derive(_ephemeral.Agree(_initiatorEphemeral), h4, [.. TrafficKeysInfo, (byte)_suite]);
         Array.Clear(_handshakeKeys);
         var result = new HandshakeResult(false, initiatorKey, _suite, h4, traffic[KeyLength..], traffic[..KeyLength]);
         Array.Clear(traffic);

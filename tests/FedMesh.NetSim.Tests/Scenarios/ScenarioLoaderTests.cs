@@ -24,6 +24,15 @@ public class ScenarioLoaderTests
     }
 
     [Fact]
+    public void The_heartbeat_is_the_daemons_one_second_unless_a_scenario_sets_it_and_scale_1000_ticks_once_a_period()
+    {
+        Assert.Equal(FedMesh.Node.Hosting.NodeParts.DefaultHeartbeatInterval, ScenarioLoader.Parse("nodes = 8\n", "a.toml").Gossip.Heartbeat);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), ScenarioLoader.Parse("nodes = 8\n[gossip]\nheartbeat_s = 2.5\n", "b.toml").Gossip.Heartbeat);
+        Scenario scale = ScenarioLoader.Load(Path.Combine(Shipped, "scale-1000.toml"));
+        Assert.Equal(scale.Period, scale.Gossip.Heartbeat);
+    }
+
+    [Fact]
     public void Shipped_scenarios_say_what_they_contain()
     {
         Scenario ph = ScenarioLoader.Load(Path.Combine(Shipped, "partition-heal.toml"));
@@ -127,6 +136,8 @@ public class ScenarioLoaderTests
     [InlineData("nodes = 3\n[learner]\nkind = \"torch\"\n[data]\nsplit = \"iid\"\n", 5, "data.split", "only \"sotu_era\"")]
     [InlineData("nodes = 65\n[learner]\nkind = \"torch\"\n", 3, "learner.kind", "at most 64 nodes")]
     [InlineData("nodes = 3\n[learner]\nbaselines = true\n", 3, "learner.baselines", "is not a known key")]
+    [InlineData("nodes = 8\n[gossip]\nheartbeat_s = 0.5\n", 3, "gossip.heartbeat_s", "must be in [1, 60]")]
+    [InlineData("nodes = 8\n[gossip]\nheartbeat_s = 90\n", 3, "gossip.heartbeat_s", "must be in [1, 60]")]
     public void Invalid_values_name_line_and_key(string toml, int line, string key, string message)
     {
         var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(toml, "bad.toml"));

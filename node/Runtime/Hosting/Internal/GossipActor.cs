@@ -20,10 +20,6 @@ internal sealed class GossipActor : IGossipHost
     /// <summary>Engine actions queued at most; readers of the network wait when the engine falls behind.</summary>
     private const int Capacity = 4096;
 
-    /// <summary>Engine upkeep once a second: stalled pulls move on (the stall timeout itself is 10 s), peers get a
-    /// ping (the heartbeat membership's failure detector listens to).</summary>
-    private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
-
     private readonly Channel<Action> _queue = Channel.CreateBounded<Action>(new BoundedChannelOptions(Capacity) { SingleReader = true });
     private readonly NodeParts _parts;
     private readonly NodeTelemetry _telemetry;
@@ -98,7 +94,9 @@ internal sealed class GossipActor : IGossipHost
 
     public async Task TickAsync(LoopSupervisor supervisor, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(TickInterval, _parts.Time);
+        // Engine upkeep every heartbeat interval (1 s by default): stalled pulls move on (the stall timeout itself is
+        // 10 s), sessions get a ping (the heartbeat membership's failure detector listens to).
+        using var timer = new PeriodicTimer(_parts.HeartbeatInterval, _parts.Time);
         while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
         {
             supervisor.Iteration("tick");
@@ -108,7 +106,13 @@ internal sealed class GossipActor : IGossipHost
                 _pingNonce++;
                 foreach (PeerId peer in Engine.ReadyPeers)
                 {
-                    Send(peer, new PingMessage(_pingNonce));
+                    // Only the side that dialled pings (SPEC.md §7: a receiver answers and need not ping itself): its
+                    // Ping feeds the other side's failure detector and the Pong feeds its own, so one Ping per session
+                    // and tick keeps both detectors fed with half the frames of both sides pinging.
+                    if (Connections.TryGetSession(peer, out PeerSession? session) && session.Initiator)
+                    {
+                        Send(peer, new PingMessage(_pingNonce));
+                    }
                 }
             });
             _membership?.Tick();

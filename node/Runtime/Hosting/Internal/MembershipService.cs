@@ -167,6 +167,14 @@ internal sealed class MembershipService
     /// </summary>
     private List<DialTarget> Due()
     {
+        if (Math.Min(_sampling.ViewSize, _parts.MaxPeers) - Connections.OutboundCount <= 0)
+        {
+            // No dial budget left (the common case once a node has its peers; the room below can only be smaller): the
+            // book's snapshot, the targets' scan and their sort would all end in an empty list. The book's entries
+            // become targets at the next tick that has room.
+            return [];
+        }
+
         foreach (PeerRecord record in _book.Snapshot())
         {
             if (record.Addresses.Count > 0 && !Connections.IsConnected(record.Id))
