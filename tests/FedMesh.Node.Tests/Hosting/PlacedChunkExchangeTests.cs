@@ -71,25 +71,6 @@ public sealed class PlacedChunkExchangeTests
         Gossip = GossipOptions.Default,
     };
 
-    private static (SignedDelta Delta, byte[] Payload) Sign(NodeIdentity origin, ulong sequence, int seed)
-    {
-        var random = new Random(seed);
-        float[] flat = new float[Schema.TotalElements];
-        for (int i = 0; i < flat.Length; i++)
-        {
-            flat[i] = (float)(random.NextDouble() - 0.5);
-        }
-
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, flat, TensorEncoding.Int8);
-        SignedDelta delta = SignedDelta.Create(origin.SigningKey, new DeltaHeader
-        {
-            MeshId = NodeRuntime.MeshIdFor(MeshName),
-            BaseModelHash = new byte[32],
-            Schema = Schema,
-            Sequence = sequence,
-            Timestamp = DateTimeOffset.UtcNow,
-            Privacy = new DpParameters(0, 0, null),
-        }, encoded);
-        return (delta, encoded.Payload.ToArray());
-    }
+    private static (SignedDelta Delta, byte[] Payload) Sign(NodeIdentity origin, ulong sequence, int seed) =>
+        TestDeltas.Sign(origin, MeshName, Schema, sequence, seed, TensorEncoding.Int8);
 }

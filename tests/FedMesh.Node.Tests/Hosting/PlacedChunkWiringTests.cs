@@ -175,28 +175,8 @@ public sealed class PlacedChunkWiringTests : IAsyncDisposable
         return peer;
     }
 
-    private static (SignedDelta Delta, byte[] Payload) Sign(NodeIdentity origin, ulong sequence, int seed = 1)
-    {
-        var random = new Random(seed);
-        float[] flat = new float[Schema.TotalElements];
-        for (int i = 0; i < flat.Length; i++)
-        {
-            flat[i] = (float)(random.NextDouble() - 0.5);
-        }
-
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, flat, TensorEncoding.Float32);
-        SignedDelta delta = SignedDelta.Create(origin.SigningKey, new DeltaHeader
-        {
-            MeshId = NodeRuntime.MeshIdFor(MeshName),
-            BaseModelHash = new byte[32],
-            Schema = Schema,
-            Sequence = sequence,
-            Timestamp = DateTimeOffset.UtcNow,
-            Privacy = new DpParameters(0, 0, null),
-            ChunkSize = ChunkSize,
-        }, encoded);
-        return (delta, encoded.Payload.ToArray());
-    }
+    private static (SignedDelta Delta, byte[] Payload) Sign(NodeIdentity origin, ulong sequence, int seed = 1) =>
+        TestDeltas.Sign(origin, MeshName, Schema, sequence, seed, TensorEncoding.Float32, ChunkSize);
 
     private async Task WaitUntilAsync(Func<bool> condition, string what)
     {
