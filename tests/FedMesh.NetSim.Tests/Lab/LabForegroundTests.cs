@@ -73,12 +73,18 @@ public class LabForegroundTests
 
     private static Process StartNetsim(IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "netsim"))
+        // Through env --default-signal (coreutils ≥ 8.31, which execs netsim in place: same pid): a process started
+        // in the background of a shell without job control inherits SIGINT as ignored, and the .NET runtime then
+        // never delivers SIGINT to netsim's handler, so the INT case would wait forever. Resetting SIGINT and SIGTERM
+        // to their defaults gives netsim what a terminal gives it, wherever the suite is started from.
+        var info = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.ArgumentList.Add("--default-signal=INT,TERM");
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "netsim"));
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
