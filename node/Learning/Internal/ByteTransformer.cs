@@ -100,7 +100,7 @@ internal sealed partial class ByteTransformer : IAdapterModel
         {
             Tensor init = name.EndsWith(".bias", StringComparison.Ordinal) ? zeros(shape)
                 : IsNormGain(name) ? ones(shape)
-                : randn(shape, generator: generator).mul_(InitStd);
+                : randn(shape, generator: generator).mul_(TorchScalars.Constant(InitStd));
             model.AddBase(name, init);
         }
 
@@ -146,7 +146,7 @@ internal sealed partial class ByteTransformer : IAdapterModel
         foreach ((string key, int outDim, int inDim) in LoraLayout.Sites(_options, lora))
         {
             double bound = 1.0 / Math.Sqrt(inDim);
-            var a = new Parameter(rand(new long[] { lora.Rank, inDim }, generator: generator).mul_(2 * bound).sub_(bound), requires_grad: !lora.FreezeA);
+            var a = new Parameter(rand(new long[] { lora.Rank, inDim }, generator: generator).mul_(TorchScalars.Constant(2 * bound)).sub_(TorchScalars.Constant(bound)), requires_grad: !lora.FreezeA);
             var b = new Parameter(zeros(outDim, lora.Rank));
             if (!lora.FreezeA)
             {
@@ -176,7 +176,8 @@ internal sealed partial class ByteTransformer : IAdapterModel
         long time = indices.shape[1];
         int d = _options.Width;
         Tensor x = W("tok_emb").index_select(0, indices.reshape(-1)).reshape(batch, time, d);
-        x = _sinusoid is null ? x + W("pos_emb").narrow(0, 0, time) : x + _sinusoid.narrow(0, 0, time);
+        // Every add passes a kept alpha (TorchScalars): `x + y` would pass a temporary 1 that a GC can free mid-call.
+        x = x.add(_sinusoid is null ? W("pos_emb").narrow(0, 0, time) : _sinusoid.narrow(0, 0, time), TorchScalars.One);
 
         int heads = _options.Heads;
         int headDim = d / heads;
@@ -192,9 +193,9 @@ internal sealed partial class ByteTransformer : IAdapterModel
             Tensor v = AddLora(qkv[2], h, p + "attn.v", training).view(batch, time, heads, headDim).transpose(1, 2);
             Tensor attended = F.scaled_dot_product_attention(q, k, v, null, 0.0, true)
                 .transpose(1, 2).reshape(batch, time, d);
-            x = x + Linear(attended, p + "attn.o", training);
+            x = x.add(Linear(attended, p + "attn.o", training), TorchScalars.One);
             h = F.layer_norm(x, new long[] { d }, W(p + "ln2.weight"), W(p + "ln2.bias"), LayerNormEpsilon);
-            x = x + Linear(F.gelu(Linear(h, p + "mlp.fc1", training)), p + "mlp.fc2", training);
+            x = x.add(Linear(F.gelu(Linear(h, p + "mlp.fc1", training)), p + "mlp.fc2", training), TorchScalars.One);
         }
 
         x = F.layer_norm(x, new long[] { d }, W("ln_f.weight"), W("ln_f.bias"), LayerNormEpsilon);
@@ -244,10 +245,10 @@ internal sealed partial class ByteTransformer : IAdapterModel
             if (_perExample is not null)
             {
                 // Per-example factors [b, r, in] and [b, out, r]: batched matmuls, example i uses only its own copy.
-                return PerExampleLora.Add(y, input, _perExample[site], lora.Scale);
+                return PerExampleLora.Add(y, input, _perExample[site], TorchScalars.Constant(lora.Scale));
             }
 
-            return y.add(F.linear(F.linear(input, ab.A), ab.B), lora.Scale); // add with alpha: one op, not mul + add
+            return y.add(F.linear(F.linear(input, ab.A), ab.B), TorchScalars.Constant(lora.Scale)); // add with alpha: one op, not mul + add
         }
 
         return y;

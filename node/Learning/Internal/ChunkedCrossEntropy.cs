@@ -34,13 +34,15 @@ internal static class ChunkedCrossEntropy
         double scale = sum ? 1.0 : 1.0 / tokens;
         bool backward = is_grad_enabled() && hidden.requires_grad;
         using Tensor leaf = backward ? hidden.detach().requires_grad_(true) : hidden.alias();
+        // Held by using across every mul below (a temporary Scalar can be freed by a GC mid-call: TorchScalars).
+        using Scalar scaleScalar = TorchScalars.Owned(scale);
         double total = 0;
         for (long at = 0; at < tokens; at += rows)
         {
             using DisposeScope scope = NewDisposeScope();
             long n = Math.Min(rows, tokens - at);
             Tensor logits = F.linear(leaf.narrow(0, at, n), head);
-            Tensor block = F.cross_entropy(logits, targets.narrow(0, at, n), reduction: nn.Reduction.Sum).mul(scale);
+            Tensor block = F.cross_entropy(logits, targets.narrow(0, at, n), reduction: nn.Reduction.Sum).mul(scaleScalar);
             logits.Dispose(); // autograd keeps the log-softmax it needs, not the logits
             if (backward)
             {
@@ -58,6 +60,6 @@ internal static class ChunkedCrossEntropy
 
         using Tensor gradient = leaf.grad!.detach();
         Tensor carrier = hidden.mul(gradient).sum();
-        return carrier.sub(carrier.detach()).add(value);
+        return carrier.sub(carrier.detach()).add(value, TorchScalars.One);
     }
 }

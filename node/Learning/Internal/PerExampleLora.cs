@@ -35,7 +35,7 @@ internal static class PerExampleLora
     }
 
     /// <summary>y + scale · (x Aᵢᵀ) Bᵢᵀ per example i.</summary>
-    public static Tensor Add(Tensor y, Tensor x, (Tensor A, Tensor B) copies, float scale) =>
+    public static Tensor Add(Tensor y, Tensor x, (Tensor A, Tensor B) copies, Scalar scale) =>
         y.add(x.bmm(copies.A.transpose(1, 2)).bmm(copies.B.transpose(1, 2)), scale);
 
     /// <summary>Each example's mean loss over its non-ignored targets [b].</summary>
@@ -44,7 +44,7 @@ internal static class PerExampleLora
         long b = target.shape[0];
         Tensor perToken = F.cross_entropy(logits.reshape(-1, vocabulary), target.reshape(-1),
             ignore_index: RecordSampler.IgnoredTarget, reduction: nn.Reduction.None).view(b, -1);
-        Tensor counts = target.ne(RecordSampler.IgnoredTarget).sum(1).clamp_min(1).to(perToken.dtype);
+        Tensor counts = target.ne(TorchScalars.Constant(RecordSampler.IgnoredTarget)).sum(1).clamp_min(TorchScalars.One).to(perToken.dtype);
         return perToken.sum(1).div(counts);
     }
 

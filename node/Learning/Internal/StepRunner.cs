@@ -101,7 +101,8 @@ internal sealed class StepRunner
         using DisposeScope scope = NewDisposeScope();
         Tensor perExample = PerExampleGradients(input, target, out Tensor losses);
         Tensor norms = perExample.norm(1);
-        Tensor factors = norms.add(AdamWMath.ClipEpsilon).reciprocal().mul(_dp!.ClipNorm).clamp_max(1.0);
+        Tensor factors = norms.add(TorchScalars.Constant(AdamWMath.ClipEpsilon), TorchScalars.One).reciprocal()
+            .mul(TorchScalars.Constant(_dp!.ClipNorm)).clamp_max(TorchScalars.Constant(1.0));
         Tensor clipped = factors.unsqueeze(0).mm(perExample).squeeze(0).contiguous();
         System.Numerics.Tensors.TensorPrimitives.Add(sum, MemoryMarshal.Cast<byte, float>(clipped.bytes), sum);
         return losses.mean().item<float>();

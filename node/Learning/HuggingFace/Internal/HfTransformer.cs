@@ -18,7 +18,7 @@ internal sealed class HfTransformer : IAdapterModel
     private readonly IReadOnlyDictionary<string, Tensor> _w;
     private readonly List<NamedParameter> _adapters = [];
     private readonly Dictionary<string, (Parameter A, Parameter B)> _lora = new(StringComparer.Ordinal);
-    private readonly float _scale;
+    private readonly Scalar _scale; // kept alive by TorchScalars: libtorch reads it as add's alpha
     private readonly float _dropout;
     private readonly Tensor? _cos;
     private readonly Tensor? _sin;
@@ -33,7 +33,7 @@ internal sealed class HfTransformer : IAdapterModel
         _c = baseModel.Config;
         _w = baseModel.Weights;
         Context = context;
-        _scale = lora.Scale;
+        _scale = TorchScalars.Constant(lora.Scale);
         _dropout = lora.Dropout;
         if (_c.Architecture == HfArchitecture.Llama)
         {
@@ -45,7 +45,7 @@ internal sealed class HfTransformer : IAdapterModel
         {
             // A ~ U(±1/√in) as PEFT's Kaiming-uniform init (a = √5) gives, B = 0: the adapter starts as a no-op.
             double bound = 1.0 / Math.Sqrt(site.In);
-            var a = new Parameter(rand(new long[] { lora.Rank, site.In }, generator: generator).mul_(2 * bound).sub_(bound));
+            var a = new Parameter(rand(new long[] { lora.Rank, site.In }, generator: generator).mul_(TorchScalars.Constant(2 * bound)).sub_(TorchScalars.Constant(bound)));
             var b = new Parameter(zeros(site.Out, lora.Rank));
             _adapters.Add(new NamedParameter(site.Path + HfAdapterNames.ASuffix, a));
             _adapters.Add(new NamedParameter(site.Path + HfAdapterNames.BSuffix, b));
@@ -118,7 +118,8 @@ internal sealed class HfTransformer : IAdapterModel
         long batch = ids.shape[0], time = ids.shape[1];
         int d = _c.Hidden, heads = _c.Heads, hd = _c.HeadDim;
         Tensor wte = W("transformer.wte.weight");
-        Tensor x = wte.index_select(0, ids.reshape(-1)).reshape(batch, time, d) + W("transformer.wpe.weight").narrow(0, 0, time);
+        // Residual adds pass a kept alpha (TorchScalars): `x + y` would pass a temporary 1 a GC can free mid-call.
+        Tensor x = wte.index_select(0, ids.reshape(-1)).reshape(batch, time, d).add(W("transformer.wpe.weight").narrow(0, 0, time), TorchScalars.One);
         for (int i = 0; i < _c.Layers; i++)
         {
             string p = $"transformer.h.{i}.";
@@ -130,9 +131,9 @@ internal sealed class HfTransformer : IAdapterModel
                 Tensor k = qkv[1].view(batch, time, heads, hd).transpose(1, 2);
                 Tensor v = qkv[2].view(batch, time, heads, hd).transpose(1, 2);
                 Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, d);
-                x = x + Conv1D(a, p + "attn.c_proj", training);
+                x = x.add(Conv1D(a, p + "attn.c_proj", training), TorchScalars.One);
                 h = LayerNorm(x, p + "ln_2");
-                return x + Conv1D(F.gelu(Conv1D(h, p + "mlp.c_fc", training), GELU.Approximate.tanh), p + "mlp.c_proj", training);
+                return x.add(Conv1D(F.gelu(Conv1D(h, p + "mlp.c_fc", training), GELU.Approximate.tanh), p + "mlp.c_proj", training), TorchScalars.One);
             });
         }
 
@@ -165,10 +166,10 @@ internal sealed class HfTransformer : IAdapterModel
                 }
 
                 Tensor a = F.scaled_dot_product_attention(q, k, v, null, 0.0, true).transpose(1, 2).reshape(batch, time, heads * hd);
-                x = x + Linear(a, p + "self_attn.o_proj", training);
+                x = x.add(Linear(a, p + "self_attn.o_proj", training), TorchScalars.One);
                 h = RmsNorm(x, p + "post_attention_layernorm.weight");
                 Tensor gated = F.silu(Linear(h, p + "mlp.gate_proj", training)) * Linear(h, p + "mlp.up_proj", training);
-                return x + Linear(gated, p + "mlp.down_proj", training);
+                return x.add(Linear(gated, p + "mlp.down_proj", training), TorchScalars.One);
             });
         }
 
@@ -203,7 +204,8 @@ internal sealed class HfTransformer : IAdapterModel
 
     /// <summary>x · rsqrt(mean(x²) + ε) · g (Zhang &amp; Sennrich 2019), as LlamaRMSNorm computes it in float32.</summary>
     private Tensor RmsNorm(Tensor x, string weight) =>
-        x.mul(x.pow(2).mean(new long[] { -1 }, keepdim: true).add(_c.NormEpsilon).rsqrt()).mul(W(weight));
+        x.mul(x.pow(TorchScalars.Constant(2L)).mean(new long[] { -1 }, keepdim: true)
+            .add(TorchScalars.Constant(_c.NormEpsilon), TorchScalars.One).rsqrt()).mul(W(weight));
 
     /// <summary>GPT-2's Conv1D: weight stored [in, out], so y = x·W + b (W.t() is a view: no copy).</summary>
     private Tensor Conv1D(Tensor x, string site, bool training) =>
@@ -230,7 +232,7 @@ internal sealed class HfTransformer : IAdapterModel
     {
         long half = x.shape[^1] / 2;
         Tensor rotated = cat(new[] { x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half) }, -1);
-        return x.mul(cos).add(rotated.mul(sin));
+        return x.mul(cos).add(rotated.mul(sin), TorchScalars.One);
     }
 
     /// <summary>cos/sin [context, headDim] of θ^(−2i/d) · position, the halves duplicated (LlamaRotaryEmbedding, float32).</summary>
@@ -244,7 +246,14 @@ internal sealed class HfTransformer : IAdapterModel
             inverse[i] = (float)(1.0 / Math.Pow(theta, 2.0 * i / headDim));
         }
 
-        Tensor freqs = outer(arange(context, ScalarType.Float32), tensor(inverse));
+        // Positions 0 … context − 1 from managed code: arange(Scalar) makes temporary Scalars inside TorchSharp.
+        float[] positions = new float[context];
+        for (int i = 0; i < context; i++)
+        {
+            positions[i] = i;
+        }
+
+        Tensor freqs = outer(tensor(positions), tensor(inverse));
         Tensor emb = cat(new[] { freqs, freqs }, -1);
         return (emb.cos().MoveToOuterDisposeScope(), emb.sin().MoveToOuterDisposeScope());
     }
