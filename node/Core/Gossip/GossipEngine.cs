@@ -263,8 +263,9 @@ public sealed partial class GossipEngine
     /// it was offered that state (or a newer one) before, in this session or an earlier one, and only while the
     /// release has been pushed on connect fewer than <see cref="GossipOptions.Fanout"/> times. Overlay shuffles open
     /// sessions many times a round: re-offering on each one sent Haves for states the peer held, and pushing on every
-    /// one made each release reach fanout + (sessions opened) peers, so a node verified and merged several times
-    /// fanout states per round, bytes and CPU growing with the churn rate instead of with fanout.
+    /// one made each release reach fanout + (sessions opened) peers, bytes and verifications growing with the churn
+    /// rate instead of with fanout (netsim bench scale, N = 100, fanout 2: 3.12 verified deltas per node-round, 2.62
+    /// with the limit; a 24-node mesh at fanout 1: 2.91, 1.35).
     /// </summary>
     private void PushOnConnect(PeerId peer)
     {

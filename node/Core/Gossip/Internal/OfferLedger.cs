@@ -7,8 +7,8 @@ namespace FedMesh.Node.Gossip.Internal;
 /// (a peer id is derived from its key, so it survives reconnections), and the number of push-on-connect offers of the
 /// current release. Overlay shuffles close and reopen sessions many times a round; without this ledger every new
 /// session re-offered the same state (the receiver dropped the Have, but only after it crossed the wire), and every
-/// session to a peer that had not yet got it pulled a whole state, so a release reached far more peers than
-/// <see cref="GossipOptions.Fanout"/> (sotu-16: 8.8 verified deltas per node-round at fanout 2).
+/// session to a peer that had not yet got it pulled a whole state, so a release reached fanout + (sessions opened)
+/// peers instead of about <see cref="GossipOptions.Fanout"/>.
 /// Bounded: the least recently offered peer is forgotten first; forgetting costs at most one repeated Have, which
 /// the receiver ignores (it holds the state, SPEC.md §9.3). Not thread-safe (owned by the gossip engine).
 /// </summary>
