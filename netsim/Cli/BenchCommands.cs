@@ -170,7 +170,7 @@ public static class BenchCommands
             if (!asJson)
             {
                 Console.WriteLine($"real runtime (handshake + AEAD), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
-                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"wall µs/n-r",11} {"cpu µs/n-r",10} {"B/node-round",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
+                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"wall µs/n-r",11} {"cpu µs/n-r",10} {"B/node-round",12} {"verif/n-r",9} {"sessions/n-r",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
             }
 
             foreach (int n in counts)
@@ -198,6 +198,10 @@ public static class BenchCommands
                     // Real wire bytes (frames with header and AEAD tag, handshakes included) sent + received per node
                     // per round, over the whole run.
                     double bytesPerNodeRound = result.PerNode.Sum(x => (double)(x.BytesIn + x.BytesOut)) / ((double)n * scaled.Rounds);
+                    // Deltas each node verified (signature + every chunk) and sessions opened, per node-round: the
+                    // CPU-heavy work and the churn that drives push on connect (SPEC.md §9.9).
+                    double verifiedPerNodeRound = result.PerNode.Sum(x => (double)x.DeltasReceived) / ((double)n * scaled.Rounds);
+                    double sessionsPerNodeRound = 2.0 * result.ConnectionsOpened / ((double)n * scaled.Rounds); // both ends
                     if (m == GossipMode.Flood)
                     {
                         floodRun = result;
@@ -207,11 +211,11 @@ public static class BenchCommands
                     // 1 % of flood's final one (flood is the reference: every node merges every origin).
                     int? toConsensus = floodRun is null ? null
                         : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
-                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
                     if (!asJson)
                     {
                         string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,11:F0} {cpuPerNodeRound,10:F0} {bytesPerNodeRound,12:F0} {distance,12:G4} {consensus,21}"));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,11:F0} {cpuPerNodeRound,10:F0} {bytesPerNodeRound,12:F0} {verifiedPerNodeRound,9:F2} {sessionsPerNodeRound,12:F2} {distance,12:G4} {consensus,21}"));
                     }
                 }
             }

@@ -177,6 +177,31 @@ public class RuntimeMeshTests
             Assert.True(tenSeconds.Sum() < oneSecond.Sum(), $"heartbeat 10 s sent {tenSeconds.Sum()} B, 1 s sent {oneSecond.Sum()} B");
         });
 
+    /// <summary>
+    /// Neighbours mode on the real runtime (bench scale, events ignored): a release reaches its fanout peers plus at
+    /// most fanout newcomers on push on connect (SPEC.md §9.1), so a node verifies at most 2 × fanout deltas per
+    /// round however often overlay shuffles open sessions. Before that budget every new session carried the state:
+    /// at fanout 1 here a node verified 2.91 deltas per round (1.35 with it).
+    /// </summary>
+    [Fact]
+    public Task Neighbours_mode_verifies_at_most_twice_fanout_deltas_per_node_round_under_session_churn() =>
+        InTempDirectoryAsync("netsim-push-", async dir =>
+        {
+            string scenario = Path.Combine(dir, "s.toml");
+            await File.WriteAllTextAsync(scenario, Scenario
+                .Replace("mode = \"flood\"", "mode = \"neighbours\"", StringComparison.Ordinal)
+                .Replace("fanout = 2", "fanout = 1", StringComparison.Ordinal));
+
+            string output = await NetsimProcess.RunAsync(null, "bench", "scale", "--scenario", scenario, "--nodes", "24", "--rounds", "8", "--json");
+
+            JsonElement row = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().Single();
+            Assert.Equal("neighbours", row.GetProperty("mode").GetString());
+            double verified = row.GetProperty("verified_per_node_round").GetDouble();
+            // The churn that used to multiply pushes is there: more new sessions per node-round than the fanout.
+            Assert.True(row.GetProperty("sessions_per_node_round").GetDouble() > 1, output);
+            Assert.InRange(verified, 0.5, 2.0);
+        });
+
     /// <summary>Runs <paramref name="body"/> in a fresh temporary directory, deleted afterwards.</summary>
     private static async Task InTempDirectoryAsync(string prefix, Func<string, Task> body)
     {

@@ -110,4 +110,56 @@ public class GossipNeighboursModeTests
         Assert.Equal(newest.ContentIdHex, received.ContentIdHex);
         Assert.Single(net[0].Sent, s => s.To == net[2].Peer && s.Message is HaveMessage);
     }
+
+    [Fact]
+    public void A_reconnecting_peer_is_not_offered_again_a_state_it_was_offered_in_an_earlier_session()
+    {
+        var net = new GossipNetwork(2, options: Neighbours);
+        net.Connect(0, 1);
+        net.Run();
+        StoredDelta published = net[0].Publish(chunkSize: 1024);
+        net.Run();
+        Assert.True(net[1].Holds(published));
+
+        // Overlay shuffles close and reopen sessions many times a round: the same state is not offered again.
+        for (int i = 0; i < 3; i++)
+        {
+            net.Disconnect(0, 1);
+            net.Connect(0, 1);
+            net.Run();
+        }
+
+        Assert.Single(net[0].Sent, s => s.To == net[1].Peer && s.Message is HaveMessage);
+        Assert.Single(net[1].Verified);
+
+        // A newer release is offered on the next new session.
+        net.Disconnect(0, 1);
+        StoredDelta newer = net[0].Publish(chunkSize: 1024);
+        net.Connect(0, 1);
+        net.Run();
+
+        Assert.Equal(2, net[0].Sent.Count(s => s.To == net[1].Peer && s.Message is HaveMessage));
+        Assert.True(net[1].Holds(newer));
+    }
+
+    [Fact]
+    public void Push_on_connect_offers_one_release_to_at_most_fanout_newcomers()
+    {
+        var net = new GossipNetwork(7, options: Neighbours with { Fanout = 2 });
+        StoredDelta published = net[0].Publish(chunkSize: 1024);
+        for (int i = 1; i < 7; i++)
+        {
+            net.Connect(i, 0);
+            net.Run();
+        }
+
+        // Without the budget every new session carried the release: it reached fanout + sessions opened peers.
+        Assert.Equal(2, net.Nodes.Count(n => n.Index != 0 && n.Holds(published)));
+        Assert.Equal(2, net[0].Sent.Count(s => s.Message is HaveMessage));
+
+        // The next release has its own budget (and goes to fanout of the connected peers at once).
+        StoredDelta next = net[0].Publish(chunkSize: 1024);
+        net.Run();
+        Assert.Equal(2, net.Nodes.Count(n => n.Index != 0 && n.Holds(next)));
+    }
 }
