@@ -220,6 +220,67 @@ public class PeerSamplingWiringTests
         }
     }
 
+    /// <summary>
+    /// A split overlay heals (SPEC.md §9.10 exploration): 24 nodes split 12/12 for four minutes. Each side keeps
+    /// at least view-size sessions among itself, and Cyclon drops the unreachable side from every view, so once the
+    /// cut heals no node would ever dial across again: it dials only its view's peers when it has view-size sessions,
+    /// and views only learn from peers they have sessions with (the two overlays stayed apart for good before
+    /// exploration; the churn test's split). A node's periodic dial of a random known peer outside its view, with a
+    /// shuffle over that session, brings entries of the other side into the views and the overlay of sessions is one
+    /// component again.
+    /// </summary>
+    [Fact]
+    public async Task A_split_overlay_whose_views_forgot_the_other_side_is_one_component_again_after_the_cut_heals()
+    {
+        const int Count = 24;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Count).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        try
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1));
+            }
+
+            await AdvanceAsync(time, TimeSpan.FromSeconds(60));
+            Assert.True(SessionsConnected(nodes), "the overlay of sessions did not form");
+
+            // Hosts 10.0.0.1-12 and 10.0.0.13-24; the seed is on the first side.
+            static bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= Count / 2;
+            bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
+            network.Reachable = (a, b) => !Cut(a, b);
+            network.Sever(Cut);
+            await AdvanceAsync(time, TimeSpan.FromMinutes(4));
+
+            var first = ids.Take(Count / 2).Select(id => id.PeerId).ToHashSet();
+            bool Across(PeerId a, PeerId b) => first.Contains(a) != first.Contains(b);
+            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
+            string shown = $"degrees {string.Join(",", degrees.Order())}";
+            // The state the bug left for good: every node at view size or more (so none dials outside its view) and
+            // no view naming the other side.
+            Assert.True(degrees.All(d => d >= PeerSamplingOptions.Default.ViewSize), shown);
+            Assert.DoesNotContain(nodes, n => n.Value.PeerView.Any(p => Across(n.Key, p)));
+            Assert.False(SessionsConnected(nodes), shown);
+
+            network.Reachable = null;
+            using var wall = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            var healed = TimeSpan.Zero;
+            while (!SessionsConnected(nodes) && healed < TimeSpan.FromMinutes(10))
+            {
+                await AdvanceAsync(time, TimeSpan.FromSeconds(10), wall.Token);
+                healed += TimeSpan.FromSeconds(10);
+            }
+
+            Assert.True(SessionsConnected(nodes), $"still split {healed.TotalSeconds} s (virtual) after the heal: {shown}");
+        }
+        finally
+        {
+            await StopAsync(nodes.Values, ids);
+        }
+    }
+
     /// <summary>Stops the nodes still running and disposes every identity.</summary>
     private static async Task StopAsync(IEnumerable<NodeRuntime> nodes, IEnumerable<NodeIdentity> ids)
     {
