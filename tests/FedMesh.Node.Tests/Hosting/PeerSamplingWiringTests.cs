@@ -65,10 +65,7 @@ public class PeerSamplingWiringTests
     /// others are peers that hold it in their views), so the mean degree is at most 2c, and the overlay of sessions
     /// is still one component. Before sessions outside the view were closed, nodes dialled up to max_peers (16).
     /// </summary>
-    [Fact(Skip = "Open bug (2026-12-04 stop 5, issue 16): after this stop's membership changes the overlay of sessions "
-        + "sometimes stays split after churn (a full-suite run failed at 150 s with every node at 11..18 sessions; "
-        + "advancing the clock up to 8 more minutes did not reconnect it in an isolated run). Passes alone most times; "
-        + "re-enable with the fix.")]
+    [Fact]
     public async Task Sessions_outside_the_view_are_closed_so_every_node_s_degree_stays_bounded_after_churn()
     {
         var network = new InMemoryNetwork();
@@ -99,19 +96,20 @@ public class PeerSamplingWiringTests
             }
 
             // Joins and departures settle: grace (30 s) plus failure detection of the departed (≈ 16 s) plus shuffles.
+            // The bounds hold at any instant; being one component is eventual: an overlay the churn split (a joiner
+            // refused everywhere, views that forgot each other) is joined by the next explorations (one a minute per
+            // node; before them it stayed split for good). So: bounds now, then one component within ten minutes of
+            // virtual time, with the bounds holding there too.
             await AdvanceAsync(time, TimeSpan.FromSeconds(150));
-            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
-            int[] dialled = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound")).ToArray();
-            string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}";
-            // The bound the dialler's rule enforces: at most c sessions a node dialled; every session is someone's
-            // dialled one, so the mean degree is at most 2c. Inbound is capped per node at c + 2 (before the cap,
-            // degrees measured 9..29 at c = 8: the seed every joiner dialled).
-            int[] inbound = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "inbound")).ToArray();
-            shown += $"; inbound {string.Join(",", inbound.Order())}";
-            Assert.True(dialled.All(d => d <= ViewSize), shown);
-            Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
-            Assert.True(degrees.All(d => d >= 1), shown);
-            Assert.True(degrees.Average() <= 2 * ViewSize, shown);
+            AssertBounded(nodes, sampling);
+            using var wall = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            for (var waited = TimeSpan.Zero; !(SessionsConnected(nodes) && Degrees(nodes).All(d => d >= 1)) && waited < TimeSpan.FromMinutes(10); waited += TimeSpan.FromSeconds(10))
+            {
+                await AdvanceAsync(time, TimeSpan.FromSeconds(10), wall.Token);
+            }
+
+            string shown = AssertBounded(nodes, sampling);
+            Assert.True(Degrees(nodes).All(d => d >= 1), shown);
             Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
         }
         finally
@@ -144,7 +142,7 @@ public class PeerSamplingWiringTests
             }
 
             NodeRuntime hub = nodes[ids[0].PeerId];
-            int Inbound(NodeRuntime n) => n.GetStatus().Peers.Count(p => p.Source == "inbound");
+            int Inbound(NodeRuntime n) => n.AdmittedInbound;
             int most = 0;
             await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
             // Settled: a minute more, the hub sampled every second.
@@ -279,6 +277,26 @@ public class PeerSamplingWiringTests
         {
             await StopAsync(nodes.Values, ids);
         }
+    }
+
+    /// <summary>Each node's sessions as status lists them.</summary>
+    private static int[] Degrees(Dictionary<PeerId, NodeRuntime> nodes) => [.. nodes.Values.Select(n => n.GetStatus().Peers.Count)];
+
+    /// <summary>
+    /// The bounds of SPEC.md §9.10: at most c sessions a node dialled; every session is someone's dialled one, so
+    /// the mean degree is at most 2c; at most the inbound cap (c + 2) of sessions others dialled are admitted (before
+    /// the cap, degrees measured 9..29 at c = 8: the seed every joiner dialled). Returns the figures shown.
+    /// </summary>
+    private static string AssertBounded(Dictionary<PeerId, NodeRuntime> nodes, PeerSamplingOptions sampling)
+    {
+        int[] degrees = Degrees(nodes);
+        int[] dialled = [.. nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound"))];
+        int[] inbound = [.. nodes.Values.Select(n => n.AdmittedInbound)];
+        string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}; inbound {string.Join(",", inbound.Order())}";
+        Assert.True(dialled.All(d => d <= sampling.ViewSize), shown);
+        Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
+        Assert.True(degrees.Average() <= 2 * sampling.ViewSize, shown);
+        return shown;
     }
 
     /// <summary>Stops the nodes still running and disposes every identity.</summary>

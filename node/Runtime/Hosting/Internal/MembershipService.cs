@@ -507,6 +507,7 @@ internal sealed class MembershipService
         bool refuse = !session.Initiator && InboundOverCap();
         if (!refuse)
         {
+            session.Admit();
             lock (_lock)
             {
                 _sampler.Add(peer);
@@ -552,9 +553,11 @@ internal sealed class MembershipService
         }
     }
 
-    /// <summary>Sessions other nodes dialled to this one (closing ones aside) exceed the inbound cap; the newest is
-    /// already registered, so more than the cap means it is one too many.</summary>
-    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && !s.IsClosing) > _sampling.InboundCap;
+    /// <summary>The inbound cap is reached: this node already admitted that many sessions others dialled (closing ones
+    /// aside). Counted over admitted sessions only (PeerReady runs one session at a time on the actor), not over every
+    /// registered one: inbound handshakes that finished but whose Hello is not handled yet would otherwise count
+    /// before their own turn and get several newcomers refused for one free slot.</summary>
+    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && s.Admitted && !s.IsClosing) >= _sampling.InboundCap;
 
     /// <summary>
     /// <paramref name="peer"/> closed a session with Bye(Overloaded): it is over its inbound cap (or found this node
