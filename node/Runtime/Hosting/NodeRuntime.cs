@@ -130,6 +130,11 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// inbound one whose Hello is not handled yet.</summary>
     internal int AdmittedInbound => _connections.Sessions.Count(s => !s.Initiator && s.Admitted && !s.IsClosing);
 
+    /// <summary>A dial (connect and handshake) is in flight or the gossip actor has work queued: tests on virtual time
+    /// wait for this to clear before moving the clock again, so a loaded machine's slowness does not turn into
+    /// handshake time-outs and suspected peers in virtual time.</summary>
+    internal bool Busy => _membership.DialsInFlight > 0 || _actor.Backlog > 0;
+
     /// <summary>The gossip engine's assemblers the connections' read loops place chunks into (thread-safe; tests and
     /// the transfer benchmark look at which delta's chunks were placed).</summary>
     internal ChunkPlacements ChunkPlacements => _actor.Engine.Placements;

@@ -32,7 +32,7 @@ public class PeerSamplingWiringTests
             }
 
             // Enough shuffle cycles (10 s each) for the views to mix away from the seed.
-            await AdvanceAsync(time, TimeSpan.FromSeconds(200));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(200));
             Assert.All(nodes.Values, n => Assert.True(n.PeerView.Count is >= 1 and <= ViewSize, $"{n.ListenEndPoint}: view of {n.PeerView.Count}, {n.GetStatus().Peers.Count} sessions"));
             Assert.True(Connected(nodes), "the overlay of partial views is not connected");
             // Views are partial: the seed is not in everyone's view any more (it was the only peer anyone knew).
@@ -48,7 +48,7 @@ public class PeerSamplingWiringTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
             while (!(nodes.Values.All(n => n.PeerView.Count > 0 && n.PeerView.All(nodes.ContainsKey)) && Connected(nodes)))
             {
-                await AdvanceAsync(time, TimeSpan.FromSeconds(10), timeout.Token);
+                await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(10), timeout.Token);
             }
 
             Assert.All(nodes.Values, n => Assert.InRange(n.PeerView.Count, 1, ViewSize));
@@ -83,7 +83,7 @@ public class PeerSamplingWiringTests
                 await StartAsync(i);
             }
 
-            await AdvanceAsync(time, TimeSpan.FromSeconds(120));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(120));
             foreach (NodeIdentity gone in ids.Skip(1).Take(Nodes / 5))
             {
                 await nodes[gone.PeerId].DisposeAsync();
@@ -100,12 +100,12 @@ public class PeerSamplingWiringTests
             // refused everywhere, views that forgot each other) is joined by the next explorations (one a minute per
             // node; before them it stayed split for good). So: bounds now, then one component within ten minutes of
             // virtual time, with the bounds holding there too.
-            await AdvanceAsync(time, TimeSpan.FromSeconds(150));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(150));
             AssertBounded(nodes, sampling);
             using var wall = new CancellationTokenSource(TimeSpan.FromMinutes(10));
             for (var waited = TimeSpan.Zero; !(SessionsConnected(nodes) && Degrees(nodes).All(d => d >= 1)) && waited < TimeSpan.FromMinutes(10); waited += TimeSpan.FromSeconds(10))
             {
-                await AdvanceAsync(time, TimeSpan.FromSeconds(10), wall.Token);
+                await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(10), wall.Token);
             }
 
             string shown = AssertBounded(nodes, sampling);
@@ -144,10 +144,10 @@ public class PeerSamplingWiringTests
             NodeRuntime hub = nodes[ids[0].PeerId];
             int Inbound(NodeRuntime n) => n.AdmittedInbound;
             int most = 0;
-            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
             // Settled: a minute more, the hub sampled every second.
             int settled = 0;
-            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => settled = Math.Max(settled, Inbound(hub)));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(60), tick: () => settled = Math.Max(settled, Inbound(hub)));
 
             int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
             var withHub = hub.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)).ToHashSet();
@@ -189,7 +189,7 @@ public class PeerSamplingWiringTests
             {
                 while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
                 {
-                    await AdvanceAsync(time, TimeSpan.FromSeconds(1), joined.Token);
+                    await AdvanceAsync(time, nodes, TimeSpan.FromSeconds(1), joined.Token);
                 }
             }
 
@@ -198,7 +198,7 @@ public class PeerSamplingWiringTests
             bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
             network.Reachable = (a, b) => !Cut(a, b);
             network.Sever(Cut);
-            await AdvanceAsync(time, TimeSpan.FromMinutes(5));
+            await AdvanceAsync(time, nodes, TimeSpan.FromMinutes(5));
             Assert.All(nodes, n => Assert.Equal(Count / 2 - 1, n.GetStatus().Peers.Count));
 
             network.Reachable = null;
@@ -206,7 +206,7 @@ public class PeerSamplingWiringTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
             while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
             {
-                await AdvanceAsync(time, TimeSpan.FromSeconds(1), timeout.Token);
+                await AdvanceAsync(time, nodes, TimeSpan.FromSeconds(1), timeout.Token);
                 seconds++;
             }
 
@@ -242,7 +242,7 @@ public class PeerSamplingWiringTests
                 nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1));
             }
 
-            await AdvanceAsync(time, TimeSpan.FromSeconds(60));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(60));
             Assert.True(SessionsConnected(nodes), "the overlay of sessions did not form");
 
             // Hosts 10.0.0.1-12 and 10.0.0.13-24; the seed is on the first side.
@@ -250,7 +250,7 @@ public class PeerSamplingWiringTests
             bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
             network.Reachable = (a, b) => !Cut(a, b);
             network.Sever(Cut);
-            await AdvanceAsync(time, TimeSpan.FromMinutes(4));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromMinutes(4));
 
             var first = ids.Take(Count / 2).Select(id => id.PeerId).ToHashSet();
             bool Across(PeerId a, PeerId b) => first.Contains(a) != first.Contains(b);
@@ -267,7 +267,7 @@ public class PeerSamplingWiringTests
             var healed = TimeSpan.Zero;
             while (!SessionsConnected(nodes) && healed < TimeSpan.FromMinutes(10))
             {
-                await AdvanceAsync(time, TimeSpan.FromSeconds(10), wall.Token);
+                await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(10), wall.Token);
                 healed += TimeSpan.FromSeconds(10);
             }
 
@@ -347,14 +347,25 @@ public class PeerSamplingWiringTests
         return seen.Count == nodes.Count;
     }
 
-    /// <summary>A virtual second at a time, with 100 ms of wall time for 40 nodes' frames to be handled: faster, a
-    /// loaded machine falls behind the 1 Hz heartbeats and the failure detector closes healthy sessions.</summary>
-    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
+    /// <summary>
+    /// A virtual second at a time, with 100 ms of wall time for the nodes' frames to be handled, and then as long as
+    /// any node still has a dial in flight or gossip work queued (<see cref="NodeRuntime.Busy"/>): on a loaded
+    /// machine a fixed wall-time step fell behind, and virtual time ran on while handshakes and heartbeats waited for a
+    /// core, so dials timed out (their backoff grew) and healthy sessions were suspected, which is what made counts of
+    /// virtual seconds (the heal test's) fail under load. A step that cannot settle within 10 s of wall time (a node
+    /// that keeps dialling) moves on.
+    /// </summary>
+    private static async Task AdvanceAsync(FakeTimeProvider time, IEnumerable<NodeRuntime> nodes, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
         {
             time.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(100, cancel);
+            for (int waited = 0; waited < 1000 && nodes.Any(n => n.Busy); waited++)
+            {
+                await Task.Delay(10, cancel);
+            }
+
             tick?.Invoke();
         }
     }

@@ -135,13 +135,16 @@ internal sealed class MembershipService
     private int DialBudget => Math.Min(_sampling.ViewSize, _parts.MaxPeers);
 
     /// <summary>Dials this node may start now: the budget less the sessions it dialled and the dials in flight.</summary>
-    private int DialRoom
+    private int DialRoom => DialBudget - Connections.OutboundCount - DialsInFlight;
+
+    /// <summary>Dials started and not finished (connect and handshake).</summary>
+    public int DialsInFlight
     {
         get
         {
             lock (_lock)
             {
-                return DialBudget - Connections.OutboundCount - _targets.Values.Count(t => t.InFlight);
+                return _targets.Values.Count(t => t.InFlight);
             }
         }
     }
@@ -198,8 +201,8 @@ internal sealed class MembershipService
     /// anyone else (seeds, the book's other entries) only while it has fewer sessions than its view size (joining,
     /// or recovering after its peers left), since a session outside the view would be closed again by
     /// <see cref="Prune"/>. Inbound sessions are the other side's choice and do not use this node's dial budget.
-    /// Once an <see cref="ExploreInterval"/>, room left over goes to one random known peer outside the view
-    /// (<see cref="PeerSampler.Explore"/>).
+    /// Once an <see cref="ExploreInterval"/>, a node that is not joining gives room left over to one random known
+    /// peer outside the view (<see cref="PeerSampler.Explore"/>).
     /// </summary>
     private List<DialTarget> Due()
     {
@@ -223,7 +226,7 @@ internal sealed class MembershipService
         lock (_lock)
         {
             int room = DialRoom;
-            bool joining = Connections.SessionCount + _targets.Values.Count(t => t.InFlight) < _sampling.ViewSize;
+            bool joining = Connections.SessionCount + DialsInFlight < _sampling.ViewSize;
             var due = _targets.Values
                 .Where(t => Dialable(t, now) && (joining || InView(t)))
                 .OrderByDescending(t => InView(t))
@@ -232,7 +235,8 @@ internal sealed class MembershipService
                 .ThenBy(t => t.Order)
                 .Take(Math.Max(0, room))
                 .ToList();
-            if (_exploreDue && due.Count < room && Explorable(now) is { } explore)
+            // A joining node dials every known peer anyway; exploring is for one that dials only its view.
+            if (_exploreDue && !joining && due.Count < room && Explorable(now) is { } explore)
             {
                 _exploreDue = false;
                 _explore = explore.Expected;
@@ -646,10 +650,12 @@ internal sealed class MembershipService
                 inView = _sampler.View.Any(e => e.Peer == reporter);
             }
 
-            if (explored && !inView && Connections.TryGetSession(reporter, out PeerSession? session) && session.Initiator)
+            if (explored && !inView && Connections.SessionCount > _sampling.ViewSize
+                && Connections.TryGetSession(reporter, out PeerSession? session) && session.Initiator)
             {
                 // The exploration's work is done: its entries are in the view (dialled as room allows) and this node
-                // is in the peer's. The session is outside the view, so it would only hold a dial slot until Prune.
+                // is in the peer's. The session is outside the view, so it would only hold a dial slot until Prune
+                // closed it; as there, a node at view size or below keeps every session it has.
                 const string Reason = "exploration shuffle done";
                 Log.PeerClosed(_logger, reporter.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
                 Connections.Close(reporter, ProtocolErrorCode.Shutdown, Reason);
