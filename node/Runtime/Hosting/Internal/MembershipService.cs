@@ -63,8 +63,9 @@ internal sealed class MembershipService
     /// sessions dials nothing outside its view, so two overlays whose views forgot each other (a partition longer
     /// than a few shuffle cycles, or a join or churn that happened to split the views) stayed apart for good.
     /// One exploration a minute (six shuffle cycles; the reconnect ceiling) per node joins them within about a
-    /// minute of the cut healing once a few nodes of each side explore, and costs a mesh of N nodes N/60 extra
-    /// handshakes a second, next to the N/10 shuffles it already exchanges. Serf's reconnect to failed members
+    /// minute of the cut healing once a few nodes of each side explore, and costs a mesh of N nodes at most N/60 extra
+    /// dials a second (only nodes with view-size sessions and a free dial slot explore), next to the N/10 shuffles it
+    /// already exchanges. Serf's reconnect to failed members
     /// (every 30 s) is the same idea.
     /// </summary>
     internal static readonly TimeSpan ExploreInterval = TimeSpan.FromMinutes(1);
@@ -307,9 +308,9 @@ internal sealed class MembershipService
                         target.Backoff.OnFailure();
                         if (_explore is { } exploring && exploring == target.Expected)
                         {
-                            // An exploration that could not connect: the next one picks again at once.
+                            // An exploration that could not connect (the book still names departed peers): the next
+                            // one is a minute away, so exploring never dials more often than that.
                             _explore = null;
-                            _exploreDue = true;
                         }
 
                         if ((target.Expected ?? target.ConnectedAs) is { } id)
