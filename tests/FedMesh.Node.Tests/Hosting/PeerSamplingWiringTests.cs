@@ -172,6 +172,8 @@ public class PeerSamplingWiringTests(ITestOutputHelper output)
     /// grows towards the 60 s ceiling. Once the cut heals, the first link across brings each side a peer list naming
     /// the other side's peers (up again), those dial targets become due at once, and every node is back to all seven
     /// peers within a few dial ticks instead of each pair waiting out its own backoff (up to 60 s; not measured here).
+    /// Both ends of a pair learn of each other at once and dial at the same tick: those crossed dials must leave one
+    /// session (before ConnectionManager.SendForEngine they lost both, again and again, under load: 38–142 s).
     /// </summary>
     [Fact]
     public async Task After_a_partition_heals_peers_named_in_a_peer_list_are_redialled_without_waiting_out_their_backoff()
@@ -360,9 +362,9 @@ public class PeerSamplingWiringTests(ITestOutputHelper output)
     /// A virtual second at a time, with 100 ms of wall time for the nodes' frames to be handled, and then as long as
     /// any node still has a dial in flight or gossip work queued (<see cref="NodeRuntime.Busy"/>): on a loaded
     /// machine a fixed wall-time step fell behind, and virtual time ran on while handshakes and heartbeats waited for a
-    /// core, so dials timed out (their backoff grew) and healthy sessions were suspected, which is what made counts of
-    /// virtual seconds (the heal test's) fail under load. A step that cannot settle within 10 s of wall time (a node
-    /// that keeps dialling) moves on.
+    /// core, so dials timed out (their backoff grew) and healthy sessions were suspected. (The heal test's failures
+    /// under load had another cause as well: crossed dials that lost both sessions to a second Hello, see
+    /// ConnectionManager.SendForEngine.) A step that cannot settle within 10 s of wall time moves on.
     /// </summary>
     private static async Task AdvanceAsync(FakeTimeProvider time, IEnumerable<NodeRuntime> nodes, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
     {

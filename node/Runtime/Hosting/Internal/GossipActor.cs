@@ -123,7 +123,7 @@ internal sealed class GossipActor : IGossipHost
         }
     }
 
-    public void Send(PeerId peer, WireMessage message) => Connections.Send(peer, message);
+    public void Send(PeerId peer, WireMessage message) => Connections.SendForEngine(peer, message);
 
     public void Close(PeerId peer, ProtocolErrorCode code, string reason)
     {
