@@ -199,10 +199,7 @@ public class PeerSamplingWiringTests(ITestOutputHelper output)
             }
 
             // Hosts 10.0.0.1-4 and 10.0.0.5-8.
-            static bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= Count / 2;
-            bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
-            network.Reachable = (a, b) => !Cut(a, b);
-            network.Sever(Cut);
+            Split(network, Count / 2);
             await AdvanceAsync(time, nodes, TimeSpan.FromMinutes(5));
             Assert.All(nodes, n => Assert.Equal(Count / 2 - 1, n.GetStatus().Peers.Count));
 
@@ -251,10 +248,7 @@ public class PeerSamplingWiringTests(ITestOutputHelper output)
             Assert.True(SessionsConnected(nodes), "the overlay of sessions did not form");
 
             // Hosts 10.0.0.1-12 and 10.0.0.13-24; the seed is on the first side.
-            static bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= Count / 2;
-            bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
-            network.Reachable = (a, b) => !Cut(a, b);
-            network.Sever(Cut);
+            Split(network, Count / 2);
             await AdvanceAsync(time, nodes.Values, TimeSpan.FromMinutes(4));
 
             var first = ids.Take(Count / 2).Select(id => id.PeerId).ToHashSet();
@@ -308,6 +302,16 @@ public class PeerSamplingWiringTests(ITestOutputHelper output)
         Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
         Assert.True(mean <= 2 * sampling.ViewSize, shown);
         return shown;
+    }
+
+    /// <summary>Cuts hosts 10.0.0.1..<paramref name="last"/> off from the others: dials across are refused and the
+    /// connections across reset, until <see cref="InMemoryNetwork.Reachable"/> is set back to null.</summary>
+    private static void Split(InMemoryNetwork network, int last)
+    {
+        bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= last;
+        bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
+        network.Reachable = (a, b) => !Cut(a, b);
+        network.Sever(Cut);
     }
 
     /// <summary>Stops the nodes still running and disposes every identity.</summary>
