@@ -25,6 +25,7 @@ public sealed class PeerSampler
     private readonly Random _random;
     private readonly List<ViewEntry> _view = [];
     private (PeerId Target, HashSet<PeerId> Sent)? _pending;
+    private (PeerId Target, HashSet<PeerId> Sent)? _exploring;
 
     public PeerSampler(PeerId self, PeerSamplingOptions options, Random random)
     {
@@ -90,6 +91,21 @@ public sealed class PeerSampler
     }
 
     /// <summary>
+    /// Starts an exploration: a shuffle with <paramref name="target"/>, a known peer outside the view, offering this node
+    /// (age 0) plus up to l − 1 random entries of the view. Unlike <see cref="StartShuffle"/> nothing ages and nothing
+    /// leaves the view (this is not a cycle, and the target was never in it); the reply replaces the entries offered,
+    /// as a cycle's does. Cyclon alone cannot join two overlays whose views no longer name each other (a partition
+    /// that outlasted a few cycles): each view only learns from peers it already holds. One exploration may be pending
+    /// next to the cycle's own shuffle; a newer one replaces it.
+    /// </summary>
+    public ShuffleRequest Explore(PeerId target)
+    {
+        List<ViewEntry> offer = [new ViewEntry(_self, 0), .. RandomSubset(_options.ShuffleLength - 1)];
+        _exploring = (target, offer.Skip(1).Select(e => e.Peer).ToHashSet());
+        return new ShuffleRequest(target, offer);
+    }
+
+    /// <summary>
     /// Answers a shuffle from <paramref name="from"/>: replies with up to l random entries of this view and merges the
     /// offer into the slots those leave. The offer is untrusted: only its first l entries are read.
     /// </summary>
@@ -101,18 +117,27 @@ public sealed class PeerSampler
         return reply;
     }
 
-    /// <summary>The target of the last <see cref="StartShuffle"/> replied: its entries fill the empty slots first, then
-    /// replace the entries that were offered to it. A reply from anyone else is ignored.</summary>
-    public void OnReply(PeerId from, IReadOnlyList<ViewEntry> received)
+    /// <summary>The target of the last <see cref="StartShuffle"/> (or <see cref="Explore"/>) replied: its entries fill the
+    /// empty slots first, then replace the entries that were offered to it. A reply from anyone else is ignored.
+    /// Returns whether the reply answered an exploration.</summary>
+    public bool OnReply(PeerId from, IReadOnlyList<ViewEntry> received)
     {
         ArgumentNullException.ThrowIfNull(received);
-        if (_pending is not { } pending || pending.Target != from)
+        if (_pending is { } pending && pending.Target == from)
         {
-            return;
+            _pending = null;
+            Merge(received, pending.Sent);
+            return false;
         }
 
-        _pending = null;
-        Merge(received, pending.Sent);
+        if (_exploring is { } exploring && exploring.Target == from)
+        {
+            _exploring = null;
+            Merge(received, exploring.Sent);
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>

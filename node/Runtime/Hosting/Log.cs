@@ -101,6 +101,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6066, Level = LogLevel.Information, Message = "Peer {PeerId} refused the session (Bye Overloaded: over its inbound cap or this node reads too slowly); dialling others, it is held off for a while")]
     public static partial void RefusedByPeer(ILogger logger, string peerId);
 
+    [LoggerMessage(EventId = 6076, Level = LogLevel.Debug, Message = "Exploring: shuffling with {PeerId}, a known peer outside the view (joins overlays whose views forgot each other)")]
+    public static partial void Exploring(ILogger logger, string peerId);
+
     [LoggerMessage(EventId = 6064, Level = LogLevel.Warning, Message = "Could not write the bound endpoints to {Path}: {Reason}")]
     public static partial void EndpointsNotWritten(ILogger logger, string path, string reason);
 }

@@ -125,6 +125,16 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
     internal int OpenConnections => _connections.OpenConnections;
 
+    /// <summary>Sessions other nodes dialled that membership admitted under the inbound cap and that are not closing
+    /// (SPEC.md §9.10): what the cap bounds. Status lists every session, also a refused one still saying Bye and an
+    /// inbound one whose Hello is not handled yet.</summary>
+    internal int AdmittedInbound => _connections.Sessions.Count(s => !s.Initiator && s.Admitted && !s.IsClosing);
+
+    /// <summary>A dial (connect and handshake) is in flight or the gossip actor has work queued: tests on virtual time
+    /// wait for this to clear before moving the clock again, so a loaded machine's slowness does not turn into
+    /// handshake time-outs and suspected peers in virtual time.</summary>
+    internal bool Busy => _membership.DialsInFlight > 0 || _actor.Backlog > 0;
+
     /// <summary>The gossip engine's assemblers the connections' read loops place chunks into (thread-safe; tests and
     /// the transfer benchmark look at which delta's chunks were placed).</summary>
     internal ChunkPlacements ChunkPlacements => _actor.Engine.Placements;

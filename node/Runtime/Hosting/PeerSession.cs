@@ -97,6 +97,14 @@ internal sealed class PeerSession : IAsyncDisposable
 
     private int _closing;
 
+    /// <summary>Membership accepted the peer's Hello (an inbound session under the cap, or any outbound one); a session
+    /// the inbound cap refuses never is (SPEC.md §9.10). Set on the gossip actor, read anywhere.</summary>
+    internal bool Admitted => Volatile.Read(ref _admitted) != 0;
+
+    private int _admitted;
+
+    internal void Admit() => Volatile.Write(ref _admitted, 1);
+
     /// <summary>True once this node closed the connection (as opposed to the peer or the network).</summary>
     public bool ClosedLocally => Volatile.Read(ref _closedLocally) != 0;
 

@@ -3,6 +3,7 @@ using FedMesh.Node.Membership;
 using FedMesh.Node.Transport;
 using FedMesh.Protocol.Identity;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 
 namespace FedMesh.Node.Tests.Hosting;
 
@@ -11,7 +12,7 @@ namespace FedMesh.Node.Tests.Hosting;
 /// one seed end with bounded partial views forming one connected overlay, and after 20 % of them leave the survivors'
 /// views drop the departed and the overlay is connected again.
 /// </summary>
-public class PeerSamplingWiringTests
+public class PeerSamplingWiringTests(ITestOutputHelper output)
 {
     private const int Nodes = 40;
     private const int ViewSize = 8;
@@ -32,7 +33,7 @@ public class PeerSamplingWiringTests
             }
 
             // Enough shuffle cycles (10 s each) for the views to mix away from the seed.
-            await AdvanceAsync(time, TimeSpan.FromSeconds(200));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(200));
             Assert.All(nodes.Values, n => Assert.True(n.PeerView.Count is >= 1 and <= ViewSize, $"{n.ListenEndPoint}: view of {n.PeerView.Count}, {n.GetStatus().Peers.Count} sessions"));
             Assert.True(Connected(nodes), "the overlay of partial views is not connected");
             // Views are partial: the seed is not in everyone's view any more (it was the only peer anyone knew).
@@ -48,7 +49,7 @@ public class PeerSamplingWiringTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(8));
             while (!(nodes.Values.All(n => n.PeerView.Count > 0 && n.PeerView.All(nodes.ContainsKey)) && Connected(nodes)))
             {
-                await AdvanceAsync(time, TimeSpan.FromSeconds(10), timeout.Token);
+                await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(10), timeout.Token);
             }
 
             Assert.All(nodes.Values, n => Assert.InRange(n.PeerView.Count, 1, ViewSize));
@@ -65,10 +66,7 @@ public class PeerSamplingWiringTests
     /// others are peers that hold it in their views), so the mean degree is at most 2c, and the overlay of sessions
     /// is still one component. Before sessions outside the view were closed, nodes dialled up to max_peers (16).
     /// </summary>
-    [Fact(Skip = "Open bug (2026-12-04 stop 5, issue 16): after this stop's membership changes the overlay of sessions "
-        + "sometimes stays split after churn (a full-suite run failed at 150 s with every node at 11..18 sessions; "
-        + "advancing the clock up to 8 more minutes did not reconnect it in an isolated run). Passes alone most times; "
-        + "re-enable with the fix.")]
+    [Fact]
     public async Task Sessions_outside_the_view_are_closed_so_every_node_s_degree_stays_bounded_after_churn()
     {
         var network = new InMemoryNetwork();
@@ -86,7 +84,7 @@ public class PeerSamplingWiringTests
                 await StartAsync(i);
             }
 
-            await AdvanceAsync(time, TimeSpan.FromSeconds(120));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(120));
             foreach (NodeIdentity gone in ids.Skip(1).Take(Nodes / 5))
             {
                 await nodes[gone.PeerId].DisposeAsync();
@@ -99,19 +97,22 @@ public class PeerSamplingWiringTests
             }
 
             // Joins and departures settle: grace (30 s) plus failure detection of the departed (≈ 16 s) plus shuffles.
-            await AdvanceAsync(time, TimeSpan.FromSeconds(150));
-            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
-            int[] dialled = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound")).ToArray();
-            string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}";
-            // The bound the dialler's rule enforces: at most c sessions a node dialled; every session is someone's
-            // dialled one, so the mean degree is at most 2c. Inbound is capped per node at c + 2 (before the cap,
-            // degrees measured 9..29 at c = 8: the seed every joiner dialled).
-            int[] inbound = nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "inbound")).ToArray();
-            shown += $"; inbound {string.Join(",", inbound.Order())}";
-            Assert.True(dialled.All(d => d <= ViewSize), shown);
-            Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
-            Assert.True(degrees.All(d => d >= 1), shown);
-            Assert.True(degrees.Average() <= 2 * ViewSize, shown);
+            // The bounds hold at any instant; being one component is eventual: an overlay the churn split (a joiner
+            // refused everywhere, views that forgot each other) is joined by the next explorations (one a minute per
+            // node; before them it stayed split for good). So: bounds now, then one component within ten minutes of
+            // virtual time, with the bounds holding there too.
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(150));
+            AssertBounded(nodes, sampling);
+            using var wall = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            var waited = TimeSpan.Zero;
+            for (; !(SessionsConnected(nodes) && Degrees(nodes).All(d => d >= 1)) && waited < TimeSpan.FromMinutes(10); waited += TimeSpan.FromSeconds(10))
+            {
+                await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(10), wall.Token);
+            }
+
+            string shown = AssertBounded(nodes, sampling);
+            output.WriteLine($"one component {waited.TotalSeconds} s (virtual) after the 150 s settle; {shown}");
+            Assert.True(Degrees(nodes).All(d => d >= 1), shown);
             Assert.True(SessionsConnected(nodes), $"the overlay of sessions is not connected: {shown}");
         }
         finally
@@ -144,12 +145,12 @@ public class PeerSamplingWiringTests
             }
 
             NodeRuntime hub = nodes[ids[0].PeerId];
-            int Inbound(NodeRuntime n) => n.GetStatus().Peers.Count(p => p.Source == "inbound");
+            int Inbound(NodeRuntime n) => n.AdmittedInbound;
             int most = 0;
-            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(60), tick: () => most = Math.Max(most, Inbound(hub)));
             // Settled: a minute more, the hub sampled every second.
             int settled = 0;
-            await AdvanceAsync(time, TimeSpan.FromSeconds(60), tick: () => settled = Math.Max(settled, Inbound(hub)));
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(60), tick: () => settled = Math.Max(settled, Inbound(hub)));
 
             int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
             var withHub = hub.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)).ToHashSet();
@@ -171,6 +172,8 @@ public class PeerSamplingWiringTests
     /// grows towards the 60 s ceiling. Once the cut heals, the first link across brings each side a peer list naming
     /// the other side's peers (up again), those dial targets become due at once, and every node is back to all seven
     /// peers within a few dial ticks instead of each pair waiting out its own backoff (up to 60 s; not measured here).
+    /// Both ends of a pair learn of each other at once and dial at the same tick: those crossed dials must leave one
+    /// session (before ConnectionManager.SendForEngine they lost both, again and again, under load: 38–142 s).
     /// </summary>
     [Fact]
     public async Task After_a_partition_heals_peers_named_in_a_peer_list_are_redialled_without_waiting_out_their_backoff()
@@ -191,16 +194,13 @@ public class PeerSamplingWiringTests
             {
                 while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
                 {
-                    await AdvanceAsync(time, TimeSpan.FromSeconds(1), joined.Token);
+                    await AdvanceAsync(time, nodes, TimeSpan.FromSeconds(1), joined.Token);
                 }
             }
 
             // Hosts 10.0.0.1-4 and 10.0.0.5-8.
-            static bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= Count / 2;
-            bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
-            network.Reachable = (a, b) => !Cut(a, b);
-            network.Sever(Cut);
-            await AdvanceAsync(time, TimeSpan.FromMinutes(5));
+            Split(network, Count / 2);
+            await AdvanceAsync(time, nodes, TimeSpan.FromMinutes(5));
             Assert.All(nodes, n => Assert.Equal(Count / 2 - 1, n.GetStatus().Peers.Count));
 
             network.Reachable = null;
@@ -208,7 +208,7 @@ public class PeerSamplingWiringTests
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
             while (!nodes.All(n => n.GetStatus().Peers.Count == Count - 1))
             {
-                await AdvanceAsync(time, TimeSpan.FromSeconds(1), timeout.Token);
+                await AdvanceAsync(time, nodes, TimeSpan.FromSeconds(1), timeout.Token);
                 seconds++;
             }
 
@@ -218,6 +218,100 @@ public class PeerSamplingWiringTests
         {
             await StopAsync(nodes, ids);
         }
+    }
+
+    /// <summary>
+    /// A split overlay heals (SPEC.md §9.10 exploration): 24 nodes split 12/12 for four minutes. Each side keeps
+    /// at least view-size sessions among itself, and Cyclon drops the unreachable side from every view, so once the
+    /// cut heals no node would ever dial across again: it dials only its view's peers when it has view-size sessions,
+    /// and views only learn from peers they have sessions with (the two overlays stayed apart for good before
+    /// exploration; the churn test's split). A node's periodic dial of a random known peer outside its view, with a
+    /// shuffle over that session, brings entries of the other side into the views and the overlay of sessions is one
+    /// component again.
+    /// </summary>
+    [Fact]
+    public async Task A_split_overlay_whose_views_forgot_the_other_side_is_one_component_again_after_the_cut_heals()
+    {
+        const int Count = 24;
+        var network = new InMemoryNetwork();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ids = Enumerable.Range(0, Count).Select(_ => NodeIdentity.Create()).ToArray();
+        var nodes = new Dictionary<PeerId, NodeRuntime>();
+        try
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                nodes[ids[i].PeerId] = await MembershipWiringTests.StartAsync(MembershipWiringTests.Parts(network, time, ids[i], i + 1, seedHost: i == 0 ? null : 1));
+            }
+
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(60));
+            Assert.True(SessionsConnected(nodes), "the overlay of sessions did not form");
+
+            // Hosts 10.0.0.1-12 and 10.0.0.13-24; the seed is on the first side.
+            Split(network, Count / 2);
+            await AdvanceAsync(time, nodes.Values, TimeSpan.FromMinutes(4));
+
+            var first = ids.Take(Count / 2).Select(id => id.PeerId).ToHashSet();
+            bool Across(PeerId a, PeerId b) => first.Contains(a) != first.Contains(b);
+            int[] degrees = nodes.Values.Select(n => n.GetStatus().Peers.Count).ToArray();
+            string shown = $"degrees {string.Join(",", degrees.Order())}";
+            // The state the bug left for good: every node at view size or more (so none dials outside its view) and
+            // no view naming the other side.
+            Assert.True(degrees.All(d => d >= PeerSamplingOptions.Default.ViewSize), shown);
+            Assert.DoesNotContain(nodes, n => n.Value.PeerView.Any(p => Across(n.Key, p)));
+            Assert.False(SessionsConnected(nodes), shown);
+
+            network.Reachable = null;
+            using var wall = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            var healed = TimeSpan.Zero;
+            while (!SessionsConnected(nodes) && healed < TimeSpan.FromMinutes(10))
+            {
+                await AdvanceAsync(time, nodes.Values, TimeSpan.FromSeconds(10), wall.Token);
+                healed += TimeSpan.FromSeconds(10);
+            }
+
+            Assert.True(SessionsConnected(nodes), $"still split {healed.TotalSeconds} s (virtual) after the heal: {shown}");
+            output.WriteLine($"one component within {healed.TotalSeconds} s (virtual) of the heal");
+        }
+        finally
+        {
+            await StopAsync(nodes.Values, ids);
+        }
+    }
+
+    /// <summary>Each node's sessions as status lists them.</summary>
+    private static int[] Degrees(Dictionary<PeerId, NodeRuntime> nodes) => [.. nodes.Values.Select(n => n.GetStatus().Peers.Count)];
+
+    /// <summary>
+    /// The bounds of SPEC.md §9.10: at most c sessions a node dialled; every session is someone's dialled one, so
+    /// the mean degree is at most 2c; at most the inbound cap (c + 2) of sessions others dialled are admitted (before
+    /// the cap, degrees measured 9..29 at c = 8: the seed every joiner dialled). The mean degree counts the links
+    /// both ends list: with every node at c dialled sessions it is exactly 2c, and a session one end already dropped
+    /// while the other still says goodbye would tip a one-sided count over it. Returns the figures shown.
+    /// </summary>
+    private static string AssertBounded(Dictionary<PeerId, NodeRuntime> nodes, PeerSamplingOptions sampling)
+    {
+        int[] degrees = Degrees(nodes);
+        int[] dialled = [.. nodes.Values.Select(n => n.GetStatus().Peers.Count(p => p.Source == "outbound"))];
+        int[] inbound = [.. nodes.Values.Select(n => n.AdmittedInbound)];
+        var lists = nodes.ToDictionary(n => n.Key, n => n.Value.GetStatus().Peers.Select(p => PeerId.Parse(p.PeerId)).ToHashSet());
+        int links = lists.Sum(l => l.Value.Count(p => lists.TryGetValue(p, out HashSet<PeerId>? other) && other.Contains(l.Key))) / 2;
+        double mean = 2.0 * links / nodes.Count;
+        string shown = $"degrees {string.Join(",", degrees.Order())}; dialled {string.Join(",", dialled.Order())}; inbound {string.Join(",", inbound.Order())}; mean degree {mean:F2}";
+        Assert.True(dialled.All(d => d <= sampling.ViewSize), shown);
+        Assert.True(inbound.All(d => d <= sampling.InboundCap), shown);
+        Assert.True(mean <= 2 * sampling.ViewSize, shown);
+        return shown;
+    }
+
+    /// <summary>Cuts hosts 10.0.0.1..<paramref name="last"/> off from the others: dials across are refused and the
+    /// connections across reset, until <see cref="InMemoryNetwork.Reachable"/> is set back to null.</summary>
+    private static void Split(InMemoryNetwork network, int last)
+    {
+        bool Side(System.Net.IPAddress a) => a.GetAddressBytes()[3] <= last;
+        bool Cut(System.Net.IPAddress a, System.Net.IPAddress b) => Side(a) != Side(b);
+        network.Reachable = (a, b) => !Cut(a, b);
+        network.Sever(Cut);
     }
 
     /// <summary>Stops the nodes still running and disposes every identity.</summary>
@@ -268,14 +362,25 @@ public class PeerSamplingWiringTests
         return seen.Count == nodes.Count;
     }
 
-    /// <summary>A virtual second at a time, with 100 ms of wall time for 40 nodes' frames to be handled: faster, a
-    /// loaded machine falls behind the 1 Hz heartbeats and the failure detector closes healthy sessions.</summary>
-    private static async Task AdvanceAsync(FakeTimeProvider time, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
+    /// <summary>
+    /// A virtual second at a time, with 100 ms of wall time for the nodes' frames to be handled, and then as long as
+    /// any node still has a dial in flight or gossip work queued (<see cref="NodeRuntime.Busy"/>): on a loaded
+    /// machine a fixed wall-time step fell behind, and virtual time ran on while handshakes and heartbeats waited for a
+    /// core, so dials timed out (their backoff grew) and healthy sessions were suspected. (The heal test's failures
+    /// under load had another cause as well: crossed dials that lost both sessions to a second Hello, see
+    /// ConnectionManager.SendForEngine.) A step that cannot settle within 10 s of wall time moves on.
+    /// </summary>
+    private static async Task AdvanceAsync(FakeTimeProvider time, IEnumerable<NodeRuntime> nodes, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
         {
             time.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(100, cancel);
+            for (int waited = 0; waited < 1000 && nodes.Any(n => n.Busy); waited++)
+            {
+                await Task.Delay(10, cancel);
+            }
+
             tick?.Invoke();
         }
     }

@@ -184,4 +184,37 @@ public class PeerSamplerTests(ITestOutputHelper output)
         sampler.OnReply(Id(3), [new(Id(5), 0)]);
         Assert.Contains(sampler.View, e => e.Peer == Id(5));
     }
+
+    [Fact]
+    public void An_exploration_keeps_the_view_and_its_ages_and_its_reply_swaps_in_the_other_side_s_entries()
+    {
+        var sampler = new PeerSampler(Id(0), PeerSamplingOptions.Default with { ViewSize = 4, ShuffleLength = 2 }, new Random(1));
+        foreach (int i in new[] { 1, 2, 3, 4 })
+        {
+            sampler.Add(Id(i));
+        }
+
+        ShuffleRequest request = sampler.Explore(Id(20));
+
+        Assert.Equal(Id(20), request.Target);
+        Assert.Equal([new ViewEntry(Id(0), 0), sampler.View.Single(e => e.Peer == request.Offer[1].Peer)], request.Offer);
+        // Not a cycle: nothing aged, nothing left the view.
+        Assert.Equal(4, sampler.View.Count);
+        Assert.All(sampler.View, e => Assert.Equal(0, e.Age));
+
+        // The reply replaces the entry offered (the view is full), as a cycle's does; a second reply is ignored.
+        Assert.True(sampler.OnReply(Id(20), [new(Id(21), 0), new(Id(22), 0)]));
+        Assert.Contains(sampler.View, e => e.Peer == Id(21));
+        Assert.DoesNotContain(sampler.View, e => e.Peer == request.Offer[1].Peer || e.Peer == Id(22));
+        Assert.False(sampler.OnReply(Id(20), [new(Id(23), 0)]));
+        Assert.DoesNotContain(sampler.View, e => e.Peer == Id(23));
+
+        // A cycle's shuffle pending next to an exploration: each reply is matched to its own request.
+        ShuffleRequest cycle = sampler.StartShuffle()!;
+        sampler.Explore(Id(30));
+        Assert.False(sampler.OnReply(cycle.Target, [new(Id(31), 0)]));
+        Assert.True(sampler.OnReply(Id(30), [new(Id(32), 0)]));
+        Assert.Contains(sampler.View, e => e.Peer == Id(31));
+        Assert.Contains(sampler.View, e => e.Peer == Id(32));
+    }
 }

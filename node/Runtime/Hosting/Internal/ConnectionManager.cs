@@ -441,10 +441,34 @@ internal sealed class ConnectionManager
     private bool IsEngineSession(PeerSession session) =>
         _engineSessions.TryGetValue(session.Peer, out PeerSession? current) && ReferenceEquals(current, session);
 
-    /// <summary>Queues a message for a peer; a peer whose queue is full is not reading and is dropped.</summary>
+    /// <summary>Queues a message for a peer on its current session; a peer whose queue is full is not reading and is dropped.</summary>
     public void Send(PeerId peer, WireMessage message)
     {
-        if (!_sessions.TryGetValue(peer, out PeerSession? session) || session.TrySend(message))
+        if (_sessions.TryGetValue(peer, out PeerSession? session))
+        {
+            Send(session, message);
+        }
+    }
+
+    /// <summary>
+    /// Queues a message the gossip engine sends (actor thread only) on the session the engine was told of, not the
+    /// peer's current one. When a crossed dial replaced a session after its Connected was queued, the engine's Hello
+    /// for the old session went out on the new one, whose own Connected then sent a second Hello: the peer closed it
+    /// ("second Hello") and both sessions were gone. Both sides redial at the same dial tick, so the pair crossed
+    /// again and again (nodes of the heal test stayed unlinked for minutes with every dial "connected").
+    /// </summary>
+    public void SendForEngine(PeerId peer, WireMessage message)
+    {
+        if (_engineSessions.TryGetValue(peer, out PeerSession? session))
+        {
+            Send(session, message);
+        }
+    }
+
+    private void Send(PeerSession session, WireMessage message)
+    {
+        PeerId peer = session.Peer;
+        if (session.TrySend(message))
         {
             return;
         }

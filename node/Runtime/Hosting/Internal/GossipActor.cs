@@ -72,6 +72,9 @@ internal sealed class GossipActor : IGossipHost
     /// is behind, which is what bounds the memory a fast peer can make this node hold.</summary>
     public ValueTask PostAsync(Action action) => _queue.Writer.WriteAsync(action, _stopping);
 
+    /// <summary>Actions queued and not yet run.</summary>
+    public int Backlog => _queue.Reader.Count;
+
     /// <summary>No more actions; the loop ends once the queue is drained.</summary>
     public void Complete() => _queue.Writer.TryComplete();
 
@@ -120,7 +123,7 @@ internal sealed class GossipActor : IGossipHost
         }
     }
 
-    public void Send(PeerId peer, WireMessage message) => Connections.Send(peer, message);
+    public void Send(PeerId peer, WireMessage message) => Connections.SendForEngine(peer, message);
 
     public void Close(PeerId peer, ProtocolErrorCode code, string reason)
     {

@@ -57,6 +57,19 @@ internal sealed class MembershipService
     /// one small frame, so anything slower is a peer that does not read (SecureConnection drains for 5 s too).</summary>
     private static readonly TimeSpan RefusalDrain = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often a node explores (<see cref="PeerSampler.Explore"/>): dials one known peer outside its view, at random,
+    /// and shuffles with it. Cyclon's views only learn from peers they already hold, and a node with view-size
+    /// sessions dials nothing outside its view, so two overlays whose views forgot each other (a partition longer
+    /// than a few shuffle cycles, or a join or churn that happened to split the views) stayed apart for good.
+    /// One exploration a minute (six shuffle cycles; the reconnect ceiling) per node joins them within about a
+    /// minute of the cut healing once a few nodes of each side explore, and costs a mesh of N nodes at most N/60 extra
+    /// dials a second (only nodes with view-size sessions and a free dial slot explore), next to the N/10 shuffles it
+    /// already exchanges. Serf's reconnect to failed members
+    /// (every 30 s) is the same idea.
+    /// </summary>
+    internal static readonly TimeSpan ExploreInterval = TimeSpan.FromMinutes(1);
+
     private readonly NodeParts _parts;
     private readonly ILogger _logger;
     private readonly PeerBook _book;
@@ -75,6 +88,13 @@ internal sealed class MembershipService
     private ConnectionManager? _connections;
     private long _order;
     private DateTimeOffset? _nextShuffle;
+    private DateTimeOffset? _nextExplore;
+
+    /// <summary>An exploration is due (<see cref="ExploreInterval"/>); taken by the next dial tick with room. Under _lock.</summary>
+    private bool _exploreDue;
+
+    /// <summary>The peer dialled to explore, until its session is ready and the shuffle goes out. Under _lock.</summary>
+    private PeerId? _explore;
 
     public MembershipService(NodeParts parts, ILoggerFactory loggers, ILogger logger)
     {
@@ -111,6 +131,24 @@ internal sealed class MembershipService
     }
 
     public PeerBook Book => _book;
+
+    /// <summary>Sessions this node may have dialled: min(view size, max_peers) (SPEC.md §9.10).</summary>
+    private int DialBudget => Math.Min(_sampling.ViewSize, _parts.MaxPeers);
+
+    /// <summary>Dials this node may start now: the budget less the sessions it dialled and the dials in flight.</summary>
+    private int DialRoom => DialBudget - Connections.OutboundCount - DialsInFlight;
+
+    /// <summary>Dials started and not finished (connect and handshake).</summary>
+    public int DialsInFlight
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _targets.Values.Count(t => t.InFlight);
+            }
+        }
+    }
 
     /// <summary>Dial targets held at most: four per connection slot (seeds, the book's most useful entries, mDNS).</summary>
     private int MaxTargets => 4 * _parts.MaxConnections;
@@ -164,10 +202,12 @@ internal sealed class MembershipService
     /// anyone else (seeds, the book's other entries) only while it has fewer sessions than its view size (joining,
     /// or recovering after its peers left), since a session outside the view would be closed again by
     /// <see cref="Prune"/>. Inbound sessions are the other side's choice and do not use this node's dial budget.
+    /// Once an <see cref="ExploreInterval"/>, a node that is not joining gives room left over to one random known
+    /// peer outside the view (<see cref="PeerSampler.Explore"/>).
     /// </summary>
     private List<DialTarget> Due()
     {
-        if (Math.Min(_sampling.ViewSize, _parts.MaxPeers) - Connections.OutboundCount <= 0)
+        if (DialRoom <= 0)
         {
             // No dial budget left (the common case once a node has its peers; the room below can only be smaller): the
             // book's snapshot, the targets' scan and their sort would all end in an empty list. The book's entries
@@ -186,17 +226,24 @@ internal sealed class MembershipService
         DateTimeOffset now = _parts.Time.GetUtcNow();
         lock (_lock)
         {
-            int inFlight = _targets.Values.Count(t => t.InFlight);
-            int room = Math.Min(_sampling.ViewSize, _parts.MaxPeers) - Connections.OutboundCount - inFlight;
-            bool joining = Connections.SessionCount + inFlight < _sampling.ViewSize;
+            int room = DialRoom;
+            bool joining = Connections.SessionCount + DialsInFlight < _sampling.ViewSize;
             var due = _targets.Values
-                .Where(t => !t.InFlight && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t) && (joining || InView(t)))
+                .Where(t => Dialable(t, now) && (joining || InView(t)))
                 .OrderByDescending(t => InView(t))
                 .ThenByDescending(t => t.Seed)
                 .ThenBy(t => t.Backoff.Failures)
                 .ThenBy(t => t.Order)
                 .Take(Math.Max(0, room))
                 .ToList();
+            // A joining node dials every known peer anyway; exploring is for one that dials only its view.
+            if (_exploreDue && !joining && due.Count < room && Explorable(now) is { } explore)
+            {
+                _exploreDue = false;
+                _explore = explore.Expected;
+                due.Add(explore);
+            }
+
             foreach (DialTarget t in due)
             {
                 t.InFlight = true;
@@ -204,6 +251,17 @@ internal sealed class MembershipService
 
             return due;
         }
+    }
+
+    /// <summary>Not in flight, connected, backing off or held after a refusal. Under _lock.</summary>
+    private bool Dialable(DialTarget t, DateTimeOffset now) => !t.InFlight && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t);
+
+    /// <summary>A random dialable target outside the view whose peer id is known (the shuffle goes out once that
+    /// peer's session is ready), or null. Under _lock.</summary>
+    private DialTarget? Explorable(DateTimeOffset now)
+    {
+        DialTarget[] candidates = [.. _targets.Values.Where(t => t.Expected is not null && Dialable(t, now) && !InView(t)).OrderBy(t => t.Order)];
+        return candidates.Length == 0 ? null : candidates[_random.Next(candidates.Length)];
     }
 
     /// <summary>The target is a peer of the partial view: dialled before the book's other entries. Under _lock.</summary>
@@ -248,6 +306,13 @@ internal sealed class MembershipService
                         break;
                     case DialOutcome.Failed:
                         target.Backoff.OnFailure();
+                        if (_explore is { } exploring && exploring == target.Expected)
+                        {
+                            // An exploration that could not connect (the book still names departed peers): the next
+                            // one is a minute away, so exploring never dials more often than that.
+                            _explore = null;
+                        }
+
                         if ((target.Expected ?? target.ConnectedAs) is { } id)
                         {
                             _book.RecordFailure(id);
@@ -336,6 +401,16 @@ internal sealed class MembershipService
     public void Tick()
     {
         DateTimeOffset now = _parts.Time.GetUtcNow();
+        _nextExplore ??= now + ExploreInterval;
+        if (now >= _nextExplore)
+        {
+            _nextExplore = now + ExploreInterval;
+            lock (_lock)
+            {
+                _exploreDue = true;
+            }
+        }
+
         _nextShuffle ??= now + _sampling.ShufflePeriod;
         if (now >= _nextShuffle)
         {
@@ -437,6 +512,7 @@ internal sealed class MembershipService
         bool refuse = !session.Initiator && InboundOverCap();
         if (!refuse)
         {
+            session.Admit();
             lock (_lock)
             {
                 _sampler.Add(peer);
@@ -456,6 +532,22 @@ internal sealed class MembershipService
             Connections.Send(peer, new PeerListMessage(known));
         }
 
+        ShuffleRequest? exploration = null;
+        lock (_lock)
+        {
+            if (session.Initiator && _explore == peer)
+            {
+                _explore = null;
+                exploration = _sampler.Explore(peer);
+            }
+        }
+
+        if (exploration is not null)
+        {
+            Log.Exploring(_logger, peer.Value);
+            Connections.Send(peer, Describe(exploration.Offer, PeerListKind.ShuffleRequest));
+        }
+
         if (refuse)
         {
             // Over the inbound cap (SPEC.md §9.10): the newcomer keeps the peer list just queued (sent before the
@@ -466,9 +558,11 @@ internal sealed class MembershipService
         }
     }
 
-    /// <summary>Sessions other nodes dialled to this one (closing ones aside) exceed the inbound cap; the newest is
-    /// already registered, so more than the cap means it is one too many.</summary>
-    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && !s.IsClosing) > _sampling.InboundCap;
+    /// <summary>The inbound cap is reached: this node already admitted that many sessions others dialled (closing ones
+    /// aside). Counted over admitted sessions only (PeerReady runs one session at a time on the actor), not over every
+    /// registered one: inbound handshakes that finished but whose Hello is not handled yet would otherwise count
+    /// before their own turn and get several newcomers refused for one free slot.</summary>
+    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && s.Admitted && !s.IsClosing) >= _sampling.InboundCap;
 
     /// <summary>
     /// <paramref name="peer"/> closed a session with Bye(Overloaded): it is over its inbound cap (or found this node
@@ -549,9 +643,23 @@ internal sealed class MembershipService
         }
         else if (list.Kind == PeerListKind.ShuffleReply)
         {
+            bool explored;
+            bool inView;
             lock (_lock)
             {
-                _sampler.OnReply(reporter, offered);
+                explored = _sampler.OnReply(reporter, offered);
+                inView = _sampler.View.Any(e => e.Peer == reporter);
+            }
+
+            if (explored && !inView && Connections.SessionCount > _sampling.ViewSize
+                && Connections.TryGetSession(reporter, out PeerSession? session) && session.Initiator)
+            {
+                // The exploration's work is done: its entries are in the view (dialled as room allows) and this node
+                // is in the peer's. The session is outside the view, so it would only hold a dial slot until Prune
+                // closed it; as there, a node at view size or below keeps every session it has.
+                const string Reason = "exploration shuffle done";
+                Log.PeerClosed(_logger, reporter.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
+                Connections.Close(reporter, ProtocolErrorCode.Shutdown, Reason);
             }
         }
     }
