@@ -103,6 +103,7 @@ public static partial class ScenarioLoader
             TestSamples = l.Int("test_samples", d.TestSamples, 1, 1 << 20),
             BatchSize = l.Int("batch_size", d.BatchSize, 1, 1 << 20),
             LearningRate = l.Double("learning_rate", d.LearningRate, 0, 1, exclusiveMin: true),
+            LearningRateDecaySteps = l.Double("learning_rate_decay_steps", d.LearningRateDecaySteps, 0, 1e9),
             NoiseStd = l.Double("noise", d.NoiseStd, 0, 1e6),
             Split = split == "dirichlet" ? SurrogateSplit.Dirichlet : SurrogateSplit.Iid,
             DirichletAlpha = data.Double("alpha", d.DirichletAlpha, 0, 1e6, exclusiveMin: true),

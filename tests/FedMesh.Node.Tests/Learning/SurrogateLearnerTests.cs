@@ -36,6 +36,42 @@ public class SurrogateLearnerTests
     }
 
     [Fact]
+    public void The_step_size_decays_as_eta_over_one_plus_k_over_tau_and_stays_constant_without_decay()
+    {
+        Assert.Equal(0.05, SurrogateLearner.StepSize(0.05, 0, 1_000_000));
+        Assert.Equal(0.05, SurrogateLearner.StepSize(0.05, 10, 0));
+        Assert.Equal(0.025, SurrogateLearner.StepSize(0.05, 10, 10), 12);
+        Assert.Equal(0.05 / 11, SurrogateLearner.StepSize(0.05, 10, 100), 12);
+    }
+
+    [Fact]
+    public void A_decaying_learner_takes_the_same_first_step_and_smaller_later_steps_across_rounds()
+    {
+        var constant = new SurrogateProblem(SurrogateOptions.Default with { Seed = 4 }, 2).CreateLearner(1);
+        var decaying = new SurrogateProblem(SurrogateOptions.Default with { Seed = 4, LearningRateDecaySteps = 2 }, 2).CreateLearner(1);
+
+        Assert.Equal(constant.Train(1, CancellationToken.None).Delta, decaying.Train(1, CancellationToken.None).Delta);
+
+        // The step counter survives across rounds (Train calls): 41 steps taken, so the next one is η / (1 + 41/2)
+        // = η / 21.5; from the same point and the same batch its update is that fraction of the constant learner's.
+        constant.Train(40, CancellationToken.None);
+        decaying.Train(40, CancellationToken.None);
+        float[] start = new float[constant.GetAdapter().Length];
+        constant.SetAdapter(start);
+        decaying.SetAdapter(start);
+        float a = TensorPrimitives.Norm(constant.Train(1, CancellationToken.None).Delta);
+        float b = TensorPrimitives.Norm(decaying.Train(1, CancellationToken.None).Delta);
+        Assert.InRange(b / a, 1.0 / 21.5 * 0.999, 1.0 / 21.5 * 1.001);
+    }
+
+    [Fact]
+    public void A_negative_or_infinite_decay_is_refused_with_the_key_named()
+    {
+        Assert.Contains("learning_rate_decay_steps", (SurrogateOptions.Default with { LearningRateDecaySteps = -1 }).Problem());
+        Assert.Contains("learning_rate_decay_steps", (SurrogateOptions.Default with { LearningRateDecaySteps = double.PositiveInfinity }).Problem());
+    }
+
+    [Fact]
     public void The_same_seed_gives_the_same_data_and_steps()
     {
         var a = new SurrogateProblem(SurrogateOptions.Default with { Seed = 9, Split = SurrogateSplit.Dirichlet }, 3).CreateLearner(2);

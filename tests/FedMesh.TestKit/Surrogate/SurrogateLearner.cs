@@ -25,6 +25,7 @@ public sealed class SurrogateLearner : ILearner
     private readonly float[] _gradient;
     private readonly Random _batches;
     private readonly SurrogateOptions _options;
+    private long _stepsTaken;
 
     internal SurrogateLearner(SurrogateProblem problem, int node, float[] localOptimum)
     {
@@ -63,7 +64,8 @@ public sealed class SurrogateLearner : ILearner
         TensorPrimitives.Add(_w, delta, _w);
     }
 
-    /// <summary>Minibatch SGD on MSE: w ← w − η·(2/b)·Σ (x·w − y)·x over b samples drawn with replacement.</summary>
+    /// <summary>Minibatch SGD on MSE: w ← w − η_k·(2/b)·Σ (x·w − y)·x over b samples drawn with replacement, with
+    /// η_k = <see cref="StepSize"/>(η, τ, k) for this learner's k-th step overall.</summary>
     public LocalRound Train(int steps, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(steps);
@@ -85,13 +87,19 @@ public sealed class SurrogateLearner : ILearner
             }
 
             lossSum += batchLoss / b;
-            TensorPrimitives.MultiplyAdd(_gradient, (float)(-_options.LearningRate * 2.0 / b), _w, _w);
+            double eta = StepSize(_options.LearningRate, _options.LearningRateDecaySteps, _stepsTaken++);
+            TensorPrimitives.MultiplyAdd(_gradient, (float)(-eta * 2.0 / b), _w, _w);
         }
 
         var delta = new float[_d];
         TensorPrimitives.Subtract(_w, before, delta);
         return new LocalRound(delta, done == 0 ? double.NaN : lossSum / done, done);
     }
+
+    /// <summary>Step size of step <paramref name="step"/> (0-based): η / (1 + k / τ), or η when τ = 0
+    /// (<see cref="SurrogateOptions.LearningRateDecaySteps"/>).</summary>
+    public static double StepSize(double learningRate, double decaySteps, long step) =>
+        decaySteps > 0 ? learningRate / (1 + (step / decaySteps)) : learningRate;
 
     /// <summary>Held-out MSE of the current adapter; <paramref name="documents"/> is ignored (see the class remarks).</summary>
     public Evaluation Evaluate(IReadOnlyList<string> documents) => Evaluate(documents, _w);

@@ -42,6 +42,13 @@ public sealed record SurrogateOptions
     /// 0.05 contracts the error by ~10% per step with minibatch noise well below the signal.</summary>
     public double LearningRate { get; init; } = 0.05;
 
+    /// <summary>Step-size decay: step k of this node's SGD uses η / (1 + k / τ) with τ = this many steps; 0 (the
+    /// default) keeps η constant. Decentralised SGD with a fixed step converges only to a neighbourhood of the optimum
+    /// whose radius grows with the gossip graph's 1/(1 − λ₂) (Lian et al. 2017; Koloskova et al. 2020); with a
+    /// decaying step the consensus error vanishes faster than the optimisation error, so sparse gossip approaches what
+    /// averaging every node each round (flood) reaches (Pu, Olshevsky &amp; Paschalidis 2020, "transient time").</summary>
+    public double LearningRateDecaySteps { get; init; }
+
     /// <summary>Label noise standard deviation: the held-out MSE floor is its square (0.01).</summary>
     public double NoiseStd { get; init; } = 0.1;
 
@@ -83,6 +90,11 @@ public sealed record SurrogateOptions
         if (!(LearningRate > 0) || !(LearningRate < 1))
         {
             return $"learner.learning_rate must be in (0, 1) (stable SGD on this task), got {LearningRate}";
+        }
+
+        if (!(LearningRateDecaySteps >= 0) || !double.IsFinite(LearningRateDecaySteps))
+        {
+            return $"learner.learning_rate_decay_steps must be finite and ≥ 0 (0 = constant step), got {LearningRateDecaySteps}";
         }
 
         if (!(NoiseStd >= 0) || !double.IsFinite(NoiseStd))

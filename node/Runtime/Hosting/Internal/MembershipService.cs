@@ -424,7 +424,10 @@ internal sealed class MembershipService
 
         Prune(now);
 
-        foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.OrderBy(p => p.Key.Value, StringComparer.Ordinal))
+        // ConcurrentDictionary.ToArray is the dictionary's own locked snapshot: LINQ's OrderBy straight on the
+        // dictionary copies it through ICollection.CopyTo after reading Count, which throws ArgumentException when the
+        // actor adds a session in between (it stopped a daemon's tick loop in a 32-daemon run).
+        foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.ToArray().OrderBy(p => p.Key.Value, StringComparer.Ordinal))
         {
             if (detector.SampleCount > 0 && detector.IsSuspected())
             {
