@@ -24,12 +24,11 @@ public sealed class TransferBenchmarkTests
         Assert.True(result.RawHotSeconds > 0);
         Assert.False(string.IsNullOrEmpty(result.Cipher));
         Assert.Equal(4, result.Chunks);
+        // How many chunks are placed is a race by design: the sender pipelines the manifest and every chunk after
+        // one Want, and a chunk the read loop meets before the actor has registered the manifest's assembler takes
+        // the pooled path instead (on a loaded machine all four can). So only the range is asserted here; placement
+        // itself is asserted deterministically in PlacedChunkWiringTests.
         Assert.InRange(result.PlacedChunks, 0, result.Chunks);
-        if (result.Cipher == nameof(FedMesh.Protocol.Security.CipherSuite.Aegis256))
-        {
-            // The receiving node placed chunks into its engine's assembler (all but those that overtook the manifest).
-            Assert.True(result.PlacedChunks > 0, "no chunk was placed");
-        }
     }
 
     [Fact]
