@@ -363,10 +363,20 @@ public static class NodeCommands
                     return 2;
                 }
 
-                // Port 0 (any free port): the running node wrote the port it bound to its state directory.
-                given = node.Options.Admin.Listen.EndsWith(":0", StringComparison.Ordinal)
-                    ? Hosting.NodeEndpoints.TryRead(node.State.Endpoints)?.Admin ?? node.Options.Admin.Listen
-                    : node.Options.Admin.Listen;
+                // Port 0 (any free port): the running node wrote the port it bound to its state directory; without
+                // that file the node is not running (or not yet listening), which says more than "port 0 refused".
+                given = node.Options.Admin.Listen;
+                if (given.EndsWith(":0", StringComparison.Ordinal))
+                {
+                    if (Hosting.NodeEndpoints.TryRead(node.State.Endpoints)?.Admin is not { } bound)
+                    {
+                        string start = node.ConfigPath is null ? "fedmesh run" : $"fedmesh run --config {node.ConfigPath}";
+                        error.WriteLine($"fedmesh {name}: the node is not running: {node.State.Endpoints} does not exist (admin.listen = {given} takes a free port at start and the running node writes it there); start the node with `{start}`");
+                        return 1;
+                    }
+
+                    given = bound;
+                }
             }
 
             if (AdminUri(given, out string invalid) is not { } url)

@@ -181,6 +181,19 @@ public sealed class NodeCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Status_of_a_node_on_an_any_port_admin_endpoint_that_is_not_running_says_so_and_how_to_start_it()
+    {
+        (string config, _, _) = Init("lab", "--port", "0", "--admin-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0");
+        NodeOptions options = ConfigLoader.Load(config, new Dictionary<string, string>());
+
+        (int exit, _, string error) = Cli("status", "--config", config);
+
+        Assert.Equal(1, exit);
+        Assert.StartsWith($"fedmesh status: the node is not running: {new StatePaths(options.Node.StateDir).Endpoints} does not exist", error, StringComparison.Ordinal);
+        Assert.Contains($"`fedmesh run --config {config}`", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_with_a_missing_data_folder_names_data_folder()
     {
         (string config, _, _) = Init("lab", "--data", Path.Combine(_root, "no-data"), "--port", "1", "--admin-listen", "127.0.0.1:1", "--metrics-listen", "127.0.0.1:1");
