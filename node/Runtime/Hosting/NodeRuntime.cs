@@ -125,10 +125,10 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// <summary>Connections (inbound plus outbound, handshakes included) open at once, as <see cref="ConnectionSlots"/> counts them.</summary>
     internal int OpenConnections => _connections.OpenConnections;
 
-    /// <summary>Sessions other nodes dialled that membership admitted under the inbound cap and that are not closing
-    /// (SPEC.md §9.10): what the cap bounds. Status lists every session, also a refused one still saying Bye and an
-    /// inbound one whose Hello is not handled yet.</summary>
-    internal int AdmittedInbound => _connections.Sessions.Count(s => !s.Initiator && s.Admitted && !s.IsClosing);
+    /// <summary>Admitted inbound sessions (<see cref="ConnectionManager.AdmittedInboundCount"/>): what the inbound cap
+    /// bounds. Status lists every session, also a refused one still saying Bye and an inbound one whose Hello is not
+    /// handled yet.</summary>
+    internal int AdmittedInbound => _connections.AdmittedInboundCount;
 
     /// <summary>A dial (connect and handshake) is in flight or the gossip actor has work queued: tests on virtual time
     /// wait for this to clear before moving the clock again, so a loaded machine's slowness does not turn into

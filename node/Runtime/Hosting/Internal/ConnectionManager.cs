@@ -86,6 +86,11 @@ internal sealed class ConnectionManager
     /// <summary>Sessions this node dialled (the surviving connection of a pair was initiated here).</summary>
     public int OutboundCount => _sessions.Values.Count(s => s.Initiator);
 
+    /// <summary>Sessions other nodes dialled that membership admitted under the inbound cap and that are not closing
+    /// (SPEC.md §9.10): what the cap bounds. A refused session still saying Bye and an inbound one whose Hello is not
+    /// handled yet are registered but not counted.</summary>
+    public int AdmittedInboundCount => _sessions.Values.Count(s => !s.Initiator && s.Admitted && !s.IsClosing);
+
     public ICollection<PeerSession> Sessions => _sessions.Values;
 
     public bool IsConnected(PeerId peer) => _sessions.ContainsKey(peer);

@@ -565,7 +565,7 @@ internal sealed class MembershipService
     /// aside). Counted over admitted sessions only (PeerReady runs one session at a time on the actor), not over every
     /// registered one: inbound handshakes that finished but whose Hello is not handled yet would otherwise count
     /// before their own turn and get several newcomers refused for one free slot.</summary>
-    private bool InboundOverCap() => Connections.Sessions.Count(s => !s.Initiator && s.Admitted && !s.IsClosing) >= _sampling.InboundCap;
+    private bool InboundOverCap() => Connections.AdmittedInboundCount >= _sampling.InboundCap;
 
     /// <summary>
     /// <paramref name="peer"/> closed a session with Bye(Overloaded): it is over its inbound cap (or found this node
