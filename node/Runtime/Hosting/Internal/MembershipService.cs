@@ -136,7 +136,10 @@ internal sealed class MembershipService
     private int DialBudget => Math.Min(_sampling.ViewSize, _parts.MaxPeers);
 
     /// <summary>Dials this node may start now: the budget less the sessions it dialled and the dials in flight.</summary>
-    private int DialRoom => DialBudget - Connections.OutboundCount - DialsInFlight;
+    private int DialRoom => RoomWith(DialsInFlight);
+
+    /// <summary><see cref="DialRoom"/> for a count of dials in flight the caller already took.</summary>
+    private int RoomWith(int inFlight) => DialBudget - Connections.OutboundCount - inFlight;
 
     /// <summary>Dials started and not finished (connect and handshake).</summary>
     public int DialsInFlight
@@ -226,8 +229,10 @@ internal sealed class MembershipService
         DateTimeOffset now = _parts.Time.GetUtcNow();
         lock (_lock)
         {
-            int room = DialRoom;
-            bool joining = Connections.SessionCount + DialsInFlight < _sampling.ViewSize;
+            // One scan of the targets for both: room and joining must agree on the dials in flight.
+            int inFlight = DialsInFlight;
+            int room = RoomWith(inFlight);
+            bool joining = Connections.SessionCount + inFlight < _sampling.ViewSize;
             var due = _targets.Values
                 .Where(t => Dialable(t, now) && (joining || InView(t)))
                 .OrderByDescending(t => InView(t))
