@@ -6,7 +6,8 @@ using FedMesh.Node.Privacy;
 namespace FedMesh.Node.Demo;
 
 /// <summary>
-/// <c>fedmesh-bench canary [--levels off,record] [--seeds 3] [--copies 100] [--candidates 1000] [--json]</c>: leakage
+/// <c>fedmesh-bench canary [--levels off,record] [--seeds 3] [--copies 100] [--candidates 1000] [--rounds R] [--steps S]
+/// [--batch B] [--lr η] [--json]</c>: leakage
 /// measured, not only bounded (Carlini et al. 2019, "The Secret Sharer"). Per seed a random canary of
 /// <see cref="CanaryExposure"/>'s format is inserted <c>--copies</c> times as records of node 1, the demo's mesh runs
 /// in process (<see cref="PrivateMeshSimulation"/>, the demo's defaults), and the canary's exposure is measured under
@@ -30,20 +31,26 @@ public static class CanaryBenchCommand
         var candidates = new Option<int>("--candidates") { Description = "Random candidates of the canary's format it is ranked among.", DefaultValueFactory = _ => DefaultCandidates };
         var epsilon = new Option<double>("--epsilon") { Description = "ε budget per node for the whole run (DP levels).", DefaultValueFactory = _ => d.EpsilonBudget };
         var rounds = new Option<int>("--rounds") { Description = "Rounds.", DefaultValueFactory = _ => d.Rounds };
+        var steps = new Option<int>("--steps") { Description = "Local steps per round (the demo's by default; more steps make the non-private mesh memorise more).", DefaultValueFactory = _ => d.LocalSteps };
+        var batch = new Option<int>("--batch") { Description = "Expected records per DP-SGD step (windows per step without DP).", DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Learning rate.", DefaultValueFactory = _ => d.LearningRate };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("canary", "Canary exposure (Carlini et al. 2019) under the demo's mesh in process, per privacy level and seed.")
         {
-            levels, seeds, copies, candidates, epsilon, rounds, json,
+            levels, seeds, copies, candidates, epsilon, rounds, steps, batch, lr, json,
         };
         command.SetAction((ParseResult r) =>
         {
             string[] levelNames = r.GetValue(levels)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             int seedCount = r.GetValue(seeds), copyCount = r.GetValue(copies), candidateCount = r.GetValue(candidates), roundCount = r.GetValue(rounds);
             double eps = r.GetValue(epsilon);
+            int stepCount = r.GetValue(steps), batchSize = r.GetValue(batch);
+            double rate = r.GetValue(lr);
             if (levelNames.Length == 0 || levelNames.Any(l => PrivacyLevels.Parse(PrivateMeshBenchCommand.Unprefixed(l)) is null) || seedCount is < 1 or > 100
-                || copyCount is < 1 or > 100_000 || candidateCount is < 1 or > 1_000_000 || !(eps > 0) || !double.IsFinite(eps) || roundCount is < 1 or > 10_000)
+                || copyCount is < 1 or > 100_000 || candidateCount is < 1 or > 1_000_000 || !(eps > 0) || !double.IsFinite(eps) || roundCount is < 1 or > 10_000
+                || stepCount is < 1 or > 10_000 || batchSize is < 1 or > 4096 || !(rate > 0) || !double.IsFinite(rate))
             {
-                Console.Error.WriteLine("fedmesh-bench canary: --levels off|record|node[,…], --seeds 1..100, --copies 1..100000, --candidates 1..1000000, --epsilon finite > 0, --rounds 1..10000");
+                Console.Error.WriteLine("fedmesh-bench canary: --levels off|record|node[,…], --seeds 1..100, --copies 1..100000, --candidates 1..1000000, --epsilon finite > 0, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr finite > 0");
                 return 2;
             }
 
@@ -58,7 +65,7 @@ public static class CanaryBenchCommand
                     PrivateMeshResult run = PrivateMeshSimulation.Run(
                         new PrivateMeshOptions
                         {
-                            Demo = d with { EpsilonBudget = eps, Rounds = roundCount, FrozenA = PrivateMeshBenchCommand.IsFfa(level) },
+                            Demo = d with { EpsilonBudget = eps, Rounds = roundCount, LocalSteps = stepCount, BatchSize = batchSize, LearningRate = rate, FrozenA = PrivateMeshBenchCommand.IsFfa(level) },
                             Level = PrivateMeshBenchCommand.Unprefixed(level),
                             Seed = seed,
                             LocalOnly = false,
@@ -72,7 +79,7 @@ public static class CanaryBenchCommand
                 }
             }
 
-            Console.WriteLine(r.GetValue(json) ? ToJson(copyCount, runs) : ToText(runs));
+            Console.WriteLine(r.GetValue(json) ? ToJson(copyCount, d with { Rounds = roundCount, LocalSteps = stepCount, BatchSize = batchSize, LearningRate = rate }, runs) : ToText(runs));
             return 0;
         });
         return command;
@@ -89,7 +96,7 @@ public static class CanaryBenchCommand
                 $"{g.Key,-10} exposure {m:F2} ± {sd:F2} bits of {g.First().Run.CanaryMaxExposureBits:F2} ({string.Join(", ", g.Select(x => x.Run.CanaryExposureBits.ToString("F2", CultureInfo.InvariantCulture)))}; {g.Count()} seeds)");
         }));
 
-    private static string ToJson(int copies, IReadOnlyList<(string Level, int Seed, PrivateMeshResult Run)> runs)
+    private static string ToJson(int copies, DemoOptions demo, IReadOnlyList<(string Level, int Seed, PrivateMeshResult Run)> runs)
     {
         var levels = runs.GroupBy(x => x.Level).Select(g =>
         {
@@ -110,6 +117,6 @@ public static class CanaryBenchCommand
                 }).ToArray(),
             };
         }).ToArray();
-        return JsonSerializer.Serialize(new { copies, levels }, new JsonSerializerOptions { WriteIndented = true });
+        return JsonSerializer.Serialize(new { copies, rounds = demo.Rounds, local_steps = demo.LocalSteps, batch = demo.BatchSize, lr = demo.LearningRate, levels }, new JsonSerializerOptions { WriteIndented = true });
     }
 }
