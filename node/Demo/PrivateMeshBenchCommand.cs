@@ -17,7 +17,8 @@ public static class PrivateMeshBenchCommand
         DemoOptions d = DemoOptions.Default;
         var levels = new Option<string>("--levels") { Description = "Comma-separated privacy levels: record, node, off; prefix ffa: for FFA-LoRA (e.g. ffa:record).", DefaultValueFactory = _ => PrivacyLevels.Record };
         var epsilons = new Option<string>("--epsilons") { Description = "Comma-separated ε budgets per node for the whole run (ignored for off).", DefaultValueFactory = _ => d.EpsilonBudget.ToString(CultureInfo.InvariantCulture) };
-        var seeds = new Option<int>("--seeds") { Description = "Runs per cell (seeds 1..N).", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<int>("--seeds") { Description = "Runs per cell (seeds F..F+N-1, F = --first-seed).", DefaultValueFactory = _ => 1 };
+        var firstSeed = new Option<int>("--first-seed") { Description = "The first seed (so one table's seeds can run as separate invocations and be pooled from their JSON runs).", DefaultValueFactory = _ => 1 };
         var rounds = new Option<int>("--rounds") { Description = "Rounds.", DefaultValueFactory = _ => d.Rounds };
         var steps = new Option<int>("--steps") { Description = "Local steps per round.", DefaultValueFactory = _ => d.LocalSteps };
         var batch = new Option<int>("--batch") { Description = "Expected records per DP-SGD step (windows per step without DP).", DefaultValueFactory = _ => d.BatchSize };
@@ -32,7 +33,7 @@ public static class PrivateMeshBenchCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("dp-mesh", "The demo's mesh in process under record/node/no DP: mesh and local-only bits per byte per ε and seed.")
         {
-            levels, epsilons, seeds, rounds, steps, batch, lr, clip, recordChars, targets, rank, rule, evalEvery, noLocal, json,
+            levels, epsilons, seeds, firstSeed, rounds, steps, batch, lr, clip, recordChars, targets, rank, rule, evalEvery, noLocal, json,
         };
         command.SetAction((ParseResult r) =>
         {
@@ -52,11 +53,11 @@ public static class PrivateMeshBenchCommand
                 LoraRank = r.GetValue(rank),
             };
             if (levelNames.Length == 0 || levelNames.Any(l => PrivacyLevels.Parse(Unprefixed(l)) is null) || eps.Length == 0 || eps.Any(e => !(e > 0) || !double.IsFinite(e))
-                || r.GetValue(seeds) is < 1 or > 100 || demo.Rounds is < 1 or > 10_000 || demo.LocalSteps is < 1 or > 10_000 || demo.BatchSize is < 1 or > 4096
+                || r.GetValue(seeds) is < 1 or > 100 || r.GetValue(firstSeed) is < 1 or > 1_000_000 || demo.Rounds is < 1 or > 10_000 || demo.LocalSteps is < 1 or > 10_000 || demo.BatchSize is < 1 or > 4096
                 || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.RecordChars is < 1 or > 100_000 || demo.MergeRule is not ("mean" or "trimmed_mean") || r.GetValue(evalEvery) < 0
                 || demo.LoraTargets.Count == 0 || !Learning.LoraTargetNames.TryParse(demo.LoraTargets, out _, out _) || demo.LoraRank is < 1 or > 64)
             {
-                Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --record-chars 1..100000, --rule mean|trimmed_mean, --eval-every >= 0, --targets of q,k,v,o,mlp_up,mlp_down, --rank 1..64");
+                Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --first-seed 1..1000000, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --record-chars 1..100000, --rule mean|trimmed_mean, --eval-every >= 0, --targets of q,k,v,o,mlp_up,mlp_down, --rank 1..64");
                 return 2;
             }
 
@@ -64,7 +65,8 @@ public static class PrivateMeshBenchCommand
             // The local-only baseline does not depend on the mesh's level or ε: trained once per (seed, FFA-LoRA).
             var localOnly = new Dictionary<(int Seed, bool FrozenA), double>();
             // Seeds outermost: every cell has one run before any has two, so a run cut short still covers the table.
-            for (int seed = 1; seed <= r.GetValue(seeds); seed++)
+            int first = r.GetValue(firstSeed);
+            for (int seed = first; seed < first + r.GetValue(seeds); seed++)
             {
                 foreach (string level in levelNames)
                 {
@@ -172,6 +174,7 @@ public static class PrivateMeshBenchCommand
                 foreach (PrivateMeshResult x in c)
                 {
                     w.WriteStartObject();
+                    w.WriteNumber("seed", x.Seed);
                     w.WriteNumber("base_bpc", Math.Round(x.BaseBpc, 4));
                     w.WriteNumber("mesh_bpc", Math.Round(x.MeshBpc, 4));
                     WriteNumberOrNull(w, "local_only_bpc", x.LocalOnlyBpc);

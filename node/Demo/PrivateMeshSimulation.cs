@@ -42,6 +42,9 @@ public sealed record PrivateMeshResult(
     /// <summary>FFA-LoRA run (A frozen, only B trained and exchanged).</summary>
     public bool FrozenA { get; init; }
 
+    /// <summary>The run's seed (<see cref="PrivateMeshOptions.Seed"/>).</summary>
+    public int Seed { get; init; }
+
     /// <summary>Exposure of <see cref="PrivateMeshOptions.Canary"/> in bits under the final state (NaN without a canary).</summary>
     public double CanaryExposureBits { get; init; } = double.NaN;
 
@@ -152,6 +155,7 @@ public static class PrivateMeshSimulation
                 records.Select(r => r.Count).ToArray(), sigmas, rates, epsilons, delta, curve, clock.Elapsed.TotalSeconds)
             {
                 FrozenA = demo.FrozenA,
+                Seed = options.Seed,
                 CanaryExposureBits = exposure,
                 CanaryMaxExposureBits = maxExposure,
             };
