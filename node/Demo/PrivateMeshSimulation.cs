@@ -125,6 +125,13 @@ public static class PrivateMeshSimulation
                 {
                     learners[i].SetAdapter(start);
                     LocalRound local = learners[i].Train(steps, cancel);
+                    if (!Mesh.RoundCoordinator.IsFinite(local.Delta))
+                    {
+                        // As a node does: a diverged update is neither released nor adopted (the node keeps the start).
+                        states[i] = (float[])start.Clone();
+                        return;
+                    }
+
                     if (level == PrivacyLevel.Node)
                     {
                         lock (noise)

@@ -223,6 +223,10 @@ public sealed class RoundCoordinator
 
         LocalRound local = _learner.Train(_options.LocalSteps, cancellationToken);
         double updateNorm = TensorPrimitives.Norm(local.Delta);
+        if (!IsFinite(local.Delta))
+        {
+            return Finish(round, before, (float[])before.Clone(), local.MeanLoss, updateNorm, null, default, DivergedReason);
+        }
 
         float[] own = (float[])before.Clone();
         SignedDelta? released = null;
@@ -274,6 +278,12 @@ public sealed class RoundCoordinator
         if (decision.Granted)
         {
             local = _learner.Train(_options.LocalSteps, cancellationToken);
+            if (!IsFinite(local.Delta))
+            {
+                // The charge stays: the steps ran on the data. Nothing leaves and the diverged state is not adopted.
+                return Finish(round, before, own, local.MeanLoss, TensorPrimitives.Norm(local.Delta), null, default, DivergedReason);
+            }
+
             TensorPrimitives.Add(own, local.Delta, own);
             (released, payload) = Sign(ReleaseAttack?.Invoke(own) ?? own, new DpParameters(charge.ClipNorm, charge.NoiseMultiplier, charge.SamplingRate), sequence);
         }
@@ -281,6 +291,25 @@ public sealed class RoundCoordinator
         return Finish(
             round, before, own, local?.MeanLoss ?? double.NaN, local is null ? 0 : TensorPrimitives.Norm(local.Delta), released, payload,
             decision.Granted ? null : $"not trained: {decision.Reason}");
+    }
+
+    /// <summary>Why a round whose local update has NaN or infinite coordinates released nothing.</summary>
+    public const string DivergedReason = "local update not finite (training diverged): not released, not adopted; the node keeps its state and merges what it receives";
+
+    /// <summary>Whether every coordinate is finite. A diverged local step (too large a rate, node-level noise that pushed
+    /// the state far off) yields NaN or ±∞: such an update can be neither clipped nor merged, and adopting it would
+    /// leave the node unable to learn from its peers again.</summary>
+    public static bool IsFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The ledger content id of a record-level round's charge: "seq-" and the sequence its release carries.</summary>

@@ -62,7 +62,7 @@ public sealed class NodeMetrics
             "Held-out bits per byte of the merged candidate minus that of the node's own state, as the validation gate measured them in the last round that merged; above 0 the mesh's model fits this node's data worse than its own does.");
         GateEvaluations = factory.CreateCounter("fedmesh_gate_evaluations_total", "Merged candidates scored by the validation gate.");
         GateRejections = factory.CreateCounter("fedmesh_gate_rejections_total", "Merged candidates the validation gate refused (the node kept its own state).");
-        UpdateNorm = factory.CreateGauge("fedmesh_update_norm", "L2 norm of the last round's local update before privatization (0 for a round that did not train).");
+        UpdateNorm = factory.CreateGauge("fedmesh_update_norm", "L2 norm of the last round's local update before privatization (0 for a round that did not train; NaN or +Inf for a diverged update, which was discarded).");
         PeerDivergence = factory.CreateGauge(
             "fedmesh_peer_divergence",
             "L2 distance between each origin's newest state and this node's own state in the last round's merge.",
