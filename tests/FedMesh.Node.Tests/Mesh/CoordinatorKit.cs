@@ -3,6 +3,7 @@ using FedMesh.Node.Gossip;
 using FedMesh.Node.Learning;
 using FedMesh.Node.Merge;
 using FedMesh.Node.Mesh;
+using FedMesh.Node.Privacy;
 using FedMesh.Node.Reputation;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
@@ -33,6 +34,20 @@ internal static class CoordinatorKit
             Mesh,
             time ?? TimeProvider.System,
             options);
+
+    /// <summary>A coordinator over a plain mean with full trust, privacy as <paramref name="ledger"/> says (none when
+    /// null) and <paramref name="localSteps"/> steps a round.</summary>
+    public static RoundCoordinator WithLedger(ILearner learner, PrivacyLedger? ledger, LocalDpMechanism? dp, int localSteps) => new(
+        learner,
+        new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
+        new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }),
+        gate: null,
+        dp,
+        ledger,
+        NewKey(),
+        Mesh,
+        TimeProvider.System,
+        MeshOptions.Default with { LocalSteps = localSteps, PrivacyEnabled = ledger is not null });
 
     public static StoredDelta Stored(Key origin, float[] state, DateTimeOffset? timestamp = null, ulong sequence = 1)
     {

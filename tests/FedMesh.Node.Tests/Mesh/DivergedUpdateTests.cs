@@ -19,17 +19,8 @@ public sealed class DivergedUpdateTests : IDisposable
 
     private PrivacyLedger OpenLedger(PrivacyOptions options) => PrivacyLedger.Open(new StatePaths(_dir).PrivacyLedger, options);
 
-    private static RoundCoordinator Coordinator(ILearner learner, PrivacyLedger? ledger, LocalDpMechanism? dp) => new(
-        learner,
-        new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
-        new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }),
-        gate: null,
-        dp,
-        ledger,
-        CoordinatorKit.NewKey(),
-        CoordinatorKit.Mesh,
-        TimeProvider.System,
-        MeshOptions.Default with { LocalSteps = 1, PrivacyEnabled = ledger is not null });
+    private static RoundCoordinator Coordinator(ILearner learner, PrivacyLedger? ledger, LocalDpMechanism? dp) =>
+        CoordinatorKit.WithLedger(learner, ledger, dp, localSteps: 1);
 
     public static TheoryData<float> Diverged => new() { float.NaN, float.PositiveInfinity, float.NegativeInfinity };
 

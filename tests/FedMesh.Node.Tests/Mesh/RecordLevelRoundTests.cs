@@ -28,17 +28,8 @@ public sealed class RecordLevelRoundTests : IDisposable
 
     private PrivacyLedger OpenLedger(PrivacyOptions options) => PrivacyLedger.Open(new StatePaths(_dir).PrivacyLedger, options);
 
-    private static RoundCoordinator Coordinator(ILearner learner, PrivacyLedger ledger, LocalDpMechanism? dp = null) => new(
-        learner,
-        new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
-        new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }),
-        gate: null,
-        dp,
-        ledger,
-        CoordinatorKit.NewKey(),
-        CoordinatorKit.Mesh,
-        TimeProvider.System,
-        MeshOptions.Default with { LocalSteps = 20, PrivacyEnabled = true });
+    private static RoundCoordinator Coordinator(ILearner learner, PrivacyLedger ledger, LocalDpMechanism? dp = null) =>
+        CoordinatorKit.WithLedger(learner, ledger, dp, localSteps: 20);
 
     [Fact]
     public void Each_round_is_charged_before_it_trains_and_the_ledger_epsilon_is_the_accountants()
