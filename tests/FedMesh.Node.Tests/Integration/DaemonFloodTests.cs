@@ -36,6 +36,7 @@ public sealed class DaemonFloodTests(DaemonLab lab, ITestOutputHelper output) : 
         await target.WaitForAsync(s => s.GetProperty("round").GetInt64() >= 4 && PeerIds(s).Contains(honest.PeerId), DaemonLab.Patience, "rounds with the honest peer");
 
         long rssBefore = await SteadyRssAsync(target.Pid);
+        long honestBefore = Rss(honest.Pid);
         int fdsBefore = Fds(target.Pid);
         JsonElement before = (await target.StatusAsync())!.Value;
         var clock = Stopwatch.StartNew();
@@ -50,26 +51,33 @@ public sealed class DaemonFloodTests(DaemonLab lab, ITestOutputHelper output) : 
         await target.WaitForAsync(s => s.GetProperty("deltas_received").GetInt64() > received && PeerIds(s).Contains(honest.PeerId), DaemonLab.Patience, "a delta from the honest peer after the flood");
 
         // Memory given back: RSS within 10 % of its level before the flood (the GC and allocator need a moment);
-        // the lowest sample counts, since rounds swing RSS up and down as they did before the flood.
-        long rssAfter = long.MaxValue;
+        // the lowest sample counts, since rounds swing RSS up and down as they did before the flood. A learning node
+        // still climbing towards its plateau (on a loaded machine its first ~20 rounds take longer than the steady
+        // window above can see) grows without any flood: the honest peer, the same learner in the same mesh with no
+        // flood, measures that growth over the same time, and the allowance includes it.
+        long rssAfter = long.MaxValue, honestAfter = long.MaxValue;
         var settle = Stopwatch.StartNew();
-        while (settle.Elapsed < TimeSpan.FromSeconds(60) && rssAfter > rssBefore * 1.10)
+        while (settle.Elapsed < TimeSpan.FromSeconds(60) && rssAfter > Allowed(rssBefore, honestBefore, honestAfter))
         {
             await Task.Delay(2000);
             rssAfter = Math.Min(rssAfter, Rss(target.Pid));
+            honestAfter = Math.Min(honestAfter, Rss(honest.Pid));
         }
 
         string refused = (await target.GetAsync(target.AdminPort, "/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith("fedmesh_connections_refused_total ", StringComparison.Ordinal)) ?? "?";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"flood: {FloodConnections} connections from {FloodSources} addresses in {floodTime.TotalSeconds:F1} s ({connected} connected, {failed} failed to connect), {refused}; " +
             $"fds {fdsBefore} before, at most {maxFds} during; rounds during the flood {roundsDuring}; honest peer connected throughout: {honestAlways}; " +
-            $"RSS {rssBefore / 1048576.0:F1} MiB before, {rssPeak / 1048576.0:F1} MiB right after, {rssAfter / 1048576.0:F1} MiB {settle.Elapsed.TotalSeconds:F0} s later"));
+            $"RSS {rssBefore / 1048576.0:F1} MiB before, {rssPeak / 1048576.0:F1} MiB right after, {rssAfter / 1048576.0:F1} MiB {settle.Elapsed.TotalSeconds:F0} s later; " +
+            $"honest peer (no flood) {honestBefore / 1048576.0:F1} → {honestAfter / 1048576.0:F1} MiB"));
 
         Assert.True(honestAlways, "the honest peer lost its session during the flood");
         Assert.True(roundsDuring >= 1, $"no round completed during the flood ({floodTime.TotalSeconds:F1} s)");
         // max_connections (64) bounds what the node holds: a handful of fds on top for logs, state and Kestrel.
         Assert.True(maxFds <= fdsBefore + 64 + 16, $"fds grew from {fdsBefore} to {maxFds}");
-        Assert.True(rssAfter <= rssBefore * 1.10, $"RSS {rssAfter / 1048576.0:F1} MiB is not within 10 % of {rssBefore / 1048576.0:F1} MiB");
+        Assert.True(
+            rssAfter <= Allowed(rssBefore, honestBefore, honestAfter),
+            $"RSS {rssAfter / 1048576.0:F1} MiB is not within 10 % of {rssBefore / 1048576.0:F1} MiB plus the honest peer's own growth ({honestBefore / 1048576.0:F1} → {honestAfter / 1048576.0:F1} MiB)");
     }
 
     private async Task<(int Connected, int Failed, int MaxFds, bool HonestAlways)> FloodAsync(Daemon target, Daemon honest)
@@ -134,6 +142,12 @@ public sealed class DaemonFloodTests(DaemonLab lab, ITestOutputHelper output) : 
     /// window, taken once that highest value stopped rising by more than 2 % from one window to the next (at most
     /// 3 minutes): a flood that kept memory would then show as every later sample above it.
     /// </summary>
+    /// <summary>The most RSS the flooded node may hold after the flood: 10 % over its level before, plus whatever the
+    /// honest peer (no flood) grew meanwhile (0 while it has no sample yet or shrank). The report's leak was 570 →
+    /// 1,607 MiB, far outside this.</summary>
+    private static long Allowed(long before, long honestBefore, long honestAfter) =>
+        (long)(before * 1.10) + (honestAfter == long.MaxValue ? 0 : Math.Max(0, honestAfter - honestBefore));
+
     private static async Task<long> SteadyRssAsync(int pid)
     {
         var clock = Stopwatch.StartNew();
