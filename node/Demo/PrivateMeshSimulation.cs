@@ -125,7 +125,7 @@ public static class PrivateMeshSimulation
                 {
                     learners[i].SetAdapter(start);
                     LocalRound local = learners[i].Train(steps, cancel);
-                    if (!Mesh.RoundCoordinator.IsFinite(local.Delta))
+                    if (Merge.DeltaValidator.IndexOfNonFinite(local.Delta) >= 0)
                     {
                         // As a node does: a diverged update is neither released nor adopted (the node keeps the start).
                         states[i] = (float[])start.Clone();

@@ -223,7 +223,7 @@ public sealed class RoundCoordinator
 
         LocalRound local = _learner.Train(_options.LocalSteps, cancellationToken);
         double updateNorm = TensorPrimitives.Norm(local.Delta);
-        if (!IsFinite(local.Delta))
+        if (DeltaValidator.IndexOfNonFinite(local.Delta) >= 0)
         {
             return Finish(round, before, (float[])before.Clone(), local.MeanLoss, updateNorm, null, default, DivergedReason);
         }
@@ -278,7 +278,7 @@ public sealed class RoundCoordinator
         if (decision.Granted)
         {
             local = _learner.Train(_options.LocalSteps, cancellationToken);
-            if (!IsFinite(local.Delta))
+            if (DeltaValidator.IndexOfNonFinite(local.Delta) >= 0)
             {
                 // The charge stays: the steps ran on the data. Nothing leaves and the diverged state is not adopted.
                 return Finish(round, before, own, local.MeanLoss, TensorPrimitives.Norm(local.Delta), null, default, DivergedReason);
@@ -293,24 +293,10 @@ public sealed class RoundCoordinator
             decision.Granted ? null : $"not trained: {decision.Reason}");
     }
 
-    /// <summary>Why a round whose local update has NaN or infinite coordinates released nothing.</summary>
+    /// <summary>Why a round whose local update has NaN or infinite coordinates (<see cref="DeltaValidator.IndexOfNonFinite"/>)
+    /// released nothing. A diverged local step (too large a rate, node-level noise that pushed the state far off) can be
+    /// neither clipped nor merged, and adopting it would leave the node unable to learn from its peers again.</summary>
     public const string DivergedReason = "local update not finite (training diverged): not released, not adopted; the node keeps its state and merges what it receives";
-
-    /// <summary>Whether every coordinate is finite. A diverged local step (too large a rate, node-level noise that pushed
-    /// the state far off) yields NaN or ±∞: such an update can be neither clipped nor merged, and adopting it would
-    /// leave the node unable to learn from its peers again.</summary>
-    public static bool IsFinite(ReadOnlySpan<float> values)
-    {
-        foreach (float v in values)
-        {
-            if (!float.IsFinite(v))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>The ledger content id of a record-level round's charge: "seq-" and the sequence its release carries.</summary>
     public static string ChargeId(ulong sequence) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"seq-{sequence}");

@@ -78,14 +78,14 @@ public sealed class DivergedUpdateTests : IDisposable
     }
 
     [Fact]
-    public void IsFinite_finds_one_bad_coordinate_anywhere()
+    public void The_check_the_round_uses_finds_one_bad_coordinate_anywhere()
     {
         float[] values = new float[1000];
-        Assert.True(RoundCoordinator.IsFinite(values));
+        Assert.Equal(-1, DeltaValidator.IndexOfNonFinite(values));
         values[999] = float.NaN;
-        Assert.False(RoundCoordinator.IsFinite(values));
+        Assert.Equal(999, DeltaValidator.IndexOfNonFinite(values));
         values[999] = float.MaxValue; // finite, however large: clipping bounds it
-        Assert.True(RoundCoordinator.IsFinite(values));
+        Assert.Equal(-1, DeltaValidator.IndexOfNonFinite(values));
     }
 
     /// <summary>A learner whose first round's update is <c>first</c> and every later one <c>then</c>.</summary>
