@@ -22,32 +22,24 @@ internal static class CoordinatorKit
         Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
 
     public static RoundCoordinator NewCoordinator(
-        ILearner learner, MeshOptions options, TimeProvider? time = null, ReputationTracker? reputation = null, ValidationGate? gate = null) =>
+        ILearner learner, MeshOptions options, TimeProvider? time = null, ReputationTracker? reputation = null, ValidationGate? gate = null,
+        PrivacyLedger? ledger = null, LocalDpMechanism? dp = null) =>
         new(
             learner,
             new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
             reputation ?? new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }), // full weight 1 from the start
             gate,
-            dp: null,
-            ledger: null,
+            dp,
+            ledger,
             NewKey(),
             Mesh,
             time ?? TimeProvider.System,
             options);
 
-    /// <summary>A coordinator over a plain mean with full trust, privacy as <paramref name="ledger"/> says (none when
-    /// null) and <paramref name="localSteps"/> steps a round.</summary>
-    public static RoundCoordinator WithLedger(ILearner learner, PrivacyLedger? ledger, LocalDpMechanism? dp, int localSteps) => new(
-        learner,
-        new RobustAggregator(AggregatorOptions.Default with { Rule = AggregationRule.Mean, MaxDegreeOfParallelism = 1 }),
-        new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 }),
-        gate: null,
-        dp,
-        ledger,
-        NewKey(),
-        Mesh,
-        TimeProvider.System,
-        MeshOptions.Default with { LocalSteps = localSteps, PrivacyEnabled = ledger is not null });
+    /// <summary><see cref="NewCoordinator"/> with privacy as <paramref name="ledger"/> says (none when null) and
+    /// <paramref name="localSteps"/> steps a round.</summary>
+    public static RoundCoordinator WithLedger(ILearner learner, PrivacyLedger? ledger, LocalDpMechanism? dp, int localSteps) =>
+        NewCoordinator(learner, MeshOptions.Default with { LocalSteps = localSteps, PrivacyEnabled = ledger is not null }, ledger: ledger, dp: dp);
 
     public static StoredDelta Stored(Key origin, float[] state, DateTimeOffset? timestamp = null, ulong sequence = 1)
     {
