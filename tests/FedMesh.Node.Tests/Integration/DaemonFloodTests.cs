@@ -80,6 +80,12 @@ public sealed class DaemonFloodTests(DaemonLab lab, ITestOutputHelper output) : 
             $"RSS {rssAfter / 1048576.0:F1} MiB is not within 10 % of {rssBefore / 1048576.0:F1} MiB plus the honest peer's own growth ({honestBefore / 1048576.0:F1} → {honestAfter / 1048576.0:F1} MiB)");
     }
 
+    /// <summary>The most RSS the flooded node may hold after the flood: 10 % over its level before, plus whatever the
+    /// honest peer (no flood) grew meanwhile (0 while it has no sample yet or shrank). The report's leak was 570 →
+    /// 1,607 MiB, far outside this.</summary>
+    private static long Allowed(long before, long honestBefore, long honestAfter) =>
+        (long)(before * 1.10) + (honestAfter == long.MaxValue ? 0 : Math.Max(0, honestAfter - honestBefore));
+
     private async Task<(int Connected, int Failed, int MaxFds, bool HonestAlways)> FloodAsync(Daemon target, Daemon honest)
     {
         var endPoint = new IPEndPoint(IPAddress.Loopback, target.Port);
@@ -142,12 +148,6 @@ public sealed class DaemonFloodTests(DaemonLab lab, ITestOutputHelper output) : 
     /// window, taken once that highest value stopped rising by more than 2 % from one window to the next (at most
     /// 3 minutes): a flood that kept memory would then show as every later sample above it.
     /// </summary>
-    /// <summary>The most RSS the flooded node may hold after the flood: 10 % over its level before, plus whatever the
-    /// honest peer (no flood) grew meanwhile (0 while it has no sample yet or shrank). The report's leak was 570 →
-    /// 1,607 MiB, far outside this.</summary>
-    private static long Allowed(long before, long honestBefore, long honestAfter) =>
-        (long)(before * 1.10) + (honestAfter == long.MaxValue ? 0 : Math.Max(0, honestAfter - honestBefore));
-
     private static async Task<long> SteadyRssAsync(int pid)
     {
         var clock = Stopwatch.StartNew();
