@@ -67,6 +67,7 @@ public sealed partial class TorchLearner
             }
         }
 
+        LinuxMemory.TrimHeap();
         double mean = nats / scored.Bytes;
         return new Evaluation(mean, LanguageModelMath.BitsPerByte(mean), scored.Bytes);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FedMesh.Node.Learning.HuggingFace.Internal;
+using FedMesh.Node.Learning.Internal;
 using TorchSharp;
 
 namespace FedMesh.Node.Learning.HuggingFace;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace FedMesh.Node.Learning.HuggingFace.Internal;
+namespace FedMesh.Node.Learning.Internal;
 
 /// <summary>
 /// Two advisory calls to Linux and glibc about memory: back a large, not yet touched buffer with transparent huge
