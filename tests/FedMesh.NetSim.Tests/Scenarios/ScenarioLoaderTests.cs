@@ -44,7 +44,7 @@ public class ScenarioLoaderTests
         Assert.Equal([4, 5, 6, 7], ph.Events[0].Groups[1].Value);
         Assert.Equal(0.3, byz.Byzantine.Fraction);
         Assert.Equal(AttackKind.SignFlip, byz.Byzantine.Attack);
-        Assert.Equal(AggregationRule.GeometricMedian, byz.Rule);
+        Assert.Equal(AggregationRule.CenteredClipping, byz.Rule);
         Assert.Equal(8.0, dp.Privacy!.EpsilonBudget);
         Assert.Equal("record", dp.Privacy.Level);
         Assert.Equal(LearnerKind.Torch, dp.Learner.Kind);
