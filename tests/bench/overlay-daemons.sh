@@ -10,7 +10,8 @@
 # node_peak_rss_mb, node_max_peers) followed by one line: machine, load average before and after.
 #
 # Memory: each daemon is a TorchSharp process with one libtorch thread (learning.threads = 1, as in the demo):
-# ≈ 500 MB RSS, ≈ 350 MB proportional (libtorch's pages are shared), so 32 daemons need ≈ 11-12 GiB. Held-out
+# peak RSS 413-453 MB over 20 rounds (the learner trims glibc's heap after each round; measured 2026-12-05), part of
+# it libtorch's shared pages: 32 daemons took ≈ 7 GiB (available memory 22 -> 15.7 GiB). Held-out
 # evaluation is kept small (--node-eval-bytes 4096 per node and round, --eval-bytes 32768 for the final scores).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
