@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-$(mktemp -d /tmp/fedmesh-netsim-modes-XXXXXX)}
+mkdir -p "$out"
 seeds=${SEEDS:-file}
 dotnet build netsim -c Release -v q -nologo >&2
 for seed in $seeds; do
