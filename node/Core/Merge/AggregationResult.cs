@@ -58,6 +58,8 @@ public interface IAggregator
     /// Validates, norm-bounds and aggregates the inputs into <paramref name="destination"/> (length d).
     /// <paramref name="center"/> is the centered-clipping reference (empty = zero = the node's own model).
     /// Never throws for bad inputs: they are rejected with reasons in the result.
+    /// <paramref name="fallbackClipRadius"/> is centered clipping's radius when its adaptive radius comes out 0 while
+    /// an input lies away from the center (see <see cref="Aggregation.CenteredClipping"/>); 0 = none.
     /// </summary>
-    AggregationResult Aggregate(IReadOnlyList<DeltaInput> inputs, Span<float> destination, ReadOnlySpan<float> center = default);
+    AggregationResult Aggregate(IReadOnlyList<DeltaInput> inputs, Span<float> destination, ReadOnlySpan<float> center = default, double fallbackClipRadius = 0);
 }

@@ -22,7 +22,7 @@ public sealed class RobustAggregator : IAggregator
 
     public AggregatorOptions Options { get; }
 
-    public AggregationResult Aggregate(IReadOnlyList<DeltaInput> inputs, Span<float> destination, ReadOnlySpan<float> center = default)
+    public AggregationResult Aggregate(IReadOnlyList<DeltaInput> inputs, Span<float> destination, ReadOnlySpan<float> center = default, double fallbackClipRadius = 0)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         int d = destination.Length;
@@ -84,7 +84,7 @@ public sealed class RobustAggregator : IAggregator
         }
         else
         {
-            report = Run(rows, weights.ToArray(), destination, center);
+            report = Run(rows, weights.ToArray(), destination, center, fallbackClipRadius);
             if (Options.ReportDistances)
             {
                 // Iterative rules measured them in their last pass; the others need one more read.
@@ -109,7 +109,7 @@ public sealed class RobustAggregator : IAggregator
         return new AggregationResult { Rule = Options.Rule, Outcomes = outcomes, Report = report };
     }
 
-    private RuleReport Run(List<ReadOnlyMemory<float>> rows, float[] weights, Span<float> destination, ReadOnlySpan<float> center)
+    private RuleReport Run(List<ReadOnlyMemory<float>> rows, float[] weights, Span<float> destination, ReadOnlySpan<float> center, double fallbackClipRadius)
     {
         AggregatorOptions o = Options;
         int dop = o.MaxDegreeOfParallelism;
@@ -129,7 +129,7 @@ public sealed class RobustAggregator : IAggregator
             case AggregationRule.GeometricMedian:
                 return Aggregation.GeometricMedian(rows, weights, destination, o.GeometricMaxIterations, o.GeometricTolerance, o.GeometricSmoothing, dop);
             case AggregationRule.CenteredClipping:
-                return Aggregation.CenteredClipping(rows, weights, center, o.ClipRadius, o.ClipIterations, destination, dop);
+                return Aggregation.CenteredClipping(rows, weights, center, o.ClipRadius, o.ClipIterations, destination, dop, fallbackClipRadius);
             default:
                 throw new InvalidOperationException($"unhandled rule {o.Rule}");
         }

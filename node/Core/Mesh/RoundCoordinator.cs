@@ -406,7 +406,8 @@ public sealed class RoundCoordinator
 
         var stopwatch = Stopwatch.StartNew();
         float[] candidate = new float[own.Length];
-        AggregationResult result = _aggregator.Aggregate(inputs, candidate, own);
+        // The node's own last change is centered clipping's radius when its median radius is 0 (one neighbour heard).
+        AggregationResult result = _aggregator.Aggregate(inputs, candidate, own, _lastChange);
         stopwatch.Stop();
 
         var distances = new List<KeyValuePair<PeerId, double>>();

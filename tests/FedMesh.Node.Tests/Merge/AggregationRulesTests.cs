@@ -289,6 +289,28 @@ public sealed class AggregationRulesTests
     }
 
     [Fact]
+    public void A_node_with_one_neighbour_mixes_up_to_the_fallback_radius_and_not_at_all_without_one()
+    {
+        // The daemon's merge: the node's own state (the center, 2) and one neighbour's (6). The distances are {0, 4},
+        // their lower median 0: without a fallback the neighbour is clipped to nothing.
+        float[][] rows = [[2f], [6f]];
+        var dst = new float[1];
+        RuleReport alone = Aggregation.CenteredClipping(TestDeltas.Mem(rows), [1f, 1f], [2f], radius: 0, iterations: 1, dst);
+        Assert.Equal(0.0, alone.ClipRadius);
+        Assert.Equal(2f, dst[0]);
+
+        // With the node's own last change (1) as the fallback: the neighbour pulls it half of 1 (equal weights).
+        RuleReport mixed = Aggregation.CenteredClipping(TestDeltas.Mem(rows), [1f, 1f], [2f], radius: 0, iterations: 1, dst, fallbackRadius: 1);
+        Assert.Equal(1.0, mixed.ClipRadius);
+        Assert.Equal(2.5f, dst[0], 5);
+
+        // Every input at the center: nothing to clip, the fallback is not used.
+        RuleReport still = Aggregation.CenteredClipping(TestDeltas.Mem([[2f], [2f]]), [1f, 1f], [2f], radius: 0, iterations: 1, dst, fallbackRadius: 1);
+        Assert.Equal(0.0, still.ClipRadius);
+        Assert.Equal(2f, dst[0]);
+    }
+
+    [Fact]
     public void Aggregators_reject_mismatched_shapes_with_a_clear_error()
     {
         ReadOnlyMemory<float>[] mem = [new float[3], new float[4]];
