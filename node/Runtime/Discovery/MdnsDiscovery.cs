@@ -106,12 +106,10 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
             return;
         }
 
+        // The goodbye goes last: stop the loops first, so no answer to a peer's query (the receive loop) and no
+        // announcement on a new link (OnInterfaceAdded) can follow it and make the peers learn this node again for a
+        // whole TTL. Seen as "goodbye not received" in NetnsMdnsTests when the peer's re-query raced the stop.
         _transport.InterfaceAdded -= OnInterfaceAdded;
-        foreach (MulticastInterface iface in _transport.Interfaces)
-        {
-            await AnnounceAsync(iface, goodbye: true, CancellationToken.None).ConfigureAwait(false);
-        }
-
         await _stopping.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -119,6 +117,11 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+
+        foreach (MulticastInterface iface in _transport.Interfaces)
+        {
+            await AnnounceAsync(iface, goodbye: true, CancellationToken.None).ConfigureAwait(false);
         }
 
         _changes.Writer.TryComplete();
@@ -157,8 +160,9 @@ public sealed partial class MdnsDiscovery : IAsyncDisposable
 
     private async Task AnnounceAsync(MulticastInterface iface, bool goodbye, CancellationToken cancellationToken)
     {
-        if (!_options.Announce)
+        if (!_options.Announce || (!goodbye && Volatile.Read(ref _stopped) != 0))
         {
+            // Stopping: only the goodbye may still go out (a late announcement would undo it).
             return;
         }
 
