@@ -17,10 +17,8 @@ public class ByzantineNeighboursTests
     private const string CaptureSeed = "5";
 
     [Fact]
-    public async Task Centered_clipping_keeps_every_honest_node_under_the_scaling_attack_that_captures_geometric_median()
-    {
-        string dir = Directory.CreateTempSubdirectory("netsim-byzantine-").FullName;
-        try
+    public Task Centered_clipping_keeps_every_honest_node_under_the_scaling_attack_that_captures_geometric_median() =>
+        NetsimProcess.InTempDirectoryAsync("netsim-byzantine-", async dir =>
         {
             string scenario = Path.Combine(dir, "byz-scaling.toml");
             string shipped = await File.ReadAllTextAsync(Shipped);
@@ -39,12 +37,7 @@ public class ByzantineNeighboursTests
             // Every honest node of the clipped run ends near the optimum: measured 0.04 (mean 0.029).
             double clippedMax = clipped.GetProperty("final_max_distance_to_optimum").GetDouble();
             Assert.True(clippedMax < 0.1, $"an honest node ended at distance {clippedMax} under centered clipping");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
+        });
 
     private static async Task<JsonElement> RunAsync(string scenario, string outDir, params string[] extra)
     {

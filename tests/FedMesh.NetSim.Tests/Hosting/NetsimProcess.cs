@@ -36,4 +36,18 @@ internal static class NetsimProcess
         Assert.True(process.ExitCode == 0, $"netsim {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
         return await output;
     }
+
+    /// <summary>Runs <paramref name="body"/> in a fresh temporary directory, deleted afterwards.</summary>
+    public static async Task InTempDirectoryAsync(string prefix, Func<string, Task> body)
+    {
+        string dir = Directory.CreateTempSubdirectory(prefix).FullName;
+        try
+        {
+            await body(dir);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

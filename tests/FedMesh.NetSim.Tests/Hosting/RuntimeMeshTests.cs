@@ -133,7 +133,7 @@ public class RuntimeMeshTests
     /// <summary>netsim bench dissemination (its events are ignored): one release through flood and neighbours meshes.</summary>
     [Fact]
     public Task Dissemination_reaches_every_node_flood_within_its_period_neighbours_by_merges_and_replays_identically() =>
-        InTempDirectoryAsync("netsim-dissemination-", async dir =>
+        NetsimProcess.InTempDirectoryAsync("netsim-dissemination-", async dir =>
         {
             string scenario = Path.Combine(dir, "s.toml");
             await File.WriteAllTextAsync(scenario, Scenario);
@@ -163,7 +163,7 @@ public class RuntimeMeshTests
 
     [Fact]
     public Task A_longer_scenario_heartbeat_sends_fewer_bytes() =>
-        InTempDirectoryAsync("netsim-heartbeat-", async dir =>
+        NetsimProcess.InTempDirectoryAsync("netsim-heartbeat-", async dir =>
         {
             string daily = Path.Combine(dir, "one.toml");
             string slow = Path.Combine(dir, "ten.toml");
@@ -185,7 +185,7 @@ public class RuntimeMeshTests
     /// </summary>
     [Fact]
     public Task Neighbours_mode_verifies_at_most_twice_fanout_deltas_per_node_round_under_session_churn() =>
-        InTempDirectoryAsync("netsim-push-", async dir =>
+        NetsimProcess.InTempDirectoryAsync("netsim-push-", async dir =>
         {
             string scenario = Path.Combine(dir, "s.toml");
             await File.WriteAllTextAsync(scenario, Scenario
@@ -201,20 +201,6 @@ public class RuntimeMeshTests
             Assert.True(row.GetProperty("sessions_per_node_round").GetDouble() > 1, output);
             Assert.InRange(verified, 0.5, 2.0);
         });
-
-    /// <summary>Runs <paramref name="body"/> in a fresh temporary directory, deleted afterwards.</summary>
-    private static async Task InTempDirectoryAsync(string prefix, Func<string, Task> body)
-    {
-        string dir = Directory.CreateTempSubdirectory(prefix).FullName;
-        try
-        {
-            await body(dir);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
 
     /// <summary>Each node's bytes_out column from <c>netsim bench runtime --csv</c>.</summary>
     private static async Task<long[]> BytesOutAsync(string scenario, string csv)
