@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using FedMesh.Protocol.Identity.Internal;
 
 namespace FedMesh.Protocol.Identity;
 
@@ -34,12 +35,19 @@ public readonly record struct PeerId
             throw new ArgumentException($"an Ed25519 public key is {PublicKeyLength} bytes, got {publicKey.Length}", nameof(publicKey));
         }
 
+        if (PeerIdCache.TryGet(publicKey, out string cached))
+        {
+            return new PeerId(cached);
+        }
+
         Span<byte> input = stackalloc byte[Domain.Length + PublicKeyLength];
         Domain.CopyTo(input);
         publicKey.CopyTo(input[Domain.Length..]);
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(input, hash);
-        return new PeerId(Base32.Encode(hash[..ByteLength]));
+        string id = Base32.Encode(hash[..ByteLength]);
+        PeerIdCache.Add(publicKey, id);
+        return new PeerId(id);
     }
 
     /// <summary>Parses the text form; accepts upper case, rejects anything else with a message saying why.</summary>

@@ -84,12 +84,39 @@ internal sealed class ConnectionManager
     public int SessionCount => _sessions.Count;
 
     /// <summary>Sessions this node dialled (the surviving connection of a pair was initiated here).</summary>
-    public int OutboundCount => _sessions.Values.Count(s => s.Initiator);
+    public int OutboundCount
+    {
+        get
+        {
+            // Enumerating the dictionary itself takes no lock and copies nothing (Values takes every lock and copies
+            // the sessions into a list); a count racing a registration is as stale as the locked one a moment later.
+            int count = 0;
+            foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
+            {
+                count += entry.Value.Initiator ? 1 : 0;
+            }
+
+            return count;
+        }
+    }
 
     /// <summary>Sessions other nodes dialled that membership admitted under the inbound cap and that are not closing
     /// (SPEC.md §9.10): what the cap bounds. A refused session still saying Bye and an inbound one whose Hello is not
     /// handled yet are registered but not counted.</summary>
-    public int AdmittedInboundCount => _sessions.Values.Count(s => !s.Initiator && s.Admitted && !s.IsClosing);
+    public int AdmittedInboundCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
+            {
+                PeerSession s = entry.Value;
+                count += !s.Initiator && s.Admitted && !s.IsClosing ? 1 : 0;
+            }
+
+            return count;
+        }
+    }
 
     public ICollection<PeerSession> Sessions => _sessions.Values;
 
