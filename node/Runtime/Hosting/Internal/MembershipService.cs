@@ -74,7 +74,7 @@ internal sealed class MembershipService
     private readonly ILogger _logger;
     private readonly PeerBook _book;
     private readonly Random _random;
-    private readonly Dictionary<string, DialTarget> _targets = new(StringComparer.Ordinal);
+    private readonly Dictionary<PeerAddress, DialTarget> _targets = [];
     private readonly Lock _lock = new();
     private readonly LogThrottle _dialLog;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PhiAccrualDetector> _liveness = new();
@@ -183,10 +183,11 @@ internal sealed class MembershipService
     {
         lock (_lock)
         {
-            string key = address.ToString();
-            if (!_targets.ContainsKey(key) && (_targets.Count < MaxTargets || seed))
+            // Keyed by the address itself (host and port, ordinal: the same identity as its text form), not by
+            // ToString(): the dial tick offers every book entry each time, and that was a string per entry per tick.
+            if (!_targets.ContainsKey(address) && (_targets.Count < MaxTargets || seed))
             {
-                _targets.Add(key, new DialTarget(address, expected, publicKey, seed, seed ? _order++ : _random.NextInt64(), new ReconnectScheduler(_parts.Time, _random, Reconnect)));
+                _targets.Add(address, new DialTarget(address, expected, publicKey, seed, seed ? _order++ : _random.NextInt64(), new ReconnectScheduler(_parts.Time, _random, Reconnect)));
             }
         }
     }
