@@ -84,38 +84,25 @@ internal sealed class ConnectionManager
     public int SessionCount => _sessions.Count;
 
     /// <summary>Sessions this node dialled (the surviving connection of a pair was initiated here).</summary>
-    public int OutboundCount
-    {
-        get
-        {
-            // Enumerating the dictionary itself takes no lock and copies nothing (Values takes every lock and copies
-            // the sessions into a list); a count racing a registration is as stale as the locked one a moment later.
-            int count = 0;
-            foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
-            {
-                count += entry.Value.Initiator ? 1 : 0;
-            }
-
-            return count;
-        }
-    }
+    public int OutboundCount => CountSessions(s => s.Initiator);
 
     /// <summary>Sessions other nodes dialled that membership admitted under the inbound cap and that are not closing
     /// (SPEC.md §9.10): what the cap bounds. A refused session still saying Bye and an inbound one whose Hello is not
     /// handled yet are registered but not counted.</summary>
-    public int AdmittedInboundCount
-    {
-        get
-        {
-            int count = 0;
-            foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
-            {
-                PeerSession s = entry.Value;
-                count += !s.Initiator && s.Admitted && !s.IsClosing ? 1 : 0;
-            }
+    public int AdmittedInboundCount => CountSessions(s => !s.Initiator && s.Admitted && !s.IsClosing);
 
-            return count;
+    /// <summary>Sessions matching <paramref name="match"/>. Enumerates the dictionary itself, which takes no lock and
+    /// copies nothing (Values takes every lock and copies the sessions into a list; the dial loop asks every tick); a
+    /// count racing a registration is as stale as a locked one a moment later.</summary>
+    private int CountSessions(Func<PeerSession, bool> match)
+    {
+        int count = 0;
+        foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
+        {
+            count += match(entry.Value) ? 1 : 0;
         }
+
+        return count;
     }
 
     public ICollection<PeerSession> Sessions => _sessions.Values;

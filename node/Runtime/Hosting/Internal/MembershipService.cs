@@ -257,18 +257,17 @@ internal sealed class MembershipService
             bool joining = Connections.SessionCount + inFlight < _sampling.ViewSize;
             // The view as a set, and tested before Dialable: once a node has joined only view peers qualify, so most of
             // up to MaxTargets targets are passed over on a hash lookup instead of two session lookups and a view scan.
-            HashSet<PeerId> view = [.. _sampler.View.Select(e => e.Peer)];
-            bool InViewSet(DialTarget t) => (t.Expected ?? t.ConnectedAs) is { } id && view.Contains(id);
+            HashSet<PeerId> view = ViewSet();
             var due = _targets.Values
-                .Where(t => (joining || InViewSet(t)) && Dialable(t, now))
-                .OrderByDescending(InViewSet)
+                .Where(t => (joining || InView(t, view)) && Dialable(t, now))
+                .OrderByDescending(t => InView(t, view))
                 .ThenByDescending(t => t.Seed)
                 .ThenBy(t => t.Backoff.Failures)
                 .ThenBy(t => t.Order)
                 .Take(Math.Max(0, room))
                 .ToList();
             // A joining node dials every known peer anyway; exploring is for one that dials only its view.
-            if (_exploreDue && !joining && due.Count < room && Explorable(now) is { } explore)
+            if (_exploreDue && !joining && due.Count < room && Explorable(now, view) is { } explore)
             {
                 _exploreDue = false;
                 _explore = explore.Expected;
@@ -290,15 +289,19 @@ internal sealed class MembershipService
 
     /// <summary>A random dialable target outside the view whose peer id is known (the shuffle goes out once that
     /// peer's session is ready), or null. Under _lock.</summary>
-    private DialTarget? Explorable(DateTimeOffset now)
+    private DialTarget? Explorable(DateTimeOffset now, HashSet<PeerId> view)
     {
-        DialTarget[] candidates = [.. _targets.Values.Where(t => t.Expected is not null && Dialable(t, now) && !InView(t)).OrderBy(t => t.Order)];
+        DialTarget[] candidates = [.. _targets.Values.Where(t => t.Expected is not null && Dialable(t, now) && !InView(t, view)).OrderBy(t => t.Order)];
         return candidates.Length == 0 ? null : candidates[_random.Next(candidates.Length)];
     }
 
-    /// <summary>The target is a peer of the partial view: dialled before the book's other entries. Under _lock.</summary>
-    private bool InView(DialTarget target) =>
-        (target.Expected ?? target.ConnectedAs) is { } id && _sampler.View.Any(e => e.Peer == id);
+    /// <summary>The partial view's peers, for <see cref="InView"/>. Under _lock.</summary>
+    private HashSet<PeerId> ViewSet() => [.. _sampler.View.Select(e => e.Peer)];
+
+    /// <summary>The target is a peer of the partial view (<paramref name="view"/> from <see cref="ViewSet"/>): dialled
+    /// before the book's other entries. Under _lock.</summary>
+    private static bool InView(DialTarget target, HashSet<PeerId> view) =>
+        (target.Expected ?? target.ConnectedAs) is { } id && view.Contains(id);
 
     private bool IsConnectedTo(DialTarget target) =>
         (target.Expected is { } id && (Connections.IsConnected(id) || id == _parts.Identity.PeerId)) || (target.ConnectedAs is { } c && Connections.IsConnected(c));
