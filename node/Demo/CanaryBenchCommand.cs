@@ -24,7 +24,7 @@ public static class CanaryBenchCommand
 
     public static Command Create()
     {
-        DemoOptions d = DemoOptions.Default;
+        DemoOptions d = PrivateMeshSimulation.DemoDefaults;
         var levels = new Option<string>("--levels") { Description = "Comma-separated privacy levels: off, record, node; prefix ffa: for FFA-LoRA.", DefaultValueFactory = _ => "off,record" };
         var seeds = new Option<int>("--seeds") { Description = "Runs per level (seeds 1..N: canary, candidates, initialisation).", DefaultValueFactory = _ => 3 };
         var copies = new Option<int>("--copies") { Description = "Times the canary is inserted (as records of node 1).", DefaultValueFactory = _ => DefaultCopies };

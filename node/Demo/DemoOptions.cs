@@ -99,7 +99,9 @@ public sealed record DemoOptions
     /// <see cref="Data.Corpora.TextRecords"/>), one <c>.jsonl</c> line each, so the privacy unit is a paragraph.</summary>
     public int RecordChars { get; init; } = Data.Corpora.TextRecords.DefaultMinChars;
 
-    public string MergeRule { get; init; } = "trimmed_mean";
+    /// <summary>merge.rule of the nodes; the daemon's default (<see cref="Configuration.MergeSection.Rule"/>, centered clipping), so the
+    /// demo measures what <c>fedmesh run</c> does.</summary>
+    public string MergeRule { get; init; } = Configuration.MergeSection.Default.Rule;
 
     /// <summary>gossip.mode of the nodes ("neighbours" or "flood"); null (default) leaves the daemon's default
     /// (neighbours), so the demo measures what <c>fedmesh run</c> does. Flood is there to compare bits per byte and

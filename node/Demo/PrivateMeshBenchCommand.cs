@@ -14,7 +14,7 @@ public static class PrivateMeshBenchCommand
 {
     public static Command Create()
     {
-        DemoOptions d = DemoOptions.Default;
+        DemoOptions d = PrivateMeshSimulation.DemoDefaults;
         var levels = new Option<string>("--levels") { Description = "Comma-separated privacy levels: record, node, off; prefix ffa: for FFA-LoRA (e.g. ffa:record).", DefaultValueFactory = _ => PrivacyLevels.Record };
         var epsilons = new Option<string>("--epsilons") { Description = "Comma-separated ε budgets per node for the whole run (ignored for off).", DefaultValueFactory = _ => d.EpsilonBudget.ToString(CultureInfo.InvariantCulture) };
         var seeds = new Option<int>("--seeds") { Description = "Runs per cell (seeds F..F+N-1, F = --first-seed).", DefaultValueFactory = _ => 1 };
@@ -54,7 +54,7 @@ public static class PrivateMeshBenchCommand
             };
             if (levelNames.Length == 0 || levelNames.Any(l => PrivacyLevels.Parse(Unprefixed(l)) is null) || eps.Length == 0 || eps.Any(e => !(e > 0) || !double.IsFinite(e))
                 || r.GetValue(seeds) is < 1 or > 100 || r.GetValue(firstSeed) is < 1 or > 1_000_000 || demo.Rounds is < 1 or > 10_000 || demo.LocalSteps is < 1 or > 10_000 || demo.BatchSize is < 1 or > 4096
-                || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.RecordChars is < 1 or > 100_000 || demo.MergeRule is not ("mean" or "trimmed_mean") || r.GetValue(evalEvery) < 0
+                || !(demo.LearningRate > 0) || !(demo.ClipNorm > 0) || demo.RecordChars is < 1 or > 100_000 || !PrivateMeshSimulation.MergeRules.Contains(demo.MergeRule) || r.GetValue(evalEvery) < 0
                 || demo.LoraTargets.Count == 0 || !Learning.LoraTargetNames.TryParse(demo.LoraTargets, out _, out _) || demo.LoraRank is < 1 or > 64)
             {
                 Console.Error.WriteLine("fedmesh bench dp-mesh: --levels record|node|off[,…], --epsilons finite numbers > 0, --seeds 1..100, --first-seed 1..1000000, --rounds 1..10000, --steps 1..10000, --batch 1..4096, --lr > 0, --clip > 0, --record-chars 1..100000, --rule mean|trimmed_mean, --eval-every >= 0, --targets of q,k,v,o,mlp_up,mlp_down, --rank 1..64");

@@ -11,7 +11,7 @@ namespace FedMesh.Node.Demo;
 public sealed record PrivateMeshOptions
 {
     /// <summary>The demo's learning settings (nodes, rounds, steps, batch, rate, adapter, records, C, ε).</summary>
-    public DemoOptions Demo { get; init; } = DemoOptions.Default;
+    public DemoOptions Demo { get; init; } = PrivateMeshSimulation.DemoDefaults;
 
     /// <summary>record | node | off (<see cref="PrivacyLevels"/>); ε = <see cref="DemoOptions.EpsilonBudget"/>.</summary>
     public string Level { get; init; } = PrivacyLevels.Record;
@@ -67,6 +67,14 @@ public sealed record PrivateMeshResult(
 /// </summary>
 public static class PrivateMeshSimulation
 {
+    /// <summary>The merge rules the synchronous in-process mesh implements (<see cref="MergeStates"/>).</summary>
+    public static readonly IReadOnlyList<string> MergeRules = ["mean", "trimmed_mean"];
+
+    /// <summary>The demo's settings with the simulation's own merge rule, the trimmed mean: the daemons' default,
+    /// centered clipping, clips neighbours around a node's own state, which this synchronous all-to-all merge of one
+    /// shared state does not have.</summary>
+    public static readonly DemoOptions DemoDefaults = DemoOptions.Default with { MergeRule = "trimmed_mean" };
+
     public static PrivateMeshResult Run(PrivateMeshOptions options, Action<string> info, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(options);

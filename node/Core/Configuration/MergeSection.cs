@@ -8,8 +8,14 @@ public sealed record MergeSection
     /// <summary>The merge rule names this configuration accepts (the merge area implements them).</summary>
     public static readonly IReadOnlyList<string> KnownRules = ["mean", "median", "trimmed_mean", "multi_krum", "geometric_median", "centered_clipping"];
 
-    /// <summary>Coordinate-wise trimmed mean: robust to a minority of Byzantine inputs at near-mean cost (Yin et al., ICML 2018).</summary>
-    public string Rule { get; init; } = "trimmed_mean";
+    /// <summary>
+    /// Centered clipping, ClippedGossip-style (Karimireddy, He, Jaggi 2021; He, Karimireddy, Jaggi 2022): each neighbour's state is
+    /// clipped to a radius around this node's own before averaging, with a fallback radius for a node with a single
+    /// neighbour. In neighbours gossip mode (the default) it captured no honest node in netsim's byzantine-30 where the
+    /// trimmed mean lost nodes at seed 5 under sign flip, scaling and Gaussian noise (netsim/scenarios/README.md,
+    /// "Centered clipping in byzantine-30").
+    /// </summary>
+    public string Rule { get; init; } = "centered_clipping";
 
     /// <summary>Trim 20 % from each end per coordinate: tolerates up to 20 % Byzantine deltas (Yin et al., 2018, Thm. 4).</summary>
     public double TrimFraction { get; init; } = 0.2;

@@ -374,7 +374,7 @@ public static class NodeFactory
             ? targets
             : throw new ConfigException([new ConfigError("config", null, "learning.lora_targets", $"unknown target \"{unknown}\" ({LoraTargetNames.Known})")]);
 
-    private static AggregatorOptions Aggregator(MergeSection merge)
+    internal static AggregatorOptions Aggregator(MergeSection merge)
     {
         if (!AggregationRuleNames.TryParse(merge.Rule, out AggregationRule rule, out _))
         {

@@ -142,6 +142,29 @@ public sealed class ConfigLoaderTests
         Assert.Equal(NodeOptions.Default, ConfigLoader.Parse(string.Empty, "fedmesh.toml", NoEnvironment), OptionsComparer.Instance);
     }
 
+    /// <summary>Issue 16: in neighbours gossip mode the trimmed mean let attackers capture honest nodes in netsim's
+    /// byzantine-30 and centered clipping did not, so a node that does not set merge.rule (an empty file, or the file
+    /// <c>fedmesh init</c> writes) merges by centered clipping.</summary>
+    [Fact]
+    public void A_node_that_does_not_set_the_merge_rule_merges_by_centered_clipping()
+    {
+        MergeSection empty = ConfigLoader.Parse(string.Empty, "fedmesh.toml", NoEnvironment).Merge;
+        string path = Path.Combine(Path.GetTempPath(), $"fedmesh-default-rule-{Guid.NewGuid():N}.toml");
+        try
+        {
+            ConfigWriter.WriteDefault(path);
+            MergeSection written = ConfigLoader.Load(path, NoEnvironment).Merge;
+
+            Assert.Equal("centered_clipping", empty.Rule);
+            Assert.Equal("centered_clipping", written.Rule);
+            Assert.Equal(FedMesh.Node.Merge.AggregationRule.CenteredClipping, FedMesh.Node.Hosting.NodeFactory.Aggregator(empty).Rule);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("[gossip]\nfanout = 0\n", "fedmesh.toml:2: gossip.fanout must be between 1 and 64, got 0")]
     [InlineData("[gossip]\n\n\nfanout = 65\n", "fedmesh.toml:4: gossip.fanout must be between 1 and 64, got 65")]

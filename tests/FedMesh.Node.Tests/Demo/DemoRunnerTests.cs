@@ -65,6 +65,8 @@ public sealed class DemoRunnerTests(HfCheckpoints checkpoints) : IDisposable, IC
         using JsonDocument json = JsonDocument.Parse(File.ReadAllText(Path.Combine(options.OutputDirectory!, "summary.json")));
         Assert.Equal(summary.MeshBpc, json.RootElement.GetProperty("mesh_bpc").GetDouble());
         Assert.Single(Directory.GetFiles(options.CacheDirectory!, "base-*.safetensors"));
+        // The nodes merged by the daemon's default rule (centered clipping), as `fedmesh run` does.
+        Assert.Equal("centered_clipping", FedMesh.Node.Configuration.ConfigLoader.Load(Path.Combine(options.OutputDirectory!, "node-1", "fedmesh.toml")).Merge.Rule);
         string text = output.ToString();
         Assert.Contains("node 1 (", text, StringComparison.Ordinal);
         Assert.Contains("round 2", text, StringComparison.Ordinal);

@@ -18,6 +18,17 @@ public sealed class PrivateMeshBenchCommandTests
         Assert.Equal(2, code);
     }
 
+    /// <summary>The demo runs the daemons' default rule (centered clipping), which the in-process simulation does not
+    /// implement: dp-mesh keeps its own default and refuses that rule before training (exit code 2).</summary>
+    [Fact]
+    public void The_simulation_keeps_a_rule_it_implements_while_the_demo_runs_the_daemon_default()
+    {
+        Assert.Equal(FedMesh.Node.Configuration.NodeOptions.Default.Merge.Rule, DemoOptions.Default.MergeRule);
+        Assert.Contains(PrivateMeshSimulation.DemoDefaults.MergeRule, PrivateMeshSimulation.MergeRules);
+        Assert.Equal(PrivateMeshSimulation.DemoDefaults, new PrivateMeshOptions().Demo);
+        Assert.Equal(2, PrivateMeshBenchCommand.Create().Parse(["--seeds", "1", "--rounds", "1", "--rule", DemoOptions.Default.MergeRule]).Invoke());
+    }
+
     [Theory]
     [InlineData("ffa:record", "record", true)]
     [InlineData("node", "node", false)]
