@@ -19,6 +19,18 @@ public sealed record GossipOptions
     /// </summary>
     public GossipMode Mode { get; init; } = GossipMode.Neighbours;
 
+    /// <summary>
+    /// Neighbours mode: a release drawn for a peer whose states this node ignores (reputation below
+    /// <c>trust</c>'s ignore threshold) does not count toward <see cref="Fanout"/>, so it still reaches
+    /// <see cref="Fanout"/> peers whose states this node merges; ignored peers are pushed to as often as before, and
+    /// not on connect (<see cref="Internal.PushTargets"/>). A node mixes only what is pushed to it, and in byzantine-30
+    /// (20 nodes, 30 % attackers, seeds 1–5) a third of honest pushes went to attackers: with this on, the honest
+    /// nodes' final distance to the optimum went from +8.5 … +17.9 % of the attackers-absent run to the figures in
+    /// netsim/scenarios/README.md ("Push targets past ignored peers"). Needs the host's reputation tracker; flood mode
+    /// is unaffected.
+    /// </summary>
+    public bool FanoutPastIgnored { get; init; } = true;
+
     /// <summary>Verified deltas kept to serve to others (the newest per origin are kept first).</summary>
     public int MaxStoredDeltas { get; init; } = 256;
 
