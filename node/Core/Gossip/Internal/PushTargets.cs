@@ -13,11 +13,12 @@ namespace FedMesh.Node.Gossip.Internal;
 /// </summary>
 /// <remarks>
 /// Ignored peers are passed over only in the count, never in the draw: every peer, ignored or not, is pushed to at
-/// least as often as under the plain uniform draw. Tried first and reverted: drawing targets by trust (a peer of
-/// merge weight w drawn with odds ∝ w), or ignored peers last. Both starved exactly the honest nodes that needed
-/// the honest states most: a node pulled off by an attack scores far from its honest peers' aggregates, they
-/// distrusted it and stopped pushing to it, and only the attackers still did (byzantine-30, seeds 1 and 5: honest
-/// nodes captured at distance 9–83 under sign flip, scaling and Gaussian noise).
+/// least as often as under the plain uniform draw. Tried first and reverted (byzantine-30, neighbours, seeds 1–5):
+/// drawing targets with odds ∝ merge weight, or ignored peers last. Both starved exactly the honest nodes that
+/// needed the honest states most: a node pulled off by an attack scores far from its honest peers' aggregates, they
+/// distrust it and push to it less, and the attackers still push to it (honest nodes captured at distance 9–83 under
+/// sign flip, scaling and Gaussian noise). Counting each target by its merge weight captured nodes too: every peer
+/// starts at weight 0.5, so in the first rounds every node, attackers included, pushed to 2 × fanout peers.
 /// </remarks>
 internal static class PushTargets
 {
