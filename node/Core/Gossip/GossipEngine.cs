@@ -31,6 +31,7 @@ public sealed partial class GossipEngine
     private readonly Dictionary<string, HaveMessage> _announced = new(StringComparer.Ordinal);
     private readonly ChunkPlacements _placements = new();
     private readonly OfferLedger _offers = new(MaxRememberedPeers);
+    private readonly Func<PeerId, bool>? _ignored;
     private DateTimeOffset _nextAntiEntropy;
 
     /// <summary>Peers whose last offered own state is remembered (neighbours mode). A partial view holds a few
@@ -45,7 +46,8 @@ public sealed partial class GossipEngine
         SequenceTracker sequences,
         TimeProvider time,
         Random random,
-        IGossipHost host)
+        IGossipHost host,
+        Func<PeerId, bool>? ignored = null)
     {
         ArgumentNullException.ThrowIfNull(mesh);
         ArgumentNullException.ThrowIfNull(hello);
@@ -62,6 +64,7 @@ public sealed partial class GossipEngine
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _random = random ?? throw new ArgumentNullException(nameof(random));
         _host = host ?? throw new ArgumentNullException(nameof(host));
+        _ignored = ignored;
         _scheduler = new PullScheduler(options.Pull);
         _store = new DeltaStore(options.MaxStoredDeltas, options.MaxStoredBytes);
         _nextAntiEntropy = time.GetUtcNow() + options.AntiEntropyInterval;
@@ -275,8 +278,10 @@ public sealed partial class GossipEngine
         }
 
         ulong sequence = own.Delta.Manifest.Sequence;
-        if (_offers.Offered(peer, sequence) || _offers.ConnectOffers >= _options.Fanout)
+        if (_offers.Offered(peer, sequence) || _offers.ConnectOffers >= _options.Fanout || IgnoredOf?.Invoke(peer) == true)
         {
+            // An ignored peer is not offered on connect, so the release's connect offers go to peers whose states
+            // this node merges; it is still drawn by the release's own pushes (PushTargets), as often as before.
             return;
         }
 
@@ -610,10 +615,8 @@ public sealed partial class GossipEngine
 
     private void Announce(StoredDelta stored, PeerId? except)
     {
-        PeerId[] ready = ReadyPeers.Where(p => p != except).ToArray();
-        _random.Shuffle(ready);
         HaveMessage have = stored.Delta.Have();
-        foreach (PeerId peer in ready.Take(_options.Fanout))
+        foreach (PeerId peer in Targets(except))
         {
             if (!Relays)
             {
@@ -623,6 +626,22 @@ public sealed partial class GossipEngine
             _host.Send(peer, have);
         }
     }
+
+    /// <summary>
+    /// The peers a release is announced to: <see cref="GossipOptions.Fanout"/> ready peers at random; in neighbours
+    /// mode with <see cref="GossipOptions.FanoutPastIgnored"/>, peers this node ignores are pushed to when drawn but
+    /// not counted (<see cref="PushTargets"/>).
+    /// </summary>
+    private IEnumerable<PeerId> Targets(PeerId? except)
+    {
+        PeerId[] ready = ReadyPeers.Where(p => p != except).ToArray();
+        _random.Shuffle(ready);
+        return IgnoredOf is { } ignored ? PushTargets.Choose(ready, ignored, _options.Fanout) : ready.Take(_options.Fanout);
+    }
+
+    /// <summary>Which peers reputation makes this node ignore, when neighbours-mode pushes take it into account
+    /// (<see cref="GossipOptions.FanoutPastIgnored"/>); null otherwise.</summary>
+    private Func<PeerId, bool>? IgnoredOf => !Relays && _options.FanoutPastIgnored ? _ignored : null;
 
     private sealed class PeerState(byte[] publicKey, DateTimeOffset connectedAt)
     {

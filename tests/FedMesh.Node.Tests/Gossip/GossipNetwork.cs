@@ -20,14 +20,16 @@ internal sealed class GossipNetwork
     private readonly List<(int From, int To)> _linkOrder = [];
     private readonly Dictionary<(int From, int To), Queue<WireMessage>> _links = [];
 
-    public GossipNetwork(int nodes, int seed = 1, GossipOptions? options = null, bool encode = true, GossipFixture? fixture = null)
+    /// <param name="ignored">Whom each node's reputation ignores (observer index, peer), for neighbours-mode push
+    /// targets; null: nobody.</param>
+    public GossipNetwork(int nodes, int seed = 1, GossipOptions? options = null, bool encode = true, GossipFixture? fixture = null, Func<int, PeerId, bool>? ignored = null)
     {
         _delivery = new Random(seed);
         Encode = encode;
         Fixture = fixture ?? GossipFixture.Small;
         for (int i = 0; i < nodes; i++)
         {
-            Nodes.Add(new GossipTestNode(this, i, options ?? Flood, seed));
+            Nodes.Add(new GossipTestNode(this, i, options ?? Flood, seed, ignored));
         }
     }
 
@@ -259,14 +261,15 @@ internal sealed class GossipTestNode : IGossipHost
     private readonly GossipNetwork _network;
     private ulong _sequence;
 
-    public GossipTestNode(GossipNetwork network, int index, GossipOptions options, int seed)
+    public GossipTestNode(GossipNetwork network, int index, GossipOptions options, int seed, Func<int, PeerId, bool>? ignored = null)
     {
         _network = network;
         Index = index;
         Key = GossipFixture.KeyFromSeed((byte)(1 + index));
         PublicKey = Key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
         Peer = PeerId.FromPublicKey(PublicKey);
-        Engine = new GossipEngine(network.Fixture.Local, network.Fixture.Hello(PublicKey), options, Sequences, network.Time, new Random((seed * 7919) + index), this);
+        Engine = new GossipEngine(network.Fixture.Local, network.Fixture.Hello(PublicKey), options, Sequences, network.Time, new Random((seed * 7919) + index), this,
+            ignored is null ? null : peer => ignored(index, peer));
     }
 
     public int Index { get; }
