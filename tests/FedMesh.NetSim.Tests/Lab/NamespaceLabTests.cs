@@ -147,7 +147,10 @@ public class NamespaceLabTests
         string root = TestLab.CreateRoot();
         try
         {
-            var lab = new NamespaceLab(TestLab.Options(root));
+            // The grace must outlast the three Python start-ups, or node 0 may still be starting when the check runs
+            // and the error names node 1 or 2 (seen at a load average of ~210: TestLab's 300 ms is too short there).
+            // Every node has exited by then, so the check, in node order, names node 0.
+            var lab = new NamespaceLab(TestLab.Options(root) with { StartupGrace = TimeSpan.FromSeconds(5) });
             string name = TestLab.UniqueName();
             var request = new LabUpRequest { Name = name, Nodes = 3, Command = $"{LabProbe.Python} -c \"raise SystemExit('bad node {{index}}')\"" };
 
