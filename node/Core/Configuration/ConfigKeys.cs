@@ -67,6 +67,8 @@ public static class ConfigKeys
             o => o.Gossip.Encoding, (o, v) => o with { Gossip = o.Gossip with { Encoding = v } }),
         Float("gossip", "density", "With encoding \"sparse\": fraction of each tensor's elements a release carries (random-k; for the rest receivers use the origin's earlier value moved by their own drift since, else their own).", 0, 1, minExclusive: true,
             o => o.Gossip.Density, (o, v) => o with { Gossip = o.Gossip with { Density = v } }),
+        Bool("gossip", "fanout_past_ignored", "Neighbours mode: a push target whose states this node ignores (reputation below its ignore threshold, 0.3) still gets the release but does not count toward fanout, so each release reaches fanout peers whose states it merges (at most 2 x fanout).",
+            o => o.Gossip.FanoutPastIgnored, (o, v) => o with { Gossip = o.Gossip with { FanoutPastIgnored = v } }),
         Int("gossip", "local_steps", "Local optimiser steps per round.", 1, 100_000,
             o => o.Gossip.LocalSteps, (o, v) => o with { Gossip = o.Gossip with { LocalSteps = v } }),
         Long("gossip", "max_rounds", "Stop after this many rounds; 0 = run until stopped.", 0, 1_000_000_000,

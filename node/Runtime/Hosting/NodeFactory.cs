@@ -237,7 +237,7 @@ public static class NodeFactory
                 MaxConnections = options.Network.MaxConnections,
                 MaxPeers = options.Network.MaxPeers,
                 PeerSampling = options.Membership.ToOptions(),
-                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, Mode = rounds.Options.Mode, MaxDeltaAge = rounds.Options.StalenessHorizon },
+                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, FanoutPastIgnored = options.Gossip.FanoutPastIgnored, Mode = rounds.Options.Mode, MaxDeltaAge = rounds.Options.StalenessHorizon },
                 Rounds = rounds,
                 Learner = learner,
                 HeldOut = holdout,

@@ -165,6 +165,17 @@ public sealed class ConfigLoaderTests
         }
     }
 
+    /// <summary>Neighbours-mode pushes pass over ignored peers by default; an operator can turn that off, and a value
+    /// that is not a boolean is refused naming the key.</summary>
+    [Fact]
+    public void Pushing_past_ignored_peers_is_on_by_default_and_can_be_turned_off()
+    {
+        Assert.True(ConfigLoader.Parse(string.Empty, "fedmesh.toml", NoEnvironment).Gossip.FanoutPastIgnored);
+        Assert.False(ConfigLoader.Parse("[gossip]\nfanout_past_ignored = false\n", "fedmesh.toml", NoEnvironment).Gossip.FanoutPastIgnored);
+        ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout_past_ignored = 2\n", "fedmesh.toml", NoEnvironment));
+        Assert.Contains("gossip.fanout_past_ignored", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("[gossip]\nfanout = 0\n", "fedmesh.toml:2: gossip.fanout must be between 1 and 64, got 0")]
     [InlineData("[gossip]\n\n\nfanout = 65\n", "fedmesh.toml:4: gossip.fanout must be between 1 and 64, got 65")]
