@@ -237,7 +237,7 @@ public static class NodeFactory
                 MaxConnections = options.Network.MaxConnections,
                 MaxPeers = options.Network.MaxPeers,
                 PeerSampling = options.Membership.ToOptions(),
-                Gossip = Gossip.GossipOptions.Default with { Fanout = options.Gossip.Fanout, FanoutPastIgnored = options.Gossip.FanoutPastIgnored, Mode = rounds.Options.Mode, MaxDeltaAge = rounds.Options.StalenessHorizon },
+                Gossip = GossipOptionsOf(options.Gossip, rounds.Options.Mode, rounds.Options.StalenessHorizon),
                 Rounds = rounds,
                 Learner = learner,
                 HeldOut = holdout,
@@ -373,6 +373,11 @@ public static class NodeFactory
         LoraTargetNames.TryParse(names, out LoraTargets targets, out string? unknown)
             ? targets
             : throw new ConfigException([new ConfigError("config", null, "learning.lora_targets", $"unknown target \"{unknown}\" ({LoraTargetNames.Known})")]);
+
+    /// <summary>The gossip engine's options from the <c>[gossip]</c> section, the round coordinator's mode and its
+    /// staleness horizon (a delta older than the merge would use is not worth relaying).</summary>
+    internal static Gossip.GossipOptions GossipOptionsOf(GossipSection gossip, Gossip.GossipMode mode, TimeSpan maxDeltaAge) =>
+        Gossip.GossipOptions.Default with { Fanout = gossip.Fanout, FanoutPastIgnored = gossip.FanoutPastIgnored, Mode = mode, MaxDeltaAge = maxDeltaAge };
 
     internal static AggregatorOptions Aggregator(MergeSection merge)
     {

@@ -174,6 +174,13 @@ public sealed class ConfigLoaderTests
         Assert.False(ConfigLoader.Parse("[gossip]\nfanout_past_ignored = false\n", "fedmesh.toml", NoEnvironment).Gossip.FanoutPastIgnored);
         ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[gossip]\nfanout_past_ignored = 2\n", "fedmesh.toml", NoEnvironment));
         Assert.Contains("gossip.fanout_past_ignored", error.Message, StringComparison.Ordinal);
+
+        // The daemon's gossip engine gets the setting (and keeps the section's fanout).
+        GossipSection off = GossipSection.Default with { FanoutPastIgnored = false, Fanout = 5 };
+        FedMesh.Node.Gossip.GossipOptions engine = FedMesh.Node.Hosting.NodeFactory.GossipOptionsOf(off, FedMesh.Node.Gossip.GossipMode.Neighbours, TimeSpan.FromMinutes(1));
+        Assert.False(engine.FanoutPastIgnored);
+        Assert.Equal(5, engine.Fanout);
+        Assert.True(FedMesh.Node.Hosting.NodeFactory.GossipOptionsOf(GossipSection.Default, FedMesh.Node.Gossip.GossipMode.Neighbours, TimeSpan.FromMinutes(1)).FanoutPastIgnored);
     }
 
     [Theory]
