@@ -128,8 +128,9 @@ public static class BenchCommands
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
         var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse)." };
         var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
+        var simulated = new Option<bool>("--simulated-crypto") { Description = "Sessions skip the handshake's and the AEAD's cryptography (frames keep their lengths; deltas are still signed and verified): the scenario's simulated_crypto." };
         var flood = new Option<string?>("--flood-up-to") { Description = "Also run flood mode for N up to this count (comma list members only): rounds to consensus = first round whose mean distance to the optimum is within 1 % of flood's final." };
-        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, flood };
+        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, simulated, flood };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
@@ -157,7 +158,11 @@ public static class BenchCommands
 
             try
             {
-                s = s with { Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding), parse.GetValue(density)) };
+                s = s with
+                {
+                    Gossip = GossipOverrides.Apply(s.Gossip, parse.GetValue(mode), parse.GetValue(encoding), parse.GetValue(density)),
+                    SimulatedCrypto = s.SimulatedCrypto || parse.GetValue(simulated),
+                };
             }
             catch (ArgumentException ex)
             {
@@ -169,7 +174,7 @@ public static class BenchCommands
             bool asJson = parse.GetValue(json);
             if (!asJson)
             {
-                Console.WriteLine($"real runtime (handshake + AEAD), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
+                Console.WriteLine($"real runtime ({(s.SimulatedCrypto ? "simulated crypto: no handshake cryptography, no AEAD" : "handshake + AEAD")}), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
                 Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"wall µs/n-r",11} {"cpu µs/n-r",10} {"B/node-round",12} {"verif/n-r",9} {"sessions/n-r",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
             }
 
@@ -211,7 +216,7 @@ public static class BenchCommands
                     // 1 % of flood's final one (flood is the reference: every node merges every origin).
                     int? toConsensus = floodRun is null ? null
                         : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
-                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
                     if (!asJson)
                     {
                         string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";

@@ -67,6 +67,7 @@ public sealed partial class RuntimeMesh
         var hooks = new NodeHooks
         {
             Transport = TransportOf(node),
+            SimulatedCrypto = _scenario.SimulatedCrypto,
             Base = torch.Base,
             DpSeed = SimSeeds.UInt64(_scenario.Seed, "dp", node),
             Release = _byzantine[node] ? own => Attack(node, own) : null,

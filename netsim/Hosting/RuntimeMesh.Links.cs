@@ -64,6 +64,8 @@ public sealed partial class RuntimeMesh
 
         public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) => inner.ResolveAsync(host, cancellationToken);
 
+        public bool InProcess => inner.InProcess;
+
         private sealed class Listener(RuntimeMesh mesh, ITransportListener inner, IPAddress self) : ITransportListener
         {
             public IPEndPoint LocalEndPoint => inner.LocalEndPoint;

@@ -541,6 +541,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
                 Microsoft.Extensions.Logging.Abstractions.NullLogger<FedMesh.Node.Storage.CheckpointStore>.Instance),
             SequencePath = _stateRoot is null ? null : Path.Combine(_stateRoot, $"node-{i:D5}", "sequence"),
             Transport = TransportOf(i),
+            SimulatedCrypto = _scenario.SimulatedCrypto,
             Time = Clock,
             Seed = SimSeeds.Int(_scenario.Seed, "runtime", i, _incarnation[i]),
         };

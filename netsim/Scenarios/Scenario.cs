@@ -53,6 +53,14 @@ public sealed record Scenario
 
     public GossipSpec Gossip { get; init; } = new();
 
+    /// <summary>
+    /// <c>simulated_crypto</c> (default false): sessions skip the handshake's X25519/Ed25519 and the AEAD
+    /// (NodeParts.SimulatedCrypto; frames keep their real lengths, so byte counts do not change; deltas are still signed
+    /// and verified). For the largest surrogate runs, where the handshakes of session churn are a sixth of the CPU; a
+    /// run with it says so in its output.
+    /// </summary>
+    public bool SimulatedCrypto { get; init; }
+
     public LearnerSpec Learner { get; init; } = new();
 
     public AggregationRule Rule { get; init; } = AggregatorOptions.Default.Rule;

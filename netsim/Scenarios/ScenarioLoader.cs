@@ -151,6 +151,7 @@ public static partial class ScenarioLoader
             Links = ReadLinks(s["links"], LinkProfile.Default),
             LinksDeclared = LinkKeys.Any(s["links"].Has),
             Gossip = ReadGossip(s["gossip"]),
+            SimulatedCrypto = top.Bool("simulated_crypto", false),
             Learner = ReadLearner(s["learner"], s["data"], nodes),
             Rule = ReadRule(s["merge"]),
             ValidationGate = s["merge"].Bool("validation_gate", true),

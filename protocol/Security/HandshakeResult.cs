@@ -28,6 +28,10 @@ public sealed class HandshakeResult
     /// <summary>h4 of SPEC.md §3.2: identical on both sides, unique per session (usable as a channel binding).</summary>
     public ReadOnlyMemory<byte> TranscriptHash { get; }
 
+    /// <summary>A simulated channel's session (<see cref="Transport.ConnectionOptions.SimulatedCrypto"/>): no keys, and its
+    /// frames are sealed without a cipher.</summary>
+    public bool Simulated { get; internal init; }
+
     internal byte[] SendKey { get; }
 
     internal byte[] ReceiveKey { get; }

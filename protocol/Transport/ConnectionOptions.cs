@@ -30,6 +30,15 @@ public sealed record ConnectionOptions
     /// </summary>
     public int ReceiveQueueFrames { get; init; } = 8;
 
+    /// <summary>
+    /// For in-process simulations only (netsim's largest runs; off by default, and the daemon has no setting for it): the
+    /// handshake names each side's static key in the clear (<see cref="Security.Internal.SimulatedHandshake"/>) and
+    /// frames carry a zero tag of the suite's size instead of AEAD, so frames keep their real lengths while no
+    /// X25519, Ed25519 or cipher runs. Nothing is authenticated or encrypted. Both ends must set it: a real node and a
+    /// simulated one fail each other's handshake (UnsupportedVersion).
+    /// </summary>
+    public bool SimulatedCrypto { get; init; }
+
     internal void Validate()
     {
         Handshake.Validate();

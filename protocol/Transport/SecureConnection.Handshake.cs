@@ -21,6 +21,20 @@ public sealed partial class SecureConnection
         ReadOnlyMemory<byte>? pinnedResponderKey = null, TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         (options, time, ILogger log) = Prepare(pipe, identity, options, time, logger);
+        if (options.SimulatedCrypto)
+        {
+            HandshakeOptions settings = options.Handshake;
+            HandshakeResult simulated = await RunHandshakeAsync(pipe, options, time, log, "initiator", async token =>
+            {
+                await WriteRawAsync(pipe.Output, SimulatedHandshake.CreateInit(identity, settings), token).ConfigureAwait(false);
+                (FrameHeader header, byte[] payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);
+                (byte[] finish, HandshakeResult session) = SimulatedHandshake.ProcessResponse(settings, pinnedResponderKey, header, payload);
+                await WriteRawAsync(pipe.Output, finish, token).ConfigureAwait(false);
+                return session;
+            }, cancellationToken).ConfigureAwait(false);
+            return Started(pipe, simulated, options, time, log);
+        }
+
         using var handshake = new HandshakeInitiator(identity, options.Handshake, pinnedResponderKey);
         HandshakeResult result = await RunHandshakeAsync(pipe, options, time, log, "initiator", async token =>
         {
@@ -38,6 +52,20 @@ public sealed partial class SecureConnection
         TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         (options, time, ILogger log) = Prepare(pipe, identity, options, time, logger);
+        if (options.SimulatedCrypto)
+        {
+            HandshakeOptions settings = options.Handshake;
+            HandshakeResult simulated = await RunHandshakeAsync(pipe, options, time, log, "responder", async token =>
+            {
+                (FrameHeader header, byte[] payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);
+                byte[] response = SimulatedHandshake.ProcessInit(identity, settings, header, payload, out byte[] initiatorKey, out CipherSuite suite);
+                await WriteRawAsync(pipe.Output, response, token).ConfigureAwait(false);
+                (header, payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);
+                return SimulatedHandshake.ProcessFinish(settings, initiatorKey, suite, header, payload);
+            }, cancellationToken).ConfigureAwait(false);
+            return Started(pipe, simulated, options, time, log);
+        }
+
         using var handshake = new HandshakeResponder(identity, options.Handshake);
         HandshakeResult result = await RunHandshakeAsync(pipe, options, time, log, "responder", async token =>
         {

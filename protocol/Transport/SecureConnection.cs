@@ -50,8 +50,8 @@ public sealed partial class SecureConnection : IAsyncDisposable
         _time = time;
         _logger = logger;
         Session = session;
-        _sender = new FrameProtector(session.Suite, session.SendKey);
-        _receiver = new FrameProtector(session.Suite, session.ReceiveKey);
+        _sender = session.Simulated ? FrameProtector.Simulated(session.Suite) : new FrameProtector(session.Suite, session.SendKey);
+        _receiver = session.Simulated ? FrameProtector.Simulated(session.Suite) : new FrameProtector(session.Suite, session.ReceiveKey);
         session.ClearKeys();
         _outgoing = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(options.SendQueueFrames)
         {

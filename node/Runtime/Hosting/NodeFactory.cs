@@ -256,6 +256,7 @@ public static class NodeFactory
                 MetricsListen = options.Metrics.Enabled ? ListenEndPoint(options.Metrics.Listen) : null,
                 EndpointsPath = paths.Endpoints,
                 Transport = hooks?.Transport ?? Transport.TcpTransportFactory.Instance,
+                SimulatedCrypto = hooks?.SimulatedCrypto ?? false,
                 Time = time,
                 Seed = (int)(options.Node.Seed & int.MaxValue),
             };

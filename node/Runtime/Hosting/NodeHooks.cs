@@ -21,6 +21,10 @@ public sealed record NodeHooks
     /// <summary>The transport the node listens and dials on (netsim: in-memory pipes on its virtual clock). Null: TCP.</summary>
     public FedMesh.Node.Transport.ITransportFactory? Transport { get; init; }
 
+    /// <summary>Sessions skip the handshake's and the AEAD's cryptography (<see cref="NodeParts.SimulatedCrypto"/>): over
+    /// an in-process <see cref="Transport"/> only. False: the real handshake and AEAD (the daemon).</summary>
+    public bool SimulatedCrypto { get; init; }
+
     /// <summary>
     /// An already loaded base the node trains on instead of the one <c>learning.model_size</c>/<c>learning.base</c>
     /// names (netsim shares one base between its nodes, and its tests use a smaller model). The caller keeps ownership.

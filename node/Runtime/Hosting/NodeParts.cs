@@ -127,6 +127,14 @@ public sealed record NodeParts
     /// <summary>Where connections come from: TCP in the daemon, in-memory pipes in tests and the simulator.</summary>
     public Transport.ITransportFactory Transport { get; init; } = FedMesh.Node.Transport.TcpTransportFactory.Instance;
 
+    /// <summary>
+    /// Sessions skip the cryptography (<see cref="FedMesh.Protocol.Transport.ConnectionOptions.SimulatedCrypto"/>: keys in
+    /// the clear, frames of the real lengths with zero tags): for a simulator's largest runs only, over an in-process
+    /// <see cref="Transport"/> (<see cref="FedMesh.Node.Transport.ITransportFactory.InProcess"/>; the runtime refuses to start
+    /// otherwise). Off by default; the daemon has no configuration key for it. Deltas are still signed and verified.
+    /// </summary>
+    public bool SimulatedCrypto { get; init; }
+
     /// <summary>The only clock the runtime reads (timers, timeouts, backoff, status).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 

@@ -22,6 +22,10 @@ public interface ITransportFactory
 
     /// <summary>The addresses a host name stands for (the daemon asks DNS); an empty array when it stands for none.</summary>
     Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken);
+
+    /// <summary>Connections never leave this process (in-memory pipes): the only transport a simulated channel
+    /// (<see cref="Hosting.NodeParts.SimulatedCrypto"/>) may run over. False unless a factory says otherwise.</summary>
+    bool InProcess => false;
 }
 
 /// <summary>A bound listening endpoint; disposing it stops accepting (connections already accepted stay open).</summary>

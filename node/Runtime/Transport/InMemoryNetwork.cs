@@ -206,6 +206,8 @@ public sealed class InMemoryNetwork
     {
         public ITransportListener Listen(IPEndPoint endPoint) => network.Bind(address, endPoint);
 
+        public bool InProcess => true;
+
         public Task<TransportConnection> ConnectAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();

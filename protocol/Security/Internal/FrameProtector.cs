@@ -23,6 +23,11 @@ internal sealed class FrameProtector : IDisposable
 
     public FrameProtector(CipherSuite suite, ReadOnlySpan<byte> key) => _aead = Aead.Create(suite, key);
 
+    /// <summary>A direction of a simulated channel: frames of the suite's lengths, sealed by <see cref="PlaintextAead"/>.</summary>
+    public static FrameProtector Simulated(CipherSuite suite) => new(new PlaintextAead(suite));
+
+    private FrameProtector(Aead aead) => _aead = aead;
+
     public ulong Counter => _counter;
 
     /// <summary>Bytes the suite's tag adds to every frame payload (16, or 32 for AEGIS-256).</summary>

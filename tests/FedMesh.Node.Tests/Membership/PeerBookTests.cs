@@ -216,6 +216,34 @@ public sealed class PeerBookTests : IDisposable
     }
 
     [Fact]
+    public void Pex_that_repeats_what_the_book_holds_leaves_the_record_alone_and_a_new_address_or_key_still_lands()
+    {
+        var book = NewBook();
+        book.Observe(TestIds.Id(1), [Addr("192.0.2.1:7340")], PeerSources.Mdns);
+        Assert.Equal(1, book.MergePex(TestIds.Id(9), [Pex(1, "198.51.100.1:7340")]).Updated);
+        Assert.True(book.TryGet(TestIds.Id(1), out PeerRecord before));
+
+        // The same entry again (address, key and the PEX source all known): counted, record unchanged.
+        PexMergeResult again = book.MergePex(TestIds.Id(10), [Pex(1, "198.51.100.1:7340"), Pex(1, "192.0.2.1:7340")]);
+        Assert.Equal(2, again.Updated);
+        Assert.True(book.TryGet(TestIds.Id(1), out PeerRecord after));
+        Assert.Same(before, after);
+
+        // A new address is still appended after the known ones.
+        book.MergePex(TestIds.Id(10), [Pex(1, "198.51.100.7:7340")]);
+        Assert.True(book.TryGet(TestIds.Id(1), out PeerRecord extended));
+        Assert.Equal(["192.0.2.1:7340", "198.51.100.1:7340", "198.51.100.7:7340"], extended.Addresses.Select(a => a.ToString()));
+
+        // A record without a key learns it from an entry repeating known addresses.
+        book.Observe(TestIds.Id(2), [Addr("192.0.2.2:7340")], PeerSources.Mdns | PeerSources.Pex);
+        Assert.True(book.TryGet(TestIds.Id(2), out PeerRecord keyless));
+        Assert.Null(keyless.PublicKey);
+        book.MergePex(TestIds.Id(10), [new PexEntry(TestIds.Id(2), [Addr("192.0.2.2:7340")], TestIds.Key(2))]);
+        Assert.True(book.TryGet(TestIds.Id(2), out PeerRecord keyed));
+        Assert.Equal(TestIds.Key(2), keyed.PublicKey);
+    }
+
+    [Fact]
     public void Success_resets_failures_and_refreshes_last_seen()
     {
         var book = NewBook();

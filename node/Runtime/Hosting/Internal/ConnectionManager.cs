@@ -66,8 +66,14 @@ internal sealed class ConnectionManager
         _refusalLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
         _handshakeLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
         _duplicateLog = new LogThrottle(parts.Time, RefusalLogInterval, MaxThrottledKeys);
+        if (parts.SimulatedCrypto && !parts.Transport.InProcess)
+        {
+            throw new InvalidOperationException("simulated crypto (no handshake cryptography, no AEAD) runs only over an in-process transport");
+        }
+
         _options = ConnectionOptions.Default with
         {
+            SimulatedCrypto = parts.SimulatedCrypto,
             Handshake = HandshakeOptions.Default with { MeshId = parts.MeshName, Allowlist = parts.Allowlist, Timeout = parts.HandshakeTimeout },
         };
     }
