@@ -542,6 +542,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             SequencePath = _stateRoot is null ? null : Path.Combine(_stateRoot, $"node-{i:D5}", "sequence"),
             Transport = TransportOf(i),
             SimulatedCrypto = _scenario.SimulatedCrypto,
+            PeerSampling = _scenario.Membership.ToOptions(),
             Time = Clock,
             Seed = SimSeeds.Int(_scenario.Seed, "runtime", i, _incarnation[i]),
         };

@@ -61,6 +61,9 @@ public sealed record Scenario
     /// </summary>
     public bool SimulatedCrypto { get; init; }
 
+    /// <summary><c>[membership]</c>: the daemon's peer-sampling settings (its <c>[membership]</c> keys and defaults).</summary>
+    public FedMesh.Node.Configuration.MembershipSection Membership { get; init; } = FedMesh.Node.Configuration.MembershipSection.Default;
+
     public LearnerSpec Learner { get; init; } = new();
 
     public AggregationRule Rule { get; init; } = AggregatorOptions.Default.Rule;

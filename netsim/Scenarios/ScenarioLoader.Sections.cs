@@ -57,6 +57,30 @@ public static partial class ScenarioLoader
         Loss = l.Double("loss", basis.Loss, 0, 1),
     };
 
+    /// <summary>
+    /// <c>[membership]</c>: the daemon's section of the same name (its keys, defaults and ranges; seconds as in
+    /// <c>fedmesh.toml</c>), checked by the daemon's own <see cref="FedMesh.Node.Membership.PeerSamplingOptions.Problem"/>.
+    /// </summary>
+    private static MembershipSection ReadMembership(TomlSection m)
+    {
+        MembershipSection d = MembershipSection.Default;
+        var section = new MembershipSection
+        {
+            ViewSize = m.Int("view_size", d.ViewSize, 1, FedMesh.Node.Membership.PeerSamplingOptions.MaxViewSize),
+            ShuffleLength = m.Int("shuffle_length", d.ShuffleLength, 1, FedMesh.Node.Membership.PeerSamplingOptions.MaxViewSize),
+            ShufflePeriodSeconds = m.Double("shuffle_period_seconds", d.ShufflePeriodSeconds, 1, 86_400),
+            // Up to a year: "never close a working session for leaving the view" (HyParView's active view).
+            OutOfViewGraceSeconds = m.Double("out_of_view_grace_seconds", d.OutOfViewGraceSeconds, 0, 31_536_000),
+            MaxInboundSessions = m.Int("max_inbound_sessions", d.MaxInboundSessions, 0, FedMesh.Node.Membership.PeerSamplingOptions.MaxInboundLimit),
+        };
+        if (section.ToOptions().Problem() is { } problem)
+        {
+            m.Error("shuffle_length", problem);
+        }
+
+        return section;
+    }
+
     private static GossipSpec ReadGossip(TomlSection g) => new()
     {
         Fanout = g.Int("fanout", new GossipSpec().Fanout, 1, 64),

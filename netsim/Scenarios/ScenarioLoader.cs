@@ -31,7 +31,7 @@ public static partial class ScenarioLoader
     /// <summary>Most timed events: bounds the event list the simulator holds.</summary>
     public const int MaxEvents = 10_000;
 
-    private static readonly string[] Sections = ["topology", "links", "gossip", "learner", "data", "merge", "privacy", "byzantine", "churn"];
+    private static readonly string[] Sections = ["topology", "links", "gossip", "membership", "learner", "data", "merge", "privacy", "byzantine", "churn"];
 
     public static Scenario Load(string path)
     {
@@ -152,6 +152,7 @@ public static partial class ScenarioLoader
             LinksDeclared = LinkKeys.Any(s["links"].Has),
             Gossip = ReadGossip(s["gossip"]),
             SimulatedCrypto = top.Bool("simulated_crypto", false),
+            Membership = ReadMembership(s["membership"]),
             Learner = ReadLearner(s["learner"], s["data"], nodes),
             Rule = ReadRule(s["merge"]),
             ValidationGate = s["merge"].Bool("validation_gate", true),

@@ -118,6 +118,7 @@ internal sealed class TorchWorkload : ISimTask, IDisposable
                 // Rounds run until the harness stops the process after the last window.
                 MaxRounds = 0,
             },
+            Membership = Scenario.Membership,
             Learning = Learning,
             // The corpus is public text: redaction would only cost time.
             Data = DataSection.Default with { Folder = dataFolder, RedactionRules = false },

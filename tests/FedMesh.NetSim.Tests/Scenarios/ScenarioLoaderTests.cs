@@ -33,6 +33,22 @@ public class ScenarioLoaderTests
     }
 
     [Fact]
+    public void Membership_and_the_crypto_switch_are_the_daemons_settings_unless_a_scenario_sets_them()
+    {
+        Scenario plain = ScenarioLoader.Parse("nodes = 8\n", "a.toml");
+        Assert.Equal(FedMesh.Node.Configuration.MembershipSection.Default, plain.Membership);
+        Assert.False(plain.SimulatedCrypto);
+
+        Scenario set = ScenarioLoader.Parse("nodes = 8\nsimulated_crypto = true\n[membership]\nview_size = 12\nshuffle_length = 6\nout_of_view_grace_seconds = 86400\nmax_inbound_sessions = 20\n", "b.toml");
+        Assert.True(set.SimulatedCrypto);
+        FedMesh.Node.Membership.PeerSamplingOptions options = set.Membership.ToOptions();
+        Assert.Equal(12, options.ViewSize);
+        Assert.Equal(6, options.ShuffleLength);
+        Assert.Equal(TimeSpan.FromDays(1), options.OutOfViewGrace);
+        Assert.Equal(20, options.InboundCap);
+    }
+
+    [Fact]
     public void Shipped_scenarios_say_what_they_contain()
     {
         Scenario ph = ScenarioLoader.Load(Path.Combine(Shipped, "partition-heal.toml"));
@@ -138,6 +154,9 @@ public class ScenarioLoaderTests
     [InlineData("nodes = 3\n[learner]\nbaselines = true\n", 3, "learner.baselines", "is not a known key")]
     [InlineData("nodes = 8\n[gossip]\nheartbeat_s = 0.5\n", 3, "gossip.heartbeat_s", "must be in [1, 60]")]
     [InlineData("nodes = 8\n[gossip]\nheartbeat_s = 90\n", 3, "gossip.heartbeat_s", "must be in [1, 60]")]
+    [InlineData("nodes = 8\n[membership]\nview_size = 4\nshuffle_length = 6\n", 4, "membership.shuffle_length", "between 1 and membership.view_size (4)")]
+    [InlineData("nodes = 8\n[membership]\nout_of_view_grace_seconds = -1\n", 3, "membership.out_of_view_grace_seconds", "must be in [0,")]
+    [InlineData("nodes = 8\nsimulated_crypto = 1\n", 2, "simulated_crypto", "true or false")]
     public void Invalid_values_name_line_and_key(string toml, int line, string key, string message)
     {
         var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse(toml, "bad.toml"));
