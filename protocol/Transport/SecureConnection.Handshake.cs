@@ -21,21 +21,11 @@ public sealed partial class SecureConnection
         ReadOnlyMemory<byte>? pinnedResponderKey = null, TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         (options, time, ILogger log) = Prepare(pipe, identity, options, time, logger);
-        if (options.SimulatedCrypto)
-        {
-            HandshakeOptions settings = options.Handshake;
-            HandshakeResult simulated = await RunHandshakeAsync(pipe, options, time, log, "initiator", async token =>
-            {
-                await WriteRawAsync(pipe.Output, SimulatedHandshake.CreateInit(identity, settings), token).ConfigureAwait(false);
-                (FrameHeader header, byte[] payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);
-                (byte[] finish, HandshakeResult session) = SimulatedHandshake.ProcessResponse(settings, pinnedResponderKey, header, payload);
-                await WriteRawAsync(pipe.Output, finish, token).ConfigureAwait(false);
-                return session;
-            }, cancellationToken).ConfigureAwait(false);
-            return Started(pipe, simulated, options, time, log);
-        }
-
-        using var handshake = new HandshakeInitiator(identity, options.Handshake, pinnedResponderKey);
+        // The simulator's handshake (SimulatedCrypto) runs the same reads and writes, so a simulated run keeps the
+        // real one's frame lengths and scheduling order.
+        using IHandshakeInitiator handshake = options.SimulatedCrypto
+            ? new SimulatedHandshake.Initiator(identity, options.Handshake, pinnedResponderKey)
+            : new HandshakeInitiator(identity, options.Handshake, pinnedResponderKey);
         HandshakeResult result = await RunHandshakeAsync(pipe, options, time, log, "initiator", async token =>
         {
             await WriteRawAsync(pipe.Output, handshake.CreateInit(), token).ConfigureAwait(false);
@@ -52,21 +42,9 @@ public sealed partial class SecureConnection
         TimeProvider? time = null, ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         (options, time, ILogger log) = Prepare(pipe, identity, options, time, logger);
-        if (options.SimulatedCrypto)
-        {
-            HandshakeOptions settings = options.Handshake;
-            HandshakeResult simulated = await RunHandshakeAsync(pipe, options, time, log, "responder", async token =>
-            {
-                (FrameHeader header, byte[] payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);
-                byte[] response = SimulatedHandshake.ProcessInit(identity, settings, header, payload, out byte[] initiatorKey, out CipherSuite suite);
-                await WriteRawAsync(pipe.Output, response, token).ConfigureAwait(false);
-                (header, payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);
-                return SimulatedHandshake.ProcessFinish(settings, initiatorKey, suite, header, payload);
-            }, cancellationToken).ConfigureAwait(false);
-            return Started(pipe, simulated, options, time, log);
-        }
-
-        using var handshake = new HandshakeResponder(identity, options.Handshake);
+        using IHandshakeResponder handshake = options.SimulatedCrypto
+            ? new SimulatedHandshake.Responder(identity, options.Handshake)
+            : new HandshakeResponder(identity, options.Handshake);
         HandshakeResult result = await RunHandshakeAsync(pipe, options, time, log, "responder", async token =>
         {
             (FrameHeader header, byte[] payload) = await ReadHandshakeFrameAsync(pipe.Input, token).ConfigureAwait(false);

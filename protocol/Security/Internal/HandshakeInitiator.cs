@@ -8,7 +8,7 @@ namespace FedMesh.Protocol.Security.Internal;
 /// Initiator side of SPEC.md §3.2 as a pure message-in/message-out state machine (no I/O), so the test vectors
 /// can drive it with fixed ephemeral keys.
 /// </summary>
-internal sealed class HandshakeInitiator : IDisposable
+internal sealed class HandshakeInitiator : IHandshakeInitiator
 {
     private readonly NodeIdentity _identity;
     private readonly HandshakeOptions _options;

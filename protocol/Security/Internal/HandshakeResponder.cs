@@ -5,7 +5,7 @@ using static FedMesh.Protocol.Security.Internal.HandshakeCrypto;
 namespace FedMesh.Protocol.Security.Internal;
 
 /// <summary>Responder side of SPEC.md §3.2, a pure state machine like <see cref="HandshakeInitiator"/>.</summary>
-internal sealed class HandshakeResponder : IDisposable
+internal sealed class HandshakeResponder : IHandshakeResponder
 {
     private readonly NodeIdentity _identity;
     private readonly HandshakeOptions _options;

@@ -23,71 +23,88 @@ internal static class SimulatedHandshake
     /// <summary>The Init's version byte: not a version a real node speaks (those count up from 1).</summary>
     public const byte Version = 0xF1;
 
-    public static byte[] CreateInit(NodeIdentity identity, HandshakeOptions options)
+    /// <summary>The initiator: Init out, Response checked (suite, mesh, pin, allowlist), Finish out.</summary>
+    public sealed class Initiator(NodeIdentity identity, HandshakeOptions options, ReadOnlyMemory<byte>? pinnedResponderKey) : IHandshakeInitiator
     {
-        byte[] frame = Frame(FrameType.HandshakeInit, InitPayloadLength, out Span<byte> body);
-        body[0] = Version;
-        body[1] = (byte)options.EffectiveSuites;
-        identity.PublicKey.CopyTo(body[2..]);
-        return frame;
+        public byte[] CreateInit()
+        {
+            byte[] frame = Frame(FrameType.HandshakeInit, InitPayloadLength, out Span<byte> body);
+            body[0] = Version;
+            body[1] = (byte)options.EffectiveSuites;
+            identity.PublicKey.CopyTo(body[2..]);
+            return frame;
+        }
+
+        public (byte[] Finish, HandshakeResult Result) ProcessResponse(FrameHeader header, ReadOnlySpan<byte> payload)
+        {
+            Expect(header, FrameType.HandshakeResponse, ResponsePayloadLength);
+            var suite = (CipherSuite)payload[0];
+            if (!CipherSuites.IsSingle(suite) || (suite & options.EffectiveSuites) == 0)
+            {
+                throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, $"responder chose cipher suite 0x{payload[0]:x2}, which was not offered");
+            }
+
+            byte[] h0 = InitialHash(options.MeshId);
+            CheckMesh(h0, payload.Slice(1 + KeyLength, HashLength), "responder");
+            byte[] responderKey = payload.Slice(1, KeyLength).ToArray();
+            if (pinnedResponderKey is { } pin && !responderKey.AsSpan().SequenceEqual(pin.Span))
+            {
+                throw new ProtocolException(ProtocolErrorCode.HandshakeFailed,
+                    $"responder is {PeerId.FromPublicKey(responderKey)}, not the pinned peer {PeerId.FromPublicKey(pin.Span)}");
+            }
+
+            CheckAllowed(options, responderKey, "responder");
+            byte[] finish = Frame(FrameType.HandshakeFinish, FinishPayloadLength, out Span<byte> body);
+            h0.CopyTo(body);
+            return (finish, Result(isInitiator: true, responderKey, suite));
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
-    /// <summary>Responder: reads the Init and answers; <paramref name="initiatorKey"/> is checked at the Finish.</summary>
-    public static byte[] ProcessInit(NodeIdentity identity, HandshakeOptions options, FrameHeader header, ReadOnlySpan<byte> payload, out byte[] initiatorKey, out CipherSuite suite)
+    /// <summary>The responder: Init read and answered; the initiator's key is checked (mesh, allowlist) at the Finish.</summary>
+    public sealed class Responder(NodeIdentity identity, HandshakeOptions options) : IHandshakeResponder
     {
-        Expect(header, FrameType.HandshakeInit, InitPayloadLength);
-        if (payload[0] != Version)
+        private byte[]? _initiatorKey;
+        private CipherSuite _suite;
+
+        public byte[] ProcessInit(FrameHeader header, ReadOnlySpan<byte> payload)
         {
-            throw new ProtocolException(ProtocolErrorCode.UnsupportedVersion, $"handshake version {payload[0]} is not supported (this simulated channel speaks {Version})");
+            Expect(header, FrameType.HandshakeInit, InitPayloadLength);
+            if (payload[0] != Version)
+            {
+                throw new ProtocolException(ProtocolErrorCode.UnsupportedVersion, $"handshake version {payload[0]} is not supported (this simulated channel speaks {Version})");
+            }
+
+            var offered = (CipherSuite)payload[1];
+            _suite = CipherSuites.Choose(offered, options.EffectiveSuites);
+            if (_suite == CipherSuite.None)
+            {
+                throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, $"initiator offers suites 0x{payload[1]:x2}, none of which this node runs");
+            }
+
+            _initiatorKey = payload.Slice(2, KeyLength).ToArray();
+            byte[] frame = Frame(FrameType.HandshakeResponse, ResponsePayloadLength, out Span<byte> body);
+            body[0] = (byte)_suite;
+            identity.PublicKey.CopyTo(body[1..]);
+            InitialHash(options.MeshId).CopyTo(body[(1 + KeyLength)..]);
+            return frame;
         }
 
-        var offered = (CipherSuite)payload[1];
-        suite = CipherSuites.Choose(offered, options.EffectiveSuites);
-        if (suite == CipherSuite.None)
+        public HandshakeResult ProcessFinish(FrameHeader header, ReadOnlySpan<byte> payload)
         {
-            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, $"initiator offers suites 0x{payload[1]:x2}, none of which this node runs");
+            byte[] initiatorKey = _initiatorKey ?? throw new InvalidOperationException("ProcessInit must run first");
+            Expect(header, FrameType.HandshakeFinish, FinishPayloadLength);
+            CheckMesh(InitialHash(options.MeshId), payload[..HashLength], "initiator");
+            CheckAllowed(options, initiatorKey, "initiator");
+            return Result(isInitiator: false, initiatorKey, _suite);
         }
 
-        initiatorKey = payload.Slice(2, KeyLength).ToArray();
-        byte[] frame = Frame(FrameType.HandshakeResponse, ResponsePayloadLength, out Span<byte> body);
-        body[0] = (byte)suite;
-        identity.PublicKey.CopyTo(body[1..]);
-        InitialHash(options.MeshId).CopyTo(body[(1 + KeyLength)..]);
-        return frame;
-    }
-
-    /// <summary>Initiator: checks the Response (suite, mesh, pin, allowlist) and returns the Finish and the session.</summary>
-    public static (byte[] Finish, HandshakeResult Result) ProcessResponse(HandshakeOptions options, ReadOnlyMemory<byte>? pinnedResponderKey, FrameHeader header, ReadOnlySpan<byte> payload)
-    {
-        Expect(header, FrameType.HandshakeResponse, ResponsePayloadLength);
-        var suite = (CipherSuite)payload[0];
-        if (!CipherSuites.IsSingle(suite) || (suite & options.EffectiveSuites) == 0)
+        public void Dispose()
         {
-            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed, $"responder chose cipher suite 0x{payload[0]:x2}, which was not offered");
         }
-
-        byte[] h0 = InitialHash(options.MeshId);
-        CheckMesh(h0, payload.Slice(1 + KeyLength, HashLength), "responder");
-        byte[] responderKey = payload.Slice(1, KeyLength).ToArray();
-        if (pinnedResponderKey is { } pin && !responderKey.AsSpan().SequenceEqual(pin.Span))
-        {
-            throw new ProtocolException(ProtocolErrorCode.HandshakeFailed,
-                $"responder is {PeerId.FromPublicKey(responderKey)}, not the pinned peer {PeerId.FromPublicKey(pin.Span)}");
-        }
-
-        CheckAllowed(options, responderKey, "responder");
-        byte[] finish = Frame(FrameType.HandshakeFinish, FinishPayloadLength, out Span<byte> body);
-        h0.CopyTo(body);
-        return (finish, Result(isInitiator: true, responderKey, suite));
-    }
-
-    /// <summary>Responder: checks the Finish (mesh) and the initiator's key against the allowlist.</summary>
-    public static HandshakeResult ProcessFinish(HandshakeOptions options, byte[] initiatorKey, CipherSuite suite, FrameHeader header, ReadOnlySpan<byte> payload)
-    {
-        Expect(header, FrameType.HandshakeFinish, FinishPayloadLength);
-        CheckMesh(InitialHash(options.MeshId), payload[..HashLength], "initiator");
-        CheckAllowed(options, initiatorKey, "initiator");
-        return Result(isInitiator: false, initiatorKey, suite);
     }
 
     private static void CheckMesh(ReadOnlySpan<byte> expected, ReadOnlySpan<byte> received, string who)
