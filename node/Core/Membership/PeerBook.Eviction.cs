@@ -44,11 +44,11 @@ public sealed partial class PeerBook
                 return false;
             }
 
-            _peers.Remove(victim.Id);
+            Drop(victim.Id);
             Log.Evicted(_logger, victim.Id.Value, victim.Failures);
         }
 
-        _peers[record.Id] = record;
+        Put(record);
         return true;
     }
 }

@@ -19,9 +19,8 @@ public sealed partial class PeerBook
         DateTimeOffset now = _time.GetUtcNow();
         lock (_lock)
         {
-            // The PEX-only share is counted (a scan of the whole book) only when an entry would be added: most entries
-            // of a shuffle in a settled mesh are peers the book already holds, and the scan per PeerList was a sixth of
-            // a 1,000-node netsim run's membership work.
+            // The PEX-only share as this message found it, plus what it added (the book's count, read when an entry
+            // would be added: most entries of a shuffle in a settled mesh are peers the book already holds).
             int pexOnly = -1;
             for (int i = 0; i < considered; i++)
             {
@@ -32,10 +31,7 @@ public sealed partial class PeerBook
                     continue;
                 }
 
-                PeerAddress[] addresses = (entry.Addresses ?? [])
-                    .Take(Options.MaxAddressesPerPeer)
-                    .Where(a => a.Host is not null && PexSanity.IsAcceptableRemoteAddress(a, Options.AllowLoopbackFromPex))
-                    .ToArray();
+                PeerAddress[] addresses = AcceptableAddresses(entry.Addresses);
                 if (addresses.Length == 0)
                 {
                     badAddresses++;
@@ -58,12 +54,12 @@ public sealed partial class PeerBook
                         continue;
                     }
 
-                    _peers[entry.Id] = existing with
+                    Put(existing with
                     {
                         Addresses = MergeAddresses(existing.Addresses, addresses),
                         Sources = existing.Sources | PeerSources.Pex,
                         PublicKey = existing.PublicKey ?? entry.PublicKey,
-                    };
+                    });
                     updated++;
                     continue;
                 }
@@ -114,6 +110,31 @@ public sealed partial class PeerBook
         }
 
         return result;
+    }
+
+    /// <summary>The first <see cref="PeerBookOptions.MaxAddressesPerPeer"/> of a PEX entry's addresses that
+    /// <see cref="PexSanity.IsAcceptableRemoteAddress"/> accepts, in order (one array per entry, no iterator chain:
+    /// every PeerList entry passes here).</summary>
+    private PeerAddress[] AcceptableAddresses(IReadOnlyList<PeerAddress>? offered)
+    {
+        if (offered is null || offered.Count == 0)
+        {
+            return [];
+        }
+
+        int considered = Math.Min(offered.Count, Options.MaxAddressesPerPeer);
+        var kept = new PeerAddress[considered];
+        int n = 0;
+        for (int i = 0; i < considered; i++)
+        {
+            PeerAddress a = offered[i];
+            if (a.Host is not null && PexSanity.IsAcceptableRemoteAddress(a, Options.AllowLoopbackFromPex))
+            {
+                kept[n++] = a;
+            }
+        }
+
+        return n == considered ? kept : kept[..n];
     }
 
     /// <summary>Merging <paramref name="addresses"/> and <paramref name="key"/> into <paramref name="existing"/> would give

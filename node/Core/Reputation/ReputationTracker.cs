@@ -105,6 +105,32 @@ public sealed partial class ReputationTracker
         }
     }
 
+    /// <summary>Trust in [0, 1] if <paramref name="peer"/> is tracked.</summary>
+    public bool TryGetTrust(PeerId peer, out double trust)
+    {
+        lock (_gate)
+        {
+            bool known = _peers.TryGetValue(peer, out Entry? entry);
+            trust = known ? entry!.Trust : double.NaN;
+            return known;
+        }
+    }
+
+    /// <summary>Fills <paramref name="trust"/> (cleared first) with every tracked peer's trust, in no order: the
+    /// per-round metrics export, which needs neither <see cref="Snapshot"/>'s records nor its sort.</summary>
+    public void CopyTrust(Dictionary<PeerId, double> trust)
+    {
+        ArgumentNullException.ThrowIfNull(trust);
+        trust.Clear();
+        lock (_gate)
+        {
+            foreach ((PeerId peer, Entry entry) in _peers)
+            {
+                trust[peer] = entry.Trust;
+            }
+        }
+    }
+
     /// <summary>Merge weight in [0, 1]: 0 = ignore this peer's delta.</summary>
     public double GetWeight(PeerId peer) =>
         TrustMath.Weight(GetTrust(peer), _options.IgnoreBelow, _options.FullWeightAbove);

@@ -184,6 +184,41 @@ public sealed class PeerBookTests : IDisposable
     }
 
     [Fact]
+    public void The_pex_share_frees_a_slot_when_a_pex_only_entry_is_seen_first_hand_or_removed()
+    {
+        var book = NewBook(new PeerBookOptions { MaxPexEntries = 2 });
+        Assert.Equal(2, book.MergePex(TestIds.Id(50), [Pex(1, "198.51.100.1:7340"), Pex(2, "198.51.100.2:7340")]).Added);
+        Assert.Equal(1, book.MergePex(TestIds.Id(50), [Pex(3, "198.51.100.3:7340")]).RejectedCapacity);
+
+        // A connection to peer 1 makes it first-hand (Pex | Direct): it no longer counts toward the PEX share.
+        book.RecordSuccess(TestIds.Id(1));
+        Assert.Equal(1, book.MergePex(TestIds.Id(50), [Pex(3, "198.51.100.3:7340")]).Added);
+        Assert.Equal(1, book.MergePex(TestIds.Id(50), [Pex(4, "198.51.100.4:7340")]).RejectedCapacity);
+
+        // Removing a PEX-only entry frees its slot; removing the first-hand one frees none.
+        Assert.True(book.Remove(TestIds.Id(1)));
+        Assert.Equal(1, book.MergePex(TestIds.Id(50), [Pex(4, "198.51.100.4:7340")]).RejectedCapacity);
+        Assert.True(book.Remove(TestIds.Id(2)));
+        Assert.Equal(1, book.MergePex(TestIds.Id(50), [Pex(4, "198.51.100.4:7340")]).Added);
+        Assert.Equal(1, book.MergePex(TestIds.Id(50), [Pex(5, "198.51.100.5:7340")]).RejectedCapacity);
+    }
+
+    [Fact]
+    public void The_mdns_share_counts_mdns_only_entries_as_they_change()
+    {
+        var book = NewBook(new PeerBookOptions { MaxMdnsEntries = 1 });
+        Assert.True(book.Observe(TestIds.Id(1), [Addr("192.0.2.1:7340")], PeerSources.Mdns));
+        Assert.False(book.Observe(TestIds.Id(2), [Addr("192.0.2.2:7340")], PeerSources.Mdns));
+
+        // Peer 1 is also a seed now (Mdns | Seed): the mDNS-only share is empty again.
+        Assert.True(book.Observe(TestIds.Id(1), [Addr("192.0.2.1:7340")], PeerSources.Seed));
+        Assert.True(book.Observe(TestIds.Id(2), [Addr("192.0.2.2:7340")], PeerSources.Mdns));
+        Assert.False(book.Observe(TestIds.Id(3), [Addr("192.0.2.3:7340")], PeerSources.Mdns));
+        Assert.True(book.Remove(TestIds.Id(2)));
+        Assert.True(book.Observe(TestIds.Id(3), [Addr("192.0.2.3:7340")], PeerSources.Mdns));
+    }
+
+    [Fact]
     public void Pex_rejects_ourselves_and_keys_that_do_not_match_the_id_or_the_known_key()
     {
         var book = NewBook();

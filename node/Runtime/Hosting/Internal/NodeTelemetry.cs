@@ -30,6 +30,12 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
     private double? _lastBpc;
     private double? _baseBpc;
 
+    /// <summary>The trust gauge's values as last published, and the scratch for the next round's
+    /// (<see cref="PublishTrust"/>). Under _trustLock.</summary>
+    private readonly Lock _trustLock = new();
+    private Dictionary<PeerId, double> _trustPublished = [];
+    private Dictionary<PeerId, double> _trustNow = [];
+
     public NodeMetrics Metrics => metrics;
 
     public long Round => Interlocked.Read(ref _round);
@@ -125,12 +131,43 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
         }
 
         PublishPrivacy();
-        if (parts.Reputation is { } reputation)
+        PublishTrust();
+    }
+
+    /// <summary>
+    /// The trust gauge, one series per tracked peer: set where the trust changed since the last round, removed for a
+    /// peer the tracker no longer holds (it evicts beyond <see cref="Reputation.ReputationOptions.MaxPeers"/>), so the
+    /// series stay as many as the tracked peers however many peers a node meets over its life. Every round; before,
+    /// a sorted snapshot of all tracked peers and a label lookup each (5 % of the allocations of a 1,000-node
+    /// netsim run), and series of evicted peers were kept for good.
+    /// </summary>
+    private void PublishTrust()
+    {
+        if (parts.Reputation is not { } reputation)
         {
-            foreach (Reputation.PeerTrust t in reputation.Snapshot())
+            return;
+        }
+
+        lock (_trustLock)
+        {
+            reputation.CopyTrust(_trustNow);
+            foreach ((PeerId peer, double trust) in _trustNow)
             {
-                metrics.Trust.WithLabels(t.Peer.Value).Set(t.Trust);
+                if (!_trustPublished.TryGetValue(peer, out double published) || published != trust)
+                {
+                    metrics.Trust.WithLabels(peer.Value).Set(trust);
+                }
             }
+
+            foreach (PeerId peer in _trustPublished.Keys)
+            {
+                if (!_trustNow.ContainsKey(peer))
+                {
+                    metrics.Trust.RemoveLabelled(peer.Value);
+                }
+            }
+
+            (_trustPublished, _trustNow) = (_trustNow, _trustPublished);
         }
     }
 
@@ -172,14 +209,13 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
     public NodeStatus Status(string listen, IEnumerable<PeerSession> sessions)
     {
         PrivacyBudgetStatus? privacy = parts.Ledger?.GetStatus();
-        var trust = (parts.Reputation?.Snapshot() ?? []).ToDictionary(t => t.Peer, t => t.Trust);
         DateTimeOffset now = parts.Time.GetUtcNow();
         var peers = sessions
             .Select(s => new PeerStatus(
                 s.Peer.Value,
                 s.Address,
                 Connected: true,
-                trust.TryGetValue(s.Peer, out double t) ? t : 0.5,
+                parts.Reputation is { } reputation && reputation.TryGetTrust(s.Peer, out double t) ? t : 0.5,
                 s.Initiator ? "outbound" : "inbound",
                 SecondsSinceSeen: Math.Max(0, (now - s.LastReceived).TotalSeconds)))
             .OrderBy(p => p.PeerId, StringComparer.Ordinal)
