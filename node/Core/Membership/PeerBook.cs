@@ -19,6 +19,7 @@ public sealed partial class PeerBook
     /// the whole book per PeerList entry was 1.6 % of a 1,000-node netsim run's CPU. Under _lock.</summary>
     private int _pexOnly;
     private int _mdnsOnly;
+    private long _firstAddressVersion;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -38,6 +39,23 @@ public sealed partial class PeerBook
     public PeerId Self { get; }
 
     public PeerBookOptions Options { get; }
+
+    /// <summary>
+    /// Counts the writes that gave an entry a first address it did not have (a new entry with an address, or a changed
+    /// <see cref="PeerRecord.Addresses"/>[0]); not changed by refreshes, failures or removals. The dial loop turns
+    /// entries' first addresses into dial targets: while this stays the same (and the peers it skipped as connected
+    /// still are), another pass over the book would add nothing.
+    /// </summary>
+    public long FirstAddressVersion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _firstAddressVersion;
+            }
+        }
+    }
 
     public int Count
     {
@@ -182,6 +200,11 @@ public sealed partial class PeerBook
         if (_peers.TryGetValue(record.Id, out PeerRecord? old))
         {
             CountSources(old.Sources, -1);
+        }
+
+        if (record.Addresses.Count > 0 && (old is null || old.Addresses.Count == 0 || old.Addresses[0] != record.Addresses[0]))
+        {
+            _firstAddressVersion++;
         }
 
         _peers[record.Id] = record;

@@ -204,6 +204,32 @@ public sealed class PeerBookTests : IDisposable
     }
 
     [Fact]
+    public void The_first_address_version_moves_only_when_an_entry_gets_a_new_first_address()
+    {
+        var book = NewBook();
+        long v0 = book.FirstAddressVersion;
+        book.Observe(TestIds.Id(1), [Addr("192.0.2.1:7340")], PeerSources.Mdns);
+        long v1 = book.FirstAddressVersion;
+        Assert.True(v1 > v0);
+
+        // Refreshes, failures, successes over the same address, a second address and removals leave it.
+        book.Observe(TestIds.Id(1), [Addr("192.0.2.1:7340")], PeerSources.Mdns);
+        book.RecordFailure(TestIds.Id(1));
+        book.RecordSuccess(TestIds.Id(1), Addr("192.0.2.1:7340"));
+        book.MergePex(TestIds.Id(9), [Pex(1, "198.51.100.1:7340")]);
+        Assert.Equal(v1, book.FirstAddressVersion);
+
+        // A first-hand address goes first: a new first address.
+        book.RecordSuccess(TestIds.Id(1), Addr("192.0.2.99:7340"));
+        long v2 = book.FirstAddressVersion;
+        Assert.True(v2 > v1);
+        Assert.True(book.Remove(TestIds.Id(1)));
+        Assert.Equal(v2, book.FirstAddressVersion);
+        Assert.Equal(1, book.MergePex(TestIds.Id(9), [Pex(2, "198.51.100.2:7340")]).Added);
+        Assert.True(book.FirstAddressVersion > v2);
+    }
+
+    [Fact]
     public void The_mdns_share_counts_mdns_only_entries_as_they_change()
     {
         var book = NewBook(new PeerBookOptions { MaxMdnsEntries = 1 });

@@ -95,6 +95,11 @@ internal sealed class MembershipService
     private ConnectionManager? _connections;
     private long _order;
 
+    /// <summary>The last pass over the book (<see cref="BookMayAddTargets"/>): the book's
+    /// <see cref="PeerBook.FirstAddressVersion"/> then, and the peers it skipped because they were connected. The dial
+    /// loop's alone.</summary>
+    private (long Version, List<PeerId> SkippedConnected)? _bookPass;
+
     /// <summary>Targets with <see cref="DialTarget.InFlight"/> set, kept with it (under _lock): the dial loop asks
     /// every tick, and counting up to <see cref="MaxTargets"/> targets each time was a tenth of netsim's CPU at
     /// N = 1,000.</summary>
@@ -246,15 +251,27 @@ internal sealed class MembershipService
             return [];
         }
 
-        if (!TargetsFull)
+        if (!TargetsFull && BookMayAddTargets())
         {
+            long version = _book.FirstAddressVersion;
+            var skipped = new List<PeerId>();
             foreach (PeerRecord record in _book.Snapshot())
             {
-                if (record.Addresses.Count > 0 && !Connections.IsConnected(record.Id))
+                if (record.Addresses.Count == 0)
                 {
-                    AddDialTarget(record.Addresses[0], record.Id, record.PublicKey);
+                    continue;
                 }
+
+                if (Connections.IsConnected(record.Id))
+                {
+                    skipped.Add(record.Id);
+                    continue;
+                }
+
+                AddDialTarget(record.Addresses[0], record.Id, record.PublicKey);
             }
+
+            _bookPass = (version, skipped);
         }
 
         DateTimeOffset now = _parts.Time.GetUtcNow();
@@ -291,6 +308,32 @@ internal sealed class MembershipService
 
             return due;
         }
+    }
+
+    /// <summary>
+    /// Whether a pass over the book could add a dial target: it adds an entry's first address unless the entry's peer
+    /// is connected or the address is a target already, and targets are never removed. So after a pass, the next can
+    /// only add something once an entry got a new first address (<see cref="PeerBook.FirstAddressVersion"/>) or a
+    /// peer the pass skipped as connected is not any more. Skipping the pass otherwise is exact (a pass that adds
+    /// nothing draws no random order and changes nothing) and spares sorting the whole book every dial tick (3 % of a
+    /// 1,000-node netsim run's CPU).
+    /// </summary>
+    private bool BookMayAddTargets()
+    {
+        if (_bookPass is not { } last || last.Version != _book.FirstAddressVersion)
+        {
+            return true;
+        }
+
+        foreach (PeerId peer in last.SkippedConnected)
+        {
+            if (!Connections.IsConnected(peer))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The targets of the view's peers (<see cref="_targetsByPeer"/>), view order. Under _lock.</summary>
