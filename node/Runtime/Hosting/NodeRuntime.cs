@@ -130,6 +130,10 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// handled yet.</summary>
     internal int AdmittedInbound => _connections.AdmittedInboundCount;
 
+    /// <summary>Sessions this node dialled (<see cref="ConnectionManager.OutboundCount"/>): what its dial budget
+    /// counts.</summary>
+    internal int OutboundSessions => _connections.OutboundCount;
+
     /// <summary>A dial (connect and handshake) is in flight or the gossip actor has work queued: tests on virtual time
     /// wait for this to clear before moving the clock again, so a loaded machine's slowness does not turn into
     /// handshake time-outs and suspected peers in virtual time.</summary>

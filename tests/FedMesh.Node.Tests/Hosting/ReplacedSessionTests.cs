@@ -86,6 +86,7 @@ public sealed class ReplacedSessionTests : IAsyncDisposable
         _owned.Add(old);
         await old.SendAsync(Hello(peerId), Guard);
         await UntilAsync(() => node.GetStatus().Peers.Count == 1);
+        Assert.Equal(1, node.OutboundSessions);
         await Task.Delay(TimeSpan.FromSeconds(3), Guard); // a few pings fill the unread pipe
 
         // The peer dials too: its session replaces the old one, and the node greets on it.
@@ -94,6 +95,10 @@ public sealed class ReplacedSessionTests : IAsyncDisposable
         SecureConnection current = await SecureConnection.ConnectAsync(dialling.Pipe, peerId, Options(receiveQueue: 8), cancellationToken: Guard);
         _owned.Add(current);
         await NextAsync<HelloMessage>(current);
+
+        // The node's only session is now the one the peer dialled: its dial budget counts no session of its own.
+        Assert.Equal(0, node.OutboundSessions);
+        Assert.Equal("inbound", Assert.Single(node.GetStatus().Peers).Source);
 
         // The old session's Bye arrives after that; then the peer greets on the new session and announces a delta.
         await old.SendAsync(new ByeMessage(ProtocolErrorCode.Shutdown, "duplicate connection"), Guard);

