@@ -77,12 +77,18 @@ public sealed partial class PeerBook
     }
 
     /// <summary>A consistent copy of all entries, most useful first.</summary>
-    public IReadOnlyList<PeerRecord> Snapshot()
+    public IReadOnlyList<PeerRecord> Snapshot() => Snapshot(static _ => true);
+
+    /// <summary>A consistent copy of the entries <paramref name="where"/> accepts, most useful first (in the same
+    /// order as in <see cref="Snapshot()"/>); only those are sorted. <paramref name="where"/> runs under the book's
+    /// lock: it must not take a lock of its own.</summary>
+    public IReadOnlyList<PeerRecord> Snapshot(Func<PeerRecord, bool> where)
     {
+        ArgumentNullException.ThrowIfNull(where);
         DateTimeOffset now = _time.GetUtcNow();
         lock (_lock)
         {
-            return [.. _peers.Values.OrderByDescending(r => Usefulness(r, now, Options.FailurePenalty))];
+            return [.. _peers.Values.Where(where).OrderByDescending(r => Usefulness(r, now, Options.FailurePenalty))];
         }
     }
 

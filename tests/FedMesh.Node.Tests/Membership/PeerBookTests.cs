@@ -230,6 +230,32 @@ public sealed class PeerBookTests : IDisposable
     }
 
     [Fact]
+    public void A_filtered_snapshot_keeps_the_full_snapshots_order()
+    {
+        var book = NewBook();
+        for (int i = 1; i <= 12; i++)
+        {
+            book.Observe(TestIds.Id(i), [Addr($"192.0.2.{i}:7340")], PeerSources.Mdns);
+            if (i % 3 == 0)
+            {
+                // Ties in usefulness (same time, no failures) and failures that move entries down.
+                _time.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            for (int f = 0; f < i % 4; f++)
+            {
+                book.RecordFailure(TestIds.Id(i));
+            }
+        }
+
+        // Every other entry by its address's last octet.
+        static bool Odd(PeerRecord r) => int.Parse(r.Addresses[0].Host.Split('.')[^1], System.Globalization.CultureInfo.InvariantCulture) % 2 == 1;
+        PeerId[] expected = [.. book.Snapshot().Where(Odd).Select(r => r.Id)];
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, book.Snapshot(Odd).Select(r => r.Id));
+    }
+
+    [Fact]
     public void The_mdns_share_counts_mdns_only_entries_as_they_change()
     {
         var book = NewBook(new PeerBookOptions { MaxMdnsEntries = 1 });

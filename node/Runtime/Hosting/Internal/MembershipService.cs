@@ -82,6 +82,12 @@ internal sealed class MembershipService
     /// targets (the scan was 8 % of a 1,000-node netsim run's CPU). Under _lock, kept by <see cref="AddDialTarget"/>
     /// and <see cref="ConnectedAs"/>.</summary>
     private readonly Dictionary<PeerId, List<DialTarget>> _targetsByPeer = [];
+
+    /// <summary>The addresses of <see cref="_targets"/>, readable without _lock: the dial tick's filter over the book
+    /// (<see cref="PeerBook.Snapshot(Func{PeerRecord, bool})"/>) runs under the book's lock and must not take ours
+    /// (<see cref="DialAsync"/> takes the book's under ours). Written under _lock with <see cref="_targets"/>;
+    /// targets are never removed.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerAddress, bool> _targetAddresses = new();
     private readonly Lock _lock = new();
     private readonly LogThrottle _dialLog;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PhiAccrualDetector> _liveness = new();
@@ -201,6 +207,7 @@ internal sealed class MembershipService
             {
                 var target = new DialTarget(address, expected, publicKey, seed, seed ? _order++ : _random.NextInt64(), new ReconnectScheduler(_parts.Time, _random, Reconnect));
                 _targets.Add(address, target);
+                _targetAddresses[address] = true;
                 Index(target, add: true);
             }
         }
@@ -255,19 +262,27 @@ internal sealed class MembershipService
         {
             long version = _book.FirstAddressVersion;
             var skipped = new List<PeerId>();
-            foreach (PeerRecord record in _book.Snapshot())
+
+            // Only entries whose first address is not a target yet are sorted and offered: the others would be
+            // passed over by AddDialTarget anyway, and the book holds up to 1,024 entries (N = 1,000: most of the mesh).
+            bool Wanted(PeerRecord record)
             {
-                if (record.Addresses.Count == 0)
+                if (record.Addresses.Count == 0 || _targetAddresses.ContainsKey(record.Addresses[0]))
                 {
-                    continue;
+                    return false;
                 }
 
                 if (Connections.IsConnected(record.Id))
                 {
                     skipped.Add(record.Id);
-                    continue;
+                    return false;
                 }
 
+                return true;
+            }
+
+            foreach (PeerRecord record in _book.Snapshot(Wanted))
+            {
                 AddDialTarget(record.Addresses[0], record.Id, record.PublicKey);
             }
 
