@@ -9,10 +9,6 @@ public class BlockInt8EncodingTests
 {
     private static readonly AdapterSchema VectorSchema = new([new TensorInfo("a", [2, 5]), new TensorInfo("b", [4])]);
 
-    private static readonly byte[] MeshId = Enumerable.Repeat((byte)0x11, 32).ToArray();
-
-    private static readonly byte[] BaseHash = Enumerable.Repeat((byte)0x22, 32).ToArray();
-
     private static readonly float[] VectorValues = [1f, -0.5f, 0.25f, 0f, 0.125f, -1f, 0.5f, 0.75f, 0.01f, -0.02f, 1e-4f, -5e-5f, 2.5e-5f, 0f];
 
     /// <summary>The §5.4 example: "a" has a block of 8 with max 1 and a block of 2 with max 0.02; "b" is LoRA-sized.</summary>
@@ -20,36 +16,14 @@ public class BlockInt8EncodingTests
     {
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(VectorSchema, VectorValues, TensorEncoding.BlockInt8);
         payload = encoded.Payload.ToArray();
-        var header = new DeltaHeader
-        {
-            MeshId = MeshId,
-            BaseModelHash = BaseHash,
-            Schema = VectorSchema,
-            Sequence = 9,
-            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_000),
-            Privacy = new DpParameters(0, 0, null),
-            ChunkSize = 16,
-        };
-        return SignedDelta.Create(TestDeltas.KeyFromSeed(1), header, encoded);
-    }
-
-    private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
-
-    private static float[] RoundTrip(float[] flat, TensorEncoding encoding, out DeltaManifest manifest)
-    {
-        EncodedDelta encoded = DeltaEncoder.EncodeFlat(TestDeltas.Schema, flat, encoding);
-        manifest = SignedDelta.Create(TestDeltas.KeyFromSeed(1), TestDeltas.Header(1), encoded).Manifest;
-        return DeltaDecoder.DecodeFlat(manifest, encoded.Payload.Span);
+        return TestDeltas.SpecExample(VectorSchema, encoded, 9);
     }
 
     [Fact]
     public void Payload_manifest_and_content_id_match_the_spec_vector()
     {
-        const string v = "block-int8-delta";
         SignedDelta delta = VectorDelta(out byte[] payload);
-        Assert.Equal(SpecVectors.Text(v, "payload"), Hex(payload));
-        Assert.Equal(SpecVectors.Text(v, "manifest"), Hex(delta.Message.Manifest.Span));
-        Assert.Equal(SpecVectors.Text(v, "content_id"), Hex(delta.ContentId));
+        TestDeltas.AssertMatchesSpecVector("block-int8-delta", delta, payload);
     }
 
     [Fact]
@@ -57,7 +31,7 @@ public class BlockInt8EncodingTests
     {
         const string v = "block-int8-delta";
         SignedDelta delta = VectorDelta(out _);
-        SignedDelta verified = SignedDelta.Verify(delta.Body, new LocalMesh(MeshId, BaseHash, VectorSchema));
+        SignedDelta verified = SignedDelta.Verify(delta.Body, new LocalMesh(TestDeltas.MeshId, TestDeltas.BaseModelHash, VectorSchema));
         byte[] payload = SpecVectors.Bytes(v, "payload");
         float[] values = DeltaDecoder.DecodeFlat(verified.Manifest, payload);
 
@@ -97,8 +71,8 @@ public class BlockInt8EncodingTests
         }
 
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(TestDeltas.Schema, flat, TensorEncoding.BlockInt8);
-        float[] back = RoundTrip(flat, TensorEncoding.BlockInt8, out DeltaManifest manifest);
-        float[] int8 = RoundTrip(flat, TensorEncoding.Int8, out _);
+        float[] back = TensorEncodingTests.RoundTrip(flat, TensorEncoding.BlockInt8, out DeltaManifest manifest);
+        float[] int8 = TensorEncodingTests.RoundTrip(flat, TensorEncoding.Int8, out _);
         double blockSquares = 0, int8Squares = 0;
         offset = 0;
         int byteOffset = 0;

@@ -5,7 +5,7 @@ namespace FedMesh.Protocol.Tests.Deltas;
 
 public class TensorEncodingTests
 {
-    private static float[] RoundTrip(float[] flat, TensorEncoding encoding, out DeltaManifest manifest)
+    internal static float[] RoundTrip(float[] flat, TensorEncoding encoding, out DeltaManifest manifest)
     {
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(TestDeltas.Schema, flat, encoding);
         manifest = SignedDelta.Create(TestDeltas.KeyFromSeed(1), TestDeltas.Header(1), encoded).Manifest;
