@@ -126,7 +126,7 @@ public static class BenchCommands
         var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
-        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse, int8-block)." };
         var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
         var simulated = new Option<bool>("--simulated-crypto") { Description = "Sessions skip the handshake's and the AEAD's cryptography (frames keep their lengths; deltas are still signed and verified): the scenario's simulated_crypto." };
         var flood = new Option<string?>("--flood-up-to") { Description = "Also run flood mode for N up to this count (comma list members only): rounds to consensus = first round whose mean distance to the optimum is within 1 % of flood's final." };

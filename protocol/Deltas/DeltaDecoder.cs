@@ -5,8 +5,8 @@ namespace FedMesh.Protocol.Deltas;
 
 /// <summary>
 /// Turns a verified payload back into floats (SPEC.md §5.4), checking it against its manifest: exact total
-/// length (for sparse tensors, the sum of what their bitmaps say), bitmap padding bits clear, int8 values within
-/// ±127, and every decoded value finite. Violations are
+/// length (for sparse tensors, the sum of what their bitmaps say), bitmap padding bits clear, int8 values (also
+/// those of sparse and block int8) within ±127, and every decoded value finite. Violations are
 /// <see cref="ProtocolException"/>(<see cref="ProtocolErrorCode.MalformedMessage"/>) naming the tensor.
 /// </summary>
 public static class DeltaDecoder
@@ -83,7 +83,15 @@ public static class DeltaDecoder
                 }
 
                 ReadOnlySpan<byte> source = payload.Slice(byteOffset, length);
-                if (t.Encoding == TensorEncoding.Int8 && source.Contains(unchecked((byte)sbyte.MinValue)))
+                // Block int8's exponent bytes may take any value (every one names a finite scale ≤ the tensor's); only
+                // its values, like int8's, must stay within ±127.
+                ReadOnlySpan<byte> quantized = t.Encoding switch
+                {
+                    TensorEncoding.Int8 => source,
+                    TensorEncoding.BlockInt8 => BlockCodec.Values(source, n),
+                    _ => default,
+                };
+                if (quantized.Contains(unchecked((byte)sbyte.MinValue)))
                 {
                     throw Malformed($"tensor '{t.Info.Name}' holds int8 value -128 (symmetric encoding uses -127..127)");
                 }

@@ -125,7 +125,7 @@ public static class DeltaEncoder
                 throw new ArgumentException($"tensor '{info.Name}': sparse int8 needs the presence flags (EncodeFlatSparse)", nameof(encodings));
             }
 
-            float scale = encodings[i] == TensorEncoding.Int8 ? TensorCodec.Int8Scale(values) : 0f;
+            float scale = encodings[i] is TensorEncoding.Int8 or TensorEncoding.BlockInt8 ? TensorCodec.Int8Scale(values) : 0f;
             manifest[i] = new ManifestTensor(info, encodings[i], scale);
             total += manifest[i].ByteLength;
         }

@@ -235,7 +235,7 @@ public sealed partial record DeltaManifest
             bool scaleOk = t.Encoding.HasScale() ? float.IsFinite(t.Scale) && t.Scale >= 0 : t.Scale == 0 && !float.IsNegative(t.Scale);
             if (!scaleOk)
             {
-                return $"tensor '{t.Info.Name}' scale {t.Scale} is invalid for {t.Encoding} (int8, sparse int8: finite ≥ 0; float encodings: +0)";
+                return $"tensor '{t.Info.Name}' scale {t.Scale} is invalid for {t.Encoding} (int8, sparse int8, block int8: finite ≥ 0; float encodings: +0)";
             }
 
             payload += t.MinByteLength;

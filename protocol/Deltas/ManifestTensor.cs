@@ -5,7 +5,7 @@ namespace FedMesh.Protocol.Deltas;
 public sealed record ManifestTensor(TensorInfo Info, TensorEncoding Encoding, float Scale)
 {
     /// <summary>Payload bytes this tensor occupies in a dense encoding (a sparse tensor's length is in its bitmap).</summary>
-    public long ByteLength => Info.ElementCount * Encoding.BytesPerElement();
+    public long ByteLength => Encoding.ByteLength(Info.ElementCount);
 
     /// <summary>Fewest payload bytes this tensor can occupy (its exact length when dense).</summary>
     public long MinByteLength => Encoding.MinByteLength(Info.ElementCount);

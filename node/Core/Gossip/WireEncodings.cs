@@ -14,7 +14,10 @@ public static class WireEncodings
     /// <summary>Random-k sparse int8 (<c>gossip.density</c> of each tensor per release; <see cref="Mesh.RandomK"/>).</summary>
     public const string Sparse = "sparse";
 
-    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8, Sparse];
+    /// <summary>Int8 with a scale per block of 8 elements (SPEC.md §5.4 code 4): 1.125 bytes per element.</summary>
+    public const string Int8Block = "int8-block";
+
+    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8, Sparse, Int8Block];
 
     /// <summary>The encoding a configuration name denotes; throws naming the accepted values otherwise.</summary>
     public static TensorEncoding Parse(string name) => name switch
@@ -23,6 +26,7 @@ public static class WireEncodings
         Fp16 => TensorEncoding.Float16,
         Int8 => TensorEncoding.Int8,
         Sparse => TensorEncoding.SparseInt8,
+        Int8Block => TensorEncoding.BlockInt8,
         _ => throw new ArgumentException($"gossip.encoding must be one of {string.Join(", ", Names)}, got \"{name}\"", nameof(name)),
     };
 
@@ -32,6 +36,7 @@ public static class WireEncodings
         TensorEncoding.Float16 => Fp16,
         TensorEncoding.Int8 => Int8,
         TensorEncoding.SparseInt8 => Sparse,
+        TensorEncoding.BlockInt8 => Int8Block,
         _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding"),
     };
 }

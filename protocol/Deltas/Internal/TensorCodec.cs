@@ -6,7 +6,8 @@ namespace FedMesh.Protocol.Deltas.Internal;
 
 /// <summary>
 /// The element encodings of SPEC.md §5.4 as pure functions over spans: little-endian fp32, fp16
-/// (round-to-nearest-even via <see cref="TensorPrimitives.ConvertToHalf"/>) and symmetric per-tensor int8.
+/// (round-to-nearest-even via <see cref="TensorPrimitives.ConvertToHalf"/>), symmetric per-tensor int8 and block int8
+/// (<see cref="BlockCodec"/>).
 /// </summary>
 internal static class TensorCodec
 {
@@ -44,6 +45,9 @@ internal static class TensorCodec
             case TensorEncoding.Int8:
                 QuantizeInt8(values, scale, MemoryMarshal.Cast<byte, sbyte>(destination));
                 break;
+            case TensorEncoding.BlockInt8:
+                BlockCodec.Encode(values, scale, destination);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding");
         }
@@ -80,6 +84,9 @@ internal static class TensorCodec
             case TensorEncoding.Int8:
                 TensorPrimitives.ConvertTruncating(MemoryMarshal.Cast<byte, sbyte>(source), destination);
                 TensorPrimitives.Multiply(destination, scale, destination);
+                break;
+            case TensorEncoding.BlockInt8:
+                BlockCodec.Decode(source, scale, destination);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding");

@@ -128,6 +128,13 @@ public class ScenarioLoaderTests
         Assert.Equal(FedMesh.Node.Mesh.MeshOptions.DefaultDensity, ScenarioLoader.Parse("nodes = 8\n", "dense.toml").Gossip.Density);
     }
 
+    [Fact]
+    public void A_scenario_can_choose_block_int8_and_the_default_stays_int8()
+    {
+        Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.BlockInt8, ScenarioLoader.Parse("nodes = 8\n[gossip]\nencoding = \"int8-block\"\n", "block.toml").Gossip.Encoding);
+        Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.Int8, ScenarioLoader.Parse("nodes = 8\n", "default.toml").Gossip.Encoding);
+    }
+
     [Theory]
     [InlineData("nodes = 8\nfanout = 3\n", 2, "fanout", "is not a known key")]
     [InlineData("nodes = 8\n[gossip]\nfanot = 3\n", 3, "gossip.fanot", "is not a known key")]

@@ -7,10 +7,6 @@ public class SparseEncodingTests
 {
     private static readonly AdapterSchema VectorSchema = new([new TensorInfo("a", [2, 5]), new TensorInfo("b", [4])]);
 
-    private static readonly byte[] MeshId = Enumerable.Repeat((byte)0x11, 32).ToArray();
-
-    private static readonly byte[] BaseHash = Enumerable.Repeat((byte)0x22, 32).ToArray();
-
     /// <summary>The §5.4 example: "a" carries elements 0, 3, 4, 9 and "b" element 2; the others are not sent.</summary>
     private static SignedDelta VectorDelta(out byte[] payload)
     {
@@ -18,29 +14,14 @@ public class SparseEncodingTests
         bool[] carried = [true, false, false, true, true, false, false, false, false, true, false, false, true, false];
         EncodedDelta encoded = DeltaEncoder.EncodeFlatSparse(VectorSchema, flat, carried);
         payload = encoded.Payload.ToArray();
-        var header = new DeltaHeader
-        {
-            MeshId = MeshId,
-            BaseModelHash = BaseHash,
-            Schema = VectorSchema,
-            Sequence = 8,
-            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_000),
-            Privacy = new DpParameters(0, 0, null),
-            ChunkSize = 16,
-        };
-        return SignedDelta.Create(TestDeltas.KeyFromSeed(1), header, encoded);
+        return TestDeltas.SpecExample(VectorSchema, encoded, 8);
     }
-
-    private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(bytes);
 
     [Fact]
     public void Payload_manifest_and_content_id_match_the_spec_vector()
     {
-        const string v = "sparse-delta";
         SignedDelta delta = VectorDelta(out byte[] payload);
-        Assert.Equal(SpecVectors.Text(v, "payload"), Hex(payload));
-        Assert.Equal(SpecVectors.Text(v, "manifest"), Hex(delta.Message.Manifest.Span));
-        Assert.Equal(SpecVectors.Text(v, "content_id"), Hex(delta.ContentId));
+        TestDeltas.AssertMatchesSpecVector("sparse-delta", delta, payload);
     }
 
     [Fact]
@@ -48,7 +29,7 @@ public class SparseEncodingTests
     {
         const string v = "sparse-delta";
         SignedDelta delta = VectorDelta(out _);
-        SignedDelta verified = SignedDelta.Verify(delta.Body, new LocalMesh(MeshId, BaseHash, VectorSchema));
+        SignedDelta verified = SignedDelta.Verify(delta.Body, new LocalMesh(TestDeltas.MeshId, TestDeltas.BaseModelHash, VectorSchema));
         float[] values = DeltaDecoder.DecodeFlat(verified.Manifest, SpecVectors.Bytes(v, "payload"), out bool[]? carried);
 
         // 0.5 · 127 = 63.5 rounds half-even to 64; −0.25 · 127 = −31.75 to −32; b's scale is 0.25 / 127.

@@ -5,7 +5,7 @@ namespace FedMesh.Protocol.Tests.Deltas;
 
 public class TensorEncodingTests
 {
-    private static float[] RoundTrip(float[] flat, TensorEncoding encoding, out DeltaManifest manifest)
+    internal static float[] RoundTrip(float[] flat, TensorEncoding encoding, out DeltaManifest manifest)
     {
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(TestDeltas.Schema, flat, encoding);
         manifest = SignedDelta.Create(TestDeltas.KeyFromSeed(1), TestDeltas.Header(1), encoded).Manifest;
@@ -60,11 +60,13 @@ public class TensorEncodingTests
         }
     }
 
-    [Fact]
-    public void Int8_of_an_all_zero_tensor_has_zero_scale_and_decodes_to_zero()
+    [Theory]
+    [InlineData(TensorEncoding.Int8)]
+    [InlineData(TensorEncoding.BlockInt8)]
+    public void Int8_of_an_all_zero_tensor_has_zero_scale_and_decodes_to_zero(TensorEncoding encoding)
     {
         float[] flat = new float[TestDeltas.Schema.TotalElements];
-        float[] back = RoundTrip(flat, TensorEncoding.Int8, out DeltaManifest manifest);
+        float[] back = RoundTrip(flat, encoding, out DeltaManifest manifest);
         Assert.All(manifest.Tensors, t => Assert.Equal(0f, t.Scale));
         Assert.All(back, v => Assert.Equal(0f, v));
     }

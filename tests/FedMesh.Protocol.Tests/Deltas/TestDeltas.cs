@@ -49,6 +49,28 @@ internal static class TestDeltas
         ChunkSize = chunkSize,
     };
 
+    /// <summary>A SPEC.md §5.4 example delta: §5.7's key, mesh id and base-model hash, timestamp 1767225600000, DP off,
+    /// chunk size 16.</summary>
+    public static SignedDelta SpecExample(AdapterSchema schema, EncodedDelta encoded, ulong sequence) =>
+        SignedDelta.Create(KeyFromSeed(1), new DeltaHeader
+        {
+            MeshId = MeshId,
+            BaseModelHash = BaseModelHash,
+            Schema = schema,
+            Sequence = sequence,
+            Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(1_767_225_600_000),
+            Privacy = new DpParameters(0, 0, null),
+            ChunkSize = 16,
+        }, encoded);
+
+    /// <summary>The payload, manifest and content id of a SPEC.md §5.4 example vector, byte for byte.</summary>
+    public static void AssertMatchesSpecVector(string vector, SignedDelta delta, ReadOnlySpan<byte> payload)
+    {
+        Assert.Equal(SpecVectors.Text(vector, "payload"), Convert.ToHexStringLower(payload));
+        Assert.Equal(SpecVectors.Text(vector, "manifest"), Convert.ToHexStringLower(delta.Message.Manifest.Span));
+        Assert.Equal(SpecVectors.Text(vector, "content_id"), Convert.ToHexStringLower(delta.ContentId));
+    }
+
     /// <summary>A signed fp32 delta of <see cref="Schema"/> (8·64·2 + 8·96 = 1792 floats = 7168 bytes, 14 chunks of 512).</summary>
     public static (SignedDelta Delta, byte[] Payload) Signed(Key key, ulong sequence = 1, int chunkSize = 512, int seed = 1)
     {
