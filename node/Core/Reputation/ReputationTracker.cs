@@ -97,13 +97,7 @@ public sealed partial class ReputationTracker
     }
 
     /// <summary>Trust in [0, 1]; <see cref="ReputationOptions.InitialTrust"/> for an unknown peer.</summary>
-    public double GetTrust(PeerId peer)
-    {
-        lock (_gate)
-        {
-            return _peers.TryGetValue(peer, out Entry? entry) ? entry.Trust : _options.InitialTrust;
-        }
-    }
+    public double GetTrust(PeerId peer) => TryGetTrust(peer, out double trust) ? trust : _options.InitialTrust;
 
     /// <summary>Trust in [0, 1] if <paramref name="peer"/> is tracked.</summary>
     public bool TryGetTrust(PeerId peer, out double trust)
