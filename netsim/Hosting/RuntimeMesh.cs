@@ -61,6 +61,10 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
     private readonly NodeRuntime?[] _last;
     private readonly TimeSpan[] _phase;
     private readonly LocalMesh _mesh;
+
+    // One process hosts every node, so a delta's signature is checked with Ed25519 once, not once per receiver: the
+    // releases' own signatures and each first verification are remembered (SignatureMemo: same bytes, same outcome).
+    private readonly SignatureMemo _signatures = new();
     private float[]? _optimum;
     private readonly List<RuntimeRoundSample> _series = [];
     private readonly List<NodeRoundRecord> _records = [];
@@ -510,6 +514,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
                 ErrorFeedback = _scenario.Gossip.ErrorFeedback,
                 PrivacyEnabled = false,
                 RoundPeriod = _scenario.Period,
+                SignatureMemo = _signatures,
             })
         {
             ReleaseAttack = _byzantine[i] ? own => Attack(i, own) : null,
@@ -528,7 +533,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             Seeds = [.. (neighbours.Any(n => n > i) ? neighbours.Where(n => n > i) : neighbours).Select(n => new Seed(new PeerAddress(AddressOf(n).ToString(), Port)))],
             MaxPeers = Math.Max(NodeParts.DefaultMaxPeers, neighbours.Length),
             MaxConnections = Math.Max(64, 4 * neighbours.Length),
-            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = coordinator.Options.Mode, MaxDeltaAge = coordinator.Options.StalenessHorizon },
+            Gossip = GossipOptions.Default with { Fanout = _scenario.Gossip.Fanout, Mode = coordinator.Options.Mode, MaxDeltaAge = coordinator.Options.StalenessHorizon, SignatureMemo = _signatures },
             Rounds = coordinator,
             Learner = _learners[i],
             Reputation = reputation,

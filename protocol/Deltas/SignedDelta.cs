@@ -34,8 +34,9 @@ public sealed class SignedDelta
     /// <summary>BLAKE3-256 of <see cref="Body"/> (32 bytes).</summary>
     public byte[] ContentId { get; }
 
-    /// <summary>Signs a manifest for <paramref name="delta"/> with the origin's key.</summary>
-    public static SignedDelta Create(Key originKey, DeltaHeader header, EncodedDelta delta)
+    /// <summary>Signs a manifest for <paramref name="delta"/> with the origin's key; <paramref name="memo"/>, when
+    /// given, learns the signature as valid (a receiver in the same process then skips its Ed25519 check).</summary>
+    public static SignedDelta Create(Key originKey, DeltaHeader header, EncodedDelta delta, SignatureMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(originKey);
         ArgumentNullException.ThrowIfNull(header);
@@ -60,7 +61,9 @@ public sealed class SignedDelta
             ChunkHashes = ContentHash.ChunkHashes(delta.Payload.Span, header.ChunkSize),
         };
         byte[] bytes = manifest.Encode();
-        byte[] signature = SignatureAlgorithm.Ed25519.Sign(originKey, SigningInput(bytes));
+        byte[] input = SigningInput(bytes);
+        byte[] signature = SignatureAlgorithm.Ed25519.Sign(originKey, input);
+        memo?.Remember(manifest.Origin.Span, signature, input);
         return new SignedDelta(manifest, new DeltaManifestMessage(bytes, signature));
     }
 
@@ -70,9 +73,10 @@ public sealed class SignedDelta
     /// <paramref name="local"/> (IncompatiblePeer: cheap checks first, so foreign traffic costs no signature
     /// verification); signed by the origin key it names, and that key equal to <paramref name="expectedOrigin"/>
     /// when given (BadSignature); tensor names and shapes equal to the local schema (IncompatiblePeer).
-    /// Sequence freshness is the caller's <see cref="SequenceTracker"/>.
+    /// Sequence freshness is the caller's <see cref="SequenceTracker"/>. With a <paramref name="memo"/>, a signature
+    /// it already holds for these exact bytes is not checked again (<see cref="SignatureMemo"/>); every other check runs.
     /// </summary>
-    public static SignedDelta Verify(DeltaManifestMessage message, LocalMesh local, PublicKey? expectedOrigin = null)
+    public static SignedDelta Verify(DeltaManifestMessage message, LocalMesh local, PublicKey? expectedOrigin = null, SignatureMemo? memo = null)
     {
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(local);
@@ -89,17 +93,27 @@ public sealed class SignedDelta
             throw new ProtocolException(ProtocolErrorCode.BadSignature, "manifest origin is not the expected signer");
         }
 
-        if (message.Signature.Length != DeltaManifestMessage.SignatureLength
-            || !SignatureAlgorithm.Ed25519.Verify(origin, SigningInput(message.Manifest.Span), message.Signature.Span))
+        if (message.Signature.Length != DeltaManifestMessage.SignatureLength)
         {
             throw new ProtocolException(ProtocolErrorCode.BadSignature, "manifest signature does not verify under its origin key");
+        }
+
+        byte[] input = SigningInput(message.Manifest.Span);
+        if (memo is null || !memo.Knows(manifest.Origin.Span, message.Signature.Span, input))
+        {
+            if (!SignatureAlgorithm.Ed25519.Verify(origin, input, message.Signature.Span))
+            {
+                throw new ProtocolException(ProtocolErrorCode.BadSignature, "manifest signature does not verify under its origin key");
+            }
+
+            memo?.Remember(manifest.Origin.Span, message.Signature.Span, input);
         }
 
         RequireSchemaTensors(manifest, local.Schema);
         return new SignedDelta(manifest, message);
     }
 
-    /// <summary>Parses a DeltaManifest message body and verifies it (<see cref="Verify(DeltaManifestMessage, LocalMesh, PublicKey?)"/>).</summary>
+    /// <summary>Parses a DeltaManifest message body and verifies it (<see cref="Verify(DeltaManifestMessage, LocalMesh, PublicKey?, SignatureMemo?)"/>).</summary>
     public static SignedDelta Verify(ReadOnlyMemory<byte> body, LocalMesh local, PublicKey? expectedOrigin = null) =>
         Verify(MessageCodec.Decode<DeltaManifestMessage>(Wire.FrameType.DeltaManifest, body), local, expectedOrigin);
 

@@ -376,7 +376,7 @@ public sealed partial class GossipEngine
         SignedDelta delta;
         try
         {
-            delta = SignedDelta.Verify(message, _mesh);
+            delta = SignedDelta.Verify(message, _mesh, memo: _options.SignatureMemo);
             _sequences.EnsureFresh(delta.Manifest.Origin.Span, delta.Manifest.Sequence);
 
             // The timestamp is signed but otherwise arbitrary: one dated past year 9999 stopped every round loop that

@@ -70,6 +70,12 @@ public sealed record GossipOptions
     /// <summary>Pull scheduling: concurrency, stall timeout, fallbacks.</summary>
     public PullOptions Pull { get; init; } = PullOptions.Default;
 
+    /// <summary>
+    /// Signatures already checked in this process (<see cref="FedMesh.Protocol.Deltas.SignatureMemo"/>), shared by the
+    /// nodes a simulator hosts so each delta's Ed25519 check runs once. Null (the daemon): every manifest is checked.
+    /// </summary>
+    public FedMesh.Protocol.Deltas.SignatureMemo? SignatureMemo { get; init; }
+
     public string? Problem()
     {
         if (Fanout is < 1 or > 64)

@@ -92,6 +92,12 @@ public sealed record MeshOptions
     public TimeSpan RoundPeriod { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Where a release's own signature is recorded as valid (<see cref="FedMesh.Protocol.Deltas.SignatureMemo"/>): a
+    /// simulator hosting many nodes shares one with their gossip engines, so no receiver re-checks it. Null (the daemon).
+    /// </summary>
+    public FedMesh.Protocol.Deltas.SignatureMemo? SignatureMemo { get; init; }
+
+    /// <summary>
     /// The oldest state a round could still merge: ages are whole round units (at most
     /// <see cref="RoundCoordinator.MaxRoundUnitPeriods"/> periods each) and an age above
     /// <see cref="StalenessOptions.MaxAgeRounds"/> is dropped, so nothing older than (max age + 1) of the longest units

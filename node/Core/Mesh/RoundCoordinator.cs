@@ -568,7 +568,7 @@ public sealed class RoundCoordinator
             Timestamp = now,
             Privacy = privacy,
         };
-        SignedDelta signed = SignedDelta.Create(_signingKey, header, encoded);
+        SignedDelta signed = SignedDelta.Create(_signingKey, header, encoded, _options.SignatureMemo);
         if (feedback)
         {
             float[] sent = DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span);
