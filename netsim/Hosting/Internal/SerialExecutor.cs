@@ -40,8 +40,20 @@ internal static class SerialExecutor
     /// </summary>
     public static Task DriveAsync(VirtualClock clock, Func<bool> done, TimeSpan limit)
     {
-        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Step(object? _)
+        var driver = new Driver(clock, done, limit);
+        driver.Requeue();
+        return driver.Finished.Task;
+    }
+
+    /// <summary>The driver work item. One instance re-queues itself (an <see cref="IThreadPoolWorkItem"/>: no delegate
+    /// and no queue wrapper allocated per step; a run of 1,000 nodes takes millions of steps).</summary>
+    private sealed class Driver(VirtualClock clock, Func<bool> done, TimeSpan limit) : IThreadPoolWorkItem
+    {
+        public TaskCompletionSource Finished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Requeue() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+        public void Execute()
         {
             try
             {
@@ -53,19 +65,19 @@ internal static class SerialExecutor
 
                 if (done())
                 {
-                    finished.TrySetResult();
+                    Finished.TrySetResult();
                     return;
                 }
 
                 if (clock.NextEventAt is not { } next)
                 {
-                    finished.TrySetException(new InvalidOperationException($"the run stalled at t={clock.Elapsed.TotalSeconds:F3} s: nothing scheduled and not done"));
+                    Finished.TrySetException(new InvalidOperationException($"the run stalled at t={clock.Elapsed.TotalSeconds:F3} s: nothing scheduled and not done"));
                     return;
                 }
 
                 if (next > limit)
                 {
-                    finished.TrySetException(new TimeoutException($"the run did not finish within {limit.TotalSeconds:F0} s of virtual time"));
+                    Finished.TrySetException(new TimeoutException($"the run did not finish within {limit.TotalSeconds:F0} s of virtual time"));
                     return;
                 }
 
@@ -74,12 +86,8 @@ internal static class SerialExecutor
             }
             catch (Exception ex)
             {
-                finished.TrySetException(ex);
+                Finished.TrySetException(ex);
             }
         }
-
-        void Requeue() => ThreadPool.UnsafeQueueUserWorkItem<object?>(Step, null, preferLocal: false);
-        Requeue();
-        return finished.Task;
     }
 }
