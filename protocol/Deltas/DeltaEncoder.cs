@@ -42,16 +42,7 @@ public static class DeltaEncoder
             throw new ArgumentException($"flat delta has {flat.Length} elements, schema needs {schema.TotalElements}", nameof(flat));
         }
 
-        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
-        int offset = 0;
-        for (int i = 0; i < ordered.Length; i++)
-        {
-            int n = (int)schema.Tensors[i].ElementCount;
-            ordered[i] = flat.Slice(offset, n);
-            offset += n;
-        }
-
-        return Encode(schema, ordered, Uniform(schema, encoding));
+        return Encode(schema, Split(schema, flat), Uniform(schema, encoding));
     }
 
     /// <summary>
@@ -110,16 +101,7 @@ public static class DeltaEncoder
             throw new ArgumentException($"flat state has {flat.Length} elements and {steps.Count} steps, schema needs {schema.TotalElements} and {schema.Tensors.Count}", nameof(flat));
         }
 
-        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
-        int offset = 0;
-        for (int i = 0; i < ordered.Length; i++)
-        {
-            int n = (int)schema.Tensors[i].ElementCount;
-            ordered[i] = flat.Slice(offset, n);
-            offset += n;
-        }
-
-        return Encode(schema, ordered, Enumerable.Repeat(TensorEncoding.ModuloInt8, ordered.Length).ToArray(), steps);
+        return Encode(schema, Split(schema, flat), Enumerable.Repeat(TensorEncoding.ModuloInt8, schema.Tensors.Count).ToArray(), steps);
     }
 
     /// <summary>Encodes tensors given in schema order, each with its own (dense) encoding.</summary>
@@ -180,6 +162,21 @@ public static class DeltaEncoder
         }
 
         return new EncodedDelta(payload, manifest);
+    }
+
+    /// <summary>A flat state's tensors in schema order (slices of <paramref name="flat"/>, whose length the caller checked).</summary>
+    private static ReadOnlyMemory<float>[] Split(AdapterSchema schema, ReadOnlyMemory<float> flat)
+    {
+        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
+        int offset = 0;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            int n = (int)schema.Tensors[i].ElementCount;
+            ordered[i] = flat.Slice(offset, n);
+            offset += n;
+        }
+
+        return ordered;
     }
 
     private static TensorEncoding[] Uniform(AdapterSchema schema, TensorEncoding encoding)
