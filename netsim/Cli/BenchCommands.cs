@@ -126,7 +126,7 @@ public static class BenchCommands
         var rounds = new Option<int?>("--rounds") { Description = "Override the scenario's rounds." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
-        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse, int8-block)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse, int8-block, int8-wz)." };
         var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
         var simulated = new Option<bool>("--simulated-crypto") { Description = "Sessions skip the handshake's and the AEAD's cryptography (frames keep their lengths; deltas are still signed and verified): the scenario's simulated_crypto." };
         var flood = new Option<string?>("--flood-up-to") { Description = "Also run flood mode for N up to this count (comma list members only): rounds to consensus = first round whose mean distance to the optimum is within 1 % of flood's final." };
@@ -216,7 +216,7 @@ public static class BenchCommands
                     // 1 % of flood's final one (flood is the reference: every node merges every origin).
                     int? toConsensus = floodRun is null ? null
                         : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
-                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus });
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus, deltas_verified = result.PerNode.Sum(x => x.DeltasReceived), deltas_rejected = result.PerNode.Sum(x => x.DeltasRejected) });
                     if (!asJson)
                     {
                         string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";

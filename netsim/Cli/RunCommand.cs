@@ -27,7 +27,7 @@ public static class RunCommand
         var baselines = new Option<bool>("--baselines") { Description = "Torch scenarios: also run local-only, centralized pooled and FedAvg-star training (learner.baselines = true)." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Torch scenarios: the mesh only, even if the file sets learner.baselines." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
-        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse, int8-block)." };
+        var encoding = new Option<string?>("--encoding") { Description = "Override gossip.encoding (fp32, fp16, int8, sparse, int8-block, int8-wz)." };
         var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
         var fanout = new Option<int?>("--fanout") { Description = "Override gossip.fanout (1..64)." };
         var noFeedback = new Option<bool>("--no-error-feedback") { Description = "Lossy encodings without error feedback (to measure what it buys)." };

@@ -283,7 +283,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             {
                 if (report.Released is { } released)
                 {
-                    Remember(node, DeltaDecoder.DecodeFlat(released.Manifest, report.ReleasedPayload.Span));
+                    Remember(node, report.ReleasedValues ?? DeltaDecoder.DecodeFlat(released.Manifest, report.ReleasedPayload.Span));
                 }
             };
         }
@@ -511,6 +511,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
                 MixingDegree = _scenario.Gossip.Fanout,
                 Encoding = _scenario.Gossip.Encoding,
                 Density = _scenario.Gossip.Density,
+                ModuloMargin = _scenario.Gossip.ModuloMargin,
                 ErrorFeedback = _scenario.Gossip.ErrorFeedback,
                 PrivacyEnabled = false,
                 RoundPeriod = _scenario.Period,

@@ -137,6 +137,9 @@ public sealed record GossipSpec
     /// <summary>The node's <c>gossip.density</c> (sparse encoding), default the daemon's.</summary>
     public double Density { get; init; } = FedMesh.Node.Mesh.MeshOptions.DefaultDensity;
 
+    /// <summary>The node's <c>gossip.modulo_margin</c> (int8-wz encoding), default the daemon's.</summary>
+    public double ModuloMargin { get; init; } = FedMesh.Node.Mesh.MeshOptions.Default.ModuloMargin;
+
     /// <summary>Error feedback on lossy encodings (the node always uses it; off only to measure what it buys).</summary>
     public bool ErrorFeedback { get; init; } = true;
 

@@ -88,8 +88,10 @@ public static partial class ScenarioLoader
         Encoding = g.Choice(
             "encoding", new GossipSpec().Encoding,
             (WireEncodings.Fp32, TensorEncoding.Float32), (WireEncodings.Fp16, TensorEncoding.Float16), (WireEncodings.Int8, TensorEncoding.Int8),
-            (WireEncodings.Sparse, TensorEncoding.SparseInt8), (WireEncodings.Int8Block, TensorEncoding.BlockInt8)),
+            (WireEncodings.Sparse, TensorEncoding.SparseInt8), (WireEncodings.Int8Block, TensorEncoding.BlockInt8),
+            (WireEncodings.Int8Wz, TensorEncoding.ModuloInt8)),
         Density = g.Double("density", new GossipSpec().Density, 0, 1, exclusiveMin: true),
+        ModuloMargin = g.Double("modulo_margin", new GossipSpec().ModuloMargin, 1, 1000),
         ErrorFeedback = g.Bool("error_feedback", new GossipSpec().ErrorFeedback),
         MaxMergeInputs = g.Int("max_merge_inputs", new GossipSpec().MaxMergeInputs, 1, 1024),
         Heartbeat = TimeSpan.FromSeconds(g.Double("heartbeat_s", new GossipSpec().Heartbeat.TotalSeconds, 1, 60)),

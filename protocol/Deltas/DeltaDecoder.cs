@@ -40,6 +40,33 @@ public static class DeltaDecoder
         return flat;
     }
 
+    /// <summary>
+    /// Decodes against the receiver's own state <paramref name="side"/> (flat, schema order), which modulo int8 tensors
+    /// (SPEC §5.4 code 5) are resolved against; other tensors ignore it. A modulo int8 tensor whose check fails here
+    /// (the sender's values were too far from this node's) is <see cref="ProtocolException"/>
+    /// (<see cref="ProtocolErrorCode.MalformedMessage"/>) like any undecodable payload.
+    /// </summary>
+    public static float[] DecodeFlatAgainst(DeltaManifest manifest, ReadOnlySpan<byte> payload, ReadOnlySpan<float> side)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        long elements = manifest.Tensors.Sum(t => t.Info.ElementCount);
+        if (side.Length != elements)
+        {
+            throw new ArgumentException($"side information holds {side.Length} floats, delta has {elements}", nameof(side));
+        }
+
+        float[] flat = new float[elements];
+        DecodeFlat(manifest, payload, flat, carried: default, side);
+        return flat;
+    }
+
+    /// <summary>Whether any tensor of the manifest needs the receiver's own state to decode (modulo int8).</summary>
+    public static bool NeedsSideInformation(DeltaManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return manifest.Tensors.Any(t => t.Encoding.NeedsSideInformation());
+    }
+
     /// <summary>Whether any tensor of the manifest is sparse (its delta may leave elements out).</summary>
     public static bool IsSparse(DeltaManifest manifest)
     {
@@ -47,7 +74,7 @@ public static class DeltaDecoder
         return manifest.Tensors.Any(t => t.Encoding.IsSparse());
     }
 
-    private static void DecodeFlat(DeltaManifest manifest, ReadOnlySpan<byte> payload, Span<float> destination, Span<bool> carried)
+    private static void DecodeFlat(DeltaManifest manifest, ReadOnlySpan<byte> payload, Span<float> destination, Span<bool> carried, ReadOnlySpan<float> side = default)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         if (payload.Length != manifest.TotalSize)
@@ -83,20 +110,23 @@ public static class DeltaDecoder
                 }
 
                 ReadOnlySpan<byte> source = payload.Slice(byteOffset, length);
-                // Block int8's exponent bytes may take any value (every one names a finite scale ≤ the tensor's); only
-                // its values, like int8's, must stay within ±127.
-                ReadOnlySpan<byte> quantized = t.Encoding switch
+                if (t.Encoding.NeedsSideInformation())
                 {
-                    TensorEncoding.Int8 => source,
-                    TensorEncoding.BlockInt8 => BlockCodec.Values(source, n),
-                    _ => default,
-                };
-                if (quantized.Contains(unchecked((byte)sbyte.MinValue)))
+                    if (side.IsEmpty)
+                    {
+                        throw new ArgumentException($"tensor '{t.Info.Name}' is modulo int8: decoding needs this node's own state", nameof(side));
+                    }
+
+                    if (ModuloCodec.Decode(source, t.Scale, side.Slice(elementOffset, n), values) is { } problem)
+                    {
+                        throw Malformed($"modulo int8 tensor '{t.Info.Name}': {problem}");
+                    }
+                }
+                else
                 {
-                    throw Malformed($"tensor '{t.Info.Name}' holds int8 value -128 (symmetric encoding uses -127..127)");
+                    DecodeDense(t, source, values);
                 }
 
-                TensorCodec.Decode(source, t.Encoding, t.Scale, values);
                 if (!carried.IsEmpty)
                 {
                     carried.Slice(elementOffset, n).Fill(true);
@@ -117,6 +147,24 @@ public static class DeltaDecoder
         {
             throw Malformed($"tensors take {byteOffset} bytes, the payload has {payload.Length}");
         }
+    }
+
+    private static void DecodeDense(ManifestTensor t, ReadOnlySpan<byte> source, Span<float> values)
+    {
+        // Block int8's exponent bytes may take any value (every one names a finite scale ≤ the tensor's); only its
+        // values, like int8's, must stay within ±127.
+        ReadOnlySpan<byte> quantized = t.Encoding switch
+        {
+            TensorEncoding.Int8 => source,
+            TensorEncoding.BlockInt8 => BlockCodec.Values(source, (int)t.Info.ElementCount),
+            _ => default,
+        };
+        if (quantized.Contains(unchecked((byte)sbyte.MinValue)))
+        {
+            throw Malformed($"tensor '{t.Info.Name}' holds int8 value -128 (symmetric encoding uses -127..127)");
+        }
+
+        TensorCodec.Decode(source, t.Encoding, t.Scale, values);
     }
 
     /// <summary>Decodes into one array per tensor name.</summary>

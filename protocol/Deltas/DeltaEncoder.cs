@@ -42,16 +42,7 @@ public static class DeltaEncoder
             throw new ArgumentException($"flat delta has {flat.Length} elements, schema needs {schema.TotalElements}", nameof(flat));
         }
 
-        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
-        int offset = 0;
-        for (int i = 0; i < ordered.Length; i++)
-        {
-            int n = (int)schema.Tensors[i].ElementCount;
-            ordered[i] = flat.Slice(offset, n);
-            offset += n;
-        }
-
-        return Encode(schema, ordered, Uniform(schema, encoding));
+        return Encode(schema, Split(schema, flat), Uniform(schema, encoding));
     }
 
     /// <summary>
@@ -97,8 +88,27 @@ public static class DeltaEncoder
         return new EncodedDelta(payload, manifest);
     }
 
+    /// <summary>
+    /// Encodes a flat state as modulo int8 (SPEC §5.4 code 5) with the sender's step per tensor (<paramref name="steps"/>,
+    /// schema order): each must be a finite binary32 ≥ 2^−126 and at least the tensor's max|x| / 2^22.
+    /// </summary>
+    public static EncodedDelta EncodeFlatModulo(AdapterSchema schema, ReadOnlyMemory<float> flat, IReadOnlyList<float> steps)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(steps);
+        if (flat.Length != schema.TotalElements || steps.Count != schema.Tensors.Count)
+        {
+            throw new ArgumentException($"flat state has {flat.Length} elements and {steps.Count} steps, schema needs {schema.TotalElements} and {schema.Tensors.Count}", nameof(flat));
+        }
+
+        return Encode(schema, Split(schema, flat), Enumerable.Repeat(TensorEncoding.ModuloInt8, schema.Tensors.Count).ToArray(), steps);
+    }
+
     /// <summary>Encodes tensors given in schema order, each with its own (dense) encoding.</summary>
-    public static EncodedDelta Encode(AdapterSchema schema, IReadOnlyList<ReadOnlyMemory<float>> tensorsInOrder, IReadOnlyList<TensorEncoding> encodings)
+    public static EncodedDelta Encode(AdapterSchema schema, IReadOnlyList<ReadOnlyMemory<float>> tensorsInOrder, IReadOnlyList<TensorEncoding> encodings) =>
+        Encode(schema, tensorsInOrder, encodings, steps: null);
+
+    private static EncodedDelta Encode(AdapterSchema schema, IReadOnlyList<ReadOnlyMemory<float>> tensorsInOrder, IReadOnlyList<TensorEncoding> encodings, IReadOnlyList<float>? steps)
     {
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(tensorsInOrder);
@@ -125,7 +135,12 @@ public static class DeltaEncoder
                 throw new ArgumentException($"tensor '{info.Name}': sparse int8 needs the presence flags (EncodeFlatSparse)", nameof(encodings));
             }
 
-            float scale = encodings[i] is TensorEncoding.Int8 or TensorEncoding.BlockInt8 ? TensorCodec.Int8Scale(values) : 0f;
+            float scale = encodings[i] switch
+            {
+                TensorEncoding.Int8 or TensorEncoding.BlockInt8 => TensorCodec.Int8Scale(values),
+                TensorEncoding.ModuloInt8 => steps?[i] ?? throw new ArgumentException($"tensor '{info.Name}': modulo int8 needs the sender's step (EncodeFlatModulo)", nameof(encodings)),
+                _ => 0f,
+            };
             manifest[i] = new ManifestTensor(info, encodings[i], scale);
             total += manifest[i].ByteLength;
         }
@@ -147,6 +162,21 @@ public static class DeltaEncoder
         }
 
         return new EncodedDelta(payload, manifest);
+    }
+
+    /// <summary>A flat state's tensors in schema order (slices of <paramref name="flat"/>, whose length the caller checked).</summary>
+    private static ReadOnlyMemory<float>[] Split(AdapterSchema schema, ReadOnlyMemory<float> flat)
+    {
+        var ordered = new ReadOnlyMemory<float>[schema.Tensors.Count];
+        int offset = 0;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            int n = (int)schema.Tensors[i].ElementCount;
+            ordered[i] = flat.Slice(offset, n);
+            offset += n;
+        }
+
+        return ordered;
     }
 
     private static TensorEncoding[] Uniform(AdapterSchema schema, TensorEncoding encoding)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using FedMesh.Protocol.Deltas.Internal;
 using FedMesh.Protocol.Messages.Internal;
 using MessagePack;
 
@@ -232,10 +233,15 @@ public sealed partial record DeltaManifest
                 return $"tensor '{t.Info.Name}' has unknown encoding {(byte)t.Encoding}";
             }
 
-            bool scaleOk = t.Encoding.HasScale() ? float.IsFinite(t.Scale) && t.Scale >= 0 : t.Scale == 0 && !float.IsNegative(t.Scale);
+            bool scaleOk = t.Encoding switch
+            {
+                TensorEncoding.ModuloInt8 => ModuloCodec.IsValidScale(t.Scale),
+                _ when t.Encoding.HasScale() => float.IsFinite(t.Scale) && t.Scale >= 0,
+                _ => t.Scale == 0 && !float.IsNegative(t.Scale),
+            };
             if (!scaleOk)
             {
-                return $"tensor '{t.Info.Name}' scale {t.Scale} is invalid for {t.Encoding} (int8, sparse int8, block int8: finite ≥ 0; float encodings: +0)";
+                return $"tensor '{t.Info.Name}' scale {t.Scale} is invalid for {t.Encoding} (int8, sparse int8, block int8: finite ≥ 0; modulo int8: finite ≥ 2^-126; float encodings: +0)";
             }
 
             payload += t.MinByteLength;

@@ -28,6 +28,15 @@ public enum TensorEncoding : byte
     /// Its byte length is n + ⌈n/8⌉ (SPEC.md §5.4).
     /// </summary>
     BlockInt8 = 4,
+
+    /// <summary>
+    /// Modulo int8 with receiver side information (SPEC.md §5.4 code 5): the sender's fine step s (the manifest's scale,
+    /// chosen by the sender, not max|x| / 127) gives integers Q = round(x / s); the tensor is one u16 check per block of
+    /// <see cref="TensorEncodings.ModuloBlockSize"/> elements, then each Q mod 256 as a byte. A receiver decodes each
+    /// element to the Q ≡ q (mod 256) nearest round(y / s) of its own value y, and verifies the checks: correct whenever
+    /// |x − y| &lt; 127.5·s per element, error ≤ s/2. Its byte length is n + 2⌈n/64⌉.
+    /// </summary>
+    ModuloInt8 = 5,
 }
 
 /// <summary>Sizes of the encodings.</summary>
@@ -41,6 +50,13 @@ public static class TensorEncodings
     /// </summary>
     public const int Int8BlockSize = 8;
 
+    /// <summary>
+    /// Elements per check of <see cref="TensorEncoding.ModuloInt8"/> (SPEC.md §5.4; wire contract). 64: one u16 check
+    /// per 64 values is 1/32 byte per element (1.03 bytes per element in all), and the check's odd weights 1, 3, …, 127
+    /// stay distinct and below 2^16 so that any one or two wrapped elements of a block are always detected.
+    /// </summary>
+    public const int ModuloBlockSize = 64;
+
     /// <summary>Bytes per element of the encodings with a whole number of them; a sparse tensor's length depends on
     /// its bitmap and a block int8 tensor's on its block count (<see cref="ByteLength"/>, <see cref="MinByteLength"/>,
     /// <see cref="MaxByteLength"/>).</summary>
@@ -51,25 +67,36 @@ public static class TensorEncodings
         TensorEncoding.Int8 => sizeof(sbyte),
         TensorEncoding.SparseInt8 => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "sparse int8 has no fixed size per element"),
         TensorEncoding.BlockInt8 => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "block int8 adds one byte per block: use ByteLength"),
+        TensorEncoding.ModuloInt8 => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "modulo int8 adds two bytes per block: use ByteLength"),
         _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding"),
     };
 
     /// <summary>Payload bytes of a dense tensor of <paramref name="elements"/> (block int8: the values and one exponent
     /// byte per block of <see cref="Int8BlockSize"/>).</summary>
-    public static long ByteLength(this TensorEncoding encoding, long elements) =>
-        encoding == TensorEncoding.BlockInt8 ? elements + BlockCount(elements) : elements * encoding.BytesPerElement();
+    public static long ByteLength(this TensorEncoding encoding, long elements) => encoding switch
+    {
+        TensorEncoding.BlockInt8 => elements + BlockCount(elements),
+        TensorEncoding.ModuloInt8 => elements + (2 * ModuloBlockCount(elements)),
+        _ => elements * encoding.BytesPerElement(),
+    };
+
+    /// <summary>Checks of a modulo int8 tensor: ⌈n / <see cref="ModuloBlockSize"/>⌉ (the last block may be shorter).</summary>
+    public static long ModuloBlockCount(long elements) => (elements + ModuloBlockSize - 1) / ModuloBlockSize;
+
+    /// <summary>Whether decoding needs the receiver's own state (modulo int8: each element is resolved against it).</summary>
+    public static bool NeedsSideInformation(this TensorEncoding encoding) => encoding == TensorEncoding.ModuloInt8;
 
     /// <summary>Blocks of a block int8 tensor: ⌈n / <see cref="Int8BlockSize"/>⌉ (the last may be shorter).</summary>
     public static long BlockCount(long elements) => (elements + Int8BlockSize - 1) / Int8BlockSize;
 
     public static bool IsDefined(TensorEncoding encoding) =>
-        encoding is TensorEncoding.Float32 or TensorEncoding.Float16 or TensorEncoding.Int8 or TensorEncoding.SparseInt8 or TensorEncoding.BlockInt8;
+        encoding is TensorEncoding.Float32 or TensorEncoding.Float16 or TensorEncoding.Int8 or TensorEncoding.SparseInt8 or TensorEncoding.BlockInt8 or TensorEncoding.ModuloInt8;
 
     /// <summary>Whether a tensor's byte length is read from its payload (the presence bitmap) rather than its shape.</summary>
     public static bool IsSparse(this TensorEncoding encoding) => encoding == TensorEncoding.SparseInt8;
 
-    /// <summary>Whether the encoding carries an int8 scale in the manifest (int8, sparse int8 and block int8).</summary>
-    public static bool HasScale(this TensorEncoding encoding) => encoding is TensorEncoding.Int8 or TensorEncoding.SparseInt8 or TensorEncoding.BlockInt8;
+    /// <summary>Whether the encoding carries a scale in the manifest (int8, sparse int8, block int8; modulo int8's step).</summary>
+    public static bool HasScale(this TensorEncoding encoding) => encoding is TensorEncoding.Int8 or TensorEncoding.SparseInt8 or TensorEncoding.BlockInt8 or TensorEncoding.ModuloInt8;
 
     /// <summary>Bytes of a sparse tensor's presence bitmap: one bit per element, rounded up to whole bytes.</summary>
     public static long BitmapBytes(long elements) => (elements + 7) / 8;

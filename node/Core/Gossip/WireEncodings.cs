@@ -17,7 +17,11 @@ public static class WireEncodings
     /// <summary>Int8 with a scale per block of 8 elements (SPEC.md §5.4 code 4): 1.125 bytes per element.</summary>
     public const string Int8Block = "int8-block";
 
-    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8, Sparse, Int8Block];
+    /// <summary>Modulo int8 against the receiver's own state (SPEC.md §5.4 code 5, a Wyner–Ziv code): a step fitted to the
+    /// states' spread instead of max|x| / 127, 1.03 bytes per element; see <see cref="Mesh.MeshOptions.ModuloMargin"/>.</summary>
+    public const string Int8Wz = "int8-wz";
+
+    public static readonly IReadOnlyList<string> Names = [Fp32, Fp16, Int8, Sparse, Int8Block, Int8Wz];
 
     /// <summary>The encoding a configuration name denotes; throws naming the accepted values otherwise.</summary>
     public static TensorEncoding Parse(string name) => name switch
@@ -27,6 +31,7 @@ public static class WireEncodings
         Int8 => TensorEncoding.Int8,
         Sparse => TensorEncoding.SparseInt8,
         Int8Block => TensorEncoding.BlockInt8,
+        Int8Wz => TensorEncoding.ModuloInt8,
         _ => throw new ArgumentException($"gossip.encoding must be one of {string.Join(", ", Names)}, got \"{name}\"", nameof(name)),
     };
 
@@ -37,6 +42,7 @@ public static class WireEncodings
         TensorEncoding.Int8 => Int8,
         TensorEncoding.SparseInt8 => Sparse,
         TensorEncoding.BlockInt8 => Int8Block,
+        TensorEncoding.ModuloInt8 => Int8Wz,
         _ => throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding"),
     };
 }

@@ -49,6 +49,16 @@ public sealed record MeshOptions
     public double Density { get; init; } = DefaultDensity;
 
     /// <summary>
+    /// With <see cref="TensorEncoding.ModuloInt8"/> (<c>gossip.encoding = "int8-wz"</c>), the step's margin over the
+    /// spread the sender sees: step = margin × max|x − y_j| / 127 over the states y_j in its inbox (per tensor), so a
+    /// receiver whose own state differs from the release by up to margin times that spread decodes it. Between 1 (below
+    /// it a receiver exactly as far as the farthest state heard would wrap) and 1000 (a step that coarse is int8's or
+    /// worse for any spread within 8× the values, so nothing is left to gain). 2: measured on issue 16's consensus
+    /// scenario, no release was refused (netsim/scenarios/README.md, "Issue 16: modulo int8").
+    /// </summary>
+    public double ModuloMargin { get; init; } = 2.0;
+
+    /// <summary>
     /// Neighbours (default): the inbox holds only what neighbours sent (the engine relays nothing), the newest state of
     /// each within the staleness cap, mixed with Metropolis–Hastings weights (<see cref="MixingWeights"/>); flood: the
     /// newest state of every origin, uniformly weighted. Keeping a neighbour's state for a few rounds (discounted γ^age,
@@ -125,6 +135,11 @@ public sealed record MeshOptions
         if (!(Density > 0 && Density <= 1))
         {
             return "gossip.density must be in (0, 1]";
+        }
+
+        if (!(ModuloMargin >= 1 && ModuloMargin <= 1000))
+        {
+            return "gossip.modulo_margin must be between 1 and 1000";
         }
 
         if (!(PeerDistanceBound >= 0) || double.IsInfinity(PeerDistanceBound))

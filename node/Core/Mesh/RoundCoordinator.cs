@@ -45,6 +45,7 @@ public sealed class RoundCoordinator
     private readonly MeshOptions _options;
     private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
     private readonly ErrorFeedback _feedback = new();
+    private float[]? _lastReleasedValues;
     private ulong _lastSequence;
     private DateTimeOffset? _lastRoundAt;
     private TimeSpan _roundInterval;
@@ -326,6 +327,7 @@ public sealed class RoundCoordinator
             TrainLoss = trainLoss,
             Released = released,
             ReleasedPayload = payload,
+            ReleasedValues = released is null ? null : _lastReleasedValues,
             NotReleasedReason = notReleased,
             UpdateNorm = updateNorm,
         };
@@ -556,9 +558,12 @@ public sealed class RoundCoordinator
         bool[]? carried = _options.Encoding.IsSparse()
             ? RandomK.Mask(_mesh.Schema, _options.Density, new Random(_maskSeed ^ (int)_lastSequence ^ (int)(_lastSequence >> 32)))
             : null;
-        EncodedDelta encoded = carried is null
-            ? DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding)
-            : DeltaEncoder.EncodeFlatSparse(_mesh.Schema, target, carried);
+        bool modulo = _options.Encoding == TensorEncoding.ModuloInt8;
+        EncodedDelta encoded = carried is not null
+            ? DeltaEncoder.EncodeFlatSparse(_mesh.Schema, target, carried)
+            : modulo
+                ? DeltaEncoder.EncodeFlatModulo(_mesh.Schema, target, ModuloSteps(target))
+                : DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding);
         var header = new DeltaHeader
         {
             MeshId = _mesh.MeshId,
@@ -569,9 +574,16 @@ public sealed class RoundCoordinator
             Privacy = privacy,
         };
         SignedDelta signed = SignedDelta.Create(_signingKey, header, encoded, _options.SignatureMemo);
+        _lastReleasedValues = null;
+        if (modulo)
+        {
+            // What every receiver within range decodes: the sender's own target is its own perfect side information.
+            _lastReleasedValues = DeltaDecoder.DecodeFlatAgainst(signed.Manifest, encoded.Payload.Span, target);
+        }
+
         if (feedback)
         {
-            float[] sent = DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span);
+            float[] sent = _lastReleasedValues ?? DeltaDecoder.DecodeFlat(signed.Manifest, encoded.Payload.Span);
             if (carried is not null)
             {
                 // An element left out keeps its residual: "sent" = the uncompensated state there, so target − sent is
@@ -584,6 +596,52 @@ public sealed class RoundCoordinator
 
         return (signed, encoded.Payload);
     }
+
+    /// <summary>
+    /// The modulo int8 step of each tensor (SPEC §5.4 code 5): <see cref="MeshOptions.ModuloMargin"/> × the largest
+    /// |target − y| over the states y in the inbox (what this node's receivers' own states look like), / 127 so that
+    /// such a difference is 127 / margin steps; with nothing heard yet, 2 max|target| / 127 (a receiver anywhere within
+    /// max|target| of it decodes). At least max|target| / 2^22 (the codec's range) and the least normal float.
+    /// </summary>
+    private float[] ModuloSteps(float[] target)
+    {
+        var steps = new float[_mesh.Schema.Tensors.Count];
+        int offset = 0;
+        for (int t = 0; t < steps.Length; t++)
+        {
+            int n = (int)_mesh.Schema.Tensors[t].ElementCount;
+            ReadOnlySpan<float> x = target.AsSpan(offset, n);
+            double maxAbs = Math.Abs(TensorPrimitives.MaxMagnitude(x));
+            double spread = -1;
+            float[] difference = new float[n];
+            foreach (InboxEntry entry in _inbox.Values)
+            {
+                if (entry.State.Length == target.Length)
+                {
+                    TensorPrimitives.Subtract(x, entry.State.AsSpan(offset, n), difference);
+                    spread = Math.Max(spread, Math.Abs(TensorPrimitives.MaxMagnitude(difference)));
+                }
+            }
+
+            double step = spread >= 0 ? _options.ModuloMargin * spread / 127 : 2 * maxAbs / 127;
+            // Rounded up to the next binary32 so that the float step is never below the bound computed in binary64.
+            steps[t] = MathF.BitIncrement((float)Math.Max(step, Math.Max(maxAbs / (1 << 22), ModuloMinStep)));
+            offset += n;
+        }
+
+        return steps;
+    }
+
+    /// <summary>The least normal binary32 (2^−126), the smallest step SPEC §5.4 code 5 allows.</summary>
+    private static readonly double ModuloMinStep = Math.Pow(2, -126);
+
+    /// <summary>
+    /// Decodes a received state against this node's own current state: needed for modulo int8 releases (SPEC §5.4
+    /// code 5), whose elements are resolved against the receiver's values; the host calls it between rounds, on the
+    /// thread that runs them. A release too far from this node's state fails its check: <see cref="FedMesh.Protocol.ProtocolException"/>.
+    /// </summary>
+    public float[] DecodeAgainstOwn(DeltaManifest manifest, ReadOnlySpan<byte> payload) =>
+        DeltaDecoder.DecodeFlatAgainst(manifest, payload, _learner.GetAdapter());
 
     private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
         new(entry.Origin.Value, entry.ContentIdHex, entry.Sequence, TensorPrimitives.Norm(entry.State), merged, reason);

@@ -17,6 +17,10 @@ public sealed record RoundReport
     /// <summary>Payload of <see cref="Released"/>.</summary>
     public ReadOnlyMemory<byte> ReleasedPayload { get; init; }
 
+    /// <summary>What <see cref="Released"/> decodes to, when its encoding needs the receiver's state to decode (modulo
+    /// int8, SPEC §5.4 code 5: every receiver within range gets these values); null otherwise (decode the payload).</summary>
+    public float[]? ReleasedValues { get; init; }
+
     /// <summary>Why nothing was released (budget exhausted, …); null when released.</summary>
     public string? NotReleasedReason { get; init; }
 

@@ -48,6 +48,9 @@ internal static class TensorCodec
             case TensorEncoding.BlockInt8:
                 BlockCodec.Encode(values, scale, destination);
                 break;
+            case TensorEncoding.ModuloInt8:
+                ModuloCodec.Encode(values, scale, destination);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(encoding), encoding, "unknown tensor encoding");
         }

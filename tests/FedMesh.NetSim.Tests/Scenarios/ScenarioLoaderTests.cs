@@ -135,6 +135,16 @@ public class ScenarioLoaderTests
         Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.Int8, ScenarioLoader.Parse("nodes = 8\n", "default.toml").Gossip.Encoding);
     }
 
+    [Fact]
+    public void A_scenario_can_choose_modulo_int8_with_its_margin()
+    {
+        Scenario s = ScenarioLoader.Parse("nodes = 8\n[gossip]\nencoding = \"int8-wz\"\nmodulo_margin = 3.5\n", "wz.toml");
+        Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.ModuloInt8, s.Gossip.Encoding);
+        Assert.Equal(3.5, s.Gossip.ModuloMargin);
+        Assert.Equal(FedMesh.Node.Mesh.MeshOptions.Default.ModuloMargin, ScenarioLoader.Parse("nodes = 8\n", "default.toml").Gossip.ModuloMargin);
+        Assert.Throws<ScenarioException>(() => ScenarioLoader.Parse("nodes = 8\n[gossip]\nmodulo_margin = 0.5\n", "low.toml"));
+    }
+
     [Theory]
     [InlineData("nodes = 8\nfanout = 3\n", 2, "fanout", "is not a known key")]
     [InlineData("nodes = 8\n[gossip]\nfanot = 3\n", 3, "gossip.fanot", "is not a known key")]

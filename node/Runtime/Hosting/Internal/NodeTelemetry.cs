@@ -65,7 +65,7 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
         metrics.DeltasIn.Inc();
     }
 
-    /// <summary>A delta refused: by the engine (<paramref name="reasonLabel"/> = the protocol code) or by the coordinator ("NotMerged").</summary>
+    /// <summary>A delta refused: by the engine (<paramref name="reasonLabel"/> = the protocol code), by the coordinator ("NotMerged"), or a modulo int8 state this node could not decode against its own ("SideInformation", SPEC §5.4 code 5).</summary>
     public void DeltaRejected(string reasonLabel)
     {
         Interlocked.Increment(ref _deltasRejected);

@@ -18,7 +18,7 @@ namespace FedMesh.Node.Hosting.Internal;
 /// </summary>
 internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, GossipActor actor, Func<IReadOnlyList<PeerId>> connected, NodeTelemetry telemetry, ILogger logger)
 {
-    private readonly ConcurrentQueue<(StoredDelta Delta, float[] State)> _offers = new();
+    private readonly ConcurrentQueue<(StoredDelta Delta, float[]? State)> _offers = new();
     private readonly IRoundPeerPolicy _policy = parts.PeerPolicy ?? FloodPeerPolicy.Instance;
 
     public event Action<RoundReport>? Completed;
@@ -30,6 +30,14 @@ internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, Gossip
         PeerId origin = PeerId.FromPublicKey(m.Origin.Span);
         if (!_policy.ShouldMerge(delta, origin, from))
         {
+            return;
+        }
+
+        if (DeltaDecoder.NeedsSideInformation(m))
+        {
+            // Modulo int8 (SPEC §5.4 code 5) decodes against this node's own state: on the round loop, before the round
+            // that merges it (Offer), when that state is the one the merge starts from.
+            _offers.Enqueue((delta, null));
             return;
         }
 
@@ -100,9 +108,27 @@ internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, Gossip
     /// while taking it) is logged and audited against it and the round goes on: one bad delta must never stop the
     /// round loop (a manifest dated past year 9999 once did, on every node that pulled it).
     /// </summary>
-    private void Offer(StoredDelta delta, float[] state)
+    private void Offer(StoredDelta delta, float[]? state)
     {
         string? refused;
+        if (state is null)
+        {
+            PeerId from = PeerId.FromPublicKey(delta.Delta.Manifest.Origin.Span);
+            try
+            {
+                state = rounds.DecodeAgainstOwn(delta.Delta.Manifest, delta.Payload.Span);
+            }
+            catch (ProtocolException ex)
+            {
+                Log.OfferRefused(logger, delta.ContentIdHex, from.Value, ex.Message);
+                telemetry.DeltaRejected("SideInformation");
+                telemetry.Audit(AuditEventKind.Rejected, from, delta, double.NaN, "rejected", ex.Message);
+                return;
+            }
+
+            telemetry.Audit(AuditEventKind.Received, from, delta, System.Numerics.Tensors.TensorPrimitives.Norm(state), "accepted", null);
+        }
+
         try
         {
             refused = rounds.Offer(delta, state);

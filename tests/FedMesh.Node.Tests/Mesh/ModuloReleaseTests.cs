@@ -1,0 +1,88 @@
+using FedMesh.Node.Gossip;
+using FedMesh.Node.Mesh;
+using FedMesh.Protocol;
+using FedMesh.Protocol.Deltas;
+
+namespace FedMesh.Node.Tests.Mesh;
+
+/// <summary>Modulo int8 releases (<c>gossip.encoding = "int8-wz"</c>, SPEC.md §5.4 code 5): the sender's step follows the
+/// spread of the states it heard, receivers decode against their own state, and error feedback still telescopes.</summary>
+public class ModuloReleaseTests
+{
+    private static readonly MeshOptions Options = MeshOptions.Default with { PrivacyEnabled = false, Encoding = TensorEncoding.ModuloInt8 };
+
+    [Fact]
+    public void The_step_follows_the_inbox_spread_and_a_receiver_within_it_decodes_within_half_a_step()
+    {
+        // States near 2 (like the surrogate's, max|x| ≈ 2.4) that differ by at most 0.01: int8's step would be 2.06 / 127
+        // ≈ 0.016, the modulo step 2 × 0.01 / 127 ≈ 1.6e-4, 100× finer.
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        float[] x = Enumerable.Range(0, CoordinatorKit.D).Select(i => 2f + (i * 0.001f)).ToArray();
+        learner.SetAdapter(x);
+        RoundCoordinator sender = CoordinatorKit.NewCoordinator(learner, Options);
+        float[] neighbour = x.Select((v, i) => v + (i == 3 ? 0.01f : -0.002f)).ToArray();
+        Assert.Null(sender.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), neighbour), neighbour));
+
+        RoundReport report = sender.RunRound(CancellationToken.None);
+        ManifestTensor tensor = report.Released!.Manifest.Tensors[0];
+        Assert.Equal(TensorEncoding.ModuloInt8, tensor.Encoding);
+        double spread = x.Zip(neighbour, (a, b) => Math.Abs(a - b)).Max();
+        Assert.Equal(MathF.BitIncrement((float)(Options.ModuloMargin * spread / 127)), tensor.Scale);
+        Assert.Equal(CoordinatorKit.D + 2, report.ReleasedPayload.Length); // 64 residues and one u16 check
+
+        // The neighbour, as a receiver, decodes the release to within half a step of what was sent, and to exactly what
+        // the sender reports it released (what its error feedback subtracted).
+        using var receiverLearner = new CoordinatorKit.StepLearner(0f);
+        receiverLearner.SetAdapter(neighbour);
+        RoundCoordinator receiver = CoordinatorKit.NewCoordinator(receiverLearner, Options);
+        float[] decoded = receiver.DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span);
+        Assert.Equal(report.ReleasedValues, decoded);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.True(Math.Abs(decoded[i] - x[i]) <= (tensor.Scale / 2.0) + 2.4e-7, $"element {i}: {x[i]} → {decoded[i]}");
+        }
+
+        // A receiver 0.05 away (≈ 317 steps) cannot decode it: the check refuses what would have wrapped.
+        receiverLearner.SetAdapter(x.Select(v => v + 0.05f).ToArray());
+        Assert.Throws<ProtocolException>(() => receiver.DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span));
+    }
+
+    [Fact]
+    public void Releases_carry_the_rounding_of_the_previous_one()
+    {
+        // Nothing heard: the step is 2 max|target| / 127 (target = the state plus the residual, so max|target| is 1 to
+        // 1 + half a step: the step s stays within 2 / 127 and the fixed point s = 2 (1 + s/2) / 127 = 2 / 126), and over 20 releases their sum stays within half a step of the states' sum (error feedback),
+        // as with int8.
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        learner.SetAdapter(Enumerable.Range(0, CoordinatorKit.D).Select(i => i == 0 ? 1f : 0.0031f + (i * 0.00017f)).ToArray());
+        RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, Options);
+        float[] x = learner.GetAdapter();
+        double[] sum = new double[x.Length];
+        float step = 0;
+        for (int r = 0; r < 20; r++)
+        {
+            RoundReport report = coordinator.RunRound(CancellationToken.None);
+            float scale = report.Released!.Manifest.Tensors[0].Scale;
+            Assert.InRange(scale, 2f / 127, (2f / 126) + 1e-7f); // 1e-7: the step is rounded up to the next binary32
+            step = Math.Max(step, scale);
+            float[] sent = DeltaDecoder.DecodeFlatAgainst(report.Released.Manifest, report.ReleasedPayload.Span, x);
+            for (int i = 0; i < x.Length; i++)
+            {
+                sum[i] += sent[i] - x[i];
+            }
+        }
+
+        // Without feedback element 1 (0.00327, below half a step of 0.0157) would go out as 0 every time: 0.065 off.
+        Assert.True(sum.Max(Math.Abs) <= (step / 2.0) + 1e-5, $"20 modulo int8 releases drifted {sum.Max(Math.Abs)} from 20 states");
+    }
+
+    [Fact]
+    public void The_configuration_name_int8_wz_denotes_modulo_int8_and_the_default_stays_int8()
+    {
+        Assert.Equal(TensorEncoding.ModuloInt8, WireEncodings.Parse("int8-wz"));
+        Assert.Equal("int8-wz", WireEncodings.Name(TensorEncoding.ModuloInt8));
+        Assert.Contains("int8-wz", WireEncodings.Names);
+        Assert.Equal(WireEncodings.Int8, new FedMesh.Node.Configuration.GossipSection().Encoding);
+        Assert.Equal("gossip.modulo_margin must be between 1 and 1000", (MeshOptions.Default with { ModuloMargin = 0.5 }).Problem());
+    }
+}
