@@ -101,7 +101,7 @@ public static class DeltaEncoder
             throw new ArgumentException($"flat state has {flat.Length} elements and {steps.Count} steps, schema needs {schema.TotalElements} and {schema.Tensors.Count}", nameof(flat));
         }
 
-        return Encode(schema, Split(schema, flat), Enumerable.Repeat(TensorEncoding.ModuloInt8, schema.Tensors.Count).ToArray(), steps);
+        return Encode(schema, Split(schema, flat), Uniform(schema, TensorEncoding.ModuloInt8), steps);
     }
 
     /// <summary>Encodes tensors given in schema order, each with its own (dense) encoding.</summary>

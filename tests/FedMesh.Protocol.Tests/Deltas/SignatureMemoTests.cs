@@ -13,7 +13,7 @@ public class SignatureMemoTests
     private static readonly Key Origin = TestDeltas.KeyFromSeed(1);
 
     private static SignedDelta Create(SignatureMemo? memo, ulong sequence = 1) =>
-        SignedDelta.Create(Origin, TestDeltas.Header(sequence), DeltaEncoder.EncodeFlat(TestDeltas.Schema, TestDeltas.RandomFlat((int)sequence, TestDeltas.Schema), TensorEncoding.Float32), memo);
+        TestDeltas.Signed(Origin, sequence, seed: (int)sequence, memo: memo).Delta;
 
     [Fact]
     public void A_signature_the_memo_holds_is_answered_from_it_and_the_delta_is_the_same()

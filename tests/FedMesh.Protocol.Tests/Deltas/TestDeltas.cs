@@ -72,9 +72,9 @@ internal static class TestDeltas
     }
 
     /// <summary>A signed fp32 delta of <see cref="Schema"/> (8·64·2 + 8·96 = 1792 floats = 7168 bytes, 14 chunks of 512).</summary>
-    public static (SignedDelta Delta, byte[] Payload) Signed(Key key, ulong sequence = 1, int chunkSize = 512, int seed = 1)
+    public static (SignedDelta Delta, byte[] Payload) Signed(Key key, ulong sequence = 1, int chunkSize = 512, int seed = 1, SignatureMemo? memo = null)
     {
         EncodedDelta encoded = DeltaEncoder.EncodeFlat(Schema, RandomFlat(seed, Schema), TensorEncoding.Float32);
-        return (SignedDelta.Create(key, Header(sequence, chunkSize), encoded), encoded.Payload.ToArray());
+        return (SignedDelta.Create(key, Header(sequence, chunkSize), encoded, memo), encoded.Payload.ToArray());
     }
 }
