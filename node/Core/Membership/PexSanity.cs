@@ -39,7 +39,10 @@ public static class PexSanity
             return !(ip.IsIPv6Multicast || ip.IsIPv6LinkLocal);
         }
 
-        byte first = ip.GetAddressBytes()[0];
+        // IPv4 here (IPv6 returned above): its four bytes, without GetAddressBytes' array per check.
+        Span<byte> bytes = stackalloc byte[4];
+        _ = ip.TryWriteBytes(bytes, out _);
+        byte first = bytes[0];
         // 224.0.0.0/4 is multicast, 240.0.0.0/4 reserved (RFC 1112), 0.0.0.0/8 "this network" (RFC 1122).
         return first is < 224 and not 0;
     }

@@ -8,6 +8,12 @@ namespace FedMesh.Node.Metrics;
 /// </summary>
 public sealed class NodeMetrics
 {
+    /// <summary>The peer-divergence series of the last round (by peer label), and the scratch for the next round's
+    /// (<see cref="RecordRound"/>). Under _divergenceLock.</summary>
+    private readonly Lock _divergenceLock = new();
+    private Dictionary<string, Gauge.Child> _divergence = new(StringComparer.Ordinal);
+    private Dictionary<string, Gauge.Child> _divergenceNext = new(StringComparer.Ordinal);
+
     public NodeMetrics()
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
@@ -185,9 +191,29 @@ public sealed class NodeMetrics
             }
         }
 
-        foreach ((string peer, double distance) in report.PeerDivergence)
+        lock (_divergenceLock)
         {
-            PeerDivergence.WithLabels(peer).Set(distance);
+            // One series per origin of the last round's merge, as the gauge's help says: an origin that is not in
+            // this round's merge loses its series. Before, every origin a node had ever merged kept one for good
+            // (in a 1,000-node mesh, hundreds per node), and each round looked every label up again.
+            foreach ((string peer, double distance) in report.PeerDivergence)
+            {
+                if (!_divergence.Remove(peer, out Gauge.Child? child))
+                {
+                    child = PeerDivergence.WithLabels(peer);
+                }
+
+                child.Set(distance);
+                _divergenceNext[peer] = child;
+            }
+
+            foreach (string stale in _divergence.Keys)
+            {
+                PeerDivergence.RemoveLabelled(stale);
+            }
+
+            _divergence.Clear();
+            (_divergence, _divergenceNext) = (_divergenceNext, _divergence);
         }
     }
 

@@ -64,6 +64,30 @@ public sealed class DriftMetricsTests
     }
 
     [Fact]
+    public async Task Peer_divergence_keeps_one_series_per_origin_of_the_last_merge()
+    {
+        var metrics = new NodeMetrics();
+        metrics.RecordRound(new RoundReport { Round = 1, TrainLoss = 1, PeerDivergence = [new("peer-a", 1.0), new("peer-b", 2.0)] });
+        metrics.RecordRound(new RoundReport { Round = 2, TrainLoss = 1, PeerDivergence = [new("peer-b", 3.0), new("peer-c", 4.0)] });
+
+        string text = await ExportAsync(metrics);
+        Assert.DoesNotContain("peer=\"peer-a\"", text, StringComparison.Ordinal);
+        Assert.Contains("fedmesh_peer_divergence{peer=\"peer-b\"} 3", text, StringComparison.Ordinal);
+        Assert.Contains("fedmesh_peer_divergence{peer=\"peer-c\"} 4", text, StringComparison.Ordinal);
+
+        // A round that merged nothing leaves no series.
+        metrics.RecordRound(new RoundReport { Round = 3, TrainLoss = 1 });
+        Assert.DoesNotContain("fedmesh_peer_divergence{", await ExportAsync(metrics), StringComparison.Ordinal);
+    }
+
+    private static async Task<string> ExportAsync(NodeMetrics metrics)
+    {
+        using var buffer = new MemoryStream();
+        await metrics.ExportAsync(buffer, CancellationToken.None);
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    [Fact]
     public void A_refused_release_is_counted()
     {
         var metrics = new NodeMetrics();
