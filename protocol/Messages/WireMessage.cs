@@ -58,8 +58,11 @@ public abstract record WireMessage
     private protected static void CheckAddresses(IReadOnlyList<string> addresses, string field)
     {
         Check(addresses is not null && addresses.Count <= MessageLimits.MaxAddresses, $"{field}: at most {MessageLimits.MaxAddresses} addresses", field);
-        foreach (string a in addresses!)
+        // Indexed loops here and in WriteAddresses: foreach over the interface boxed an enumerator per message (1 % of
+        // a 1,000-node netsim run's allocations, every peer list encoded).
+        for (int i = 0; i < addresses!.Count; i++)
         {
+            string a = addresses[i];
             Check(!string.IsNullOrEmpty(a), $"{field}: empty address", field);
             CheckText(a, MessageLimits.MaxAddressBytes, field);
         }
@@ -68,9 +71,9 @@ public abstract record WireMessage
     private protected static void WriteAddresses(ref MessagePackWriter writer, IReadOnlyList<string> addresses)
     {
         writer.WriteArrayHeader(addresses.Count);
-        foreach (string a in addresses)
+        for (int i = 0; i < addresses.Count; i++)
         {
-            writer.Write(a);
+            writer.Write(addresses[i]);
         }
     }
 

@@ -49,21 +49,43 @@ public static class CollusionMath
     public static float[][] WithoutCommonPart(IReadOnlyList<ReadOnlyMemory<float>> histories)
     {
         ArgumentNullException.ThrowIfNull(histories);
+        float[][] centered = new float[histories.Count][];
+        for (int i = 0; i < centered.Length; i++)
+        {
+            centered[i] = new float[histories[0].Length];
+        }
+
+        WithoutCommonPart(histories, centered);
+        return centered;
+    }
+
+    /// <summary>
+    /// <see cref="WithoutCommonPart(IReadOnlyList{ReadOnlyMemory{float}})"/> into <paramref name="destination"/>
+    /// (one buffer of the histories' length per history, in their order), so a caller scoring every round reuses its
+    /// buffers.
+    /// </summary>
+    public static void WithoutCommonPart(IReadOnlyList<ReadOnlyMemory<float>> histories, IReadOnlyList<float[]> destination)
+    {
+        ArgumentNullException.ThrowIfNull(histories);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Count < histories.Count)
+        {
+            throw new ArgumentException("one destination buffer per history", nameof(destination));
+        }
+
         if (histories.Count == 0)
         {
-            return [];
+            return;
         }
 
         float[] common = new float[histories[0].Length];
         float[] unit = new float[histories.Count];
         Array.Fill(unit, 1f);
         Aggregation.CoordinateMedian(histories, unit, common);
-        return histories.Select(h =>
+        for (int i = 0; i < histories.Count; i++)
         {
-            float[] centered = new float[common.Length];
-            TensorPrimitives.Subtract(h.Span, common, centered);
-            return centered;
-        }).ToArray();
+            TensorPrimitives.Subtract(histories[i].Span, common, destination[i].AsSpan(0, common.Length));
+        }
     }
 
     /// <summary>

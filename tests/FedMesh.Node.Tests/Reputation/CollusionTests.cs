@@ -54,6 +54,19 @@ public sealed class CollusionTests
     }
 
     [Fact]
+    public void Common_part_goes_into_reused_buffers_longer_than_the_histories()
+    {
+        // Buffers as a pool rents them: longer than the histories, holding old values past the histories' length.
+        float[][] buffers = [[9, 9, 9, 9], [9, 9, 9, 9], [9, 9, 9, 9], [9, 9, 9, 9]];
+        CollusionMath.WithoutCommonPart(new ReadOnlyMemory<float>[] { new float[] { 10, 1 }, new float[] { 11, -1 }, new float[] { 12, 0 } }, buffers);
+        Assert.Equal([-1f, 1f, 9f, 9f], buffers[0]);
+        Assert.Equal([0f, -1f, 9f, 9f], buffers[1]);
+        Assert.Equal([1f, 0f, 9f, 9f], buffers[2]);
+        Assert.Equal([9f, 9f, 9f, 9f], buffers[3]);
+        Assert.Throws<ArgumentException>(() => CollusionMath.WithoutCommonPart(new ReadOnlyMemory<float>[] { new float[] { 1 }, new float[] { 2 } }, [new float[1]]));
+    }
+
+    [Fact]
     public void A_persistent_small_bias_shared_by_colluders_is_detected_and_honest_noise_is_not()
     {
         double[] scores = RunRounds(seed: 7, colluders: 6, out _);

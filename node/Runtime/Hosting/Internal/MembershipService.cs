@@ -135,7 +135,12 @@ internal sealed class MembershipService
     public IReadOnlyList<PeerId> Neighbours()
     {
         IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
-        HashSet<PeerId> view = [.. View];
+        HashSet<PeerId> view;
+        lock (_lock)
+        {
+            view = ViewSet();
+        }
+
         PeerId[] inView = [.. connected.Where(view.Contains)];
         return inView.Length > 0 ? inView : connected;
     }
@@ -423,7 +428,18 @@ internal sealed class MembershipService
     }
 
     /// <summary>The partial view's peers, for <see cref="InView"/>. Under _lock.</summary>
-    private HashSet<PeerId> ViewSet() => [.. _sampler.View.Select(e => e.Peer)];
+    private HashSet<PeerId> ViewSet()
+    {
+        // Sized up front: built on every dial tick, upkeep tick and round, and a growing set's resizes were 2 % of a
+        // 1,000-node netsim run's allocations.
+        var view = new HashSet<PeerId>(_sampler.View.Count);
+        foreach (ViewEntry entry in _sampler.View)
+        {
+            view.Add(entry.Peer);
+        }
+
+        return view;
+    }
 
     /// <summary>The target is a peer of the partial view (<paramref name="view"/> from <see cref="ViewSet"/>): dialled
     /// before the book's other entries. Under _lock.</summary>
@@ -611,7 +627,12 @@ internal sealed class MembershipService
     /// </summary>
     private void Prune(DateTimeOffset now)
     {
-        HashSet<PeerId> view = [.. View];
+        HashSet<PeerId> view;
+        lock (_lock)
+        {
+            view = ViewSet();
+        }
+
         PeerSession[] sessions = [.. Connections.Sessions];
         foreach (PeerSession session in sessions)
         {
@@ -625,7 +646,12 @@ internal sealed class MembershipService
             }
         }
 
-        HashSet<PeerId> connected = [.. sessions.Select(s => s.Peer)];
+        var connected = new HashSet<PeerId>(sessions.Length);
+        foreach (PeerSession session in sessions)
+        {
+            connected.Add(session.Peer);
+        }
+
         foreach (PeerId gone in _outOfViewSince.Keys.Where(p => !connected.Contains(p)).ToArray())
         {
             _outOfViewSince.Remove(gone);
