@@ -33,6 +33,25 @@ public sealed class NodeAdmissionTests(ITestOutputHelper output)
     };
 
     [Fact]
+    public async Task Stopping_two_connected_nodes_logs_no_dropped_gossip_actions()
+    {
+        // A session that ends while its node stops posts its disconnect to an actor that has stopped taking work;
+        // dropping it then is the shutdown, not a fault, and an operator should not see a warning for it.
+        var logs = new CapturedLogs();
+        using var a = NodeIdentity.Create();
+        using var b = NodeIdentity.Create();
+        var first = new NodeRuntime(Parts(a), logs.Factory());
+        await first.StartAsync(CancellationToken.None);
+        var second = new NodeRuntime(Parts(b, first.ListenEndPoint!.Port), logs.Factory());
+        await second.StartAsync(CancellationToken.None);
+        await WaitAsync(() => first.GetStatus().Peers.Count == 1 && second.GetStatus().Peers.Count == 1, "the two nodes to connect");
+
+        await Task.WhenAll(first.DisposeAsync().AsTask(), second.DisposeAsync().AsTask());
+
+        Assert.Empty(logs.Warnings(6015));
+    }
+
+    [Fact]
     public async Task A_flood_of_silent_connections_holds_few_slots_and_an_honest_peer_still_connects()
     {
         var logs = new CapturedLogs();

@@ -61,7 +61,15 @@ internal sealed class GossipActor : IGossipHost
         if (!_queue.Writer.TryWrite(action))
         {
             _ = _queue.Writer.WriteAsync(action, _stopping).AsTask().ContinueWith(
-                t => Log.ActorDropped(_logger, t.Exception?.GetBaseException().Message ?? "cancelled"),
+                t =>
+                {
+                    // While the node stops, the queue is closed and the wait cancelled on purpose (a session that
+                    // ends with the node posts its disconnect here): dropping is the shutdown, not a fault to warn of.
+                    if (!_stopping.IsCancellationRequested && t.Exception?.GetBaseException() is not ChannelClosedException)
+                    {
+                        Log.ActorDropped(_logger, t.Exception?.GetBaseException().Message ?? "cancelled");
+                    }
+                },
                 CancellationToken.None,
                 TaskContinuationOptions.NotOnRanToCompletion,
                 TaskScheduler.Current);
