@@ -65,9 +65,10 @@ internal sealed class GossipActor : IGossipHost
                 {
                     // While the node stops, the queue is closed and the wait cancelled on purpose (a session that
                     // ends with the node posts its disconnect here): dropping is the shutdown, not a fault to warn of.
-                    if (!_stopping.IsCancellationRequested && t.Exception?.GetBaseException() is not ChannelClosedException)
+                    Exception? failure = t.Exception?.GetBaseException();
+                    if (!_stopping.IsCancellationRequested && failure is not ChannelClosedException)
                     {
-                        Log.ActorDropped(_logger, t.Exception?.GetBaseException().Message ?? "cancelled");
+                        Log.ActorDropped(_logger, failure?.Message ?? "cancelled");
                     }
                 },
                 CancellationToken.None,

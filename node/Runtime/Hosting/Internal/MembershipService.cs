@@ -135,12 +135,7 @@ internal sealed class MembershipService
     public IReadOnlyList<PeerId> Neighbours()
     {
         IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
-        HashSet<PeerId> view;
-        lock (_lock)
-        {
-            view = ViewSet();
-        }
-
+        HashSet<PeerId> view = ViewSet();
         PeerId[] inView = [.. connected.Where(view.Contains)];
         return inView.Length > 0 ? inView : connected;
     }
@@ -427,18 +422,21 @@ internal sealed class MembershipService
         return candidates.Length == 0 ? null : candidates[_random.Next(candidates.Length)];
     }
 
-    /// <summary>The partial view's peers, for <see cref="InView"/>. Under _lock.</summary>
+    /// <summary>The partial view's peers as a set (takes _lock, which is reentrant: <see cref="Due"/> holds it).</summary>
     private HashSet<PeerId> ViewSet()
     {
-        // Sized up front: built on every dial tick, upkeep tick and round, and a growing set's resizes were 2 % of a
-        // 1,000-node netsim run's allocations.
-        var view = new HashSet<PeerId>(_sampler.View.Count);
-        foreach (ViewEntry entry in _sampler.View)
+        lock (_lock)
         {
-            view.Add(entry.Peer);
-        }
+            // Sized up front: built on every dial tick, upkeep tick and round, and a growing set's resizes were 2 % of
+            // a 1,000-node netsim run's allocations.
+            var view = new HashSet<PeerId>(_sampler.View.Count);
+            foreach (ViewEntry entry in _sampler.View)
+            {
+                view.Add(entry.Peer);
+            }
 
-        return view;
+            return view;
+        }
     }
 
     /// <summary>The target is a peer of the partial view (<paramref name="view"/> from <see cref="ViewSet"/>): dialled
@@ -627,12 +625,7 @@ internal sealed class MembershipService
     /// </summary>
     private void Prune(DateTimeOffset now)
     {
-        HashSet<PeerId> view;
-        lock (_lock)
-        {
-            view = ViewSet();
-        }
-
+        HashSet<PeerId> view = ViewSet();
         PeerSession[] sessions = [.. Connections.Sessions];
         foreach (PeerSession session in sessions)
         {
