@@ -1,3 +1,4 @@
+using FedMesh.Node.Metrics.Internal;
 using Prometheus;
 
 namespace FedMesh.Node.Metrics;
@@ -8,11 +9,8 @@ namespace FedMesh.Node.Metrics;
 /// </summary>
 public sealed class NodeMetrics
 {
-    /// <summary>The peer-divergence series of the last round (by peer label), and the scratch for the next round's
-    /// (<see cref="RecordRound"/>). Under _divergenceLock.</summary>
-    private readonly Lock _divergenceLock = new();
-    private Dictionary<string, Gauge.Child> _divergence = new(StringComparer.Ordinal);
-    private Dictionary<string, Gauge.Child> _divergenceNext = new(StringComparer.Ordinal);
+    /// <summary>The peer-divergence series: the origins of the last round's merge (<see cref="RecordRound"/>).</summary>
+    private readonly LabelledGaugeSeries _divergence;
 
     public NodeMetrics()
     {
@@ -73,6 +71,7 @@ public sealed class NodeMetrics
             "fedmesh_peer_divergence",
             "L2 distance between each origin's newest state and this node's own state in the last round's merge.",
             new GaugeConfiguration { LabelNames = ["peer"] });
+        _divergence = new LabelledGaugeSeries(PeerDivergence);
         ReleasesRefused = factory.CreateCounter(
             "fedmesh_privacy_releases_refused_total",
             "Rounds whose release the privacy ledger refused (budget exhausted or ledger truncated); nothing left the node.");
@@ -191,30 +190,10 @@ public sealed class NodeMetrics
             }
         }
 
-        lock (_divergenceLock)
-        {
-            // One series per origin of the last round's merge, as the gauge's help says: an origin that is not in
-            // this round's merge loses its series. Before, every origin a node had ever merged kept one for good
-            // (in a 1,000-node mesh, hundreds per node), and each round looked every label up again.
-            foreach ((string peer, double distance) in report.PeerDivergence)
-            {
-                if (!_divergence.Remove(peer, out Gauge.Child? child))
-                {
-                    child = PeerDivergence.WithLabels(peer);
-                }
-
-                child.Set(distance);
-                _divergenceNext[peer] = child;
-            }
-
-            foreach (string stale in _divergence.Keys)
-            {
-                PeerDivergence.RemoveLabelled(stale);
-            }
-
-            _divergence.Clear();
-            (_divergence, _divergenceNext) = (_divergenceNext, _divergence);
-        }
+        // One series per origin of the last round's merge, as the gauge's help says: an origin that is not in this
+        // round's merge loses its series. Before, every origin a node had ever merged kept one for good (in a
+        // 1,000-node mesh, hundreds per node), and each round looked every label up again.
+        _divergence.Replace(report.PeerDivergence);
     }
 
     /// <summary>Writes the Prometheus text exposition format.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using FedMesh.Node.Audit;
 using FedMesh.Node.Metrics;
+using FedMesh.Node.Metrics.Internal;
 using FedMesh.Node.Mesh;
 using FedMesh.Node.Privacy;
 using FedMesh.Node.Gossip;
@@ -30,11 +31,11 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
     private double? _lastBpc;
     private double? _baseBpc;
 
-    /// <summary>The trust gauge's values as last published, and the scratch for the next round's
-    /// (<see cref="PublishTrust"/>). Under _trustLock.</summary>
+    /// <summary>The trust gauge's series (<see cref="PublishTrust"/>), and the scratch the tracker's trust is copied
+    /// into each round. Under _trustLock.</summary>
     private readonly Lock _trustLock = new();
-    private Dictionary<PeerId, double> _trustPublished = [];
-    private Dictionary<PeerId, double> _trustNow = [];
+    private readonly LabelledGaugeSeries _trust = new(metrics.Trust);
+    private readonly Dictionary<PeerId, double> _trustNow = [];
 
     public NodeMetrics Metrics => metrics;
 
@@ -151,23 +152,7 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
         lock (_trustLock)
         {
             reputation.CopyTrust(_trustNow);
-            foreach ((PeerId peer, double trust) in _trustNow)
-            {
-                if (!_trustPublished.TryGetValue(peer, out double published) || published != trust)
-                {
-                    metrics.Trust.WithLabels(peer.Value).Set(trust);
-                }
-            }
-
-            foreach (PeerId peer in _trustPublished.Keys)
-            {
-                if (!_trustNow.ContainsKey(peer))
-                {
-                    metrics.Trust.RemoveLabelled(peer.Value);
-                }
-            }
-
-            (_trustPublished, _trustNow) = (_trustNow, _trustPublished);
+            _trust.Replace(_trustNow.Select(static p => new KeyValuePair<string, double>(p.Key.Value, p.Value)));
         }
     }
 

@@ -1,0 +1,54 @@
+using FedMesh.Node.Metrics.Internal;
+using Prometheus;
+using Xunit;
+
+namespace FedMesh.Node.Tests.Metrics;
+
+/// <summary>The per-peer gauges' one home (trust, divergence): each replace publishes exactly its values.</summary>
+public sealed class LabelledGaugeSeriesTests
+{
+    [Fact]
+    public void A_replace_sets_the_new_values_and_removes_the_labels_it_does_not_name()
+    {
+        Gauge gauge = NewGauge();
+        var series = new LabelledGaugeSeries(gauge);
+
+        series.Replace([new("a", 1), new("b", 2)]);
+        Assert.Equal(["a", "b"], Labels(gauge));
+        Assert.Equal(2, gauge.WithLabels("b").Value);
+
+        series.Replace([new("b", 3), new("c", 4)]);
+        Assert.Equal(["b", "c"], Labels(gauge));
+        Assert.Equal(3, gauge.WithLabels("b").Value);
+        Assert.Equal(4, gauge.WithLabels("c").Value);
+        Assert.Equal(2, series.Count);
+
+        series.Replace([]);
+        Assert.Empty(Labels(gauge));
+        Assert.Equal(0, series.Count);
+    }
+
+    [Fact]
+    public void A_label_named_twice_keeps_its_last_value_and_a_returning_label_is_set_again()
+    {
+        Gauge gauge = NewGauge();
+        var series = new LabelledGaugeSeries(gauge);
+
+        series.Replace([new("a", 1), new("a", 5)]);
+        Assert.Equal(5, gauge.WithLabels("a").Value);
+        Assert.Equal(1, series.Count);
+
+        // Dropped, then back with the value it had: its series was removed, so it must be published again.
+        series.Replace([new("b", 1)]);
+        series.Replace([new("a", 5), new("b", double.NaN)]);
+        Assert.Equal(["a", "b"], Labels(gauge));
+        Assert.Equal(5, gauge.WithLabels("a").Value);
+        Assert.True(double.IsNaN(gauge.WithLabels("b").Value));
+    }
+
+    private static Gauge NewGauge() =>
+        Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry())
+            .CreateGauge("test_gauge", "test", new GaugeConfiguration { LabelNames = ["peer"] });
+
+    private static string[] Labels(Gauge gauge) => [.. gauge.GetAllLabelValues().Select(v => v[0]).Order(StringComparer.Ordinal)];
+}
