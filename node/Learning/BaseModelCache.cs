@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using FedMesh.Node.Learning.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -61,7 +62,8 @@ public static class BaseModelCache
         }
 
         Log.CacheMiss(logger, options.Steps, path);
-        BaseModel trained = Pretrainer.Train(options, progress, cancellationToken);
+        // Without a progress of the caller's (the daemon), the log says how far the pretraining is.
+        BaseModel trained = Pretrainer.Train(options, progress ?? new PretrainLog(logger, options.Steps), cancellationToken);
         trained.Save(path);
         return trained;
     }

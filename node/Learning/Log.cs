@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Warning, Message = "Ignoring unreadable cached base model {Path}: {Reason}")]
     public static partial void CacheCorrupt(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Information, Message = "Pretraining the base model: step {Step} of {Total}, loss {BitsPerByte:F3} bits/byte, about {SecondsLeft} s left")]
+    public static partial void PretrainStep(ILogger logger, int step, int total, double bitsPerByte, double secondsLeft);
 }

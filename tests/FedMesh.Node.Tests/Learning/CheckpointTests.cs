@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using FedMesh.Node.Learning;
+using FedMesh.Node.Tests.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace FedMesh.Node.Tests.Learning;
 
@@ -147,6 +149,29 @@ public sealed class CheckpointTests(LearningFixture fixture) : IDisposable
 
         Assert.Equal(first.HashHex, retrained.HashHex); // seeded pretraining is reproducible
         Assert.Equal(first.HashHex, BaseModel.Load(path).HashHex);
+    }
+
+    [Fact]
+    public void A_cache_miss_without_a_progress_logs_the_pretraining_every_tenth_of_the_steps()
+    {
+        // The daemon passes no progress: its log must show the pretraining moving (a first start pretrains for minutes).
+        // Pretrainer reports every 50 steps; 100 steps give two reports, each its own tenth or more: two lines.
+        var options = new PretrainOptions { Model = LearningFixture.TinyModel, Steps = 100, Trainer = LearningFixture.TinyTrainer };
+        using var logs = new CapturedLogs();
+        using ILoggerFactory factory = logs.Factory();
+        BaseModelCache.GetOrCreate(options, _dir, logger: factory.CreateLogger("test"));
+
+        string[] steps = [.. logs.Lines.Where(l => l.StartsWith("Information 3105 ", StringComparison.Ordinal))];
+        Assert.Equal(2, steps.Length);
+        Assert.StartsWith("Information 3105 Pretraining the base model: step 50 of 100, loss ", steps[0], StringComparison.Ordinal);
+        Assert.StartsWith("Information 3105 Pretraining the base model: step 100 of 100, loss ", steps[1], StringComparison.Ordinal);
+        Assert.EndsWith("about 0 s left", steps[1], StringComparison.Ordinal);
+
+        // A hit pretrains nothing and logs no step.
+        using var again = new CapturedLogs();
+        using ILoggerFactory factory2 = again.Factory();
+        BaseModelCache.GetOrCreate(options, _dir, logger: factory2.CreateLogger("test"));
+        Assert.DoesNotContain(again.Lines, l => l.StartsWith("Information 3105 ", StringComparison.Ordinal));
     }
 
     [Fact]
