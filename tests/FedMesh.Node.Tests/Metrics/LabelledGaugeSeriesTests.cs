@@ -29,6 +29,19 @@ public sealed class LabelledGaugeSeriesTests
     }
 
     [Fact]
+    public void A_dictionary_is_published_under_the_labels_of_its_keys()
+    {
+        Gauge gauge = NewGauge();
+        var series = new LabelledGaugeSeries(gauge);
+
+        series.Replace(new Dictionary<int, double> { [1] = 0.5, [2] = 0.7 }, static k => $"peer{k}");
+        Assert.Equal(["peer1", "peer2"], Labels(gauge));
+        series.Replace(new Dictionary<int, double> { [2] = 0.9 }, static k => $"peer{k}");
+        Assert.Equal(["peer2"], Labels(gauge));
+        Assert.Equal(0.9, gauge.WithLabels("peer2").Value);
+    }
+
+    [Fact]
     public void A_label_named_twice_keeps_its_last_value_and_a_returning_label_is_set_again()
     {
         Gauge gauge = NewGauge();

@@ -152,7 +152,7 @@ internal sealed class NodeTelemetry(NodeParts parts, NodeMetrics metrics)
         lock (_trustLock)
         {
             reputation.CopyTrust(_trustNow);
-            _trust.Replace(_trustNow.Select(static p => new KeyValuePair<string, double>(p.Key.Value, p.Value)));
+            _trust.Replace(_trustNow, static peer => peer.Value);
         }
     }
 
