@@ -779,6 +779,12 @@ internal sealed class MembershipService
 
     /// <summary>A peer's PeerList: untrusted hearsay, merged into the book under its caps and sanity checks; the dial
     /// loop picks the new entries up from there.</summary>
+    /// <summary>The key array the book already holds for <paramref name="id"/> when it equals <paramref name="key"/>,
+    /// else null. Most entries of a shuffle are peers the book knows with their key; sharing its (never written) array
+    /// instead of copying each entry's key was about 1 % of what a node allocated in netsim's scale-1000.</summary>
+    private byte[]? KnownKey(PeerId id, ReadOnlySpan<byte> key) =>
+        _book.TryGet(id, out PeerRecord record) && record.PublicKey is { } known && known.AsSpan().SequenceEqual(key) ? known : null;
+
     public void PeerList(PeerId reporter, PeerListMessage list)
     {
         var entries = new List<PexEntry>(Math.Min(list.Peers.Count, _book.Options.MaxPexRecordsPerMessage));
@@ -791,8 +797,8 @@ internal sealed class MembershipService
                 continue;
             }
 
-            byte[] key = entry.PublicKey.ToArray();
-            var id = PeerId.FromPublicKey(key);
+            var id = PeerId.FromPublicKey(entry.PublicKey.Span);
+            byte[] key = KnownKey(id, entry.PublicKey.Span) ?? entry.PublicKey.ToArray();
             if (list.Kind != PeerListKind.Hint)
             {
                 offered.Add(new ViewEntry(id, list.Ages[i]));
