@@ -299,14 +299,7 @@ internal sealed class MembershipService
             // The view as a set, and tested before Dialable: once a node has joined only view peers qualify, so most of
             // up to MaxTargets targets are passed over on a hash lookup instead of two session lookups and a view scan.
             HashSet<PeerId> view = ViewSet();
-            var due = (joining ? (IEnumerable<DialTarget>)_targets.Values : ViewTargets())
-                .Where(t => (joining || InView(t, view)) && Dialable(t, now))
-                .OrderByDescending(t => InView(t, view))
-                .ThenByDescending(t => t.Seed)
-                .ThenBy(t => t.Backoff.Failures)
-                .ThenBy(t => t.Order)
-                .Take(Math.Max(0, room))
-                .ToList();
+            List<DialTarget> due = MostUseful(joining ? _targets.Values : ViewTargets(), joining, view, now, room);
             // A joining node dials every known peer anyway; exploring is for one that dials only its view.
             if (_exploreDue && !joining && due.Count < room && Explorable(now, view) is { } explore)
             {
@@ -323,6 +316,47 @@ internal sealed class MembershipService
 
             return due;
         }
+    }
+
+    /// <summary>
+    /// The first <paramref name="room"/> dialable <paramref name="targets"/> (all of them when joining, else the view's),
+    /// most useful first: the view's peers, then seeds, then fewest failures, then the target's order; targets equal
+    /// in all four keep the order they came in (a stable sort, as LINQ's OrderBy chain this replaces: its iterators,
+    /// key arrays and delegates were 2 % of a 1,000-node netsim run's allocations). Under _lock.
+    /// </summary>
+    private List<DialTarget> MostUseful(IEnumerable<DialTarget> targets, bool joining, HashSet<PeerId> view, DateTimeOffset now, int room)
+    {
+        if (room <= 0)
+        {
+            return [];
+        }
+
+        var ranked = new List<(DialTarget Target, bool InView, int Index)>();
+        foreach (DialTarget t in targets)
+        {
+            bool inView = InView(t, view);
+            if ((joining || inView) && Dialable(t, now))
+            {
+                ranked.Add((t, inView, ranked.Count));
+            }
+        }
+
+        ranked.Sort(static (a, b) =>
+        {
+            int c = b.InView.CompareTo(a.InView);
+            c = c != 0 ? c : b.Target.Seed.CompareTo(a.Target.Seed);
+            c = c != 0 ? c : a.Target.Backoff.Failures.CompareTo(b.Target.Backoff.Failures);
+            c = c != 0 ? c : a.Target.Order.CompareTo(b.Target.Order);
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
+        });
+        int count = Math.Min(room, ranked.Count);
+        var due = new List<DialTarget>(count);
+        for (int i = 0; i < count; i++)
+        {
+            due.Add(ranked[i].Target);
+        }
+
+        return due;
     }
 
     /// <summary>
