@@ -91,7 +91,9 @@ internal sealed class MembershipService
     private readonly Lock _lock = new();
     private readonly LogThrottle _dialLog;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PhiAccrualDetector> _liveness = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, (byte[] PublicKey, IReadOnlyList<string> Addresses)> _listenAddresses = new();
+    /// <summary>Each connected peer's key and advertised addresses, as the entry every newcomer's peer list repeats
+    /// (one entry per peer, not one per peer and newcomer).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerId, PeerEntry> _listenAddresses = new();
     private readonly PeerSampler _sampler;
     private readonly PeerSamplingOptions _sampling;
 
@@ -719,11 +721,13 @@ internal sealed class MembershipService
         }
 
         IReadOnlyList<string> advertised = Advertised(hello, session);
-        _listenAddresses[peer] = (hello.PublicKey.ToArray(), advertised);
+        // One copy of the key for the entry and the book (neither writes to it).
+        byte[] key = hello.PublicKey.ToArray();
+        _listenAddresses[peer] = new PeerEntry(key, advertised);
         var addresses = advertised.Select(a => PeerAddress.TryParse(a, out PeerAddress p, out _) ? p : (PeerAddress?)null).OfType<PeerAddress>().ToArray();
-        if (PexSanity.KeyMatchesId(peer, hello.PublicKey.ToArray()))
+        if (PexSanity.KeyMatchesId(peer, key))
         {
-            _book.Observe(peer, addresses, PeerSources.Direct, _parts.MeshName, hello.PublicKey.ToArray());
+            _book.Observe(peer, addresses, PeerSources.Direct, _parts.MeshName, key);
         }
 
         _book.RecordSuccess(peer);
@@ -743,7 +747,7 @@ internal sealed class MembershipService
             .Where(p => p.Key != peer && Connections.IsConnected(p.Key) && p.Value.Addresses.Count > 0)
             .OrderBy(p => p.Key.Value, StringComparer.Ordinal)
             .Take(MessageLimits.MaxPeersPerList)
-            .Select(p => new PeerEntry(p.Value.PublicKey, p.Value.Addresses))
+            .Select(p => p.Value)
             .ToArray();
         if (known.Length > 0)
         {
