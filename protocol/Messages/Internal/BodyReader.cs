@@ -176,16 +176,7 @@ internal ref struct BodyReader
             return StrictUtf8.GetString(bytes);
         }
 
-        ReadOnlySpan<byte> utf8 = bytes.FirstSpan;
-        RecentStrings recent = t_recent ??= new RecentStrings(RecentStringSlots);
-        if (recent.Find(utf8) is { } known)
-        {
-            return known;
-        }
-
-        string text = StrictUtf8.GetString(utf8);
-        recent.Remember(utf8, text);
-        return text;
+        return (t_recent ??= new RecentStrings(RecentStringSlots)).Get(bytes.FirstSpan, static utf8 => StrictUtf8.GetString(utf8));
     }
 
     /// <summary>Slots of each thread's <see cref="RecentStrings"/>: 4,096 hold a 1,000-node mesh's addresses with few

@@ -1,33 +1,42 @@
 namespace FedMesh.Protocol.Messages.Internal;
 
 /// <summary>
-/// The strings decoded lately from the same UTF-8 bytes, per slot, the slot chosen by a hash of the bytes
-/// (direct-mapped: a new text overwrites whatever shared its slot), so text that keeps arriving (peer addresses in
-/// every PeerList and Hello) is decoded into one string instead of a new one each time. Fixed size whatever the
-/// input; a miss just decodes. Not thread-safe: <see cref="BodyReader"/> keeps one per thread.
+/// The strings made lately from the same bytes (by one function per instance: UTF-8 decoding, hex), per slot, the slot
+/// chosen by a hash of the bytes (direct-mapped: a new entry overwrites whatever shared its slot), so bytes that keep
+/// arriving (peer addresses in every PeerList and Hello, content ids in every Have, Want and chunk) give one string
+/// instead of a new one each time. Fixed size whatever the input; a miss just makes the string. Not thread-safe: its
+/// users keep one per thread.
 /// </summary>
 internal sealed class RecentStrings(int slots)
 {
-    private readonly (byte[]? Utf8, string? Text)[] _slots = new (byte[]?, string?)[slots];
+    private readonly (byte[]? Bytes, string? Text)[] _slots = new (byte[]?, string?)[slots];
 
-    /// <summary>The string remembered for exactly these bytes, or null.</summary>
-    public string? Find(ReadOnlySpan<byte> utf8)
+    /// <summary>Makes a string from bytes (the one function an instance memoises).</summary>
+    public delegate string Maker(ReadOnlySpan<byte> bytes);
+
+    /// <summary>The string remembered for exactly these bytes, else <paramref name="make"/>'s, remembered (unless it
+    /// throws: nothing is remembered for bytes it refuses).</summary>
+    public string Get(ReadOnlySpan<byte> bytes, Maker make)
     {
-        (byte[]? bytes, string? text) = _slots[SlotOf(utf8)];
-        return bytes is not null && utf8.SequenceEqual(bytes) ? text : null;
+        ref (byte[]? Bytes, string? Text) slot = ref _slots[SlotOf(bytes)];
+        if (slot.Bytes is not null && bytes.SequenceEqual(slot.Bytes))
+        {
+            return slot.Text!;
+        }
+
+        string text = make(bytes);
+        slot = (bytes.ToArray(), text);
+        return text;
     }
 
-    /// <summary>Remembers <paramref name="text"/> as what <paramref name="utf8"/> decodes to.</summary>
-    public void Remember(ReadOnlySpan<byte> utf8, string text) => _slots[SlotOf(utf8)] = (utf8.ToArray(), text);
-
-    /// <summary>FNV-1a (32-bit): the texts are short (addresses, at most <see cref="MessageLimits.MaxAddressBytes"/>
-    /// bytes), and it spreads the ones that differ in a digit or two.</summary>
-    private int SlotOf(ReadOnlySpan<byte> utf8)
+    /// <summary>FNV-1a (32-bit): the keys are short (addresses, at most <see cref="MessageLimits.MaxAddressBytes"/>
+    /// bytes; 32-byte content ids), and it spreads the ones that differ in a byte or two.</summary>
+    private int SlotOf(ReadOnlySpan<byte> bytes)
     {
         const uint OffsetBasis = 2166136261;
         const uint Prime = 16777619;
         uint hash = OffsetBasis;
-        foreach (byte b in utf8)
+        foreach (byte b in bytes)
         {
             hash = (hash ^ b) * Prime;
         }
