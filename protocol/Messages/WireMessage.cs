@@ -83,7 +83,7 @@ public abstract record WireMessage
         var result = new string[count];
         for (int i = 0; i < count; i++)
         {
-            result[i] = reader.ReadRecurringString(field, 1, MessageLimits.MaxAddressBytes);
+            result[i] = reader.ReadString(field, 1, MessageLimits.MaxAddressBytes);
         }
 
         return result;

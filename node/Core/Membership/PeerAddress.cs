@@ -39,40 +39,8 @@ public readonly record struct PeerAddress
     public override string ToString() =>
         Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port.ToString(CultureInfo.InvariantCulture)}" : $"{Host}:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <summary>
-    /// Texts parsed lately, per thread (<see cref="TryParse"/> is pure). Every address of every peer list and Hello is
-    /// parsed, mostly the same few hundred over and over; parsing each again (a host substring and an IP address per
-    /// address) was about 2 % of a 1,000-node netsim run's allocations. 4,096 slots (about 100 KiB a thread) hold a
-    /// 1,000-node mesh's addresses with few collisions.
-    /// </summary>
-    [ThreadStatic]
-    private static Internal.StringMemo<PeerAddress>? t_parsed;
-
     /// <summary>Parses <c>host:port</c> or <c>[v6]:port</c>; the error says what is wrong without echoing huge input.</summary>
     public static bool TryParse(string? text, out PeerAddress address, out string error)
-    {
-        if (text is null)
-        {
-            return TryParseText(text, out address, out error);
-        }
-
-        Internal.StringMemo<PeerAddress> parsed = t_parsed ??= new(4096);
-        if (parsed.TryGet(text, out address))
-        {
-            error = string.Empty;
-            return true;
-        }
-
-        if (!TryParseText(text, out address, out error))
-        {
-            return false;
-        }
-
-        parsed.Set(text, address);
-        return true;
-    }
-
-    private static bool TryParseText(string? text, out PeerAddress address, out string error)
     {
         address = default;
         if (string.IsNullOrWhiteSpace(text))

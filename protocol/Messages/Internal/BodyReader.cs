@@ -162,31 +162,6 @@ internal ref struct BodyReader
     }
 
     /// <summary>
-    /// <see cref="ReadString"/> for text that keeps coming back (peer addresses): the same bytes as lately decoded give
-    /// the same string (<see cref="RecentStrings"/>) instead of a new one. The addresses of every PeerList and Hello
-    /// were about 1.5 % of a 1,000-node netsim run's allocations, nearly all of them addresses decoded before.
-    /// </summary>
-    public string ReadRecurringString(string field, int min, int maxBytes)
-    {
-        RequireType(field, MessagePackType.String, "str");
-        RequireDeclaredLength(field, min, maxBytes);
-        ReadOnlySequence<byte> bytes = _reader.ReadStringSequence() ?? throw Error($"{field} is nil");
-        if (!bytes.IsSingleSegment)
-        {
-            return StrictUtf8.GetString(bytes);
-        }
-
-        return (t_recent ??= new RecentStrings(RecentStringSlots)).Get(bytes.FirstSpan, static utf8 => StrictUtf8.GetString(utf8));
-    }
-
-    /// <summary>Slots of each thread's <see cref="RecentStrings"/>: 4,096 hold a 1,000-node mesh's addresses with few
-    /// collisions, in about 200 KiB a thread (two references and a short array each).</summary>
-    private const int RecentStringSlots = 4096;
-
-    [ThreadStatic]
-    private static RecentStrings? t_recent;
-
-    /// <summary>
     /// Reads the length in a str/bin/ext header (without consuming it) and checks it against the cap and the
     /// bytes left, before MessagePack's reader sees it: its reader treats a 32-bit length ≥ 2³¹ as a negative
     /// int and fails with an exception type outside our contract.

@@ -1,11 +1,10 @@
 namespace FedMesh.Protocol.Messages.Internal;
 
 /// <summary>
-/// The strings made lately from the same bytes (by one function per instance: UTF-8 decoding, hex), per slot, the slot
-/// chosen by a hash of the bytes (direct-mapped: a new entry overwrites whatever shared its slot), so bytes that keep
-/// arriving (peer addresses in every PeerList and Hello, content ids in every Have, Want and chunk) give one string
-/// instead of a new one each time. Fixed size whatever the input; a miss just makes the string. Not thread-safe: its
-/// users keep one per thread.
+/// The strings made lately from the same bytes (by one function per instance), per slot, the slot chosen by a hash of
+/// the bytes (direct-mapped: a new entry overwrites whatever shared its slot), so bytes that keep arriving (content ids
+/// in every Have, Want, manifest and chunk) give one string instead of a new one each time. Fixed size whatever the
+/// input; a miss just makes the string. Not thread-safe: its users keep one per thread.
 /// </summary>
 internal sealed class RecentStrings(int slots)
 {
@@ -29,8 +28,8 @@ internal sealed class RecentStrings(int slots)
         return text;
     }
 
-    /// <summary>FNV-1a (32-bit): the keys are short (addresses, at most <see cref="MessageLimits.MaxAddressBytes"/>
-    /// bytes; 32-byte content ids), and it spreads the ones that differ in a byte or two.</summary>
+    /// <summary>FNV-1a (32-bit): the keys are short (32-byte content ids), and it spreads the ones that differ in a
+    /// byte or two.</summary>
     private int SlotOf(ReadOnlySpan<byte> bytes)
     {
         const uint OffsetBasis = 2166136261;

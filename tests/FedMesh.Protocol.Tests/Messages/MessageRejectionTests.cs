@@ -140,26 +140,4 @@ public class MessageRejectionTests
             }
         }
     }
-
-    /// <summary>Addresses decode through a per-thread memo of recent strings (BodyReader.ReadRecurringString): the same
-    /// bytes give the same string, other bytes their own, and bytes that are not UTF-8 are still refused when they
-    /// follow a valid address of the same length.</summary>
-    [Fact]
-    public void Recurring_addresses_decode_to_one_string_and_invalid_utf8_is_still_rejected()
-    {
-        byte[] key = SampleMessages.Bytes(32);
-        byte[] body = MessageCodec.Encode(new PeerListMessage([new PeerEntry(key, ["10.0.0.1:7340"])]));
-        var first = (PeerListMessage)MessageCodec.Decode(FrameType.PeerList, body);
-        var second = (PeerListMessage)MessageCodec.Decode(FrameType.PeerList, body);
-        Assert.Equal("10.0.0.1:7340", first.Peers[0].Addresses[0]);
-        Assert.Same(first.Peers[0].Addresses[0], second.Peers[0].Addresses[0]);
-
-        byte[] other = MessageCodec.Encode(new PeerListMessage([new PeerEntry(key, ["10.0.0.2:7340"])]));
-        Assert.Equal("10.0.0.2:7340", ((PeerListMessage)MessageCodec.Decode(FrameType.PeerList, other)).Peers[0].Addresses[0]);
-
-        // The same address with its last byte made invalid UTF-8 (a lone continuation byte).
-        int last = body.AsSpan().LastIndexOf("7340"u8) + 3;
-        body[last] = 0x80;
-        Rejects(FrameType.PeerList, body);
-    }
 }

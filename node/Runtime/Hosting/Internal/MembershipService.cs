@@ -333,22 +333,23 @@ internal sealed class MembershipService
             return [];
         }
 
-        var ranked = new List<(DialTarget Target, bool InView, int Index)>();
+        // The keys are read once per target (as OrderBy does), not in every comparison.
+        var ranked = new List<(DialTarget Target, bool InView, bool Seed, int Failures, long Order, int Index)>();
         foreach (DialTarget t in targets)
         {
             bool inView = InView(t, view);
             if ((joining || inView) && Dialable(t, now))
             {
-                ranked.Add((t, inView, ranked.Count));
+                ranked.Add((t, inView, t.Seed, t.Backoff.Failures, t.Order, ranked.Count));
             }
         }
 
         ranked.Sort(static (a, b) =>
         {
             int c = b.InView.CompareTo(a.InView);
-            c = c != 0 ? c : b.Target.Seed.CompareTo(a.Target.Seed);
-            c = c != 0 ? c : a.Target.Backoff.Failures.CompareTo(b.Target.Backoff.Failures);
-            c = c != 0 ? c : a.Target.Order.CompareTo(b.Target.Order);
+            c = c != 0 ? c : b.Seed.CompareTo(a.Seed);
+            c = c != 0 ? c : a.Failures.CompareTo(b.Failures);
+            c = c != 0 ? c : a.Order.CompareTo(b.Order);
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
         int count = Math.Min(room, ranked.Count);
