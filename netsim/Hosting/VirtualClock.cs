@@ -40,7 +40,7 @@ public sealed class VirtualClock : TimeProvider
             delay = TimeSpan.Zero;
         }
 
-        ScheduleAt(_nowTicks + delay.Ticks, new ScheduledEvent(action, null));
+        ScheduleAt(_nowTicks + delay.Ticks, new ScheduledEvent(action, null, 0, TimeSpan.Zero));
     }
 
     /// <summary>Runs events in time order until none is left before <paramref name="until"/>; the clock then
@@ -58,7 +58,7 @@ public sealed class VirtualClock : TimeProvider
                 continue;
             }
 
-            next.Action();
+            next.Run();
             run++;
         }
 
@@ -80,7 +80,7 @@ public sealed class VirtualClock : TimeProvider
                 continue;
             }
 
-            next.Action();
+            next.Run();
             EventsRun++;
             return true;
         }
@@ -101,7 +101,27 @@ public sealed class VirtualClock : TimeProvider
 
     private void ScheduleAt(long ticks, ScheduledEvent e) => _queue.Enqueue(e, (ticks, _sequence++));
 
-    private sealed record ScheduledEvent(Action Action, VirtualTimer? Timer);
+    /// <summary>
+    /// A queued event: an action, or a timer's firing of one generation (<see cref="VirtualTimer.Fire"/>). One object per
+    /// arming, where a closure, its delegate and a record were 1.5 % of a 1,000-node run's allocations (every runtime
+    /// timer, delay and timeout of every node goes through here). A class, not a struct: the queue holds tens of
+    /// thousands of events at N = 1,000 (an idle timer per connection end), and its heap moves entries on every
+    /// enqueue and dequeue, so its entries stay a reference and a priority.
+    /// </summary>
+    private sealed record ScheduledEvent(Action? Action, VirtualTimer? Timer, int Generation, TimeSpan Period)
+    {
+        public void Run()
+        {
+            if (Timer is { } timer)
+            {
+                timer.Fire(Generation, Period);
+            }
+            else
+            {
+                Action!();
+            }
+        }
+    }
 
     /// <summary>A timer on virtual time. Change() re-arms it; a stale queued firing is skipped by generation.</summary>
     private sealed class VirtualTimer(VirtualClock clock, TimerCallback callback, object? state) : ITimer
@@ -135,21 +155,22 @@ public sealed class VirtualClock : TimeProvider
             return ValueTask.CompletedTask;
         }
 
-        private void Arm(TimeSpan due, TimeSpan period, int generation) =>
-            clock.ScheduleAt(clock._nowTicks + due.Ticks, new ScheduledEvent(
-                () =>
-                {
-                    if (generation != _generation || Disposed)
-                    {
-                        return;
-                    }
+        /// <summary>A queued firing of <paramref name="generation"/>: stale once the timer was changed or disposed.</summary>
+        public void Fire(int generation, TimeSpan period)
+        {
+            if (generation != _generation || Disposed)
+            {
+                return;
+            }
 
-                    callback(state);
-                    if (period > TimeSpan.Zero && period != Timeout.InfiniteTimeSpan && generation == _generation && !Disposed)
-                    {
-                        Arm(period, period, generation);
-                    }
-                },
-                this));
+            callback(state);
+            if (period > TimeSpan.Zero && period != Timeout.InfiniteTimeSpan && generation == _generation && !Disposed)
+            {
+                Arm(period, period, generation);
+            }
+        }
+
+        private void Arm(TimeSpan due, TimeSpan period, int generation) =>
+            clock.ScheduleAt(clock._nowTicks + due.Ticks, new ScheduledEvent(null, this, generation, period));
     }
 }

@@ -159,7 +159,7 @@ public sealed partial class SecureConnection
         ChannelReader<OutgoingFrame> queue = _outgoing.Reader;
         try
         {
-            while (await queue.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
+            while (await WaitToWriteAsync(queue).ConfigureAwait(false))
             {
                 int unflushed = 0;
                 while (queue.TryRead(out OutgoingFrame frame))
@@ -231,6 +231,16 @@ public sealed partial class SecureConnection
             await output.CompleteAsync().ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// <see cref="ChannelReader{T}.WaitToReadAsync"/> as with the abort token, without handing it the token: a wait
+    /// given a token that can be cancelled allocates a fresh waiter (and a cancellation registration) every time, one
+    /// per batch the write loop sends. The token is never needed while waiting: <see cref="Abort"/> and
+    /// <see cref="CloseAsync"/> complete the queue before they cancel, and completing it ends the wait. Cancelled
+    /// already, it fails at once as the token would have made it.
+    /// </summary>
+    private ValueTask<bool> WaitToWriteAsync(ChannelReader<OutgoingFrame> queue) =>
+        _abort.IsCancellationRequested ? ValueTask.FromCanceled<bool>(_abort.Token) : queue.WaitToReadAsync(CancellationToken.None);
 
     /// <returns>False when the other end stopped reading (the connection is then aborted).</returns>
     private async ValueTask<bool> FlushAsync(PipeWriter output)

@@ -312,7 +312,7 @@ public sealed partial class GossipEngine
             return;
         }
 
-        string id = Convert.ToHexStringLower(have.ContentId.Span);
+        string id = ContentHash.Hex(have.ContentId.Span);
         if (_scheduler.IsDone(id) || _store.TryGet(id, out _))
         {
             return;
@@ -336,7 +336,7 @@ public sealed partial class GossipEngine
 
     private void OnWant(PeerId peer, WantMessage want)
     {
-        string id = Convert.ToHexStringLower(want.ContentId.Span);
+        string id = ContentHash.Hex(want.ContentId.Span);
         if (!_store.TryGet(id, out StoredDelta? stored))
         {
             // Evicted since it was announced; the requester's stall timer moves it to another announcer.
@@ -361,7 +361,7 @@ public sealed partial class GossipEngine
 
     private void OnManifest(PeerId peer, DeltaManifestMessage message)
     {
-        string id = Convert.ToHexStringLower(ContentHash.Compute(MessageCodec.Encode(message)));
+        string id = ContentHash.Hex(ContentHash.Compute(MessageCodec.Encode(message)));
         if (!_transfers.TryGetValue(id, out Transfer? transfer) || transfer.Source != peer)
         {
             // Unsolicited (or from a source we already left): ignored, never trusted.
@@ -408,7 +408,7 @@ public sealed partial class GossipEngine
 
     private void OnChunk(PeerId peer, DeltaChunkMessage chunk)
     {
-        string id = Convert.ToHexStringLower(chunk.ContentId.Span);
+        string id = ContentHash.Hex(chunk.ContentId.Span);
         if (!_transfers.TryGetValue(id, out Transfer? transfer) || transfer.Assembler is null)
         {
             return;

@@ -9,7 +9,18 @@ public sealed class PhiAccrualDetector
 {
     private readonly PhiAccrualOptions _options;
     private readonly TimeProvider _time;
-    private readonly double[] _intervals;
+    /// <summary>
+    /// Samples a new detector holds before its window first grows. A detector lives as long as one session, and most
+    /// sessions hear only a few frames (netsim's scale-1000: 1.4 sessions opened per node-round); a full window of
+    /// 100 doubles (824 B) for each was ~1.4 % of what a simulated node allocated. 8 covers the two seed samples
+    /// and a handful of frames; the window then doubles up to <see cref="PhiAccrualOptions.WindowSize"/>.
+    /// </summary>
+    private const int InitialCapacity = 8;
+
+    /// <summary>The ring of inter-arrival samples (<see cref="_next"/> and <see cref="_count"/> run modulo the window
+    /// size). Until the window is full it only fills at its end (<see cref="_next"/> = <see cref="_count"/>), so
+    /// growing it keeps every sample where it was: φ is the same as with a full-size array from the start.</summary>
+    private double[] _intervals;
     private readonly Lock _lock = new();
     private int _count;
     private int _next;
@@ -24,7 +35,7 @@ public sealed class PhiAccrualDetector
             throw new ArgumentException("phi accrual options need WindowSize ≥ 1, Threshold > 0 and MinStdDev > 0", nameof(options));
         }
 
-        _intervals = new double[_options.WindowSize];
+        _intervals = new double[Math.Min(InitialCapacity, _options.WindowSize)];
     }
 
     /// <summary>Number of inter-arrival samples currently in the window.</summary>
@@ -48,9 +59,15 @@ public sealed class PhiAccrualDetector
             if (_lastTimestamp is { } last)
             {
                 double interval = _time.GetElapsedTime(last, now).TotalMilliseconds;
+                if (_next == _intervals.Length)
+                {
+                    // Not full yet (a full window wraps _next to 0 first): grow, keeping the samples in place.
+                    Array.Resize(ref _intervals, Math.Min(2 * _intervals.Length, _options.WindowSize));
+                }
+
                 _intervals[_next] = interval;
-                _next = (_next + 1) % _intervals.Length;
-                _count = Math.Min(_count + 1, _intervals.Length);
+                _next = (_next + 1) % _options.WindowSize;
+                _count = Math.Min(_count + 1, _options.WindowSize);
             }
             else
             {
@@ -60,12 +77,12 @@ public sealed class PhiAccrualDetector
                 double sigma = estimate / 4;
                 _intervals[0] = estimate - sigma;
                 _count = 1;
-                _next = 1 % _intervals.Length;
-                if (_intervals.Length > 1)
+                _next = 1 % _options.WindowSize;
+                if (_options.WindowSize > 1)
                 {
                     _intervals[1] = estimate + sigma;
                     _count = 2;
-                    _next = 2 % _intervals.Length;
+                    _next = 2 % _options.WindowSize;
                 }
             }
 

@@ -93,4 +93,38 @@ public sealed class PhiAccrualTests
         Assert.Equal(0, detector.Phi());
         Assert.False(detector.IsSuspected());
     }
+
+    /// <summary>The detector's window starts small and grows (most sessions hear a few frames); φ must be the one of
+    /// the last WindowSize intervals at every step, across each growth and after the ring wraps.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(100)]
+    public void Growing_window_gives_the_phi_of_the_last_window_size_intervals(int windowSize)
+    {
+        var time = new FakeTimeProvider();
+        var options = new PhiAccrualOptions { WindowSize = windowSize, AcceptablePause = TimeSpan.Zero, MinStdDev = TimeSpan.FromMilliseconds(1) };
+        var detector = new PhiAccrualDetector(time, options);
+        var random = new Random(11);
+        double estimate = options.FirstHeartbeatEstimate.TotalMilliseconds;
+        var intervals = new List<double> { estimate - (estimate / 4), estimate + (estimate / 4) };
+        intervals.RemoveRange(Math.Min(windowSize, 2), 2 - Math.Min(windowSize, 2));
+        detector.Heartbeat();
+        time.Advance(TimeSpan.FromMilliseconds(700));
+        for (int beat = 0; beat < 250; beat++)
+        {
+            // 700 ms after the last heartbeat φ is checked, then the next one comes after 0 to 1,000 ms more.
+            int ms = 700 + random.Next(1000);
+            time.Advance(TimeSpan.FromMilliseconds(ms - 700));
+            detector.Heartbeat();
+            intervals.Add(ms);
+            time.Advance(TimeSpan.FromMilliseconds(700));
+            double[] window = [.. intervals.TakeLast(windowSize)];
+            var (mean, sd) = PhiAccrual.MeanAndStdDev(window, options.MinStdDev.TotalMilliseconds);
+            // 9 places: once the ring wraps, its samples are summed in another order than this list's.
+            Assert.Equal(PhiAccrual.Phi(700, mean, sd), detector.Phi(), 9);
+        }
+    }
 }

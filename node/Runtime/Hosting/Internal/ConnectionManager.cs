@@ -419,22 +419,7 @@ internal sealed class ConnectionManager
                     }
 
                     // Back-pressure: when the engine is behind, this peer's reads wait here (bounded actor queue).
-                    ReceivedFrame owned = frame;
-                    await _actor.PostAsync(() =>
-                    {
-                        try
-                        {
-                            if (IsEngineSession(session))
-                            {
-                                _actor.Engine.Receive(peer, message);
-                            }
-                        }
-                        finally
-                        {
-                            // Returns the buffer, or frees a placed chunk's slot the engine did not accept.
-                            owned.Dispose();
-                        }
-                    }).ConfigureAwait(false);
+                    await _actor.PostAsync(new Delivery(this, session, message, frame)).ConfigureAwait(false);
                     handedOver = true;
                 }
                 finally
@@ -482,6 +467,26 @@ internal sealed class ConnectionManager
     }
 
     /// <summary>Whether <paramref name="session"/> is the one the engine was last told of for its peer (actor thread only).</summary>
+    /// <summary>A received message for the engine, run on the actor; owns the frame its message may borrow from.</summary>
+    private sealed class Delivery(ConnectionManager connections, PeerSession session, WireMessage message, ReceivedFrame frame) : IActorWork
+    {
+        public void Run()
+        {
+            try
+            {
+                if (connections.IsEngineSession(session))
+                {
+                    connections._actor.Engine.Receive(session.Peer, message);
+                }
+            }
+            finally
+            {
+                // Returns the buffer, or frees a placed chunk's slot the engine did not accept.
+                frame.Dispose();
+            }
+        }
+    }
+
     private bool IsEngineSession(PeerSession session) =>
         _engineSessions.TryGetValue(session.Peer, out PeerSession? current) && ReferenceEquals(current, session);
 

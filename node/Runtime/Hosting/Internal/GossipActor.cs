@@ -20,7 +20,7 @@ internal sealed class GossipActor : IGossipHost
     /// <summary>Engine actions queued at most; readers of the network wait when the engine falls behind.</summary>
     private const int Capacity = 4096;
 
-    private readonly Channel<Action> _queue = Channel.CreateBounded<Action>(new BoundedChannelOptions(Capacity) { SingleReader = true });
+    private readonly Channel<ActorItem> _queue = Channel.CreateBounded<ActorItem>(new BoundedChannelOptions(Capacity) { SingleReader = true });
     private readonly NodeParts _parts;
     private readonly NodeTelemetry _telemetry;
     private readonly ILogger _logger;
@@ -58,9 +58,9 @@ internal sealed class GossipActor : IGossipHost
     /// whoever produced the work) unless the node is stopping.</summary>
     public void Post(Action action)
     {
-        if (!_queue.Writer.TryWrite(action))
+        if (!_queue.Writer.TryWrite(new ActorItem(action, null)))
         {
-            _ = _queue.Writer.WriteAsync(action, _stopping).AsTask().ContinueWith(
+            _ = _queue.Writer.WriteAsync(new ActorItem(action, null), _stopping).AsTask().ContinueWith(
                 t =>
                 {
                     // While the node stops, the queue is closed and the wait cancelled on purpose (a session that
@@ -79,7 +79,7 @@ internal sealed class GossipActor : IGossipHost
 
     /// <summary>Queues an action, waiting while the queue is full: a connection's reader waits here when the engine
     /// is behind, which is what bounds the memory a fast peer can make this node hold.</summary>
-    public ValueTask PostAsync(Action action) => _queue.Writer.WriteAsync(action, _stopping);
+    public ValueTask PostAsync(IActorWork work) => _queue.Writer.WriteAsync(new ActorItem(null, work), _stopping);
 
     /// <summary>Actions queued and not yet run.</summary>
     public int Backlog => _queue.Reader.Count;
@@ -89,12 +89,19 @@ internal sealed class GossipActor : IGossipHost
 
     public async Task RunAsync(LoopSupervisor supervisor)
     {
-        await foreach (Action action in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (ActorItem item in _queue.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             supervisor.Iteration("actor");
             try
             {
-                action();
+                if (item.Action is { } action)
+                {
+                    action();
+                }
+                else
+                {
+                    item.Work!.Run();
+                }
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -178,4 +185,17 @@ internal sealed class GossipActor : IGossipHost
             _membership?.PeerList(peer, list);
         }
     }
+
+    /// <summary>A queued action: a delegate, or work that is its own object (<see cref="IActorWork"/>).</summary>
+    private readonly record struct ActorItem(Action? Action, IActorWork? Work);
+}
+
+/// <summary>
+/// Work for the <see cref="GossipActor"/> that carries its own state: one object per item, where a lambda is a
+/// closure plus a delegate. For what is posted per received frame (a closure and a delegate per frame were 3 % of a
+/// 1,000-node netsim run's allocations).
+/// </summary>
+internal interface IActorWork
+{
+    void Run();
 }
