@@ -466,7 +466,6 @@ internal sealed class ConnectionManager
         }
     }
 
-    /// <summary>Whether <paramref name="session"/> is the one the engine was last told of for its peer (actor thread only).</summary>
     /// <summary>A received message for the engine, run on the actor; owns the frame its message may borrow from.</summary>
     private sealed class Delivery(ConnectionManager connections, PeerSession session, WireMessage message, ReceivedFrame frame) : IActorWork
     {
@@ -487,6 +486,7 @@ internal sealed class ConnectionManager
         }
     }
 
+    /// <summary>Whether <paramref name="session"/> is the one the engine was last told of for its peer (actor thread only).</summary>
     private bool IsEngineSession(PeerSession session) =>
         _engineSessions.TryGetValue(session.Peer, out PeerSession? current) && ReferenceEquals(current, session);
 

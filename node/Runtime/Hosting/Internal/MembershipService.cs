@@ -816,14 +816,14 @@ internal sealed class MembershipService
         Log.RefusedByPeer(_logger, peer.Value);
     }
 
-    /// <summary>A peer's PeerList: untrusted hearsay, merged into the book under its caps and sanity checks; the dial
-    /// loop picks the new entries up from there.</summary>
     /// <summary>The key array the book already holds for <paramref name="id"/> when it equals <paramref name="key"/>,
     /// else null. Most entries of a shuffle are peers the book knows with their key; sharing its (never written) array
     /// instead of copying each entry's key was about 1 % of what a node allocated in netsim's scale-1000.</summary>
     private byte[]? KnownKey(PeerId id, ReadOnlySpan<byte> key) =>
         _book.TryGet(id, out PeerRecord record) && record.PublicKey is { } known && known.AsSpan().SequenceEqual(key) ? known : null;
 
+    /// <summary>A peer's PeerList: untrusted hearsay, merged into the book under its caps and sanity checks; the dial
+    /// loop picks the new entries up from there.</summary>
     public void PeerList(PeerId reporter, PeerListMessage list)
     {
         var entries = new List<PexEntry>(Math.Min(list.Peers.Count, _book.Options.MaxPexRecordsPerMessage));
