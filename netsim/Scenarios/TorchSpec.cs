@@ -51,11 +51,12 @@ public sealed record TorchSpec
     /// <summary>The adapter shape every node shares.</summary>
     public LoraOptions Lora => LoraOptions.Default with { Rank = LoraRank, Alpha = LoraAlpha, Targets = LoraTargets };
 
-    /// <summary>The base this spec trains on (the same cache key as the node's for equal steps and model).</summary>
+    /// <summary>The base this spec trains on: the node's for equal steps and model, the same cache entry and bytes
+    /// (pretrained on the base's own thread count whatever <see cref="Threads"/> the learners use: the weights depend
+    /// on it).</summary>
     public PretrainOptions Pretrain => PretrainOptions.Default with
     {
         Model = Model,
         Steps = PretrainSteps,
-        Trainer = PretrainOptions.Default.Trainer with { Threads = Threads },
     };
 }

@@ -2,8 +2,9 @@ using System.CommandLine;
 
 namespace FedMesh.Node.Learning.Cli;
 
-/// <summary>Command-line options shared by the learning commands (model shape, threads, seed).</summary>
-public sealed class LearningCliOptions
+/// <summary>Command-line options shared by the learning commands (model shape, threads, seed); batch, threads and
+/// seed default to <paramref name="trainerDefaults"/> (else <see cref="TrainerOptions.Default"/>).</summary>
+public sealed class LearningCliOptions(TrainerOptions? trainerDefaults = null)
 {
     public Option<int> Layers { get; } = new("--layers") { Description = "Transformer blocks", DefaultValueFactory = _ => ModelOptions.Default.Layers };
 
@@ -15,11 +16,11 @@ public sealed class LearningCliOptions
 
     public Option<PositionEncoding> Positions { get; } = new("--positions") { Description = "learned or sinusoidal", DefaultValueFactory = _ => ModelOptions.Default.Positions };
 
-    public Option<int> Batch { get; } = new("--batch") { Description = "Windows per step", DefaultValueFactory = _ => TrainerOptions.Default.BatchSize };
+    public Option<int> Batch { get; } = new("--batch") { Description = "Windows per step", DefaultValueFactory = _ => (trainerDefaults ?? TrainerOptions.Default).BatchSize };
 
-    public Option<int> Threads { get; } = new("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => TrainerOptions.Default.Threads };
+    public Option<int> Threads { get; } = new("--threads") { Description = "libtorch threads", DefaultValueFactory = _ => (trainerDefaults ?? TrainerOptions.Default).Threads };
 
-    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of initialisation and batch sampling", DefaultValueFactory = _ => TrainerOptions.Default.Seed };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Seed of initialisation and batch sampling", DefaultValueFactory = _ => (trainerDefaults ?? TrainerOptions.Default).Seed };
 
     /// <summary>Adds the shared options and then <paramref name="extra"/> to <paramref name="command"/>.</summary>
     public void AddTo(Command command, params Option[] extra)

@@ -8,7 +8,8 @@ public static class PretrainCommand
 {
     public static Command Create()
     {
-        var shared = new LearningCliOptions();
+        // The base's own trainer defaults (one thread, its seed): what the daemon and the demo pretrain with.
+        var shared = new LearningCliOptions(PretrainOptions.Default.Trainer);
         var corpus = new Option<string?>("--corpus") { Description = "gzip JSON-lines corpus with a \"text\" field (default: shipped Moby-Dick)" };
         var steps = new Option<int>("--steps") { Description = "Training steps", DefaultValueFactory = _ => PretrainOptions.Default.Steps };
         var lr = new Option<float>("--lr") { Description = "AdamW learning rate", DefaultValueFactory = _ => PretrainOptions.Default.Trainer.LearningRate };

@@ -120,10 +120,10 @@ public sealed record DemoOptions
     /// so the demo, its node processes and <c>fedmesh pretrain</c> share one cache entry. Tests use a few steps.</summary>
     public int PretrainSteps { get; init; } = Configuration.LearningSection.Default.PretrainSteps;
 
-    /// <summary>libtorch threads while the demo pretrains. 1: on a shared 2-core machine two spinning OpenMP threads
-    /// collapse under load (≈17 steps/s idle fell to ≈7 steps/s and below, measured); threads are not part of the cache
-    /// key, so the cached base is the same entry either way.</summary>
-    public int PretrainThreads { get; init; } = 1;
+    /// <summary>libtorch threads while the demo pretrains: the base's own (<see cref="Learning.PretrainOptions.Trainer"/>, 1),
+    /// which the node processes use too, so the demo's base is their cache entry. The thread count is part of the cache
+    /// key (the weights depend on it), so another value pretrains and caches a base of its own.</summary>
+    public int PretrainThreads { get; init; } = Learning.PretrainOptions.Default.Trainer.Threads;
 
     /// <summary>learning.base of every node and of the demo's scoring: "builtin" (the byte-level model pretrained for
     /// <see cref="PretrainSteps"/>; the default, so the README's demo command is unchanged) or the absolute path of a

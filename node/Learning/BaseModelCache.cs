@@ -94,10 +94,10 @@ public static class BaseModelCache
         ModelOptions m = options.Model;
         TrainerOptions t = options.Trainer;
         string description = string.Join('|',
-            "fedmesh-base-cache-v1",
+            "fedmesh-base-cache-v2",
             Convert.ToHexStringLower(corpusHash),
             m.Layers, m.Width, m.Heads, m.Context, m.MlpRatio, m.Positions,
-            options.Steps, t.BatchSize, F(t.LearningRate), F(t.Beta1), F(t.Beta2), F(t.Epsilon), F(t.WeightDecay), F(t.ClipNorm), t.Seed);
+            options.Steps, t.BatchSize, F(t.LearningRate), F(t.Beta1), F(t.Beta2), F(t.Epsilon), F(t.WeightDecay), F(t.ClipNorm), t.Seed, t.Threads);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(description)));
     }
 

@@ -13,8 +13,16 @@ public sealed record PretrainOptions
     /// <summary>3000 steps × 1024 bytes ≈ 2.5 passes over Moby-Dick: past the fast early drop in loss; ≈3 minutes on an idle 2-core machine (≈17 full steps/s, measured).</summary>
     public int Steps { get; init; } = 3000;
 
-    /// <summary>Batch, rates, clipping, threads and seed; 3e-3 suits a model this small with AdamW.</summary>
-    public TrainerOptions Trainer { get; init; } = TrainerOptions.Default with { WeightDecay = 0.01f };
+    /// <summary>
+    /// Batch, rates, clipping, threads and seed; 3e-3 suits a model this small with AdamW. One libtorch thread: the
+    /// weights depend on the thread count (libtorch splits its reductions by thread, so the sums round differently),
+    /// and every node of a mesh must hold the same base bytes (its hash is in each manifest). With the daemon
+    /// pretraining on 2 threads and the demo on 1 under one cache key, a machine's built-in base depended on which ran
+    /// first: the demo scored its base at 2.7684 bits/byte after `fedmesh run` had filled the cache, 2.7536 after
+    /// filling it itself. Every pretrainer (the daemon, the demo, `fedmesh pretrain`) now uses this one thread count,
+    /// and it is part of the cache key (<see cref="BaseModelCache.Key"/>).
+    /// </summary>
+    public TrainerOptions Trainer { get; init; } = TrainerOptions.Default with { WeightDecay = 0.01f, Threads = 1 };
 
     /// <summary>The shipped corpus next to the executable (copied there by the build).</summary>
     public static string DefaultCorpusPath => CorpusFiles.MobyDick;

@@ -151,7 +151,7 @@ internal sealed class TorchWorkload : ISimTask, IDisposable
         }
 
         info(string.Create(CultureInfo.InvariantCulture,
-            $"pretraining the base model on Moby-Dick ({spec.PretrainSteps} steps, {spec.Threads} thread(s)): this takes minutes; cached in {cache}, later runs reuse it"));
+            $"pretraining the base model on Moby-Dick ({spec.PretrainSteps} steps, {pretrain.Trainer.Threads} thread(s)): this takes minutes; cached in {cache}, later runs reuse it"));
         var clock = Stopwatch.StartNew();
         // A line every tenth of the run, reported synchronously (Progress<T> would post to the thread pool).
         int every = Math.Max(1, spec.PretrainSteps / 10);

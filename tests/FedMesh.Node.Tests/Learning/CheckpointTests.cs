@@ -175,6 +175,19 @@ public sealed class CheckpointTests(LearningFixture fixture) : IDisposable
     }
 
     [Fact]
+    public void The_daemon_the_demo_and_fedmesh_pretrain_pretrain_the_base_with_one_thread_count()
+    {
+        // One cache entry and one set of base bytes whoever pretrains first (the count is in the key, and the weights
+        // depend on it): the daemon uses PretrainOptions.Default's trainer, the demo and `fedmesh pretrain` default to it.
+        Assert.Equal(1, PretrainOptions.Default.Trainer.Threads);
+        Assert.Equal(PretrainOptions.Default.Trainer.Threads, FedMesh.Node.Demo.DemoOptions.Default.PretrainThreads);
+        var command = FedMesh.Node.Learning.Cli.PretrainCommand.Create();
+        System.CommandLine.ParseResult parsed = command.Parse("--steps 1");
+        var threads = (System.CommandLine.Option<int>)command.Options.Single(o => o.Name == "--threads");
+        Assert.Equal(PretrainOptions.Default.Trainer.Threads, parsed.GetValue(threads));
+    }
+
+    [Fact]
     public void Cache_key_depends_on_steps_seed_and_shape()
     {
         var options = new PretrainOptions { Model = LearningFixture.TinyModel, Steps = 2 };
@@ -183,6 +196,8 @@ public sealed class CheckpointTests(LearningFixture fixture) : IDisposable
         Assert.Equal(key, BaseModelCache.Key(options with { }));
         Assert.NotEqual(key, BaseModelCache.Key(options with { Steps = 3 }));
         Assert.NotEqual(key, BaseModelCache.Key(options with { Trainer = options.Trainer with { Seed = 99 } }));
+        // The weights depend on libtorch's thread count, so two counts must never share an entry.
+        Assert.NotEqual(key, BaseModelCache.Key(options with { Trainer = options.Trainer with { Threads = options.Trainer.Threads + 1 } }));
         Assert.NotEqual(key, BaseModelCache.Key(options with { Model = options.Model with { Width = 64 } }));
     }
 
