@@ -18,8 +18,8 @@ public sealed record PretrainOptions
     /// weights depend on the thread count (libtorch splits its reductions by thread, so the sums round differently),
     /// and every node of a mesh must hold the same base bytes (its hash is in each manifest). With the daemon
     /// pretraining on 2 threads and the demo on 1 under one cache key, a machine's built-in base depended on which ran
-    /// first: the demo scored its base at 2.7684 bits/byte after `fedmesh run` had filled the cache, 2.7536 after
-    /// filling it itself. Every pretrainer (the daemon, the demo, `fedmesh pretrain`) now uses this one thread count,
+    /// first: the demo scored its base at 2.7684 bits/byte after `fedmesh run` had filled the cache (2 threads), 2.7726
+    /// after filling it itself (1 thread). Every pretrainer (the daemon, the demo, `fedmesh pretrain`) now uses this one thread count,
     /// and it is part of the cache key (<see cref="BaseModelCache.Key"/>).
     /// </summary>
     public TrainerOptions Trainer { get; init; } = TrainerOptions.Default with { WeightDecay = 0.01f, Threads = 1 };
