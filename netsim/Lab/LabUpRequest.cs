@@ -15,4 +15,9 @@ public sealed record LabUpRequest
 
     /// <summary>Port of node 0 (node i gets BasePort + i); null takes <see cref="LabOptions.BasePort"/>.</summary>
     public int? BasePort { get; init; }
+
+    /// <summary>How long after starting the nodes <c>up</c> checks that each still runs; null takes
+    /// <see cref="LabOptions.StartupGrace"/>. Longer for a command that takes a while to fail (it must still be up when
+    /// checked), and in tests that signal <c>up</c> inside that wait.</summary>
+    public TimeSpan? StartupGrace { get; init; }
 }

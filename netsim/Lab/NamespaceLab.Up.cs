@@ -50,7 +50,7 @@ public sealed partial class NamespaceLab
         Store.Save(state);
         try
         {
-            return await BuildAsync(state, s => state = s, cancellationToken).ConfigureAwait(false);
+            return await BuildAsync(state, s => state = s, request.StartupGrace, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is LabException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
@@ -103,7 +103,7 @@ public sealed partial class NamespaceLab
     }
 
     /// <summary>Runs the steps of <c>up</c>; <paramref name="progress"/> receives every saved state for the rollback.</summary>
-    private async Task<LabState> BuildAsync(LabState state, Action<LabState> progress, CancellationToken cancellationToken)
+    private async Task<LabState> BuildAsync(LabState state, Action<LabState> progress, TimeSpan? grace, CancellationToken cancellationToken)
     {
         void Save(LabState next)
         {
@@ -131,7 +131,7 @@ public sealed partial class NamespaceLab
             Save(state.With(StartNode(node with { Argv = CommandTemplate.Fill(state.Command, state.Name, node) })));
         }
 
-        await ExpectRunningAsync(state, state.Nodes, cancellationToken).ConfigureAwait(false);
+        await ExpectRunningAsync(state, state.Nodes, cancellationToken, grace).ConfigureAwait(false);
         return state;
     }
 
@@ -146,12 +146,12 @@ public sealed partial class NamespaceLab
     }
 
     /// <summary>
-    /// Waits <see cref="LabOptions.StartupGrace"/> and checks that each node still has a process: a wrong command or
+    /// Waits <paramref name="grace"/> (else <see cref="LabOptions.StartupGrace"/>) and checks that each node still has a process: a wrong command or
     /// a rejected config exits at once, and saying so (with the log's last lines) beats a lab of dead nodes.
     /// </summary>
-    private async Task ExpectRunningAsync(LabState state, IEnumerable<LabNode> nodes, CancellationToken cancellationToken)
+    private async Task ExpectRunningAsync(LabState state, IEnumerable<LabNode> nodes, CancellationToken cancellationToken, TimeSpan? grace = null)
     {
-        await Task.Delay(_options.StartupGrace, _time, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(grace ?? _options.StartupGrace, _time, cancellationToken).ConfigureAwait(false);
         foreach (LabNode node in nodes)
         {
             if ((await _processes.RunningAsync(node.Namespace, cancellationToken).ConfigureAwait(false)).Count == 0)

@@ -57,10 +57,28 @@ public static class LabCommand
         };
         var basePort = new Option<int?>("--base-port") { Description = $"Port of node 0; node i uses base + i (default {LabOptions.Default.BasePort})." };
         var wait = new Option<bool>("--wait") { Description = "Stay in the foreground; Ctrl-C or SIGTERM takes the lab down." };
-        var up = new Command("up", "Create the lab's namespaces and start one process per node.") { nodes, template, basePort, wait };
+        var grace = new Option<double?>("--startup-grace")
+        {
+            Description = $"Seconds after starting the nodes before up checks that each still runs (default {LabOptions.Default.StartupGrace.TotalSeconds}).",
+        };
+        grace.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } s && !(s is > 0 and <= 3600))
+            {
+                r.AddError($"--startup-grace must be in (0, 3600] seconds, got {s}");
+            }
+        });
+        var up = new Command("up", "Create the lab's namespaces and start one process per node.") { nodes, template, basePort, wait, grace };
         up.SetAction((parse, token) => context.RunAsync(parse, async (l, name, output, ct) =>
         {
-            var request = new LabUpRequest { Name = name, Nodes = parse.GetValue(nodes), Command = parse.GetValue(template), BasePort = parse.GetValue(basePort) };
+            var request = new LabUpRequest
+            {
+                Name = name,
+                Nodes = parse.GetValue(nodes),
+                Command = parse.GetValue(template),
+                BasePort = parse.GetValue(basePort),
+                StartupGrace = parse.GetValue(grace) is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            };
             LabState state = await l.UpAsync(request, ct).ConfigureAwait(false);
             if (!parse.GetValue(wait))
             {

@@ -13,6 +13,18 @@ public sealed class LabCommandTests : TempDirectoryTest
         Assert.Contains("lab name 'Bad-Name' is invalid", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("3601")]
+    public async Task A_startup_grace_out_of_range_is_refused_before_anything_is_made(string seconds)
+    {
+        (int code, _, string error) = await RunAsync("lab", "up", "--lab", "nolab", "--state-dir", Root, "--nodes", "1", "--startup-grace", seconds);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--startup-grace must be in (0, 3600] seconds", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Root, "nolab")));
+    }
+
     [Fact]
     public async Task Status_of_a_lab_that_is_not_up_fails_with_a_hint_to_start_it()
     {

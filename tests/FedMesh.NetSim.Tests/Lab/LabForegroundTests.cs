@@ -46,11 +46,13 @@ public class LabForegroundTests
         const int Nodes = 4;
         string root = TestLab.CreateRoot();
         string name = TestLab.UniqueName();
-        using Process netsim = StartNetsim(["lab", "up", "--lab", name, "--state-dir", root, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--command", TestLab.SinkCommand(root)]);
+        // A startup grace of a minute: the signal must land while up waits to check its nodes (with the default 0.5 s, a
+        // loaded machine delivered it after up had finished, exit 0: seen once in CI). The signal ends the wait at once.
+        using Process netsim = StartNetsim(["lab", "up", "--lab", name, "--state-dir", root, "--nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--command", TestLab.SinkCommand(root), "--startup-grace", "60"]);
         try
         {
-            // The last node's log appears when it is started; up then waits 0.5 s to check that the nodes run, so
-            // the signal lands while everything exists and up has not finished.
+            // The last node's log appears when it is started; up then waits its startup grace to check that the nodes
+            // run, so the signal lands while everything exists and up has not finished.
             string lastLog = Path.Combine(root, name, $"node{Nodes - 1}", "node.log");
             while (!File.Exists(lastLog) && !netsim.HasExited)
             {
