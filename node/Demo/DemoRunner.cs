@@ -223,18 +223,8 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         if (options.Json || !console.Profile.Capabilities.Interactive)
         {
             // Pipes and CI: a plain line every tenth of the run instead of a progress bar.
-            var clock = Stopwatch.StartNew();
-            int every = Math.Max(1, steps / 10);
-            int next = every;
-            var lines = new Progress<PretrainProgress>(p =>
-            {
-                if (p.Step >= next || p.Step == p.TotalSteps)
-                {
-                    next = p.Step + every;
-                    Info(string.Create(CultureInfo.InvariantCulture,
-                        $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {p.Step / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F1} steps/s"));
-                }
-            });
+            var lines = new PretrainProgressLines((p, elapsed) => Info(string.Create(CultureInfo.InvariantCulture,
+                $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {PretrainProgressLines.StepsPerSecond(p, elapsed):F1} steps/s")));
             return BaseModelCache.GetOrCreate(pretrain, cache, lines, cancellationToken: cancel);
         }
 

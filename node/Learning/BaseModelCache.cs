@@ -63,7 +63,7 @@ public static class BaseModelCache
 
         Log.CacheMiss(logger, options.Steps, path);
         // Without a progress of the caller's (the daemon), the log says how far the pretraining is.
-        BaseModel trained = Pretrainer.Train(options, progress ?? new PretrainLog(logger, options.Steps), cancellationToken);
+        BaseModel trained = Pretrainer.Train(options, progress ?? new PretrainProgressLines((p, elapsed) => Log.PretrainStep(logger, p.Step, p.TotalSteps, LanguageModelMath.BitsPerByte(p.Loss), Math.Round(PretrainProgressLines.SecondsLeft(p, elapsed)))), cancellationToken);
         trained.Save(path);
         return trained;
     }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using FedMesh.NetSim.Scenarios;
 using FedMesh.Node.Configuration;
@@ -152,22 +151,8 @@ internal sealed class TorchWorkload : ISimTask, IDisposable
 
         info(string.Create(CultureInfo.InvariantCulture,
             $"pretraining the base model on Moby-Dick ({spec.PretrainSteps} steps, {pretrain.Trainer.Threads} thread(s)): this takes minutes; cached in {cache}, later runs reuse it"));
-        var clock = Stopwatch.StartNew();
-        // A line every tenth of the run, reported synchronously (Progress<T> would post to the thread pool).
-        int every = Math.Max(1, spec.PretrainSteps / 10);
-        var progress = new Lines(p =>
-        {
-            if (p.Step % every == 0 || p.Step == p.TotalSteps)
-            {
-                info(string.Create(CultureInfo.InvariantCulture,
-                    $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {p.Step / Math.Max(clock.Elapsed.TotalSeconds, 1e-3):F1} steps/s"));
-            }
-        });
+        var progress = new PretrainProgressLines((p, elapsed) => info(string.Create(CultureInfo.InvariantCulture,
+            $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {PretrainProgressLines.StepsPerSecond(p, elapsed):F1} steps/s")));
         return BaseModelCache.GetOrCreate(pretrain, cache, progress, cancellationToken: cancellationToken);
-    }
-
-    private sealed class Lines(Action<PretrainProgress> report) : IProgress<PretrainProgress>
-    {
-        public void Report(PretrainProgress value) => report(value);
     }
 }
