@@ -86,8 +86,8 @@ internal sealed class DeviationHistory
     }
 
     /// <summary>Forgets every peer that is not a key of <paramref name="keep"/> (the coordinator's inbox, read in
-    /// place: a set copied from it every round was most of what this cost). Removes in the history's own order, as a
-    /// copied list of the peers to drop did.</summary>
+    /// place instead of a set copied from it every round). Removes in the history's own order, as a copied list of the
+    /// peers to drop did.</summary>
     public void Retain<TValue>(IReadOnlyDictionary<PeerId, TValue> keep)
     {
         // Removing while enumerating a Dictionary is allowed (Remove does not invalidate its enumerator).
