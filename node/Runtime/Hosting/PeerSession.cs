@@ -105,6 +105,11 @@ internal sealed class PeerSession : IAsyncDisposable
 
     internal void Admit() => Volatile.Write(ref _admitted, 1);
 
+    /// <summary>Whether this is the session the gossip engine was last told of for its peer (ConnectionManager's
+    /// engine sessions; read and written on the gossip actor only). A flag beside that table so that every delivered
+    /// frame is checked without a lookup by peer id.</summary>
+    internal bool IsEngineSession { get; set; }
+
     /// <summary>True once this node closed the connection (as opposed to the peer or the network).</summary>
     public bool ClosedLocally => Volatile.Read(ref _closedLocally) != 0;
 

@@ -32,6 +32,22 @@ public class ScenarioLoaderTests
         Assert.Equal(scale.Period, scale.Gossip.Heartbeat);
     }
 
+    /// <summary>scale-1000 keeps the sessions it dialled 300 s outside the view (netsim/scenarios/README.md, issue 13's
+    /// twelfth pass); the other shipped scenarios run the daemon's 60 s.</summary>
+    [Fact]
+    public void Scale_1000_keeps_dialled_sessions_five_minutes_outside_the_view_and_the_others_the_daemons_minute()
+    {
+        Scenario scale = ScenarioLoader.Load(Path.Combine(Shipped, "scale-1000.toml"));
+        Assert.Equal(TimeSpan.FromSeconds(300), scale.Membership.ToOptions().OutOfViewGrace);
+        foreach (string name in new[] { "partition-heal", "churn", "byzantine-30", "dp-eps8" })
+        {
+            Scenario other = ScenarioLoader.Load(Path.Combine(Shipped, name + ".toml"));
+            Assert.Equal(FedMesh.Node.Membership.PeerSamplingOptions.Default.OutOfViewGrace, other.Membership.ToOptions().OutOfViewGrace);
+        }
+
+        Assert.Equal(TimeSpan.FromSeconds(60), FedMesh.Node.Membership.PeerSamplingOptions.Default.OutOfViewGrace);
+    }
+
     [Fact]
     public void Membership_and_the_crypto_switch_are_the_daemons_settings_unless_a_scenario_sets_them()
     {

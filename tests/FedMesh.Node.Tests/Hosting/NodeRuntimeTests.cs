@@ -111,6 +111,13 @@ public class NodeRuntimeTests
         NodeStatus status = na.GetStatus();
         Assert.True(status.BytesOut >= encoded.Payload.Length, $"bytes_out {status.BytesOut} < payload {encoded.Payload.Length}");
         Assert.True(status.BytesIn > 0, "bytes_in is 0 after b pulled the delta");
+        // The per-round counters (netsim's sample) are GetStatus's values without its peer list.
+        NodeCounters counters = na.GetCounters();
+        Assert.Equal((status.Round, status.BytesIn, status.BytesOut, status.Peers.Count, status.Privacy.EpsilonSpent),
+            (counters.Round, counters.BytesIn, counters.BytesOut, counters.Peers, counters.EpsilonSpent));
+
+        // The counters take the running totals when the registry is collected (a scrape, here an export).
+        await na.Metrics.ExportAsync(Stream.Null, timeout.Token);
         Assert.Equal(status.BytesOut, (long)na.Metrics.BytesOut.Value);
         Assert.Equal(status.BytesIn, (long)na.Metrics.BytesIn.Value);
     }

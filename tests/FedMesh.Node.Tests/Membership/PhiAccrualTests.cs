@@ -84,6 +84,40 @@ public sealed class PhiAccrualTests
         Assert.True(silent.IsSuspected(), $"silent for 40 s but φ = {silent.Phi()}");
     }
 
+    /// <summary>The window's mean and σ are kept between heartbeats (φ is asked every upkeep tick): a detector asked
+    /// after every step must give, at each step, exactly the φ of a twin asked only then, and a heartbeat must renew
+    /// the statistics (the twin's φ after a much longer interval differs from the one before it).</summary>
+    [Fact]
+    public void Phi_asked_between_heartbeats_is_exactly_the_phi_of_a_detector_asked_once()
+    {
+        var time = new FakeTimeProvider();
+        var asked = new PhiAccrualDetector(time);
+        var random = new Random(5);
+        var intervals = new List<int>();
+        for (int i = 0; i < 30; i++)
+        {
+            asked.Heartbeat();
+            // Multiples of 3 ms, so a third of an interval is a whole number of ticks on both clocks.
+            intervals.Add(i == 20 ? 30_000 : 3 * (270 + random.Next(130)));
+            for (int k = 0; k < 3; k++)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(intervals[^1] / 3));
+                double phi = asked.Phi();
+
+                // The twin: same heartbeats on its own clock, asked only now.
+                var twinTime = new FakeTimeProvider();
+                var twin = new PhiAccrualDetector(twinTime);
+                for (int j = 0; j < intervals.Count; j++)
+                {
+                    twin.Heartbeat();
+                    twinTime.Advance(TimeSpan.FromMilliseconds(intervals[j] / 3 * (j == intervals.Count - 1 ? k + 1 : 3)));
+                }
+
+                Assert.Equal(twin.Phi(), phi);
+            }
+        }
+    }
+
     [Fact]
     public void Detector_reports_zero_before_any_heartbeat()
     {

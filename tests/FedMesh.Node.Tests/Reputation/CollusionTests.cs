@@ -108,9 +108,26 @@ public sealed class CollusionTests
         PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2);
         history.Observe(a, [1f, 0f], [0f, 0f]);
         history.Observe(b, [0f, 1f], [0f, 0f]);
-        history.Retain(new HashSet<PeerId> { b });
+        history.Retain(new Dictionary<PeerId, int> { [b] = 0 });
         Assert.Equal(1, history.Count);
         Assert.Equal([1.0], history.Scores([b], Low, High));
+    }
+
+    [Fact]
+    public void History_retains_every_kept_peer_and_drops_all_others_in_one_pass()
+    {
+        var history = new DeviationHistory(0.2);
+        PeerId[] peers = [.. Enumerable.Range(1, 6).Select(i => ReputationTests.Peer((byte)i))];
+        foreach (PeerId p in peers)
+        {
+            history.Observe(p, [1f, 0f], [0f, 0f]);
+        }
+
+        // Alternate peers kept: removals while the history is walked must not skip a neighbour of a removed one.
+        history.Retain(new Dictionary<PeerId, int> { [peers[1]] = 0, [peers[3]] = 0, [peers[5]] = 0 });
+        Assert.Equal(3, history.Count);
+        history.Retain(new Dictionary<PeerId, int>());
+        Assert.Equal(0, history.Count);
     }
 
     [Fact]

@@ -85,12 +85,18 @@ internal sealed class DeviationHistory
         }
     }
 
-    /// <summary>Forgets every peer not in <paramref name="keep"/>.</summary>
-    public void Retain(IReadOnlySet<PeerId> keep)
+    /// <summary>Forgets every peer that is not a key of <paramref name="keep"/> (the coordinator's inbox, read in
+    /// place instead of a set copied from it every round). Removes in the history's own order, as a copied list of the
+    /// peers to drop did.</summary>
+    public void Retain<TValue>(IReadOnlyDictionary<PeerId, TValue> keep)
     {
-        foreach (PeerId peer in _ema.Keys.Where(p => !keep.Contains(p)).ToArray())
+        // Removing while enumerating a Dictionary is allowed (Remove does not invalidate its enumerator).
+        foreach (PeerId peer in _ema.Keys)
         {
-            _ema.Remove(peer);
+            if (!keep.ContainsKey(peer))
+            {
+                _ema.Remove(peer);
+            }
         }
     }
 }

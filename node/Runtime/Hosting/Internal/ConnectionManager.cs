@@ -46,6 +46,8 @@ internal sealed class ConnectionManager
     /// was told of the new one: its Bye made the engine forget the peer while the new session stayed up (two
     /// daemons connected, exchanging nothing, for good), and its other frames came "before Hello" and closed the
     /// new session. Frames of a session that is no longer the engine's are dropped (a placed chunk's slot freed).
+    /// Each session's <see cref="PeerSession.IsEngineSession"/> says whether it is the one here (kept with every
+    /// write), so a delivered frame is checked without a lookup.
     /// </summary>
     private readonly Dictionary<PeerId, PeerSession> _engineSessions = [];
     private readonly ConnectionSlots _slots;
@@ -117,10 +119,37 @@ internal sealed class ConnectionManager
 
     public ICollection<PeerSession> Sessions => _sessions.Values;
 
+    /// <summary>The sessions now, in <see cref="Sessions"/>' order. Like <see cref="CountSessions"/> it enumerates the
+    /// dictionary in place (no lock taken, no copy through <see cref="Sessions"/>), for callers that run every tick or
+    /// round.</summary>
+    public List<PeerSession> SessionsNow()
+    {
+        // Sized by the count (a hint: sessions may come and go meanwhile), not grown from 4.
+        var sessions = new List<PeerSession>(_sessions.Count);
+        foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
+        {
+            sessions.Add(entry.Value);
+        }
+
+        return sessions;
+    }
+
     public bool IsConnected(PeerId peer) => _sessions.ContainsKey(peer);
 
     /// <summary>The peers with a session now, in id order (not the dictionary's hash order: runs must not depend on it).</summary>
-    public IReadOnlyList<PeerId> ConnectedPeers() => [.. _sessions.Keys.OrderBy(p => p.Value, StringComparer.Ordinal)];
+    public IReadOnlyList<PeerId> ConnectedPeers()
+    {
+        // Every round (a round's neighbours): the sessions walked in place and sorted once, not a locked copy of the
+        // keys and a LINQ sort. Ids are unique, so the order is the one OrderBy gave.
+        var peers = new List<PeerId>(_sessions.Count);
+        foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
+        {
+            peers.Add(entry.Key);
+        }
+
+        peers.Sort(static (a, b) => string.CompareOrdinal(a.Value, b.Value));
+        return peers;
+    }
 
     public bool TryGetSession(PeerId peer, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeerSession? session) => _sessions.TryGetValue(peer, out session);
 
@@ -294,7 +323,13 @@ internal sealed class ConnectionManager
         _membership.Connected(peer);
         _actor.Post(() =>
         {
+            if (_engineSessions.TryGetValue(peer, out PeerSession? replaced))
+            {
+                replaced.IsEngineSession = false;
+            }
+
             _engineSessions[peer] = session;
+            session.IsEngineSession = true;
             _actor.Engine.Connected(peer, publicKey);
         });
         _ = Spawn(() => PumpAsync(session, transport, lease));
@@ -443,9 +478,10 @@ internal sealed class ConnectionManager
                 CountOutbound(session, -1);
                 _actor.Post(() =>
                 {
-                    if (IsEngineSession(session))
+                    if (session.IsEngineSession)
                     {
                         _engineSessions.Remove(peer);
+                        session.IsEngineSession = false;
                         _actor.Engine.Disconnected(peer);
                     }
                 });
@@ -473,7 +509,7 @@ internal sealed class ConnectionManager
         {
             try
             {
-                if (connections.IsEngineSession(session))
+                if (session.IsEngineSession)
                 {
                     connections._actor.Engine.Receive(session.Peer, message);
                 }
@@ -485,10 +521,6 @@ internal sealed class ConnectionManager
             }
         }
     }
-
-    /// <summary>Whether <paramref name="session"/> is the one the engine was last told of for its peer (actor thread only).</summary>
-    private bool IsEngineSession(PeerSession session) =>
-        _engineSessions.TryGetValue(session.Peer, out PeerSession? current) && ReferenceEquals(current, session);
 
     /// <summary>Queues a message for a peer on its current session; a peer whose queue is full is not reading and is dropped.</summary>
     public void Send(PeerId peer, WireMessage message)

@@ -137,9 +137,21 @@ internal sealed class MembershipService
     public IReadOnlyList<PeerId> Neighbours()
     {
         IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
-        HashSet<PeerId> view = ViewSet();
-        PeerId[] inView = [.. connected.Where(view.Contains)];
-        return inView.Length > 0 ? inView : connected;
+        // Every round: the view's own scan (at most view_size entries) per connected peer instead of a set of the view
+        // and a LINQ filter.
+        var inView = new List<PeerId>(connected.Count);
+        lock (_lock)
+        {
+            for (int i = 0; i < connected.Count; i++)
+            {
+                if (_sampler.Contains(connected[i]))
+                {
+                    inView.Add(connected[i]);
+                }
+            }
+        }
+
+        return inView.Count > 0 ? inView : connected;
     }
 
     /// <summary>The Cyclon partial view (SPEC.md §9.10): at most <see cref="PeerSamplingOptions.ViewSize"/> peers,
@@ -640,7 +652,10 @@ internal sealed class MembershipService
         // ConcurrentDictionary.ToArray is the dictionary's own locked snapshot: LINQ's OrderBy straight on the
         // dictionary copies it through ICollection.CopyTo after reading Count, which throws ArgumentException when the
         // actor adds a session in between (it stopped a daemon's tick loop in a 32-daemon run).
-        foreach ((PeerId peer, PhiAccrualDetector detector) in _liveness.ToArray().OrderBy(p => p.Key.Value, StringComparer.Ordinal))
+        // Sorted in place (ids are unique, so in the order OrderBy gave), without LINQ's sorter and copies every tick.
+        KeyValuePair<PeerId, PhiAccrualDetector>[] detectors = _liveness.ToArray();
+        Array.Sort(detectors, static (a, b) => string.CompareOrdinal(a.Key.Value, b.Key.Value));
+        foreach ((PeerId peer, PhiAccrualDetector detector) in detectors)
         {
             if (detector.SampleCount > 0 && detector.IsSuspected())
             {
@@ -662,10 +677,13 @@ internal sealed class MembershipService
     /// </summary>
     private void Prune(DateTimeOffset now)
     {
+        // Every tick, so without LINQ or a locked copy of the sessions (Sessions' order, walked in place).
         HashSet<PeerId> view = ViewSet();
-        PeerSession[] sessions = [.. Connections.Sessions];
+        List<PeerSession> sessions = Connections.SessionsNow();
+        var connected = new HashSet<PeerId>(sessions.Count);
         foreach (PeerSession session in sessions)
         {
+            connected.Add(session.Peer);
             if (view.Contains(session.Peer))
             {
                 _outOfViewSince.Remove(session.Peer);
@@ -676,23 +694,29 @@ internal sealed class MembershipService
             }
         }
 
-        var connected = new HashSet<PeerId>(sessions.Length);
-        foreach (PeerSession session in sessions)
+        // Removing while enumerating a Dictionary is allowed (Remove does not invalidate its enumerator).
+        foreach (PeerId peer in _outOfViewSince.Keys)
         {
-            connected.Add(session.Peer);
+            if (!connected.Contains(peer))
+            {
+                _outOfViewSince.Remove(peer);
+            }
         }
 
-        foreach (PeerId gone in _outOfViewSince.Keys.Where(p => !connected.Contains(p)).ToArray())
+        int open = sessions.Count;
+        // Longest out of the view first, then by peer id (unique: one session per peer), the times read before any
+        // is closed.
+        var candidates = new List<(PeerSession Session, DateTimeOffset Since)>();
+        foreach (PeerSession s in sessions)
         {
-            _outOfViewSince.Remove(gone);
+            if (s.Initiator && !s.IsClosing && _outOfViewSince.TryGetValue(s.Peer, out DateTimeOffset since) && now - since >= _sampling.OutOfViewGrace)
+            {
+                candidates.Add((s, since));
+            }
         }
 
-        int open = sessions.Length;
-        var candidates = sessions
-            .Where(s => s.Initiator && !s.IsClosing && _outOfViewSince.TryGetValue(s.Peer, out DateTimeOffset since) && now - since >= _sampling.OutOfViewGrace)
-            .OrderBy(s => _outOfViewSince[s.Peer])
-            .ThenBy(s => s.Peer.Value, StringComparer.Ordinal);
-        foreach (PeerSession session in candidates)
+        candidates.Sort(static (a, b) => a.Since.CompareTo(b.Since) is var c and not 0 ? c : string.CompareOrdinal(a.Session.Peer.Value, b.Session.Peer.Value));
+        foreach ((PeerSession session, _) in candidates)
         {
             if (open <= _sampling.ViewSize)
             {
@@ -948,11 +972,32 @@ internal sealed class MembershipService
     {
         // Not a session that is closing or that the peer refused (it leaves the view in Refused; re-adding it here
         // before the session is gone would undo that).
-        PeerId[] connected = [.. Connections.Sessions.Where(s => !s.IsClosing && !s.RefusedByPeer).Select(s => s.Peer).OrderBy(p => p.Value, StringComparer.Ordinal)];
+        // Every tick, so without LINQ: the connected peers in id order (unique: one session per peer), then one draw
+        // per peer in that order and the peers in the order of their draws, ties kept in id order — the draws and the
+        // order OrderBy(id).OrderBy(_ => random.Next()) gave, so the view fills as before.
+        var connected = new List<PeerId>();
+        foreach (PeerSession s in Connections.SessionsNow())
+        {
+            if (!s.IsClosing && !s.RefusedByPeer)
+            {
+                connected.Add(s.Peer);
+            }
+        }
+
+        connected.Sort(static (a, b) => string.CompareOrdinal(a.Value, b.Value));
         lock (_lock)
         {
-            foreach (PeerId peer in connected.OrderBy(_ => _random.Next()))
+            var order = new long[connected.Count];
+            for (int i = 0; i < order.Length; i++)
             {
+                // Draw in the high half, index in the low half: sorting these sorts by draw, then by id order.
+                order[i] = ((long)_random.Next() << 32) | (uint)i;
+            }
+
+            Array.Sort(order);
+            foreach (long drawn in order)
+            {
+                PeerId peer = connected[(int)(drawn & uint.MaxValue)];
                 if (target != peer)
                 {
                     _sampler.Add(peer);

@@ -198,6 +198,12 @@ internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, Gossip
 
     private void SaveCheckpoint(long round, ILearner learner)
     {
+        if (parts.Checkpoints is null && parts.Export is null)
+        {
+            // Nowhere to save it (netsim's nodes): no copy of the adapter, no metadata strings every round.
+            return;
+        }
+
         float[] adapter = learner.GetAdapter();
         byte[] bytes = new byte[adapter.Length * sizeof(float)];
         Buffer.BlockCopy(adapter, 0, bytes, 0, bytes.Length);
