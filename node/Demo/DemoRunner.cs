@@ -223,8 +223,7 @@ public sealed class DemoRunner(DemoOptions options, IAnsiConsole console)
         if (options.Json || !console.Profile.Capabilities.Interactive)
         {
             // Pipes and CI: a plain line every tenth of the run instead of a progress bar.
-            var lines = new PretrainProgressLines((p, elapsed) => Info(string.Create(CultureInfo.InvariantCulture,
-                $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {PretrainProgressLines.StepsPerSecond(p, elapsed):F1} steps/s")));
+            var lines = new PretrainProgressLines((p, elapsed) => Info(PretrainProgressLines.StepLine(p, elapsed)));
             return BaseModelCache.GetOrCreate(pretrain, cache, lines, cancellationToken: cancel);
         }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace FedMesh.Node.Learning;
 
@@ -35,6 +36,15 @@ public sealed class PretrainProgressLines(Action<PretrainProgress, TimeSpan> lin
     {
         ArgumentNullException.ThrowIfNull(progress);
         return progress.Step > 0 ? elapsed.TotalSeconds * (progress.TotalSteps - progress.Step) / progress.Step : double.NaN;
+    }
+
+    /// <summary>The plain line the demo and netsim print for a report: step, loss and pace ("  pretrain step 300/3000:
+    /// loss 1.234, 16.2 steps/s").</summary>
+    public static string StepLine(PretrainProgress progress, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"  pretrain step {progress.Step}/{progress.TotalSteps}: loss {progress.Loss:F3}, {StepsPerSecond(progress, elapsed):F1} steps/s");
     }
 
     /// <summary>Steps per second so far (elapsed floored at 1 ms, so a first report cannot divide by zero).</summary>

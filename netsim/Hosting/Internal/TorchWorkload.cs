@@ -151,8 +151,7 @@ internal sealed class TorchWorkload : ISimTask, IDisposable
 
         info(string.Create(CultureInfo.InvariantCulture,
             $"pretraining the base model on Moby-Dick ({spec.PretrainSteps} steps, {pretrain.Trainer.Threads} thread(s)): this takes minutes; cached in {cache}, later runs reuse it"));
-        var progress = new PretrainProgressLines((p, elapsed) => info(string.Create(CultureInfo.InvariantCulture,
-            $"  pretrain step {p.Step}/{p.TotalSteps}: loss {p.Loss:F3}, {PretrainProgressLines.StepsPerSecond(p, elapsed):F1} steps/s")));
+        var progress = new PretrainProgressLines((p, elapsed) => info(PretrainProgressLines.StepLine(p, elapsed)));
         return BaseModelCache.GetOrCreate(pretrain, cache, progress, cancellationToken: cancellationToken);
     }
 }

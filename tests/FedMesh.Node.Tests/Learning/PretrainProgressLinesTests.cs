@@ -52,5 +52,6 @@ public sealed class PretrainProgressLinesTests
         Assert.Equal(2.5, PretrainProgressLines.StepsPerSecond(halfway, TimeSpan.FromSeconds(20)), 9);
         Assert.True(double.IsNaN(PretrainProgressLines.SecondsLeft(new PretrainProgress(0, 100, 1.0), TimeSpan.FromSeconds(1))));
         Assert.Equal(50_000.0, PretrainProgressLines.StepsPerSecond(halfway, TimeSpan.Zero), 6);
+        Assert.Equal("  pretrain step 50/100: loss 1.000, 2.5 steps/s", PretrainProgressLines.StepLine(halfway, TimeSpan.FromSeconds(20)));
     }
 }
