@@ -130,7 +130,12 @@ public static class BenchCommands
         var density = new Option<double?>("--density") { Description = "Override gossip.density (sparse encoding: fraction of each tensor a release carries)." };
         var simulated = new Option<bool>("--simulated-crypto") { Description = "Sessions skip the handshake's and the AEAD's cryptography (frames keep their lengths; deltas are still signed and verified): the scenario's simulated_crypto." };
         var flood = new Option<string?>("--flood-up-to") { Description = "Also run flood mode for N up to this count (comma list members only): rounds to consensus = first round whose mean distance to the optimum is within 1 % of flood's final." };
-        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, simulated, flood };
+        // Flood at N = 256 costs an hour (∝ N² verifications) and reaches its floor long before a sparse overlay does:
+        // a neighbours run longer than the flood run it is compared with reads its rounds to consensus against the
+        // flood final an earlier run of the same scenario and N printed.
+        var floodFinal = new Option<double?>("--flood-final") { Description = "Flood's final mean distance to the optimum from an earlier run of the same scenario and N: rounds to consensus is read against it instead of running flood (one N only)." };
+        var fedAvg = new Option<bool>("--fedavg") { Description = "Also run synchronous FedAvg on the same surrogate nodes without a network (SurrogateFedAvg): fedavg_final and the first round within 1 % of it, a consensus reference where flood is out of reach." };
+        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, simulated, flood, floodFinal, fedAvg };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
@@ -153,6 +158,13 @@ public static class BenchCommands
             if (parse.GetValue(flood) is { } f && !int.TryParse(f, NumberStyles.None, CultureInfo.InvariantCulture, out floodUpTo))
             {
                 Console.Error.WriteLine($"netsim bench scale: --flood-up-to must be a node count, got '{f}'");
+                return 2;
+            }
+
+            double? floodReference = parse.GetValue(floodFinal);
+            if (floodReference is { } fr && (!double.IsFinite(fr) || fr <= 0 || counts.Length != 1 || floodUpTo > 0))
+            {
+                Console.Error.WriteLine("netsim bench scale: --flood-final must be a positive distance, with one --nodes count and without --flood-up-to");
                 return 2;
             }
 
@@ -181,6 +193,9 @@ public static class BenchCommands
             foreach (int n in counts)
             {
                 Hosting.RuntimeMeshResult? floodRun = null;
+                double? fedAvgFinal = parse.GetValue(fedAvg)
+                    ? Hosting.SurrogateFedAvg.DistancePerRound(s with { Nodes = n, Events = [] })[^1]
+                    : null;
                 var modes = new List<GossipMode>();
                 if (n <= floodUpTo && s.Gossip.Mode != GossipMode.Flood)
                 {
@@ -223,12 +238,15 @@ public static class BenchCommands
 
                     // Consensus as issue 16 defines it: the first round whose mean distance to the optimum is within
                     // 1 % of flood's final one (flood is the reference: every node merges every origin).
-                    int? toConsensus = floodRun is null ? null
-                        : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * floodRun.Series[^1].MeanDistanceToOptimum)?.Round;
-                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, rounds_to_consensus = toConsensus, deltas_verified = result.PerNode.Sum(x => x.DeltasReceived), deltas_rejected = result.PerNode.Sum(x => x.DeltasRejected), allocated_kb_per_node_round = allocatedKbPerNodeRound, gc_pause_s = gcPause, gen2_collections = gen2 });
+                    double? reference = floodRun?.Series[^1].MeanDistanceToOptimum ?? floodReference;
+                    int? toConsensus = reference is not { } target ? null
+                        : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * target)?.Round;
+                    int? toFedAvg = fedAvgFinal is not { } fa ? null
+                        : result.Series.FirstOrDefault(x => x.MeanDistanceToOptimum <= 1.01 * fa)?.Round;
+                    rows.Add(new { mode = GossipModes.Name(m), nodes = n, rounds = scaled.Rounds, encoding = WireEncodings.Name(s.Gossip.Encoding), fanout = s.Gossip.Fanout, simulated_crypto = s.SimulatedCrypto, wall_s = wall.Elapsed.TotalSeconds, cpu_s = cpu, us_per_node_round = perNodeRound, cpu_us_per_node_round = cpuPerNodeRound, bytes_per_node_round = bytesPerNodeRound, verified_per_node_round = verifiedPerNodeRound, sessions_per_node_round = sessionsPerNodeRound, final_mean_distance_to_optimum = distance, flood_final = reference, rounds_to_consensus = toConsensus, fedavg_final = fedAvgFinal, rounds_to_fedavg = toFedAvg, deltas_verified = result.PerNode.Sum(x => x.DeltasReceived), deltas_rejected = result.PerNode.Sum(x => x.DeltasRejected), allocated_kb_per_node_round = allocatedKbPerNodeRound, gc_pause_s = gcPause, gen2_collections = gen2 });
                     if (!asJson)
                     {
-                        string consensus = floodRun is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";
+                        string consensus = reference is null ? "-" : toConsensus?.ToString(CultureInfo.InvariantCulture) ?? $"> {scaled.Rounds}";
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{GossipModes.Name(m),10} {n,6} {scaled.Rounds,6} {wall.Elapsed.TotalSeconds,8:F2} {cpu,8:F2} {perNodeRound,11:F0} {cpuPerNodeRound,10:F0} {bytesPerNodeRound,12:F0} {verifiedPerNodeRound,9:F2} {sessionsPerNodeRound,12:F2} {distance,12:G4} {consensus,21} {allocatedKbPerNodeRound,12:F1} {gcPause,10:F2} {gen2,8}"));
                     }
                 }
