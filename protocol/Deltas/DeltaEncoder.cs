@@ -104,6 +104,24 @@ public static class DeltaEncoder
         return Encode(schema, Split(schema, flat), Uniform(schema, TensorEncoding.ModuloInt8), steps);
     }
 
+    /// <summary>
+    /// Encodes a flat state with one dense encoding per tensor (<paramref name="encodings"/>, schema order), e.g. modulo
+    /// int8 where its step is finer than int8's and int8 elsewhere; <paramref name="steps"/> holds each modulo int8
+    /// tensor's step (as <see cref="EncodeFlatModulo"/>; entries of other tensors are ignored).
+    /// </summary>
+    public static EncodedDelta EncodeFlatMixed(AdapterSchema schema, ReadOnlyMemory<float> flat, IReadOnlyList<TensorEncoding> encodings, IReadOnlyList<float> steps)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(encodings);
+        ArgumentNullException.ThrowIfNull(steps);
+        if (flat.Length != schema.TotalElements || steps.Count != schema.Tensors.Count)
+        {
+            throw new ArgumentException($"flat state has {flat.Length} elements and {steps.Count} steps, schema needs {schema.TotalElements} and {schema.Tensors.Count}", nameof(flat));
+        }
+
+        return Encode(schema, Split(schema, flat), encodings, steps);
+    }
+
     /// <summary>Encodes tensors given in schema order, each with its own (dense) encoding.</summary>
     public static EncodedDelta Encode(AdapterSchema schema, IReadOnlyList<ReadOnlyMemory<float>> tensorsInOrder, IReadOnlyList<TensorEncoding> encodings) =>
         Encode(schema, tensorsInOrder, encodings, steps: null);

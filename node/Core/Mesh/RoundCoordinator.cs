@@ -593,7 +593,7 @@ public sealed class RoundCoordinator
         EncodedDelta encoded = carried is not null
             ? DeltaEncoder.EncodeFlatSparse(_mesh.Schema, target, carried)
             : modulo
-                ? DeltaEncoder.EncodeFlatModulo(_mesh.Schema, target, ModuloSteps(target))
+                ? EncodeModulo(target)
                 : DeltaEncoder.EncodeFlat(_mesh.Schema, target, _options.Encoding);
         var header = new DeltaHeader
         {
@@ -629,38 +629,68 @@ public sealed class RoundCoordinator
     }
 
     /// <summary>
-    /// The modulo int8 step of each tensor (SPEC §5.4 code 5): <see cref="MeshOptions.ModuloMargin"/> × the largest
-    /// |target − y| over the states y in the inbox (what this node's receivers' own states look like), / 127 so that
-    /// such a difference is 127 / margin steps; with nothing heard yet, 2 max|target| / 127 (a receiver anywhere within
-    /// max|target| of it decodes). At least max|target| / 2^22 (the codec's range) and the least normal float.
+    /// <c>gossip.encoding = "int8-wz"</c>: each tensor as modulo int8 (SPEC §5.4 code 5) with the step
+    /// <see cref="ModuloStep"/> draws from the inbox, or as plain int8 where that step would not be finer than int8's
+    /// (nothing heard yet, or states spread as widely as the values: a real adapter's DP-noised tensors can be). The
+    /// manifest names each tensor's encoding, so receivers decode either; the sender never rounds more coarsely than
+    /// int8 would.
     /// </summary>
-    private float[] ModuloSteps(float[] target)
+    private EncodedDelta EncodeModulo(float[] target)
     {
-        var steps = new float[_mesh.Schema.Tensors.Count];
+        int count = _mesh.Schema.Tensors.Count;
+        var encodings = new TensorEncoding[count];
+        var steps = new float[count];
         int offset = 0;
-        for (int t = 0; t < steps.Length; t++)
+        float[]? difference = null;
+        for (int t = 0; t < count; t++)
         {
             int n = (int)_mesh.Schema.Tensors[t].ElementCount;
             ReadOnlySpan<float> x = target.AsSpan(offset, n);
             double maxAbs = Math.Abs(TensorPrimitives.MaxMagnitude(x));
             double spread = -1;
-            float[] difference = new float[n];
             foreach (InboxEntry entry in _inbox.Values)
             {
                 if (entry.State.Length == target.Length)
                 {
-                    TensorPrimitives.Subtract(x, entry.State.AsSpan(offset, n), difference);
-                    spread = Math.Max(spread, Math.Abs(TensorPrimitives.MaxMagnitude(difference)));
+                    difference ??= new float[target.Length];
+                    Span<float> d = difference.AsSpan(0, n);
+                    TensorPrimitives.Subtract(x, entry.State.AsSpan(offset, n), d);
+                    spread = Math.Max(spread, Math.Abs(TensorPrimitives.MaxMagnitude(d)));
                 }
             }
 
-            double step = spread >= 0 ? _options.ModuloMargin * spread / 127 : 2 * maxAbs / 127;
-            // Rounded up to the next binary32 so that the float step is never below the bound computed in binary64.
-            steps[t] = MathF.BitIncrement((float)Math.Max(step, Math.Max(maxAbs / (1 << 22), ModuloMinStep)));
+            float? step = ModuloStep(maxAbs, spread, _options.ModuloMargin);
+            encodings[t] = step is null ? TensorEncoding.Int8 : TensorEncoding.ModuloInt8;
+            steps[t] = step ?? 0f;
             offset += n;
         }
 
-        return steps;
+        return DeltaEncoder.EncodeFlatMixed(_mesh.Schema, target, encodings, steps);
+    }
+
+    /// <summary>
+    /// The modulo int8 step of a tensor with largest magnitude <paramref name="maxAbs"/> whose largest per-element
+    /// difference from the states this node heard is <paramref name="spread"/> (negative: nothing heard):
+    /// <paramref name="margin"/> × spread / 127, so a receiver as far away as the farthest state heard is 127 / margin
+    /// steps off, rounded up to the next binary32 and at least max|x| / 2^22 (the codec's range) and the least normal
+    /// float; null where that step is not finer than int8's max|x| / 127 (or nothing was heard): int8 then rounds at
+    /// least as finely and needs no side information.
+    /// </summary>
+    public static float? ModuloStep(double maxAbs, double spread, double margin)
+    {
+        if (spread < 0)
+        {
+            return null;
+        }
+
+        double step = margin * spread / 127;
+        if (step >= maxAbs / 127)
+        {
+            return null;
+        }
+
+        // Rounded up to the next binary32 so that the float step is never below the bound computed in binary64.
+        return MathF.BitIncrement((float)Math.Max(step, Math.Max(maxAbs / (1 << 22), ModuloMinStep)));
     }
 
     /// <summary>The least normal binary32 (2^−126), the smallest step SPEC §5.4 code 5 allows.</summary>

@@ -48,11 +48,12 @@ public class ModuloReleaseTests
     }
 
     [Fact]
-    public void Releases_carry_the_rounding_of_the_previous_one()
+    public void With_nothing_heard_releases_go_out_as_int8_and_carry_the_rounding_of_the_previous_one()
     {
-        // Nothing heard: the step is 2 max|target| / 127 (target = the state plus the residual, so max|target| is 1 to
-        // 1 + half a step: the step s stays within 2 / 127 and the fixed point s = 2 (1 + s/2) / 127 = 2 / 126), and over 20 releases their sum stays within half a step of the states' sum (error feedback),
-        // as with int8.
+        // Nothing heard: no spread to take the step from, and a step wide enough for any receiver (2 max|x| / 127, as
+        // before) would be twice int8's, so the tensor goes out as plain int8 (step max|target| / 127, target = the state
+        // plus the residual: 1 to 1 + half a step). Over 20 releases their sum stays within half a step of the states'
+        // sum (error feedback).
         using var learner = new CoordinatorKit.StepLearner(0f);
         learner.SetAdapter(Enumerable.Range(0, CoordinatorKit.D).Select(i => i == 0 ? 1f : 0.0031f + (i * 0.00017f)).ToArray());
         RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(learner, Options);
@@ -62,19 +63,46 @@ public class ModuloReleaseTests
         for (int r = 0; r < 20; r++)
         {
             RoundReport report = coordinator.RunRound(CancellationToken.None);
-            float scale = report.Released!.Manifest.Tensors[0].Scale;
-            Assert.InRange(scale, 2f / 127, (2f / 126) + 1e-7f); // 1e-7: the step is rounded up to the next binary32
-            step = Math.Max(step, scale);
-            float[] sent = DeltaDecoder.DecodeFlatAgainst(report.Released.Manifest, report.ReleasedPayload.Span, x);
+            ManifestTensor tensor = report.Released!.Manifest.Tensors[0];
+            Assert.Equal(TensorEncoding.Int8, tensor.Encoding);
+            Assert.InRange(tensor.Scale, 1f / 127, (1f / 126) + 1e-7f);
+            step = Math.Max(step, tensor.Scale);
+            Assert.Equal(CoordinatorKit.D, report.ReleasedPayload.Length);
+            float[] sent = DeltaDecoder.DecodeFlat(report.Released.Manifest, report.ReleasedPayload.Span);
             for (int i = 0; i < x.Length; i++)
             {
                 sum[i] += sent[i] - x[i];
             }
         }
 
-        // Without feedback element 1 (0.00327, below half a step of 0.0157) would go out as 0 every time: 0.065 off.
-        Assert.True(sum.Max(Math.Abs) <= (step / 2.0) + 1e-5, $"20 modulo int8 releases drifted {sum.Max(Math.Abs)} from 20 states");
+        // Without feedback element 1 (0.00327, below half a step of 0.0079) would go out as 0 every time: 0.065 off.
+        Assert.True(sum.Max(Math.Abs) <= (step / 2.0) + 1e-5, $"20 releases drifted {sum.Max(Math.Abs)} from 20 states");
     }
+
+    [Theory]
+    // Heard states within 0.01 of values up to 2.4: 2 × 0.01 / 127, rounded up to the next binary32.
+    [InlineData(2.4, 0.01, 2.0, 2 * 0.01 / 127)]
+    // Margin 1: half that.
+    [InlineData(2.4, 0.01, 1.0, 0.01 / 127)]
+    // A spread far below the values: at least max|x| / 2^22, the codec's range.
+    [InlineData(2.4, 1e-9, 2.0, 2.4 / 4194304)]
+    public void The_modulo_step_is_margin_times_the_spread_over_127_within_the_codecs_range(double maxAbs, double spread, double margin, double expected)
+    {
+        float? step = RoundCoordinator.ModuloStep(maxAbs, spread, margin);
+        Assert.Equal(MathF.BitIncrement((float)expected), step);
+    }
+
+    [Theory]
+    // Nothing heard.
+    [InlineData(2.4, -1, 2.0)]
+    // Spread as wide as half the values: 2 × 1.2 / 127 = int8's 2.4 / 127, not finer.
+    [InlineData(2.4, 1.2, 2.0)]
+    // DP-noised states further apart than their values.
+    [InlineData(0.01, 0.03, 2.0)]
+    // An all-zero tensor (LoRA B at the start): int8 is exact.
+    [InlineData(0, 0, 2.0)]
+    public void Where_the_modulo_step_would_not_be_finer_than_int8s_the_tensor_goes_out_as_int8(double maxAbs, double spread, double margin) =>
+        Assert.Null(RoundCoordinator.ModuloStep(maxAbs, spread, margin));
 
     [Fact]
     public void The_configuration_name_int8_wz_denotes_modulo_int8_and_the_default_stays_int8()

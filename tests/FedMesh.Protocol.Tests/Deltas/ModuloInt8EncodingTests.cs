@@ -150,6 +150,31 @@ public class ModuloInt8EncodingTests
     }
 
     [Fact]
+    public void A_manifest_may_mix_int8_and_modulo_int8_tensors_and_each_decodes_by_its_own_code()
+    {
+        // "a" as int8 (its scale max|a| / 127, payload 10 bytes), "b" as modulo int8 with the §5.4 step (4 residues +
+        // one u16 check): the sender picks the code per tensor and the manifest names it (§5.4).
+        EncodedDelta encoded = DeltaEncoder.EncodeFlatMixed(VectorSchema, VectorValues, [TensorEncoding.Int8, TensorEncoding.ModuloInt8], [0f, VectorSteps[1]]);
+        SignedDelta delta = TestDeltas.SpecExample(VectorSchema, encoded, 10);
+        Assert.Equal([TensorEncoding.Int8, TensorEncoding.ModuloInt8], delta.Manifest.Tensors.Select(t => t.Encoding));
+        Assert.Equal(1.1f / 127, delta.Manifest.Tensors[0].Scale);
+        Assert.Equal(10 + 4 + 2, encoded.Payload.Length);
+        Assert.True(DeltaDecoder.NeedsSideInformation(delta.Manifest));
+
+        float[] decoded = DeltaDecoder.DecodeFlatAgainst(delta.Manifest, encoded.Payload.Span, VectorSide);
+        for (int i = 0; i < 10; i++)
+        {
+            // int8 ignores the receiver's state: within half of its step of the sent value.
+            Assert.True(Math.Abs(decoded[i] - VectorValues[i]) <= (1.1 / 127 / 2) + 1e-7, $"a[{i}]: {VectorValues[i]} → {decoded[i]}");
+        }
+
+        for (int i = 10; i < 14; i++)
+        {
+            Assert.True(Math.Abs(decoded[i] - VectorValues[i]) <= (VectorSteps[1] / 2.0) + 1e-9, $"b[{i - 10}]: {VectorValues[i]} → {decoded[i]}");
+        }
+    }
+
+    [Fact]
     public void Every_byte_is_a_valid_residue()
     {
         // Unlike int8, 0x80 is not malformed: the code uses all 256 residues. A receiver whose own value is 0 decodes
