@@ -23,16 +23,11 @@ public sealed record GossipSection
     public string Mode { get; init; } = Gossip.GossipModes.Neighbours;
 
     /// <summary>
-    /// Wire encoding of released states. "int8-wz" (default): per tensor, modulo int8 (SPEC §5.4 code 5: a step of
-    /// 2 × the largest difference from the states this node heard / 127, resolved by each receiver against its own
-    /// state; 1.03 bytes per element) where that step is finer than int8's, else plain int8, so it never rounds more
-    /// coarsely than "int8". Near consensus the step is ~100× finer than int8's: in netsim's consensus scenario
-    /// (N = 64, 400 rounds) neighbours mode ended at 0.02106 from the optimum with it against 0.02676 with int8 (flood:
-    /// 0.02116); on the real learner it measured the same as int8 (sotu-16 2.5941 vs 2.5941 bits/byte, the demo 2.6388
-    /// vs 2.6370) for 0–2 % more bytes. "int8" quarters the bytes of "fp32" with a rounding error ≤ max|x| / 254 per
-    /// tensor; "fp16" halves them. Any rounding is applied after the DP noise: post-processing, no privacy cost.
+    /// Wire encoding of released states: "int8" (default) quarters the bytes of "fp32"; its rounding error (≤ max|x| /
+    /// 254 per tensor, below the DP noise a release already carries) is applied after the noise, so it is
+    /// post-processing and costs no privacy. "fp16" halves them.
     /// </summary>
-    public string Encoding { get; init; } = Gossip.WireEncodings.Int8Wz;
+    public string Encoding { get; init; } = Gossip.WireEncodings.Int8;
 
     /// <summary>
     /// With <c>encoding = "sparse"</c>: the fraction of each tensor's elements a release carries (random-k, drawn afresh
