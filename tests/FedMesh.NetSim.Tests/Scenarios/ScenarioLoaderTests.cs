@@ -15,6 +15,7 @@ public class ScenarioLoaderTests
     [InlineData("byzantine-30")]
     [InlineData("dp-eps8")]
     [InlineData("scale-1000")]
+    [InlineData("consensus")]
     public void Shipped_scenarios_load(string name)
     {
         Scenario s = ScenarioLoader.Load(Path.Combine(Shipped, name + ".toml"));
@@ -39,7 +40,7 @@ public class ScenarioLoaderTests
     {
         Scenario scale = ScenarioLoader.Load(Path.Combine(Shipped, "scale-1000.toml"));
         Assert.Equal(TimeSpan.FromSeconds(300), scale.Membership.ToOptions().OutOfViewGrace);
-        foreach (string name in new[] { "partition-heal", "churn", "byzantine-30", "dp-eps8" })
+        foreach (string name in new[] { "partition-heal", "churn", "byzantine-30", "dp-eps8", "consensus" })
         {
             Scenario other = ScenarioLoader.Load(Path.Combine(Shipped, name + ".toml"));
             Assert.Equal(FedMesh.Node.Membership.PeerSamplingOptions.Default.OutOfViewGrace, other.Membership.ToOptions().OutOfViewGrace);
