@@ -161,6 +161,12 @@ public static class BenchCommands
                 return 2;
             }
 
+            if (parse.GetValue(fedAvg) && (s.Learner.Kind != LearnerKind.Surrogate || s.Byzantine.Fraction > 0))
+            {
+                Console.Error.WriteLine("netsim bench scale: --fedavg needs a surrogate scenario without attackers (byzantine.fraction = 0)");
+                return 2;
+            }
+
             double? floodReference = parse.GetValue(floodFinal);
             if (floodReference is { } fr && (!double.IsFinite(fr) || fr <= 0 || counts.Length != 1 || floodUpTo > 0))
             {

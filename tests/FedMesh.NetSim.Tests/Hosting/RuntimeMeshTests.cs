@@ -301,6 +301,13 @@ public class RuntimeMeshTests
             Exception refused = await Assert.ThrowsAnyAsync<Exception>(() => NetsimProcess.RunAsync(null, "bench", "scale", "--scenario", scenario, "--nodes", "12,16", "--flood-final", "0.1"));
             Assert.Contains("exited 2", refused.Message, StringComparison.Ordinal);
             Assert.Contains("--flood-final", refused.Message, StringComparison.Ordinal);
+
+            // The reference is for honest surrogate meshes: with attackers it is refused with a reason, not a crash.
+            string attacked = Path.Combine(dir, "attacked.toml");
+            await File.WriteAllTextAsync(attacked, await File.ReadAllTextAsync(scenario) + "\n[byzantine]\nfraction = 0.25\n");
+            Exception withAttackers = await Assert.ThrowsAnyAsync<Exception>(() => NetsimProcess.RunAsync(null, "bench", "scale", "--scenario", attacked, "--nodes", "12", "--fedavg"));
+            Assert.Contains("exited 2", withAttackers.Message, StringComparison.Ordinal);
+            Assert.Contains("--fedavg needs a surrogate scenario without attackers", withAttackers.Message, StringComparison.Ordinal);
         });
 
     /// <summary>Each node's bytes_out column from <c>netsim bench runtime --csv</c>.</summary>
