@@ -135,7 +135,10 @@ public static class BenchCommands
         // flood final an earlier run of the same scenario and N printed.
         var floodFinal = new Option<double?>("--flood-final") { Description = "Flood's final mean distance to the optimum from an earlier run of the same scenario and N: rounds to consensus is read against it instead of running flood (one N only)." };
         var fedAvg = new Option<bool>("--fedavg") { Description = "Also run synchronous FedAvg on the same surrogate nodes without a network (SurrogateFedAvg): fedavg_final and the first round within 1 % of it, a consensus reference where flood is out of reach." };
-        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, simulated, flood, floodFinal, fedAvg };
+        // A run long enough to read consensus at N = 4,096 takes hours; its per-round means on stderr keep a stopped or
+        // unfinished run readable (the JSON comes only at the end).
+        var progress = new Option<bool>("--progress") { Description = "Print each round's mean distance to the optimum to stderr as the run goes (with its ratio to the flood or FedAvg reference when one is known)." };
+        var command = new Command("scale", "Wall/CPU time, real wire bytes per node-round and rounds to consensus of a whole run for each N, on the real node runtime (one thread).") { scenario, nodes, rounds, json, mode, encoding, density, simulated, flood, floodFinal, fedAvg, progress };
         command.SetAction(parse =>
         {
             if (!TryLoad(parse.GetValue(scenario)!, out Scenario? s) || !TryParseCounts(parse.GetValue(nodes), out int[] counts))
@@ -217,7 +220,11 @@ public static class BenchCommands
                     TimeSpan pausedBefore = GC.GetTotalPauseDuration();
                     int gen2Before = GC.CollectionCount(2);
                     var wall = Stopwatch.StartNew();
-                    Hosting.RuntimeMeshResult result = Hosting.RuntimeMesh.Run(scaled);
+                    double? progressReference = floodRun?.Series[^1].MeanDistanceToOptimum ?? floodReference ?? fedAvgFinal;
+                    Action<Hosting.RuntimeRoundSample>? roundDone = !parse.GetValue(progress) ? null
+                        : x => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{GossipModes.Name(m)} n={n} round {x.Round}/{scaled.Rounds}: mean distance {x.MeanDistanceToOptimum:G7}{(progressReference is { } pr ? $" ({x.MeanDistanceToOptimum / pr:F4} x the reference {pr:G7})" : "")}"));
+                    Hosting.RuntimeMeshResult result = Hosting.RuntimeMesh.Run(scaled, roundDone: roundDone);
                     wall.Stop();
                     // Allocation and GC pauses: the allocated bytes do not depend on the machine's load (same seed, same
                     // work), so they compare builds on a busy machine where the clock cannot; the pauses show the GC's

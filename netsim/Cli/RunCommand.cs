@@ -115,7 +115,7 @@ public static class RunCommand
         try
         {
             result = RuntimeMesh.Run(scenario, Info, torch
-                ? (round, score) => Info(string.Create(CultureInfo.InvariantCulture, $"round {round}/{scenario.Rounds}: mean held-out bpc {score:F4}"))
+                ? sample => Info(string.Create(CultureInfo.InvariantCulture, $"round {sample.Round}/{scenario.Rounds}: mean held-out bpc {sample.MeanScore:F4}"))
                 : null).ToSimulationResult();
         }
         catch (ArgumentException ex)

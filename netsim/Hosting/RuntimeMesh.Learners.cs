@@ -23,7 +23,7 @@ public sealed partial class RuntimeMesh
     private readonly Action<string> _info;
     private readonly TorchWorkload? _torch;
     private readonly Dictionary<int, AssembledNode> _assembled = [];
-    private Action<int, double>? _roundDone;
+    private Action<RuntimeRoundSample>? _roundDone;
 
     /// <summary>The torch host assembles each node once: a restart would reopen its state directory while the stopped
     /// process still holds it, so crash/restart events and churn are refused up front rather than half-run.</summary>

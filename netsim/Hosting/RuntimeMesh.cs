@@ -139,8 +139,8 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
 
     /// <summary>Runs the scenario on one pool thread; the process's thread pool is restricted for good (netsim only).</summary>
     /// <param name="info">Progress lines; null = silent.</param>
-    /// <param name="roundDone">Called after each round's sample with the round and the honest up nodes' mean score.</param>
-    public static RuntimeMeshResult Run(Scenario scenario, Action<string>? info = null, Action<int, double>? roundDone = null)
+    /// <param name="roundDone">Called after each round's sample (the honest up nodes' means).</param>
+    public static RuntimeMeshResult Run(Scenario scenario, Action<string>? info = null, Action<RuntimeRoundSample>? roundDone = null)
     {
         SerialExecutor.Enforce();
         return Task.Run(async () =>
@@ -176,7 +176,7 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
             {
                 RuntimeRoundSample sample = Sample(r);
                 _series.Add(sample);
-                _roundDone?.Invoke(r, sample.MeanScore);
+                _roundDone?.Invoke(sample);
             });
         }
 

@@ -44,15 +44,7 @@ public static class SurrogateFedAvg
             var distances = new double[scenario.Rounds];
             for (int r = 0; r < distances.Length; r++)
             {
-                Array.Clear(sum);
-                foreach (SurrogateLearner learner in learners)
-                {
-                    learner.SetAdapter(server);
-                    learner.Train(scenario.Learner.LocalSteps, cancellationToken);
-                    TensorPrimitives.Add(sum, learner.GetAdapter(), sum);
-                }
-
-                TensorPrimitives.Multiply(sum, 1f / learners.Length, server);
+                Internal.FedAvgServer.Round(learners, server, sum, scenario.Learner.LocalSteps, transferred: null, cancellationToken);
                 distances[r] = TensorPrimitives.Distance(server, optimum);
             }
 

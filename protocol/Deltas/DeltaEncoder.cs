@@ -95,13 +95,7 @@ public static class DeltaEncoder
     public static EncodedDelta EncodeFlatModulo(AdapterSchema schema, ReadOnlyMemory<float> flat, IReadOnlyList<float> steps)
     {
         ArgumentNullException.ThrowIfNull(schema);
-        ArgumentNullException.ThrowIfNull(steps);
-        if (flat.Length != schema.TotalElements || steps.Count != schema.Tensors.Count)
-        {
-            throw new ArgumentException($"flat state has {flat.Length} elements and {steps.Count} steps, schema needs {schema.TotalElements} and {schema.Tensors.Count}", nameof(flat));
-        }
-
-        return Encode(schema, Split(schema, flat), Uniform(schema, TensorEncoding.ModuloInt8), steps);
+        return EncodeFlatMixed(schema, flat, Uniform(schema, TensorEncoding.ModuloInt8), steps);
     }
 
     /// <summary>

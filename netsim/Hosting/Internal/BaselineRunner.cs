@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics.Tensors;
 using FedMesh.NetSim.Scenarios;
 using FedMesh.Node.Learning;
 using FedMesh.Node.Mesh;
@@ -90,18 +89,7 @@ internal sealed class BaselineRunner(TorchWorkload workload, int rounds, int loc
             int payload = Size(schema, server);
             for (int r = 0; r < rounds; r++)
             {
-                Array.Clear(sum);
-                foreach (TorchLearner client in clients)
-                {
-                    bytes += Size(schema, server);
-                    client.SetAdapter(server);
-                    client.Train(localSteps, cancellationToken);
-                    float[] state = client.GetAdapter();
-                    bytes += Size(schema, state);
-                    TensorPrimitives.Add(sum, state, sum);
-                }
-
-                TensorPrimitives.Multiply(sum, 1f / Nodes, server);
+                FedAvgServer.Round(clients, server, sum, localSteps, state => bytes += Size(schema, state), cancellationToken);
                 perRound[r] = clients[0].Evaluate(workload.GlobalEval, server).BitsPerByte;
                 info(string.Create(CultureInfo.InvariantCulture, $"baseline FedAvg star: round {r + 1}/{rounds}: {perRound[r]:F4} bpc"));
             }

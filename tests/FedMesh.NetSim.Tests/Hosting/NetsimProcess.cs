@@ -11,7 +11,11 @@ internal static class NetsimProcess
 
     /// <summary>Runs <c>netsim ARGS</c>, asserts exit 0 (naming its output otherwise) and returns its stdout.</summary>
     /// <param name="environment">Extra environment variables (e.g. the base model cache).</param>
-    public static async Task<string> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static async Task<string> RunAsync(IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        (await RunCapturingAsync(environment, args)).Output;
+
+    /// <summary>As <see cref="RunAsync"/>, returning stderr as well.</summary>
+    public static async Task<(string Output, string Error)> RunCapturingAsync(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -34,7 +38,7 @@ internal static class NetsimProcess
         Task<string> error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(Limit);
         Assert.True(process.ExitCode == 0, $"netsim {string.Join(' ', args)} exited {process.ExitCode}: {await output}{await error}");
-        return await output;
+        return (await output, await error);
     }
 
     /// <summary>Runs <paramref name="body"/> in a fresh temporary directory, deleted afterwards.</summary>

@@ -310,6 +310,42 @@ public class RuntimeMeshTests
             Assert.Contains("--fedavg needs a surrogate scenario without attackers", withAttackers.Message, StringComparison.Ordinal);
         });
 
+    /// <summary>
+    /// <c>bench scale --progress</c> prints each round's mean distance to stderr as the run goes (a run long enough for
+    /// consensus at N = 4,096 takes hours, and the JSON comes only at its end): one line per round in order, the last
+    /// one the JSON's final distance, each with its ratio to the FedAvg reference the run computed first.
+    /// </summary>
+    [Fact]
+    public Task Bench_scale_progress_prints_every_rounds_distance_and_its_ratio_to_the_reference() =>
+        NetsimProcess.InTempDirectoryAsync("netsim-progress-", async dir =>
+        {
+            string scenario = Path.Combine(dir, "s.toml");
+            string text = Scenario.Replace("mode = \"flood\"", "mode = \"neighbours\"", StringComparison.Ordinal);
+            await File.WriteAllTextAsync(scenario, text[..text.IndexOf("[[events]]", StringComparison.Ordinal)]);
+
+            (string output, string error) = await NetsimProcess.RunCapturingAsync(null, "bench", "scale", "--scenario", scenario, "--nodes", "12", "--rounds", "6", "--json", "--fedavg", "--progress");
+
+            JsonElement row = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().Single();
+            double fedAvg = row.GetProperty("fedavg_final").GetDouble();
+            string[] lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(6, lines.Length);
+            for (int r = 1; r <= 6; r++)
+            {
+                Assert.StartsWith($"neighbours n=12 round {r}/6: mean distance ", lines[r - 1], StringComparison.Ordinal);
+            }
+
+            // "… mean distance D (Q x the reference F)": D is the JSON's final distance on the last line, Q = D / F.
+            string[] last = lines[^1].Split(' ');
+            double distance = double.Parse(last[6], CultureInfo.InvariantCulture);
+            double ratio = double.Parse(last[7].TrimStart('('), CultureInfo.InvariantCulture);
+            // Printed with 7 significant digits (G7) and the ratio with 4 decimals.
+            double final = row.GetProperty("final_mean_distance_to_optimum").GetDouble();
+            Assert.InRange(distance, final * (1 - 1e-6), final * (1 + 1e-6));
+            Assert.InRange(ratio, (final / fedAvg) - 1e-4, (final / fedAvg) + 1e-4);
+            double reference = double.Parse(last[^1].TrimEnd(')', '\r'), CultureInfo.InvariantCulture);
+            Assert.InRange(reference, fedAvg * (1 - 1e-6), fedAvg * (1 + 1e-6));
+        });
+
     /// <summary>Each node's bytes_out column from <c>netsim bench runtime --csv</c>.</summary>
     private static async Task<long[]> BytesOutAsync(string scenario, string csv)
     {
