@@ -61,6 +61,10 @@ public sealed class RoundCoordinator
     private DeviationHistory? _history;
     private double _lastChange;
 
+    /// <summary>This node's state before its last merge, when the merge moved it (a fallback side information for
+    /// modulo int8 releases, <see cref="ModuloReferences"/>); null when the merge left it where it was.</summary>
+    private float[]? _beforeMerge;
+
     /// <summary>Per-node part of the sparse mask's seed (the public key's first 4 bytes): stable across runs, unlike
     /// string hash codes, so a simulated run with the same keys draws the same masks.</summary>
     private readonly int _maskSeed;
@@ -331,6 +335,8 @@ public sealed class RoundCoordinator
         double bound = _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * _lastChange;
         var (adopted, report) = Merge(round, own, bound);
         _learner.SetAdapter(adopted);
+        // own is this round's array (nothing else holds it) unless the merge returned it as the adopted state.
+        _beforeMerge = ReferenceEquals(adopted, own) ? null : own;
         return report with
         {
             TrainLoss = trainLoss,
@@ -699,10 +705,48 @@ public sealed class RoundCoordinator
     /// <summary>
     /// Decodes a received state against this node's own current state: needed for modulo int8 releases (SPEC §5.4
     /// code 5), whose elements are resolved against the receiver's values; the host calls it between rounds, on the
-    /// thread that runs them. A release too far from this node's state fails its check: <see cref="FedMesh.Protocol.ProtocolException"/>.
+    /// thread that runs them. When the release is too far from this node's state to pass its check, it is resolved
+    /// against up to <see cref="ModuloReferences.MaxFallbacks"/> other states this node holds (its state before its
+    /// last merge, the origin's previous state, the other peers' states nearest its own: <see cref="ModuloReferences"/>);
+    /// when none passes, the first refusal is thrown: <see cref="FedMesh.Protocol.ProtocolException"/>.
     /// </summary>
-    public float[] DecodeAgainstOwn(DeltaManifest manifest, ReadOnlySpan<byte> payload) =>
-        DeltaDecoder.DecodeFlatAgainst(manifest, payload, _learner.GetAdapter());
+    public float[] DecodeAgainstOwn(DeltaManifest manifest, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        float[] own = _learner.GetAdapter();
+        try
+        {
+            return DeltaDecoder.DecodeFlatAgainst(manifest, payload, own);
+        }
+        catch (FedMesh.Protocol.ProtocolException)
+        {
+            PeerId origin = PeerId.FromPublicKey(manifest.Origin.Span);
+            // Sparse copies hold this node's values where the origin's are missing: not a state of anyone's.
+            float[]? previous = _inbox.TryGetValue(origin, out InboxEntry? entry) && entry.Carried is null ? entry.State : null;
+            var others = new List<float[]>(_inbox.Count);
+            foreach (InboxEntry held in _inbox.Values)
+            {
+                if (held.Carried is null && held.Origin != origin)
+                {
+                    others.Add(held.State);
+                }
+            }
+
+            foreach (float[] reference in ModuloReferences.Order(own, [_beforeMerge, previous], others))
+            {
+                try
+                {
+                    return DeltaDecoder.DecodeFlatAgainst(manifest, payload, reference);
+                }
+                catch (FedMesh.Protocol.ProtocolException)
+                {
+                    // Out of range of this one too: the next.
+                }
+            }
+
+            throw;
+        }
+    }
 
     private static MergeDecision Decision(InboxEntry entry, bool merged, string reason) =>
         new(entry.Origin.Value, entry.ContentIdHex, entry.Sequence, TensorPrimitives.Norm(entry.State), merged, reason);

@@ -16,14 +16,7 @@ public class ModuloReleaseTests
     {
         // States near 2 (like the surrogate's, max|x| ≈ 2.4) that differ by at most 0.01: int8's step would be 2.06 / 127
         // ≈ 0.016, the modulo step 2 × 0.01 / 127 ≈ 1.6e-4, 100× finer.
-        using var learner = new CoordinatorKit.StepLearner(0f);
-        float[] x = Enumerable.Range(0, CoordinatorKit.D).Select(i => 2f + (i * 0.001f)).ToArray();
-        learner.SetAdapter(x);
-        RoundCoordinator sender = CoordinatorKit.NewCoordinator(learner, Options);
-        float[] neighbour = x.Select((v, i) => v + (i == 3 ? 0.01f : -0.002f)).ToArray();
-        Assert.Null(sender.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), neighbour), neighbour));
-
-        RoundReport report = sender.RunRound(CancellationToken.None);
+        (RoundReport report, float[] x, float[] neighbour) = FineModuloRelease();
         ManifestTensor tensor = report.Released!.Manifest.Tensors[0];
         Assert.Equal(TensorEncoding.ModuloInt8, tensor.Encoding);
         double spread = x.Zip(neighbour, (a, b) => Math.Abs(a - b)).Max();
@@ -42,9 +35,74 @@ public class ModuloReleaseTests
             Assert.True(Math.Abs(decoded[i] - x[i]) <= (tensor.Scale / 2.0) + 2.4e-7, $"element {i}: {x[i]} → {decoded[i]}");
         }
 
-        // A receiver 0.05 away (≈ 317 steps) cannot decode it: the check refuses what would have wrapped.
+        // A receiver 0.05 away (≈ 317 steps), holding no other state to try, cannot decode it: the check refuses what would
+        // have wrapped.
         receiverLearner.SetAdapter(x.Select(v => v + 0.05f).ToArray());
         Assert.Throws<ProtocolException>(() => receiver.DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span));
+    }
+
+    /// <summary>A modulo release from a sender at states near 2 that differ by at most 0.01 (step ≈ 1.6e-4, so a receiver
+    /// more than about 0.02 off in an element fails the check), and the states it was made from.</summary>
+    private static (RoundReport Report, float[] Sender, float[] Neighbour) FineModuloRelease()
+    {
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        float[] x = Enumerable.Range(0, CoordinatorKit.D).Select(i => 2f + (i * 0.001f)).ToArray();
+        learner.SetAdapter(x);
+        RoundCoordinator sender = CoordinatorKit.NewCoordinator(learner, Options);
+        float[] neighbour = x.Select((v, i) => v + (i == 3 ? 0.01f : -0.002f)).ToArray();
+        Assert.Null(sender.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), neighbour), neighbour));
+        RoundReport report = sender.RunRound(CancellationToken.None);
+        Assert.Equal(TensorEncoding.ModuloInt8, report.Released!.Manifest.Tensors[0].Encoding);
+        return (report, x, neighbour);
+    }
+
+    [Fact]
+    public void A_receiver_a_merge_pulled_out_of_range_decodes_against_its_state_before_that_merge()
+    {
+        // byzantine-30's failure with int8-wz: attackers pulled a node away in one round, and the honest releases of the
+        // next, fine-stepped for the honest states their senders heard, failed its check while the attackers' (plain
+        // int8) did not. Here the receiver starts at the sender's state and merges a state 1 away in every element (mean
+        // rule, unbounded: the learner does not move, so no automatic distance bound): its own state ends 0.25 off,
+        // ≈ 1,500 steps.
+        (RoundReport report, float[] x, _) = FineModuloRelease();
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        learner.SetAdapter(x);
+        RoundCoordinator receiver = CoordinatorKit.NewCoordinator(learner, Options);
+        float[] far = x.Select(v => v + 1f).ToArray();
+        Assert.Null(receiver.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), far), far));
+        receiver.RunRound(CancellationToken.None);
+        float step = report.Released!.Manifest.Tensors[0].Scale;
+        Assert.True(learner.GetAdapter().Zip(x, (a, b) => Math.Abs(a - b)).Max() > 128 * step, "the merge should have moved the receiver out of range");
+        Assert.Throws<ProtocolException>(() => DeltaDecoder.DecodeFlatAgainst(report.Released.Manifest, report.ReleasedPayload.Span, learner.GetAdapter()));
+
+        // Its state before the merge is within range: the release decodes exactly to what the sender released.
+        Assert.Equal(report.ReleasedValues, receiver.DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span));
+    }
+
+    [Fact]
+    public void A_receiver_out_of_range_decodes_against_a_peer_state_it_holds_within_range_and_refuses_when_it_holds_none()
+    {
+        (RoundReport report, float[] x, float[] neighbour) = FineModuloRelease();
+        float[] away = x.Select(v => v + 0.05f).ToArray(); // ≈ 317 steps: its own state fails the check
+
+        // Holding the sender's neighbour's state (within the sender's range by construction): decoded exactly.
+        using var learner = new CoordinatorKit.StepLearner(0f);
+        learner.SetAdapter(away);
+        RoundCoordinator holding = CoordinatorKit.NewCoordinator(learner, Options);
+        Assert.Null(holding.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), neighbour), neighbour));
+        Assert.Equal(report.ReleasedValues, holding.DecodeAgainstOwn(report.Released!.Manifest, report.ReleasedPayload.Span));
+
+        // Holding only states farther off than its own: every one fails the check, and the release is refused.
+        using var farLearner = new CoordinatorKit.StepLearner(0f);
+        farLearner.SetAdapter(away);
+        RoundCoordinator stranded = CoordinatorKit.NewCoordinator(farLearner, Options);
+        for (int k = 1; k <= 3; k++)
+        {
+            float[] far = x.Select(v => v - (0.5f * k)).ToArray();
+            Assert.Null(stranded.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), far), far));
+        }
+
+        Assert.Throws<ProtocolException>(() => stranded.DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span));
     }
 
     [Fact]
