@@ -50,7 +50,8 @@ public sealed record MeshOptions
 
     /// <summary>
     /// With <see cref="TensorEncoding.ModuloInt8"/> (<c>gossip.encoding = "int8-wz"</c>), the step's margin over the
-    /// spread the sender sees: step = margin × max|x − y_j| / 127 over the states y_j in its inbox (per tensor), so a
+    /// spread the sender sees: step = margin × max|x − y_j| / 127 over the states y_j in its inbox (per tensor; leaving out
+    /// far states of origins reputation ignores, SPEC §5.4), so a
     /// receiver whose own state differs from the release by up to margin times that spread decodes it. Between 1 (below
     /// it a receiver exactly as far as the farthest state heard would wrap) and 1000 (a step that coarse is int8's or
     /// worse for any spread within 8× the values, so nothing is left to gain). 2: measured on issue 16's consensus

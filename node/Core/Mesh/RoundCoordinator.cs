@@ -315,6 +315,12 @@ public sealed class RoundCoordinator
     /// <summary>The ledger content id of a record-level round's charge: "seq-" and the sequence its release carries.</summary>
     public static string ChargeId(ulong sequence) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"seq-{sequence}");
 
+    /// <summary>How far a peer state may be from this node's own before the merge pulls it in to that distance (0: no
+    /// bound): <c>merge.norm_bound</c> when set, else <see cref="MeshOptions.AutoDistanceFactor"/> × this node's last
+    /// change (0 until it has trained).</summary>
+    private double DistanceBound() =>
+        _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * _lastChange;
+
     /// <summary>Merges <paramref name="own"/> with the inbox, adopts the result and reports the round.</summary>
     private RoundReport Finish(
         long round, float[] before, float[] own, double trainLoss, double updateNorm, SignedDelta? released, ReadOnlyMemory<byte> payload, string? notReleased)
@@ -332,7 +338,7 @@ public sealed class RoundCoordinator
         // A round that did not train (budget exhausted at record level) has no change of its own: keep the last
         // round's scale for the automatic distance bound, or every peer state would be pulled onto this one.
         _lastChange = change > 0 ? change : _lastChange;
-        double bound = _options.PeerDistanceBound > 0 ? _options.PeerDistanceBound : MeshOptions.AutoDistanceFactor * _lastChange;
+        double bound = DistanceBound();
         var (adopted, report) = Merge(round, own, bound);
         _learner.SetAdapter(adopted);
         // own is this round's array (nothing else holds it) unless the merge returned it as the adopted state.
@@ -646,6 +652,7 @@ public sealed class RoundCoordinator
         int count = _mesh.Schema.Tensors.Count;
         var encodings = new TensorEncoding[count];
         var steps = new float[count];
+        List<float[]> fitted = ModuloSpreadStates(target);
         int offset = 0;
         float[]? difference = null;
         for (int t = 0; t < count; t++)
@@ -654,15 +661,12 @@ public sealed class RoundCoordinator
             ReadOnlySpan<float> x = target.AsSpan(offset, n);
             double maxAbs = Math.Abs(TensorPrimitives.MaxMagnitude(x));
             double spread = -1;
-            foreach (InboxEntry entry in _inbox.Values)
+            foreach (float[] state in fitted)
             {
-                if (entry.State.Length == target.Length)
-                {
-                    difference ??= new float[target.Length];
-                    Span<float> d = difference.AsSpan(0, n);
-                    TensorPrimitives.Subtract(x, entry.State.AsSpan(offset, n), d);
-                    spread = Math.Max(spread, Math.Abs(TensorPrimitives.MaxMagnitude(d)));
-                }
+                difference ??= new float[target.Length];
+                Span<float> d = difference.AsSpan(0, n);
+                TensorPrimitives.Subtract(x, state.AsSpan(offset, n), d);
+                spread = Math.Max(spread, Math.Abs(TensorPrimitives.MaxMagnitude(d)));
             }
 
             float? step = ModuloStep(maxAbs, spread, _options.ModuloMargin);
@@ -672,6 +676,32 @@ public sealed class RoundCoordinator
         }
 
         return DeltaEncoder.EncodeFlatMixed(_mesh.Schema, target, encodings, steps);
+    }
+
+    /// <summary>
+    /// The inbox states a modulo release's step is fitted to: every one except those both beyond the merge's distance
+    /// bound of <paramref name="target"/> and from an origin this node's reputation ignores. Fitting the step to every
+    /// state, as first built, let an attacker's far state (byzantine-30's sign flip, scaling, noise) push every honest
+    /// sender that heard it back to plain int8, 100× coarser than its neighbourhood needs near consensus, long after
+    /// reputation had cut the attacker off. A state that is far for an honest reason (a joiner starting from the initial
+    /// adapter, a partition's other side) comes from an origin that is not ignored and still widens the step, so that
+    /// node decodes its neighbours' releases and comes within range. An ignored origin fails the check and its holder
+    /// tries the other states it holds (<see cref="ModuloReferences"/>) before dropping the release.
+    /// </summary>
+    private List<float[]> ModuloSpreadStates(float[] target)
+    {
+        double bound = DistanceBound();
+        var fitted = new List<float[]>(_inbox.Count);
+        foreach (InboxEntry entry in _inbox.Values)
+        {
+            if (entry.State.Length == target.Length
+                && (bound <= 0 || !_reputation.IsIgnored(entry.Origin) || TensorPrimitives.Distance(target, entry.State) <= bound))
+            {
+                fitted.Add(entry.State);
+            }
+        }
+
+        return fitted;
     }
 
     /// <summary>

@@ -1,7 +1,10 @@
 using FedMesh.Node.Gossip;
 using FedMesh.Node.Mesh;
+using FedMesh.Node.Reputation;
 using FedMesh.Protocol;
 using FedMesh.Protocol.Deltas;
+using FedMesh.Protocol.Identity;
+using NSec.Cryptography;
 
 namespace FedMesh.Node.Tests.Mesh;
 
@@ -54,6 +57,57 @@ public class ModuloReleaseTests
         RoundReport report = sender.RunRound(CancellationToken.None);
         Assert.Equal(TensorEncoding.ModuloInt8, report.Released!.Manifest.Tensors[0].Encoding);
         return (report, x, neighbour);
+    }
+
+    [Fact]
+    public void A_far_state_widens_the_step_until_its_origin_is_ignored()
+    {
+        // byzantine-30 with int8-wz: an attacker's far state in the inbox set the spread, so every honest sender that
+        // heard one went out as plain int8, 100× coarser than its honest neighbourhood needs, even after reputation had
+        // cut the attacker off. The sender trains 0.001 per element a round (change 0.008, automatic distance bound
+        // 10 × 0.008 = 0.08); after its first round it holds a neighbour's state within 0.004 per element and one 2 away
+        // in every element (distance 16, far beyond the bound).
+        using var learner = new CoordinatorKit.StepLearner(0.001f);
+        float[] x = Enumerable.Range(0, CoordinatorKit.D).Select(i => 2f + (i * 0.001f)).ToArray();
+        learner.SetAdapter(x);
+        var reputation = new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1 });
+        RoundCoordinator sender = CoordinatorKit.NewCoordinator(learner, Options, reputation: reputation);
+        Assert.Equal(TensorEncoding.Int8, sender.RunRound(CancellationToken.None).Released!.Manifest.Tensors[0].Encoding); // nothing heard yet
+
+        float[] state = learner.GetAdapter();
+        float[] neighbour = state.Select((v, i) => v + (i % 2 == 0 ? 0.004f : -0.003f)).ToArray();
+        float[] far = state.Select(v => v + 2f).ToArray();
+        Key farKey = CoordinatorKit.NewKey();
+        Assert.Null(sender.Offer(CoordinatorKit.Stored(CoordinatorKit.NewKey(), neighbour), neighbour));
+        Assert.Null(sender.Offer(CoordinatorKit.Stored(farKey, far), far));
+
+        // While the far origin is trusted (a joiner still at the initial adapter looks like this) the step covers it:
+        // 2 × 2 / 127 is coarser than int8's 2.07 / 127, so the release goes out as int8 and the far node decodes it.
+        Assert.Equal(TensorEncoding.Int8, sender.RunRound(CancellationToken.None).Released!.Manifest.Tensors[0].Encoding);
+
+        // Once reputation ignores it, the step is fitted to the neighbour (a spread of a few hundredths at most: 0.004,
+        // the sender's own training and merges since, and the rounding the int8 releases carried over): modulo int8,
+        // at least 10× finer than int8's 2.07 / 127.
+        PeerId farId = PeerId.FromPublicKey(farKey.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+        for (int k = 0; k < 100 && !reputation.IsIgnored(farId); k++)
+        {
+            reputation.RecordRejected(farId);
+        }
+
+        Assert.True(reputation.IsIgnored(farId));
+        RoundReport report = sender.RunRound(CancellationToken.None);
+        ManifestTensor tensor = report.Released!.Manifest.Tensors[0];
+        Assert.Equal(TensorEncoding.ModuloInt8, tensor.Encoding);
+        Assert.True(tensor.Scale < 2.07 / 127 / 10, $"step {tensor.Scale}");
+
+        // The neighbour decodes it; the far state's holder cannot and refuses it (its own state and every state it holds
+        // are out of range) rather than merging a wrapped value.
+        using var near = new CoordinatorKit.StepLearner(0f);
+        near.SetAdapter(neighbour);
+        Assert.Equal(report.ReleasedValues, CoordinatorKit.NewCoordinator(near, Options).DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span));
+        using var away = new CoordinatorKit.StepLearner(0f);
+        away.SetAdapter(far);
+        Assert.Throws<ProtocolException>(() => CoordinatorKit.NewCoordinator(away, Options).DecodeAgainstOwn(report.Released.Manifest, report.ReleasedPayload.Span));
     }
 
     [Fact]
