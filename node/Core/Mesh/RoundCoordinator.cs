@@ -25,7 +25,8 @@ namespace FedMesh.Node.Mesh;
 /// node's own contribution and every peer's count once however many paths delivered them, so the average stays
 /// unbiased under asymmetric gossip), weighted by trust × γ^age, with the configured robust rule centered on its
 /// own state; reputation then scores each contributor on its distance to the aggregate and on its deviation
-/// history (<see cref="CollusionMath"/>: colluders' histories point the same way);</item>
+/// history (<see cref="CollusionMath"/>: colluders' histories point the same way), except in a round whose inputs are
+/// mostly pulled-in far states (<see cref="ReputationEvidence"/>);</item>
 /// <item>adopt the merged candidate only if the held-out loss does not get worse by more than the gate's margin.</item>
 /// </list>
 /// Not thread-safe: the daemon's round loop (or the simulator) calls it; <see cref="Offer"/> may be called between
@@ -464,14 +465,17 @@ public sealed class RoundCoordinator
             decisions.Add(Decision(entry, outcome.Accepted, outcome.Accepted ? merged : $"{outcome.Rejection}: {outcome.Detail}"));
         }
 
-        if (distances.Count > 0)
+        // A round whose inputs are mostly states pulled in by the distance bound has an aggregate those far states set:
+        // scoring by distance to it would reward them (ReputationEvidence). Rejections above still count.
+        bool scored = ReputationEvidence.ScoresRound(bounded.Count, inputs.Count);
+        if (distances.Count > 0 && scored)
         {
             _reputation.RecordRound(distances, HistoryScores(distances, candidate, received));
         }
 
         if (!result.HasAggregate)
         {
-            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Bounded = bounded.Count, Decisions = decisions, MergeTime = stopwatch.Elapsed, PeerDivergence = divergence });
+            return (own, new RoundReport { Round = round, TrainLoss = 0, Merged = 0, Rejected = rejected, Bounded = bounded.Count, ReputationUnscored = !scored, Decisions = decisions, MergeTime = stopwatch.Elapsed, PeerDivergence = divergence });
         }
 
         bool adopt = true;
@@ -494,6 +498,7 @@ public sealed class RoundCoordinator
             Merged = mergedCount,
             Rejected = rejected,
             Bounded = bounded.Count,
+            ReputationUnscored = !scored,
             Adopted = adopt,
             GateReason = gateReason,
             HeldOutLoss = heldOutLoss,

@@ -36,6 +36,11 @@ public sealed record RoundReport
     /// <summary>Peers' states pulled in to <see cref="MeshOptions.PeerDistanceBound"/> of this node's own before merging.</summary>
     public int Bounded { get; init; }
 
+    /// <summary>True when the merge recorded no distance scores in reputation: at least
+    /// <see cref="MeshOptions.UnscoredBoundedShare"/> of its inputs were pulled in by the distance bound
+    /// (<see cref="ReputationEvidence"/>).</summary>
+    public bool ReputationUnscored { get; init; }
+
     /// <summary>True when a merged candidate was adopted (passed the validation gate).</summary>
     public bool Adopted { get; init; }
 

@@ -71,6 +71,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6021, Level = LogLevel.Information, Message = "Metrics endpoint on {Prefix}")]
     public static partial void MetricsListening(ILogger logger, string prefix);
 
+    [LoggerMessage(EventId = 6022, Level = LogLevel.Debug, Message = "Round {Round}: reputation not scored: {Bounded} merged state(s) farther than the distance bound were at least half of the merge's inputs")]
+    public static partial void ReputationUnscored(ILogger logger, long round, int bounded);
+
     // 6050–6059: round robustness and supervision (issue 11).
     [LoggerMessage(EventId = 6050, Level = LogLevel.Critical, Message = "The {Loop} loop failed, stopping the node: {Reason}")]
     public static partial void LoopFailed(ILogger logger, string loop, string reason, Exception exception);

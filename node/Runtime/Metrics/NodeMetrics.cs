@@ -80,6 +80,9 @@ public sealed class NodeMetrics
         ReleasesRefused = factory.CreateCounter(
             "fedmesh_privacy_releases_refused_total",
             "Rounds whose release the privacy ledger refused (budget exhausted or ledger truncated); nothing left the node.");
+        ReputationUnscoredRounds = factory.CreateCounter(
+            "fedmesh_reputation_unscored_rounds_total",
+            "Merges that recorded no distance scores in reputation: at least half of their inputs were states pulled in by the distance bound (a round a far majority set the aggregate of).");
 
         // process_* (CPU, memory, threads, handles, start time) and dotnet_* (GC collections, heap size) for this
         // process; registered per registry, so each in-process node of a test exports them too.
@@ -187,6 +190,8 @@ public sealed class NodeMetrics
 
     public Counter ReleasesRefused { get; }
 
+    public Counter ReputationUnscoredRounds { get; }
+
     /// <summary>The drift, gate and release metrics of one finished round.</summary>
     public void RecordRound(Mesh.RoundReport report)
     {
@@ -195,6 +200,11 @@ public sealed class NodeMetrics
         if (report.NotReleasedReason is not null)
         {
             ReleasesRefused.Inc();
+        }
+
+        if (report.ReputationUnscored)
+        {
+            ReputationUnscoredRounds.Inc();
         }
 
         if (report.DriftDistance is { } drift)

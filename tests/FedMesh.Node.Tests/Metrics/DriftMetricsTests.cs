@@ -88,6 +88,16 @@ public sealed class DriftMetricsTests
     }
 
     [Fact]
+    public void A_merge_that_scored_no_reputation_is_counted()
+    {
+        var metrics = new NodeMetrics();
+        metrics.RecordRound(new RoundReport { Round = 1, TrainLoss = 1, Bounded = 3, ReputationUnscored = true });
+        metrics.RecordRound(new RoundReport { Round = 2, TrainLoss = 1, Bounded = 1 });
+
+        Assert.Equal(1, metrics.ReputationUnscoredRounds.Value);
+    }
+
+    [Fact]
     public void A_refused_release_is_counted()
     {
         var metrics = new NodeMetrics();

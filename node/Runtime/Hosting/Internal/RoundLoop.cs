@@ -193,6 +193,11 @@ internal sealed class RoundLoop(NodeParts parts, RoundCoordinator rounds, Gossip
         }
 
         Log.RoundDone(logger, report.Round, report.TrainLoss, telemetry.LastBpc, report.Merged, report.Adopted);
+        if (report.ReputationUnscored)
+        {
+            Log.ReputationUnscored(logger, report.Round, report.Bounded);
+        }
+
         Completed?.Invoke(report);
     }
 
