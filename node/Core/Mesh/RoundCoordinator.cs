@@ -690,8 +690,8 @@ public sealed class RoundCoordinator
     /// sender that heard it back to plain int8, 100× coarser than its neighbourhood needs near consensus, long after
     /// reputation had cut the attacker off. A state that is far for an honest reason (a joiner starting from the initial
     /// adapter, a partition's other side) comes from an origin that is not ignored and still widens the step, so that
-    /// node decodes its neighbours' releases and comes within range. An ignored origin fails the check and its holder
-    /// tries the other states it holds (<see cref="ModuloReferences"/>) before dropping the release.
+    /// node decodes its neighbours' releases and comes within range. An ignored node that far fails the release's check
+    /// against its own state and the other states it tries (<see cref="ModuloReferences"/>) and drops the release.
     /// </summary>
     private List<float[]> ModuloSpreadStates(float[] target)
     {
