@@ -112,6 +112,15 @@ internal sealed class MembershipService
     /// every tick, and counting up to <see cref="MaxTargets"/> targets each time was a tenth of netsim's CPU at
     /// N = 1,000.</summary>
     private int _inFlight;
+
+    /// <summary>
+    /// The peers a dial in flight is meant to reach (<see cref="DialTarget.DiallingAs"/>), under _lock: one dial per
+    /// peer at a time, whatever its number of addresses. Targets are keyed by address, and mDNS announces every address
+    /// of a host (three for one daemon in the walk-through, beside its seed): the dial tick dialled them all at once,
+    /// each dial that reached the peer was a connection the duplicate rule then had to close at both ends
+    /// (SPEC.md §9.8). A dial that fails leaves the next address to the next tick.
+    /// </summary>
+    private readonly HashSet<PeerId> _diallingPeers = [];
     private DateTimeOffset? _nextShuffle;
     private DateTimeOffset? _nextExplore;
 
@@ -326,6 +335,11 @@ internal sealed class MembershipService
             {
                 t.InFlight = true;
                 _inFlight++;
+                t.DiallingAs = t.Peer;
+                if (t.Peer is { } peer)
+                {
+                    _diallingPeers.Add(peer);
+                }
             }
 
             return due;
@@ -364,11 +378,18 @@ internal sealed class MembershipService
             c = c != 0 ? c : a.Order.CompareTo(b.Order);
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
-        int count = Math.Min(room, ranked.Count);
-        var due = new List<DialTarget>(count);
-        for (int i = 0; i < count; i++)
+        // The most useful address of each peer only (Dialable already passed over peers with a dial in flight).
+        var due = new List<DialTarget>(Math.Min(room, ranked.Count));
+        HashSet<PeerId>? picked = null;
+        for (int i = 0; i < ranked.Count && due.Count < room; i++)
         {
-            due.Add(ranked[i].Target);
+            DialTarget t = ranked[i].Target;
+            if (t.Peer is { } peer && !(picked ??= []).Add(peer))
+            {
+                continue;
+            }
+
+            due.Add(t);
         }
 
         return due;
@@ -460,8 +481,10 @@ internal sealed class MembershipService
         }
     }
 
-    /// <summary>Not in flight, connected, backing off or held after a refusal. Under _lock.</summary>
-    private bool Dialable(DialTarget t, DateTimeOffset now) => !t.InFlight && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t);
+    /// <summary>Not in flight, its peer not being dialled at another address, not connected, not backing off, not
+    /// held after a refusal. Under _lock.</summary>
+    private bool Dialable(DialTarget t, DateTimeOffset now) =>
+        !t.InFlight && !(t.Peer is { } peer && _diallingPeers.Contains(peer)) && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t);
 
     /// <summary>A random dialable target outside the view whose peer id is known (the shuffle goes out once that
     /// peer's session is ready), or null. Under _lock.</summary>
@@ -524,6 +547,12 @@ internal sealed class MembershipService
             {
                 target.InFlight = false;
                 _inFlight--;
+                if (target.DiallingAs is { } dialled)
+                {
+                    _diallingPeers.Remove(dialled);
+                    target.DiallingAs = null;
+                }
+
                 switch (outcome)
                 {
                     case DialOutcome.Connected:
@@ -1085,6 +1114,10 @@ internal sealed class MembershipService
         public PeerId? Peer => Expected ?? ConnectedAs;
 
         public bool InFlight { get; set; }
+
+        /// <summary>The peer this target's dial in flight is meant to reach (<see cref="Peer"/> when it started; the
+        /// dial may learn who answers meanwhile), null when none is or that peer was unknown. Under _lock.</summary>
+        public PeerId? DiallingAs { get; set; }
 
         /// <summary>Refusals by this peer so far (Bye Overloaded); the hold after one is capped, so an old count costs
         /// at most the reconnect ceiling once the peer refuses again.</summary>
