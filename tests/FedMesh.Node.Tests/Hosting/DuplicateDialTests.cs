@@ -191,6 +191,47 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
         Assert.Equal(idA.PeerId.Value, Assert.Single(b.GetStatus().Peers).PeerId);
     }
 
+    [Fact]
+    public async Task A_peer_s_next_address_is_dialled_once_the_dial_to_a_dead_one_has_been_pending_a_while()
+    {
+        // Dialling one address at a time must not leave a peer unreached behind an address whose packets are dropped
+        // (a connect there waits minutes for the kernel's SYN retries).
+        var network = new InMemoryNetwork();
+        network.Reachable = (from, _) => !from.Equals(AHost);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var transport = new StagedTransport(network.Host(BHost), new Dictionary<IPEndPoint, Route>
+        {
+            [new IPEndPoint(AAlias, Port)] = new(new IPEndPoint(AHost, Port), null, Hang: true),
+        });
+        using var idA = NodeIdentity.Create();
+        using var idB = NodeIdentity.Create();
+        await using var a = new NodeRuntime(Parts(idA, network.Host(AHost), AHost, time, []), new CapturedLogs().Factory());
+        await a.StartAsync(CancellationToken.None);
+        await using var b = new NodeRuntime(Parts(idB, transport, BHost, time,
+            [new Seed(new PeerAddress(AAlias.ToString(), Port), idA.PeerId), new Seed(new PeerAddress(AHost.ToString(), Port), idA.PeerId)]), new CapturedLogs().Factory());
+        await b.StartAsync(CancellationToken.None);
+
+        // The dial ticks at 2 s and 4 s leave the second address alone; the one at 6 s dials it.
+        await UntilAsync(() => transport.Dials == 1, "B to dial the dead address");
+        for (int s = 0; s < 4; s++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, transport.Dials);
+        Assert.Empty(b.GetStatus().Peers);
+        for (int s = 0; s < 2; s++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50);
+        }
+
+        await UntilAsync(() => b.GetStatus().Peers.Count == 1, "B to reach A at its other address");
+        Assert.Equal(2, transport.Dials);
+        Assert.Equal($"{AHost}:{Port}", Assert.Single(b.GetStatus().Peers).Address);
+    }
+
     private static NodeParts Parts(NodeIdentity id, ITransportFactory transport, IPAddress host, TimeProvider time, Seed[] seeds) => new()
     {
         Identity = id,
@@ -213,7 +254,9 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
         }
     }
 
-    private sealed record Route(IPEndPoint Real, Gate? Gate);
+    /// <summary>Where a dial to an address goes: <paramref name="Real"/> through <paramref name="Gate"/>, or nowhere
+    /// (<paramref name="Hang"/>: the connect never completes, as to an address whose packets are dropped).</summary>
+    private sealed record Route(IPEndPoint Real, Gate? Gate, bool Hang = false);
 
     /// <summary>How many bytes a dialled connection may write so far (<see cref="Let"/>, <see cref="Open"/>); the rest
     /// waits.</summary>
@@ -272,6 +315,11 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
             if (!routes.TryGetValue(endPoint, out Route? route))
             {
                 return await inner.ConnectAsync(endPoint, cancellationToken);
+            }
+
+            if (route.Hang)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
             }
 
             TransportConnection connection = await inner.ConnectAsync(route.Real, cancellationToken);
