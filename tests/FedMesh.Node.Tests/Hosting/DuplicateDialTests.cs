@@ -165,20 +165,8 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
     {
         // The walk-through's B knew A from its seed and from mDNS at three addresses, all with A's id, and dialled
         // them all in one dial tick.
-        var network = new InMemoryNetwork();
-        network.Reachable = (from, _) => !from.Equals(AHost);
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var transport = new StagedTransport(network.Host(BHost), new Dictionary<IPEndPoint, Route>
-        {
-            [new IPEndPoint(AAlias, Port)] = new(new IPEndPoint(AHost, Port), null),
-        });
-        using var idA = NodeIdentity.Create();
-        using var idB = NodeIdentity.Create();
-        await using var a = new NodeRuntime(Parts(idA, network.Host(AHost), AHost, time, []), new CapturedLogs().Factory());
-        await a.StartAsync(CancellationToken.None);
-        await using var b = new NodeRuntime(Parts(idB, transport, BHost, time,
-            [new Seed(new PeerAddress(AHost.ToString(), Port), idA.PeerId), new Seed(new PeerAddress(AAlias.ToString(), Port), idA.PeerId)]), new CapturedLogs().Factory());
-        await b.StartAsync(CancellationToken.None);
+        await using KnownPair pair = await KnownPair.StartAsync(new Route(new IPEndPoint(AHost, Port), null), aliasFirst: false);
+        (NodeRuntime a, NodeRuntime b, FakeTimeProvider time, StagedTransport transport) = (pair.A, pair.B, pair.Time, pair.Transport);
 
         await UntilAsync(() => a.GetStatus().Peers.Count == 1 && b.GetStatus().Peers.Count == 1, "A and B to connect");
         for (int s = 0; s < 6; s++)
@@ -188,7 +176,7 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
         }
 
         Assert.Equal(1, transport.Dials);
-        Assert.Equal(idA.PeerId.Value, Assert.Single(b.GetStatus().Peers).PeerId);
+        Assert.Equal(a.Self.Value, Assert.Single(b.GetStatus().Peers).PeerId);
     }
 
     [Fact]
@@ -196,20 +184,8 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
     {
         // Dialling one address at a time must not leave a peer unreached behind an address whose packets are dropped
         // (a connect there waits minutes for the kernel's SYN retries).
-        var network = new InMemoryNetwork();
-        network.Reachable = (from, _) => !from.Equals(AHost);
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var transport = new StagedTransport(network.Host(BHost), new Dictionary<IPEndPoint, Route>
-        {
-            [new IPEndPoint(AAlias, Port)] = new(new IPEndPoint(AHost, Port), null, Hang: true),
-        });
-        using var idA = NodeIdentity.Create();
-        using var idB = NodeIdentity.Create();
-        await using var a = new NodeRuntime(Parts(idA, network.Host(AHost), AHost, time, []), new CapturedLogs().Factory());
-        await a.StartAsync(CancellationToken.None);
-        await using var b = new NodeRuntime(Parts(idB, transport, BHost, time,
-            [new Seed(new PeerAddress(AAlias.ToString(), Port), idA.PeerId), new Seed(new PeerAddress(AHost.ToString(), Port), idA.PeerId)]), new CapturedLogs().Factory());
-        await b.StartAsync(CancellationToken.None);
+        await using KnownPair pair = await KnownPair.StartAsync(new Route(new IPEndPoint(AHost, Port), null, Hang: true), aliasFirst: true);
+        (NodeRuntime b, FakeTimeProvider time, StagedTransport transport) = (pair.B, pair.Time, pair.Transport);
 
         // The dial ticks at 2 s and 4 s leave the second address alone; the one at 6 s dials it.
         await UntilAsync(() => transport.Dials == 1, "B to dial the dead address");
@@ -230,6 +206,43 @@ public sealed class DuplicateDialTests(ITestOutputHelper output)
         await UntilAsync(() => b.GetStatus().Peers.Count == 1, "B to reach A at its other address");
         Assert.Equal(2, transport.Dials);
         Assert.Equal($"{AHost}:{Port}", Assert.Single(b.GetStatus().Peers).Address);
+    }
+
+    /// <summary>A and B on virtual time, only B dialling, B knowing A (with its id) at A's address and at the alias
+    /// (routed as <see cref="StartAsync"/> is told).</summary>
+    private sealed class KnownPair(NodeIdentity idA, NodeIdentity idB, NodeRuntime a, NodeRuntime b, FakeTimeProvider time, StagedTransport transport) : IAsyncDisposable
+    {
+        public NodeRuntime A => a;
+
+        public NodeRuntime B => b;
+
+        public FakeTimeProvider Time => time;
+
+        public StagedTransport Transport => transport;
+
+        public static async Task<KnownPair> StartAsync(Route alias, bool aliasFirst)
+        {
+            var network = new InMemoryNetwork { Reachable = (from, _) => !from.Equals(AHost) };
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var transport = new StagedTransport(network.Host(BHost), new Dictionary<IPEndPoint, Route> { [new IPEndPoint(AAlias, Port)] = alias });
+            var idA = NodeIdentity.Create();
+            var idB = NodeIdentity.Create();
+            var a = new NodeRuntime(Parts(idA, network.Host(AHost), AHost, time, []), new CapturedLogs().Factory());
+            await a.StartAsync(CancellationToken.None);
+            Seed direct = new(new PeerAddress(AHost.ToString(), Port), idA.PeerId);
+            Seed aliased = new(new PeerAddress(AAlias.ToString(), Port), idA.PeerId);
+            var b = new NodeRuntime(Parts(idB, transport, BHost, time, aliasFirst ? [aliased, direct] : [direct, aliased]), new CapturedLogs().Factory());
+            await b.StartAsync(CancellationToken.None);
+            return new KnownPair(idA, idB, a, b, time, transport);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await b.DisposeAsync();
+            await a.DisposeAsync();
+            idB.Dispose();
+            idA.Dispose();
+        }
     }
 
     private static NodeParts Parts(NodeIdentity id, ITransportFactory transport, IPAddress host, TimeProvider time, Seed[] seeds) => new()
