@@ -95,8 +95,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 6062, Level = LogLevel.Warning, Message = "Peer {PeerId}: its session from {StaleAddress} had gone silent; replaced by a new connection from {NewAddress}")]
     public static partial void StaleSessionReplaced(ILogger logger, string peerId, string staleAddress, string newAddress);
 
-    [LoggerMessage(EventId = 6063, Level = LogLevel.Warning, Message = "Peer {PeerId} at {Address} closed the connection right after the handshake ({Reason}); if this repeats, that peer keeps another session for this node's key: is another node using a copy of it? ({Suppressed} repeats not logged)")]
-    public static partial void ClosedRightAfterHandshake(ILogger logger, string peerId, string address, string reason, int suppressed);
+    [LoggerMessage(EventId = 6063, Level = LogLevel.Warning, Message = "Peer {PeerId} at {Address} closed the connection right after the handshake as a duplicate, and no session to it followed within {WindowSeconds} s: that peer keeps its session for this node's key with another node. Is another node using a copy of this node's key? ({Suppressed} repeats not logged)")]
+    public static partial void ClosedRightAfterHandshake(ILogger logger, string peerId, string address, double windowSeconds, int suppressed);
 
     [LoggerMessage(EventId = 6065, Level = LogLevel.Information, Message = "Refused peer {PeerId}: inbound session cap ({Cap}) reached; sent it this node's peer list and Bye(Overloaded)")]
     public static partial void InboundRefused(ILogger logger, string peerId, int cap);

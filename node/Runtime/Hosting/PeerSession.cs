@@ -153,6 +153,16 @@ internal sealed class PeerSession : IAsyncDisposable
 
     private int _refusedByPeer;
 
+    /// <summary>The peer said Bye(Shutdown, <see cref="Membership.DuplicateRule.ByeReason"/>): it keeps another session
+    /// for this node's key (SPEC.md §9.8), usually this node's own winner of a crossed dial.</summary>
+    public bool DuplicateByPeer
+    {
+        get => Volatile.Read(ref _duplicateByPeer) != 0;
+        set => Volatile.Write(ref _duplicateByPeer, value ? 1 : 0);
+    }
+
+    private int _duplicateByPeer;
+
     public async ValueTask DisposeAsync()
     {
         Volatile.Write(ref _closing, 1);

@@ -81,17 +81,39 @@ public class AdmissionTests
 
     [Theory]
     // Older than the crossed-dial window (10 s handshake time-out) and heard from 5 s ago: kept, whoever wins the tie-break.
-    [InlineData(60, 5, false, true, DuplicateOutcome.KeepEstablished)]
+    [InlineData(60, 5, true, DuplicateOutcome.KeepEstablished)]
     // Older and silent for longer than half the idle time-out (45 s): the newcomer replaces it.
-    [InlineData(120, 50, true, false, DuplicateOutcome.ReplaceStale)]
-    // Young (a crossed dial): the initiator-id tie-break decides, as SPEC §9.8 says.
-    [InlineData(1, 1, false, true, DuplicateOutcome.CrossedReplace)]
-    [InlineData(1, 1, true, false, DuplicateOutcome.CrossedKeepEstablished)]
-    [InlineData(1, 1, true, true, DuplicateOutcome.CrossedKeepEstablished)]
+    [InlineData(120, 50, false, DuplicateOutcome.ReplaceStale)]
+    // Young (a crossed dial): the tie-break decides, as SPEC §9.8 says.
+    [InlineData(1, 1, true, DuplicateOutcome.CrossedReplace)]
+    [InlineData(1, 1, false, DuplicateOutcome.CrossedKeepEstablished)]
     public void Duplicate_rule_keeps_a_healthy_established_session_and_applies_the_tie_break_only_to_crossed_dials(
-        double ageSeconds, double silentSeconds, bool existingWins, bool newWins, DuplicateOutcome expected)
+        double ageSeconds, double silentSeconds, bool newPrecedes, DuplicateOutcome expected)
     {
         DateTimeOffset now = DateTimeOffset.UnixEpoch.AddHours(1);
-        Assert.Equal(expected, DuplicateRule.Decide(now, now.AddSeconds(-ageSeconds), now.AddSeconds(-silentSeconds), existingWins, newWins, ConnectionOptions.Default));
+        Assert.Equal(expected, DuplicateRule.Decide(now, now.AddSeconds(-ageSeconds), now.AddSeconds(-silentSeconds), newPrecedes, ConnectionOptions.Default));
+    }
+
+    [Theory]
+    // Different initiators (a crossed dial): the one the smaller id initiated wins, whatever the hashes.
+    [InlineData(true, "ff", false, "00", true)]
+    [InlineData(false, "00", true, "ff", false)]
+    // The same initiator (two addresses dialled at once): the smaller transcript hash wins.
+    [InlineData(true, "0a01", true, "0a02", true)]
+    [InlineData(true, "0a02", true, "0a01", false)]
+    [InlineData(false, "0a01", false, "0a02", true)]
+    [InlineData(false, "0a02", false, "0a01", false)]
+    // Equal hashes (the simulator's channel: all zeros) decide nothing; the established session stays.
+    [InlineData(false, "0000", false, "0000", false)]
+    public void Tie_break_takes_the_smaller_initiator_id_then_the_smaller_transcript_hash(
+        bool aInitiatorSmaller, string aTranscript, bool bInitiatorSmaller, string bTranscript, bool aPrecedes)
+    {
+        byte[] a = Convert.FromHexString(aTranscript);
+        byte[] b = Convert.FromHexString(bTranscript);
+        Assert.Equal(aPrecedes, DuplicateRule.Precedes(aInitiatorSmaller, a, bInitiatorSmaller, b));
+        // Both ends ask the question the other way round for the other connection: they agree on the survivor.
+        bool bPrecedes = DuplicateRule.Precedes(bInitiatorSmaller, b, aInitiatorSmaller, a);
+        Assert.False(aPrecedes && bPrecedes);
+        Assert.True(aPrecedes || bPrecedes || a.AsSpan().SequenceEqual(b));
     }
 }

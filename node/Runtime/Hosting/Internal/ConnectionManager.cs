@@ -306,7 +306,7 @@ internal sealed class ConnectionManager
         if (!TryRegister(session))
         {
             lease.Dispose();
-            await session.CloseAsync(ProtocolErrorCode.Shutdown, "duplicate connection").ConfigureAwait(false);
+            await session.CloseAsync(ProtocolErrorCode.Shutdown, DuplicateRule.ByeReason).ConfigureAwait(false);
             await session.DisposeAsync().ConfigureAwait(false);
             await transport.DisposeAsync().ConfigureAwait(false);
             return peer;
@@ -345,8 +345,10 @@ internal sealed class ConnectionManager
     /// <item>the established session is kept when it is <see cref="DuplicateRule.Healthy"/> and older than a crossed
     /// dial can be; the newcomer is closed and both addresses logged at warning (a second node holding the same key
     /// cannot silently evict the real one);</item>
-    /// <item>otherwise (both dialled each other at once, or the old session went quiet) the connection initiated by
-    /// the peer with the smaller id survives on both sides, so they agree without a message; a stale session yields.</item>
+    /// <item>otherwise (both dialled each other at once, one dialled two of the other's addresses at once, or the old
+    /// session went quiet) the tie-break of <see cref="DuplicateRule.Precedes"/> (the smaller initiator id, then the
+    /// smaller transcript hash) picks the same connection on both sides, so they agree without a message; a stale
+    /// session yields.</item>
     /// </list>
     /// </summary>
     private bool TryRegister(PeerSession session)
@@ -364,8 +366,9 @@ internal sealed class ConnectionManager
                 continue;
             }
 
-            DuplicateOutcome outcome = DuplicateRule.Decide(
-                _parts.Time.GetUtcNow(), existing.Established, existing.LastReceived, Winner(existing), Winner(session), _options);
+            bool newPrecedes = DuplicateRule.Precedes(
+                Winner(session), session.Connection.Session.TranscriptHash.Span, Winner(existing), existing.Connection.Session.TranscriptHash.Span);
+            DuplicateOutcome outcome = DuplicateRule.Decide(_parts.Time.GetUtcNow(), existing.Established, existing.LastReceived, newPrecedes, _options);
             if (outcome == DuplicateOutcome.KeepEstablished)
             {
                 if (_duplicateLog.ShouldLog(session.Peer.Value, out int suppressed))
@@ -389,7 +392,7 @@ internal sealed class ConnectionManager
                 Log.StaleSessionReplaced(_logger, session.Peer.Value, existing.Address, session.Address);
             }
 
-            _ = existing.CloseAsync(ProtocolErrorCode.Shutdown, "duplicate connection");
+            _ = existing.CloseAsync(ProtocolErrorCode.Shutdown, DuplicateRule.ByeReason);
             return true;
         }
     }
@@ -404,6 +407,8 @@ internal sealed class ConnectionManager
         }
     }
 
+    /// <summary>Whether <paramref name="s"/> was initiated by the side with the smaller peer id (the first key of the
+    /// tie-break, SPEC.md §9.8).</summary>
     private bool Winner(PeerSession s)
     {
         string self = _parts.Identity.PeerId.Value;
@@ -443,6 +448,11 @@ internal sealed class ConnectionManager
                         Log.BadMessage(_logger, peer.Value, ex.Message);
                         await session.CloseAsync(ex.Code, ex.Message).ConfigureAwait(false);
                         break;
+                    }
+
+                    if (message is ByeMessage { Code: ProtocolErrorCode.Shutdown, Text: DuplicateRule.ByeReason })
+                    {
+                        session.DuplicateByPeer = true;
                     }
 
                     if (message is ByeMessage { Code: ProtocolErrorCode.Overloaded })
@@ -485,13 +495,13 @@ internal sealed class ConnectionManager
                         _actor.Engine.Disconnected(peer);
                     }
                 });
-                // Closed by the other side within moments of the handshake while no other session to that peer
-                // exists: it kept another session for our key (SPEC.md §9.8), so another node may be using it.
-                if (!_stopping.IsCancellationRequested && !session.ClosedLocally && !session.RefusedByPeer && !_sessions.ContainsKey(peer)
-                    && DuplicateRule.ClosedSoonAfterHandshake(session.Established, _parts.Time.GetUtcNow(), _options)
-                    && _duplicateLog.ShouldLog(peer.Value, out int suppressed))
+                // Closed by the other side as a duplicate within moments of the handshake while no other session to
+                // that peer exists: it keeps another session for our key (SPEC.md §9.8). Normally that is this node's
+                // own winner of a crossed dial, not finished here yet; WarnIfNoSessionFollowsAsync tells the two apart.
+                if (!_stopping.IsCancellationRequested && !session.ClosedLocally && session.DuplicateByPeer && !_sessions.ContainsKey(peer)
+                    && DuplicateRule.ClosedSoonAfterHandshake(session.Established, _parts.Time.GetUtcNow(), _options))
                 {
-                    Log.ClosedRightAfterHandshake(_logger, peer.Value, session.Address, reason.Message, suppressed);
+                    _ = Spawn(() => WarnIfNoSessionFollowsAsync(session));
                 }
             }
 
@@ -499,6 +509,33 @@ internal sealed class ConnectionManager
             lease.Dispose();
             await session.DisposeAsync().ConfigureAwait(false);
             await transport.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Warns of a copied key (6063) when a session <paramref name="closed"/> by its peer as a duplicate right after the
+    /// handshake is followed by no session to that peer within a crossed-dial window. The session the peer kept is
+    /// normally this node's own: the winner of a crossed dial, or of this node's dials to two of the peer's addresses,
+    /// whose handshake here can finish after the loser's Bye arrived (each connection is its own stream: in the
+    /// walk-through both daemons warned at their first start over exactly that). That winner's handshake began before
+    /// the Bye was sent, so it finishes within one <see cref="DuplicateRule.CrossedDialWindow"/> of it. If none has
+    /// by then, the peer keeps its session with another node holding this node's key.
+    /// </summary>
+    private async Task WarnIfNoSessionFollowsAsync(PeerSession closed)
+    {
+        TimeSpan window = DuplicateRule.CrossedDialWindow(_options);
+        try
+        {
+            await Task.Delay(window, _parts.Time, _stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (!_sessions.ContainsKey(closed.Peer) && _duplicateLog.ShouldLog(closed.Peer.Value, out int suppressed))
+        {
+            Log.ClosedRightAfterHandshake(_logger, closed.Peer.Value, closed.Address, window.TotalSeconds, suppressed);
         }
     }
 

@@ -45,6 +45,16 @@ internal sealed class MembershipService
     /// </summary>
     internal static readonly PhiAccrualOptions Liveness = PhiAccrualOptions.Default with { AcceptablePause = TimeSpan.FromSeconds(15) };
 
+    /// <summary>
+    /// A peer's next address is dialled once the dial to another of its addresses has been pending this long
+    /// (<see cref="_diallingPeers"/>). A dial on loopback or a LAN connects within milliseconds and a handshake within
+    /// a second on a loaded 2-core machine (the walk-through's daemons logged "connected" within the second of the
+    /// dial tick), while a connect to an address whose packets are dropped waits for the kernel's SYN retries (about
+    /// 2 min on Linux): 5 s (two and a half dial ticks, half the handshake time-out) tells them apart without leaving
+    /// a peer unreached behind a dead address. A second dial that does connect is resolved by the duplicate rule.
+    /// </summary>
+    internal static readonly TimeSpan StaggerAfter = TimeSpan.FromSeconds(5);
+
     /// <summary>A transfer frame (Want, manifest, chunk) within this long marks a session as mid-transfer, and it is
     /// not closed for being outside the view: a transfer's frames follow each other within round trips, and 10 s is
     /// the same margin as the Hello timeout (SPEC.md §9.1), far beyond a round trip on a loaded machine.</summary>
@@ -112,6 +122,16 @@ internal sealed class MembershipService
     /// every tick, and counting up to <see cref="MaxTargets"/> targets each time was a tenth of netsim's CPU at
     /// N = 1,000.</summary>
     private int _inFlight;
+
+    /// <summary>
+    /// The peers a dial in flight is meant to reach (<see cref="DialTarget.DiallingAs"/>), under _lock: when the latest
+    /// of their dials started and how many are in flight. Targets are keyed by address, and mDNS announces every
+    /// address of a host (three for one daemon in the walk-through, beside its seed): the dial tick dialled them all
+    /// at once, and each dial that reached the peer was a connection the duplicate rule then had to close at both ends
+    /// (SPEC.md §9.8). Now another address of a peer is dialled only once the last dial to it has ended or has been
+    /// pending for <see cref="StaggerAfter"/> (Happy Eyeballs' staggered attempts, RFC 8305 §5).
+    /// </summary>
+    private readonly Dictionary<PeerId, (DateTimeOffset Since, int Count)> _diallingPeers = [];
     private DateTimeOffset? _nextShuffle;
     private DateTimeOffset? _nextExplore;
 
@@ -326,6 +346,11 @@ internal sealed class MembershipService
             {
                 t.InFlight = true;
                 _inFlight++;
+                t.DiallingAs = t.Peer;
+                if (t.Peer is { } peer)
+                {
+                    _diallingPeers[peer] = (now, (_diallingPeers.TryGetValue(peer, out var dialling) ? dialling.Count : 0) + 1);
+                }
             }
 
             return due;
@@ -364,11 +389,18 @@ internal sealed class MembershipService
             c = c != 0 ? c : a.Order.CompareTo(b.Order);
             return c != 0 ? c : a.Index.CompareTo(b.Index);
         });
-        int count = Math.Min(room, ranked.Count);
-        var due = new List<DialTarget>(count);
-        for (int i = 0; i < count; i++)
+        // The most useful address of each peer only (Dialable already passed over peers with a recent dial in flight).
+        var due = new List<DialTarget>(Math.Min(room, ranked.Count));
+        HashSet<PeerId>? picked = null;
+        for (int i = 0; i < ranked.Count && due.Count < room; i++)
         {
-            due.Add(ranked[i].Target);
+            DialTarget t = ranked[i].Target;
+            if (t.Peer is { } peer && !(picked ??= []).Add(peer))
+            {
+                continue;
+            }
+
+            due.Add(t);
         }
 
         return due;
@@ -460,8 +492,11 @@ internal sealed class MembershipService
         }
     }
 
-    /// <summary>Not in flight, connected, backing off or held after a refusal. Under _lock.</summary>
-    private bool Dialable(DialTarget t, DateTimeOffset now) => !t.InFlight && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t);
+    /// <summary>Not in flight, its peer not dialled at another address for less than <see cref="StaggerAfter"/>, not
+    /// connected, not backing off, not held after a refusal. Under _lock.</summary>
+    private bool Dialable(DialTarget t, DateTimeOffset now) =>
+        !t.InFlight && !(t.Peer is { } peer && _diallingPeers.TryGetValue(peer, out var dialling) && now - dialling.Since < StaggerAfter)
+        && t.Backoff.IsDue && now >= t.HeldUntil && !IsConnectedTo(t);
 
     /// <summary>A random dialable target outside the view whose peer id is known (the shuffle goes out once that
     /// peer's session is ready), or null. Under _lock.</summary>
@@ -524,6 +559,20 @@ internal sealed class MembershipService
             {
                 target.InFlight = false;
                 _inFlight--;
+                if (target.DiallingAs is { } dialled)
+                {
+                    target.DiallingAs = null;
+                    (DateTimeOffset since, int count) = _diallingPeers[dialled];
+                    if (count > 1)
+                    {
+                        _diallingPeers[dialled] = (since, count - 1);
+                    }
+                    else
+                    {
+                        _diallingPeers.Remove(dialled);
+                    }
+                }
+
                 switch (outcome)
                 {
                     case DialOutcome.Connected:
@@ -1085,6 +1134,10 @@ internal sealed class MembershipService
         public PeerId? Peer => Expected ?? ConnectedAs;
 
         public bool InFlight { get; set; }
+
+        /// <summary>The peer this target's dial in flight is meant to reach (<see cref="Peer"/> when it started; the
+        /// dial may learn who answers meanwhile), null when none is or that peer was unknown. Under _lock.</summary>
+        public PeerId? DiallingAs { get; set; }
 
         /// <summary>Refusals by this peer so far (Bye Overloaded); the hold after one is capped, so an old count costs
         /// at most the reconnect ceiling once the peer refuses again.</summary>
