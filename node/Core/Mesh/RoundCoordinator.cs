@@ -699,8 +699,9 @@ public sealed class RoundCoordinator
         var fitted = new List<float[]>(_inbox.Count);
         foreach (InboxEntry entry in _inbox.Values)
         {
+            // Beyond the bound exactly as the merge decides it (NormBounding: a scale below 1 pulls the state in).
             if (entry.State.Length == target.Length
-                && (bound <= 0 || !_reputation.IsIgnored(entry.Origin) || TensorPrimitives.Distance(target, entry.State) <= bound))
+                && (!_reputation.IsIgnored(entry.Origin) || NormBounding.DistanceScaleFor(target, entry.State, bound) >= 1f))
             {
                 fitted.Add(entry.State);
             }
