@@ -22,11 +22,7 @@ public class ByzantineNeighboursTests
     public Task Centered_clipping_keeps_every_honest_node_under_the_scaling_attack_that_captures_geometric_median() =>
         NetsimProcess.InTempDirectoryAsync("netsim-byzantine-", async dir =>
         {
-            string scenario = Path.Combine(dir, "byz-scaling.toml");
-            string shipped = await File.ReadAllTextAsync(Shipped);
-            Assert.Contains("attack = \"sign_flip\"", shipped, StringComparison.Ordinal);
-            await File.WriteAllTextAsync(scenario, shipped.Replace("attack = \"sign_flip\"", "attack = \"scaling\"", StringComparison.Ordinal));
-
+            string scenario = await WithAttackAsync(dir, "scaling");
             JsonElement clipped = await RunAsync(scenario, Path.Combine(dir, "cc"), CaptureSeed);
             // Without reputation: since merges of mostly far states record no distance scores (issue 16), geometric
             // median with reputation loses no honest node at seeds 1–10 either (scaling and sign flip, largest 0.044).
@@ -56,16 +52,22 @@ public class ByzantineNeighboursTests
     public Task Centered_clipping_keeps_every_honest_node_at_the_seed_where_reputation_was_inverted(string attack) =>
         NetsimProcess.InTempDirectoryAsync("netsim-byzantine-", async dir =>
         {
-            string scenario = Path.Combine(dir, $"byz-{attack}.toml");
-            string shipped = await File.ReadAllTextAsync(Shipped);
-            Assert.Contains("attack = \"sign_flip\"", shipped, StringComparison.Ordinal);
-            await File.WriteAllTextAsync(scenario, shipped.Replace("attack = \"sign_flip\"", $"attack = \"{attack}\"", StringComparison.Ordinal));
-
+            string scenario = await WithAttackAsync(dir, attack);
             JsonElement clipped = await RunAsync(scenario, Path.Combine(dir, "cc"), "9");
 
             double clippedMax = clipped.GetProperty("final_max_distance_to_optimum").GetDouble();
             Assert.True(clippedMax < 0.1, $"an honest node ended at distance {clippedMax} under {attack} at seed 9");
         });
+
+    /// <summary>The shipped byzantine-30 scenario (sign flip) with <paramref name="attack"/> instead, written to <paramref name="dir"/>.</summary>
+    private static async Task<string> WithAttackAsync(string dir, string attack)
+    {
+        string scenario = Path.Combine(dir, $"byz-{attack}.toml");
+        string shipped = await File.ReadAllTextAsync(Shipped);
+        Assert.Contains("attack = \"sign_flip\"", shipped, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(scenario, shipped.Replace("attack = \"sign_flip\"", $"attack = \"{attack}\"", StringComparison.Ordinal));
+        return scenario;
+    }
 
     private static async Task<JsonElement> RunAsync(string scenario, string outDir, string seed, params string[] extra)
     {
