@@ -87,7 +87,8 @@ public static class BenchCommands
             Hosting.RuntimeMeshResult result;
             try
             {
-                result = Hosting.RuntimeMesh.Run(s);
+                // The per-node CSV and the series are the run's totals and means: no per-node rows per round.
+                result = Hosting.RuntimeMesh.Run(s, perNodeRecords: false);
             }
             catch (ArgumentException ex)
             {
@@ -224,7 +225,8 @@ public static class BenchCommands
                     Action<Hosting.RuntimeRoundSample>? roundDone = !parse.GetValue(progress) ? null
                         : x => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{GossipModes.Name(m)} n={n} round {x.Round}/{scaled.Rounds}: mean distance {x.MeanDistanceToOptimum:G7}{(progressReference is { } pr ? $" ({x.MeanDistanceToOptimum / pr:F4} x the reference {pr:G7})" : "")}"));
-                    Hosting.RuntimeMeshResult result = Hosting.RuntimeMesh.Run(scaled, roundDone: roundDone);
+                    // The bench reads the per-round means and the per-node totals only, not a row per node and round.
+                    Hosting.RuntimeMeshResult result = Hosting.RuntimeMesh.Run(scaled, roundDone: roundDone, perNodeRecords: false);
                     wall.Stop();
                     // Allocation and GC pauses: the allocated bytes do not depend on the machine's load (same seed, same
                     // work), so they compare builds on a busy machine where the clock cannot; the pauses show the GC's

@@ -69,6 +69,9 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
     private readonly List<RuntimeRoundSample> _series = [];
     private readonly List<NodeRoundRecord> _records = [];
 
+    /// <summary>Whether each sample adds its per-node rows to <see cref="_records"/> (<see cref="Run"/>'s perNodeRecords).</summary>
+    private bool _perNodeRecords = true;
+
     /// <summary>Each node's wire counters at the previous sample (a new process counts from zero).</summary>
     private readonly long[] _bytesInAt;
     private readonly long[] _bytesOutAt;
@@ -140,13 +143,18 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
     /// <summary>Runs the scenario on one pool thread; the process's thread pool is restricted for good (netsim only).</summary>
     /// <param name="info">Progress lines; null = silent.</param>
     /// <param name="roundDone">Called after each round's sample (the honest up nodes' means).</param>
-    public static RuntimeMeshResult Run(Scenario scenario, Action<string>? info = null, Action<RuntimeRoundSample>? roundDone = null)
+    /// <param name="perNodeRecords">Keep one <see cref="NodeRoundRecord"/> per node and round
+    /// (<see cref="RuntimeMeshResult.Records"/>, what <c>netsim run</c> writes); false for callers that read only the
+    /// per-round means and the per-node totals (the benches): N × rounds rows are 6.5 million objects at 4,096 × 1,600,
+    /// kept to the end of the run, and every sample computes each node's distance to the consensus for them.</param>
+    public static RuntimeMeshResult Run(Scenario scenario, Action<string>? info = null, Action<RuntimeRoundSample>? roundDone = null, bool perNodeRecords = true)
     {
         SerialExecutor.Enforce();
         return Task.Run(async () =>
         {
             await using var mesh = new RuntimeMesh(scenario, info);
             mesh._roundDone = roundDone;
+            mesh._perNodeRecords = perNodeRecords;
             return await mesh.RunAsync().ConfigureAwait(false);
         }).GetAwaiter().GetResult();
     }
@@ -398,7 +406,11 @@ public sealed partial class RuntimeMesh : IAsyncDisposable
         }
 
         int n = Math.Max(1, up);
-        RecordNodes(round, scores, counters);
+        if (_perNodeRecords)
+        {
+            RecordNodes(round, scores, counters);
+        }
+
         return new RuntimeRoundSample(round, up, score / n, distance / n, (double)connected / n);
     }
 

@@ -162,6 +162,32 @@ public class RuntimeMeshTests
         }
     }
 
+    /// <summary>
+    /// The benches run without a row per node and round (RuntimeMesh.Run's perNodeRecords = false: at 4,096 × 1,600
+    /// those were 6.5 million objects held to the end): the per-round means they print come from the same sample as
+    /// <c>netsim run</c>'s rows, so <c>bench runtime</c>'s series must match, to every digit, the means <c>netsim run</c>
+    /// computes from its rows (rounds.csv), through the partition, the crash and the restart.
+    /// </summary>
+    [Fact]
+    public Task Benches_without_per_node_rows_give_the_per_round_means_netsim_run_computes_from_its_rows() =>
+        NetsimProcess.InTempDirectoryAsync("netsim-rows-", async dir =>
+        {
+            string scenario = Path.Combine(dir, "s.toml");
+            await File.WriteAllTextAsync(scenario, Scenario);
+            string run = Path.Combine(dir, "run");
+            await NetsimAsync("run", scenario, "--out", run, "--json", "--no-plots");
+            await RunAsync(scenario, Path.Combine(dir, "bench.csv"));
+
+            // rounds.csv: round, honest_up, mean_loss, mean_distance_to_consensus, mean_distance_to_optimum, ...;
+            // the series: round, honest_up, mean_score, mean_distance, mean_peers.
+            string[][] rows = [.. (await File.ReadAllLinesAsync(Path.Combine(run, "rounds.csv"))).Skip(1).Select(l => l.Split(','))];
+            string[][] series = [.. (await File.ReadAllLinesAsync(Path.Combine(dir, "bench.csv.series"))).Skip(1).Select(l => l.Split(','))];
+            Assert.Equal(4, series.Length);
+            Assert.Equal(rows.Select(r => (r[0], r[1], r[2], r[4])), series.Select(r => (r[0], r[1], r[2], r[3])));
+            // Node 7 crashed in round 2: 11 honest nodes up there, 12 elsewhere.
+            Assert.Equal(["12", "11", "12", "12"], series.Select(r => r[1]));
+        });
+
     /// <summary>netsim bench dissemination (its events are ignored): one release through flood and neighbours meshes.</summary>
     [Fact]
     public Task Dissemination_reaches_every_node_flood_within_its_period_neighbours_by_merges_and_replays_identically() =>
