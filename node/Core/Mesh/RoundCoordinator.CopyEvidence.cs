@@ -11,7 +11,8 @@ namespace FedMesh.Node.Mesh;
 /// before the aggregator runs, each pair of this merge's inputs adds to its evidence (near-copy events, a cosine of
 /// their deviation histories), and each input's weight is multiplied by 1 / (1 + the sum of its links to the other
 /// inputs). The peers with a link are handed to reputation, whose push targeting goes past them
-/// (<see cref="ReputationTracker.PassedOverInFanout"/>).
+/// (<see cref="ReputationTracker.PassedOverInFanout"/>). Cost per merge O(k²·d) for k inputs of d values, as the
+/// history score's (<see cref="CollusionMath.MaxCosineToOthers"/>): the pairwise distances and history cosines.
 /// </summary>
 public sealed partial class RoundCoordinator
 {

@@ -18,6 +18,12 @@ public sealed partial class ReputationTracker
     {
         ArgumentNullException.ThrowIfNull(linked);
         FrozenSet<PeerId> before = _copyLinked;
+        if (before.Count == linked.Count && before.SetEquals(linked))
+        {
+            // The usual round: no link came or went, so no new set is built (a merge runs every round on every node).
+            return;
+        }
+
         foreach (PeerId peer in linked)
         {
             if (!before.Contains(peer))
