@@ -77,9 +77,9 @@ public sealed record Scenario
     /// </summary>
     public ReputationOptions Reputation { get; init; } = ReputationOptions.Default;
 
-    /// <summary>Trust still observed but never used: nothing is ignored (threshold 0) and any positive trust gets
-    /// full weight (the smallest positive double is the full-weight point).</summary>
-    public static readonly ReputationOptions NeutralTrust = ReputationOptions.Default with { IgnoreBelow = 0, FullWeightAbove = double.Epsilon };
+    /// <summary>Trust still observed but never used: nothing is ignored (threshold 0), any positive trust gets
+    /// full weight (the smallest positive double is the full-weight point) and copy evidence shares no weight.</summary>
+    public static readonly ReputationOptions NeutralTrust = ReputationOptions.Default with { IgnoreBelow = 0, FullWeightAbove = double.Epsilon, ShareCopyWeight = false };
 
     /// <summary>Validation-gate margins, in the learner's loss units.</summary>
     public ValidationGateOptions Gate { get; init; } = ValidationGateOptions.Default;

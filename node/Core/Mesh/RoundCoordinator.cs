@@ -32,7 +32,7 @@ namespace FedMesh.Node.Mesh;
 /// Not thread-safe: the daemon's round loop (or the simulator) calls it; <see cref="Offer"/> may be called between
 /// rounds from the same loop.
 /// </summary>
-public sealed class RoundCoordinator
+public sealed partial class RoundCoordinator
 {
     private readonly ILearner _learner;
     private readonly IAggregator _aggregator;
@@ -433,6 +433,7 @@ public sealed class RoundCoordinator
             return (own, new RoundReport { Round = round, TrainLoss = 0, Decisions = decisions, Adopted = false });
         }
 
+        ShareCopyWeight(contributors, inputs, received);
         var stopwatch = Stopwatch.StartNew();
         float[] candidate = new float[own.Length];
         // The node's own last change is centered clipping's radius when its median radius is 0 (one neighbour heard).

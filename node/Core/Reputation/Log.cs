@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4103, Level = LogLevel.Warning, Message = "Peer {Peer} served bytes that failed verification (bad chunk or manifest signature), trust now {Trust:F3}")]
     public static partial void SignatureFailure(ILogger logger, string peer, double trust);
 
+    [LoggerMessage(EventId = 4104, Level = LogLevel.Debug, Message = "Peer {Peer} is linked to another peer by copy or collusion evidence: its merge weight is shared and pushes go past it")]
+    public static partial void CopyLinked(ILogger logger, string peer);
+
     [LoggerMessage(EventId = 4110, Level = LogLevel.Information, Message = "Validation gate accepted the merged candidate: held-out loss {Current:F5} -> {Candidate:F5} (allowed up to {Allowed:F5})")]
     public static partial void GateAccepted(ILogger logger, double current, double candidate, double allowed);
 

@@ -9,7 +9,9 @@ namespace FedMesh.Node.Gossip.Internal;
 /// <c>fanout</c> peers whose states this node merges. A neighbours-mode node mixes only the states pushed to it;
 /// each push that lands on a peer it ignores is one state fewer in the mixing among the peers it trusts, which is
 /// what kept byzantine-30 (30 % attackers) 8–18 % farther from the optimum than the same mesh without them
-/// (netsim/scenarios/README.md, "Push targets past ignored peers").
+/// (netsim/scenarios/README.md, "Push targets past ignored peers"). The runtime passes
+/// <c>ReputationTracker.PassedOverInFanout</c>, so a peer that copy or collusion evidence links to another is passed
+/// over in the count too: colluders that copy each other do not take up the pushes meant for independent peers.
 /// </summary>
 /// <remarks>
 /// Ignored peers are passed over only in the count, never in the draw: every peer, ignored or not, is pushed to at

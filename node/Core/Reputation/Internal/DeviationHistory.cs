@@ -20,6 +20,9 @@ internal sealed class DeviationHistory
 
     public int Count => _ema.Count;
 
+    /// <summary>The peer's history (the array itself, not a copy), or null if it was not observed.</summary>
+    public float[]? HistoryOf(PeerId peer) => _ema.TryGetValue(peer, out float[]? history) ? history : null;
+
     /// <summary>Adds this round's deviation of <paramref name="peer"/>'s state from the aggregate.</summary>
     public void Observe(PeerId peer, ReadOnlySpan<float> state, ReadOnlySpan<float> aggregate)
     {

@@ -37,7 +37,7 @@ internal sealed class GossipActor : IGossipHost
         _telemetry = telemetry;
         _logger = logger;
         _stopping = stopping;
-        Engine = new GossipEngine(parts.Mesh, hello, parts.Gossip, new SequenceTracker(), parts.Time, new Random(parts.Seed), this, parts.Reputation is { } trust ? trust.IsIgnored : null);
+        Engine = new GossipEngine(parts.Mesh, hello, parts.Gossip, new SequenceTracker(), parts.Time, new Random(parts.Seed), this, parts.Reputation is { } trust ? trust.PassedOverInFanout : null);
     }
 
     /// <summary>Touched only from actions run by this actor.</summary>

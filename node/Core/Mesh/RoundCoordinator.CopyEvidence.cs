@@ -1,0 +1,110 @@
+using System.Numerics.Tensors;
+using FedMesh.Node.Merge;
+using FedMesh.Node.Reputation;
+using FedMesh.Node.Reputation.Internal;
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Mesh;
+
+/// <summary>
+/// Copy and collusion evidence in the merge (<see cref="CopyEvidenceMath"/>, <see cref="ReputationOptions.ShareCopyWeight"/>):
+/// before the aggregator runs, each pair of this merge's inputs adds to its evidence (near-copy events, a cosine of
+/// their deviation histories), and each input's weight is multiplied by 1 / (1 + the sum of its links to the other
+/// inputs). The peers with a link are handed to reputation, whose push targeting goes past them
+/// (<see cref="ReputationTracker.PassedOverInFanout"/>). Cost per merge O(k²·d) for k inputs of d values, as the
+/// history score's (<see cref="CollusionMath.MaxCosineToOthers"/>): the pairwise distances and history cosines.
+/// </summary>
+public sealed partial class RoundCoordinator
+{
+    private CopyEvidence? _copies;
+
+    /// <summary>
+    /// Adds this merge's evidence and shares the linked inputs' weights (<paramref name="inputs"/>[i + 1] is
+    /// <paramref name="contributors"/>[i]'s; <paramref name="received"/> holds their states as received).
+    /// </summary>
+    private void ShareCopyWeight(List<InboxEntry> contributors, List<DeltaInput> inputs, Dictionary<PeerId, float[]> received)
+    {
+        ReputationOptions o = _reputation.Options;
+        if (!o.ShareCopyWeight || contributors.Count == 0)
+        {
+            return;
+        }
+
+        _copies ??= new CopyEvidence(o.MaxCopyPairs);
+        ObserveHistoryCosines(contributors);
+        var rows = new ReadOnlyMemory<float>[contributors.Count];
+        var times = new double[contributors.Count];
+        double unit = RoundUnit.TotalSeconds;
+        for (int i = 0; i < contributors.Count; i++)
+        {
+            rows[i] = received[contributors[i].Origin];
+            times[i] = contributors[i].Timestamp.ToUnixTimeMilliseconds() / 1000.0 / unit;
+        }
+
+        foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.NearCopyRatio, o.NearCopyMaxGapRounds))
+        {
+            _copies.RecordNearCopy(contributors[a].Origin, contributors[a].Sequence, contributors[b].Origin, contributors[b].Sequence);
+        }
+
+        double[] sums = CopyEvidenceMath.LinkSums(contributors.Count, (i, j) =>
+        {
+            (int nearCopies, double mean, int n) = _copies.Of(contributors[i].Origin, contributors[j].Origin);
+            return CopyEvidenceMath.Link(nearCopies, mean, n, o.CopyLinkCosineLow, o.CopyLinkCosineHigh, o.CopyLinkMinObservations);
+        });
+        for (int i = 0; i < contributors.Count; i++)
+        {
+            if (sums[i] > 0)
+            {
+                inputs[i + 1] = inputs[i + 1] with { Weight = inputs[i + 1].Weight * CopyEvidenceMath.ShareFactor(sums[i]) };
+            }
+        }
+
+        _reputation.SetCopyLinked(_copies.LinkedPeers(o.PushPastCosine, o.CopyLinkMinObservations));
+    }
+
+    /// <summary>
+    /// One cosine per pair of contributors with a deviation history (kept by the history score,
+    /// <see cref="ReputationOptions.ScoreCollusion"/>), once what they all share is removed
+    /// (<see cref="CollusionMath.WithoutCommonPart(IReadOnlyList{ReadOnlyMemory{float}})"/>). Needs 3 histories: with
+    /// 2 the median removes everything that differs between them.
+    /// </summary>
+    private void ObserveHistoryCosines(List<InboxEntry> contributors)
+    {
+        if (_history is null)
+        {
+            return;
+        }
+
+        var origins = new List<PeerId>(contributors.Count);
+        var histories = new List<ReadOnlyMemory<float>>(contributors.Count);
+        foreach (InboxEntry entry in contributors)
+        {
+            if (_history.HistoryOf(entry.Origin) is { } h && h.Length == _mesh.Schema.TotalElements)
+            {
+                origins.Add(entry.Origin);
+                histories.Add(h);
+            }
+        }
+
+        if (histories.Count < 3)
+        {
+            return;
+        }
+
+        float[][] centered = CollusionMath.WithoutCommonPart(histories);
+        var norms = new double[centered.Length];
+        for (int i = 0; i < centered.Length; i++)
+        {
+            norms[i] = TensorPrimitives.Norm(centered[i]);
+        }
+
+        for (int i = 0; i < centered.Length; i++)
+        {
+            for (int j = i + 1; j < centered.Length; j++)
+            {
+                double cosine = norms[i] > 0 && norms[j] > 0 ? TensorPrimitives.Dot(centered[i], centered[j]) / (norms[i] * norms[j]) : 0;
+                _copies!.ObserveCosine(origins[i], origins[j], cosine);
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+using FedMesh.Node.Reputation;
+using FedMesh.Node.Reputation.Internal;
+using FedMesh.Protocol.Identity;
+
+namespace FedMesh.Node.Tests.Reputation;
+
+/// <summary>The copy and collusion evidence's math (<see cref="CopyEvidenceMath"/>) and its per-node pair table.</summary>
+public sealed class CopyEvidenceTests
+{
+    private const double Ratio = 0.07;
+    private const double Gap = 0.5;
+
+    private static ReadOnlyMemory<float>[] Rows(params float[][] rows) => [.. rows.Select(r => new ReadOnlyMemory<float>(r))];
+
+    [Fact]
+    public void Robust_scale_is_the_median_distance_to_the_coordinate_median()
+    {
+        // Coordinate median (1, 0); distances 1, 0, 1, 3, 5 -> sorted 0 1 1 3 5, median 1.
+        ReadOnlyMemory<float>[] rows = Rows([0, 0], [1, 0], [2, 0], [4, 0], [1, 5]);
+
+        Assert.Equal(1, CopyEvidenceMath.RobustScale(rows), 6);
+    }
+
+    [Fact]
+    public void Near_copies_are_pairs_within_the_ratio_of_the_robust_scale_and_made_at_the_same_time()
+    {
+        // Scale: coordinate median (1, 0), distances 1, 0, 1, 1, 1.001 -> median 1; 0.07 of it = 0.07.
+        ReadOnlyMemory<float>[] rows = Rows([0, 0], [1, 0], [1, 1], [2, 0], [2, 0.05f]);
+
+        Assert.Equal([(3, 4)], CopyEvidenceMath.NearCopies(rows, [0, 0, 0, 0, 0.4], Ratio, Gap));
+        // The same states made 0.6 round apart started from different honest states: no evidence.
+        Assert.Empty(CopyEvidenceMath.NearCopies(rows, [0, 0, 0, 0, 0.6], Ratio, Gap));
+        // 0.1 apart is beyond 0.07 of the scale.
+        Assert.Empty(CopyEvidenceMath.NearCopies(Rows([0, 0], [1, 0], [1, 1], [2, 0], [2, 0.1f]), [0, 0, 0, 0, 0], Ratio, Gap));
+    }
+
+    [Fact]
+    public void A_third_of_exact_copies_cannot_shrink_the_scale_onto_themselves()
+    {
+        // Three identical states among seven: the pairwise median would be small, the distance to the coordinate median
+        // is set by the four others; honest states 0.5 apart stay apart.
+        ReadOnlyMemory<float>[] rows = Rows([3, 3], [3, 3], [3, 3], [0, 0], [0.5f, 0], [0, 0.5f], [0.5f, 0.5f]);
+
+        List<(int I, int J)> found = CopyEvidenceMath.NearCopies(rows, new double[7], Ratio, Gap);
+
+        Assert.Equal([(0, 1), (0, 2), (1, 2)], found);
+    }
+
+    [Fact]
+    public void Fewer_than_three_rows_or_a_zero_scale_give_no_pairs()
+    {
+        Assert.Empty(CopyEvidenceMath.NearCopies(Rows([1, 1], [1, 1]), [0, 0], Ratio, Gap));
+        Assert.Empty(CopyEvidenceMath.NearCopies(Rows([1, 1], [1, 1], [1, 1]), [0, 0, 0], Ratio, Gap));
+        Assert.Throws<ArgumentException>(() => CopyEvidenceMath.NearCopies(Rows([1], [2], [3]), [0, 0], Ratio, Gap));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.NearCopies(Rows([1], [2], [3]), [0, 0, 0], -1, Gap));
+    }
+
+    [Fact]
+    public void A_near_copy_links_fully_and_the_history_cosine_ramps_once_observed_often_enough()
+    {
+        Assert.Equal(1, CopyEvidenceMath.Link(1, double.NaN, 0, 0.3, 0.6, 10));
+        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.9, 9, 0.3, 0.6, 10));
+        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.3, 10, 0.3, 0.6, 10));
+        Assert.Equal(0.5, CopyEvidenceMath.Link(0, 0.45, 10, 0.3, 0.6, 10), 9);
+        Assert.Equal(1, CopyEvidenceMath.Link(0, 0.8, 12, 0.3, 0.6, 10));
+        Assert.Equal(0, CopyEvidenceMath.Link(0, -0.5, 40, 0.3, 0.6, 10));
+        Assert.Throws<ArgumentException>(() => CopyEvidenceMath.Link(0, 0.5, 10, 0.6, 0.3, 10));
+    }
+
+    [Fact]
+    public void Linked_inputs_share_one_weight_and_an_input_loses_weight_only_to_its_own_links()
+    {
+        // Inputs 0-2 are copies of each other (fully linked), 3 is linked to 0 by half, 4 to nothing.
+        double[,] link = new double[5, 5];
+        link[0, 1] = link[0, 2] = link[1, 2] = 1;
+        link[0, 3] = 0.5;
+        double[] sums = CopyEvidenceMath.LinkSums(5, (i, j) => link[i, j]);
+
+        Assert.Equal([2.5, 2, 2, 0.5, 0], sums);
+        double[] factor = [.. sums.Select(CopyEvidenceMath.ShareFactor)];
+        Assert.Equal(1 / 3.5, factor[0], 12);
+        Assert.Equal(1 / 3.0, factor[1], 12);
+        Assert.Equal(1 / 1.5, factor[3], 12);
+        Assert.Equal(1, factor[4]);
+        // Two fully linked copies (a replayer and the node it replays) weigh together as the node alone did.
+        Assert.Equal(1, 2 * CopyEvidenceMath.ShareFactor(1), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.ShareFactor(-1));
+    }
+
+    [Fact]
+    public void The_pair_table_counts_each_pair_of_releases_once_in_either_order()
+    {
+        var evidence = new CopyEvidence(16);
+        PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2);
+
+        Assert.Equal(1, evidence.RecordNearCopy(a, 5, b, 7));
+        Assert.Equal(1, evidence.RecordNearCopy(b, 7, a, 5));
+        Assert.Equal(2, evidence.RecordNearCopy(a, 6, b, 8));
+        evidence.ObserveCosine(b, a, 0.2);
+        evidence.ObserveCosine(a, b, 0.6);
+
+        (int nearCopies, double mean, int n) = evidence.Of(b, a);
+        Assert.Equal((2, 0.4, 2), (nearCopies, Math.Round(mean, 9), n));
+        Assert.Equal(1, evidence.Count);
+    }
+
+    [Fact]
+    public void The_pair_table_evicts_the_least_recently_observed_pair_and_lists_the_linked_peers()
+    {
+        var evidence = new CopyEvidence(2);
+        PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2), c = ReputationTests.Peer(3), d = ReputationTests.Peer(4);
+        evidence.RecordNearCopy(a, 1, b, 1);
+        for (int i = 0; i < 10; i++)
+        {
+            evidence.ObserveCosine(c, d, 0.55);
+        }
+
+        Assert.Equal(new HashSet<PeerId> { a, b, c, d }, evidence.LinkedPeers(0.5, 10));
+        Assert.Equal(new HashSet<PeerId> { a, b }, evidence.LinkedPeers(0.6, 10));
+        Assert.Equal(new HashSet<PeerId> { a, b }, evidence.LinkedPeers(0.5, 11));
+
+        evidence.ObserveCosine(a, c, 0); // a third pair: (a, b), observed least recently, goes
+        Assert.Equal(2, evidence.Count);
+        Assert.Equal(0, evidence.Of(a, b).NearCopies);
+        Assert.Equal(10, evidence.Of(c, d).Observations);
+    }
+
+    [Fact]
+    public void Pushes_go_past_copy_linked_peers_as_past_ignored_ones()
+    {
+        var tracker = new ReputationTracker(ReputationOptions.Default);
+        PeerId linked = ReputationTests.Peer(1), other = ReputationTests.Peer(2);
+
+        Assert.False(tracker.PassedOverInFanout(linked));
+        tracker.SetCopyLinked(new HashSet<PeerId> { linked });
+        Assert.True(tracker.IsCopyLinked(linked));
+        Assert.True(tracker.PassedOverInFanout(linked));
+        Assert.False(tracker.PassedOverInFanout(other));
+        tracker.SetCopyLinked(new HashSet<PeerId>());
+        Assert.False(tracker.PassedOverInFanout(linked));
+    }
+
+    [Fact]
+    public void Options_name_the_key_of_a_bad_copy_setting()
+    {
+        IReadOnlyList<string> errors = (ReputationOptions.Default with { CopyLinkCosineLow = 0.7, MaxCopyPairs = 0, NearCopyRatio = -1 }).Validate();
+
+        Assert.Contains(errors, e => e.Contains("reputation.copy_link_cosine_low", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("reputation.max_copy_pairs", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("reputation.near_copy_ratio", StringComparison.Ordinal));
+        Assert.Empty(ReputationOptions.Default.Validate());
+    }
+}
