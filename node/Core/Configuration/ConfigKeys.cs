@@ -139,6 +139,8 @@ public static class ConfigKeys
 
         Float("trust", "validation_margin", "Reject a delta that raises the holdout loss by more than this fraction.", 0, 10, minExclusive: false,
             o => o.Trust.ValidationMargin, (o, v) => o with { Trust = o.Trust with { ValidationMargin = v } }),
+        Bool("trust", "copy_evidence", "Peers whose states copy each other or whose deviations keep pointing the same way (colluders) share merge weight, and pushes go past them; off saves the extra pushes in a mesh of trusted members.",
+            o => o.Trust.CopyEvidence, (o, v) => o with { Trust = o.Trust with { CopyEvidence = v } }),
 
         Bool("metrics", "enabled", "Serve Prometheus metrics.",
             o => o.Metrics.Enabled, (o, v) => o with { Metrics = o.Metrics with { Enabled = v } }),

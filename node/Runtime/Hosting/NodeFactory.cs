@@ -160,9 +160,10 @@ public static class NodeFactory
                 owned.Add(ledger);
             }
 
+            ReputationOptions reputationOptions = ReputationOptionsOf(options.Trust);
             ReputationTracker reputation = File.Exists(paths.Trust)
-                ? ReputationTracker.Load(paths.Trust, ReputationOptions.Default, time, loggers.CreateLogger<ReputationTracker>())
-                : new ReputationTracker(ReputationOptions.Default, time, loggers.CreateLogger<ReputationTracker>());
+                ? ReputationTracker.Load(paths.Trust, reputationOptions, time, loggers.CreateLogger<ReputationTracker>())
+                : new ReputationTracker(reputationOptions, time, loggers.CreateLogger<ReputationTracker>());
             var gate = new ValidationGate(
                 ValidationGateOptions.Default with { RelativeMargin = options.Trust.ValidationMargin },
                 adapter => learner.Evaluate(holdout, adapter).Loss,
@@ -379,6 +380,10 @@ public static class NodeFactory
     /// staleness horizon (a delta older than the merge would use is not worth relaying).</summary>
     internal static Gossip.GossipOptions GossipOptionsOf(GossipSection gossip, Gossip.GossipMode mode, TimeSpan maxDeltaAge) =>
         Gossip.GossipOptions.Default with { Fanout = gossip.Fanout, FanoutPastIgnored = gossip.FanoutPastIgnored, Mode = mode, MaxDeltaAge = maxDeltaAge };
+
+    /// <summary>Reputation's options from the <c>[trust]</c> section (the rest are the library's defaults).</summary>
+    internal static ReputationOptions ReputationOptionsOf(TrustSection trust) =>
+        ReputationOptions.Default with { ShareCopyWeight = trust.CopyEvidence };
 
     internal static AggregatorOptions Aggregator(MergeSection merge)
     {

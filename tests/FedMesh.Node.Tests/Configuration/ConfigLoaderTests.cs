@@ -183,6 +183,21 @@ public sealed class ConfigLoaderTests
         Assert.True(FedMesh.Node.Hosting.NodeFactory.GossipOptionsOf(GossipSection.Default, FedMesh.Node.Gossip.GossipMode.Neighbours, TimeSpan.FromMinutes(1)).FanoutPastIgnored);
     }
 
+    /// <summary>Copy and collusion evidence is on by default; an operator can turn it off, the daemon's reputation gets
+    /// the setting, and a value that is not a boolean is refused naming the key.</summary>
+    [Fact]
+    public void Copy_evidence_is_on_by_default_and_can_be_turned_off()
+    {
+        Assert.True(ConfigLoader.Parse(string.Empty, "fedmesh.toml", NoEnvironment).Trust.CopyEvidence);
+        TrustSection off = ConfigLoader.Parse("[trust]\ncopy_evidence = false\n", "fedmesh.toml", NoEnvironment).Trust;
+        Assert.False(off.CopyEvidence);
+        ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("[trust]\ncopy_evidence = \"no\"\n", "fedmesh.toml", NoEnvironment));
+        Assert.Contains("trust.copy_evidence", error.Message, StringComparison.Ordinal);
+
+        Assert.False(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(off).ShareCopyWeight);
+        Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(TrustSection.Default).ShareCopyWeight);
+    }
+
     [Theory]
     [InlineData("[gossip]\nfanout = 0\n", "fedmesh.toml:2: gossip.fanout must be between 1 and 64, got 0")]
     [InlineData("[gossip]\n\n\nfanout = 65\n", "fedmesh.toml:4: gossip.fanout must be between 1 and 64, got 65")]
