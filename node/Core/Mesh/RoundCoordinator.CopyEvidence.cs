@@ -76,35 +76,19 @@ public sealed partial class RoundCoordinator
         }
 
         var origins = new List<PeerId>(contributors.Count);
-        var histories = new List<ReadOnlyMemory<float>>(contributors.Count);
         foreach (InboxEntry entry in contributors)
         {
             if (_history.HistoryOf(entry.Origin) is { } h && h.Length == _mesh.Schema.TotalElements)
             {
                 origins.Add(entry.Origin);
-                histories.Add(h);
             }
         }
 
-        if (histories.Count < 3)
+        if (origins.Count < 3)
         {
             return;
         }
 
-        float[][] centered = CollusionMath.WithoutCommonPart(histories);
-        var norms = new double[centered.Length];
-        for (int i = 0; i < centered.Length; i++)
-        {
-            norms[i] = TensorPrimitives.Norm(centered[i]);
-        }
-
-        for (int i = 0; i < centered.Length; i++)
-        {
-            for (int j = i + 1; j < centered.Length; j++)
-            {
-                double cosine = norms[i] > 0 && norms[j] > 0 ? TensorPrimitives.Dot(centered[i], centered[j]) / (norms[i] * norms[j]) : 0;
-                _copies!.ObserveCosine(origins[i], origins[j], cosine);
-            }
-        }
+        _history.PairCosines(origins, (i, j, cosine) => _copies!.ObserveCosine(origins[i], origins[j], cosine));
     }
 }

@@ -48,7 +48,49 @@ internal sealed class DeviationHistory
     /// <see cref="CollusionMath.Score"/> of the largest cosine of its history to another listed peer's, once what
     /// they all share is removed (<see cref="CollusionMath.WithoutCommonPart"/>).
     /// </summary>
-    public double[] Scores(IReadOnlyList<PeerId> peers, double low, double high)
+    public double[] Scores(IReadOnlyList<PeerId> peers, double low, double high) =>
+        WithCentered(peers, centered =>
+        {
+            double[] scores = CollusionMath.MaxCosineToOthers(centered);
+            for (int i = 0; i < scores.Length; i++)
+            {
+                scores[i] = CollusionMath.Score(scores[i], low, high);
+            }
+
+            return scores;
+        });
+
+    /// <summary>
+    /// Hands <paramref name="pair"/>(i, j, cosine) for every pair i &lt; j of the given peers (each must have been
+    /// observed): the cosine of their histories once what they all share is removed, as <see cref="Scores"/> compares
+    /// them (0 when either is zero). The copy evidence's pairwise observations.
+    /// </summary>
+    public void PairCosines(IReadOnlyList<PeerId> peers, Action<int, int, double> pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        WithCentered(peers, centered =>
+        {
+            var norms = new double[centered.Length];
+            for (int i = 0; i < centered.Length; i++)
+            {
+                norms[i] = TensorPrimitives.Norm(centered[i].Span);
+            }
+
+            for (int i = 0; i < centered.Length; i++)
+            {
+                for (int j = i + 1; j < centered.Length; j++)
+                {
+                    pair(i, j, norms[i] > 0 && norms[j] > 0 ? TensorPrimitives.Dot(centered[i].Span, centered[j].Span) / (norms[i] * norms[j]) : 0);
+                }
+            }
+
+            return 0;
+        });
+    }
+
+    /// <summary>Runs <paramref name="use"/> on the peers' histories without their common part
+    /// (<see cref="CollusionMath.WithoutCommonPart"/>), in buffers rented for the call.</summary>
+    private T WithCentered<T>(IReadOnlyList<PeerId> peers, Func<ReadOnlyMemory<float>[], T> use)
     {
         ArgumentNullException.ThrowIfNull(peers);
         var histories = new ReadOnlyMemory<float>[peers.Count];
@@ -68,13 +110,7 @@ internal sealed class DeviationHistory
             }
 
             CollusionMath.WithoutCommonPart(histories, buffers);
-            double[] scores = CollusionMath.MaxCosineToOthers(centered);
-            for (int i = 0; i < scores.Length; i++)
-            {
-                scores[i] = CollusionMath.Score(scores[i], low, high);
-            }
-
-            return scores;
+            return use(centered);
         }
         finally
         {
