@@ -55,6 +55,31 @@ public class IdentityBasicsTests
     }
 
     [Fact]
+    public void Peer_ids_hash_and_compare_as_their_text_however_they_were_made()
+    {
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        PeerId derived = PeerId.FromPublicKey(key), cached = PeerId.FromPublicKey(key), parsed = PeerId.Parse(derived.Value);
+        PeerId other = PeerId.FromPublicKey(RandomNumberGenerator.GetBytes(32));
+
+        // The hash a table uses is the text's own (the runtime's randomized string hash), from every way of making an id.
+        foreach (PeerId id in new[] { derived, cached, parsed })
+        {
+            Assert.Equal(derived.Value.GetHashCode(StringComparison.Ordinal), id.GetHashCode());
+            Assert.True(id == derived);
+            Assert.Equal(derived, id);
+        }
+
+        Assert.NotEqual(derived, other);
+        Assert.True(derived != other);
+        Assert.NotEqual(default, derived);
+        Assert.Equal(default(PeerId), default);
+        Assert.Equal(0, default(PeerId).GetHashCode());
+        var table = new Dictionary<PeerId, int> { [derived] = 1, [other] = 2 };
+        Assert.Equal(1, table[parsed]);
+        Assert.Equal(2, table[PeerId.Parse(other.Value.ToUpperInvariant())]);
+    }
+
+    [Fact]
     public void Schema_rejects_duplicates_and_bad_shapes()
     {
         Assert.Throws<ArgumentException>(() => new AdapterSchema([new TensorInfo("a", [1]), new TensorInfo("a", [2])]));

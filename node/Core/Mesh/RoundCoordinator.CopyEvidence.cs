@@ -18,6 +18,18 @@ public sealed partial class RoundCoordinator
 {
     private CopyEvidence? _copies;
 
+    /// <summary><see cref="CopyEvidence.LinkedVersion"/> of the linked set last handed to reputation (−1: none yet, so
+    /// the first merge publishes it, as it replaced whatever set the tracker held).</summary>
+    private long _publishedLinks = -1;
+
+    /// <summary>Scratch reused across merges (cleared each merge; none of it leaves ShareCopyWeight), as Merge's own:
+    /// the contributors' states and times, and the contributors with a history with the delegate observing their
+    /// cosines.</summary>
+    private readonly List<ReadOnlyMemory<float>> _copyRows = [];
+    private double[] _copyTimes = [];
+    private readonly List<PeerId> _cosineOrigins = [];
+    private Action<int, int, double>? _observeCosine;
+
     /// <summary>
     /// Adds this merge's evidence and shares the linked inputs' weights (<paramref name="inputs"/>[i + 1] is
     /// <paramref name="contributors"/>[i]'s; <paramref name="received"/> holds their states as received).
@@ -30,14 +42,20 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        _copies ??= new CopyEvidence(o.MaxCopyPairs);
+        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations);
         ObserveHistoryCosines(contributors);
-        var rows = new ReadOnlyMemory<float>[contributors.Count];
-        var times = new double[contributors.Count];
+        List<ReadOnlyMemory<float>> rows = _copyRows;
+        rows.Clear();
+        if (_copyTimes.Length < contributors.Count)
+        {
+            _copyTimes = new double[Math.Max(contributors.Count, 2 * _copyTimes.Length)];
+        }
+
+        Span<double> times = _copyTimes.AsSpan(0, contributors.Count);
         double unit = RoundUnit.TotalSeconds;
         for (int i = 0; i < contributors.Count; i++)
         {
-            rows[i] = received[contributors[i].Origin];
+            rows.Add(received[contributors[i].Origin]);
             times[i] = contributors[i].Timestamp.ToUnixTimeMilliseconds() / 1000.0 / unit;
         }
 
@@ -59,7 +77,12 @@ public sealed partial class RoundCoordinator
             }
         }
 
-        _reputation.SetCopyLinked(_copies.LinkedPeers(o.PushPastCosine, o.CopyLinkMinObservations));
+        if (_copies.LinkedVersion != _publishedLinks)
+        {
+            // Only when a peer was linked or unlinked since the last merge: otherwise the tracker holds this very set.
+            _reputation.SetCopyLinked(new HashSet<PeerId>(_copies.LinkedPeers));
+            _publishedLinks = _copies.LinkedVersion;
+        }
     }
 
     /// <summary>
@@ -75,7 +98,8 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        var origins = new List<PeerId>(contributors.Count);
+        List<PeerId> origins = _cosineOrigins;
+        origins.Clear();
         foreach (InboxEntry entry in contributors)
         {
             if (_history.HistoryOf(entry.Origin) is { } h && h.Length == _mesh.Schema.TotalElements)
@@ -89,6 +113,7 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        _history.PairCosines(origins, (i, j, cosine) => _copies!.ObserveCosine(origins[i], origins[j], cosine));
+        _observeCosine ??= (i, j, cosine) => _copies!.ObserveCosine(_cosineOrigins[i], _cosineOrigins[j], cosine);
+        _history.PairCosines(origins, _observeCosine);
     }
 }

@@ -15,19 +15,19 @@ internal static class PeerIdCache
     /// the cache is emptied and refills with the keys in use: bounded memory whatever keys untrusted peers send.</summary>
     private const int Capacity = 65_536;
 
-    private static readonly Dictionary<Key, string> Ids = [];
+    private static readonly Dictionary<Key, PeerId> Ids = [];
     private static readonly Lock Gate = new();
 
-    public static bool TryGet(ReadOnlySpan<byte> publicKey, out string id)
+    public static bool TryGet(ReadOnlySpan<byte> publicKey, out PeerId id)
     {
         Key key = Key.From(publicKey);
         lock (Gate)
         {
-            return Ids.TryGetValue(key, out id!);
+            return Ids.TryGetValue(key, out id);
         }
     }
 
-    public static void Add(ReadOnlySpan<byte> publicKey, string id)
+    public static void Add(ReadOnlySpan<byte> publicKey, PeerId id)
     {
         Key key = Key.From(publicKey);
         lock (Gate)

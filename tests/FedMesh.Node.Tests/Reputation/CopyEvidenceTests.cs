@@ -90,7 +90,7 @@ public sealed class CopyEvidenceTests
     [Fact]
     public void The_pair_table_counts_each_pair_of_releases_once_in_either_order()
     {
-        var evidence = new CopyEvidence(16);
+        var evidence = new CopyEvidence(16, 0.5, 10);
         PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2);
 
         Assert.Equal(1, evidence.RecordNearCopy(a, 5, b, 7));
@@ -107,22 +107,92 @@ public sealed class CopyEvidenceTests
     [Fact]
     public void The_pair_table_evicts_the_least_recently_observed_pair_and_lists_the_linked_peers()
     {
-        var evidence = new CopyEvidence(2);
         PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2), c = ReputationTests.Peer(3), d = ReputationTests.Peer(4);
-        evidence.RecordNearCopy(a, 1, b, 1);
-        for (int i = 0; i < 10; i++)
+        CopyEvidence Filled(double pushPastCosine, int minObservations)
         {
-            evidence.ObserveCosine(c, d, 0.55);
+            var evidence = new CopyEvidence(2, pushPastCosine, minObservations);
+            evidence.RecordNearCopy(a, 1, b, 1);
+            for (int i = 0; i < 10; i++)
+            {
+                evidence.ObserveCosine(c, d, 0.55);
+            }
+
+            return evidence;
         }
 
-        Assert.Equal(new HashSet<PeerId> { a, b, c, d }, evidence.LinkedPeers(0.5, 10));
-        Assert.Equal(new HashSet<PeerId> { a, b }, evidence.LinkedPeers(0.6, 10));
-        Assert.Equal(new HashSet<PeerId> { a, b }, evidence.LinkedPeers(0.5, 11));
+        CopyEvidence filled = Filled(0.5, 10);
+        Assert.Equal(new HashSet<PeerId> { a, b, c, d }, filled.LinkedPeers.ToHashSet());
+        Assert.Equal(new HashSet<PeerId> { a, b }, Filled(0.6, 10).LinkedPeers.ToHashSet());
+        Assert.Equal(new HashSet<PeerId> { a, b }, Filled(0.5, 11).LinkedPeers.ToHashSet());
 
-        evidence.ObserveCosine(a, c, 0); // a third pair: (a, b), observed least recently, goes
-        Assert.Equal(2, evidence.Count);
-        Assert.Equal(0, evidence.Of(a, b).NearCopies);
-        Assert.Equal(10, evidence.Of(c, d).Observations);
+        long version = filled.LinkedVersion;
+        filled.ObserveCosine(a, c, 0); // a third pair: (a, b), observed least recently, goes, and a and b with it
+        Assert.Equal(2, filled.Count);
+        Assert.Equal(0, filled.Of(a, b).NearCopies);
+        Assert.Equal(10, filled.Of(c, d).Observations);
+        Assert.Equal(new HashSet<PeerId> { c, d }, filled.LinkedPeers.ToHashSet());
+        Assert.NotEqual(version, filled.LinkedVersion);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_linked_peers_kept_as_evidence_changes_equal_the_set_rebuilt_from_every_kept_pair(int seed)
+    {
+        // Six peers (15 pairs) in a table of 5: most steps evict a pair; cosines around the push-past cosine make pairs
+        // link and unlink again; near copies with repeated sequences are counted once.
+        const double PushPast = 0.5;
+        const int MinObservations = 3;
+        var evidence = new CopyEvidence(5, PushPast, MinObservations);
+        PeerId[] peers = [.. Enumerable.Range(1, 6).Select(i => ReputationTests.Peer((byte)i))];
+        var random = new Random(seed);
+        HashSet<PeerId> before = [];
+        long version = evidence.LinkedVersion;
+        int changes = 0, evictions = 0;
+        for (int step = 0; step < 2000; step++)
+        {
+            int i = random.Next(peers.Length), j = (i + 1 + random.Next(peers.Length - 1)) % peers.Length;
+            // A kept pair has at least one near copy or cosine: a new pair in a full table evicts one.
+            bool evicts = evidence.Count == 5 && evidence.Of(peers[i], peers[j]) is { NearCopies: 0, Observations: 0 };
+            if (random.Next(20) == 0)
+            {
+                evidence.RecordNearCopy(peers[i], (ulong)random.Next(3), peers[j], (ulong)random.Next(3));
+            }
+            else
+            {
+                evidence.ObserveCosine(peers[i], peers[j], (random.NextDouble() * 2) - 0.9);
+            }
+
+            evictions += evicts ? 1 : 0;
+            HashSet<PeerId> rebuilt = [];
+            foreach (PeerId x in peers)
+            {
+                foreach (PeerId y in peers)
+                {
+                    (int nearCopies, double mean, int n) = evidence.Of(x, y);
+                    if (x != y && (nearCopies > 0 || (n >= MinObservations && mean >= PushPast)))
+                    {
+                        rebuilt.Add(x);
+                        rebuilt.Add(y);
+                    }
+                }
+            }
+
+            HashSet<PeerId> kept = evidence.LinkedPeers.ToHashSet();
+            Assert.True(rebuilt.SetEquals(kept), $"step {step}: kept {kept.Count} linked peers, rebuilt {rebuilt.Count}");
+            if (!kept.SetEquals(before))
+            {
+                changes++;
+                Assert.NotEqual(version, evidence.LinkedVersion);
+            }
+
+            before = kept;
+            version = evidence.LinkedVersion;
+        }
+
+        Assert.True(changes > 20, $"{changes} changes of the linked set");
+        Assert.True(evictions > 100, $"{evictions} evictions");
     }
 
     [Fact]

@@ -10,20 +10,47 @@ namespace FedMesh.Node.Reputation.Internal;
 /// beyond (O(1), a linked list in recency order). Held in memory only: after a restart it builds up again (the
 /// cosine links after <see cref="ReputationOptions.CopyLinkMinObservations"/> merges). Not thread-safe (the round
 /// loop owns it).
+/// <para>
+/// The peers pushes go past (<see cref="LinkedPeers"/>) are kept as each pair's evidence changes, a count of linked
+/// pairs per peer, instead of a set rebuilt from every pair after each merge: the round loop asks after every merge,
+/// and the set changes in few of them (<see cref="LinkedVersion"/> says when).
+/// </para>
 /// </summary>
 internal sealed class CopyEvidence
 {
     private readonly Dictionary<(PeerId, PeerId), LinkedListNode<Pair>> _pairs = [];
     private readonly LinkedList<Pair> _recency = new();
+    private readonly Dictionary<PeerId, int> _linkedPairsOf = [];
     private readonly int _maxPairs;
+    private readonly double _pushPastCosine;
+    private readonly int _minObservations;
 
-    public CopyEvidence(int maxPairs)
+    /// <param name="maxPairs">Pairs kept at most (<see cref="ReputationOptions.MaxCopyPairs"/>).</param>
+    /// <param name="pushPastCosine">Mean history cosine from which a pair is linked for push targeting
+    /// (<see cref="ReputationOptions.PushPastCosine"/>); a near-copy event always links.</param>
+    /// <param name="minObservations">History cosines a pair needs before its mean counts
+    /// (<see cref="ReputationOptions.CopyLinkMinObservations"/>).</param>
+    public CopyEvidence(int maxPairs, double pushPastCosine, int minObservations)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPairs, 1);
         _maxPairs = maxPairs;
+        _pushPastCosine = pushPastCosine;
+        _minObservations = minObservations;
     }
 
     public int Count => _pairs.Count;
+
+    /// <summary>
+    /// Every peer in a kept pair with a near-copy event, or with a mean history cosine of at least the push-past cosine
+    /// over at least the minimum observations: the peers pushes go past (not counted toward the fanout). A live view,
+    /// kept up to date as evidence is added and pairs are evicted.
+    /// </summary>
+    public IReadOnlyCollection<PeerId> LinkedPeers => _linkedPairsOf.Keys;
+
+    /// <summary>Changes whenever a peer joins or leaves <see cref="LinkedPeers"/> (it may come back to an earlier
+    /// set within one merge): a caller that published the set at one version need not publish it again until this
+    /// changes.</summary>
+    public long LinkedVersion { get; private set; }
 
     /// <summary>
     /// Counts one near-copy event for (a, b) unless this very pair of releases was counted already (a pair of states
@@ -36,7 +63,7 @@ internal sealed class CopyEvidence
             (a, b, sequenceA, sequenceB) = (b, a, sequenceB, sequenceA);
         }
 
-        Pair pair = Touch(a, b);
+        Pair pair = TouchOrdered(a, b);
         if (pair.NearCopies > 0 && pair.SequenceA == sequenceA && pair.SequenceB == sequenceB)
         {
             return pair.NearCopies;
@@ -45,6 +72,7 @@ internal sealed class CopyEvidence
         pair.NearCopies++;
         pair.SequenceA = sequenceA;
         pair.SequenceB = sequenceB;
+        UpdateLinked(pair);
         return pair.NearCopies;
     }
 
@@ -54,6 +82,7 @@ internal sealed class CopyEvidence
         Pair pair = Touch(a, b);
         pair.CosineSum += cosine;
         pair.CosineCount++;
+        UpdateLinked(pair);
     }
 
     /// <summary>The pair's evidence (either order): near-copy events, mean history cosine (NaN when none) and its count.</summary>
@@ -68,32 +97,18 @@ internal sealed class CopyEvidence
         return (0, double.NaN, 0);
     }
 
-    /// <summary>
-    /// Every peer in a pair with a near-copy event or a mean history cosine of at least <paramref name="minCosine"/>
-    /// over at least <paramref name="minObservations"/> observations: the peers pushes go past (not counted toward the
-    /// fanout). O(pairs), once per round.
-    /// </summary>
-    public HashSet<PeerId> LinkedPeers(double minCosine, int minObservations)
-    {
-        var linked = new HashSet<PeerId>();
-        foreach (Pair p in _recency)
-        {
-            if (p.NearCopies > 0 || (p.CosineCount >= minObservations && p.CosineSum / p.CosineCount >= minCosine))
-            {
-                linked.Add(p.A);
-                linked.Add(p.B);
-            }
-        }
-
-        return linked;
-    }
-
     private static (PeerId, PeerId) Key(PeerId a, PeerId b) => string.CompareOrdinal(a.Value, b.Value) > 0 ? (b, a) : (a, b);
 
-    /// <summary>Finds or creates the pair's entry (evicting the least recently observed when full) and makes it the most recent.</summary>
     private Pair Touch(PeerId a, PeerId b)
     {
         (PeerId first, PeerId second) = Key(a, b);
+        return TouchOrdered(first, second);
+    }
+
+    /// <summary>Finds or creates the pair's entry (<paramref name="first"/> ordinally before <paramref name="second"/>),
+    /// evicting the least recently observed when full, and makes it the most recent.</summary>
+    private Pair TouchOrdered(PeerId first, PeerId second)
+    {
         if (_pairs.TryGetValue((first, second), out LinkedListNode<Pair>? node))
         {
             _recency.Remove(node);
@@ -106,11 +121,68 @@ internal sealed class CopyEvidence
             Pair oldest = _recency.First!.Value;
             _recency.RemoveFirst();
             _pairs.Remove((oldest.A, oldest.B));
+            if (oldest.Linked)
+            {
+                Unlink(oldest);
+            }
         }
 
         node = _recency.AddLast(new Pair(first, second));
         _pairs[(first, second)] = node;
         return node.Value;
+    }
+
+    /// <summary>Re-evaluates the pair's link after its evidence changed. Evidence only grows (near-copy events) or
+    /// moves (the mean cosine), so a pair can also lose its link when its mean falls below the push-past cosine.</summary>
+    private void UpdateLinked(Pair p)
+    {
+        bool linked = p.NearCopies > 0 || (p.CosineCount >= _minObservations && p.CosineSum / p.CosineCount >= _pushPastCosine);
+        if (linked == p.Linked)
+        {
+            return;
+        }
+
+        if (linked)
+        {
+            p.Linked = true;
+            AddLinkedPair(p.A);
+            AddLinkedPair(p.B);
+        }
+        else
+        {
+            Unlink(p);
+        }
+    }
+
+    private void Unlink(Pair p)
+    {
+        p.Linked = false;
+        RemoveLinkedPair(p.A);
+        RemoveLinkedPair(p.B);
+    }
+
+    private void AddLinkedPair(PeerId peer)
+    {
+        int count = _linkedPairsOf.GetValueOrDefault(peer);
+        _linkedPairsOf[peer] = count + 1;
+        if (count == 0)
+        {
+            LinkedVersion++;
+        }
+    }
+
+    private void RemoveLinkedPair(PeerId peer)
+    {
+        int count = _linkedPairsOf[peer] - 1;
+        if (count == 0)
+        {
+            _linkedPairsOf.Remove(peer);
+            LinkedVersion++;
+        }
+        else
+        {
+            _linkedPairsOf[peer] = count;
+        }
     }
 
     private sealed class Pair(PeerId a, PeerId b)
@@ -128,5 +200,8 @@ internal sealed class CopyEvidence
         public double CosineSum { get; set; }
 
         public int CosineCount { get; set; }
+
+        /// <summary>Whether the pair counts toward <see cref="LinkedPeers"/> (as last evaluated).</summary>
+        public bool Linked { get; set; }
     }
 }
