@@ -14,6 +14,12 @@ namespace FedMesh.Node.Cli;
 /// operation failed (node unreachable, nothing to export), 2 bad usage or configuration.</summary>
 public static class NodeCommands
 {
+    /// <summary>How long <c>status</c>, <c>peers</c> and the other admin reads wait for the node's answer: 30 s. It was 5 s,
+    /// and on a 2-core machine under load (a daemon training beside other work, load average 25) /status took ~3 s and
+    /// the 5 s limit tripped three times in a row (session 22's walk-through); an admin read is one small JSON document,
+    /// so a longer wait costs nothing when the node is quick and a dead address still fails at once (refused).</summary>
+    private static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(30);
+
     public static Command Init()
     {
         var dir = new Option<string>("--dir") { Description = "Folder for fedmesh.toml (and, by default, the state and data folders).", DefaultValueFactory = _ => "." };
@@ -385,7 +391,7 @@ public static class NodeCommands
                 return 2;
             }
 
-            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            using var http = new HttpClient { Timeout = AdminTimeout };
             try
             {
                 JsonElement body = await http.GetFromJsonAsync<JsonElement>(new Uri(url, path), cancel).ConfigureAwait(false);
@@ -399,6 +405,11 @@ public static class NodeCommands
                 }
 
                 return 0;
+            }
+            catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                error.WriteLine($"fedmesh {name}: the node at {url} did not answer {path} within {AdminTimeout.TotalSeconds:F0} s (a node busy training on an overloaded machine can be that slow: try again)");
+                return 1;
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or InvalidOperationException or KeyNotFoundException)
             {
