@@ -139,7 +139,7 @@ public static class ConfigKeys
 
         Float("trust", "validation_margin", "Reject a delta that raises the holdout loss by more than this fraction.", 0, 10, minExclusive: false,
             o => o.Trust.ValidationMargin, (o, v) => o with { Trust = o.Trust with { ValidationMargin = v } }),
-        Bool("trust", "copy_evidence", "Peers whose states copy each other or whose deviations keep pointing the same way (colluders) share merge weight, and pushes go past them; off saves the extra pushes in a mesh of trusted members.",
+        Bool("trust", "copy_evidence", "Peers whose states copy each other or whose deviations keep pointing the same way (colluders) share merge weight, and pushes go past them; off, for a mesh of trusted members, saves the extra pushes and the weight alike honest peers lose (which moves the consensus).",
             o => o.Trust.CopyEvidence, (o, v) => o with { Trust = o.Trust with { CopyEvidence = v } }),
 
         Bool("metrics", "enabled", "Serve Prometheus metrics.",

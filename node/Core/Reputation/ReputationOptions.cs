@@ -87,7 +87,10 @@ public sealed record ReputationOptions
     /// leaves the other six attacks at most 1.2 points above main (seeds 1–10) and the attack-free runs, flood mode,
     /// partition-heal and churn within noise. Its cost is in scale-1000 (1,000 honest non-IID nodes, 100 rounds): honest
     /// pairs get linked as evidence accumulates, so pushes go past them: +7 % bytes (+13 % over rounds 51–100), with the
-    /// distance 5 % lower there (netsim/scenarios/README.md, "Issue 16: copy and collusion evidence").
+    /// distance 5 % lower there (netsim/scenarios/README.md, "Issue 16: copy and collusion evidence"); and linked honest
+    /// pairs share weight, which moves the fixed point of a decaying-step consensus: consensus.toml with int8-wz ends
+    /// 36 % (N = 16) and 17 % (N = 64) above flood's final against within 1 % without it (same file, "Copy evidence's
+    /// cost on consensus").
     /// </summary>
     public bool ShareCopyWeight { get; init; } = true;
 
