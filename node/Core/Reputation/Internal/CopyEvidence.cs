@@ -58,7 +58,7 @@ internal sealed class CopyEvidence
     /// </summary>
     public int RecordNearCopy(PeerId a, ulong sequenceA, PeerId b, ulong sequenceB)
     {
-        if (string.CompareOrdinal(a.Value, b.Value) > 0)
+        if (!InOrder(a, b))
         {
             (a, b, sequenceA, sequenceB) = (b, a, sequenceB, sequenceA);
         }
@@ -97,7 +97,10 @@ internal sealed class CopyEvidence
         return (0, double.NaN, 0);
     }
 
-    private static (PeerId, PeerId) Key(PeerId a, PeerId b) => string.CompareOrdinal(a.Value, b.Value) > 0 ? (b, a) : (a, b);
+    /// <summary>Whether (a, b) is the pair's key order: a pair is kept once, under its ordinally smaller id first.</summary>
+    private static bool InOrder(PeerId a, PeerId b) => string.CompareOrdinal(a.Value, b.Value) <= 0;
+
+    private static (PeerId, PeerId) Key(PeerId a, PeerId b) => InOrder(a, b) ? (a, b) : (b, a);
 
     private Pair Touch(PeerId a, PeerId b)
     {
