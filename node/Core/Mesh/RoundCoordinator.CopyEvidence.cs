@@ -30,6 +30,17 @@ public sealed partial class RoundCoordinator
     private readonly List<PeerId> _cosineOrigins = [];
     private Action<int, int, double>? _observeCosine;
 
+    /// <summary>For the contributors with a history, their index among this merge's contributors (in the same order as
+    /// <see cref="_cosineOrigins"/>).</summary>
+    private readonly List<int> _cosineRows = [];
+
+    /// <summary>The pair entries this merge's history cosines touched, at [i · k + j] for contributors i &lt; j (k of
+    /// them; null where a contributor had no history): the link sums read them without looking each pair up again.</summary>
+    private CopyEvidence.Pair?[] _observedPairs = [];
+
+    /// <summary>Contributors in this merge (the row length of <see cref="_observedPairs"/>).</summary>
+    private int _observedWidth;
+
     /// <summary>
     /// Adds this merge's evidence and shares the linked inputs' weights (<paramref name="inputs"/>[i + 1] is
     /// <paramref name="contributors"/>[i]'s; <paramref name="received"/> holds their states as received).
@@ -43,6 +54,14 @@ public sealed partial class RoundCoordinator
         }
 
         _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations);
+        int k = contributors.Count;
+        if (_observedPairs.Length < k * k)
+        {
+            _observedPairs = new CopyEvidence.Pair?[Math.Max(k * k, 2 * _observedPairs.Length)];
+        }
+
+        Array.Clear(_observedPairs, 0, k * k);
+        _observedWidth = k;
         ObserveHistoryCosines(contributors);
         List<ReadOnlyMemory<float>> rows = _copyRows;
         rows.Clear();
@@ -66,7 +85,7 @@ public sealed partial class RoundCoordinator
 
         double[] sums = CopyEvidenceMath.LinkSums(contributors.Count, (i, j) =>
         {
-            (int nearCopies, double mean, int n) = _copies.Of(contributors[i].Origin, contributors[j].Origin);
+            (int nearCopies, double mean, int n) = _copies.Of(_observedPairs[(i * k) + j], contributors[i].Origin, contributors[j].Origin);
             return CopyEvidenceMath.Link(nearCopies, mean, n, o.CopyLinkCosineLow, o.CopyLinkCosineHigh, o.CopyLinkMinObservations);
         });
         for (int i = 0; i < contributors.Count; i++)
@@ -100,11 +119,14 @@ public sealed partial class RoundCoordinator
 
         List<PeerId> origins = _cosineOrigins;
         origins.Clear();
-        foreach (InboxEntry entry in contributors)
+        _cosineRows.Clear();
+        for (int row = 0; row < contributors.Count; row++)
         {
-            if (_history.HistoryOf(entry.Origin) is { } h && h.Length == _mesh.Schema.TotalElements)
+            PeerId origin = contributors[row].Origin;
+            if (_history.HistoryOf(origin) is { } h && h.Length == _mesh.Schema.TotalElements)
             {
-                origins.Add(entry.Origin);
+                origins.Add(origin);
+                _cosineRows.Add(row);
             }
         }
 
@@ -113,7 +135,9 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        _observeCosine ??= (i, j, cosine) => _copies!.ObserveCosine(_cosineOrigins[i], _cosineOrigins[j], cosine);
+        // i < j keeps the contributors' order (origins were listed in it), so the entry lands above the diagonal.
+        _observeCosine ??= (i, j, cosine) =>
+            _observedPairs[(_cosineRows[i] * _observedWidth) + _cosineRows[j]] = _copies!.ObserveCosine(_cosineOrigins[i], _cosineOrigins[j], cosine);
         _history.PairCosines(origins, _observeCosine);
     }
 }

@@ -195,6 +195,79 @@ public sealed class CopyEvidenceTests
         Assert.True(evictions > 100, $"{evictions} evictions");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void The_pair_table_keeps_what_a_plain_least_recently_used_list_keeps_and_a_handed_out_entry_reads_as_a_lookup(int seed)
+    {
+        // Seven peers (21 pairs) in a table of 6, against a reference: a list of keys in recency order (front = least
+        // recent) with each key's evidence. After every step every pair's evidence must be the reference's (0, NaN, 0
+        // once evicted), and every entry ObserveCosine handed out must read as the lookup does, kept or evicted since.
+        const int Max = 6;
+        var evidence = new CopyEvidence(Max, 0.5, 3);
+        PeerId[] peers = [.. Enumerable.Range(1, 7).Select(i => ReputationTests.Peer((byte)i))];
+        var random = new Random(seed);
+        var recency = new List<(int, int)>();
+        var expected = new Dictionary<(int, int), (int NearCopies, ulong SequenceA, ulong SequenceB, double Sum, int Count)>();
+        var handedOut = new List<(CopyEvidence.Pair Entry, int I, int J)>();
+        int evictions = 0, reused = 0;
+        for (int step = 0; step < 3000; step++)
+        {
+            int i = random.Next(peers.Length), j = (i + 1 + random.Next(peers.Length - 1)) % peers.Length;
+            (int, int) key = string.CompareOrdinal(peers[i].Value, peers[j].Value) <= 0 ? (i, j) : (j, i);
+            if (!recency.Remove(key) && recency.Count == Max)
+            {
+                expected.Remove(recency[0]);
+                recency.RemoveAt(0);
+                evictions++;
+            }
+
+            recency.Add(key);
+            var e = expected.GetValueOrDefault(key);
+            if (random.Next(10) == 0)
+            {
+                ulong si = (ulong)random.Next(3), sj = (ulong)random.Next(3);
+                (ulong sa, ulong sb) = key.Item1 == i ? (si, sj) : (sj, si);
+                if (e.NearCopies == 0 || e.SequenceA != sa || e.SequenceB != sb)
+                {
+                    e = (e.NearCopies + 1, sa, sb, e.Sum, e.Count);
+                }
+
+                evidence.RecordNearCopy(peers[i], si, peers[j], sj);
+            }
+            else
+            {
+                double cosine = Math.Round(random.NextDouble(), 3);
+                e = (e.NearCopies, e.SequenceA, e.SequenceB, e.Sum + cosine, e.Count + 1);
+                handedOut.Add((evidence.ObserveCosine(peers[i], peers[j], cosine), i, j));
+            }
+
+            expected[key] = e;
+            Assert.Equal(recency.Count, evidence.Count);
+            for (int x = 0; x < peers.Length; x++)
+            {
+                for (int y = x + 1; y < peers.Length; y++)
+                {
+                    (int, int) k = string.CompareOrdinal(peers[x].Value, peers[y].Value) <= 0 ? (x, y) : (y, x);
+                    (int NearCopies, double MeanCosine, int Observations) want = expected.TryGetValue(k, out var w)
+                        ? (w.NearCopies, w.Count > 0 ? w.Sum / w.Count : double.NaN, w.Count)
+                        : (0, double.NaN, 0);
+                    Assert.True(want.Equals(evidence.Of(peers[x], peers[y])), $"step {step}: pair ({x}, {y}) {evidence.Of(peers[x], peers[y])}, expected {want}");
+                }
+            }
+
+            foreach ((CopyEvidence.Pair entry, int a, int b) in handedOut.Skip(Math.Max(0, handedOut.Count - 40)))
+            {
+                reused += entry.Kept ? 1 : 0;
+                Assert.Equal(evidence.Of(peers[a], peers[b]), evidence.Of(entry, peers[b], peers[a]));
+            }
+        }
+
+        Assert.True(evictions > 500, $"{evictions} evictions");
+        Assert.True(reused > 1000, $"{reused} kept entries read");
+    }
+
     [Fact]
     public void Pushes_go_past_copy_linked_peers_as_past_ignored_ones()
     {
