@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using FedMesh.Node.Merge.Internal;
 
 namespace FedMesh.Node.Merge;
@@ -32,9 +33,43 @@ public static partial class Aggregation
         Run(deltas, weights, new QuantileWeights(Median: false, Beta: (float)beta), destination, maxDegreeOfParallelism);
     }
 
+    /// <summary>
+    /// Inputs of at most this many floats in all (k · d) are copied onto the stack instead of pinned: 16 KiB, e.g. 128
+    /// rows of 32 floats or 16 of 256. Pinning takes a GC handle per row and releases it again, which cost more than the
+    /// sort for the few short rows the merge's copy evidence takes medians of (netsim scale-1000, d = 32: a median per
+    /// merge for the history cosines and one for the near-copy scale). The kernel reads the same values either way.
+    /// </summary>
+    private const int StackCopyFloats = 4096;
+
+    [SkipLocalsInit] // the stack copy is fully written before the kernel reads it
     private static unsafe void Run(
         IReadOnlyList<ReadOnlyMemory<float>> deltas, ReadOnlySpan<float> weights, QuantileWeights rule, Span<float> destination, int maxDegreeOfParallelism)
     {
+        int d = Length(deltas);
+        if ((long)deltas.Count * d <= StackCopyFloats)
+        {
+            float[] checkedWeights = CheckedWeights(deltas.Count, weights, d, destination.Length);
+            float* copy = stackalloc float[deltas.Count * d];
+            var x = new nint[deltas.Count];
+            for (int i = 0; i < x.Length; i++)
+            {
+                if (deltas[i].Length != d)
+                {
+                    throw new ArgumentException($"delta {i} has {deltas[i].Length} values, expected {d}", "rows");
+                }
+
+                x[i] = (nint)(copy + (i * d));
+                deltas[i].Span.CopyTo(new Span<float>(copy + (i * d), d));
+            }
+
+            fixed (float* z = destination)
+            {
+                OrderStatisticsKernel.Run(x, d, checkedWeights, rule, (nint)z, maxDegreeOfParallelism);
+            }
+
+            return;
+        }
+
         using PinnedRows rows = Prepare(deltas, weights, destination.Length, out float[] w);
         fixed (float* z = destination)
         {

@@ -68,6 +68,61 @@ public sealed class OrderStatisticsKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Small_inputs_copied_onto_the_stack_give_the_pinned_kernels_bits(bool median)
+    {
+        // Aggregation copies inputs of up to 4,096 floats onto the stack instead of pinning them; the kernel must see the
+        // same rows in the same order: every k up to 20 (scalar sort, generic and register networks), lengths with and
+        // without a scalar tail, equal and unequal weights.
+        var rule = new QuantileWeights(median, median ? 0f : 0.2f);
+        foreach (int d in (int[])[1, 7, 32, 45])
+        {
+            for (int k = 1; k <= 20; k++)
+            {
+                float[][] rows = Awkward(k, d, seed: (100 * k) + d);
+                foreach (bool equal in (bool[])[true, false])
+                {
+                    float[] weights = [.. Enumerable.Range(0, k).Select(i => equal ? 0.25f : 1f + (i % 3))];
+                    var viaAggregation = new float[d];
+                    if (median)
+                    {
+                        FedMesh.Node.Merge.Aggregation.CoordinateMedian(TestDeltas.Mem(rows), weights, viaAggregation);
+                    }
+                    else
+                    {
+                        FedMesh.Node.Merge.Aggregation.TrimmedMean(TestDeltas.Mem(rows), weights, 0.2, viaAggregation);
+                    }
+
+                    float[] pinned = RunPinned(rows, weights, rule, d);
+                    for (int i = 0; i < d; i++)
+                    {
+                        Assert.True(BitConverter.SingleToInt32Bits(pinned[i]) == BitConverter.SingleToInt32Bits(viaAggregation[i]),
+                            $"k {k}, d {d}, equal weights {equal}, coordinate {i}: pinned {pinned[i]} vs stack copy {viaAggregation[i]}");
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] RunPinned(float[][] rows, float[] weights, QuantileWeights rule, int d)
+    {
+        var destination = new float[d];
+        using var pinned = new PinnedRows(TestDeltas.Mem(rows), d);
+        GCHandle handle = GCHandle.Alloc(destination, GCHandleType.Pinned);
+        try
+        {
+            OrderStatisticsKernel.Run(pinned, d, weights, rule, handle.AddrOfPinnedObject(), maxDop: 1);
+        }
+        finally
+        {
+            handle.Free();
+        }
+
+        return destination;
+    }
+
     private static float[] RunPath(float[][] rows, QuantileWeights rule, OrderStatisticsPath path)
     {
         var destination = new float[D];

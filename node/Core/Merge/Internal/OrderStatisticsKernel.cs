@@ -29,15 +29,31 @@ internal static unsafe class OrderStatisticsKernel
     private static bool UseNetwork => Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated;
 
     /// <param name="path">Which code sorts (tests compare them): <see cref="OrderStatisticsPath.Auto"/> in production.</param>
-    public static void Run(PinnedRows rows, int d, float[] weights, QuantileWeights rule, nint destination, int maxDop, OrderStatisticsPath path = OrderStatisticsPath.Auto)
+    public static void Run(PinnedRows rows, int d, float[] weights, QuantileWeights rule, nint destination, int maxDop, OrderStatisticsPath path = OrderStatisticsPath.Auto) =>
+        Run(rows.Addresses, d, weights, rule, destination, maxDop, path);
+
+    /// <summary>The same over k rows of d floats at fixed addresses <paramref name="x"/> (pinned, or on the caller's
+    /// stack).</summary>
+    public static void Run(nint[] x, int d, float[] weights, QuantileWeights rule, nint destination, int maxDop, OrderStatisticsPath path = OrderStatisticsPath.Auto)
     {
-        int k = rows.Count;
-        bool uniform = weights.All(w => w == weights[0]);
+        int k = x.Length;
+        bool uniform = true;
+        foreach (float w in weights)
+        {
+            uniform &= w == weights[0];
+        }
+
         int[] network = SortingNetwork.Comparators(k);
 
         // Equal weights are replaced by 1: cumulative sums are then exact small integers, so the median's
-        // "h exactly on a boundary" test is exact in the scalar tail too.
-        weights = uniform ? Enumerable.Repeat(1f, k).ToArray() : weights;
+        // "h exactly on a boundary" test is exact in the scalar tail too. (Loops, not LINQ: the merge's copy evidence
+        // takes two medians of a few short rows per merge, where the per-call overhead is most of the cost.)
+        if (uniform)
+        {
+            weights = new float[k];
+            Array.Fill(weights, 1f);
+        }
+
         float total = 0f;
         foreach (float w in weights)
         {
@@ -46,13 +62,22 @@ internal static unsafe class OrderStatisticsKernel
 
         // Equal weights: the coefficient of sorted row j is the same in every lane, so compute it once.
         var rowCoefficients = new float[k];
+        int used = 0;
         for (int j = 0; j < k; j++)
         {
             rowCoefficients[j] = rule.Coefficient(j, j + 1, k);
+            used += rowCoefficients[j] != 0f ? 1 : 0;
         }
 
-        int[] usedRows = Enumerable.Range(0, k).Where(j => rowCoefficients[j] != 0f).ToArray();
-        nint[] x = rows.Addresses;
+        int[] usedRows = new int[used];
+        for (int j = 0, u = 0; j < k; j++)
+        {
+            if (rowCoefficients[j] != 0f)
+            {
+                usedRows[u++] = j;
+            }
+        }
+
         CoordinateBlocks.For(d, CoordinateBlocks.BlockLength(k), maxDop, (start, len) =>
         {
             float* dst = (float*)destination;
