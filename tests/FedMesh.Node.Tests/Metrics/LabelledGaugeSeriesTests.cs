@@ -59,6 +59,37 @@ public sealed class LabelledGaugeSeriesTests
         Assert.True(double.IsNaN(gauge.WithLabels("b").Value));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void After_every_replace_of_random_labels_the_gauge_holds_exactly_that_replace(int seed)
+    {
+        // Labels come, stay, go and come back; values repeat (not set again), change, or are NaN.
+        Gauge gauge = NewGauge();
+        var series = new LabelledGaugeSeries(gauge);
+        var random = new Random(seed);
+        for (int step = 0; step < 300; step++)
+        {
+            var values = new List<KeyValuePair<string, double>>();
+            for (int i = 0; i < 12; i++)
+            {
+                if (random.Next(3) != 0)
+                {
+                    values.Add(new($"p{i}", random.Next(5) == 0 ? double.NaN : random.Next(3)));
+                }
+            }
+
+            series.Replace(values);
+            Dictionary<string, double> expected = values.ToDictionary(v => v.Key, v => v.Value);
+            Assert.Equal([.. expected.Keys.Order(StringComparer.Ordinal)], Labels(gauge));
+            Assert.Equal(expected.Count, series.Count);
+            foreach ((string label, double value) in expected)
+            {
+                Assert.Equal(value, gauge.WithLabels(label).Value);
+            }
+        }
+    }
+
     private static Gauge NewGauge() =>
         Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry())
             .CreateGauge("test_gauge", "test", new GaugeConfiguration { LabelNames = ["peer"] });

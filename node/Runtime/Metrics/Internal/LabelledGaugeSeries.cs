@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Prometheus;
 
 namespace FedMesh.Node.Metrics.Internal;
@@ -12,9 +14,13 @@ internal sealed class LabelledGaugeSeries(Gauge gauge)
 {
     private readonly Lock _lock = new();
 
-    /// <summary>The published series by label, and the scratch for the next round's (swapped after each replace).</summary>
-    private Dictionary<string, Series> _published = new(StringComparer.Ordinal);
-    private Dictionary<string, Series> _next = new(StringComparer.Ordinal);
+    /// <summary>The published series by label, each with the replace that last published it: one lookup per label per
+    /// replace. (Moving each label from the last replace's dictionary to the next one's was a removal and an insertion,
+    /// each hashing the label: 1.5 % of a 1,000-node netsim run's CPU samples, for the trust gauge every round.)</summary>
+    private readonly Dictionary<string, Series> _published = new(StringComparer.Ordinal);
+
+    /// <summary>Number of the replace under way (<see cref="Series.Replace"/> of the labels it published).</summary>
+    private long _replace;
 
     /// <summary>Labels currently published.</summary>
     public int Count
@@ -34,6 +40,7 @@ internal sealed class LabelledGaugeSeries(Gauge gauge)
         ArgumentNullException.ThrowIfNull(values);
         lock (_lock)
         {
+            _replace++;
             // By index: a foreach over the interface would box an enumerator every round.
             for (int i = 0; i < values.Count; i++)
             {
@@ -52,6 +59,7 @@ internal sealed class LabelledGaugeSeries(Gauge gauge)
         ArgumentNullException.ThrowIfNull(label);
         lock (_lock)
         {
+            _replace++;
             foreach ((TKey key, double value) in values)
             {
                 Publish(label(key), value);
@@ -64,32 +72,39 @@ internal sealed class LabelledGaugeSeries(Gauge gauge)
     /// <summary>Sets <paramref name="label"/>'s series for this replace. Under _lock.</summary>
     private void Publish(string label, double value)
     {
-        bool known = _published.Remove(label, out Series series) || _next.TryGetValue(label, out series);
-        if (!known)
+        ref Series series = ref CollectionsMarshal.GetValueRefOrNullRef(_published, label);
+        if (Unsafe.IsNullRef(ref series))
         {
-            series = new Series(gauge.WithLabels(label), double.NaN);
+            // A new label: its child is made before it is added, so a label the gauge refuses leaves nothing behind.
+            Gauge.Child child = gauge.WithLabels(label);
+            child.Set(value);
+            _published.Add(label, new Series(child, value, _replace));
+            return;
         }
 
-        // NaN != NaN: a first value (or a NaN one) is always set.
+        // NaN != NaN: a NaN value is always set.
         if (!(series.Value == value))
         {
             series.Child.Set(value);
         }
 
-        _next[label] = series with { Value = value };
+        series = series with { Value = value, Replace = _replace };
     }
 
-    /// <summary>Removes the series this replace did not publish and makes the new set current. Under _lock.</summary>
+    /// <summary>Removes the series this replace did not publish. Under _lock.</summary>
     private void RemoveUnpublished()
     {
-        foreach (string stale in _published.Keys)
+        // Removing while enumerating a Dictionary is allowed (Remove does not invalidate its enumerator).
+        foreach ((string label, Series series) in _published)
         {
-            gauge.RemoveLabelled(stale);
+            if (series.Replace != _replace)
+            {
+                gauge.RemoveLabelled(label);
+                _published.Remove(label);
+            }
         }
-
-        _published.Clear();
-        (_published, _next) = (_next, _published);
     }
 
-    private readonly record struct Series(Gauge.Child Child, double Value);
+    /// <param name="Replace">The replace that last published the series.</param>
+    private readonly record struct Series(Gauge.Child Child, double Value, long Replace);
 }
