@@ -131,6 +131,43 @@ public sealed class CollusionTests
     }
 
     [Fact]
+    public void Pair_cosines_and_scores_of_changing_peer_sets_equal_the_pure_functions_call_after_call()
+    {
+        // The history reuses its scratch between calls: sets that grow, shrink and reorder must each see only their own
+        // histories.
+        var history = new DeviationHistory(0.3);
+        var random = new Random(7);
+        PeerId[] peers = [.. Enumerable.Range(1, 9).Select(i => ReputationTests.Peer((byte)i))];
+        float[] aggregate = new float[5];
+        for (int call = 0; call < 60; call++)
+        {
+            foreach (PeerId p in peers)
+            {
+                history.Observe(p, [.. Enumerable.Range(0, 5).Select(_ => (float)random.NextDouble())], aggregate);
+            }
+
+            PeerId[] set = [.. peers.OrderBy(_ => random.Next()).Take(3 + random.Next(7))];
+            float[][] centered = CollusionMath.WithoutCommonPart([.. set.Select(p => new ReadOnlyMemory<float>(history.HistoryOf(p)!))]);
+            var seen = new List<(int, int, double)>();
+            history.PairCosines(set, (i, j, cosine) => seen.Add((i, j, cosine)));
+
+            var expected = new List<(int, int, double)>();
+            for (int i = 0; i < set.Length; i++)
+            {
+                for (int j = i + 1; j < set.Length; j++)
+                {
+                    double ni = TensorPrimitives.Norm<float>(centered[i]), nj = TensorPrimitives.Norm<float>(centered[j]);
+                    expected.Add((i, j, ni > 0 && nj > 0 ? TensorPrimitives.Dot<float>(centered[i], centered[j]) / (ni * nj) : 0));
+                }
+            }
+
+            Assert.Equal(expected, seen);
+            double[] best = CollusionMath.MaxCosineToOthers([.. centered.Select(c => new ReadOnlyMemory<float>(c))]);
+            Assert.Equal([.. best.Select(b => CollusionMath.Score(b, Low, High))], history.Scores(set, Low, High));
+        }
+    }
+
+    [Fact]
     public void The_lower_of_distance_and_history_score_moves_trust()
     {
         var tracker = new ReputationTracker(ReputationOptions.Default);

@@ -16,6 +16,13 @@ internal sealed class DeviationHistory
     private readonly double _beta;
     private float[] _deviation = [];
 
+    /// <summary>Scratch of <see cref="Center"/> (cleared after each use): the histories, the rented buffers and the
+    /// centered histories in them; and the norms of <see cref="PairCosines"/>.</summary>
+    private readonly List<ReadOnlyMemory<float>> _histories = [];
+    private readonly List<float[]> _buffers = [];
+    private readonly List<ReadOnlyMemory<float>> _centered = [];
+    private double[] _norms = [];
+
     public DeviationHistory(double beta) => _beta = beta;
 
     public int Count => _ema.Count;
@@ -48,17 +55,24 @@ internal sealed class DeviationHistory
     /// <see cref="CollusionMath.Score"/> of the largest cosine of its history to another listed peer's, once what
     /// they all share is removed (<see cref="CollusionMath.WithoutCommonPart"/>).
     /// </summary>
-    public double[] Scores(IReadOnlyList<PeerId> peers, double low, double high) =>
-        WithCentered(peers, centered =>
+    public double[] Scores(IReadOnlyList<PeerId> peers, double low, double high)
+    {
+        try
         {
-            double[] scores = CollusionMath.MaxCosineToOthers(centered);
+            Center(peers);
+            double[] scores = CollusionMath.MaxCosineToOthers(_centered);
             for (int i = 0; i < scores.Length; i++)
             {
                 scores[i] = CollusionMath.Score(scores[i], low, high);
             }
 
             return scores;
-        });
+        }
+        finally
+        {
+            ReturnCentered();
+        }
+    }
 
     /// <summary>
     /// Hands <paramref name="pair"/>(i, j, cosine) for every pair i &lt; j of the given peers (each must have been
@@ -68,60 +82,70 @@ internal sealed class DeviationHistory
     public void PairCosines(IReadOnlyList<PeerId> peers, Action<int, int, double> pair)
     {
         ArgumentNullException.ThrowIfNull(pair);
-        WithCentered(peers, centered =>
+        try
         {
-            var norms = new double[centered.Length];
-            for (int i = 0; i < centered.Length; i++)
+            Center(peers);
+            List<ReadOnlyMemory<float>> centered = _centered;
+            if (_norms.Length < centered.Count)
+            {
+                _norms = new double[Math.Max(centered.Count, 2 * _norms.Length)];
+            }
+
+            double[] norms = _norms;
+            for (int i = 0; i < centered.Count; i++)
             {
                 norms[i] = TensorPrimitives.Norm(centered[i].Span);
             }
 
-            for (int i = 0; i < centered.Length; i++)
+            for (int i = 0; i < centered.Count; i++)
             {
-                for (int j = i + 1; j < centered.Length; j++)
+                for (int j = i + 1; j < centered.Count; j++)
                 {
                     pair(i, j, norms[i] > 0 && norms[j] > 0 ? TensorPrimitives.Dot(centered[i].Span, centered[j].Span) / (norms[i] * norms[j]) : 0);
                 }
             }
-
-            return 0;
-        });
-    }
-
-    /// <summary>Runs <paramref name="use"/> on the peers' histories without their common part
-    /// (<see cref="CollusionMath.WithoutCommonPart"/>), in buffers rented for the call.</summary>
-    private T WithCentered<T>(IReadOnlyList<PeerId> peers, Func<ReadOnlyMemory<float>[], T> use)
-    {
-        ArgumentNullException.ThrowIfNull(peers);
-        var histories = new ReadOnlyMemory<float>[peers.Count];
-        var centered = new ReadOnlyMemory<float>[peers.Count];
-        // Rented, not allocated: a fresh copy of every history each round was 4 % of a 1,000-node netsim run's
-        // allocations. The shared pool trims what it holds under memory pressure, so a real adapter's buffers are
-        // not kept for good.
-        var buffers = new float[peers.Count][];
-        try
-        {
-            for (int i = 0; i < peers.Count; i++)
-            {
-                float[] history = _ema[peers[i]];
-                histories[i] = history;
-                buffers[i] = ArrayPool<float>.Shared.Rent(history.Length);
-                centered[i] = new ReadOnlyMemory<float>(buffers[i], 0, history.Length);
-            }
-
-            CollusionMath.WithoutCommonPart(histories, buffers);
-            return use(centered);
         }
         finally
         {
-            foreach (float[]? buffer in buffers)
-            {
-                if (buffer is not null)
-                {
-                    ArrayPool<float>.Shared.Return(buffer);
-                }
-            }
+            ReturnCentered();
         }
+    }
+
+    /// <summary>Fills <see cref="_centered"/> with the peers' histories without their common part
+    /// (<see cref="CollusionMath.WithoutCommonPart"/>), in buffers rented until <see cref="ReturnCentered"/>. The lists
+    /// are reused (cleared each call): the round loop centers twice per merge (history cosines, scores), and fresh
+    /// arrays and a delegate closing over them each time were most of the call's own cost at 1,000 nodes.</summary>
+    private void Center(IReadOnlyList<PeerId> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        _histories.Clear();
+        _centered.Clear();
+        _buffers.Clear();
+        // Rented, not allocated: a fresh copy of every history each round was 4 % of a 1,000-node netsim run's
+        // allocations. The shared pool trims what it holds under memory pressure, so a real adapter's buffers are
+        // not kept for good.
+        for (int i = 0; i < peers.Count; i++)
+        {
+            float[] history = _ema[peers[i]];
+            _histories.Add(history);
+            float[] buffer = ArrayPool<float>.Shared.Rent(history.Length);
+            _buffers.Add(buffer);
+            _centered.Add(new ReadOnlyMemory<float>(buffer, 0, history.Length));
+        }
+
+        CollusionMath.WithoutCommonPart(_histories, _buffers);
+    }
+
+    private void ReturnCentered()
+    {
+        foreach (float[] buffer in _buffers)
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+
+        _buffers.Clear();
+        _histories.Clear();
+        _centered.Clear();
     }
 
     /// <summary>Forgets every peer that is not a key of <paramref name="keep"/> (the coordinator's inbox, read in
