@@ -139,17 +139,27 @@ internal sealed class ConnectionManager
     /// <summary>The peers with a session now, in id order (not the dictionary's hash order: runs must not depend on it).</summary>
     public IReadOnlyList<PeerId> ConnectedPeers()
     {
-        // Every round (a round's neighbours): the sessions walked in place and sorted once, not a locked copy of the
-        // keys and a LINQ sort. Ids are unique, so the order is the one OrderBy gave.
         var peers = new List<PeerId>(_sessions.Count);
+        AddConnectedPeers(peers);
+        peers.Sort(ById);
+        return peers;
+    }
+
+    /// <summary>Adds the peers with a session now to <paramref name="peers"/> in the sessions' hash order, for a caller
+    /// that keeps some of them and sorts those (<see cref="ById"/>) itself. The sessions are walked in place, not a
+    /// locked copy of the keys.</summary>
+    public void AddConnectedPeers(List<PeerId> peers)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
         foreach (KeyValuePair<PeerId, PeerSession> entry in _sessions)
         {
             peers.Add(entry.Key);
         }
-
-        peers.Sort(static (a, b) => string.CompareOrdinal(a.Value, b.Value));
-        return peers;
     }
+
+    /// <summary>Id order (ordinal), the order the connected peers are handed out in. Ids are unique, so any sort by it
+    /// gives the one order OrderBy gave.</summary>
+    public static int ById(PeerId a, PeerId b) => string.CompareOrdinal(a.Value, b.Value);
 
     public bool TryGetSession(PeerId peer, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out PeerSession? session) => _sessions.TryGetValue(peer, out session);
 

@@ -156,9 +156,11 @@ internal sealed class MembershipService
     /// connected peers while none of the view is (a node that just joined has sessions before its view fills).</summary>
     public IReadOnlyList<PeerId> Neighbours()
     {
-        IReadOnlyList<PeerId> connected = Connections.ConnectedPeers();
+        var connected = new List<PeerId>();
+        Connections.AddConnectedPeers(connected);
         // Every round: the view's own scan (at most view_size entries) per connected peer instead of a set of the view
-        // and a LINQ filter.
+        // and a LINQ filter. Only the peers handed out are sorted (the view's few, not every session: the sort of all
+        // connected peers was a third of this call's CPU at 1,000 nodes); ids are unique, so the order is the same.
         var inView = new List<PeerId>(connected.Count);
         lock (_lock)
         {
@@ -171,7 +173,9 @@ internal sealed class MembershipService
             }
         }
 
-        return inView.Count > 0 ? inView : connected;
+        List<PeerId> neighbours = inView.Count > 0 ? inView : connected;
+        neighbours.Sort(ConnectionManager.ById);
+        return neighbours;
     }
 
     /// <summary>The Cyclon partial view (SPEC.md §9.10): at most <see cref="PeerSamplingOptions.ViewSize"/> peers,
@@ -1033,7 +1037,7 @@ internal sealed class MembershipService
             }
         }
 
-        connected.Sort(static (a, b) => string.CompareOrdinal(a.Value, b.Value));
+        connected.Sort(ConnectionManager.ById);
         lock (_lock)
         {
             var order = new long[connected.Count];
