@@ -7,7 +7,7 @@ namespace FedMesh.Node.Reputation.Internal;
 /// pairs of their releases were near-copies in one of its merges, and the running mean of the cosines of their
 /// deviation histories. Evidence is all-time (a running mean, not a moving average), so a replayer of an honest
 /// node's releases stays linked to it. Bounded to a number of pairs; the least recently observed pair is evicted
-/// beyond (O(1), a doubly linked list in recency order). Held in memory only: after a restart it builds up again (the
+/// beyond (each observation stamps its pair; see <see cref="_evictionOrder"/>). Held in memory only: after a restart it builds up again (the
 /// cosine links after <see cref="ReputationOptions.CopyLinkMinObservations"/> merges). Not thread-safe (the round
 /// loop owns it).
 /// <para>
@@ -20,11 +20,21 @@ internal sealed class CopyEvidence
 {
     private readonly Dictionary<(PeerId, PeerId), Pair> _pairs = [];
 
-    /// <summary>Ends of the recency list, threaded through the pairs themselves (<see cref="Pair.Older"/>,
-    /// <see cref="Pair.Newer"/>): moving a pair to the newest end touches the pair and its two neighbours, not a separate
-    /// list node besides (LinkedList's nodes were a quarter of the pair table's lookups' CPU samples at 1,000 nodes).</summary>
-    private Pair? _oldest;
-    private Pair? _newest;
+    /// <summary>Observations so far: each touch stamps its pair with the next value (<see cref="Pair.LastObserved"/>).</summary>
+    private long _clock;
+
+    /// <summary>
+    /// The order pairs are evicted in: the kept pairs with their stamps, sorted least recent first when the table first
+    /// needs to evict and again whenever this runs out. An entry whose pair was observed since (its stamp moved on) or
+    /// evicted is passed over: a pair observed after the sort is more recent than every pair still holding its stamp
+    /// here, so the first entry that still holds its stamp is the least recently observed pair. An observation thus
+    /// writes its own pair's stamp only; a recency list moved the pair and wrote its two neighbours (cache misses across
+    /// a table per node: 1 % of a 1,000-node netsim run's CPU samples beside the lookup itself), and the table is full
+    /// only under a flood of identities. Each entry is consumed once (an eviction, or a pass after an observation), so a
+    /// sort of n pairs serves n evictions and observations: O(log n) per operation amortized.
+    /// </summary>
+    private readonly Queue<(Pair Pair, long Stamp)> _evictionOrder = new();
+
     private readonly Dictionary<PeerId, int> _linkedPairsOf = [];
     private readonly int _maxPairs;
     private readonly double _pushPastCosine;
@@ -122,70 +132,53 @@ internal sealed class CopyEvidence
     {
         if (_pairs.TryGetValue((first, second), out Pair? pair))
         {
-            if (pair != _newest)
-            {
-                Detach(pair);
-                AppendNewest(pair);
-            }
-
+            pair.LastObserved = ++_clock;
             return pair;
         }
 
         if (_pairs.Count >= _maxPairs)
         {
-            Pair oldest = _oldest!;
-            Detach(oldest);
-            oldest.Kept = false;
-            _pairs.Remove((oldest.A, oldest.B));
-            if (oldest.Linked)
-            {
-                Unlink(oldest);
-            }
+            EvictLeastRecent();
         }
 
-        pair = new Pair(first, second);
-        AppendNewest(pair);
+        pair = new Pair(first, second) { LastObserved = ++_clock };
         _pairs[(first, second)] = pair;
         return pair;
     }
 
-    private void Detach(Pair p)
+    private void EvictLeastRecent()
     {
-        if (p.Older is { } older)
+        while (true)
         {
-            older.Newer = p.Newer;
-        }
-        else
-        {
-            _oldest = p.Newer;
-        }
+            if (_evictionOrder.Count == 0)
+            {
+                var kept = new List<(Pair Pair, long Stamp)>(_pairs.Count);
+                foreach (Pair p in _pairs.Values)
+                {
+                    kept.Add((p, p.LastObserved));
+                }
 
-        if (p.Newer is { } newer)
-        {
-            newer.Older = p.Older;
-        }
-        else
-        {
-            _newest = p.Older;
-        }
+                // Stamps are unique: one order.
+                kept.Sort(static (x, y) => x.Stamp.CompareTo(y.Stamp));
+                foreach ((Pair, long) entry in kept)
+                {
+                    _evictionOrder.Enqueue(entry);
+                }
+            }
 
-        p.Older = null;
-        p.Newer = null;
-    }
+            (Pair oldest, long stamp) = _evictionOrder.Dequeue();
+            if (oldest.Kept && oldest.LastObserved == stamp)
+            {
+                oldest.Kept = false;
+                _pairs.Remove((oldest.A, oldest.B));
+                if (oldest.Linked)
+                {
+                    Unlink(oldest);
+                }
 
-    private void AppendNewest(Pair p)
-    {
-        p.Older = _newest;
-        if (_newest is { } newest)
-        {
-            newest.Newer = p;
+                return;
+            }
         }
-        else
-        {
-            _oldest = p;
-        }
-
-        _newest = p;
     }
 
     /// <summary>Re-evaluates the pair's link after its evidence changed. Evidence only grows (near-copy events) or
@@ -266,10 +259,8 @@ internal sealed class CopyEvidence
         /// entry).</summary>
         public bool Kept { get; set; } = true;
 
-        /// <summary>Neighbours in the recency list: the pair observed just before this one, and just after.</summary>
-        public Pair? Older { get; set; }
-
-        public Pair? Newer { get; set; }
+        /// <summary>The observation that last touched the pair (<see cref="_clock"/>'s value then).</summary>
+        public long LastObserved { get; set; }
 
         public (int NearCopies, double MeanCosine, int Observations) Evidence =>
             (NearCopies, CosineCount > 0 ? CosineSum / CosineCount : double.NaN, CosineCount);
