@@ -42,7 +42,7 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations);
+        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations, o.CosineLinkNeedsNearCopy);
         ObserveHistoryCosines(contributors);
         List<ReadOnlyMemory<float>> rows = _copyRows;
         rows.Clear();
@@ -66,8 +66,10 @@ public sealed partial class RoundCoordinator
 
         double[] sums = CopyEvidenceMath.LinkSums(contributors.Count, (i, j) =>
         {
-            (int nearCopies, double mean, int n) = _copies.Of(contributors[i].Origin, contributors[j].Origin);
-            return CopyEvidenceMath.Link(nearCopies, mean, n, o.CopyLinkCosineLow, o.CopyLinkCosineHigh, o.CopyLinkMinObservations);
+            PeerId a = contributors[i].Origin, b = contributors[j].Origin;
+            (int nearCopies, double mean, int n) = _copies.Of(a, b);
+            return CopyEvidenceMath.Link(
+                nearCopies, mean, n, o.CopyLinkCosineLow, o.CopyLinkCosineHigh, o.CopyLinkMinObservations, _copies.CosineCounts(a, b));
         });
         for (int i = 0; i < contributors.Count; i++)
         {

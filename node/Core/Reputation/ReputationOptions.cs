@@ -132,6 +132,21 @@ public sealed record ReputationOptions
     public int CopyLinkMinObservations { get; init; } = 10;
 
     /// <summary>
+    /// Whether a pair's mean history cosine links it (merge ramp and push-past) only when one of the two was a party to
+    /// a near-copy event with some peer; a near-copy event of the pair itself always links. Off by default, a trade the
+    /// operator makes: honest peers whose data are alike reach the mean history cosines ALIE colluders do (0.3–0.6
+    /// against the colluders' 0.4–0.7), and the weight they then share moves the fixed point of a decaying-step
+    /// consensus; honest states are never near-copies (none in 400 rounds of consensus.toml), so on, an honest mesh ends
+    /// where it does without copy evidence (consensus.toml int8-wz N = 16 / 64: 0.050168 / 0.021049, the
+    /// <c>--no-copy-evidence</c> digits, against 0.06805 / 0.02476 off), but a node rarely holds two colluders' same-time
+    /// releases in one merge, so most colluders are never caught and byzantine-30's ALIE rises from +5.4 % to +10.8 %
+    /// over the honest nodes alone (seeds 1–20, rounds 21–40; +18.2 % without copy evidence). Measured 2026-12-07,
+    /// session 23 (netsim/scenarios/README.md, "Copy evidence's cost on consensus"). For a mesh whose members are known
+    /// but that still wants replayers and caught copiers to share one weight.
+    /// </summary>
+    public bool CosineLinkNeedsNearCopy { get; init; }
+
+    /// <summary>
     /// Mean history cosine (over <see cref="CopyLinkMinObservations"/>) from which pushes go past a peer as if it were
     /// ignored: 0.5, the middle of the merge's link ramp: in byzantine-30 under ALIE 45–54 colluder pairs and 0–1
     /// honest pairs per run reached it. A near-copy event always counts.

@@ -11,6 +11,14 @@ namespace FedMesh.Node.Reputation.Internal;
 /// cosine links after <see cref="ReputationOptions.CopyLinkMinObservations"/> merges). Not thread-safe (the round
 /// loop owns it).
 /// <para>
+/// Optionally a cosine link needs a near copy (<see cref="ReputationOptions.CosineLinkNeedsNearCopy"/>): a pair's mean
+/// history cosine then counts only when one of the two was a party to a near-copy event with some peer
+/// (<see cref="HasNearCopy"/>): honest peers whose data are alike correlate as strongly as colluders but never send
+/// copies. Whether a peer has one is kept per peer, as a count of its kept pairs with near-copy events; when that
+/// starts or ends, every kept pair's push-past link is re-evaluated (O(<see cref="ReputationOptions.MaxCopyPairs"/>),
+/// once per peer caught or forgotten).
+/// </para>
+/// <para>
 /// The peers pushes go past (<see cref="LinkedPeers"/>) are kept as each pair's evidence changes, a count of linked
 /// pairs per peer, instead of a set rebuilt from every pair after each merge: the round loop asks after every merge,
 /// and the set changes in few of them (<see cref="LinkedVersion"/> says when).
@@ -21,21 +29,26 @@ internal sealed class CopyEvidence
     private readonly Dictionary<(PeerId, PeerId), LinkedListNode<Pair>> _pairs = [];
     private readonly LinkedList<Pair> _recency = new();
     private readonly Dictionary<PeerId, int> _linkedPairsOf = [];
+    private readonly Dictionary<PeerId, int> _nearCopyPairsOf = [];
     private readonly int _maxPairs;
     private readonly double _pushPastCosine;
     private readonly int _minObservations;
+    private readonly bool _cosineNeedsNearCopy;
 
     /// <param name="maxPairs">Pairs kept at most (<see cref="ReputationOptions.MaxCopyPairs"/>).</param>
     /// <param name="pushPastCosine">Mean history cosine from which a pair is linked for push targeting
     /// (<see cref="ReputationOptions.PushPastCosine"/>); a near-copy event always links.</param>
     /// <param name="minObservations">History cosines a pair needs before its mean counts
     /// (<see cref="ReputationOptions.CopyLinkMinObservations"/>).</param>
-    public CopyEvidence(int maxPairs, double pushPastCosine, int minObservations)
+    /// <param name="cosineNeedsNearCopy">Whether a pair's mean cosine links it only when one of the two has a
+    /// near-copy event with some peer (<see cref="ReputationOptions.CosineLinkNeedsNearCopy"/>).</param>
+    public CopyEvidence(int maxPairs, double pushPastCosine, int minObservations, bool cosineNeedsNearCopy)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPairs, 1);
         _maxPairs = maxPairs;
         _pushPastCosine = pushPastCosine;
         _minObservations = minObservations;
+        _cosineNeedsNearCopy = cosineNeedsNearCopy;
     }
 
     public int Count => _pairs.Count;
@@ -51,6 +64,13 @@ internal sealed class CopyEvidence
     /// set within one merge): a caller that published the set at one version need not publish it again until this
     /// changes.</summary>
     public long LinkedVersion { get; private set; }
+
+    /// <summary>Whether <paramref name="peer"/> is one of a kept pair with a near-copy event.</summary>
+    public bool HasNearCopy(PeerId peer) => _nearCopyPairsOf.ContainsKey(peer);
+
+    /// <summary>Whether the pair's mean history cosine may link it: always, or, when cosine links need a near copy,
+    /// when one of the two <see cref="HasNearCopy"/>.</summary>
+    public bool CosineCounts(PeerId a, PeerId b) => !_cosineNeedsNearCopy || HasNearCopy(a) || HasNearCopy(b);
 
     /// <summary>
     /// Counts one near-copy event for (a, b) unless this very pair of releases was counted already (a pair of states
@@ -72,7 +92,17 @@ internal sealed class CopyEvidence
         pair.NearCopies++;
         pair.SequenceA = sequenceA;
         pair.SequenceB = sequenceB;
-        UpdateLinked(pair);
+        // "|", not "||": both peers count the pair whatever the first returns.
+        if (pair.NearCopies == 1 && (AddNearCopyPair(a) | AddNearCopyPair(b)) && _cosineNeedsNearCopy)
+        {
+            // A peer newly caught copying: its pairs' cosines now count.
+            UpdateAllLinked();
+        }
+        else
+        {
+            UpdateLinked(pair);
+        }
+
         return pair.NearCopies;
     }
 
@@ -128,6 +158,12 @@ internal sealed class CopyEvidence
             {
                 Unlink(oldest);
             }
+
+            if (oldest.NearCopies > 0 && (RemoveNearCopyPair(oldest.A) | RemoveNearCopyPair(oldest.B)) && _cosineNeedsNearCopy)
+            {
+                // A peer whose last kept near copy was forgotten: its pairs' cosines no longer count.
+                UpdateAllLinked();
+            }
         }
 
         node = _recency.AddLast(new Pair(first, second));
@@ -139,7 +175,8 @@ internal sealed class CopyEvidence
     /// moves (the mean cosine), so a pair can also lose its link when its mean falls below the push-past cosine.</summary>
     private void UpdateLinked(Pair p)
     {
-        bool linked = p.NearCopies > 0 || (p.CosineCount >= _minObservations && p.CosineSum / p.CosineCount >= _pushPastCosine);
+        bool linked = p.NearCopies > 0
+            || (p.CosineCount >= _minObservations && p.CosineSum / p.CosineCount >= _pushPastCosine && CosineCounts(p.A, p.B));
         if (linked == p.Linked)
         {
             return;
@@ -155,6 +192,36 @@ internal sealed class CopyEvidence
         {
             Unlink(p);
         }
+    }
+
+    private void UpdateAllLinked()
+    {
+        foreach (Pair p in _recency)
+        {
+            UpdateLinked(p);
+        }
+    }
+
+    /// <summary>Counts one more kept pair with a near copy for the peer; true when it is the peer's first.</summary>
+    private bool AddNearCopyPair(PeerId peer)
+    {
+        int count = _nearCopyPairsOf.GetValueOrDefault(peer);
+        _nearCopyPairsOf[peer] = count + 1;
+        return count == 0;
+    }
+
+    /// <summary>Counts one fewer kept pair with a near copy for the peer; true when it was the peer's last.</summary>
+    private bool RemoveNearCopyPair(PeerId peer)
+    {
+        int count = _nearCopyPairsOf[peer] - 1;
+        if (count == 0)
+        {
+            _nearCopyPairsOf.Remove(peer);
+            return true;
+        }
+
+        _nearCopyPairsOf[peer] = count;
+        return false;
     }
 
     private void Unlink(Pair p)
