@@ -42,7 +42,7 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations, o.CosineLinkNeedsNearCopy);
+        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations, o.CosineLinkNeedsCloseCall);
         ObserveHistoryCosines(contributors);
         List<ReadOnlyMemory<float>> rows = _copyRows;
         rows.Clear();
@@ -62,6 +62,14 @@ public sealed partial class RoundCoordinator
         foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.NearCopyRatio, o.NearCopyMaxGapRounds))
         {
             _copies.RecordNearCopy(contributors[a].Origin, contributors[a].Sequence, contributors[b].Origin, contributors[b].Sequence);
+        }
+
+        if (o.CosineLinkNeedsCloseCall)
+        {
+            foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.CloseCallRatio, o.CloseCallMaxGapRounds))
+            {
+                _copies.RecordCloseCall(contributors[a].Origin, contributors[b].Origin);
+            }
         }
 
         double[] sums = CopyEvidenceMath.LinkSums(contributors.Count, (i, j) =>

@@ -105,8 +105,8 @@ public static class CopyEvidenceMath
 
     /// <summary>
     /// How strongly a pair is linked, in [0, 1]: 1 once any near-copy was seen (<paramref name="nearCopies"/> ≥ 1);
-    /// otherwise, if the cosine counts (<paramref name="cosineCounts"/>: one of the two has a near-copy event with some
-    /// peer, or <see cref="ReputationOptions.CosineLinkNeedsNearCopy"/> is off) and after at least
+    /// otherwise, if the cosine counts (<paramref name="cosineCounts"/>: one of the two has a close call with some
+    /// peer, or <see cref="ReputationOptions.CosineLinkNeedsCloseCall"/> is off) and after at least
     /// <paramref name="minObservations"/> cosines of the pair's deviation histories, a linear ramp of their mean from 0
     /// at <paramref name="low"/> to 1 at <paramref name="high"/>; 0 otherwise.
     /// </summary>

@@ -133,18 +133,31 @@ public sealed record ReputationOptions
 
     /// <summary>
     /// Whether a pair's mean history cosine links it (merge ramp and push-past) only when one of the two was a party to
-    /// a near-copy event with some peer; a near-copy event of the pair itself always links. Off by default, a trade the
-    /// operator makes: honest peers whose data are alike reach the mean history cosines ALIE colluders do (0.3–0.6
-    /// against the colluders' 0.4–0.7), and the weight they then share moves the fixed point of a decaying-step
-    /// consensus; honest states are never near-copies (none in 400 rounds of consensus.toml), so on, an honest mesh ends
-    /// where it does without copy evidence (consensus.toml int8-wz N = 16 / 64: 0.050168 / 0.021049, the
-    /// <c>--no-copy-evidence</c> digits, against 0.06805 / 0.02476 off), but a node rarely holds two colluders' same-time
-    /// releases in one merge, so most colluders are never caught and byzantine-30's ALIE rises from +5.4 % to +10.8 %
-    /// over the honest nodes alone (seeds 1–20, rounds 21–40; +18.2 % without copy evidence). Measured 2026-12-07,
-    /// session 23 (netsim/scenarios/README.md, "Copy evidence's cost on consensus"). For a mesh whose members are known
-    /// but that still wants replayers and caught copiers to share one weight.
+    /// a close call with some peer (<see cref="CloseCallRatio"/>); a near-copy event of the pair itself always links.
+    /// Why: honest peers whose data are alike reach the mean history cosines ALIE colluders do (0.3–0.6 against the
+    /// colluders' 0.4–0.7), and the weight they then share moves the fixed point of a decaying-step consensus; colluders
+    /// craft from the same honest states, so two of their states in one merge are now and then far closer than the
+    /// merge's spread, which honest states are not. Off by default, a
+    /// trade for the operator (measured 2026-12-07, session 23, netsim/scenarios/README.md, "Copy evidence's cost on
+    /// consensus"): on, consensus.toml int8-wz ends at the <c>--no-copy-evidence</c> digits (N = 16 / 64: 0.050168 /
+    /// 0.021049 against 0.06805 / 0.02476 off, flood 0.04992 / 0.02116: no honest close call in 400 rounds), but most
+    /// colluders are never caught by a given node, so byzantine-30's ALIE rises from +5.4 % to +7.7 % over the honest
+    /// nodes alone (seeds 1–20, rounds 21–40; near copies alone as the catch +10.8 %, no copy evidence +18.2 %).
     /// </summary>
-    public bool CosineLinkNeedsNearCopy { get; init; }
+    public bool CosineLinkNeedsCloseCall { get; init; } = false;
+
+    /// <summary>
+    /// Two states of one merge are a close call (<see cref="CosineLinkNeedsCloseCall"/>) when their distance is at most
+    /// this × the merge's robust scale (as <see cref="NearCopyRatio"/>, of which it is the looser cousin) and their
+    /// timestamps at most <see cref="CloseCallMaxGapRounds"/> apart. 0.25: the widest of those measured that keeps an honest consensus where it ends without copy evidence
+    /// (consensus.toml N = 16 and 64 to the last digit); 0.5 with a 3-round gap caught more colluders (ALIE +6.2 %
+    /// instead of +7.7 %) but honest pairs too (N = 16 +0.5 %, N = 64 +3.0 % over the run without). Near copies alone
+    /// (0.07, half a round) caught too few (+10.8 %).
+    /// </summary>
+    public double CloseCallRatio { get; init; } = 0.25;
+
+    /// <summary>Largest gap between two states' timestamps, in round units, for a close call. 1.5 rounds: colluders in neighbours mode rarely meet in one merge with states made within half a round (the near-copy gap); see <see cref="CloseCallRatio"/>.</summary>
+    public double CloseCallMaxGapRounds { get; init; } = 1.5;
 
     /// <summary>
     /// Mean history cosine (over <see cref="CopyLinkMinObservations"/>) from which pushes go past a peer as if it were
@@ -201,6 +214,11 @@ public sealed record ReputationOptions
         if (!(NearCopyMaxGapRounds >= 0) || !double.IsFinite(NearCopyMaxGapRounds))
         {
             errors.Add($"reputation.near_copy_max_gap_rounds must be a finite number >= 0, got {NearCopyMaxGapRounds}");
+        }
+
+        if (!(CloseCallRatio >= NearCopyRatio) || !double.IsFinite(CloseCallRatio) || !(CloseCallMaxGapRounds >= NearCopyMaxGapRounds) || !double.IsFinite(CloseCallMaxGapRounds))
+        {
+            errors.Add($"reputation.close_call_ratio ({CloseCallRatio}) and reputation.close_call_max_gap_rounds ({CloseCallMaxGapRounds}) must be finite and at least reputation.near_copy_ratio ({NearCopyRatio}) and reputation.near_copy_max_gap_rounds ({NearCopyMaxGapRounds}): a near copy is a close call");
         }
 
         if (!(CopyLinkCosineLow < CopyLinkCosineHigh) || !(CopyLinkCosineLow >= -1) || !(CopyLinkCosineHigh <= 1))
