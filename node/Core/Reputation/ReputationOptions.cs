@@ -90,7 +90,7 @@ public sealed record ReputationOptions
     /// distance 5 % lower there (netsim/scenarios/README.md, "Issue 16: copy and collusion evidence"); and linked honest
     /// pairs share weight, which moves the fixed point of a decaying-step consensus: consensus.toml with int8-wz ends
     /// 36 % (N = 16) and 17 % (N = 64) above flood's final against within 1 % without it (same file, "Copy evidence's
-    /// cost on consensus").
+    /// cost on consensus"); <see cref="CosineLinkNeedsCloseCall"/> removes that cost for part of the ALIE gain.
     /// </summary>
     public bool ShareCopyWeight { get; init; } = true;
 
