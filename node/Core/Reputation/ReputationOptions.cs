@@ -137,27 +137,30 @@ public sealed record ReputationOptions
     /// Why: honest peers whose data are alike reach the mean history cosines ALIE colluders do (0.3–0.6 against the
     /// colluders' 0.4–0.7), and the weight they then share moves the fixed point of a decaying-step consensus; colluders
     /// craft from the same honest states, so two of their states in one merge are now and then far closer than the
-    /// merge's spread, which honest states are not. Off by default, a
-    /// trade for the operator (measured 2026-12-07, session 23, netsim/scenarios/README.md, "Copy evidence's cost on
-    /// consensus"): on, consensus.toml int8-wz ends at the <c>--no-copy-evidence</c> digits (N = 16 / 64: 0.050168 /
-    /// 0.021049 against 0.06805 / 0.02476 off, flood 0.04992 / 0.02116: no honest close call in 400 rounds), but most
-    /// colluders are never caught by a given node, so byzantine-30's ALIE rises from +5.4 % to +7.7 % over the honest
-    /// nodes alone (seeds 1–20, rounds 21–40; near copies alone as the catch +10.8 %, no copy evidence +18.2 %).
+    /// merge's spread, which honest states are not. Off by default, a trade for the operator (measured 2026-12-07,
+    /// session 23, netsim/scenarios/README.md, "Links that need a close call"): on, consensus.toml int8-wz ends at the
+    /// <c>--no-copy-evidence</c> digits (N = 16 / 64: 0.050168 / 0.021049 against 0.06805 / 0.02476 off, flood
+    /// 0.04992 / 0.02116: no honest close call in 400 rounds), but a given node never catches some colluders, so
+    /// byzantine-30's ALIE rises from +5.4 % to +6.8 % over the honest nodes alone (seeds 1–20, rounds 21–40; no copy
+    /// evidence +18.2 %).
     /// </summary>
-    public bool CosineLinkNeedsCloseCall { get; init; } = false;
+    public bool CosineLinkNeedsCloseCall { get; init; }
 
     /// <summary>
     /// Two states of one merge are a close call (<see cref="CosineLinkNeedsCloseCall"/>) when their distance is at most
     /// this × the merge's robust scale (as <see cref="NearCopyRatio"/>, of which it is the looser cousin) and their
-    /// timestamps at most <see cref="CloseCallMaxGapRounds"/> apart. 0.25: the widest of those measured that keeps an honest consensus where it ends without copy evidence
-    /// (consensus.toml N = 16 and 64 to the last digit); 0.5 with a 3-round gap caught more colluders (ALIE +6.2 %
-    /// instead of +7.7 %) but honest pairs too (N = 16 +0.5 %, N = 64 +3.0 % over the run without). Near copies alone
-    /// (0.07, half a round) caught too few (+10.8 %).
+    /// timestamps at most <see cref="CloseCallMaxGapRounds"/> apart. 0.35 (with 2 rounds): the widest measured that
+    /// keeps an honest consensus where it ends without copy evidence (consensus.toml N = 16 and 64 to the last digit;
+    /// ALIE +6.8 %); 0.25 with 1.5 rounds caught fewer colluders (+7.7 %), near copies alone (0.07, half a round) fewer
+    /// still (+10.8 %); 0.5 with 3 rounds caught more (+6.2 %) but honest pairs too (N = 16 +0.5 %, N = 64 +3.0 % over
+    /// the run without).
     /// </summary>
-    public double CloseCallRatio { get; init; } = 0.25;
+    public double CloseCallRatio { get; init; } = 0.35;
 
-    /// <summary>Largest gap between two states' timestamps, in round units, for a close call. 1.5 rounds: colluders in neighbours mode rarely meet in one merge with states made within half a round (the near-copy gap); see <see cref="CloseCallRatio"/>.</summary>
-    public double CloseCallMaxGapRounds { get; init; } = 1.5;
+    /// <summary>Largest gap between two states' timestamps, in round units, for a close call: 2 rounds. In neighbours
+    /// mode two colluders' states rarely meet in one merge made within half a round of each other (the near-copy gap);
+    /// states a round or two apart were crafted from nearly the same honest states. See <see cref="CloseCallRatio"/>.</summary>
+    public double CloseCallMaxGapRounds { get; init; } = 2.0;
 
     /// <summary>
     /// Mean history cosine (over <see cref="CopyLinkMinObservations"/>) from which pushes go past a peer as if it were
