@@ -25,6 +25,7 @@ public static class RunCommand
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
         var noTrust = new Option<bool>("--no-reputation") { Description = "Trust-neutral weights (merge.reputation = false): measure the aggregation rule alone." };
         var noCopy = new Option<bool>("--no-copy-evidence") { Description = "Reputation without copy and collusion evidence (ShareCopyWeight = false): the baseline that defence is measured against." };
+        var closeCallLinks = new Option<bool>("--copy-links-need-close-call") { Description = "Copy evidence's history-cosine links count only for peers caught in a close call (CosineLinkNeedsCloseCall = true): an honest mesh keeps its fixed point." };
         var baselines = new Option<bool>("--baselines") { Description = "Torch scenarios: also run local-only, centralized pooled and FedAvg-star training (learner.baselines = true)." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Torch scenarios: the mesh only, even if the file sets learner.baselines." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
@@ -34,7 +35,7 @@ public static class RunCommand
         var noFeedback = new Option<bool>("--no-error-feedback") { Description = "Lossy encodings without error feedback (to measure what it buys)." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, noCopy, baselines, noBaselines, mode, encoding, density, fanout, noFeedback,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, noCopy, closeCallLinks, baselines, noBaselines, mode, encoding, density, fanout, noFeedback,
         };
         command.SetAction(parse =>
         {
@@ -83,7 +84,11 @@ public static class RunCommand
                 Events = parse.GetValue(noEvents) ? [] : s.Events,
                 Byzantine = parse.GetValue(noByzantine) ? new ByzantineSpec() : s.Byzantine with { Absent = parse.GetValue(absent) },
                 Reputation = parse.GetValue(noTrust) ? Scenario.NeutralTrust
-                    : s.Reputation with { ShareCopyWeight = s.Reputation.ShareCopyWeight && !parse.GetValue(noCopy) },
+                    : s.Reputation with
+                    {
+                        ShareCopyWeight = s.Reputation.ShareCopyWeight && !parse.GetValue(noCopy),
+                        CosineLinkNeedsCloseCall = s.Reputation.CosineLinkNeedsCloseCall || parse.GetValue(closeCallLinks),
+                    },
             };
             if (parse.GetValue(baselines) || parse.GetValue(noBaselines))
             {

@@ -53,7 +53,7 @@ public sealed partial class RoundCoordinator
             return;
         }
 
-        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations);
+        _copies ??= new CopyEvidence(o.MaxCopyPairs, o.PushPastCosine, o.CopyLinkMinObservations, o.CosineLinkNeedsCloseCall);
         int k = contributors.Count;
         if (_observedPairs.Length < k * k)
         {
@@ -83,10 +83,20 @@ public sealed partial class RoundCoordinator
             _copies.RecordNearCopy(contributors[a].Origin, contributors[a].Sequence, contributors[b].Origin, contributors[b].Sequence);
         }
 
+        if (o.CosineLinkNeedsCloseCall)
+        {
+            foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.CloseCallRatio, o.CloseCallMaxGapRounds))
+            {
+                _copies.RecordCloseCall(contributors[a].Origin, contributors[b].Origin);
+            }
+        }
+
         double[] sums = CopyEvidenceMath.LinkSums(contributors.Count, (i, j) =>
         {
-            (int nearCopies, double mean, int n) = _copies.Of(_observedPairs[(i * k) + j], contributors[i].Origin, contributors[j].Origin);
-            return CopyEvidenceMath.Link(nearCopies, mean, n, o.CopyLinkCosineLow, o.CopyLinkCosineHigh, o.CopyLinkMinObservations);
+            PeerId a = contributors[i].Origin, b = contributors[j].Origin;
+            (int nearCopies, double mean, int n) = _copies.Of(_observedPairs[(i * k) + j], a, b);
+            return CopyEvidenceMath.Link(
+                nearCopies, mean, n, o.CopyLinkCosineLow, o.CopyLinkCosineHigh, o.CopyLinkMinObservations, _copies.CosineCounts(a, b));
         });
         for (int i = 0; i < contributors.Count; i++)
         {

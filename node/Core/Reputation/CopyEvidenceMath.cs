@@ -105,10 +105,12 @@ public static class CopyEvidenceMath
 
     /// <summary>
     /// How strongly a pair is linked, in [0, 1]: 1 once any near-copy was seen (<paramref name="nearCopies"/> ≥ 1);
-    /// otherwise, after at least <paramref name="minObservations"/> cosines of the pair's deviation histories, a linear
-    /// ramp of their mean from 0 at <paramref name="low"/> to 1 at <paramref name="high"/>; 0 before that.
+    /// otherwise, if the cosine counts (<paramref name="cosineCounts"/>: one of the two has a close call with some
+    /// peer, or <see cref="ReputationOptions.CosineLinkNeedsCloseCall"/> is off) and after at least
+    /// <paramref name="minObservations"/> cosines of the pair's deviation histories, a linear ramp of their mean from 0
+    /// at <paramref name="low"/> to 1 at <paramref name="high"/>; 0 otherwise.
     /// </summary>
-    public static double Link(int nearCopies, double meanCosine, int observations, double low, double high, int minObservations)
+    public static double Link(int nearCopies, double meanCosine, int observations, double low, double high, int minObservations, bool cosineCounts)
     {
         if (!(low < high))
         {
@@ -120,7 +122,7 @@ public static class CopyEvidenceMath
             return 1;
         }
 
-        if (observations < minObservations || observations == 0 || double.IsNaN(meanCosine))
+        if (!cosineCounts || observations < minObservations || observations == 0 || double.IsNaN(meanCosine))
         {
             return 0;
         }

@@ -90,7 +90,7 @@ public sealed record ReputationOptions
     /// distance 5 % lower there (netsim/scenarios/README.md, "Issue 16: copy and collusion evidence"); and linked honest
     /// pairs share weight, which moves the fixed point of a decaying-step consensus: consensus.toml with int8-wz ends
     /// 36 % (N = 16) and 17 % (N = 64) above flood's final against within 1 % without it (same file, "Copy evidence's
-    /// cost on consensus").
+    /// cost on consensus"); <see cref="CosineLinkNeedsCloseCall"/> removes that cost for part of the ALIE gain.
     /// </summary>
     public bool ShareCopyWeight { get; init; } = true;
 
@@ -130,6 +130,37 @@ public sealed record ReputationOptions
     /// median of 19–22 observations in a 40-round run.
     /// </summary>
     public int CopyLinkMinObservations { get; init; } = 10;
+
+    /// <summary>
+    /// Whether a pair's mean history cosine links it (merge ramp and push-past) only when one of the two was a party to
+    /// a close call with some peer (<see cref="CloseCallRatio"/>); a near-copy event of the pair itself always links.
+    /// Why: honest peers whose data are alike reach the mean history cosines ALIE colluders do (0.3–0.6 against the
+    /// colluders' 0.4–0.7), and the weight they then share moves the fixed point of a decaying-step consensus; colluders
+    /// craft from the same honest states, so two of their states in one merge are now and then far closer than the
+    /// merge's spread, which honest states are not. Off by default, a trade for the operator (measured 2026-12-07,
+    /// session 23, netsim/scenarios/README.md, "Links that need a close call"): on, consensus.toml int8-wz ends at the
+    /// <c>--no-copy-evidence</c> digits (N = 16 / 64: 0.050168 / 0.021049 against 0.06805 / 0.02476 off, flood
+    /// 0.04992 / 0.02116: no honest close call in 400 rounds), but a given node never catches some colluders, so
+    /// byzantine-30's ALIE rises from +5.4 % to +6.8 % over the honest nodes alone (seeds 1–20, rounds 21–40; no copy
+    /// evidence +18.2 %).
+    /// </summary>
+    public bool CosineLinkNeedsCloseCall { get; init; }
+
+    /// <summary>
+    /// Two states of one merge are a close call (<see cref="CosineLinkNeedsCloseCall"/>) when their distance is at most
+    /// this × the merge's robust scale (as <see cref="NearCopyRatio"/>, of which it is the looser cousin) and their
+    /// timestamps at most <see cref="CloseCallMaxGapRounds"/> apart. 0.35 (with 2 rounds): the widest measured that
+    /// keeps an honest consensus where it ends without copy evidence (consensus.toml N = 16 and 64 to the last digit;
+    /// ALIE +6.8 %); 0.25 with 1.5 rounds caught fewer colluders (+7.7 %), near copies alone (0.07, half a round) fewer
+    /// still (+10.8 %); 0.5 with 3 rounds caught more (+6.2 %) but honest pairs too (N = 16 +0.5 %, N = 64 +3.0 % over
+    /// the run without).
+    /// </summary>
+    public double CloseCallRatio { get; init; } = 0.35;
+
+    /// <summary>Largest gap between two states' timestamps, in round units, for a close call: 2 rounds. In neighbours
+    /// mode two colluders' states rarely meet in one merge made within half a round of each other (the near-copy gap);
+    /// states a round or two apart were crafted from nearly the same honest states. See <see cref="CloseCallRatio"/>.</summary>
+    public double CloseCallMaxGapRounds { get; init; } = 2.0;
 
     /// <summary>
     /// Mean history cosine (over <see cref="CopyLinkMinObservations"/>) from which pushes go past a peer as if it were
@@ -186,6 +217,11 @@ public sealed record ReputationOptions
         if (!(NearCopyMaxGapRounds >= 0) || !double.IsFinite(NearCopyMaxGapRounds))
         {
             errors.Add($"reputation.near_copy_max_gap_rounds must be a finite number >= 0, got {NearCopyMaxGapRounds}");
+        }
+
+        if (!(CloseCallRatio >= NearCopyRatio) || !double.IsFinite(CloseCallRatio) || !(CloseCallMaxGapRounds >= NearCopyMaxGapRounds) || !double.IsFinite(CloseCallMaxGapRounds))
+        {
+            errors.Add($"reputation.close_call_ratio ({CloseCallRatio}) and reputation.close_call_max_gap_rounds ({CloseCallMaxGapRounds}) must be finite and at least reputation.near_copy_ratio ({NearCopyRatio}) and reputation.near_copy_max_gap_rounds ({NearCopyMaxGapRounds}): a near copy is a close call");
         }
 
         if (!(CopyLinkCosineLow < CopyLinkCosineHigh) || !(CopyLinkCosineLow >= -1) || !(CopyLinkCosineHigh <= 1))

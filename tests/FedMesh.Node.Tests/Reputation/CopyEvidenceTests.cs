@@ -58,13 +58,16 @@ public sealed class CopyEvidenceTests
     [Fact]
     public void A_near_copy_links_fully_and_the_history_cosine_ramps_once_observed_often_enough()
     {
-        Assert.Equal(1, CopyEvidenceMath.Link(1, double.NaN, 0, 0.3, 0.6, 10));
-        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.9, 9, 0.3, 0.6, 10));
-        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.3, 10, 0.3, 0.6, 10));
-        Assert.Equal(0.5, CopyEvidenceMath.Link(0, 0.45, 10, 0.3, 0.6, 10), 9);
-        Assert.Equal(1, CopyEvidenceMath.Link(0, 0.8, 12, 0.3, 0.6, 10));
-        Assert.Equal(0, CopyEvidenceMath.Link(0, -0.5, 40, 0.3, 0.6, 10));
-        Assert.Throws<ArgumentException>(() => CopyEvidenceMath.Link(0, 0.5, 10, 0.6, 0.3, 10));
+        Assert.Equal(1, CopyEvidenceMath.Link(1, double.NaN, 0, 0.3, 0.6, 10, cosineCounts: true));
+        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.9, 9, 0.3, 0.6, 10, cosineCounts: true));
+        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.3, 10, 0.3, 0.6, 10, cosineCounts: true));
+        Assert.Equal(0.5, CopyEvidenceMath.Link(0, 0.45, 10, 0.3, 0.6, 10, cosineCounts: true), 9);
+        // A cosine that does not count (neither peer was ever a near copy) links nothing; a near copy still does.
+        Assert.Equal(0, CopyEvidenceMath.Link(0, 0.8, 12, 0.3, 0.6, 10, cosineCounts: false));
+        Assert.Equal(1, CopyEvidenceMath.Link(1, 0.8, 12, 0.3, 0.6, 10, cosineCounts: false));
+        Assert.Equal(1, CopyEvidenceMath.Link(0, 0.8, 12, 0.3, 0.6, 10, cosineCounts: true));
+        Assert.Equal(0, CopyEvidenceMath.Link(0, -0.5, 40, 0.3, 0.6, 10, cosineCounts: true));
+        Assert.Throws<ArgumentException>(() => CopyEvidenceMath.Link(0, 0.5, 10, 0.6, 0.3, 10, cosineCounts: true));
     }
 
     [Fact]
@@ -90,7 +93,7 @@ public sealed class CopyEvidenceTests
     [Fact]
     public void The_pair_table_counts_each_pair_of_releases_once_in_either_order()
     {
-        var evidence = new CopyEvidence(16, 0.5, 10);
+        var evidence = new CopyEvidence(16, 0.5, 10, cosineNeedsCloseCall: false);
         PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2);
 
         Assert.Equal(1, evidence.RecordNearCopy(a, 5, b, 7));
@@ -110,7 +113,7 @@ public sealed class CopyEvidenceTests
         PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2), c = ReputationTests.Peer(3), d = ReputationTests.Peer(4);
         CopyEvidence Filled(double pushPastCosine, int minObservations)
         {
-            var evidence = new CopyEvidence(2, pushPastCosine, minObservations);
+            var evidence = new CopyEvidence(2, pushPastCosine, minObservations, cosineNeedsCloseCall: false);
             evidence.RecordNearCopy(a, 1, b, 1);
             for (int i = 0; i < 10; i++)
             {
@@ -134,17 +137,56 @@ public sealed class CopyEvidenceTests
         Assert.NotEqual(version, filled.LinkedVersion);
     }
 
+    [Fact]
+    public void A_history_cosine_links_a_pair_only_while_one_of_the_two_has_a_kept_close_call()
+    {
+        PeerId a = ReputationTests.Peer(1), b = ReputationTests.Peer(2), c = ReputationTests.Peer(3), d = ReputationTests.Peer(4);
+        var evidence = new CopyEvidence(3, 0.5, 10, cosineNeedsCloseCall: true);
+        for (int i = 0; i < 10; i++)
+        {
+            evidence.ObserveCosine(a, b, 0.7); // alike honest data: correlated, never copies
+        }
+
+        Assert.Empty(evidence.LinkedPeers);
+        Assert.False(evidence.CosineCounts(a, b));
+
+        long version = evidence.LinkedVersion;
+        evidence.RecordCloseCall(b, c); // b caught close to c: (a, b)'s cosine now counts; a close call alone links no pair
+        Assert.True(evidence.HasCloseCall(b));
+        Assert.True(evidence.CosineCounts(a, b));
+        Assert.Equal(new HashSet<PeerId> { a, b }, evidence.LinkedPeers.ToHashSet());
+        Assert.NotEqual(version, evidence.LinkedVersion);
+
+        evidence.ObserveCosine(a, b, 0.7);
+        evidence.ObserveCosine(c, d, 0);
+        evidence.ObserveCosine(a, d, 0); // a fourth pair in a table of 3 evicts (b, c), the only close call
+        Assert.False(evidence.HasCloseCall(b));
+        Assert.False(evidence.CosineCounts(a, b));
+        Assert.Empty(evidence.LinkedPeers);
+
+        var cosineAlone = new CopyEvidence(3, 0.5, 10, cosineNeedsCloseCall: false);
+        for (int i = 0; i < 10; i++)
+        {
+            cosineAlone.ObserveCosine(a, b, 0.7);
+        }
+
+        Assert.Equal(new HashSet<PeerId> { a, b }, cosineAlone.LinkedPeers.ToHashSet());
+    }
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void The_linked_peers_kept_as_evidence_changes_equal_the_set_rebuilt_from_every_kept_pair(int seed)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(1, true)]
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    public void The_linked_peers_kept_as_evidence_changes_equal_the_set_rebuilt_from_every_kept_pair(int seed, bool cosineNeedsCloseCall)
     {
         // Six peers (15 pairs) in a table of 5: most steps evict a pair; cosines around the push-past cosine make pairs
         // link and unlink again; near copies with repeated sequences are counted once.
         const double PushPast = 0.5;
         const int MinObservations = 3;
-        var evidence = new CopyEvidence(5, PushPast, MinObservations);
+        var evidence = new CopyEvidence(5, PushPast, MinObservations, cosineNeedsCloseCall);
         PeerId[] peers = [.. Enumerable.Range(1, 6).Select(i => ReputationTests.Peer((byte)i))];
         var random = new Random(seed);
         HashSet<PeerId> before = [];
@@ -154,10 +196,16 @@ public sealed class CopyEvidenceTests
         {
             int i = random.Next(peers.Length), j = (i + 1 + random.Next(peers.Length - 1)) % peers.Length;
             // A kept pair has at least one near copy or cosine: a new pair in a full table evicts one.
-            bool evicts = evidence.Count == 5 && evidence.Of(peers[i], peers[j]) is { NearCopies: 0, Observations: 0 };
-            if (random.Next(20) == 0)
+            bool evicts = evidence.Count == 5 && evidence.Of(peers[i], peers[j]) is { NearCopies: 0, Observations: 0 }
+                && evidence.CloseCallsOf(peers[i], peers[j]) == 0;
+            int draw = random.Next(20);
+            if (draw == 0)
             {
                 evidence.RecordNearCopy(peers[i], (ulong)random.Next(3), peers[j], (ulong)random.Next(3));
+            }
+            else if (draw == 1)
+            {
+                evidence.RecordCloseCall(peers[i], peers[j]);
             }
             else
             {
@@ -165,13 +213,15 @@ public sealed class CopyEvidenceTests
             }
 
             evictions += evicts ? 1 : 0;
+            HashSet<PeerId> close = [.. peers.Where(x => peers.Any(y => x != y && evidence.CloseCallsOf(x, y) > 0))];
             HashSet<PeerId> rebuilt = [];
             foreach (PeerId x in peers)
             {
                 foreach (PeerId y in peers)
                 {
                     (int nearCopies, double mean, int n) = evidence.Of(x, y);
-                    if (x != y && (nearCopies > 0 || (n >= MinObservations && mean >= PushPast)))
+                    bool cosineCounts = !cosineNeedsCloseCall || close.Contains(x) || close.Contains(y);
+                    if (x != y && (nearCopies > 0 || (cosineCounts && n >= MinObservations && mean >= PushPast)))
                     {
                         rebuilt.Add(x);
                         rebuilt.Add(y);
@@ -205,7 +255,7 @@ public sealed class CopyEvidenceTests
         // recent) with each key's evidence. After every step every pair's evidence must be the reference's (0, NaN, 0
         // once evicted), and every entry ObserveCosine handed out must read as the lookup does, kept or evicted since.
         const int Max = 6;
-        var evidence = new CopyEvidence(Max, 0.5, 3);
+        var evidence = new CopyEvidence(Max, 0.5, 3, cosineNeedsCloseCall: false);
         PeerId[] peers = [.. Enumerable.Range(1, 7).Select(i => ReputationTests.Peer((byte)i))];
         var random = new Random(seed);
         var recency = new List<(int, int)>();
@@ -291,6 +341,9 @@ public sealed class CopyEvidenceTests
         Assert.Contains(errors, e => e.Contains("reputation.copy_link_cosine_low", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("reputation.max_copy_pairs", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("reputation.near_copy_ratio", StringComparison.Ordinal));
+        Assert.Contains(
+            (ReputationOptions.Default with { CloseCallRatio = ReputationOptions.Default.NearCopyRatio / 2 }).Validate(),
+            e => e.Contains("reputation.close_call_ratio", StringComparison.Ordinal));
         Assert.Empty(ReputationOptions.Default.Validate());
     }
 }

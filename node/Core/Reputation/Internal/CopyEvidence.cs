@@ -11,6 +11,15 @@ namespace FedMesh.Node.Reputation.Internal;
 /// cosine links after <see cref="ReputationOptions.CopyLinkMinObservations"/> merges). Not thread-safe (the round
 /// loop owns it).
 /// <para>
+/// Optionally a cosine link needs a close call (<see cref="ReputationOptions.CosineLinkNeedsCloseCall"/>): a pair's mean
+/// history cosine then counts only when one of the two was, with some peer, a party to a close call, two states of one
+/// merge within a looser distance and time than a near copy's (<see cref="HasCloseCall"/>): honest peers whose data
+/// are alike correlate as strongly as colluders, but colluders craft from the same states and now and then send states
+/// that close. Whether a peer has one is kept per peer, as a count of its kept pairs with close calls; when that starts
+/// or ends, every kept pair's push-past link is re-evaluated (O(<see cref="ReputationOptions.MaxCopyPairs"/>), once per
+/// peer caught or forgotten).
+/// </para>
+/// <para>
 /// The peers pushes go past (<see cref="LinkedPeers"/>) are kept as each pair's evidence changes, a count of linked
 /// pairs per peer, instead of a set rebuilt from every pair after each merge: the round loop asks after every merge,
 /// and the set changes in few of them (<see cref="LinkedVersion"/> says when).
@@ -36,21 +45,26 @@ internal sealed class CopyEvidence
     private readonly Queue<(Pair Pair, long Stamp)> _evictionOrder = new();
 
     private readonly Dictionary<PeerId, int> _linkedPairsOf = [];
+    private readonly Dictionary<PeerId, int> _closeCallPairsOf = [];
     private readonly int _maxPairs;
     private readonly double _pushPastCosine;
     private readonly int _minObservations;
+    private readonly bool _cosineNeedsCloseCall;
 
     /// <param name="maxPairs">Pairs kept at most (<see cref="ReputationOptions.MaxCopyPairs"/>).</param>
     /// <param name="pushPastCosine">Mean history cosine from which a pair is linked for push targeting
     /// (<see cref="ReputationOptions.PushPastCosine"/>); a near-copy event always links.</param>
     /// <param name="minObservations">History cosines a pair needs before its mean counts
     /// (<see cref="ReputationOptions.CopyLinkMinObservations"/>).</param>
-    public CopyEvidence(int maxPairs, double pushPastCosine, int minObservations)
+    /// <param name="cosineNeedsCloseCall">Whether a pair's mean cosine links it only when one of the two has a close
+    /// call with some peer (<see cref="ReputationOptions.CosineLinkNeedsCloseCall"/>).</param>
+    public CopyEvidence(int maxPairs, double pushPastCosine, int minObservations, bool cosineNeedsCloseCall)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxPairs, 1);
         _maxPairs = maxPairs;
         _pushPastCosine = pushPastCosine;
         _minObservations = minObservations;
+        _cosineNeedsCloseCall = cosineNeedsCloseCall;
     }
 
     public int Count => _pairs.Count;
@@ -66,6 +80,13 @@ internal sealed class CopyEvidence
     /// set within one merge): a caller that published the set at one version need not publish it again until this
     /// changes.</summary>
     public long LinkedVersion { get; private set; }
+
+    /// <summary>Whether <paramref name="peer"/> is one of a kept pair with a close call.</summary>
+    public bool HasCloseCall(PeerId peer) => _closeCallPairsOf.ContainsKey(peer);
+
+    /// <summary>Whether the pair's mean history cosine may link it: always, or, when cosine links need a close call,
+    /// when one of the two <see cref="HasCloseCall"/>.</summary>
+    public bool CosineCounts(PeerId a, PeerId b) => !_cosineNeedsCloseCall || HasCloseCall(a) || HasCloseCall(b);
 
     /// <summary>
     /// Counts one near-copy event for (a, b) unless this very pair of releases was counted already (a pair of states
@@ -91,6 +112,24 @@ internal sealed class CopyEvidence
         return pair.NearCopies;
     }
 
+    /// <summary>Counts one close call for (a, b): two of their states in one merge within the close-call distance and
+    /// time (<see cref="ReputationOptions.CloseCallRatio"/>), a near copy included.</summary>
+    public void RecordCloseCall(PeerId a, PeerId b)
+    {
+        Pair pair = Touch(a, b);
+        pair.CloseCalls++;
+        // "|", not "||": both peers count the pair whatever the first returns.
+        if (pair.CloseCalls == 1 && (AddCloseCallPair(pair.A) | AddCloseCallPair(pair.B)) && _cosineNeedsCloseCall)
+        {
+            // A peer newly caught close to another: its pairs' cosines now count.
+            UpdateAllLinked();
+        }
+        else
+        {
+            UpdateLinked(pair);
+        }
+    }
+
     /// <summary>Adds one cosine of the pair's centered deviation histories. Returns the pair's entry, which
     /// <see cref="Of(Pair?, PeerId, PeerId)"/> reads without looking the pair up again while it is kept.</summary>
     public Pair ObserveCosine(PeerId a, PeerId b, double cosine)
@@ -114,6 +153,9 @@ internal sealed class CopyEvidence
     /// </summary>
     public (int NearCopies, double MeanCosine, int Observations) Of(Pair? entry, PeerId a, PeerId b) =>
         entry is { Kept: true } ? entry.Evidence : Of(a, b);
+
+    /// <summary>The pair's close calls (either order; 0 when not kept).</summary>
+    public int CloseCallsOf(PeerId a, PeerId b) => _pairs.TryGetValue(Key(a, b), out Pair? p) ? p.CloseCalls : 0;
 
     /// <summary>Whether (a, b) is the pair's key order: a pair is kept once, under its ordinally smaller id first.</summary>
     private static bool InOrder(PeerId a, PeerId b) => string.CompareOrdinal(a.Value, b.Value) <= 0;
@@ -176,6 +218,12 @@ internal sealed class CopyEvidence
                     Unlink(oldest);
                 }
 
+                if (oldest.CloseCalls > 0 && (RemoveCloseCallPair(oldest.A) | RemoveCloseCallPair(oldest.B)) && _cosineNeedsCloseCall)
+                {
+                    // A peer whose last kept close call was forgotten: its pairs' cosines no longer count.
+                    UpdateAllLinked();
+                }
+
                 return;
             }
         }
@@ -185,7 +233,8 @@ internal sealed class CopyEvidence
     /// moves (the mean cosine), so a pair can also lose its link when its mean falls below the push-past cosine.</summary>
     private void UpdateLinked(Pair p)
     {
-        bool linked = p.NearCopies > 0 || (p.CosineCount >= _minObservations && p.CosineSum / p.CosineCount >= _pushPastCosine);
+        bool linked = p.NearCopies > 0
+            || (p.CosineCount >= _minObservations && p.CosineSum / p.CosineCount >= _pushPastCosine && CosineCounts(p.A, p.B));
         if (linked == p.Linked)
         {
             return;
@@ -201,6 +250,36 @@ internal sealed class CopyEvidence
         {
             Unlink(p);
         }
+    }
+
+    private void UpdateAllLinked()
+    {
+        foreach (Pair p in _pairs.Values)
+        {
+            UpdateLinked(p);
+        }
+    }
+
+    /// <summary>Counts one more kept pair with a close call for the peer; true when it is the peer's first.</summary>
+    private bool AddCloseCallPair(PeerId peer)
+    {
+        int count = _closeCallPairsOf.GetValueOrDefault(peer);
+        _closeCallPairsOf[peer] = count + 1;
+        return count == 0;
+    }
+
+    /// <summary>Counts one fewer kept pair with a close call for the peer; true when it was the peer's last.</summary>
+    private bool RemoveCloseCallPair(PeerId peer)
+    {
+        int count = _closeCallPairsOf[peer] - 1;
+        if (count == 0)
+        {
+            _closeCallPairsOf.Remove(peer);
+            return true;
+        }
+
+        _closeCallPairsOf[peer] = count;
+        return false;
     }
 
     private void Unlink(Pair p)
@@ -251,6 +330,8 @@ internal sealed class CopyEvidence
         public double CosineSum { get; set; }
 
         public int CosineCount { get; set; }
+
+        public int CloseCalls { get; set; }
 
         /// <summary>Whether the pair counts toward <see cref="LinkedPeers"/> (as last evaluated).</summary>
         public bool Linked { get; set; }
