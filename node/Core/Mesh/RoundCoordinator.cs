@@ -25,7 +25,8 @@ namespace FedMesh.Node.Mesh;
 /// node's own contribution and every peer's count once however many paths delivered them, so the average stays
 /// unbiased under asymmetric gossip), weighted by trust × γ^age, with the configured robust rule centered on its
 /// own state; reputation then scores each contributor on its distance to the aggregate and on its deviation
-/// history (<see cref="CollusionMath"/>: colluders' histories point the same way), except in a round whose inputs are
+/// history (<see cref="CollusionMath"/>: colluders' histories point the same way), and the origins it ignored on their
+/// distance to the aggregate (<see cref="ReputationOptions.ObserveIgnored"/>), except in a round whose inputs are
 /// mostly pulled-in far states (<see cref="ReputationEvidence"/>);</item>
 /// <item>adopt the merged candidate only if the held-out loss does not get worse by more than the gate's margin.</item>
 /// </list>
@@ -52,6 +53,7 @@ public sealed partial class RoundCoordinator
     /// <summary><see cref="Merge"/>'s per-round scratch: the entries merged, the origins pulled in by the distance
     /// bound, and the states merged by origin.</summary>
     private readonly List<InboxEntry> _contributors = [];
+    private readonly List<InboxEntry> _ignoredScratch = [];
     private readonly HashSet<PeerId> _bounded = [];
     private readonly Dictionary<PeerId, float[]> _received = [];
     private readonly ErrorFeedback _feedback = new();
@@ -365,6 +367,8 @@ public sealed partial class RoundCoordinator
         List<InboxEntry> contributors = _contributors;
         HashSet<PeerId> bounded = _bounded;
         Dictionary<PeerId, float[]> received = _received;
+        List<InboxEntry> ignored = _ignoredScratch;
+        ignored.Clear();
         contributors.Clear();
         bounded.Clear();
         received.Clear();
@@ -385,6 +389,7 @@ public sealed partial class RoundCoordinator
             if (weight <= 0)
             {
                 distrusted++;
+                ignored.Add(entry);
                 decisions.Add(Decision(entry, merged: false, "origin ignored: trust below threshold"));
                 continue;
             }
@@ -472,6 +477,7 @@ public sealed partial class RoundCoordinator
         if (distances.Count > 0 && scored)
         {
             _reputation.RecordRound(distances, HistoryScores(distances, candidate, received));
+            ObserveIgnored(ignored, distances, candidate, own);
         }
 
         if (!result.HasAggregate)
@@ -589,6 +595,32 @@ public sealed partial class RoundCoordinator
         }
 
         return _history.Scores(peers, o.CollusionCosineLow, o.CollusionCosineHigh);
+    }
+
+    /// <summary>
+    /// Scores each origin the merge ignored on its newest state's distance to the aggregate, against the merged peers'
+    /// median distance (<see cref="ReputationOptions.ObserveIgnored"/>), so an honest peer ignored in rounds when this
+    /// node was off can earn its way back; a sparse state is completed with this node's own values as in the merge.
+    /// </summary>
+    private void ObserveIgnored(List<InboxEntry> ignored, List<KeyValuePair<PeerId, double>> distances, float[] aggregate, float[] own)
+    {
+        if (!_reputation.Options.ObserveIgnored || ignored.Count == 0)
+        {
+            return;
+        }
+
+        double median = TrustMath.Median(distances.Select(d => d.Value).Where(double.IsFinite).ToArray());
+        foreach (InboxEntry entry in ignored)
+        {
+            float[] state = entry.State;
+            if (entry.Carried is { } carried)
+            {
+                state = (float[])state.Clone();
+                RandomK.FillAbsent(own, state, carried);
+            }
+
+            _reputation.RecordDistance(entry.Origin, TensorPrimitives.Distance(state, aggregate), median);
+        }
     }
 
     /// <summary>The next release sequence: max(last + 1, now in Unix ms), so sequences grow across restarts.</summary>

@@ -131,6 +131,24 @@ public sealed partial class ReputationTracker
 
     public bool IsIgnored(PeerId peer) => GetWeight(peer) == 0;
 
+    /// <summary>Whether any tracked peer is ignored (trust below <see cref="ReputationOptions.IgnoreBelow"/>): this
+    /// node has seen a state it judged an attacker's, so the mesh is under attack as far as it can tell.</summary>
+    public bool IgnoresAny()
+    {
+        lock (_gate)
+        {
+            foreach (Entry entry in _peers.Values)
+            {
+                if (entry.Trust < _options.IgnoreBelow)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>All tracked peers, most trusted first, for status.</summary>
     public IReadOnlyList<PeerTrust> Snapshot()
     {

@@ -36,8 +36,11 @@ public class MembershipWiringTests
             string peersPath = Path.Combine(dir, "peers.json");
             await using (var nc = await StartAsync(Parts(network, time, c, 3, seedHost: 2) with { PeerBookPath = peersPath }))
             {
-                // c knows only b; b's peer list tells it where a listens, and c dials a from its book.
-                await UntilAsync(time, () => nc.GetStatus().Peers.Count == 2);
+                // c knows only b; b's peer list tells it where a listens, and c dials a from its book. The status
+                // lists a session as soon as it is registered, before the actor has handled its Hello (which puts
+                // the peer in the book as Direct), so the wait is for both: on a loaded machine the book was read
+                // in between.
+                await UntilAsync(time, () => nc.GetStatus().Peers.Count == 2 && nc.PeerBook.TryGet(a.PeerId, out _));
                 Assert.True(nc.PeerBook.TryGet(a.PeerId, out PeerRecord viaPex));
                 Assert.True(viaPex.Sources.HasFlag(PeerSources.Pex) || viaPex.Sources.HasFlag(PeerSources.Direct));
                 Assert.Equal("10.0.0.1:7000", viaPex.Addresses[0].ToString());
@@ -77,11 +80,10 @@ public class MembershipWiringTests
             };
             await using NodeRuntime node = await StartAsync(parts);
             await UntilAsync(time, () => node.GetStatus().Peers.Count == 2);
-            for (int tick = 0; tick < 10; tick++)
-            {
-                time.Advance(TimeSpan.FromSeconds(2));
-                await Task.Delay(20);
-            }
+            // Ten dial ticks, each virtual second given time to settle (PeerSamplingWiringTests.AdvanceAsync): with
+            // 20 ms of wall time per 2 s tick, on a loaded machine virtual time outran the 1 Hz pings and a healthy
+            // session could be suspected and closed before the count was read.
+            await PeerSamplingWiringTests.AdvanceAsync(time, [node, .. seeds], TimeSpan.FromSeconds(20));
 
             Assert.Equal(2, node.GetStatus().Peers.Count);
             Assert.All(node.GetStatus().Peers, p => Assert.Equal("outbound", p.Source));

@@ -370,7 +370,7 @@ public class PeerSamplingWiringTests(ITestOutputHelper output)
     /// under load had another cause as well: crossed dials that lost both sessions to a second Hello, see
     /// ConnectionManager.SendForEngine.) A step that cannot settle within 10 s of wall time moves on.
     /// </summary>
-    private static async Task AdvanceAsync(FakeTimeProvider time, IEnumerable<NodeRuntime> nodes, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
+    internal static async Task AdvanceAsync(FakeTimeProvider time, IEnumerable<NodeRuntime> nodes, TimeSpan span, CancellationToken cancel = default, Action? tick = null)
     {
         for (var t = TimeSpan.Zero; t < span; t += TimeSpan.FromSeconds(1))
         {

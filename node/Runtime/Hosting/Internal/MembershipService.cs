@@ -60,6 +60,15 @@ internal sealed class MembershipService
     /// the same margin as the Hello timeout (SPEC.md §9.1), far beyond a round trip on a loaded machine.</summary>
     internal static readonly TimeSpan TransferQuiet = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How quiet a session must be for <see cref="Rotate"/> to replace it: no transfer frame for 3 s (three dial ticks,
+    /// far beyond a round trip on a loaded machine). Shorter than <see cref="TransferQuiet"/>, which is a whole round
+    /// at a 10 s period: with a fanout at or above a node's degree a push reaches every session every round, so no
+    /// session is ever 10 s quiet and a rotation held to it would never happen (netsim byzantine-30: fanout 8, view 8).
+    /// A transfer still under way has frames within round trips (or queued ones), so 3 s does not cut one.
+    /// </summary>
+    internal static readonly TimeSpan RotationQuiet = TimeSpan.FromSeconds(3);
+
     /// <summary>Cyclon ages on the wire are u16 (SPEC.md §4.3); older entries are all "very old".</summary>
     private const int MaxWireAge = ushort.MaxValue;
 
@@ -134,6 +143,9 @@ internal sealed class MembershipService
     private readonly Dictionary<PeerId, (DateTimeOffset Since, int Count)> _diallingPeers = [];
     private DateTimeOffset? _nextShuffle;
     private DateTimeOffset? _nextExplore;
+
+    /// <summary>When <see cref="Rotate"/> may next replace a session (one per shuffle period). <see cref="Tick"/>'s alone.</summary>
+    private DateTimeOffset _nextRotation;
 
     /// <summary>An exploration is due (<see cref="ExploreInterval"/>); taken by the next dial tick with room. Under _lock.</summary>
     private bool _exploreDue;
@@ -726,7 +738,8 @@ internal sealed class MembershipService
     /// outside first. Only the dialling side closes: the other side may hold this node in its view, and it would
     /// redial at once (the dialler's view decides, so the two never fight over a link). Never below view-size
     /// sessions (a node with few peers keeps them all, whatever its view says), and never a session that is
-    /// mid-transfer (<see cref="TransferQuiet"/>) or still has messages queued.
+    /// mid-transfer (<see cref="TransferQuiet"/>) or still has messages queued. Under attack <see cref="Rotate"/>
+    /// replaces sessions faster.
     /// </summary>
     private void Prune(DateTimeOffset now)
     {
@@ -787,7 +800,84 @@ internal sealed class MembershipService
             _outOfViewSince.Remove(session.Peer);
             open--;
         }
+
+        Rotate(now, sessions, view, open);
     }
+
+    /// <summary>
+    /// While this node ignores a peer (reputation below <c>IgnoreBelow</c>: the mesh has attackers, as far as it can
+    /// tell), one session it dialled that has been outside the view for a shuffle period is replaced per shuffle period:
+    /// it is closed (one below the view size at most, <see cref="MayRotate"/>) and the dial tick dials an unconnected view
+    /// peer at once. Its inputs are then re-drawn from the overlay's random sample instead of staying the peers its
+    /// first dials gave it: the out-of-view grace (60 s in a row) almost never ran out, since connected peers refill a
+    /// view's free slots, and a node at its view size never pruned, so in netsim byzantine-30 (neighbours mode) node 9
+    /// at seed 18 dialled its seeds 10–19, six of them attackers, kept them 40 rounds while its view mixed, and was
+    /// captured. An honest mesh ignores nobody and keeps its sessions: churn there costs bytes (a handshake and a push
+    /// on connect per session) and accuracy (consensus.toml N = 64 with one replacement per shuffle period everywhere:
+    /// final +8.7 %, bytes +33 %; netsim/scenarios/README.md, "Sessions that rotate under attack").
+    /// </summary>
+    private void Rotate(DateTimeOffset now, List<PeerSession> sessions, HashSet<PeerId> view, int open)
+    {
+        if (now < _nextRotation || _parts.Reputation is not { } reputation)
+        {
+            return;
+        }
+
+        var connected = new HashSet<PeerId>(sessions.Count);
+        foreach (PeerSession s in sessions)
+        {
+            connected.Add(s.Peer);
+        }
+
+        bool unconnectedInView = false;
+        foreach (PeerId peer in view)
+        {
+            unconnectedInView |= !connected.Contains(peer);
+        }
+
+        if (!MayRotate(open, _sampling.ViewSize, unconnectedInView, reputation.IgnoresAny()))
+        {
+            return;
+        }
+
+        // The dialled session longest outside the view (then by peer id), quiet and with nothing queued.
+        PeerSession? oldest = null;
+        DateTimeOffset oldestSince = default;
+        foreach (PeerSession s in sessions)
+        {
+            if (!s.Initiator || s.IsClosing || s.Queued > 0 || now - s.LastTransfer < RotationQuiet
+                || !_outOfViewSince.TryGetValue(s.Peer, out DateTimeOffset since) || now - since < _sampling.ShufflePeriod)
+            {
+                continue;
+            }
+
+            if (oldest is null || since < oldestSince || (since == oldestSince && string.CompareOrdinal(s.Peer.Value, oldest.Peer.Value) < 0))
+            {
+                oldest = s;
+                oldestSince = since;
+            }
+        }
+
+        if (oldest is null)
+        {
+            return;
+        }
+
+        const string Reason = "rotated out: outside the peer-sampling view while a peer is ignored";
+        Log.PeerClosed(_logger, oldest.Peer.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
+        Connections.Close(oldest.Peer, ProtocolErrorCode.Shutdown, Reason);
+        _outOfViewSince.Remove(oldest.Peer);
+        _nextRotation = now + _sampling.ShufflePeriod;
+    }
+
+    /// <summary>
+    /// Whether <see cref="Rotate"/> may replace a session: only while this node ignores a peer, a peer of its view is
+    /// unconnected (the replacement), and it has at least its view size of sessions, so a rotation leaves it one below
+    /// at most until the dial tick fills the slot (at the view size itself, not below it, or a node that had exactly
+    /// view-size sessions, all dialled at start, would keep them whatever its view said).
+    /// </summary>
+    internal static bool MayRotate(int open, int viewSize, bool unconnectedInView, bool anyIgnored) =>
+        anyIgnored && unconnectedInView && open >= viewSize;
 
     /// <summary>A peer's Hello was accepted: it goes into the book with the addresses it listens on, and it is told
     /// where the peers we know listen (peer exchange, SPEC.md §9.8).</summary>
