@@ -383,7 +383,7 @@ public static class NodeFactory
 
     /// <summary>Reputation's options from the <c>[trust]</c> section (the rest are the library's defaults).</summary>
     internal static ReputationOptions ReputationOptionsOf(TrustSection trust) =>
-        ReputationOptions.Default with { ShareCopyWeight = trust.CopyEvidence };
+        ReputationOptions.Default with { ShareCopyWeight = trust.CopyEvidence, CosineLinkNeedsCloseCall = trust.CopyLinksNeedCloseCall };
 
     internal static AggregatorOptions Aggregator(MergeSection merge)
     {
