@@ -818,7 +818,8 @@ internal sealed class MembershipService
     /// </summary>
     private void Rotate(DateTimeOffset now, List<PeerSession> sessions, HashSet<PeerId> view, int open)
     {
-        if (now < _nextRotation || _parts.Reputation is not { } reputation)
+        // Cheapest test first: an honest mesh ignores nobody, and this runs on every dial tick.
+        if (now < _nextRotation || _parts.Reputation is not { } reputation || !reputation.IgnoresAny())
         {
             return;
         }
@@ -835,7 +836,7 @@ internal sealed class MembershipService
             unconnectedInView |= !connected.Contains(peer);
         }
 
-        if (!MayRotate(open, _sampling.ViewSize, unconnectedInView, reputation.IgnoresAny()))
+        if (!MayRotate(open, _sampling.ViewSize, unconnectedInView, anyIgnored: true))
         {
             return;
         }
