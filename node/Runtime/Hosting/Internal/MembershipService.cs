@@ -801,7 +801,7 @@ internal sealed class MembershipService
             open--;
         }
 
-        Rotate(now, sessions, view, open);
+        Rotate(now, sessions, connected, view, open);
     }
 
     /// <summary>
@@ -816,7 +816,7 @@ internal sealed class MembershipService
     /// on connect per session) and accuracy (consensus.toml N = 64 with one replacement per shuffle period everywhere:
     /// final +8.7 %, bytes +33 %; netsim/scenarios/README.md, "Sessions that rotate under attack").
     /// </summary>
-    private void Rotate(DateTimeOffset now, List<PeerSession> sessions, HashSet<PeerId> view, int open)
+    private void Rotate(DateTimeOffset now, List<PeerSession> sessions, HashSet<PeerId> connected, HashSet<PeerId> view, int open)
     {
         // Cheapest test first: an honest mesh ignores nobody, and this runs on every dial tick.
         if (now < _nextRotation || _parts.Reputation is not { } reputation || !reputation.IgnoresAny())
@@ -824,12 +824,7 @@ internal sealed class MembershipService
             return;
         }
 
-        var connected = new HashSet<PeerId>(sessions.Count);
-        foreach (PeerSession s in sessions)
-        {
-            connected.Add(s.Peer);
-        }
-
+        // connected: Prune's set of the sessions' peers (the ones it just closed included).
         bool unconnectedInView = false;
         foreach (PeerId peer in view)
         {
