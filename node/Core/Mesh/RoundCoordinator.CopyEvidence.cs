@@ -78,14 +78,16 @@ public sealed partial class RoundCoordinator
             times[i] = contributors[i].Timestamp.ToUnixTimeMilliseconds() / 1000.0 / unit;
         }
 
-        foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.NearCopyRatio, o.NearCopyMaxGapRounds))
+        // One coordinate median for both searches (near copies, close calls); fewer than 3 rows have no scale.
+        double scale = rows.Count < 3 ? 0 : CopyEvidenceMath.RobustScale(rows);
+        foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.NearCopyRatio, o.NearCopyMaxGapRounds, scale))
         {
             _copies.RecordNearCopy(contributors[a].Origin, contributors[a].Sequence, contributors[b].Origin, contributors[b].Sequence);
         }
 
         if (o.CosineLinkNeedsCloseCall)
         {
-            foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.CloseCallRatio, o.CloseCallMaxGapRounds))
+            foreach ((int a, int b) in CopyEvidenceMath.NearCopies(rows, times, o.CloseCallRatio, o.CloseCallMaxGapRounds, scale))
             {
                 _copies.RecordCloseCall(contributors[a].Origin, contributors[b].Origin);
             }

@@ -32,6 +32,19 @@ public static class CopyEvidenceMath
         IReadOnlyList<ReadOnlyMemory<float>> rows, ReadOnlySpan<double> times, double ratio, double maxTimeGap)
     {
         ArgumentNullException.ThrowIfNull(rows);
+        return NearCopies(rows, times, ratio, maxTimeGap, rows.Count < 3 || ratio == 0 ? 0 : RobustScale(rows));
+    }
+
+    /// <summary>
+    /// <see cref="NearCopies(IReadOnlyList{ReadOnlyMemory{float}}, ReadOnlySpan{double}, double, double)"/> against a
+    /// robust scale the caller already has (<see cref="RobustScale"/> of the same rows): a merge that looks for near
+    /// copies and for close calls (two ratios) computes the coordinate median once. A scale that is not positive gives
+    /// no pairs.
+    /// </summary>
+    public static List<(int I, int J)> NearCopies(
+        IReadOnlyList<ReadOnlyMemory<float>> rows, ReadOnlySpan<double> times, double ratio, double maxTimeGap, double scale)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
         if (times.Length != rows.Count)
         {
             throw new ArgumentException($"{times.Length} times for {rows.Count} rows", nameof(times));
@@ -49,13 +62,7 @@ public static class CopyEvidenceMath
 
         var found = new List<(int, int)>();
         int k = rows.Count;
-        if (k < 3 || ratio == 0)
-        {
-            return found;
-        }
-
-        double scale = RobustScale(rows);
-        if (!(scale > 0))
+        if (k < 3 || ratio == 0 || !(scale > 0))
         {
             return found;
         }

@@ -47,6 +47,22 @@ public sealed class CopyEvidenceTests
     }
 
     [Fact]
+    public void A_scale_computed_once_serves_both_ratios_and_gives_the_pairs_each_search_gives_alone()
+    {
+        // Scale 1 (first test's rows); 0.07 finds the near copy (3, 4), 1.0 also every pair at distance <= 1.
+        ReadOnlyMemory<float>[] rows = Rows([0, 0], [1, 0], [1, 1], [2, 0], [2, 0.05f]);
+        double[] times = [0, 0, 0, 0, 0.4];
+        double scale = CopyEvidenceMath.RobustScale(rows);
+
+        Assert.Equal(1, scale, 9);
+        Assert.Equal(CopyEvidenceMath.NearCopies(rows, times, Ratio, Gap), CopyEvidenceMath.NearCopies(rows, times, Ratio, Gap, scale));
+        Assert.Equal([(0, 1), (1, 2), (1, 3), (3, 4)], CopyEvidenceMath.NearCopies(rows, times, 1.0, Gap, scale));
+        // The pairs follow the scale handed in, not one recomputed: half of it leaves only the near copy.
+        Assert.Equal([(3, 4)], CopyEvidenceMath.NearCopies(rows, times, 1.0, Gap, scale / 2));
+        Assert.Empty(CopyEvidenceMath.NearCopies(rows, times, 1.0, Gap, 0));
+    }
+
+    [Fact]
     public void Fewer_than_three_rows_or_a_zero_scale_give_no_pairs()
     {
         Assert.Empty(CopyEvidenceMath.NearCopies(Rows([1, 1], [1, 1]), [0, 0], Ratio, Gap));
