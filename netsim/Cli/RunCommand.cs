@@ -25,7 +25,7 @@ public static class RunCommand
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the PNG plots." };
         var noTrust = new Option<bool>("--no-reputation") { Description = "Trust-neutral weights (merge.reputation = false): measure the aggregation rule alone." };
         var noCopy = new Option<bool>("--no-copy-evidence") { Description = "Reputation without copy and collusion evidence (ShareCopyWeight = false): the baseline that defence is measured against." };
-        var closeCallLinks = new Option<bool>("--copy-links-need-close-call") { Description = "Copy evidence's history-cosine links count only for peers caught in a close call (CosineLinkNeedsCloseCall = true): an honest mesh keeps its fixed point." };
+        var cosineLinks = new Option<bool>("--copy-links-without-close-call") { Description = "Copy evidence's history-cosine links count for every pair, not only for peers caught in a close call (CosineLinkNeedsCloseCall = false, the default before session 24): more colluders linked, an honest mesh's fixed point moved." };
         var baselines = new Option<bool>("--baselines") { Description = "Torch scenarios: also run local-only, centralized pooled and FedAvg-star training (learner.baselines = true)." };
         var noBaselines = new Option<bool>("--no-baselines") { Description = "Torch scenarios: the mesh only, even if the file sets learner.baselines." };
         var mode = new Option<string?>("--mode") { Description = "Override gossip.mode (neighbours, flood)." };
@@ -35,7 +35,7 @@ public static class RunCommand
         var noFeedback = new Option<bool>("--no-error-feedback") { Description = "Lossy encodings without error feedback (to measure what it buys)." };
         var command = new Command("run", "Run a scenario on virtual time with the node's own gossip, merge, privacy and protocol code.")
         {
-            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, noCopy, closeCallLinks, baselines, noBaselines, mode, encoding, density, fanout, noFeedback,
+            scenario, seed, outDir, json, rule, noEvents, noByzantine, absent, noPlots, noTrust, noCopy, cosineLinks, baselines, noBaselines, mode, encoding, density, fanout, noFeedback,
         };
         command.SetAction(parse =>
         {
@@ -87,7 +87,7 @@ public static class RunCommand
                     : s.Reputation with
                     {
                         ShareCopyWeight = s.Reputation.ShareCopyWeight && !parse.GetValue(noCopy),
-                        CosineLinkNeedsCloseCall = s.Reputation.CosineLinkNeedsCloseCall || parse.GetValue(closeCallLinks),
+                        CosineLinkNeedsCloseCall = s.Reputation.CosineLinkNeedsCloseCall && !parse.GetValue(cosineLinks),
                     },
             };
             if (parse.GetValue(baselines) || parse.GetValue(noBaselines))

@@ -141,7 +141,7 @@ public static class ConfigKeys
             o => o.Trust.ValidationMargin, (o, v) => o with { Trust = o.Trust with { ValidationMargin = v } }),
         Bool("trust", "copy_evidence", "Peers whose states copy each other or whose deviations keep pointing the same way (colluders) share merge weight, and pushes go past them; off, for a mesh of trusted members, saves the extra pushes and the weight alike honest peers lose (which moves the consensus).",
             o => o.Trust.CopyEvidence, (o, v) => o with { Trust = o.Trust with { CopyEvidence = v } }),
-        Bool("trust", "copy_links_need_close_call", "Copy evidence links peers by their deviations' correlation only once one of them was caught in a close call (two states far closer than the merge's spread): alike honest peers then keep their weight (the consensus stays where it is without copy evidence), for part of the gain against colluders (ALIE).",
+        Bool("trust", "copy_links_need_close_call", "Copy evidence links peers by their deviations' correlation only once one of them was caught in a close call (two states far closer than the merge's spread): alike honest peers keep their weight, so the consensus stays where it is without copy evidence; false links more colluders (ALIE) and moves an honest consensus.",
             o => o.Trust.CopyLinksNeedCloseCall, (o, v) => o with { Trust = o.Trust with { CopyLinksNeedCloseCall = v } }),
 
         Bool("metrics", "enabled", "Serve Prometheus metrics.",

@@ -102,7 +102,8 @@ public sealed record ReputationOptions
     /// distance 5 % lower there (netsim/scenarios/README.md, "Issue 16: copy and collusion evidence"); and linked honest
     /// pairs share weight, which moves the fixed point of a decaying-step consensus: consensus.toml with int8-wz ends
     /// 36 % (N = 16) and 17 % (N = 64) above flood's final against within 1 % without it (same file, "Copy evidence's
-    /// cost on consensus"); <see cref="CosineLinkNeedsCloseCall"/> removes that cost for part of the ALIE gain.
+    /// cost on consensus"); <see cref="CosineLinkNeedsCloseCall"/>, on by default since session 24, removes that cost for
+    /// part of the ALIE gain.
     /// </summary>
     public bool ShareCopyWeight { get; init; } = true;
 
@@ -149,14 +150,15 @@ public sealed record ReputationOptions
     /// Why: honest peers whose data are alike reach the mean history cosines ALIE colluders do (0.3–0.6 against the
     /// colluders' 0.4–0.7), and the weight they then share moves the fixed point of a decaying-step consensus; colluders
     /// craft from the same honest states, so two of their states in one merge are now and then far closer than the
-    /// merge's spread, which honest states are not. Off by default, a trade for the operator (measured 2026-12-07,
-    /// session 23, netsim/scenarios/README.md, "Links that need a close call"): on, consensus.toml int8-wz ends at the
-    /// <c>--no-copy-evidence</c> digits (N = 16 / 64: 0.050168 / 0.021049 against 0.06805 / 0.02476 off, flood
-    /// 0.04992 / 0.02116: no honest close call in 400 rounds), but a given node never catches some colluders, so
-    /// byzantine-30's ALIE rises from +5.4 % to +6.8 % over the honest nodes alone (seeds 1–20, rounds 21–40; no copy
-    /// evidence +18.2 %).
+    /// merge's spread, which honest states are not. On by default since session 24 (measured 2026-12-07, main aa4950a,
+    /// netsim/scenarios/README.md, "Links that need a close call"): consensus.toml int8-wz ends at the
+    /// <c>--no-copy-evidence</c> digits (N = 16 / 64 / 256: 0.050168 / 0.021049 / 0.015307 at round 400, within 1 % of
+    /// flood at rounds 141 / 340 / 425) against 0.06805 / 0.02476 off (+36 % / +17 % from flood's 0.04992 / 0.02116): an
+    /// honest mesh, the common case, converges where it would without the evidence. The price is in byzantine-30, where
+    /// a given node never catches some colluders: ALIE +7.2 % over the honest nodes alone against +6.2 % off (seeds 1–20,
+    /// rounds 21–40); replayers and caught copiers still share one weight.
     /// </summary>
-    public bool CosineLinkNeedsCloseCall { get; init; }
+    public bool CosineLinkNeedsCloseCall { get; init; } = true;
 
     /// <summary>
     /// Two states of one merge are a close call (<see cref="CosineLinkNeedsCloseCall"/>) when their distance is at most

@@ -8,8 +8,8 @@ namespace FedMesh.NetSim.Tests.Hosting;
 /// alike reach a mean history cosine of 0.3–0.6, as ALIE colluders do; linked by that cosine they share merge weight and
 /// the mesh settles 36 % above the run without the evidence (0.06805 vs 0.050168, sessions 22–23). With cosine links
 /// counted only for peers caught in a close call
-/// (<see cref="FedMesh.Node.Reputation.ReputationOptions.CosineLinkNeedsCloseCall"/>, which honest states here never
-/// are) it ends at the run without, to the last digit (0.050167622, session 23).
+/// (<see cref="FedMesh.Node.Reputation.ReputationOptions.CosineLinkNeedsCloseCall"/>, the default since session 24;
+/// honest states here are never caught) it ends at the run without, to the last digit (0.050167622, session 23).
 /// </summary>
 public class CopyEvidenceConsensusTests
 {
@@ -24,11 +24,11 @@ public class CopyEvidenceConsensusTests
             Assert.Contains("\nnodes = 256\n", shipped, StringComparison.Ordinal);
             await File.WriteAllTextAsync(scenario, shipped.Replace("\nnodes = 256\n", "\nnodes = 16\n", StringComparison.Ordinal));
 
-            double nearCopy = await FinalAsync(scenario, Path.Combine(dir, "near"), "--copy-links-need-close-call");
-            double cosine = await FinalAsync(scenario, Path.Combine(dir, "cosine"));
+            double nearCopy = await FinalAsync(scenario, Path.Combine(dir, "near"));
+            double cosine = await FinalAsync(scenario, Path.Combine(dir, "cosine"), "--copy-links-without-close-call");
             double off = await FinalAsync(scenario, Path.Combine(dir, "off"), "--no-copy-evidence");
 
-            // The control: cosine links alone (the default) do move this mesh's fixed point (measured +36 %). If that
+            // The control: cosine links alone (the default before session 24) do move this mesh's fixed point (measured +36 %). If that
             // stops, this test no longer compares anything: re-measure the cost (netsim/scenarios/README.md).
             Assert.True(cosine > 1.1 * off, $"consensus N = 16: {cosine} with cosine links, {off} without copy evidence");
             // Flood's final is 0.04992 and "consensus" means within 1 % of it; the run without copy evidence ends 0.5 %

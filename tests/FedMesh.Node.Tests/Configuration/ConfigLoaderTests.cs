@@ -196,10 +196,10 @@ public sealed class ConfigLoaderTests
 
         Assert.False(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(off).ShareCopyWeight);
         Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(TrustSection.Default).ShareCopyWeight);
-        Assert.False(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(TrustSection.Default).CosineLinkNeedsCloseCall);
-        TrustSection closeCall = ConfigLoader.Parse("[trust]\ncopy_links_need_close_call = true\n", "fedmesh.toml", NoEnvironment).Trust;
-        Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(closeCall).CosineLinkNeedsCloseCall);
-        Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(closeCall).ShareCopyWeight);
+        Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(TrustSection.Default).CosineLinkNeedsCloseCall);
+        TrustSection cosine = ConfigLoader.Parse("[trust]\ncopy_links_need_close_call = false\n", "fedmesh.toml", NoEnvironment).Trust;
+        Assert.False(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(cosine).CosineLinkNeedsCloseCall);
+        Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(cosine).ShareCopyWeight);
     }
 
     [Theory]
