@@ -819,7 +819,7 @@ internal sealed class MembershipService
     private void Rotate(DateTimeOffset now, List<PeerSession> sessions, HashSet<PeerId> connected, HashSet<PeerId> view, int open)
     {
         // Cheapest test first: an honest mesh ignores nobody, and this runs on every dial tick.
-        if (now < _nextRotation || _parts.Reputation is not { } reputation || !reputation.IgnoresAny())
+        if (now < _nextRotation || _parts.Reputation is not { } reputation || !reputation.UnderAttack())
         {
             return;
         }
