@@ -474,6 +474,7 @@ public sealed partial class RoundCoordinator
         // A round whose inputs are mostly states pulled in by the distance bound has an aggregate those far states set:
         // scoring by distance to it would reward them (ReputationEvidence). Rejections above still count.
         bool scored = ReputationEvidence.ScoresRound(bounded.Count, inputs.Count);
+        _reputation.RecordMergeEvidence(scored);
         if (distances.Count > 0 && scored)
         {
             _reputation.RecordRound(distances, HistoryScores(distances, candidate, received));

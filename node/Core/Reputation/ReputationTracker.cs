@@ -21,6 +21,9 @@ public sealed partial class ReputationTracker
     private readonly ILogger _logger;
     private long _tick;
 
+    // Merges recorded since the last unscored one (RecordMergeEvidence); none yet: never unscored.
+    private long _mergesSinceUnscored = long.MaxValue;
+
     public ReputationTracker(ReputationOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -148,6 +151,44 @@ public sealed partial class ReputationTracker
             return false;
         }
     }
+
+    /// <summary>
+    /// Records one merge round's evidence: whether reputation scored its distances (<paramref name="scored"/>, false
+    /// when most of its inputs were farther than the distance bound, <see cref="Mesh.ReputationEvidence.ScoresRound"/>).
+    /// </summary>
+    public void RecordMergeEvidence(bool scored)
+    {
+        lock (_gate)
+        {
+            _mergesSinceUnscored = scored ? SaturatingIncrement(_mergesSinceUnscored) : 0;
+        }
+    }
+
+    /// <summary>
+    /// Whether this node has evidence of attack: it ignores a peer (<see cref="IgnoresAny"/>), or one of its last
+    /// <see cref="ReputationOptions.UnscoredMemoryRounds"/> merges was mostly states far beyond its distance bound
+    /// (<see cref="SuspectsFromUnscored"/>).
+    /// </summary>
+    public bool UnderAttack()
+    {
+        long since;
+        lock (_gate)
+        {
+            since = _mergesSinceUnscored;
+        }
+
+        return SuspectsFromUnscored(since, _options.UnscoredMemoryRounds) || IgnoresAny();
+    }
+
+    /// <summary>
+    /// The unscored-round evidence alone: <paramref name="mergesSinceUnscored"/> merges recorded after the last unscored
+    /// one (0: the last merge was unscored; <see cref="long.MaxValue"/>: none ever was) is fewer than
+    /// <paramref name="memoryRounds"/>. Pure, so tests check the rule directly.
+    /// </summary>
+    public static bool SuspectsFromUnscored(long mergesSinceUnscored, int memoryRounds) =>
+        mergesSinceUnscored < memoryRounds;
+
+    private static long SaturatingIncrement(long value) => value == long.MaxValue ? value : value + 1;
 
     /// <summary>All tracked peers, most trusted first, for status.</summary>
     public IReadOnlyList<PeerTrust> Snapshot()

@@ -81,6 +81,25 @@ public class ByzantineNeighboursTests
         });
 
     /// <summary>
+    /// Gaussian noise, seed 18: node 9's first sessions were six attackers and two honest peers. The attackers' noisy
+    /// states set the merge's median distance and its tolerance, so reputation scored nobody down and node 9 ignored
+    /// nobody until round 30; sessions rotated only while a peer was ignored, so they did not, and it was captured from
+    /// round 5 (main aa4950a: final distance 5.98; the other honest nodes below 0.09). Its rounds 2–6 merged mostly
+    /// states beyond its distance bound (rounds reputation leaves unscored), which now count as evidence of attack for
+    /// <c>ReputationOptions.UnscoredMemoryRounds</c> merges, and the membership rotates its sessions: measured 0.031.
+    /// </summary>
+    [Fact]
+    public Task An_honest_node_that_hears_mostly_noise_and_ignores_nobody_is_not_captured() =>
+        NetsimProcess.InTempDirectoryAsync("netsim-byzantine-", async dir =>
+        {
+            string scenario = await WithAttackAsync(dir, "gaussian_noise");
+            JsonElement clipped = await RunAsync(scenario, Path.Combine(dir, "cc"), "18");
+
+            double clippedMax = clipped.GetProperty("final_max_distance_to_optimum").GetDouble();
+            Assert.True(clippedMax < 0.1, $"an honest node ended at distance {clippedMax} under gaussian_noise at seed 18");
+        });
+
+    /// <summary>
     /// ALIE's colluders are near-copies with correlated deviation histories: with copy and collusion evidence they share
     /// merge weight and honest pushes go past them. Seed 3, mean distance over rounds 21–40 (session 21): 0.02074 with
     /// the evidence, 0.02443 without (main's digits), so ≤ 0.92 × leaves room for a small drift and fails without it.

@@ -181,9 +181,58 @@ public sealed class ReputationTests : IDisposable
     [Fact]
     public void Options_validation_names_the_key()
     {
-        IReadOnlyList<string> errors = (ReputationOptions.Default with { Decay = 0, IgnoreBelow = 0.9 }).Validate();
+        IReadOnlyList<string> errors = (ReputationOptions.Default with { Decay = 0, IgnoreBelow = 0.9, UnscoredMemoryRounds = -1 }).Validate();
         Assert.Contains(errors, e => e.Contains("reputation.decay", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("reputation.full_weight_above", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("reputation.unscored_memory_rounds", StringComparison.Ordinal));
         Assert.Empty(ReputationOptions.Default.Validate());
+    }
+
+    [Theory]
+    [InlineData(0, 5, true)]
+    [InlineData(4, 5, true)]
+    [InlineData(5, 5, false)]
+    [InlineData(long.MaxValue, 5, false)]
+    [InlineData(0, 0, false)]
+    public void Unscored_evidence_lasts_the_configured_number_of_merges(long mergesSinceUnscored, int memoryRounds, bool suspects) =>
+        Assert.Equal(suspects, ReputationTracker.SuspectsFromUnscored(mergesSinceUnscored, memoryRounds));
+
+    [Fact]
+    public void A_node_that_ignores_nobody_is_under_attack_for_the_memory_after_an_unscored_merge()
+    {
+        var tracker = new ReputationTracker(ReputationOptions.Default with { UnscoredMemoryRounds = 2 });
+        Assert.False(tracker.UnderAttack());
+        tracker.RecordMergeEvidence(scored: true);
+        Assert.False(tracker.UnderAttack());
+
+        tracker.RecordMergeEvidence(scored: false);
+        Assert.True(tracker.UnderAttack());
+        Assert.False(tracker.IgnoresAny());
+        tracker.RecordMergeEvidence(scored: true);
+        Assert.True(tracker.UnderAttack());
+        tracker.RecordMergeEvidence(scored: true);
+        Assert.False(tracker.UnderAttack());
+    }
+
+    [Fact]
+    public void An_ignored_peer_is_evidence_of_attack_without_any_unscored_merge()
+    {
+        var tracker = new ReputationTracker(ReputationOptions.Default);
+        tracker.RecordMergeEvidence(scored: true);
+        for (int i = 0; i < 5; i++)
+        {
+            tracker.RecordRejected(Peer(1));
+        }
+
+        Assert.True(tracker.IgnoresAny());
+        Assert.True(tracker.UnderAttack());
+    }
+
+    [Fact]
+    public void With_the_memory_off_an_unscored_merge_is_no_evidence()
+    {
+        var tracker = new ReputationTracker(ReputationOptions.Default with { UnscoredMemoryRounds = 0 });
+        tracker.RecordMergeEvidence(scored: false);
+        Assert.False(tracker.UnderAttack());
     }
 }
