@@ -822,7 +822,7 @@ internal sealed class MembershipService
             }
         }
 
-        candidates.Sort(static (a, b) => a.Since.CompareTo(b.Since) is var c and not 0 ? c : string.CompareOrdinal(a.Session.Peer.Value, b.Session.Peer.Value));
+        candidates.Sort(static (a, b) => LongestOutOfViewFirst(a.Since, a.Session.Peer, b.Since, b.Session.Peer));
         foreach ((PeerSession session, _) in candidates)
         {
             if (open <= _sampling.ViewSize)
@@ -891,7 +891,7 @@ internal sealed class MembershipService
                 continue;
             }
 
-            if (oldest is null || since < oldestSince || (since == oldestSince && string.CompareOrdinal(s.Peer.Value, oldest.Peer.Value) < 0))
+            if (oldest is null || LongestOutOfViewFirst(since, s.Peer, oldestSince, oldest.Peer) < 0)
             {
                 oldest = s;
                 oldestSince = since;
@@ -909,6 +909,11 @@ internal sealed class MembershipService
         _outOfViewSince.Remove(oldest.Peer);
         _nextRotation = now + _sampling.ShufflePeriod;
     }
+
+    /// <summary>The order in which <see cref="Prune"/> and <see cref="Rotate"/> close sessions: longest outside the view
+    /// first, then by peer id (unique: one session per peer), so the choice does not depend on the sessions' order.</summary>
+    private static int LongestOutOfViewFirst(DateTimeOffset aSince, PeerId a, DateTimeOffset bSince, PeerId b) =>
+        aSince.CompareTo(bSince) is var c and not 0 ? c : string.CompareOrdinal(a.Value, b.Value);
 
     /// <summary>
     /// Whether <see cref="Rotate"/> may replace a session: only while this node has evidence of attack
