@@ -104,7 +104,7 @@ public sealed partial class RoundCoordinator
         {
             if (sums[i] > 0)
             {
-                inputs[i + 1] = inputs[i + 1] with { Weight = inputs[i + 1].Weight * CopyEvidenceMath.ShareFactor(sums[i]) };
+                inputs[i + 1] = inputs[i + 1] with { Weight = inputs[i + 1].Weight * CopyEvidenceMath.ShareFactor(sums[i], o.CopyShareExponent) };
             }
         }
 

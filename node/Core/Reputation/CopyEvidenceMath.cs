@@ -142,14 +142,27 @@ public static class CopyEvidenceMath
     /// A group of k fully linked copies then weighs k / k = 1 input together; an input linked to nothing keeps its
     /// weight; an honest input loses weight only to peers linked to it directly.
     /// </summary>
-    public static double ShareFactor(double linkSum)
+    public static double ShareFactor(double linkSum) => ShareFactor(linkSum, 1);
+
+    /// <summary>
+    /// (1 + <paramref name="linkSum"/>)^−<paramref name="exponent"/> (<see cref="ReputationOptions.CopyShareExponent"/>):
+    /// a group of k fully linked copies weighs k^(1 − e) inputs together (e = 2: 1/k of one input); an input linked to
+    /// nothing keeps its weight at any exponent; e = 0 leaves every weight as it was.
+    /// </summary>
+    public static double ShareFactor(double linkSum, double exponent)
     {
         if (!(linkSum >= 0) || double.IsInfinity(linkSum))
         {
             throw new ArgumentOutOfRangeException(nameof(linkSum), linkSum, "must be finite and >= 0");
         }
 
-        return 1 / (1 + linkSum);
+        if (!(exponent >= 0) || double.IsInfinity(exponent))
+        {
+            throw new ArgumentOutOfRangeException(nameof(exponent), exponent, "must be finite and >= 0");
+        }
+
+        // The plain quotient at e = 1 (what this factor was before the exponent), to the last bit.
+        return exponent == 1 ? 1 / (1 + linkSum) : Math.Pow(1 + linkSum, -exponent);
     }
 
     /// <summary>

@@ -18,10 +18,10 @@ public class CopyWeightSharingTests
     /// Own state 0.1 (one step of 0.1 from 0); three honest peers at 0, 0.5 and 1; two colluders sending the same state
     /// at 2 (one round apart from the others at most: they are dated now). Mean rule, flood mode: every input weight 1.
     /// </summary>
-    private static (float Adopted, ReputationTracker Reputation, PeerId[] Colluders, PeerId[] Honest) MergeWithCopies(bool share)
+    private static (float Adopted, ReputationTracker Reputation, PeerId[] Colluders, PeerId[] Honest) MergeWithCopies(bool share, double exponent = 2)
     {
         using var learner = new CoordinatorKit.StepLearner(0.1f);
-        var reputation = new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1, ShareCopyWeight = share });
+        var reputation = new ReputationTracker(ReputationOptions.Default with { InitialTrust = 1, ShareCopyWeight = share, CopyShareExponent = exponent });
         RoundCoordinator coordinator = CoordinatorKit.NewCoordinator(
             learner, MeshOptions.Default with { Mode = GossipMode.Flood, PrivacyEnabled = false, PeerDistanceBound = 1e6 }, reputation: reputation);
         var honest = new List<PeerId>();
@@ -40,9 +40,18 @@ public class CopyWeightSharingTests
     }
 
     [Fact]
-    public void Two_copies_weigh_as_one_input()
+    public void Two_copies_weigh_as_half_an_input_by_default()
     {
         (float adopted, _, _, _) = MergeWithCopies(share: true);
+
+        // Own 1 + honest 1, 1, 1 + colluders (1 + 1)^-2 = 1/4 each: (0.1 + 0 + 0.5 + 1 + 2/4 + 2/4) / 4.5.
+        Assert.Equal(2.6f / 4.5f, adopted, 1e-4f);
+    }
+
+    [Fact]
+    public void Two_copies_weigh_as_one_input_at_exponent_one()
+    {
+        (float adopted, _, _, _) = MergeWithCopies(share: true, exponent: 1);
 
         // Own 1 + honest 1, 1, 1 + colluders 1/2 each: (0.1 + 0 + 0.5 + 1 + 2/2 + 2/2) / 5 = 0.72.
         Assert.Equal(0.72f, adopted, 1e-4f);

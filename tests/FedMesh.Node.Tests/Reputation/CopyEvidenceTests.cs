@@ -96,7 +96,7 @@ public sealed class CopyEvidenceTests
         double[] sums = CopyEvidenceMath.LinkSums(5, (i, j) => link[i, j]);
 
         Assert.Equal([2.5, 2, 2, 0.5, 0], sums);
-        double[] factor = [.. sums.Select(CopyEvidenceMath.ShareFactor)];
+        double[] factor = [.. sums.Select(s => CopyEvidenceMath.ShareFactor(s))];
         Assert.Equal(1 / 3.5, factor[0], 12);
         Assert.Equal(1 / 3.0, factor[1], 12);
         Assert.Equal(1 / 1.5, factor[3], 12);
@@ -104,6 +104,37 @@ public sealed class CopyEvidenceTests
         // Two fully linked copies (a replayer and the node it replays) weigh together as the node alone did.
         Assert.Equal(1, 2 * CopyEvidenceMath.ShareFactor(1), 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.ShareFactor(-1));
+    }
+
+    [Theory]
+    [InlineData(2, 1.0)]
+    [InlineData(3, 1.0)]
+    [InlineData(6, 1.0)]
+    [InlineData(2, 2.0)]
+    [InlineData(3, 2.0)]
+    [InlineData(6, 2.0)]
+    [InlineData(4, 0.0)]
+    public void A_group_of_k_fully_linked_copies_weighs_k_to_the_one_minus_e_inputs_together(int k, double exponent)
+    {
+        // Each of k mutually linked copies has links to the k − 1 others: sum k − 1, factor k^−e; the group weighs
+        // k · k^−e. At the default exponent 2 six colluders that copy each other weigh 1/6 of one input, at 1 one input.
+        double group = k * CopyEvidenceMath.ShareFactor(k - 1, exponent);
+        Assert.Equal(Math.Pow(k, 1 - exponent), group, 12);
+        Assert.Equal(1, CopyEvidenceMath.ShareFactor(0, exponent));
+        Assert.Equal(CopyEvidenceMath.ShareFactor(k - 1), CopyEvidenceMath.ShareFactor(k - 1, 1));
+    }
+
+    [Fact]
+    public void The_default_exponent_discounts_a_linked_pair_to_half_a_voice_and_invalid_exponents_are_refused()
+    {
+        var defaults = new ReputationOptions();
+        Assert.Equal(2, defaults.CopyShareExponent);
+        Assert.Equal(0.5, 2 * CopyEvidenceMath.ShareFactor(1, defaults.CopyShareExponent), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.ShareFactor(1, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.ShareFactor(1, double.PositiveInfinity));
+        Assert.Contains(new ReputationOptions { CopyShareExponent = -0.5 }.Validate(), e => e.Contains("reputation.copy_share_exponent", StringComparison.Ordinal));
+        Assert.Contains(new ReputationOptions { CopyShareExponent = 17 }.Validate(), e => e.Contains("reputation.copy_share_exponent", StringComparison.Ordinal));
+        Assert.Empty(new ReputationOptions { CopyShareExponent = 0 }.Validate());
     }
 
     [Fact]
