@@ -868,7 +868,8 @@ internal sealed class MembershipService
             return;
         }
 
-        // connected: Prune's set of the sessions' peers (the ones it just closed included).
+        // connected: Prune's set of the sessions' peers, the ones it just closed included; Prune closes only sessions
+        // outside the view, so for every view peer the set is exact.
         bool unconnectedInView = false;
         foreach (PeerId peer in view)
         {
