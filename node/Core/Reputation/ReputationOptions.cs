@@ -112,9 +112,10 @@ public sealed record ReputationOptions
     /// input's weight × (1 + the sum of its links to the merge's other inputs)^−<see cref="CopyShareExponent"/>, and
     /// pushes go past linked peers as past ignored ones (not counted toward the fanout). Bound on harm: an honest input
     /// loses weight only to peers linked to it directly, by that factor; a replayer of an honest node's releases and
-    /// that node weigh together as half the node alone did (as the node alone did at exponent 1). On by default: in netsim byzantine-30 (neighbours, centered clipping, int8) it
-    /// takes ALIE from +18.2 % to +5.4 % over the honest nodes alone (mean distance over rounds 21–40, seeds 1–20),
-    /// leaves the other six attacks at most 1.2 points above main (seeds 1–10) and the attack-free runs, flood mode,
+    /// that node weigh together as half the node alone did (as the node alone did at exponent 1). On by default: in
+    /// netsim byzantine-30 (neighbours, centered clipping, int8) it took ALIE from +18.2 % to +5.4 % over the honest
+    /// nodes alone (mean distance over rounds 21–40, seeds 1–20; +4.5 % with the exponent 2 and
+    /// <see cref="PushPastCosine"/> 0.2 of session 25), leaves the other six attacks at most 1.2 points above main (seeds 1–10) and the attack-free runs, flood mode,
     /// partition-heal and churn within noise. Its cost is in scale-1000 (1,000 honest non-IID nodes, 100 rounds): honest
     /// pairs get linked as evidence accumulates, so pushes go past them: +7 % bytes (+13 % over rounds 51–100), with the
     /// distance 5 % lower there (netsim/scenarios/README.md, "Issue 16: copy and collusion evidence"); and linked honest
@@ -220,8 +221,9 @@ public sealed record ReputationOptions
     /// </summary>
     public double CopyShareExponent { get; init; } = 2;
 
-    /// <summary>Largest <see cref="CopyShareExponent"/>: at 16 a pair of copies keeps 2^−16 of its weight, already none
-    /// in single precision's terms next to an unlinked input; beyond is no different and only risks underflow.</summary>
+    /// <summary>Largest <see cref="CopyShareExponent"/>: at 16 each of a linked pair keeps 2^−16 (1.5e−5) of its weight,
+    /// negligible beside an unlinked input's; a larger exponent changes nothing measurable and only nears underflow for
+    /// inputs with many links.</summary>
     public const double MaxCopyShareExponent = 16;
 
     /// <summary>
