@@ -138,16 +138,11 @@ public static class CopyEvidenceMath
     }
 
     /// <summary>
-    /// The factor on an input's merge weight given the sum of its links to the merge's other inputs: 1 / (1 + sum).
-    /// A group of k fully linked copies then weighs k / k = 1 input together; an input linked to nothing keeps its
-    /// weight; an honest input loses weight only to peers linked to it directly.
-    /// </summary>
-    public static double ShareFactor(double linkSum) => ShareFactor(linkSum, 1);
-
-    /// <summary>
-    /// (1 + <paramref name="linkSum"/>)^−<paramref name="exponent"/> (<see cref="ReputationOptions.CopyShareExponent"/>):
-    /// a group of k fully linked copies weighs k^(1 − e) inputs together (e = 2: 1/k of one input); an input linked to
-    /// nothing keeps its weight at any exponent; e = 0 leaves every weight as it was.
+    /// The factor on an input's merge weight given the sum of its links to the merge's other inputs:
+    /// (1 + <paramref name="linkSum"/>)^−<paramref name="exponent"/> (<see cref="ReputationOptions.CopyShareExponent"/>).
+    /// A group of k fully linked copies then weighs k^(1 − e) inputs together (e = 1: one input, e = 2: 1/k of one); an
+    /// input linked to nothing keeps its weight at any exponent; an honest input loses weight only to peers linked to it
+    /// directly; e = 0 leaves every weight as it was.
     /// </summary>
     public static double ShareFactor(double linkSum, double exponent)
     {

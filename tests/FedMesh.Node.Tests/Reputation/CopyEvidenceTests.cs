@@ -96,14 +96,14 @@ public sealed class CopyEvidenceTests
         double[] sums = CopyEvidenceMath.LinkSums(5, (i, j) => link[i, j]);
 
         Assert.Equal([2.5, 2, 2, 0.5, 0], sums);
-        double[] factor = [.. sums.Select(s => CopyEvidenceMath.ShareFactor(s))];
+        double[] factor = [.. sums.Select(s => CopyEvidenceMath.ShareFactor(s, 1))];
         Assert.Equal(1 / 3.5, factor[0], 12);
         Assert.Equal(1 / 3.0, factor[1], 12);
         Assert.Equal(1 / 1.5, factor[3], 12);
         Assert.Equal(1, factor[4]);
         // Two fully linked copies (a replayer and the node it replays) weigh together as the node alone did.
-        Assert.Equal(1, 2 * CopyEvidenceMath.ShareFactor(1), 12);
-        Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.ShareFactor(-1));
+        Assert.Equal(1, 2 * CopyEvidenceMath.ShareFactor(1, 1), 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CopyEvidenceMath.ShareFactor(-1, 1));
     }
 
     [Theory]
@@ -121,7 +121,8 @@ public sealed class CopyEvidenceTests
         double group = k * CopyEvidenceMath.ShareFactor(k - 1, exponent);
         Assert.Equal(Math.Pow(k, 1 - exponent), group, 12);
         Assert.Equal(1, CopyEvidenceMath.ShareFactor(0, exponent));
-        Assert.Equal(CopyEvidenceMath.ShareFactor(k - 1), CopyEvidenceMath.ShareFactor(k - 1, 1));
+        // Exponent 1 is the plain quotient 1 / (1 + sum), to the last bit.
+        Assert.Equal(1 / (1 + (double)(k - 1)), CopyEvidenceMath.ShareFactor(k - 1, 1));
     }
 
     [Fact]
