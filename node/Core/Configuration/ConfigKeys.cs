@@ -143,6 +143,12 @@ public static class ConfigKeys
             o => o.Trust.CopyEvidence, (o, v) => o with { Trust = o.Trust with { CopyEvidence = v } }),
         Bool("trust", "copy_links_need_close_call", "Copy evidence links peers by their deviations' correlation only once one of them was caught in a close call (two states far closer than the merge's spread): alike honest peers keep their weight, so the consensus stays where it is without copy evidence; false links more colluders (ALIE) and moves an honest consensus.",
             o => o.Trust.CopyLinksNeedCloseCall, (o, v) => o with { Trust = o.Trust with { CopyLinksNeedCloseCall = v } }),
+        Float("trust", "copy_share_exponent", "Exponent e of a linked input's merge-weight share, (1 + its links in the merge)^-e: 2 weighs k copies of each other as 1/k of one input, 1 as one input, 0 turns the sharing off.", 0, Reputation.ReputationOptions.MaxCopyShareExponent, minExclusive: false,
+            o => o.Trust.CopyShareExponent, (o, v) => o with { Trust = o.Trust with { CopyShareExponent = v } }),
+        Float("trust", "push_past_cosine", "Mean deviation-history cosine from which pushes go past a peer as if it were ignored (copy evidence); 1 = only exact and near copies.", -1, 1, minExclusive: false,
+            o => o.Trust.PushPastCosine, (o, v) => o with { Trust = o.Trust with { PushPastCosine = v } }),
+        Int("trust", "unscored_memory_rounds", "Merge rounds after one whose inputs were mostly beyond the distance bound during which the node counts itself under attack and replaces sessions; 0 = wait for an ignored peer.", 0, 1000,
+            o => o.Trust.UnscoredMemoryRounds, (o, v) => o with { Trust = o.Trust with { UnscoredMemoryRounds = v } }),
 
         Bool("metrics", "enabled", "Serve Prometheus metrics.",
             o => o.Metrics.Enabled, (o, v) => o with { Metrics = o.Metrics with { Enabled = v } }),

@@ -14,7 +14,8 @@ public sealed record TrustSection
     /// <summary>
     /// Copy and collusion evidence (<see cref="Reputation.ReputationOptions.ShareCopyWeight"/>): inputs that copy each
     /// other or whose deviations keep pointing the same way share merge weight, and pushes go past them. On by default
-    /// (byzantine-30's ALIE +18.2 % → +7.2 % with <see cref="CopyLinksNeedCloseCall"/>, the default); a mesh of known,
+    /// (byzantine-30's ALIE +18.2 % → +4.5 % with <see cref="CopyLinksNeedCloseCall"/> and <see cref="CopyShareExponent"/>
+    /// 2, the defaults); a mesh of known,
     /// trusted members can turn it off to save what it still costs without attackers (near copies and close calls looked
     /// for in every merge; README, "Privacy and trust").
     /// </summary>
@@ -29,4 +30,26 @@ public sealed record TrustSection
     /// "Privacy and trust").
     /// </summary>
     public bool CopyLinksNeedCloseCall { get; init; } = true;
+
+    /// <summary>
+    /// Exponent e of the share factor on a linked input's merge weight, (1 + its links in the merge)^−e
+    /// (<see cref="Reputation.ReputationOptions.CopyShareExponent"/>, where the figures behind the default are): 2 (default)
+    /// weighs k copies of each other as 1/k of one input, 1 as one input, 0 turns the sharing off (pushes still go past
+    /// linked peers). In [0, <see cref="Reputation.ReputationOptions.MaxCopyShareExponent"/>].
+    /// </summary>
+    public double CopyShareExponent { get; init; } = Reputation.ReputationOptions.Default.CopyShareExponent;
+
+    /// <summary>
+    /// Mean deviation-history cosine from which pushes go past a peer as if it were ignored
+    /// (<see cref="Reputation.ReputationOptions.PushPastCosine"/>): 0.2 (default); 1 keeps pushes going past exact and
+    /// near copies only. In [−1, 1].
+    /// </summary>
+    public double PushPastCosine { get; init; } = Reputation.ReputationOptions.Default.PushPastCosine;
+
+    /// <summary>
+    /// Merge rounds after one whose inputs were mostly beyond the distance bound during which this node counts itself
+    /// under attack and replaces sessions (<see cref="Reputation.ReputationOptions.UnscoredMemoryRounds"/>): 5 (default);
+    /// 0 waits for an ignored peer before rotating.
+    /// </summary>
+    public int UnscoredMemoryRounds { get; init; } = Reputation.ReputationOptions.Default.UnscoredMemoryRounds;
 }

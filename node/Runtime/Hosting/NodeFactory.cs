@@ -383,7 +383,14 @@ public static class NodeFactory
 
     /// <summary>Reputation's options from the <c>[trust]</c> section (the rest are the library's defaults).</summary>
     internal static ReputationOptions ReputationOptionsOf(TrustSection trust) =>
-        ReputationOptions.Default with { ShareCopyWeight = trust.CopyEvidence, CosineLinkNeedsCloseCall = trust.CopyLinksNeedCloseCall };
+        ReputationOptions.Default with
+        {
+            ShareCopyWeight = trust.CopyEvidence,
+            CosineLinkNeedsCloseCall = trust.CopyLinksNeedCloseCall,
+            CopyShareExponent = trust.CopyShareExponent,
+            PushPastCosine = trust.PushPastCosine,
+            UnscoredMemoryRounds = trust.UnscoredMemoryRounds,
+        };
 
     internal static AggregatorOptions Aggregator(MergeSection merge)
     {

@@ -1,4 +1,5 @@
 using FedMesh.Node.Configuration;
+using FedMesh.Node.Reputation;
 
 namespace FedMesh.Node.Tests.Configuration;
 
@@ -200,6 +201,38 @@ public sealed class ConfigLoaderTests
         TrustSection cosine = ConfigLoader.Parse("[trust]\ncopy_links_need_close_call = false\n", "fedmesh.toml", NoEnvironment).Trust;
         Assert.False(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(cosine).CosineLinkNeedsCloseCall);
         Assert.True(FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(cosine).ShareCopyWeight);
+    }
+
+    /// <summary>Copy evidence's tuning reaches the daemon's reputation from <c>[trust]</c>: the defaults are the
+    /// library's, set values arrive unchanged, and values outside what reputation accepts are refused naming the key.</summary>
+    [Fact]
+    public void Copy_evidence_tuning_keys_reach_the_reputation_options_and_bad_values_name_the_key()
+    {
+        ReputationOptions defaults = FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(ConfigLoader.Parse(string.Empty, "fedmesh.toml", NoEnvironment).Trust);
+        Assert.Equal(ReputationOptions.Default.CopyShareExponent, defaults.CopyShareExponent);
+        Assert.Equal(ReputationOptions.Default.PushPastCosine, defaults.PushPastCosine);
+        Assert.Equal(ReputationOptions.Default.UnscoredMemoryRounds, defaults.UnscoredMemoryRounds);
+
+        TrustSection tuned = ConfigLoader.Parse(
+            "[trust]\ncopy_share_exponent = 1.0\npush_past_cosine = 0.5\nunscored_memory_rounds = 0\n", "fedmesh.toml", NoEnvironment).Trust;
+        ReputationOptions options = FedMesh.Node.Hosting.NodeFactory.ReputationOptionsOf(tuned);
+        Assert.Equal(1.0, options.CopyShareExponent);
+        Assert.Equal(0.5, options.PushPastCosine);
+        Assert.Equal(0, options.UnscoredMemoryRounds);
+        Assert.Empty(options.Validate());
+
+        foreach ((string line, string key) in new[]
+        {
+            ("copy_share_exponent = 17.0", "trust.copy_share_exponent"),
+            ("copy_share_exponent = -1.0", "trust.copy_share_exponent"),
+            ("push_past_cosine = 1.5", "trust.push_past_cosine"),
+            ("unscored_memory_rounds = -2", "trust.unscored_memory_rounds"),
+            ("unscored_memory_rounds = 0.5", "trust.unscored_memory_rounds"),
+        })
+        {
+            ConfigException error = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"[trust]\n{line}\n", "fedmesh.toml", NoEnvironment));
+            Assert.Contains(key, error.Message, StringComparison.Ordinal);
+        }
     }
 
     [Theory]
