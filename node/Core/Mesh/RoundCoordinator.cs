@@ -477,7 +477,22 @@ public sealed partial class RoundCoordinator
         _reputation.RecordMergeEvidence(scored);
         if (distances.Count > 0 && scored)
         {
-            _reputation.RecordRound(distances, HistoryScores(distances, candidate, received));
+            // The histories take every measured deviation (HistoryScores observes them); a round with pulled-in
+            // inputs then caps their observations and sets the history scores aside (ReputationEvidence.ObservationCaps).
+            double[]? history = HistoryScores(distances, candidate, received);
+            IReadOnlyList<double>? caps = history;
+            if (bounded.Count > 0)
+            {
+                var isBounded = new bool[distances.Count];
+                for (int i = 0; i < isBounded.Length; i++)
+                {
+                    isBounded[i] = bounded.Contains(distances[i].Key);
+                }
+
+                caps = ReputationEvidence.ObservationCaps(isBounded, history);
+            }
+
+            _reputation.RecordRound(distances, caps);
             ObserveIgnored(ignored, distances, candidate, own);
         }
 

@@ -58,6 +58,41 @@ public sealed class ReputationEvidenceTests
         Assert.True(reputation.TryGetTrust(far[0], out _));
     }
 
+    [Fact]
+    public void A_scored_merge_observes_nothing_good_of_a_pulled_in_state_and_keeps_the_near_peers_trust()
+    {
+        // One far state among own and the near peer (bounded 1 of 3: scored). Pulled in to the bound, the far state is
+        // about as far from the mean as the near one (distance scores 1 for both), but it observes BoundedScore: its trust
+        // falls by the EWMA's step, the near peer's stays.
+        var options = ReputationOptions.Default with { InitialTrust = 1 };
+        var reputation = new ReputationTracker(options);
+        (RoundReport report, PeerId near, PeerId[] far) = RunRound(reputation, farPeers: 1);
+
+        Assert.False(report.ReputationUnscored);
+        Assert.Equal(1, reputation.GetTrust(near), 12);
+        Assert.Equal(TrustMath.Update(1, ReputationEvidence.BoundedScore, options.Decay), reputation.GetTrust(far[0]), 12);
+        Assert.True(reputation.GetTrust(far[0]) < reputation.GetTrust(near));
+    }
+
+    [Fact]
+    public void Without_pulled_in_inputs_the_history_scores_stand()
+    {
+        double[] history = [0.2, 1, 0.7];
+        Assert.Same(history, ReputationEvidence.ObservationCaps([false, false, false], history));
+        Assert.Null(ReputationEvidence.ObservationCaps([false, false], null));
+    }
+
+    [Fact]
+    public void With_a_pulled_in_input_it_observes_the_bounded_score_and_the_others_history_scores_are_set_aside()
+    {
+        // Issue 16, byzantine-30 Gaussian noise seed 11: near honest states with history scores 0 (their deviations from an
+        // aggregate the pulled-in attackers lean on all point back the same way), attackers at 1.
+        IReadOnlyList<double>? caps = ReputationEvidence.ObservationCaps([false, false, true, true], [0, 0, 1, 1]);
+        Assert.Equal([1, 1, ReputationEvidence.BoundedScore, ReputationEvidence.BoundedScore], caps);
+        Assert.Equal([1.0, ReputationEvidence.BoundedScore], ReputationEvidence.ObservationCaps([false, true], null));
+        Assert.Throws<ArgumentException>(() => ReputationEvidence.ObservationCaps([false, true], [1.0]));
+    }
+
     private static (RoundReport Report, PeerId Near, PeerId[] Far) RunRound(ReputationTracker reputation, int farPeers)
     {
         using var learner = new CoordinatorKit.StepLearner(0.1f);
