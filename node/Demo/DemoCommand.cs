@@ -33,7 +33,7 @@ public static class DemoCommand
         var json = new Option<bool>("--json") { Description = "Print only the summary, as JSON." };
         var baseDir = new Option<string?>("--base") { Description = "Hugging Face model folder every node adapts (learning.base); default: the built-in byte model." };
         var mode = new Option<string?>("--mode") { Description = "gossip.mode of the nodes: neighbours or flood (default: the daemon's, neighbours)." };
-        var encoding = new Option<string?>("--encoding") { Description = $"gossip.encoding of the nodes: {string.Join(", ", Gossip.WireEncodings.Names)} (default: the daemon's, int8)." };
+        var encoding = new Option<string?>("--encoding") { Description = $"gossip.encoding of the nodes: {string.Join(", ", Gossip.WireEncodings.Names)} (default: the daemon's, int8-wz)." };
         var command = new Command("demo", "Run a local mesh of node processes on the shipped SOTU corpus and compare base, local-only and mesh.")
         {
             nodes, rounds, period, sigma, level, epsilon, batch, ffa, rule, output, pretrainSteps, cacheDir, json, baseDir, mode, encoding,

@@ -108,7 +108,7 @@ public sealed record DemoOptions
     /// bytes with (issue 16: neighbours within 2 % of flood at ≤ 0.25× a FedAvg server's bytes).</summary>
     public string? GossipMode { get; init; }
 
-    /// <summary>gossip.encoding of the nodes (fp32, fp16, int8, sparse, int8-block, int8-wz); null (default) leaves the daemon's (int8).</summary>
+    /// <summary>gossip.encoding of the nodes (fp32, fp16, int8, sparse, int8-block, int8-wz); null (default) leaves the daemon's (int8-wz).</summary>
     public string? Encoding { get; init; }
 
     /// <summary>Where node folders, logs, the plot and the summary go; null = a new temporary folder.</summary>

@@ -23,11 +23,14 @@ public sealed record GossipSection
     public string Mode { get; init; } = Gossip.GossipModes.Neighbours;
 
     /// <summary>
-    /// Wire encoding of released states: "int8" (default) quarters the bytes of "fp32"; its rounding error (≤ max|x| /
-    /// 254 per tensor, below the DP noise a release already carries) is applied after the noise, so it is
-    /// post-processing and costs no privacy. "fp16" halves them.
+    /// Wire encoding of released states: "int8-wz" (default) is modulo int8 (SPEC §5.4 code 5, a Wyner–Ziv code:
+    /// 1.03 bytes per element, the step set by the spread between the sender and what it heard, each receiver
+    /// resolving it against its own state), per tensor falling back to plain int8 where that step would not be finer;
+    /// "int8" quarters the bytes of "fp32" with a step of max|x| / 127, which near consensus is ~100× coarser and kept
+    /// the surrogate consensus scenario +7.9 % from flood at N = 64 where int8-wz ends within 1 %. Either rounding is
+    /// applied after the DP noise, so it is post-processing and costs no privacy. "fp16" halves fp32's bytes.
     /// </summary>
-    public string Encoding { get; init; } = Gossip.WireEncodings.Int8;
+    public string Encoding { get; init; } = Gossip.WireEncodings.Int8Wz;
 
     /// <summary>
     /// With <c>encoding = "sparse"</c>: the fraction of each tensor's elements a release carries (random-k, drawn afresh

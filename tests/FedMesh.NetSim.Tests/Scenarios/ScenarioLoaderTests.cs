@@ -146,10 +146,10 @@ public class ScenarioLoaderTests
     }
 
     [Fact]
-    public void A_scenario_can_choose_block_int8_and_the_default_stays_int8()
+    public void A_scenario_can_choose_block_int8_and_the_default_is_the_daemons_int8_wz()
     {
         Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.BlockInt8, ScenarioLoader.Parse("nodes = 8\n[gossip]\nencoding = \"int8-block\"\n", "block.toml").Gossip.Encoding);
-        Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.Int8, ScenarioLoader.Parse("nodes = 8\n", "default.toml").Gossip.Encoding);
+        Assert.Equal(FedMesh.Protocol.Deltas.TensorEncoding.ModuloInt8, ScenarioLoader.Parse("nodes = 8\n", "default.toml").Gossip.Encoding);
     }
 
     [Fact]

@@ -6,6 +6,7 @@ using FedMesh.Node.Membership;
 using FedMesh.Node.Transport;
 using FedMesh.Protocol.Deltas;
 using FedMesh.Protocol.Identity;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -107,9 +108,9 @@ public class MembershipWiringTests
         }
     }
 
-    internal static async Task<NodeRuntime> StartAsync(NodeParts parts)
+    internal static async Task<NodeRuntime> StartAsync(NodeParts parts, ILoggerFactory? logs = null)
     {
-        var runtime = new NodeRuntime(parts, NullLoggerFactory.Instance);
+        var runtime = new NodeRuntime(parts, logs ?? NullLoggerFactory.Instance);
         await runtime.StartAsync(CancellationToken.None);
         return runtime;
     }

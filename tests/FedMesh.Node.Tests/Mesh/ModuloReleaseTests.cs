@@ -217,12 +217,12 @@ public class ModuloReleaseTests
         Assert.Null(RoundCoordinator.ModuloStep(maxAbs, spread, margin));
 
     [Fact]
-    public void The_configuration_name_int8_wz_denotes_modulo_int8_and_the_default_stays_int8()
+    public void The_configuration_name_int8_wz_denotes_modulo_int8_and_is_the_default()
     {
         Assert.Equal(TensorEncoding.ModuloInt8, WireEncodings.Parse("int8-wz"));
         Assert.Equal("int8-wz", WireEncodings.Name(TensorEncoding.ModuloInt8));
         Assert.Contains("int8-wz", WireEncodings.Names);
-        Assert.Equal(WireEncodings.Int8, new FedMesh.Node.Configuration.GossipSection().Encoding);
+        Assert.Equal(WireEncodings.Int8Wz, new FedMesh.Node.Configuration.GossipSection().Encoding);
         Assert.Equal("gossip.modulo_margin must be between 1 and 1000", (MeshOptions.Default with { ModuloMargin = 0.5 }).Problem());
     }
 }

@@ -298,12 +298,12 @@ public class RandomKTests
     }
 
     [Fact]
-    public void The_configuration_name_int8_block_denotes_block_int8_and_the_default_stays_int8()
+    public void The_configuration_name_int8_block_denotes_block_int8_and_the_default_is_int8_wz()
     {
         Assert.Equal(TensorEncoding.BlockInt8, WireEncodings.Parse("int8-block"));
         Assert.Equal("int8-block", WireEncodings.Name(TensorEncoding.BlockInt8));
         Assert.Contains("int8-block", WireEncodings.Names);
-        Assert.Equal(WireEncodings.Int8, new FedMesh.Node.Configuration.GossipSection().Encoding);
+        Assert.Equal(WireEncodings.Int8Wz, new FedMesh.Node.Configuration.GossipSection().Encoding);
         Assert.Contains("int8-block", Assert.Throws<ArgumentException>(() => WireEncodings.Parse("int4")).Message, StringComparison.Ordinal);
     }
 }

@@ -836,7 +836,7 @@ internal sealed class MembershipService
             }
 
             const string Reason = "outside the peer-sampling view";
-            Log.PeerClosed(_logger, session.Peer.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
+            Log.PeerClosedOutOfView(_logger, session.Peer.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
             Connections.Close(session.Peer, ProtocolErrorCode.Shutdown, Reason);
             _outOfViewSince.Remove(session.Peer);
             open--;
@@ -1114,7 +1114,7 @@ internal sealed class MembershipService
                 // is in the peer's. The session is outside the view, so it would only hold a dial slot until Prune
                 // closed it; as there, a node at view size or below keeps every session it has.
                 const string Reason = "exploration shuffle done";
-                Log.PeerClosed(_logger, reporter.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
+                Log.PeerClosedOutOfView(_logger, reporter.Value, nameof(ProtocolErrorCode.Shutdown), Reason);
                 Connections.Close(reporter, ProtocolErrorCode.Shutdown, Reason);
             }
         }
