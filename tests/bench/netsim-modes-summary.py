@@ -42,7 +42,7 @@ def main(folder):
     # The modes the folder holds (netsim-modes.sh MODES=...), in this order.
     for mode in [m for m in ["neighbours", "flood"] if glob.glob(os.path.join(folder, f"ph-{m}*.json"))]:
         print(f"== {mode} ({len(tags)} seed{'s' if len(tags) != 1 else ''}: {' '.join(t or 'file' for t in tags)})")
-        heal, dist_ratio, churn, churn_bytes = [], [], [], []
+        heal, dist_ratio, final_ratio, churn, churn_bytes = [], [], [], [], []
         attacks = {a: [] for a in ATTACKS}
         plateaus = {a: [] for a in ATTACKS}
         absent, meanonly = [], []
@@ -52,6 +52,7 @@ def main(folder):
             heal.append(next(i + 1 for i in range(len(rel)) if all(x <= 0.01 for x in rel[i:])) if rel[-1] <= 0.01 else None)
             d = [float(a["mean_distance_to_optimum"]) / float(b["mean_distance_to_optimum"]) for a, b in zip(ph, phx)]
             dist_ratio.append(statistics.mean(d[HEAL_ROUND:HEAL_ROUND + 3]))
+            final_ratio.append(d[-1])
             ch = rounds(folder, f"ch-{mode}{t}")
             churn.append(statistics.mean(float(r["mean_distance_to_optimum"]) for r in ch[WINDOW[0]:WINDOW[1]]))
             churn_bytes.append(load(folder, f"ch-{mode}{t}")["bytes_delivered"])
@@ -66,6 +67,9 @@ def main(folder):
               + " / ".join(str(h) if h else "never" for h in heal))
         m, s = mean_sd(dist_ratio)
         print(f"partition-heal: distance to the optimum ÷ --no-events's, rounds 19-21: {m:.3f} ± {s:.3f}")
+        m, s = mean_sd(final_ratio)
+        print(f"partition-heal: the same ratio at the last round (the yardstick: the loss above swings ±10 % between two"
+              f" runs' random histories): {m:.3f} ± {s:.3f}")
         m, s = mean_sd(churn)
         print(f"churn: mean distance to the optimum, rounds 21-40: {m:.6f} ± {s:.6f}; bytes delivered {statistics.mean(churn_bytes):,.0f}")
         m, s = mean_sd(absent)
