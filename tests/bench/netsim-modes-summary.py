@@ -37,8 +37,9 @@ def mean_sd(xs):
 
 
 def main(folder):
-    tags = sorted({m.group(1) for p in glob.glob(os.path.join(folder, "ph-neighbours*.json"))
-                   if (m := re.match(r"ph-neighbours(.*)\.json$", os.path.basename(p)))})
+    # Seed tags from either mode's runs (netsim-modes.sh MODES=flood writes no neighbours runs).
+    tags = sorted({m.group(1) for p in glob.glob(os.path.join(folder, "ph-*.json"))
+                   if (m := re.match(r"ph-(?:neighbours|flood)(.*)\.json$", os.path.basename(p)))})
     # The modes the folder holds (netsim-modes.sh MODES=...), in this order.
     for mode in [m for m in ["neighbours", "flood"] if glob.glob(os.path.join(folder, f"ph-{m}*.json"))]:
         print(f"== {mode} ({len(tags)} seed{'s' if len(tags) != 1 else ''}: {' '.join(t or 'file' for t in tags)})")
