@@ -53,6 +53,11 @@ public sealed class ScalarLifetimeTests
         // The daemon's crash, made likely: a GC on another thread at every moment, finalizers run at once. Before
         // TorchScalars a few thousand forward passes failed in THSTensor_add ("toFloat at Scalar.h:140"), or gave
         // a different loss when a freed alpha still read as a double. Bounded by a pass count, not a time.
+        // Generation 1, not full collections: the hazard's Scalars are temporaries made during the pass, so they
+        // die young and a gen-1 collection finalizes them as a full one would. Full collections of the test
+        // process's whole heap stalled every test running beside this one and took this test up to 928 s in a
+        // loaded suite; with a temporary alpha put back into ByteTransformer (session 28) the gen-1 loop failed it
+        // in 2-5 s in 5 of 5 runs (full collections: 9 s).
         const int Passes = 3000;
         using ByteTransformer model = ByteTransformer.CreateRandom(new ModelOptions { Layers = 2, Width = 16, Heads = 2, Context = 8 }, seed: 11);
         model.AttachLora(LoraOptions.Default with { Rank = 2 }, seed: 12);
@@ -65,7 +70,7 @@ public sealed class ScalarLifetimeTests
         {
             while (!done.IsCancellationRequested)
             {
-                GC.Collect();
+                GC.Collect(1, GCCollectionMode.Forced, blocking: true);
                 GC.WaitForPendingFinalizers();
             }
         }) { IsBackground = true, Name = "gc-pressure" };
