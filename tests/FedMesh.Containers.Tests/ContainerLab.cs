@@ -86,8 +86,11 @@ public sealed class ContainerLab : IAsyncLifetime
         : new() { ["FEDMESH_PRIVACY__LEVEL"] = "off" };
 
     /// <summary>Starts one node container on the lab network (alias <paramref name="name"/>), with its own state
-    /// volume, its data shard and the shared base; waits for /readyz unless <paramref name="wait"/> is false.</summary>
-    public async Task<MeshNode> StartAsync(string name, int shard, string mesh, string? seeds, IReadOnlyDictionary<string, string> overrides, bool wait = true)
+    /// volume, its data shard and the shared base, and waits for /readyz; with <paramref name="exitsAtOnce"/> (a node
+    /// that must refuse to start) it neither waits nor publishes the metrics port: Testcontainers waits up to 15 s
+    /// for published ports to be mapped, which never happens once the container has exited, so whether the start
+    /// returned depended on whether the exit beat Docker's first inspect (session 28's CI: a TimeoutException).</summary>
+    public async Task<MeshNode> StartAsync(string name, int shard, string mesh, string? seeds, IReadOnlyDictionary<string, string> overrides, bool exitsAtOnce = false)
     {
         IVolume volume = new VolumeBuilder().WithName($"{_prefix}-{name}-state").Build();
         await volume.CreateAsync();
@@ -126,11 +129,12 @@ public sealed class ContainerLab : IAsyncLifetime
             .WithVolumeMount(volume, "/var/lib/fedmesh")
             .WithBindMount(Data(name, shard), "/data", AccessMode.ReadOnly)
             .WithBindMount(Shared("cache"), "/cache", AccessMode.ReadOnly)
-            .WithEnvironment(environment)
-            .WithPortBinding(MeshNode.MetricsPort, assignRandomHostPort: true);
-        if (wait)
+            .WithEnvironment(environment);
+        if (!exitsAtOnce)
         {
-            builder = builder.WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(MeshNode.MetricsPort).ForPath("/readyz")));
+            builder = builder
+                .WithPortBinding(MeshNode.MetricsPort, assignRandomHostPort: true)
+                .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(MeshNode.MetricsPort).ForPath("/readyz")));
         }
 
         var node = new MeshNode(name, builder.Build());
@@ -144,7 +148,7 @@ public sealed class ContainerLab : IAsyncLifetime
         {
             await node.Container.StartAsync(timeout.Token);
         }
-        catch (Exception ex) when (wait && ex is OperationCanceledException or TimeoutException)
+        catch (Exception ex) when (!exitsAtOnce && ex is OperationCanceledException or TimeoutException)
         {
             Assert.Fail($"{name} was not ready within {StartTimeout}: {ex.Message}\n{await node.LogsAsync()}");
         }

@@ -157,7 +157,7 @@ public sealed partial class ContainerMeshTests(ContainerLab lab, ITestOutputHelp
     public async Task A_container_with_a_bad_configuration_exits_with_the_error_in_its_log()
     {
         Skip.If(lab.SkipReason is not null, lab.SkipReason);
-        MeshNode bad = await lab.StartAsync("badconfig", 2, "mesh", null, new Dictionary<string, string> { ["FEDMESH_GOSSIP__FANOUT"] = "0" }, wait: false);
+        MeshNode bad = await lab.StartAsync("badconfig", 2, "mesh", null, new Dictionary<string, string> { ["FEDMESH_GOSSIP__FANOUT"] = "0" }, exitsAtOnce: true);
 
         // GetExitCodeAsync waits for the container to exit (docker wait); a node that kept running would time out.
         using var timeout = new CancellationTokenSource(Patience);
