@@ -19,6 +19,9 @@ public sealed partial class GossipEngine
 {
     private readonly LocalMesh _mesh;
     private HelloMessage _hello;
+
+    /// <summary>This node's public key in hex, as <see cref="StoredDelta.OriginHex"/> spells its releases' origin.</summary>
+    private readonly string _ownOriginHex;
     private readonly GossipOptions _options;
     private readonly SequenceTracker _sequences;
     private readonly TimeProvider _time;
@@ -59,6 +62,7 @@ public sealed partial class GossipEngine
 
         _mesh = mesh;
         _hello = hello;
+        _ownOriginHex = Convert.ToHexStringLower(hello.PublicKey.Span);
         _options = options;
         _sequences = sequences ?? throw new ArgumentNullException(nameof(sequences));
         _time = time ?? throw new ArgumentNullException(nameof(time));
@@ -291,8 +295,7 @@ public sealed partial class GossipEngine
     }
 
     /// <summary>This node's newest stored release (null before its first).</summary>
-    private StoredDelta? OwnLatest() =>
-        _store.LatestPerOrigin.FirstOrDefault(d => d.Delta.Manifest.Origin.Span.SequenceEqual(_hello.PublicKey.Span));
+    private StoredDelta? OwnLatest() => _store.TryGetLatest(_ownOriginHex, out StoredDelta own) ? own : null;
 
     /// <summary>Announces the newest stored delta of each origin to one peer (catch-up on Hello, and anti-entropy).</summary>
     private void SendLatest(PeerId peer)

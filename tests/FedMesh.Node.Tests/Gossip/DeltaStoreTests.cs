@@ -8,6 +8,7 @@ public class DeltaStoreTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly Key A = GossipFixture.KeyFromSeed(50), B = GossipFixture.KeyFromSeed(60);
+    private static readonly Key C = GossipFixture.KeyFromSeed(70), D = GossipFixture.KeyFromSeed(80);
 
     private static StoredDelta Make(Key origin, ulong sequence)
     {
@@ -30,6 +31,39 @@ public class DeltaStoreTests
         Assert.False(store.TryGet(a1.ContentIdHex, out _));
         Assert.True(store.TryGet(a2.ContentIdHex, out _));
         Assert.Equal(new[] { a3.ContentIdHex, b1.ContentIdHex }.Order(), store.LatestPerOrigin.Select(d => d.ContentIdHex).Order());
+    }
+
+    [Fact]
+    public void A_delta_superseded_later_still_goes_in_its_arrival_order_and_the_oldest_newest_goes_when_none_is_superseded()
+    {
+        var store = new DeltaStore(maxCount: 3, maxBytes: long.MaxValue);
+        StoredDelta a1 = Make(A, 1), b1 = Make(B, 1), b2 = Make(B, 2), a2 = Make(A, 2), c1 = Make(C, 1), d1 = Make(D, 1), a3 = Make(A, 3);
+        store.Add(a1);
+        store.Add(b1);
+        store.Add(b2);
+        // a1 is superseded after b1 was, but arrived first: it goes first.
+        store.Add(a2);
+        Assert.False(store.TryGet(a1.ContentIdHex, out _));
+        Assert.True(store.TryGet(b1.ContentIdHex, out _));
+
+        store.Add(c1);
+        Assert.False(store.TryGet(b1.ContentIdHex, out _));
+
+        // Only the newest of each origin is left (b2, a2, c1 in arrival order): the oldest of them goes, and its origin
+        // has no newest delta here any more.
+        store.Add(d1);
+        Assert.False(store.TryGet(b2.ContentIdHex, out _));
+        Assert.False(store.TryGetLatest(b2.OriginHex, out _));
+        Assert.True(store.TryGet(a2.ContentIdHex, out _));
+
+        store.Add(a3);
+        Assert.False(store.TryGet(a2.ContentIdHex, out _));
+        Assert.True(store.TryGetLatest(d1.OriginHex, out StoredDelta newestOfD));
+        Assert.Same(d1, newestOfD);
+        Assert.True(store.TryGetLatest(a3.OriginHex, out StoredDelta newestOfA));
+        Assert.Same(a3, newestOfA);
+        Assert.Equal(new[] { a3.ContentIdHex, c1.ContentIdHex, d1.ContentIdHex }.Order(), store.LatestPerOrigin.Select(d => d.ContentIdHex).Order());
+        Assert.Equal(3L * a1.Payload.Length, store.Bytes);
     }
 
     [Fact]
