@@ -34,6 +34,34 @@ public class GossipNeighboursModeTests
     }
 
     [Fact]
+    public void A_node_stores_only_its_own_releases_and_does_not_pull_a_repeated_announcement_again()
+    {
+        var net = new GossipNetwork(2, options: Neighbours);
+        net.Connect(0, 1);
+        net.Run();
+        StoredDelta published = net[0].Publish(chunkSize: 1024);
+        net.Run();
+
+        Assert.Equal(published.ContentIdHex, Assert.Single(net[1].Verified).ContentIdHex);
+        Assert.Equal(0, net[1].Engine.Store.Count);
+        Assert.True(net[0].Engine.Store.TryGet(published.ContentIdHex, out _));
+
+        // The origin announces the same release again (as after a reconnect): the receiver, which no longer holds it,
+        // knows its sequence and asks for nothing.
+        int wants = net[1].Sent.Count(s => s.Message is WantMessage);
+        net[1].Engine.Receive(net[0].Peer, published.Delta.Have());
+        net.Run();
+        Assert.Equal(wants, net[1].Sent.Count(s => s.Message is WantMessage));
+        Assert.Single(net[1].Verified);
+
+        // Its own next release is stored (and served) as before.
+        net[1].Publish(chunkSize: 1024);
+        net.Run();
+        Assert.Equal(1, net[1].Engine.Store.Count);
+        Assert.Single(net[0].Verified);
+    }
+
+    [Fact]
     public void Flood_mode_with_the_same_fanout_reaches_every_node()
     {
         var net = new GossipNetwork(10, seed: 3, options: Neighbours with { Mode = GossipMode.Flood });

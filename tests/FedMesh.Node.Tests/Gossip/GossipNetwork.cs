@@ -300,7 +300,10 @@ internal sealed class GossipTestNode : IGossipHost
     public long ChunksReceived { get; set; }
 
     /// <summary>Content ids this node holds (own and verified).</summary>
-    public bool Holds(StoredDelta delta) => Engine.Store.TryGet(delta.ContentIdHex, out _);
+    /// <summary>Whether this node received <paramref name="delta"/> verified: stored (flood mode keeps what it relays),
+    /// or handed to the round (neighbours mode stores only its own releases).</summary>
+    public bool Holds(StoredDelta delta) =>
+        Engine.Store.TryGet(delta.ContentIdHex, out _) || Verified.Exists(v => v.ContentIdHex == delta.ContentIdHex);
 
     /// <summary>Signs and publishes a new delta of this node (next sequence).</summary>
     public StoredDelta Publish(int chunkSize, int seed = 1)
