@@ -299,7 +299,6 @@ internal sealed class GossipTestNode : IGossipHost
 
     public long ChunksReceived { get; set; }
 
-    /// <summary>Content ids this node holds (own and verified).</summary>
     /// <summary>Whether this node received <paramref name="delta"/> verified: stored (flood mode keeps what it relays),
     /// or handed to the round (neighbours mode stores only its own releases).</summary>
     public bool Holds(StoredDelta delta) =>
