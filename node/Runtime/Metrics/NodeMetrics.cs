@@ -52,7 +52,7 @@ public sealed class NodeMetrics
         ConnectionsRefused = factory.CreateCounter("fedmesh_connections_refused_total", "Inbound connections refused at accept (address rate limit or no free slot).");
         Trust = factory.CreateGauge(
             "fedmesh_peer_trust",
-            "Trust score per peer the reputation tracker holds (0..1; at most reputation.max_peers series).",
+            "Trust score per peer the reputation tracker holds (0..1; at most reputation.max_peers series), read at each scrape.",
             new GaugeConfiguration { LabelNames = ["peer"] });
 
         (string version, string commit, string runtime) = BuildInfo.Current;
